@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { cardId } from './commands';
+import { VENDORS } from './topics';
+
+export const EVENT_TYPES = {
+  accepted: 'pinflow.pin_change.accepted',
+  passwordChanged: 'pinflow.card.password.changed',
+  issuerScriptRequested: 'pinflow.card.issuer_script.requested',
+  passwordTriesIncreased: 'pinflow.card.password_tries.increased',
+  cardBlocked: 'pinflow.card.blocked',
+  failed: 'pinflow.pin_change.failed',
+} as const;
+export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
+
+/** Why a request failed; stable codes consumers can branch on. */
+export const FAILURE_REASONS = [
+  'CARD_NOT_FOUND',
+  'VENDOR_REJECTED',
+  'VENDOR_UNAUTHORIZED',
+  'VENDOR_UNAVAILABLE',
+  'OUTCOME_UNKNOWN',
+  'INVALID_COMMAND',
+  'UNDECRYPTABLE_PIN',
+] as const;
+
+/**
+ * Links an event to the request that caused it. Absent on events the vendor raised by itself
+ * (a card blocked by tries made elsewhere still reaches the audit trail).
+ */
+const correlation = {
+  vendor: z.enum(VENDORS),
+  requestId: z.uuid().optional(),
+  commandId: z.uuid().optional(),
+  /** The vendor's own event id, when the event was derived from one. */
+  vendorEventId: z.string().optional(),
+};
+
+export const eventDataSchemas = {
+  [EVENT_TYPES.accepted]: z.object({
+    ...correlation,
+    requestId: z.uuid(),
+    commandId: z.uuid(),
+    operation: z.string(),
+    caller: z.string(),
+  }),
+  [EVENT_TYPES.passwordChanged]: z.object({ ...correlation, syncOfflinePin: z.boolean().optional() }),
+  [EVENT_TYPES.issuerScriptRequested]: z.object({
+    ...correlation,
+    scriptType: z.string(),
+    scriptStatus: z.string(),
+  }),
+  [EVENT_TYPES.passwordTriesIncreased]: z.object({ ...correlation, blockCardExceedsCounter: z.boolean().optional() }),
+  [EVENT_TYPES.cardBlocked]: z.object({ ...correlation, previousStatus: z.string().optional() }),
+  [EVENT_TYPES.failed]: z.object({
+    ...correlation,
+    requestId: z.uuid(),
+    commandId: z.uuid(),
+    operation: z.string(),
+    reason: z.enum(FAILURE_REASONS),
+    /** The vendor's HTTP status, when the vendor answered. */
+    vendorStatus: z.number().int().optional(),
+    /** The vendor's own error summary (code, title, detail), never containing request secrets. */
+    vendorError: z.object({ code: z.string().optional(), title: z.string().optional(), detail: z.string().optional() }).optional(),
+  }),
+} satisfies Record<EventType, z.ZodType>;
+
+export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
+
+const cloudEventBase = {
+  specversion: z.literal('1.0'),
+  id: z.string().min(1),
+  source: z.string().min(1),
+  subject: cardId,
+  time: z.iso.datetime({ offset: true }),
+  datacontenttype: z.literal('application/json'),
+};
+
+/** A pinflow event: CloudEvents 1.0, structured JSON mode, subject = card id. */
+export const pinflowEvent = z.discriminatedUnion(
+  'type',
+  Object.entries(eventDataSchemas).map(([type, data]) =>
+    z.object({ ...cloudEventBase, type: z.literal(type as EventType), data }),
+  ) as unknown as [z.ZodObject<{ type: z.ZodLiteral<EventType> }>],
+);
+
+export type PinflowEvent = { [T in EventType]: CloudEvent<T> }[EventType];
+export interface CloudEvent<T extends EventType> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: T;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: EventData<T>;
+}
+
+/** Events after which a request has its final outcome. */
+export const TERMINAL_EVENT_TYPES: ReadonlySet<EventType> = new Set([
+  EVENT_TYPES.passwordChanged,
+  EVENT_TYPES.passwordTriesIncreased,
+  EVENT_TYPES.failed,
+]);
+
+/**
+ * Builds a valid event. `id` defaults to a fresh UUID; pass a deterministic one when the same
+ * input may be processed twice, so consumers' dedupe on event id absorbs the repeat.
+ */
+export function buildEvent<T extends EventType>(
+  type: T,
+  init: { source: string; cardId: string; data: EventData<T>; id?: string; time?: Date },
+): CloudEvent<T> {
+  const event = {
+    specversion: '1.0' as const,
+    id: init.id ?? randomUUID(),
+    source: init.source,
+    type,
+    subject: init.cardId,
+    time: (init.time ?? new Date()).toISOString(),
+    datacontenttype: 'application/json' as const,
+    data: eventDataSchemas[type].parse(init.data) as EventData<T>,
+  };
+  return event;
+}
+
+export function parseEvent(value: unknown): PinflowEvent {
+  return pinflowEvent.parse(value) as PinflowEvent;
+}

@@ -1,0 +1,15 @@
+/** The vendors pinflow routes PIN changes to. Each has its own command topic. */
+export const VENDORS = ['pismo'] as const;
+export type Vendor = (typeof VENDORS)[number];
+
+/** Commands for one vendor, keyed by card id so one card's commands stay in order. */
+export function commandTopic(vendor: Vendor): string {
+  return `pinflow.commands.${vendor}.v1`;
+}
+
+/** Every outcome of every vendor, as CloudEvents, keyed by card id. */
+export const EVENTS_TOPIC = 'pinflow.events.v1';
+
+export function allPinflowTopics(): string[] {
+  return [...VENDORS.map(commandTopic), EVENTS_TOPIC];
+}

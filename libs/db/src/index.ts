@@ -1,0 +1,5 @@
+export * from './client';
+export * from './migrate';
+export * from './embedded';
+export * from './prisma.module';
+export * from './config';

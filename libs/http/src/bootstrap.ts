@@ -1,0 +1,38 @@
+import { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { loggerOptions } from '@pinflow/logging';
+import { Logger, LoggerModule } from 'nestjs-pino';
+import { ProblemDetailsFilter } from './problem';
+
+/** Structured request logging with the shared redaction rules; health probes are not logged. */
+export function httpLoggerModule(service: string, level: string): DynamicModule {
+  return LoggerModule.forRoot({
+    pinoHttp: {
+      ...loggerOptions(service, level),
+      autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+      serializers: {
+        req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+      },
+    },
+  });
+}
+
+export interface HttpAppOptions {
+  host: string;
+  port: number;
+  /** Largest accepted JSON body; PIN requests are small. */
+  bodyLimit?: string;
+}
+
+/** A NestJS app with the pinflow conventions: pino logs, problem+json errors, graceful shutdown. */
+export async function startHttpApp(module: Type<unknown>, options: HttpAppOptions): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: options.bodyLimit ?? '32kb' });
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  await app.listen(options.port, options.host);
+  return app;
+}

@@ -1,0 +1,4 @@
+export * from './problem';
+export * from './zod-pipe';
+export * from './health';
+export * from './bootstrap';

@@ -1,0 +1,55 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+
+/** RFC 9457 problem details, plus a stable machine-readable `code`. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code: string;
+  [extension: string]: unknown;
+}
+
+const PROBLEM_BASE = 'https://pinflow.dev/problems/';
+
+export class ProblemException extends HttpException {
+  constructor(status: number, code: string, title: string, detail?: string, extensions: Record<string, unknown> = {}) {
+    const problem: Problem = { type: PROBLEM_BASE + code.toLowerCase().replace(/_/g, '-'), title, status, code, ...(detail ? { detail } : {}), ...extensions };
+    super(problem, status);
+  }
+}
+
+function isProblem(body: unknown): body is Problem {
+  return typeof body === 'object' && body !== null && 'type' in body && 'title' in body && 'status' in body;
+}
+
+/**
+ * Every error leaves as application/problem+json. Unexpected errors get a generic body: their
+ * messages may quote input, and input may hold a PIN.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const problem = this.toProblem(exception);
+    if (problem.status >= 500) this.logger.error({ err: exception }, 'request failed');
+    response.status(problem.status).type('application/problem+json').json(problem);
+  }
+
+  private toProblem(exception: unknown): Problem {
+    if (!(exception instanceof HttpException)) {
+      return { type: PROBLEM_BASE + 'internal', title: 'Internal Server Error', status: 500, code: 'INTERNAL' };
+    }
+    const status = exception.getStatus();
+    const body = exception.getResponse();
+    if (isProblem(body)) return { ...body, code: body.code ?? 'ERROR' };
+    const title = HttpStatus[status]?.toString().replace(/_/g, ' ').toLowerCase().replace(/^\w/, (c) => c.toUpperCase()) ?? 'Error';
+    const code = HttpStatus[status] ?? 'ERROR';
+    // Nest's own exceptions (404 route, 413 payload) carry framework messages, never input values.
+    const detail = typeof body === 'object' && body !== null && 'message' in body ? String((body as { message: unknown }).message) : undefined;
+    return { type: PROBLEM_BASE + code.toLowerCase().replace(/_/g, '-'), title, status, code, ...(detail ? { detail } : {}) };
+  }
+}

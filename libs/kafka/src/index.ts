@@ -1,0 +1,5 @@
+export * from './config';
+export * from './client';
+export * from './topics';
+export * from './producer';
+export * from './consumer';

@@ -1,0 +1,6 @@
+import type { Infrastructure } from '../platform/infrastructure';
+
+export default async function globalTeardown(): Promise<void> {
+  const infrastructure = (globalThis as { __pinflowInfrastructure?: Infrastructure }).__pinflowInfrastructure;
+  await infrastructure?.teardown();
+}
