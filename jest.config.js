@@ -28,6 +28,7 @@ const shared = {
 };
 
 module.exports = {
+  reporters: ['default', '<rootDir>/tools/testing/summary-reporter.js'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
     {

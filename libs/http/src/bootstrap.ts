@@ -1,4 +1,4 @@
-import { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loggerOptions } from '@pinflow/logging';
@@ -13,6 +13,7 @@ export function httpLoggerModule(service: string, level: string): DynamicModule 
       autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
       serializers: {
         req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     },
   });
@@ -26,8 +27,9 @@ export interface HttpAppOptions {
 }
 
 /** A NestJS app with the pinflow conventions: pino logs, problem+json errors, graceful shutdown. */
-export async function startHttpApp(module: Type<unknown>, options: HttpAppOptions): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
+export async function startHttpApp(module: DynamicModule, options: HttpAppOptions): Promise<INestApplication> {
+  // abortOnError: false lets start-up errors reach startOrExit, which reports them and exits.
+  const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false, abortOnError: false });
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: options.bodyLimit ?? '32kb' });
   app.useGlobalFilters(new ProblemDetailsFilter());

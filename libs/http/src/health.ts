@@ -1,4 +1,5 @@
-import { Controller, DynamicModule, Get, Inject, Module, Provider } from '@nestjs/common';
+import { Controller, DynamicModule, Get, Inject, Module, OnApplicationBootstrap, Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 
 /** One dependency readiness depends on (broker, database, consumer). */
@@ -7,15 +8,31 @@ export interface ReadinessProbe {
   isReady: () => Promise<boolean> | boolean;
 }
 
-export const READINESS_PROBES = Symbol('READINESS_PROBES');
+export interface ReadinessProbesDefinition {
+  /** Providers of the app (anywhere in it) that the probes need. */
+  inject: (Type<unknown> | string | symbol)[];
+  useFactory: (...dependencies: never[]) => ReadinessProbe[];
+}
+
+const READINESS_DEFINITION = Symbol('READINESS_DEFINITION');
 
 @Controller('health')
-class HealthController {
+class HealthController implements OnApplicationBootstrap {
+  private probes: ReadinessProbe[] = [];
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(READINESS_PROBES) private readonly probes: ReadinessProbe[],
+    private readonly moduleRef: ModuleRef,
+    @Inject(READINESS_DEFINITION) private readonly definition: ReadinessProbesDefinition,
   ) {}
+
+  // The probed providers live in the app's own module, out of this module's scope: look them up
+  // app-wide once everything is constructed.
+  onApplicationBootstrap(): void {
+    const dependencies = this.definition.inject.map((token) => this.moduleRef.get(token, { strict: false }));
+    this.probes = (this.definition.useFactory as (...args: unknown[]) => ReadinessProbe[])(...dependencies);
+  }
 
   /** Liveness: the event loop answers. Deliberately independent of dependencies, so a rebalance or a broker blip never restarts the pod. */
   @Get('live')
@@ -35,15 +52,15 @@ class HealthController {
   }
 }
 
+/** `/health/live` and `/health/ready`; readiness is the conjunction of the app's probes. */
 @Module({})
 export class HealthModule {
-  /** `probes` is a provider for READINESS_PROBES, built from the app's own services. */
-  static register(probes: Omit<Provider, 'provide'> & { inject?: unknown[] }): DynamicModule {
+  static register(definition: ReadinessProbesDefinition): DynamicModule {
     return {
       module: HealthModule,
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController],
-      providers: [{ ...(probes as object), provide: READINESS_PROBES } as Provider],
+      providers: [{ provide: READINESS_DEFINITION, useValue: definition }],
     };
   }
 }

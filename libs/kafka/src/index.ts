@@ -3,3 +3,5 @@ export * from './client';
 export * from './topics';
 export * from './producer';
 export * from './consumer';
+export * from './kafka.module';
+export * from './consumer.service';

@@ -1,0 +1,47 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENTS_TOPIC, pinflowEvent, PinflowEvent } from '@pinflow/contracts';
+import { ConsumerService, ensureTopics, MessageMeta, pinflowTopicSpecs, RunningConsumer, startConsumer } from '@pinflow/kafka';
+import type { Logger } from '@pinflow/logging';
+import { Kafka } from 'kafkajs';
+import { AUDIT_CONFIG, AuditConfig } from './config';
+import { AuditEventStore } from './event-store';
+import { AUDIT_LOGGER } from './tokens';
+
+/**
+ * Feeds pinflow.events.v1 into the audit trail. Kafka hands over each partition (one card's events)
+ * in order and the offset is committed only after the row is written, so a crash means redelivery,
+ * which the store absorbs; a database fault is thrown for the same reason.
+ */
+@Injectable()
+export class AuditEventConsumer extends ConsumerService {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly store: AuditEventStore,
+    @Inject(AUDIT_CONFIG) private readonly config: AuditConfig,
+    @Inject(AUDIT_LOGGER) private readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  protected async startConsumer(): Promise<RunningConsumer> {
+    await ensureTopics(this.kafka, pinflowTopicSpecs(this.config), this.config.KAFKA_REPLICATION_FACTOR);
+    return startConsumer({
+      kafka: this.kafka,
+      groupId: this.config.AUDIT_CONSUMER_GROUP,
+      topics: [EVENTS_TOPIC],
+      schema: pinflowEvent,
+      logger: this.logger,
+      partitionsConsumedConcurrently: this.config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+      handle: (event, meta) => this.record(event as PinflowEvent, meta),
+    });
+  }
+
+  private async record(event: PinflowEvent, meta: MessageMeta): Promise<void> {
+    const stored = await this.store.record(event);
+    // Ids and types only: the event's data belongs in the audit trail, not in the logs.
+    this.logger.debug(
+      { eventId: event.id, type: event.type, partition: meta.partition, offset: meta.offset },
+      stored ? 'event recorded' : 'event already recorded',
+    );
+  }
+}

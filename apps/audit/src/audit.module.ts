@@ -1,0 +1,43 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@pinflow/auth';
+import { databaseIsReachable, PrismaClient, PrismaModule } from '@pinflow/db';
+import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
+import { createKafka } from '@pinflow/kafka';
+import { createLogger } from '@pinflow/logging';
+import { Kafka } from 'kafkajs';
+import { AuditEventConsumer } from './audit-event.consumer';
+import { AUDIT_CONFIG, AuditConfig } from './config';
+import { EventsController } from './events.controller';
+import { AuditEventStore } from './event-store';
+import { AUDIT_LOGGER } from './tokens';
+
+@Module({})
+export class AuditModule {
+  static forRoot(config: AuditConfig): DynamicModule {
+    const logger = createLogger('audit', config.LOG_LEVEL);
+    return {
+      module: AuditModule,
+      imports: [
+        httpLoggerModule('audit', config.LOG_LEVEL),
+        PrismaModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
+        AuthModule.forRoot(config),
+        HealthModule.register({
+          inject: [PrismaClient, AuditEventConsumer],
+          useFactory: (prisma: PrismaClient, consumer: AuditEventConsumer): ReadinessProbe[] => [
+            { name: 'database', isReady: () => databaseIsReachable(prisma) },
+            { name: 'kafka', isReady: () => consumer.isHealthy() },
+          ],
+        }),
+      ],
+      controllers: [EventsController],
+      providers: [
+        { provide: AUDIT_CONFIG, useValue: config },
+        { provide: AUDIT_LOGGER, useValue: logger },
+        // A consumer only: the audit service never produces, so it needs no KafkaModule producer.
+        { provide: Kafka, useFactory: () => createKafka(config, 'pinflow-audit', logger) },
+        AuditEventStore,
+        AuditEventConsumer,
+      ],
+    };
+  }
+}

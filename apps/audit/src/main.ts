@@ -1,0 +1,10 @@
+import 'reflect-metadata';
+import { loadConfig, startOrExit } from '@pinflow/config';
+import { startHttpApp } from '@pinflow/http';
+import { AuditModule } from './audit.module';
+import { auditConfigSchema } from './config';
+
+void startOrExit(async () => {
+  const config = loadConfig('audit', auditConfigSchema);
+  await startHttpApp(AuditModule.forRoot(config), { host: config.HOST, port: config.PORT });
+});

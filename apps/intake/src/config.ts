@@ -1,0 +1,29 @@
+import { booleanFlag, httpConfig, logConfig } from '@pinflow/config';
+import { databaseConfig } from '@pinflow/db';
+import { kafkaConfig } from '@pinflow/kafka';
+import { authConfig } from '@pinflow/auth';
+import { pinKeysConfig } from '@pinflow/pin-crypto';
+import { z } from 'zod';
+
+export const intakeConfigSchema = z
+  .object({
+    ...httpConfig,
+    PORT: httpConfig.PORT.default(8080),
+    ...logConfig,
+    ...kafkaConfig,
+    ...databaseConfig,
+    ...authConfig,
+    ...pinKeysConfig,
+    /** Accept `pin` in clear (over TLS) besides `encryptedPin`. Off unless a deployment opts in. */
+    INTAKE_ALLOW_PLAINTEXT_PIN: booleanFlag.default(false),
+    /** Where callers reach intake; status URLs are built from it. */
+    INTAKE_PUBLIC_BASE_URL: z.url().optional(),
+    INTAKE_STATUS_GROUP: z.string().min(1).default('pinflow-intake-status'),
+  })
+  .transform((config) => ({
+    ...config,
+    INTAKE_PUBLIC_BASE_URL: (config.INTAKE_PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, ''),
+  }));
+
+export type IntakeConfig = z.output<typeof intakeConfigSchema>;
+export const INTAKE_CONFIG = Symbol('INTAKE_CONFIG');

@@ -1,0 +1,10 @@
+import 'reflect-metadata';
+import { loadConfig, startOrExit } from '@pinflow/config';
+import { startHttpApp } from '@pinflow/http';
+import { intakeConfigSchema } from './config';
+import { IntakeModule } from './intake.module';
+
+void startOrExit(async () => {
+  const config = loadConfig('intake', intakeConfigSchema);
+  await startHttpApp(IntakeModule.forRoot(config), { host: config.HOST, port: config.PORT });
+});

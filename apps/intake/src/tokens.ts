@@ -1,0 +1,1 @@
+export const INTAKE_LOGGER = Symbol('INTAKE_LOGGER');

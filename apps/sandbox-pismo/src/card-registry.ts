@@ -1,0 +1,69 @@
+import { Card, CardStatus, CardType } from './card';
+
+export interface CardSeed {
+  status: CardStatus;
+  programId: number;
+  accountId?: number;
+  customerId?: number;
+  cardType: CardType;
+  cardName?: string;
+  printedName?: string;
+  maxPasswordTries?: number;
+}
+
+const CARD_LIFETIME_YEARS = 5;
+
+/** The cards and programs the sandbox knows. Cards exist only once seeded: Pismo never invents one. */
+export class CardRegistry {
+  private readonly cards = new Map<string, Card>();
+  private readonly programMaxTries = new Map<number, number>();
+  private lastScriptId = 0;
+
+  constructor(private readonly defaultMaxPasswordTries: number) {}
+
+  /** Creates the card or replaces it with a fresh one (no PIN, no tries, no scripts). */
+  seed(cardId: number, seed: CardSeed, now = new Date()): Card {
+    const expirationDate = new Date(Date.UTC(now.getUTCFullYear() + CARD_LIFETIME_YEARS, now.getUTCMonth(), 1));
+    const card = new Card(
+      {
+        cardId,
+        // One account and one customer per card unless told otherwise, so events of different cards differ.
+        accountId: seed.accountId ?? cardId,
+        customerId: seed.customerId ?? cardId,
+        programId: seed.programId,
+        cardType: seed.cardType,
+        cardName: seed.cardName ?? `Sandbox card ${cardId}`,
+        printedName: seed.printedName ?? 'SANDBOX CARDHOLDER',
+        issuingDate: now,
+        expirationDate,
+        maxPasswordTries: seed.maxPasswordTries,
+      },
+      seed.status,
+    );
+    this.cards.set(String(cardId), card);
+    return card;
+  }
+
+  find(cardId: string): Card | undefined {
+    return this.cards.get(cardId);
+  }
+
+  setProgramMaxPasswordTries(programId: number, maxPasswordTries: number): void {
+    this.programMaxTries.set(programId, maxPasswordTries);
+  }
+
+  /** Read at every try, so changing a program affects its existing cards, as a program parameter does. */
+  maxPasswordTries(card: Card): number {
+    return card.profile.maxPasswordTries ?? this.programMaxTries.get(card.profile.programId) ?? this.defaultMaxPasswordTries;
+  }
+
+  nextScriptId(): number {
+    this.lastScriptId += 1;
+    return this.lastScriptId;
+  }
+
+  clear(): void {
+    this.cards.clear();
+    this.programMaxTries.clear();
+  }
+}

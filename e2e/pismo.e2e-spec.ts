@@ -1,0 +1,228 @@
+import { commandTopic, EVENTS_TOPIC, EVENT_TYPES } from '@pinflow/contracts';
+import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PISMO_EVENTS_TOPIC, Stack, startStack } from '../tools/platform/stack';
+import { dumpDatabase, http, occurrences, PinflowClient, readLogs } from './support';
+
+/**
+ * The whole Pismo path as users see it: HTTP into intake, Kafka, the worker, the Pismo sandbox over
+ * HTTP, Pismo's events back over Kafka, the audit trail; each service its own process.
+ */
+describe('Pismo PIN changes end to end', () => {
+  const COMMAND_TOPIC = commandTopic('pismo');
+  // Every PIN this suite sends anywhere; none may be found outside memory afterwards.
+  const PINS = { plain: '739146', synced: '582047', sixDigit: '904317', fourDigit: '6093', repeated: '815263', other: '370851', unknownCard: '461938' };
+  const REJECTED_PINS = { weak: '123456', repeatedDigits: '1111', malformed: '12a4', tooLong: '1234567' };
+
+  let stack: Stack;
+  let client: PinflowClient;
+  let recorder: TopicRecorder;
+  let writeToken: string;
+  let readToken: string;
+  const newCard = () => `card-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    const { kafkaBrokers, databaseUrl } = testEnv();
+    const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-e2e-'));
+    stack = await startStack({
+      kafkaBrokers,
+      databaseUrl,
+      stateDir: path.join(work, 'state'),
+      logDir: path.join(work, 'logs'),
+      // Debug logs are the most talkative: the leak search below covers them too.
+      logLevel: 'debug',
+      env: { 'worker-pismo': { PISMO_RETRY_BASE_MS: '50' } },
+    });
+    writeToken = await stack.secrets.token(['pin:write'], { subject: 'mobile-backend' });
+    readToken = await stack.secrets.token(['pin:read'], { subject: 'back-office' });
+    client = new PinflowClient(stack, writeToken, readToken);
+    recorder = await new TopicRecorder(kafkaBrokers, [COMMAND_TOPIC, EVENTS_TOPIC, PISMO_EVENTS_TOPIC]).start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await recorder?.stop();
+    await stack?.stop();
+  });
+
+  it('changes a PIN: 202 with a status URL, then succeeded with the password-changed event, and Pismo holds the new PIN', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+
+    const accepted = await client.changePin(cardId, { encryptedPin: await client.encrypt(PINS.plain) });
+
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toEqual({ requestId: expect.any(String), status: 'accepted', statusUrl: `${stack.urls.intake}/v1/requests/${accepted.body.requestId}` });
+    expect(accepted.headers.get('location')).toBe(accepted.body.statusUrl);
+    const outcome = await client.outcome(accepted.body.requestId);
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.events.map((event: { type: string }) => event.type)).toEqual(expect.arrayContaining([EVENT_TYPES.accepted, EVENT_TYPES.passwordChanged]));
+    expect((await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-pin`, { pin: PINS.plain })).body).toEqual({ matches: true });
+  });
+
+  it('accepts 4- and 6-digit PINs, as Pismo does', async () => {
+    for (const pin of [PINS.fourDigit, PINS.sixDigit]) {
+      const cardId = newCard();
+      await client.seedCard(cardId);
+      const accepted = await client.changePin(cardId, { encryptedPin: await client.encrypt(pin) });
+      expect((await client.outcome(accepted.body.requestId)).status).toBe('succeeded');
+      expect((await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-pin`, { pin })).body).toEqual({ matches: true });
+    }
+  });
+
+  it('with syncOfflinePin, reports the issuer script Pismo creates and, after a chip authorization, applies', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+
+    const accepted = await client.changePin(cardId, { encryptedPin: await client.encrypt(PINS.synced), syncOfflinePin: true });
+    expect((await client.outcome(accepted.body.requestId)).status).toBe('succeeded');
+    const scriptEvents = () => recorder.json<any>(EVENTS_TOPIC).filter((event) => event.subject === cardId && event.type === EVENT_TYPES.issuerScriptRequested);
+    await waitFor('the issuer script event', async () => scriptEvents().length === 1);
+    expect(scriptEvents()[0].data).toMatchObject({ requestId: accepted.body.requestId, scriptType: 'SYNC_PIN', scriptStatus: expect.stringMatching(/created/i) });
+
+    await client.sandbox('POST', `/sandbox/cards/${cardId}/contact-authorization`);
+    await waitFor('the applied script event', async () => scriptEvents().some((event) => /applied/i.test(event.data.scriptStatus)));
+  });
+
+  it('increases password tries until Pismo blocks the card, and reports the block', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId, { maxPasswordTries: 3 });
+
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      const accepted = await client.increaseTries(cardId);
+      expect(accepted.status).toBe(202);
+      const outcome = await client.outcome(accepted.body.requestId);
+      expect(outcome.events.map((event: { type: string }) => event.type)).toContain(EVENT_TYPES.passwordTriesIncreased);
+    }
+
+    await waitFor('the card blocked event in the audit trail', async () => {
+      const history = await client.auditCard(cardId);
+      return history.body.events?.some((event: { type: string }) => event.type === EVENT_TYPES.cardBlocked);
+    });
+    expect((await client.sandbox('GET', `/sandbox/cards/${cardId}`)).body.status).toBe('BLOCKED');
+  });
+
+  it('reports an unknown card as a failure carrying the vendor status 404', async () => {
+    const accepted = await client.changePin(newCard(), { encryptedPin: await client.encrypt(PINS.unknownCard) });
+
+    const outcome = await client.outcome(accepted.body.requestId);
+    expect(outcome.status).toBe('failed');
+    const failure = outcome.events.find((event: { type: string }) => event.type === EVENT_TYPES.failed);
+    expect(failure.data).toMatchObject({ reason: 'CARD_NOT_FOUND', vendorStatus: 404 });
+  });
+
+  it('answers a repeated Idempotency-Key with the first answer and publishes nothing new; refuses the key for another body', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+    const key = randomUUID();
+    const body = { encryptedPin: await client.encrypt(PINS.repeated) };
+
+    const first = await client.changePin(cardId, body, { idempotencyKey: key });
+    const second = await client.changePin(cardId, body, { idempotencyKey: key });
+    const otherBody = await client.changePin(cardId, { encryptedPin: await client.encrypt(PINS.other) }, { idempotencyKey: key });
+
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(second.body).toEqual(first.body);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(otherBody.status).toBe(422);
+    expect(otherBody.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    await client.outcome(first.body.requestId);
+    const commands = recorder.json<any>(COMMAND_TOPIC).filter((command) => command.cardId === cardId);
+    expect(commands).toHaveLength(1);
+    expect((await client.sandbox('GET', `/sandbox/cards/${cardId}`)).body.pinChanges).toBe(1);
+  });
+
+  it.each([
+    ['a weak PIN (sequence)', { encrypted: REJECTED_PINS.weak }, 422, 'PIN_REJECTED'],
+    ['a weak PIN (repeated digits)', { encrypted: REJECTED_PINS.repeatedDigits }, 422, 'PIN_REJECTED'],
+    ['a PIN with a letter', { payload: { pin: REJECTED_PINS.malformed } }, 400, 'PIN_UNDECRYPTABLE'],
+    ['a PIN that is too long', { encrypted: REJECTED_PINS.tooLong }, 422, 'PIN_REJECTED'],
+    ['a JWE that is not one', { raw: { encryptedPin: 'not.a.jwe.at.all' } }, 400, 'PIN_UNDECRYPTABLE'],
+    ['a clear PIN while clear PINs are disabled', { raw: { pin: '739146' } }, 400, 'PLAINTEXT_PIN_DISABLED'],
+    ['an unexpected field', { raw: { encryptedPin: 'a.b.c.d.e', cvv: '123' } }, 400, 'VALIDATION_FAILED'],
+  ])('refuses %s with a problem body and publishes nothing', async (_case, input: { encrypted?: string; payload?: unknown; raw?: unknown }, status, code) => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+    const body = input.raw ?? { encryptedPin: input.payload ? await client.encryptPayload(input.payload) : await client.encrypt(input.encrypted!) };
+
+    const response = await client.changePin(cardId, body);
+
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String) });
+    // Give a wrongly published command time to show up before concluding there is none.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(recorder.messages.filter((message) => message.key === cardId)).toEqual([]);
+  });
+
+  describe('authentication and authorisation', () => {
+    it('refuses a missing token with 401 and a problem body', async () => {
+      const response = await http('POST', `${stack.urls.intake}/v1/pismo/cards/any/pin`, { body: {} });
+      expect(response.status).toBe(401);
+      expect(response.body.code).toBe('TOKEN_MISSING');
+      expect(response.headers.get('www-authenticate')).toContain('Bearer');
+    });
+
+    it('refuses an expired token with 401', async () => {
+      const expired = await stack.secrets.token(['pin:write'], { expiresIn: '-5m' });
+      const response = await client.changePin(newCard(), {}, { token: expired });
+      expect(response.status).toBe(401);
+      expect(response.body.code).toBe('TOKEN_EXPIRED');
+    });
+
+    it('refuses a token without the write scope with 403', async () => {
+      const response = await client.changePin(newCard(), { encryptedPin: await client.encrypt(PINS.other) }, { token: readToken });
+      expect(response.status).toBe(403);
+      expect(response.body.code).toBe('INSUFFICIENT_SCOPE');
+    });
+
+    it('refuses to show a request or an audit trail without the read scope', async () => {
+      const requestId = randomUUID();
+      expect((await client.status(requestId, writeToken)).status).toBe(403);
+      expect((await http('GET', `${stack.urls.audit}/v1/requests/${requestId}/events`, { token: writeToken })).status).toBe(403);
+    });
+  });
+
+  it('records every event once in the audit trail, newest first per card', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+    const accepted = await client.changePin(cardId, { encryptedPin: await client.encrypt(PINS.other) });
+    await client.outcome(accepted.body.requestId);
+
+    const history = await waitFor('the audit trail of the request', async () => {
+      const result = await client.auditRequest(accepted.body.requestId);
+      return result.body.status === 'succeeded' ? result.body : undefined;
+    });
+    const types = history.events.map((event: { type: string }) => event.type);
+    expect(types).toEqual([EVENT_TYPES.accepted, EVENT_TYPES.passwordChanged]);
+    const card = await client.auditCard(cardId);
+    expect(card.body.events.map((event: { type: string }) => event.type)).toEqual([EVENT_TYPES.passwordChanged, EVENT_TYPES.accepted]);
+  });
+
+  it('serves the public PIN keys and its OpenAPI document', async () => {
+    const keys = await http('GET', `${stack.urls.intake}/v1/pin-keys`);
+    expect(keys.body.keys[0]).toEqual(expect.objectContaining({ kty: 'RSA', use: 'enc', alg: 'RSA-OAEP-256', kid: stack.secrets.pinKeyRing.currentKid }));
+    expect(keys.body.keys[0]).not.toHaveProperty('d');
+    const openApi = await http('GET', `${stack.urls.intake}/openapi.json`);
+    expect(Object.keys(openApi.body.paths)).toEqual(expect.arrayContaining(['/v1/pismo/cards/{cardId}/pin', '/v1/requests/{requestId}']));
+  });
+
+  it('leaves no PIN it was given in any topic, service log or database row', async () => {
+    const everyPin = [...Object.values(PINS), ...Object.values(REJECTED_PINS).filter((pin) => /^\d+$/.test(pin))];
+    // Let in-flight work finish so that its logs and rows are part of the search.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    const kafkaText = recorder.messages.map((message) => `${message.key} ${message.value} ${JSON.stringify(message.headers)}`).join('\n');
+    expect(recorder.messages.length).toBeGreaterThan(20);
+    expect(occurrences(kafkaText, everyPin)).toEqual([]);
+    const logs = readLogs(stack);
+    expect(logs.length).toBeGreaterThan(1000);
+    expect(occurrences(logs, everyPin)).toEqual([]);
+    const rows = await dumpDatabase(testEnv().databaseUrl);
+    expect(rows).toContain('intake_requests');
+    expect(occurrences(rows, everyPin)).toEqual([]);
+  });
+});

@@ -1,0 +1,121 @@
+import { encryptPin, PinKeyRing } from '@pinflow/pin-crypto';
+import { waitFor } from '@pinflow/testing';
+import { CompactEncrypt } from 'jose';
+import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
+import type { Stack } from '../tools/platform/stack';
+
+export interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function http<T = any>(method: string, url: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResult<T>> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return { status: response.status, headers: response.headers, body: body as T };
+}
+
+/** Talks to a running stack the way its users do: over HTTP, with bearer tokens. */
+export class PinflowClient {
+  constructor(private readonly stack: Stack, private readonly writeToken: string, private readonly readToken: string) {}
+
+  async seedCard(cardId: string, card: Record<string, unknown> = {}): Promise<void> {
+    const result = await http('PUT', `${this.stack.urls['sandbox-pismo']}/sandbox/cards/${cardId}`, { body: { status: 'NORMAL', ...card } });
+    if (result.status >= 300) throw new Error(`seeding ${cardId} failed: ${result.status}`);
+  }
+
+  sandbox<T = any>(method: string, path: string, body?: unknown): Promise<HttpResult<T>> {
+    return http<T>(method, `${this.stack.urls['sandbox-pismo']}${path}`, { body });
+  }
+
+  encrypt(pin: string, keyRing: PinKeyRing = this.stack.secrets.pinKeyRing): Promise<string> {
+    return encryptPin(pin, keyRing.currentPublicJwk);
+  }
+
+  /** A JWE of any payload, for what a careless client might encrypt (encryptPin itself refuses non-PINs). */
+  encryptPayload(payload: unknown): Promise<string> {
+    const key = this.stack.secrets.pinKeyRing.currentPublicJwk;
+    return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: key.kid }).encrypt(key);
+  }
+
+  changePin(cardId: string, body: unknown, options: { token?: string; idempotencyKey?: string } = {}): Promise<HttpResult> {
+    return http('POST', `${this.stack.urls.intake}/v1/pismo/cards/${cardId}/pin`, {
+      token: options.token ?? this.writeToken,
+      body,
+      headers: options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {},
+    });
+  }
+
+  increaseTries(cardId: string, blockCardExceedsCounter = true): Promise<HttpResult> {
+    return http('POST', `${this.stack.urls.intake}/v1/pismo/cards/${cardId}/password-tries/increase`, {
+      token: this.writeToken,
+      body: { blockCardExceedsCounter },
+    });
+  }
+
+  status(requestId: string, token = this.readToken): Promise<HttpResult> {
+    return http('GET', `${this.stack.urls.intake}/v1/requests/${requestId}`, { token });
+  }
+
+  /** Waits until intake reports a final outcome for the request, and returns the status body. */
+  async outcome(requestId: string, timeoutMs = 30_000): Promise<any> {
+    return waitFor(`the outcome of ${requestId}`, async () => {
+      const { status, body } = await this.status(requestId);
+      return status === 200 && body.status !== 'accepted' ? body : undefined;
+    }, timeoutMs);
+  }
+
+  auditRequest(requestId: string): Promise<HttpResult> {
+    return http('GET', `${this.stack.urls.audit}/v1/requests/${requestId}/events`, { token: this.readToken });
+  }
+
+  auditCard(cardId: string, query = ''): Promise<HttpResult> {
+    return http('GET', `${this.stack.urls.audit}/v1/cards/${cardId}/events${query}`, { token: this.readToken });
+  }
+}
+
+/** Every row of every table, as JSON text: what a PIN leak into the database would show up in. */
+export async function dumpDatabase(databaseUrl: string): Promise<string> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows: tables } = await client.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    );
+    const parts: string[] = [];
+    for (const { table_name } of tables) {
+      const { rows } = await client.query(`SELECT row_to_json(t)::text AS row FROM "${table_name}" t`);
+      parts.push(...rows.map((row: { row: string }) => `${table_name}: ${row.row}`));
+    }
+    return parts.join('\n');
+  } finally {
+    await client.end();
+  }
+}
+
+export function readLogs(stack: Stack): string {
+  return Object.values(stack.services)
+    .map((service) => readFileSync(service.logFile, 'utf8'))
+    .join('\n');
+}
+
+/** Where a PIN occurs as a number of its own (not inside a longer run of digits). */
+export function occurrences(haystack: string, pins: string[]): string[] {
+  return pins.filter((pin) => new RegExp(`(?<![0-9])${pin}(?![0-9])`).test(haystack));
+}

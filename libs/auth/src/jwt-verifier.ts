@@ -1,0 +1,135 @@
+import { createPublicKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWK, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import { AUTH_KEY_SOURCE_RULE, JWT_ALGORITHMS, type AuthConfig } from './auth-config';
+
+/** Who a verified access token speaks for. */
+export interface AuthenticatedPrincipal {
+  subject: string;
+  clientId?: string;
+  scopes: ReadonlySet<string>;
+}
+
+export type TokenRejectionCode = 'TOKEN_INVALID' | 'TOKEN_EXPIRED';
+
+/** The token itself is at fault (as opposed to, say, an unreachable JWKS endpoint). */
+export class TokenRejectedError extends Error {
+  override readonly name = 'TokenRejectedError';
+
+  constructor(
+    readonly code: TokenRejectionCode,
+    options?: ErrorOptions,
+  ) {
+    super(code === 'TOKEN_EXPIRED' ? 'The access token has expired' : 'The access token is invalid', options);
+  }
+}
+
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+const TOKEN_FAULTS = [
+  errors.JWTClaimValidationFailed,
+  errors.JWTInvalid,
+  errors.JWSInvalid,
+  errors.JWSSignatureVerificationFailed,
+  errors.JOSEAlgNotAllowed,
+  errors.JOSENotSupported,
+  errors.JWKSNoMatchingKey,
+];
+
+const accessTokenClaims = z.object({
+  sub: z.string().min(1),
+  /** RFC 9068 names the client `client_id`; OpenID Connect providers such as Keycloak use `azp`. */
+  client_id: z.string().min(1).optional(),
+  azp: z.string().min(1).optional(),
+  scope: z.string().optional(),
+  /** An array at Okta, a space-separated string at Microsoft Entra. */
+  scp: z.union([z.array(z.string()), z.string()]).optional(),
+});
+
+function scopeList(value: string | string[] | undefined): string[] {
+  return typeof value === 'string' ? value.split(' ') : (value ?? []);
+}
+
+const publicJwk = z
+  .looseObject({ kty: z.enum(['RSA', 'EC', 'OKP']), kid: z.string().min(1).optional() })
+  .refine((jwk) => !('d' in jwk), 'must be a public key, but holds private key material');
+
+const publicJwks = z.object({ keys: z.array(publicJwk).min(1) });
+
+async function readPublicKeys(file: string): Promise<JWK[]> {
+  const text = await readFile(file, 'utf8');
+  if (text.includes('-----BEGIN')) {
+    if (!text.includes('-----BEGIN PUBLIC KEY-----')) {
+      throw new Error(`AUTH_PUBLIC_KEY_FILE ${file}: a PEM file must hold a "PUBLIC KEY" (SPKI)`);
+    }
+    return [createPublicKey(text).export({ format: 'jwk' }) as JWK];
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`AUTH_PUBLIC_KEY_FILE ${file}: neither PEM nor JSON`);
+  }
+  const isSet = typeof value === 'object' && value !== null && 'keys' in value;
+  const parsed = publicJwks.safeParse(isSet ? value : { keys: [value] });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`AUTH_PUBLIC_KEY_FILE ${file}: ${problems.join('; ')}`);
+  }
+  return parsed.data.keys as JWK[];
+}
+
+function localKeyResolver(keys: JWK[]): JWTVerifyGetKey {
+  const jwks = createLocalJWKSet({ keys });
+  if (keys.length === 1 && keys[0].kid === undefined) {
+    // A lone key without kid (every PEM key) is the only candidate, yet a JWKS lookup would refuse it
+    // for any token that names a kid.
+    return (header, token) => jwks({ ...header, kid: undefined }, token);
+  }
+  return jwks;
+}
+
+/** Verifies bearer access tokens: signature, issuer, audience and expiry. */
+export class JwtVerifier {
+  constructor(
+    private readonly keys: JWTVerifyGetKey,
+    private readonly expected: { issuer: string; audience: string },
+  ) {}
+
+  static async fromConfig(config: AuthConfig): Promise<JwtVerifier> {
+    const expected = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };
+    if (config.AUTH_JWKS_URL !== undefined && config.AUTH_PUBLIC_KEY_FILE === undefined) {
+      return new JwtVerifier(createRemoteJWKSet(new URL(config.AUTH_JWKS_URL)), expected);
+    }
+    if (config.AUTH_PUBLIC_KEY_FILE !== undefined && config.AUTH_JWKS_URL === undefined) {
+      return new JwtVerifier(localKeyResolver(await readPublicKeys(config.AUTH_PUBLIC_KEY_FILE)), expected);
+    }
+    throw new Error(AUTH_KEY_SOURCE_RULE);
+  }
+
+  /**
+   * Resolves to the token's principal, or rejects with {@link TokenRejectedError}. Any other
+   * rejection (JWKS endpoint down, say) is a server-side problem and passes through unchanged.
+   */
+  async verify(token: string): Promise<AuthenticatedPrincipal> {
+    const { payload } = await jwtVerify(token, this.keys, {
+      ...this.expected,
+      algorithms: [...JWT_ALGORITHMS],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ['exp', 'sub'],
+    }).catch((error: unknown) => {
+      if (error instanceof errors.JWTExpired) throw new TokenRejectedError('TOKEN_EXPIRED', { cause: error });
+      if (TOKEN_FAULTS.some((fault) => error instanceof fault)) throw new TokenRejectedError('TOKEN_INVALID', { cause: error });
+      throw error;
+    });
+    const claims = accessTokenClaims.safeParse(payload);
+    if (!claims.success) throw new TokenRejectedError('TOKEN_INVALID', { cause: claims.error });
+    const { sub, client_id, azp, scope, scp } = claims.data;
+    return {
+      subject: sub,
+      clientId: client_id ?? azp,
+      scopes: new Set([...scopeList(scope), ...scopeList(scp)].filter(Boolean)),
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './pin-key-ring';
+export * from './pin-jwe';
+export * from './pin-keys-config';

@@ -1,0 +1,156 @@
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, type CompactJWEHeaderParameters, type JWK } from 'jose';
+import { generatePinKeyRing, PinKeyRing } from './pin-key-ring';
+import { decryptPin, encryptPin, PinDecryptionError, type PinDecryptionErrorCode } from './pin-jwe';
+
+const PIN = '8264';
+
+let ring: PinKeyRing;
+let otherRing: PinKeyRing;
+
+beforeAll(async () => {
+  [ring, otherRing] = await Promise.all([generatePinKeyRing(), generatePinKeyRing()]);
+});
+
+function encryptRaw(
+  plaintext: string,
+  header: Partial<CompactJWEHeaderParameters> = {},
+  key: JWK = ring.currentPublicJwk,
+): Promise<string> {
+  return new CompactEncrypt(new TextEncoder().encode(plaintext))
+    .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: key.kid, ...header })
+    .encrypt(key);
+}
+
+async function decryptionError(jwe: string, keyRing = ring): Promise<PinDecryptionError> {
+  const error: unknown = await decryptPin(jwe, keyRing).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (!(error instanceof PinDecryptionError)) throw new Error(`expected a PinDecryptionError, got ${String(error)}`);
+  return error;
+}
+
+describe('encryptPin and decryptPin', () => {
+  it('round-trips a PIN through the current key of a ring', async () => {
+    expect(await decryptPin(await encryptPin(PIN, ring), ring)).toBe(PIN);
+  });
+
+  it('produces a compact JWE with RSA-OAEP-256, A256GCM and the current kid over {"pin": ...}', async () => {
+    const jwe = await encryptPin(PIN, ring);
+
+    expect(decodeProtectedHeader(jwe)).toEqual({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: ring.currentKid });
+    const { plaintext } = await compactDecrypt(jwe, ring.decryptionKey(ring.currentKid)!);
+    expect(JSON.parse(new TextDecoder().decode(plaintext))).toEqual({ pin: PIN });
+  });
+
+  it('lets a client encrypt to a key taken from the public JWKS', async () => {
+    const [publicKey] = ring.publicJwks().keys;
+
+    expect(await decryptPin(await encryptPin('019283', publicKey), ring)).toBe('019283');
+  });
+
+  it('refuses to encrypt something that is not a PIN, without echoing it', async () => {
+    const rejection = encryptPin('82a64', ring);
+
+    await expect(rejection).rejects.toThrow(RangeError);
+    await expect(rejection).rejects.not.toThrow('82a64');
+  });
+
+  it('accepts A256CBC-HS512 content encryption from clients that use it', async () => {
+    const jwe = await encryptRaw(JSON.stringify({ pin: PIN }), { enc: 'A256CBC-HS512' });
+
+    expect(await decryptPin(jwe, ring)).toBe(PIN);
+  });
+
+  it('ignores extra plaintext members so fields such as a nonce can be added later', async () => {
+    const jwe = await encryptRaw(JSON.stringify({ pin: PIN, nonce: 'n-1' }));
+
+    expect(await decryptPin(jwe, ring)).toBe(PIN);
+  });
+
+  describe('across a key rotation', () => {
+    let rotated: PinKeyRing;
+
+    beforeAll(async () => {
+      const newKey = await generatePinKeyRing();
+      rotated = await PinKeyRing.fromJwks({ keys: [...newKey.toPrivateJwks().keys, ...ring.toPrivateJwks().keys] });
+    });
+
+    it('still decrypts PINs encrypted to the previous key', async () => {
+      const beforeRotation = await encryptPin(PIN, ring);
+
+      expect(await decryptPin(beforeRotation, rotated)).toBe(PIN);
+    });
+
+    it('encrypts new PINs to the new key', async () => {
+      const jwe = await encryptPin(PIN, rotated);
+
+      expect(decodeProtectedHeader(jwe).kid).toBe(rotated.currentKid);
+      expect(rotated.currentKid).not.toBe(ring.currentKid);
+      await expect(decryptPin(jwe, ring)).rejects.toMatchObject({ code: 'UNKNOWN_KEY' });
+    });
+  });
+
+  describe('rejects with a stable code', () => {
+    const withPin = JSON.stringify({ pin: PIN });
+    const cases: Array<{ name: string; jwe: () => Promise<string>; code: PinDecryptionErrorCode }> = [
+      { name: 'a kid the ring does not hold', jwe: () => encryptPin(PIN, otherRing), code: 'UNKNOWN_KEY' },
+      { name: 'a JWE without kid', jwe: () => encryptRaw(withPin, { kid: undefined }), code: 'UNKNOWN_KEY' },
+      {
+        name: 'a JWE naming our kid but encrypted to another key',
+        jwe: () => encryptRaw(withPin, { kid: ring.currentKid }, otherRing.currentPublicJwk),
+        code: 'DECRYPTION_FAILED',
+      },
+      {
+        name: 'a JWE whose ciphertext was tampered with',
+        jwe: async () => {
+          const parts = (await encryptPin(PIN, ring)).split('.');
+          parts[3] = (parts[3][0] === 'A' ? 'B' : 'A') + parts[3].slice(1);
+          return parts.join('.');
+        },
+        code: 'DECRYPTION_FAILED',
+      },
+      {
+        name: 'RSA-OAEP with SHA-1',
+        jwe: () => encryptRaw(withPin, { alg: 'RSA-OAEP' }, { ...ring.currentPublicJwk, alg: 'RSA-OAEP' }),
+        code: 'UNSUPPORTED_ALGORITHM',
+      },
+      { name: 'A128GCM content encryption', jwe: () => encryptRaw(withPin, { enc: 'A128GCM' }), code: 'UNSUPPORTED_ALGORITHM' },
+      { name: 'a compressed plaintext', jwe: () => encryptRaw(withPin, { zip: 'DEF' }), code: 'UNSUPPORTED_ALGORITHM' },
+      { name: 'text that is not a JWE', jwe: async () => 'not-a-jwe', code: 'MALFORMED' },
+      { name: 'five parts with an undecodable header', jwe: async () => '!!.a.b.c.d', code: 'MALFORMED' },
+      {
+        name: 'a JWE with its tag cut off',
+        jwe: async () => `${(await encryptPin(PIN, ring)).split('.').slice(0, 4).join('.')}.`,
+        code: 'MALFORMED',
+      },
+      { name: 'a bare PIN as plaintext', jwe: () => encryptRaw(PIN), code: 'INVALID_PLAINTEXT' },
+      { name: 'a numeric pin', jwe: () => encryptRaw(JSON.stringify({ pin: Number(PIN) })), code: 'INVALID_PLAINTEXT' },
+      { name: 'a pin with a letter', jwe: () => encryptRaw(JSON.stringify({ pin: `${PIN}x` })), code: 'INVALID_PLAINTEXT' },
+      { name: 'a pin of three digits', jwe: () => encryptRaw(JSON.stringify({ pin: '826' })), code: 'INVALID_PLAINTEXT' },
+      {
+        name: 'a pin of thirteen digits',
+        jwe: () => encryptRaw(JSON.stringify({ pin: `${PIN}${PIN}${PIN}1` })),
+        code: 'INVALID_PLAINTEXT',
+      },
+      { name: 'a plaintext without a pin member', jwe: () => encryptRaw(JSON.stringify({ PIN })), code: 'INVALID_PLAINTEXT' },
+    ];
+
+    it.each(cases)('$name → $code', async ({ jwe, code }) => {
+      const error = await decryptionError(await jwe());
+
+      expect(error.code).toBe(code);
+    });
+
+    it.each(cases)('never puts the PIN or the JWE into the error for $name', async ({ jwe }) => {
+      const token = await jwe();
+      const error = await decryptionError(token);
+
+      for (const rendered of [error.message, String(error), JSON.stringify(error), error.stack ?? '']) {
+        expect(rendered).not.toContain(PIN);
+        expect(rendered).not.toContain(token);
+      }
+      expect(error.cause).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,96 @@
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, errors, type ProtectedHeaderParameters } from 'jose';
+import { z } from 'zod';
+import { PIN_JWE_ALG, PinKeyRing, type PinPublicJwk } from './pin-key-ring';
+
+/** Content encryption pinflow uses; A256CBC-HS512 is also accepted from clients that prefer it. */
+export const PIN_JWE_ENC = 'A256GCM';
+const ACCEPTED_ENCS = [PIN_JWE_ENC, 'A256CBC-HS512'] as const;
+
+const PIN_PATTERN = /^[0-9]{4,12}$/;
+
+/** Extra members are allowed so fields such as a nonce can be added without breaking decryption. */
+const pinPlaintext = z.object({ pin: z.string().regex(PIN_PATTERN) });
+
+export type PinDecryptionErrorCode =
+  | 'UNKNOWN_KEY'
+  | 'MALFORMED'
+  | 'UNSUPPORTED_ALGORITHM'
+  | 'DECRYPTION_FAILED'
+  | 'INVALID_PLAINTEXT';
+
+// Fixed texts: a message built from the input could carry the PIN or the JWE into a log line.
+const MESSAGES: Record<PinDecryptionErrorCode, string> = {
+  UNKNOWN_KEY: 'The encrypted PIN names no key held in the PIN key ring',
+  MALFORMED: 'The encrypted PIN is not a well-formed compact JWE',
+  UNSUPPORTED_ALGORITHM: `The encrypted PIN must use alg ${PIN_JWE_ALG}, enc ${ACCEPTED_ENCS.join(' or ')} and no compression`,
+  DECRYPTION_FAILED: 'The encrypted PIN could not be decrypted: wrong key or tampered JWE',
+  INVALID_PLAINTEXT: 'The decrypted payload is not a JSON object with a "pin" of 4 to 12 digits',
+};
+
+/** Why an encrypted PIN was refused. Carries no cause, since causes can quote the input. */
+export class PinDecryptionError extends Error {
+  override readonly name = 'PinDecryptionError';
+
+  constructor(readonly code: PinDecryptionErrorCode) {
+    super(MESSAGES[code]);
+  }
+}
+
+/**
+ * Encrypts a PIN as a compact JWE to `recipient`: the current key of a ring, or a public PIN JWK
+ * (for instance one served by intake's public key endpoint).
+ */
+export async function encryptPin(pin: string, recipient: PinKeyRing | PinPublicJwk): Promise<string> {
+  // A PIN that decryptPin would refuse must not travel at all.
+  if (!PIN_PATTERN.test(pin)) throw new RangeError('A PIN must be 4 to 12 digits to be encrypted');
+  const key = recipient instanceof PinKeyRing ? recipient.currentPublicJwk : recipient;
+  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ pin })))
+    .setProtectedHeader({ alg: PIN_JWE_ALG, enc: PIN_JWE_ENC, kid: key.kid })
+    .encrypt(key);
+}
+
+function protectedHeader(jwe: string): ProtectedHeaderParameters {
+  if (jwe.split('.').length !== 5) throw new PinDecryptionError('MALFORMED');
+  try {
+    return decodeProtectedHeader(jwe);
+  } catch {
+    throw new PinDecryptionError('MALFORMED');
+  }
+}
+
+function decryptionFailure(error: unknown): unknown {
+  if (error instanceof errors.JWEDecryptionFailed) return new PinDecryptionError('DECRYPTION_FAILED');
+  if (error instanceof errors.JOSENotSupported) return new PinDecryptionError('UNSUPPORTED_ALGORITHM');
+  if (error instanceof errors.JOSEError) return new PinDecryptionError('MALFORMED');
+  return error;
+}
+
+function readPlaintext(plaintext: Uint8Array): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
+  } catch {
+    throw new PinDecryptionError('INVALID_PLAINTEXT');
+  }
+  const parsed = pinPlaintext.safeParse(value);
+  if (!parsed.success) throw new PinDecryptionError('INVALID_PLAINTEXT');
+  return parsed.data.pin;
+}
+
+/** Decrypts a PIN JWE with the ring's key named by its `kid`; throws {@link PinDecryptionError}. */
+export async function decryptPin(jwe: string, ring: PinKeyRing): Promise<string> {
+  const header = protectedHeader(jwe);
+  if (header.alg !== PIN_JWE_ALG || !ACCEPTED_ENCS.some((enc) => enc === header.enc)) {
+    throw new PinDecryptionError('UNSUPPORTED_ALGORITHM');
+  }
+  const key = header.kid === undefined ? undefined : ring.decryptionKey(header.kid);
+  if (!key) throw new PinDecryptionError('UNKNOWN_KEY');
+  const { plaintext } = await compactDecrypt(jwe, key, {
+    keyManagementAlgorithms: [PIN_JWE_ALG],
+    contentEncryptionAlgorithms: [...ACCEPTED_ENCS],
+    maxDecompressedLength: 0,
+  }).catch((error: unknown) => {
+    throw decryptionFailure(error);
+  });
+  return readPlaintext(plaintext);
+}

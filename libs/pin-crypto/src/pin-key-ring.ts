@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type CryptoKey } from 'jose';
+import { z } from 'zod';
+
+/** Key management algorithm of every PIN JWE. */
+export const PIN_JWE_ALG = 'RSA-OAEP-256';
+
+const MIN_MODULUS_BITS = 2048;
+
+const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a base64url string');
+
+const privatePinJwk = z.object({
+  kty: z.literal('RSA'),
+  kid: z.string().min(1).max(128),
+  use: z.literal('enc').optional(),
+  alg: z.literal(PIN_JWE_ALG).optional(),
+  n: base64url.refine(
+    (n) => Buffer.from(n, 'base64url').length * 8 >= MIN_MODULUS_BITS,
+    `RSA modulus must be at least ${MIN_MODULUS_BITS} bits`,
+  ),
+  e: base64url,
+  d: base64url,
+  p: base64url,
+  q: base64url,
+  dp: base64url,
+  dq: base64url,
+  qi: base64url,
+});
+
+const privatePinJwks = z.object({
+  keys: z
+    .array(privatePinJwk)
+    .min(1)
+    .refine((keys) => new Set(keys.map((key) => key.kid)).size === keys.length, 'every key needs a distinct kid'),
+});
+
+export type PrivatePinJwk = z.infer<typeof privatePinJwk>;
+
+/** The public half of a PIN key, as served to clients that encrypt PINs themselves. */
+export interface PinPublicJwk {
+  kty: 'RSA';
+  n: string;
+  e: string;
+  kid: string;
+  use: 'enc';
+  alg: typeof PIN_JWE_ALG;
+}
+
+interface PinKey {
+  privateJwk: PrivatePinJwk;
+  privateKey: CryptoKey;
+  publicJwk: PinPublicJwk;
+}
+
+// Importing does not check that the RSA members belong together; a damaged key would otherwise load
+// fine and then fail every PIN it is asked to decrypt.
+async function decryptsItsOwnCiphertext(publicJwk: PinPublicJwk, privateKey: CryptoKey): Promise<boolean> {
+  const probe = new Uint8Array([1]);
+  const jwe = await new CompactEncrypt(probe).setProtectedHeader({ alg: PIN_JWE_ALG, enc: 'A256GCM' }).encrypt(publicJwk);
+  return compactDecrypt(jwe, privateKey).then(
+    () => true,
+    () => false,
+  );
+}
+
+function describeIssues(error: z.ZodError): string {
+  // Only paths and zod's generic messages: neither ever contains the offending value, so no key
+  // material reaches the message.
+  return error.issues.map((issue) => `${['jwks', ...issue.path].join('.')}: ${issue.message}`).join('; ');
+}
+
+/**
+ * pinflow's RSA private keys for PIN JWEs. The first key of the JWKS is the current one, used to
+ * encrypt; the others only decrypt, so a rotation prepends the new key and keeps the old ones until
+ * no message encrypted to them can still be in flight.
+ */
+export class PinKeyRing {
+  // Private fields keep key material out of JSON.stringify and util.inspect of a ring.
+  readonly #keys: ReadonlyMap<string, PinKey>;
+
+  private constructor(
+    keys: PinKey[],
+    /** kid of the key new PINs are encrypted to. */
+    readonly currentKid: string,
+  ) {
+    this.#keys = new Map(keys.map((key) => [key.publicJwk.kid, key]));
+  }
+
+  /** Validates and imports a JWKS of private RSA keys; `source` names it in error messages. */
+  static async fromJwks(value: unknown, source = 'PIN key ring'): Promise<PinKeyRing> {
+    const parsed = privatePinJwks.safeParse(value);
+    if (!parsed.success) throw new Error(`Invalid ${source}: ${describeIssues(parsed.error)}`);
+    const keys = await Promise.all(
+      parsed.data.keys.map(async (privateJwk): Promise<PinKey> => {
+        const privateKey = (await importJWK(privateJwk, PIN_JWE_ALG, { extractable: false })) as CryptoKey;
+        const { kty, n, e, kid } = privateJwk;
+        const publicJwk: PinPublicJwk = { kty, n, e, kid, use: 'enc', alg: PIN_JWE_ALG };
+        if (!(await decryptsItsOwnCiphertext(publicJwk, privateKey))) {
+          throw new Error(`Invalid ${source}: key ${kid} does not decrypt what its public half encrypts`);
+        }
+        return { privateJwk, privateKey, publicJwk };
+      }),
+    );
+    return new PinKeyRing(keys, parsed.data.keys[0].kid);
+  }
+
+  /** Parses a JWKS held in a string, such as an environment variable named by `source`. */
+  static async fromJson(json: string, source = 'PIN key ring'): Promise<PinKeyRing> {
+    let value: unknown;
+    try {
+      value = JSON.parse(json);
+    } catch {
+      // JSON.parse's own message quotes the text around the error, which would be key material.
+      throw new Error(`Invalid ${source}: not valid JSON`);
+    }
+    return PinKeyRing.fromJwks(value, source);
+  }
+
+  static async fromFile(file: string): Promise<PinKeyRing> {
+    return PinKeyRing.fromJson(await readFile(file, 'utf8'), `PIN key ring file ${file}`);
+  }
+
+  get kids(): string[] {
+    return [...this.#keys.keys()];
+  }
+
+  get currentPublicJwk(): PinPublicJwk {
+    return this.#keys.get(this.currentKid)!.publicJwk;
+  }
+
+  /** Public parts of every key in the ring, current first. */
+  publicJwks(): { keys: PinPublicJwk[] } {
+    return { keys: [...this.#keys.values()].map((key) => key.publicJwk) };
+  }
+
+  /** The ring as a private JWKS that {@link PinKeyRing.fromJwks} reads back. Secret: never log it. */
+  toPrivateJwks(): { keys: PrivatePinJwk[] } {
+    return { keys: [...this.#keys.values()].map((key) => key.privateJwk) };
+  }
+
+  /** The private key for `kid`, for {@link decryptPin}. */
+  decryptionKey(kid: string): CryptoKey | undefined {
+    return this.#keys.get(kid)?.privateKey;
+  }
+}
+
+function newKid(): string {
+  // A date in the kid tells operators at a glance how old a key is when deciding to retire it.
+  return `pin-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A ring with one freshly generated key, for development, tests and embedded defaults. */
+export async function generatePinKeyRing(options: { modulusLength?: 2048 | 3072 } = {}): Promise<PinKeyRing> {
+  const { privateKey } = await generateKeyPair(PIN_JWE_ALG, { modulusLength: options.modulusLength ?? 2048, extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return PinKeyRing.fromJwks({ keys: [{ ...jwk, kid: newKid(), use: 'enc', alg: PIN_JWE_ALG }] }, 'generated PIN key ring');
+}
+
+/** Writes the ring's private JWKS readable by its owner only, creating the directory if needed. */
+export async function writePinKeyRingFile(file: string, ring: PinKeyRing): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(ring.toPrivateJwks(), null, 2)}\n`, { mode: 0o600 });
+}
