@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { pismoChangePinCommand, pismoIncreasePasswordTriesCommand } from './commands';
+import { EVENT_TYPES, eventDataSchemas, EventType, pinflowEvent } from './events';
+import { commandTopic, EVENTS_TOPIC } from './topics';
+
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', target: 'draft-07' });
+
+const EVENT_DESCRIPTIONS: Record<EventType, string> = {
+  [EVENT_TYPES.accepted]: 'intake accepted a request and published its command.',
+  [EVENT_TYPES.passwordChanged]: 'The vendor changed the card PIN. Final outcome of a PIN change.',
+  [EVENT_TYPES.issuerScriptRequested]: 'The vendor created (or applied) a chip script that carries the new PIN to the card (Pismo sync_offline_pin).',
+  [EVENT_TYPES.passwordTriesIncreased]: "The vendor increased the card's PIN tries counter. Final outcome of a tries increase.",
+  [EVENT_TYPES.cardBlocked]: 'The vendor blocked the card (for instance: too many PIN tries). May answer no request.',
+  [EVENT_TYPES.failed]: 'The request failed; `reason` says why, `vendorStatus` / `vendorError` what the vendor answered. Final outcome.',
+};
+
+/**
+ * The AsyncAPI 3 document of pinflow's topics, built from the zod schemas every producer and consumer
+ * validates with, so it cannot drift from the code.
+ */
+export function asyncApiDocument() {
+  const eventMessages = Object.fromEntries(
+    Object.keys(eventDataSchemas).map((type) => {
+      const name = type.replace(/^pinflow\./, '').replace(/[._]/g, '-');
+      const schema = (pinflowEvent.options as z.ZodObject[]).find((option) => (option.shape.type as z.ZodLiteral).value === type)!;
+      return [name, { name: type, title: type, summary: EVENT_DESCRIPTIONS[type as EventType], contentType: 'application/cloudevents+json', payload: jsonSchema(schema) }];
+    }),
+  );
+  const pismoTopic = commandTopic('pismo');
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'pinflow messages',
+      version: '1.0.0',
+      description:
+        'Commands (one topic per vendor, keyed by card id) and events (CloudEvents 1.0, structured JSON, keyed by card id) of pinflow. ' +
+        'A PIN travels only as a compact JWE (RSA-OAEP-256 / A256GCM) encrypted to pinflow\'s PIN key. Delivery is at least once: ' +
+        'consumers deduplicate on commandId / event id.',
+    },
+    defaultContentType: 'application/json',
+    channels: {
+      pismoCommands: {
+        address: pismoTopic,
+        description: 'Commands for Pismo, produced by intake and consumed by worker-pismo. Key: card id.',
+        messages: {
+          changePin: { name: 'pismo.change_pin', contentType: 'application/json', payload: jsonSchema(pismoChangePinCommand) },
+          increasePasswordTries: { name: 'pismo.increase_password_tries', contentType: 'application/json', payload: jsonSchema(pismoIncreasePasswordTriesCommand) },
+        },
+      },
+      events: {
+        address: EVENTS_TOPIC,
+        description: 'Every outcome for every vendor, produced by intake and the workers, consumed by audit and intake. Key: card id (the CloudEvents subject).',
+        messages: eventMessages,
+      },
+    },
+    operations: {
+      sendPismoCommand: { action: 'send', channel: { $ref: '#/channels/pismoCommands' } },
+      receivePismoCommand: { action: 'receive', channel: { $ref: '#/channels/pismoCommands' } },
+      sendEvent: { action: 'send', channel: { $ref: '#/channels/events' } },
+      receiveEvent: { action: 'receive', channel: { $ref: '#/channels/events' } },
+    },
+  };
+}
