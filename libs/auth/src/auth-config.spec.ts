@@ -21,12 +21,6 @@ describe('authConfigSchema', () => {
     ]);
   });
 
-  it('keeps the key-source rule when a service extends the schema', () => {
-    const serviceSchema = authConfigSchema.extend({ PORT: authConfigSchema.shape.AUTH_ISSUER });
-
-    expect(serviceSchema.safeParse({ ...base, PORT: '8080' }).success).toBe(false);
-  });
-
   it('refuses a JWKS URL that is not http(s)', () => {
     expect(authConfigSchema.safeParse({ ...base, AUTH_JWKS_URL: 'file:///etc/jwks.json' }).success).toBe(false);
   });

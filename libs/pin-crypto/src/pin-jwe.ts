@@ -1,9 +1,7 @@
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, errors, type ProtectedHeaderParameters } from 'jose';
 import { z } from 'zod';
-import { PIN_JWE_ALG, PinKeyRing, type PinPublicJwk } from './pin-key-ring';
+import { PIN_JWE_ALG, PIN_JWE_ENC, PinKeyRing, type PinPublicJwk } from './pin-key-ring';
 
-/** Content encryption pinflow uses; A256CBC-HS512 is also accepted from clients that prefer it. */
-export const PIN_JWE_ENC = 'A256GCM';
 const ACCEPTED_ENCS = [PIN_JWE_ENC, 'A256CBC-HS512'] as const;
 
 const PIN_PATTERN = /^[0-9]{4,12}$/;

@@ -6,6 +6,8 @@ import { z } from 'zod';
 
 /** Key management algorithm of every PIN JWE. */
 export const PIN_JWE_ALG = 'RSA-OAEP-256';
+/** Content encryption pinflow uses; decryption also accepts A256CBC-HS512 from clients that prefer it. */
+export const PIN_JWE_ENC = 'A256GCM';
 
 const MIN_MODULUS_BITS = 2048;
 
@@ -58,7 +60,7 @@ interface PinKey {
 // fine and then fail every PIN it is asked to decrypt.
 async function decryptsItsOwnCiphertext(publicJwk: PinPublicJwk, privateKey: CryptoKey): Promise<boolean> {
   const probe = new Uint8Array([1]);
-  const jwe = await new CompactEncrypt(probe).setProtectedHeader({ alg: PIN_JWE_ALG, enc: 'A256GCM' }).encrypt(publicJwk);
+  const jwe = await new CompactEncrypt(probe).setProtectedHeader({ alg: PIN_JWE_ALG, enc: PIN_JWE_ENC }).encrypt(publicJwk);
   return compactDecrypt(jwe, privateKey).then(
     () => true,
     () => false,
