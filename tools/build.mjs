@@ -27,14 +27,14 @@ function markDone(name, hash) {
 }
 
 function run(cmd, args, env = {}) {
-  execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  execFileSync(cmd, args, { cwd: root, stdio: [0, 2, 2], env: { ...process.env, ...env } });
 }
 
 // Install scripts are not needed (native binaries arrive as optional packages) and @prisma/engines'
 // would try to download engines from a host these machines cannot reach.
 const lockHash = digest('package.json', 'package-lock.json');
 if (!existsSync(path.join(root, 'node_modules')) || !upToDate('install', lockHash)) {
-  console.log('[build] installing npm packages');
+  console.error('[build] installing npm packages');
   run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund']);
   markDone('install', lockHash);
 }
@@ -43,7 +43,7 @@ if (!existsSync(path.join(root, 'node_modules')) || !upToDate('install', lockHas
 // satisfies that check where Prisma's binary host is unreachable.
 const schemaHash = digest('prisma/schema.prisma', 'package-lock.json');
 if (!existsSync(path.join(root, 'libs/db/src/generated/prisma/client.ts')) || !upToDate('prisma', schemaHash)) {
-  console.log('[build] generating the Prisma client');
+  console.error('[build] generating the Prisma client');
   run(process.execPath, [path.join(root, 'node_modules/prisma/build/index.js'), 'generate', '--schema', 'prisma/schema.prisma'], {
     PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
     PRISMA_HIDE_UPDATE_MESSAGE: '1',
@@ -85,4 +85,4 @@ function compileTree(dir) {
   }
 }
 for (const dir of sourceRoots) if (existsSync(path.join(root, dir))) compileTree(path.join(root, dir));
-console.log(`[build] compiled ${compiled} changed file(s) to dist/`);
+console.error(`[build] compiled ${compiled} changed file(s) to dist/`);

@@ -12,7 +12,7 @@ export interface VendorCall {
 export type AppliedOperation = 'pinChanges' | 'triesIncreases' | 'triesResets';
 export type AppliedCounts = Record<AppliedOperation, number>;
 
-/** Keeps memory bounded through long benchmarks; the oldest calls go first. */
+/** Keeps memory bounded through long benchmarks: the oldest calls are dropped, a tenth at a time. */
 export const MAX_RECORDED_CALLS = 100_000;
 
 /**
@@ -26,7 +26,7 @@ export class CallLog {
   record(call: Omit<VendorCall, 'status'>): VendorCall {
     const recorded: VendorCall = { ...call, status: null };
     this.calls.push(recorded);
-    if (this.calls.length > MAX_RECORDED_CALLS) this.calls = this.calls.slice(-MAX_RECORDED_CALLS);
+    if (this.calls.length > MAX_RECORDED_CALLS) this.calls = this.calls.slice(MAX_RECORDED_CALLS / 10);
     return recorded;
   }
 

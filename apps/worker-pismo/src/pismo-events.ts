@@ -1,10 +1,10 @@
-import { buildEvent, cardId, EVENT_TYPES, PinflowEvent } from '@pinflow/contracts';
+import { buildEvent, cardId as pinflowCardId, EVENT_TYPES, PinflowEvent } from '@pinflow/contracts';
 import { z } from 'zod';
 import { deterministicEventId } from './event-ids';
 import { COMMAND_STATES, EVENT_SOURCE } from './outcomes';
 
 /** Pismo's card ids are numbers in some payloads and strings in others. */
-const pismoCardId = z.union([z.string(), z.number().int().nonnegative()]).transform(String).pipe(cardId);
+const pismoCardId = z.union([z.string(), z.number().int().nonnegative()]).transform(String).pipe(pinflowCardId);
 // Copies of Pismo's docs disagree on the case of enum values; both spellings are accepted.
 const upper = z.string().min(1).transform((value) => value.toUpperCase());
 const lower = z.string().min(1).transform((value) => value.toLowerCase());
@@ -60,6 +60,7 @@ export function isKnownPismoEvent(event: PismoEvent): event is KnownPismoEvent {
 export interface CorrelatedCommand {
   commandId: string;
   requestId: string;
+  cardId: string;
   syncOfflinePin: boolean | null;
 }
 
@@ -84,6 +85,8 @@ export function translatePismoEvent(pismo: KnownPismoEvent, command?: Correlated
     source: EVENT_SOURCE,
     time: occurredAt(pismo.timestamp),
   };
+  // The command names the card as pinflow knows it; Pismo's own id is the fallback for its own events.
+  const cardId = command?.cardId ?? pismo.data.card_id;
   const correlation = {
     vendor: 'pismo' as const,
     vendorEventId: pismo.event_id,
@@ -91,7 +94,6 @@ export function translatePismoEvent(pismo: KnownPismoEvent, command?: Correlated
   };
   switch (pismo.event_type) {
     case 'update_password-1': {
-      const cardId = pismo.data.card_id;
       if (pismo.data.status === 'SUCCESS') {
         const syncOfflinePin = command?.syncOfflinePin ?? undefined;
         return {
@@ -114,7 +116,7 @@ export function translatePismoEvent(pismo: KnownPismoEvent, command?: Correlated
       return {
         event: buildEvent(EVENT_TYPES.issuerScriptRequested, {
           ...base,
-          cardId: pismo.data.card_id,
+          cardId,
           data: { ...correlation, scriptType: pismo.data.script_type, scriptStatus: pismo.data.script_event_type },
         }),
       };
@@ -123,7 +125,7 @@ export function translatePismoEvent(pismo: KnownPismoEvent, command?: Correlated
       return {
         event: buildEvent(EVENT_TYPES.cardBlocked, {
           ...base,
-          cardId: pismo.data.card_id,
+          cardId,
           data: { ...correlation, ...(pismo.data.card_previous_status ? { previousStatus: pismo.data.card_previous_status } : {}) },
         }),
       };

@@ -34,10 +34,11 @@ export interface VendorErrorSummary {
 const MAX_TEXT = 200;
 
 // An error text may echo the request it rejects, and that request may have carried a PIN: digit runs
-// as long as a PIN are masked, and texts are cut short, before anything leaves the worker.
+// as long as a PIN are masked (unless they end an error code such as WAL0007), and texts are cut
+// short, before anything leaves the worker.
 function scrub(value: unknown): string | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-  const text = String(value).replace(/\d{4,}/g, '[digits]').trim().slice(0, MAX_TEXT);
+  const text = String(value).replace(/(?<![A-Za-z])\d{4,}/g, '[digits]').trim().slice(0, MAX_TEXT);
   return text.length > 0 ? text : undefined;
 }
 
