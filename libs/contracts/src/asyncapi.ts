@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { pismoChangePinCommand, pismoIncreasePasswordTriesCommand } from './commands';
+import { COMMAND_SCHEMAS } from './commands';
 import { EVENT_TYPES, eventDataSchemas, EventType, pinflowEvent } from './events';
-import { commandTopic, EVENTS_TOPIC } from './topics';
+import { commandTopic, EVENTS_TOPIC, Vendor, VENDORS } from './topics';
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', target: 'draft-07' });
 
@@ -13,6 +13,15 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   [EVENT_TYPES.cardBlocked]: 'The vendor blocked the card (for instance: too many PIN tries). May answer no request.',
   [EVENT_TYPES.failed]: 'The request failed; `reason` says why, `vendorStatus` / `vendorError` what the vendor answered. Final outcome.',
 };
+
+function camel(name: string): string {
+  return name.replace(/[-_.](\w)/g, (_, letter: string) => letter.toUpperCase());
+}
+
+function commandVariants(vendor: Vendor): z.ZodObject[] {
+  const schema = COMMAND_SCHEMAS[vendor] as z.ZodType;
+  return schema instanceof z.ZodDiscriminatedUnion ? (schema.options as z.ZodObject[]) : [schema as z.ZodObject];
+}
 
 /**
  * The AsyncAPI 3 document of pinflow's topics, built from the zod schemas every producer and consumer
@@ -26,7 +35,16 @@ export function asyncApiDocument() {
       return [name, { name: type, title: type, summary: EVENT_DESCRIPTIONS[type as EventType], contentType: 'application/cloudevents+json', payload: jsonSchema(schema) }];
     }),
   );
-  const pismoTopic = commandTopic('pismo');
+  const commandChannels = Object.fromEntries(
+    VENDORS.map((vendor) => [
+      `${camel(vendor)}Commands`,
+      {
+        address: commandTopic(vendor),
+        description: `Commands for ${vendor}, produced by intake and consumed by worker-${vendor}. Key: card id.`,
+        messages: Object.fromEntries(commandVariants(vendor).map((variant) => [camel((variant.shape.operation as z.ZodLiteral).value as string), { name: `${vendor}.${(variant.shape.operation as z.ZodLiteral).value}`, contentType: 'application/json', payload: jsonSchema(variant) }])),
+      },
+    ]),
+  );
   return {
     asyncapi: '3.0.0',
     info: {
@@ -39,14 +57,7 @@ export function asyncApiDocument() {
     },
     defaultContentType: 'application/json',
     channels: {
-      pismoCommands: {
-        address: pismoTopic,
-        description: 'Commands for Pismo, produced by intake and consumed by worker-pismo. Key: card id.',
-        messages: {
-          changePin: { name: 'pismo.change_pin', contentType: 'application/json', payload: jsonSchema(pismoChangePinCommand) },
-          increasePasswordTries: { name: 'pismo.increase_password_tries', contentType: 'application/json', payload: jsonSchema(pismoIncreasePasswordTriesCommand) },
-        },
-      },
+      ...commandChannels,
       events: {
         address: EVENTS_TOPIC,
         description: 'Every outcome for every vendor, produced by intake and the workers, consumed by audit and intake. Key: card id (the CloudEvents subject).',
@@ -54,8 +65,12 @@ export function asyncApiDocument() {
       },
     },
     operations: {
-      sendPismoCommand: { action: 'send', channel: { $ref: '#/channels/pismoCommands' } },
-      receivePismoCommand: { action: 'receive', channel: { $ref: '#/channels/pismoCommands' } },
+      ...Object.fromEntries(
+        Object.keys(commandChannels).flatMap((channel) => [
+          [`send${channel[0].toUpperCase()}${channel.slice(1)}`, { action: 'send', channel: { $ref: `#/channels/${channel}` } }],
+          [`receive${channel[0].toUpperCase()}${channel.slice(1)}`, { action: 'receive', channel: { $ref: `#/channels/${channel}` } }],
+        ]),
+      ),
       sendEvent: { action: 'send', channel: { $ref: '#/channels/events' } },
       receiveEvent: { action: 'receive', channel: { $ref: '#/channels/events' } },
     },

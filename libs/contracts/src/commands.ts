@@ -36,7 +36,68 @@ export const pismoIncreasePasswordTriesCommand = z.object({
 /** Messages on pinflow.commands.pismo.v1. */
 export const pismoCommand = z.discriminatedUnion('operation', [pismoChangePinCommand, pismoIncreasePasswordTriesCommand]);
 
+/**
+ * Messages on pinflow.commands.solaris.v1. The PIN was encrypted on the cardholder's device to
+ * Solaris' key and signed with the device-binding key: pinflow relays both untouched and can never
+ * read the PIN.
+ */
+export const solarisChangePinCommand = z.object({
+  ...commandEnvelope,
+  vendor: z.literal('solaris'),
+  operation: z.literal('change_pin'),
+  deviceId: z.string().min(1).max(128),
+  encryptedPin: compactJwe,
+  /** Solaris' PIN key the device encrypted to. */
+  keyId: z.string().min(1).max(256),
+  /** The device's signature over `encryptedPin`. */
+  signature: z.string().min(1).max(1024),
+  deviceData: z.string().max(8192).optional(),
+});
+
+/**
+ * Messages on pinflow.commands.thales-d1.v1: a PIN for a card management system speaking Thales D1's
+ * PIN Management API. PIN and PAN travel encrypted to pinflow's PIN key; the worker builds the PIN
+ * block in memory.
+ */
+export const thalesD1ChangePinCommand = z.object({
+  ...commandEnvelope,
+  cardId: z.string().regex(/^[A-Za-z0-9_-]{1,48}$/, 'must match ^[A-Za-z0-9_-]{1,48}$'),
+  vendor: z.literal('thales-d1'),
+  operation: z.literal('change_pin'),
+  issuerId: z.string().length(10),
+  pinBlockFormat: z.enum(['ISO0', '3DES_SECCOS']),
+  encryptedPin: compactJwe,
+  encryptedPan: compactJwe,
+});
+
+/**
+ * Messages on pinflow.commands.vault.v1: set a card passcode. The passcode and the cardholder's
+ * one-time code (from Vault's SMS step) travel encrypted to pinflow's PIN key.
+ */
+export const vaultSetPasscodeCommand = z.object({
+  ...commandEnvelope,
+  cardId: z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a positive int64'),
+  vendor: z.literal('vault'),
+  operation: z.literal('set_passcode'),
+  encryptedPasscode: compactJwe,
+  encryptedCode: compactJwe,
+});
+
+export type SolarisChangePinCommand = z.infer<typeof solarisChangePinCommand>;
+export type ThalesD1ChangePinCommand = z.infer<typeof thalesD1ChangePinCommand>;
+export type VaultSetPasscodeCommand = z.infer<typeof vaultSetPasscodeCommand>;
+
+/** Each vendor's command topic and the schema of its messages. */
+export const COMMAND_SCHEMAS = {
+  pismo: pismoCommand,
+  solaris: solarisChangePinCommand,
+  'thales-d1': thalesD1ChangePinCommand,
+  vault: vaultSetPasscodeCommand,
+} as const;
+
+export type PinflowCommand = PismoCommand | SolarisChangePinCommand | ThalesD1ChangePinCommand | VaultSetPasscodeCommand;
+export type Operation = PinflowCommand['operation'];
+
 export type PismoChangePinCommand = z.infer<typeof pismoChangePinCommand>;
 export type PismoIncreasePasswordTriesCommand = z.infer<typeof pismoIncreasePasswordTriesCommand>;
 export type PismoCommand = z.infer<typeof pismoCommand>;
-export type Operation = PismoCommand['operation'];

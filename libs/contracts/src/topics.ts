@@ -1,5 +1,5 @@
 /** The vendors pinflow routes PIN changes to. Each has its own command topic. */
-export const VENDORS = ['pismo'] as const;
+export const VENDORS = ['pismo', 'solaris', 'thales-d1', 'vault'] as const;
 export type Vendor = (typeof VENDORS)[number];
 
 /** Commands for one vendor, keyed by card id so one card's commands stay in order. */
