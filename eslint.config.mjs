@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const VENDORS = ['pismo', 'solaris', 'thales-d1', 'vault'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'libs/db/src/generated/**', 'coverage/**', '.pinflow/**', 'tools/kafka-local/**'] },
+  { ignores: ['**/*.js', '**/*.mjs', 'dist/**', 'node_modules/**', 'libs/db/src/generated/**', 'coverage/**', '.pinflow/**', 'tools/kafka-local/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -19,8 +19,11 @@ export default tseslint.config(
           allow: [],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:tooling'] },
+            { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib', 'type:tooling'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            // Test support depends on no pinflow library, so every library's tests can use it without a cycle.
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:testing'] },
             ...VENDORS.map((vendor) => ({
               sourceTag: `vendor:${vendor}`,
               notDependOnLibsWithTags: VENDORS.filter((other) => other !== vendor).map((other) => `vendor:${other}`),

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PISMO_EVENTS_TOPIC, Stack, startStack } from '../tools/platform/stack';
+import { PISMO_EVENTS_TOPIC, Stack, startStack } from '@pinflow/platform';
 import { dumpDatabase, http, occurrences, PinflowClient, readLogs } from './support';
 
 /**

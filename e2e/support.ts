@@ -3,7 +3,7 @@ import { waitFor } from '@pinflow/testing';
 import { CompactEncrypt } from 'jose';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import type { Stack } from '../tools/platform/stack';
+import type { Stack } from '@pinflow/platform';
 
 export interface HttpResult<T = any> {
   status: number;

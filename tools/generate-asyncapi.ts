@@ -1,16 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
-import { asyncApiDocument } from '@pinflow/contracts';
-import { repoRoot } from './platform/paths';
+import { renderAsyncApi } from '../libs/contracts/src/asyncapi-document';
+import { repoRoot } from '@pinflow/testing';
 
-export const ASYNCAPI_FILE = path.join(repoRoot, 'libs/contracts/asyncapi.yaml');
-
-export function renderAsyncApi(): string {
-  return `# Generated from libs/contracts by \`npm run contracts:doc\`; do not edit.\n${stringify(asyncApiDocument(), { aliasDuplicateObjects: false })}`;
-}
-
-if (require.main === module) {
-  writeFileSync(ASYNCAPI_FILE, renderAsyncApi());
-  console.log(`wrote ${path.relative(repoRoot, ASYNCAPI_FILE)}`);
-}
+const target = path.join(repoRoot, 'libs/contracts/asyncapi.yaml');
+writeFileSync(target, renderAsyncApi());
+console.log(`wrote ${path.relative(repoRoot, target)}`);

@@ -7,10 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { provisionTestInfrastructure } from '../platform/infrastructure';
-import { repoRoot } from '../platform/paths';
-import { waitFor } from '../platform/processes';
-import { APPS, startStack } from '../platform/stack';
+import { provisionTestInfrastructure } from '@pinflow/platform';
+import { repoRoot, waitFor } from '@pinflow/testing';
+import { APPS, startStack } from '@pinflow/platform';
 
 /**
  * `npm run bench`: a steady stream of Pismo PIN changes through intake → Kafka → worker → sandbox →

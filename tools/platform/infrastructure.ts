@@ -1,9 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createScratchDatabase } from './database';
+import { createScratchDatabase, freePort } from '@pinflow/testing';
 import { startLocalKafka } from './kafka';
-import { freePort } from './ports';
 
 export interface Infrastructure {
   kafkaBrokers: string;

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from './paths';
+import { repoRoot } from '@pinflow/testing';
 
 const run = promisify(execFile);
 const SCRIPT = path.join(repoRoot, 'tools/kafka-local/kafka-local.sh');

@@ -1,8 +1,6 @@
 import path from 'node:path';
-import { migrateDeploy, defaultMigrationsDir } from '../../libs/db/src/migrate';
-import { appEntry } from './paths';
-import { freePort } from './ports';
-import { ServiceProcess, waitForReady } from './processes';
+import { migrateDeploy, defaultMigrationsDir } from '@pinflow/db';
+import { appEntry, freePort, ServiceProcess, waitForReady } from '@pinflow/testing';
 import { DEV_AUDIENCE, DEV_ISSUER } from '@pinflow/auth';
 import { DevSecrets, loadOrCreateDevSecrets } from './secrets';
 

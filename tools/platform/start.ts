@@ -3,10 +3,9 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { checkPin, PISMO_PIN_RULES } from '@pinflow/pin-policy';
-import { startEmbeddedPostgres } from '../../libs/db/src/embedded';
+import { startEmbeddedPostgres } from '@pinflow/db';
 import { startLocalKafka } from './kafka';
-import { repoRoot } from './paths';
-import { waitFor } from './processes';
+import { repoRoot, waitFor } from '@pinflow/testing';
 import { APPS, Stack, startStack } from './stack';
 
 /**

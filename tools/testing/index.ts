@@ -1,4 +1,9 @@
+// What tests (and the platform launcher) need to run the real thing: the infrastructure globalSetup
+// provisioned, services as OS processes, scratch databases, and a way to watch Kafka.
+// Depends on no @pinflow library, so any library's tests can use it without a dependency cycle.
 export * from './test-env';
 export * from './kafka-recorder';
-export { waitFor } from '../platform/processes';
-export { freePort } from '../platform/ports';
+export * from './processes';
+export * from './ports';
+export * from './database';
+export * from './paths';

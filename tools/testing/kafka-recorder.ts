@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
-import { waitFor } from '../platform/processes';
+import { waitFor } from './processes';
 
 export interface RecordedMessage {
   topic: string;

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../platform/paths';
+import { repoRoot } from './paths';
 
 const stateDir = path.join(repoRoot, '.pinflow');
 mkdirSync(stateDir, { recursive: true });

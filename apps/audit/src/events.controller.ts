@@ -1,11 +1,10 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { PIN_READ_SCOPE, RequireScopes } from '@pinflow/auth';
-import { cardId } from '@pinflow/contracts';
+import { cardId, RequestStatus, requestStatusOf } from '@pinflow/contracts';
 import { ProblemException, ZodValidationPipe } from '@pinflow/http';
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from './cursor';
 import { AuditedEvent, AuditEventStore } from './event-store';
-import { requestStatus, RequestStatus } from './request-status';
 
 const requestPath = z.object({ requestId: z.uuid() });
 const cardPath = z.object({ cardId });
@@ -47,7 +46,7 @@ export class EventsController {
     if (events.length === 0) {
       throw new ProblemException(404, 'REQUEST_NOT_FOUND', 'Request not found', 'The audit trail has no events for this request.');
     }
-    return { requestId, status: requestStatus(events.map((event) => event.type)), events };
+    return { requestId, status: requestStatusOf(events.map((event) => event.type)), events };
   }
 
   @Get('cards/:cardId/events')

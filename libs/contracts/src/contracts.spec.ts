@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { ASYNCAPI_FILE, renderAsyncApi } from '../../../tools/generate-asyncapi';
+import { ASYNCAPI_FILE, renderAsyncApi } from './asyncapi-document';
 import { buildEvent, EVENT_TYPES, parseEvent, pismoCommand, TERMINAL_EVENT_TYPES } from './index';
 
 const JWE = 'eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a2V5.aXY.Y2lwaGVy.dGFn';

@@ -127,3 +127,20 @@ export function buildEvent<T extends EventType>(
 export function parseEvent(value: unknown): PinflowEvent {
   return pinflowEvent.parse(value) as PinflowEvent;
 }
+
+export type RequestStatus = 'accepted' | 'succeeded' | 'failed' | 'unknown';
+
+const SUCCESS_EVENT_TYPES: ReadonlySet<EventType> = new Set([EVENT_TYPES.passwordChanged, EVENT_TYPES.passwordTriesIncreased]);
+
+/**
+ * A request's status as its events tell it, the same for every consumer. The vendor's confirmation
+ * outweighs a failure: a failure of unknown outcome (a timed-out call) can later be settled by the
+ * vendor's own event, and then the PIN did change. Without an `accepted` event and without an
+ * outcome, the events cannot say.
+ */
+export function requestStatusOf(eventTypes: readonly string[]): RequestStatus {
+  if (eventTypes.some((type) => SUCCESS_EVENT_TYPES.has(type as EventType))) return 'succeeded';
+  if (eventTypes.includes(EVENT_TYPES.failed)) return 'failed';
+  if (eventTypes.includes(EVENT_TYPES.accepted)) return 'accepted';
+  return 'unknown';
+}

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { createScratchDatabase, ScratchDatabase } from '../../../tools/platform/database';
+import { createScratchDatabase, ScratchDatabase } from '@pinflow/testing';
 import { defaultMigrationsDir, migrateDeploy } from './migrate';
 
 interface MigrationRow {

@@ -3,7 +3,7 @@ import { testEnv } from '@pinflow/testing';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { createScratchDatabase, ScratchDatabase } from '../../../tools/platform/database';
+import { createScratchDatabase, ScratchDatabase } from '@pinflow/testing';
 import { defaultMigrationsDir, migrateDeploy } from './migrate';
 
 type Datamodel = Awaited<ReturnType<typeof getDMMF>>['datamodel'];

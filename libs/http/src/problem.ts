@@ -35,7 +35,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const problem = this.toProblem(exception);
-    if (problem.status >= 500) this.logger.error({ err: exception }, 'request failed');
+    // Deliberate HTTP errors (a 503 from a readiness check, say) are answers, not faults.
+    if (!(exception instanceof HttpException)) this.logger.error({ err: exception }, 'request failed');
     response.status(problem.status).type('application/problem+json').json(problem);
   }
 

@@ -1,4 +1,4 @@
-import type { Infrastructure } from '../platform/infrastructure';
+import type { Infrastructure } from './infrastructure';
 
 export default async function globalTeardown(): Promise<void> {
   const infrastructure = (globalThis as { __pinflowInfrastructure?: Infrastructure }).__pinflowInfrastructure;

@@ -1,5 +1,4 @@
-import { EVENT_TYPES } from '@pinflow/contracts';
-import { requestStatus } from './request-status';
+import { EVENT_TYPES, requestStatusOf as requestStatus } from './events';
 
 describe('a request status derived from its audit trail', () => {
   const { accepted, passwordChanged, passwordTriesIncreased, issuerScriptRequested, cardBlocked, failed } = EVENT_TYPES;
@@ -14,10 +13,13 @@ describe('a request status derived from its audit trail', () => {
     expect(requestStatus([accepted, passwordTriesIncreased, cardBlocked])).toBe('succeeded');
   });
 
-  it('is failed when any event says so, even next to a success', () => {
+  it('is failed when a failure is the only outcome', () => {
     expect(requestStatus([accepted, failed])).toBe('failed');
-    expect(requestStatus([accepted, failed, passwordChanged])).toBe('failed');
-    expect(requestStatus([accepted, passwordChanged, failed])).toBe('failed');
+    expect(requestStatus([accepted, failed, issuerScriptRequested])).toBe('failed');
+  });
+
+  it('is succeeded when the vendor confirms the change after a failure of unknown outcome', () => {
+    expect(requestStatus([accepted, failed, passwordChanged])).toBe('succeeded');
   });
 
   it('is unknown when neither the acceptance nor an outcome is on record', () => {
@@ -25,7 +27,7 @@ describe('a request status derived from its audit trail', () => {
     expect(requestStatus([])).toBe('unknown');
   });
 
-  it('takes an outcome without its acceptance at its word (events of one request may arrive out of order)', () => {
+  it('trusts an outcome even while the acceptance is missing from the trail', () => {
     expect(requestStatus([passwordChanged])).toBe('succeeded');
     expect(requestStatus([failed])).toBe('failed');
   });

@@ -1,17 +1,13 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { defaultMigrationsDir, migrateDeploy } from '../../libs/db/src/migrate';
-import { provisionTestInfrastructure } from '../platform/infrastructure';
-import { repoRoot } from '../platform/paths';
-import { TEST_ENV_FILE } from './test-env';
+import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
+import { provisionTestInfrastructure } from './infrastructure';
+import { TEST_ENV_FILE } from '@pinflow/testing';
 
 /**
  * Integration and end-to-end tests get a real broker and a real, freshly migrated PostgreSQL
- * database; end-to-end tests also need the services compiled, so the build runs first.
+ * database (the services they start come from dist/, built by jest-global.js before this runs).
  */
 export default async function globalSetup(): Promise<void> {
-  execFileSync(process.execPath, [path.join(repoRoot, 'tools/build.mjs')], { stdio: 'inherit' });
   const infrastructure = await provisionTestInfrastructure();
   (globalThis as { __pinflowInfrastructure?: unknown }).__pinflowInfrastructure = infrastructure;
   await migrateDeploy(infrastructure.databaseUrl, defaultMigrationsDir());

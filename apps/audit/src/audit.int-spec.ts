@@ -1,0 +1,307 @@
+import { DEV_AUDIENCE, DEV_ISSUER, DevSigningKey, generateDevSigningKey, mintToken, PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
+import { buildEvent, EVENT_TYPES, PinflowEvent } from '@pinflow/contracts';
+import { createKafka, JsonProducer } from '@pinflow/kafka';
+import { createLogger } from '@pinflow/logging';
+import { appEntry, freePort, ServiceProcess, testEnv, waitFor, waitForReady } from '@pinflow/testing';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+
+
+interface HttpResult {
+  status: number;
+  contentType: string | null;
+  body: any;
+}
+
+const SOURCE = 'urn:pinflow:audit-int-spec';
+const newCard = () => `audit-it-${randomUUID().slice(0, 8)}`;
+
+describe('the audit service', () => {
+  let work: string;
+  let service: ServiceProcess;
+  let baseUrl: string;
+  let producer: JsonProducer;
+  let db: Client;
+  let signingKey: DevSigningKey;
+  let readToken: string;
+
+  const token = (scopes: string[]) =>
+    mintToken({ privateKey: signingKey.privateJwk, kid: signingKey.kid, issuer: DEV_ISSUER, audience: DEV_AUDIENCE, subject: 'auditor', scopes, expiresIn: '10m' });
+
+  async function get(pathAndQuery: string, bearer: string | null = readToken): Promise<HttpResult> {
+    const response = await fetch(`${baseUrl}${pathAndQuery}`, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
+    return { status: response.status, contentType: response.headers.get('content-type'), body: await response.json() };
+  }
+
+  async function storedRows(eventId: string): Promise<number> {
+    const { rows } = await db.query<{ count: string }>('SELECT count(*) FROM audit_events WHERE event_id = $1', [eventId]);
+    return Number(rows[0].count);
+  }
+
+  /** Resolves once the audit trail holds every one of these events. */
+  async function recorded(events: PinflowEvent[]): Promise<void> {
+    const ids = events.map((event) => event.id);
+    await waitFor(`${ids.length} event(s) in audit_events`, async () => {
+      const { rows } = await db.query<{ count: string }>('SELECT count(DISTINCT event_id) FROM audit_events WHERE event_id = ANY($1)', [ids]);
+      return Number(rows[0].count) === ids.length;
+    });
+  }
+
+  async function publish(...events: PinflowEvent[]): Promise<void> {
+    await producer.publishEvents(events);
+  }
+
+  /** An event for one request on one card; the helpers below fill in the contract's fields. */
+  const accepted = (cardId: string, requestId: string, commandId: string) =>
+    buildEvent(EVENT_TYPES.accepted, { source: SOURCE, cardId, data: { vendor: 'pismo', requestId, commandId, operation: 'change_pin', caller: 'issuer-app' } });
+  const passwordChanged = (cardId: string, requestId: string, commandId: string) =>
+    buildEvent(EVENT_TYPES.passwordChanged, { source: SOURCE, cardId, data: { vendor: 'pismo', requestId, commandId, syncOfflinePin: false } });
+  const failed = (cardId: string, requestId: string, commandId: string, detail = 'card is closed') =>
+    buildEvent(EVENT_TYPES.failed, {
+      source: SOURCE,
+      cardId,
+      data: { vendor: 'pismo', requestId, commandId, operation: 'change_pin', reason: 'VENDOR_REJECTED', vendorStatus: 422, vendorError: { code: 'WRN0001', detail } },
+    });
+
+  beforeAll(async () => {
+    const { kafkaBrokers, databaseUrl } = testEnv();
+    work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-audit-'));
+    signingKey = await generateDevSigningKey();
+    const publicKeyFile = path.join(work, 'auth-public-key.json');
+    writeFileSync(publicKeyFile, JSON.stringify(signingKey.publicJwk));
+    readToken = await token([PIN_READ_SCOPE]);
+
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    service = new ServiceProcess(
+      'audit',
+      appEntry('audit'),
+      {
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        // The most talkative level, so the search for event data in the log below covers everything.
+        LOG_LEVEL: 'debug',
+        KAFKA_BROKERS: kafkaBrokers,
+        DATABASE_URL: databaseUrl,
+        AUTH_ISSUER: DEV_ISSUER,
+        AUTH_AUDIENCE: DEV_AUDIENCE,
+        AUTH_PUBLIC_KEY_FILE: publicKeyFile,
+        AUDIT_CONSUMER_GROUP: `audit-it-${randomUUID()}`,
+      },
+      path.join(work, 'audit.log'),
+    );
+    service.start();
+
+    producer = new JsonProducer(
+      createKafka(
+        { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 6, KAFKA_EVENT_PARTITIONS: 6, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 6 },
+        'audit-int-spec',
+        createLogger('audit-int-spec', 'silent'),
+      ),
+    );
+    db = new Client({ connectionString: databaseUrl });
+    // Readiness includes the consumer having joined its group, and the topic exists by then.
+    await Promise.all([waitForReady(service, baseUrl, 90_000), producer.connect(), db.connect()]);
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await db?.end();
+    await service?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('is live and ready once its consumer and database are', async () => {
+    expect((await get('/health/live', null)).status).toBe(200);
+    const ready = await get('/health/ready', null);
+    expect(ready.status).toBe(200);
+    expect(ready.body.info).toEqual({ database: { status: 'up' }, kafka: { status: 'up' } });
+  });
+
+  it('stores an event exactly once, however often it is delivered', async () => {
+    const cardId = newCard();
+    const event = accepted(cardId, randomUUID(), randomUUID());
+    await publish(event, event);
+    await publish(event);
+    // Same card, same partition: once this one is stored, the copies before it were handled too.
+    const after = passwordChanged(cardId, event.data.requestId, event.data.commandId);
+    await publish(after);
+    await recorded([after]);
+
+    expect(await storedRows(event.id)).toBe(1);
+    expect((await get(`/v1/cards/${cardId}/events`)).body.events.map((e: { id: string }) => e.id)).toEqual([after.id, event.id]);
+  });
+
+  it('answers what happened to a request: its events oldest first and the status they add up to', async () => {
+    const cardId = newCard();
+    const requestId = randomUUID();
+    const commandId = randomUUID();
+    const first = accepted(cardId, requestId, commandId);
+    await publish(first);
+    await recorded([first]);
+
+    const pending = await get(`/v1/requests/${requestId}/events`);
+
+    expect(pending.status).toBe(200);
+    expect(pending.body).toEqual({
+      requestId,
+      status: 'accepted',
+      events: [{ id: first.id, type: first.type, time: first.time, recordedAt: expect.any(String), subject: cardId, data: first.data }],
+    });
+
+    const outcome = passwordChanged(cardId, requestId, commandId);
+    await publish(outcome);
+    await recorded([outcome]);
+
+    const done = await get(`/v1/requests/${requestId}/events`);
+
+    expect(done.body.status).toBe('succeeded');
+    expect(done.body.events.map((e: { id: string }) => e.id)).toEqual([first.id, outcome.id]);
+    const [acceptedAt, changedAt] = done.body.events.map((e: { recordedAt: string }) => Date.parse(e.recordedAt));
+    expect(changedAt).toBeGreaterThanOrEqual(acceptedAt);
+  });
+
+  it('reports a request that failed as failed, with the failure as the vendor described it', async () => {
+    const cardId = newCard();
+    const requestId = randomUUID();
+    const commandId = randomUUID();
+    const failure = failed(cardId, requestId, commandId);
+    await publish(accepted(cardId, requestId, commandId), failure);
+    await recorded([failure]);
+
+    const history = await get(`/v1/requests/${requestId}/events`);
+
+    expect(history.body.status).toBe('failed');
+    expect(history.body.events[1].data).toEqual(failure.data);
+  });
+
+  it('answers 404 for a request it has no events of and 400 for a request id that is not a UUID', async () => {
+    const unknown = await get(`/v1/requests/${randomUUID()}/events`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.contentType).toMatch(/^application\/problem\+json/);
+    expect(unknown.body).toMatchObject({ status: 404, code: 'REQUEST_NOT_FOUND' });
+
+    const invalid = await get('/v1/requests/not-a-uuid/events');
+    expect(invalid.status).toBe(400);
+    expect(invalid.contentType).toMatch(/^application\/problem\+json/);
+    expect(invalid.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ pointer: '/requestId' })] });
+  });
+
+  it("pages through a card's history newest first, vendor-raised events included", async () => {
+    const cardId = newCard();
+    const requestId = randomUUID();
+    const commandId = randomUUID();
+    const events: PinflowEvent[] = [
+      accepted(cardId, requestId, commandId),
+      buildEvent(EVENT_TYPES.issuerScriptRequested, { source: SOURCE, cardId, data: { vendor: 'pismo', requestId, commandId, scriptType: 'PIN_CHANGE', scriptStatus: 'PENDING' } }),
+      passwordChanged(cardId, requestId, commandId),
+      buildEvent(EVENT_TYPES.passwordTriesIncreased, { source: SOURCE, cardId, data: { vendor: 'pismo', vendorEventId: 'pismo-1' } }),
+      buildEvent(EVENT_TYPES.cardBlocked, { source: SOURCE, cardId, data: { vendor: 'pismo', previousStatus: 'NORMAL' } }),
+    ];
+    await publish(...events);
+    await recorded(events);
+    const newestFirst = events.map((event) => event.id).reverse();
+
+    const all = await get(`/v1/cards/${cardId}/events`);
+    expect(all.body).toEqual({ cardId, events: expect.any(Array), nextCursor: null });
+    expect(all.body.events.map((e: { id: string }) => e.id)).toEqual(newestFirst);
+    expect(all.body.events[0]).toEqual({ id: events[4].id, type: EVENT_TYPES.cardBlocked, time: events[4].time, recordedAt: expect.any(String), subject: cardId, data: events[4].data });
+
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    do {
+      const page: HttpResult = await get(`/v1/cards/${cardId}/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      pages.push(page.body.events.map((e: { id: string }) => e.id));
+      cursor = page.body.nextCursor;
+    } while (cursor && pages.length < 10);
+
+    expect(pages).toEqual([newestFirst.slice(0, 2), newestFirst.slice(2, 4), newestFirst.slice(4)]);
+  });
+
+  it('shows an empty history for a card it has no events of', async () => {
+    const cardId = newCard();
+    expect((await get(`/v1/cards/${cardId}/events`)).body).toEqual({ cardId, events: [], nextCursor: null });
+  });
+
+  it.each([
+    ['a limit of 0', '?limit=0', '/limit'],
+    ['a limit above 200', '?limit=201', '/limit'],
+    ['a limit that is not a whole number', '?limit=2.5', '/limit'],
+    ['a cursor it did not hand out', '?cursor=bm90LWEtY3Vyc29y', '/cursor'],
+  ])('refuses a card history query with %s (400)', async (_what, query, pointer) => {
+    const response = await get(`/v1/cards/${newCard()}/events${query}`);
+    expect(response.status).toBe(400);
+    expect(response.contentType).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ pointer })] });
+  });
+
+  it('refuses a card id the contract does not allow (400)', async () => {
+    const response = await get(`/v1/cards/${'x'.repeat(65)}/events`);
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ pointer: '/cardId' })]);
+  });
+
+  it('has the database refuse to change or remove recorded events', async () => {
+    const cardId = newCard();
+    const event = accepted(cardId, randomUUID(), randomUUID());
+    await publish(event);
+    await recorded([event]);
+
+    // Each attempt in its own rolled-back transaction: were the trigger missing, nothing shared is lost.
+    const attempt = async (sql: string, params: unknown[] = []) => {
+      await db.query('BEGIN');
+      try {
+        await db.query(sql, params);
+      } finally {
+        await db.query('ROLLBACK');
+      }
+    };
+    await expect(attempt("UPDATE audit_events SET type = 'rewritten' WHERE event_id = $1", [event.id])).rejects.toThrow(/append-only: UPDATE/);
+    await expect(attempt('DELETE FROM audit_events WHERE event_id = $1', [event.id])).rejects.toThrow(/append-only: DELETE/);
+    await expect(attempt('TRUNCATE audit_events')).rejects.toThrow(/append-only: TRUNCATE/);
+
+    const { rows } = await db.query('SELECT type FROM audit_events WHERE event_id = $1', [event.id]);
+    expect(rows).toEqual([{ type: EVENT_TYPES.accepted }]);
+  });
+
+  describe('access', () => {
+    const paths = () => [`/v1/requests/${randomUUID()}/events`, `/v1/cards/${newCard()}/events`];
+
+    it('refuses callers without a bearer token (401)', async () => {
+      for (const url of paths()) {
+        const response = await get(url, null);
+        expect(response.status).toBe(401);
+        expect(response.contentType).toMatch(/^application\/problem\+json/);
+        expect(response.body).toMatchObject({ status: 401, code: 'TOKEN_MISSING' });
+      }
+    });
+
+    it('refuses tokens without the pin:read scope (403)', async () => {
+      const writeOnly = await token([PIN_WRITE_SCOPE]);
+      for (const url of paths()) {
+        const response = await get(url, writeOnly);
+        expect(response.status).toBe(403);
+        expect(response.body).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPE' });
+      }
+    });
+  });
+
+  it('logs the ids and types of the events it records, never their data', async () => {
+    const cardId = newCard();
+    const canary = `canary-${randomUUID()}`;
+    const event = failed(cardId, randomUUID(), randomUUID(), canary);
+    await publish(event);
+    await recorded([event]);
+    expect((await get(`/v1/requests/${event.data.requestId}/events`)).body.events[0].data.vendorError.detail).toBe(canary);
+
+    const log = await waitFor('the event in the service log', async () => {
+      const text = readFileSync(service.logFile, 'utf8');
+      return text.includes(event.id) ? text : undefined;
+    });
+    expect(log).not.toContain(canary);
+  });
+});

@@ -1,0 +1,4 @@
+export * from './stack';
+export * from './secrets';
+export * from './infrastructure';
+export * from './kafka';
