@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EVENT_TYPES, PinflowEvent, TERMINAL_EVENT_TYPES } from '@pinflow/contracts';
+import { PinflowEvent, requestStatusOf } from '@pinflow/contracts';
 import { PrismaClient } from '@pinflow/db';
 import type { RequestStatusResponse } from './api-schemas';
 
@@ -17,22 +17,17 @@ export class RequestStatusService {
     const request = await this.prisma.intakeRequest.findUnique({ where: { id: requestId }, select: { id: true } });
     // Requests accepted elsewhere (another deployment sharing the topic) are not ours to track.
     if (!request) return;
-    const terminalStatus = TERMINAL_EVENT_TYPES.has(event.type) ? (event.type === EVENT_TYPES.failed ? 'failed' : 'succeeded') : undefined;
-    await this.prisma.$transaction([
-      this.prisma.intakeRequestEvent.createMany({
+    await this.prisma.$transaction(async (tx) => {
+      await tx.intakeRequestEvent.createMany({
         data: [{ eventId: event.id, requestId, type: event.type, time: new Date(event.time), data: event.data }],
         skipDuplicates: true,
-      }),
-      ...(terminalStatus
-        ? [
-            // The first terminal outcome wins; a redelivered or late event never flips it.
-            this.prisma.intakeRequest.updateMany({
-              where: { id: requestId, completedAt: null },
-              data: { status: terminalStatus, completedAt: new Date(event.time) },
-            }),
-          ]
-        : []),
-    ]);
+      });
+      const events = await tx.intakeRequestEvent.findMany({ where: { requestId }, select: { type: true, time: true }, orderBy: { time: 'asc' } });
+      const status = requestStatusOf(events.map((recorded) => recorded.type));
+      if (status === 'succeeded' || status === 'failed') {
+        await tx.intakeRequest.update({ where: { id: requestId }, data: { status, completedAt: events.at(-1)!.time } });
+      }
+    });
   }
 
   async find(requestId: string): Promise<RequestStatusResponse | undefined> {
