@@ -45,7 +45,7 @@ describe('Pismo PIN changes end to end', () => {
   afterAll(async () => {
     await recorder?.stop();
     await stack?.stop();
-  });
+  }, 60_000);
 
   it('changes a PIN: 202 with a status URL, then succeeded with the password-changed event, and Pismo holds the new PIN', async () => {
     const cardId = newCard();

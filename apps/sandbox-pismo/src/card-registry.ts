@@ -17,19 +17,19 @@ const CARD_LIFETIME_YEARS = 5;
 export class CardRegistry {
   private readonly cards = new Map<string, Card>();
   private readonly programMaxTries = new Map<number, number>();
-  private lastScriptId = 0;
+  private lastId = 0;
 
   constructor(private readonly defaultMaxPasswordTries: number) {}
 
   /** Creates the card or replaces it with a fresh one (no PIN, no tries, no scripts). */
-  seed(cardId: number, seed: CardSeed, now = new Date()): Card {
+  seed(cardId: string, seed: CardSeed, now = new Date()): Card {
     const expirationDate = new Date(Date.UTC(now.getUTCFullYear() + CARD_LIFETIME_YEARS, now.getUTCMonth(), 1));
     const card = new Card(
       {
         cardId,
         // One account and one customer per card unless told otherwise, so events of different cards differ.
-        accountId: seed.accountId ?? cardId,
-        customerId: seed.customerId ?? cardId,
+        accountId: seed.accountId ?? this.nextId(),
+        customerId: seed.customerId ?? this.nextId(),
         programId: seed.programId,
         cardType: seed.cardType,
         cardName: seed.cardName ?? `Sandbox card ${cardId}`,
@@ -40,7 +40,7 @@ export class CardRegistry {
       },
       seed.status,
     );
-    this.cards.set(String(cardId), card);
+    this.cards.set(cardId, card);
     return card;
   }
 
@@ -57,9 +57,10 @@ export class CardRegistry {
     return card.profile.maxPasswordTries ?? this.programMaxTries.get(card.profile.programId) ?? this.defaultMaxPasswordTries;
   }
 
-  nextScriptId(): number {
-    this.lastScriptId += 1;
-    return this.lastScriptId;
+  /** Ids the sandbox makes up (accounts, customers, chip scripts), unique for the life of the process. */
+  nextId(): number {
+    this.lastId += 1;
+    return this.lastId;
   }
 
   clear(): void {

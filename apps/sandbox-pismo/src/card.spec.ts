@@ -5,7 +5,7 @@ import { PinHash } from './pin-hash';
 const NOW = new Date('2025-03-01T10:00:00.000Z');
 
 function cardIn(status: CardStatus): Card {
-  return new CardRegistry(3).seed(4001, { status, programId: 7, cardType: 'PLASTIC' }, NOW);
+  return new CardRegistry(3).seed('4001', { status, programId: 7, cardType: 'PLASTIC' }, NOW);
 }
 
 function scriptIds(): () => number {
@@ -153,7 +153,7 @@ describe('Card: reset password tries', () => {
 
   it.each<CardStatus>(['CREATED', 'UNBOUND', 'CANCELED', 'FRAUD'])('is refused for a %s card (Pismo answers 406)', (status) => {
     const card = cardIn(status);
-    card.increasePasswordTries(false, 3);
+    card.passwordTries = 1;
     expect(() => card.resetPasswordTries()).toThrow(new CardRejected('TRIES_NOT_RESETTABLE', `Cannot reset the password tries of a card in status ${status}`));
     expect(card.passwordTries).toBe(1);
   });
@@ -162,15 +162,15 @@ describe('Card: reset password tries', () => {
 describe('CardRegistry', () => {
   it('never invents a card it was not given', () => {
     const registry = new CardRegistry(3);
-    registry.seed(4001, { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' });
+    registry.seed('4001', { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' });
     expect(registry.find('4001')).toBeDefined();
     expect(registry.find('4002')).toBeUndefined();
   });
 
   it('takes the maximum tries from the card, else its program, else the default, reading the program at every try', () => {
     const registry = new CardRegistry(3);
-    const plain = registry.seed(4001, { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' });
-    const own = registry.seed(4002, { status: 'NORMAL', programId: 7, cardType: 'PLASTIC', maxPasswordTries: 9 });
+    const plain = registry.seed('4001', { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' });
+    const own = registry.seed('4002', { status: 'NORMAL', programId: 7, cardType: 'PLASTIC', maxPasswordTries: 9 });
     expect(registry.maxPasswordTries(plain)).toBe(3);
     registry.setProgramMaxPasswordTries(7, 5);
     expect(registry.maxPasswordTries(plain)).toBe(5);
@@ -179,20 +179,24 @@ describe('CardRegistry', () => {
 
   it('replaces a card on a second seed with a fresh one', async () => {
     const registry = new CardRegistry(3);
-    const first = registry.seed(4001, { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' });
-    first.changePin(await PinHash.of('4821'), true, NOW, () => registry.nextScriptId());
-    const second = registry.seed(4001, { status: 'BLOCKED', programId: 7, cardType: 'VIRTUAL' });
+    const first = registry.seed('4001', { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' });
+    first.changePin(await PinHash.of('4821'), true, NOW, () => registry.nextId());
+    const second = registry.seed('4001', { status: 'BLOCKED', programId: 7, cardType: 'VIRTUAL' });
     expect(registry.find('4001')).toBe(second);
     expect(second).toMatchObject({ status: 'BLOCKED', pinChanges: 0, pendingScripts: [] });
   });
 
-  it('dates a card issued now and valid for five years, and gives it its own account and customer by default', () => {
-    const card = new CardRegistry(3).seed(4001, { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' }, NOW);
-    expect(card.profile).toMatchObject({
-      accountId: 4001,
-      customerId: 4001,
-      issuingDate: NOW,
-      expirationDate: new Date('2030-03-01T00:00:00.000Z'),
-    });
+  it('dates a card issued now and valid for five years', () => {
+    const card = new CardRegistry(3).seed('4001', { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' }, NOW);
+    expect(card.profile).toMatchObject({ issuingDate: NOW, expirationDate: new Date('2030-03-01T00:00:00.000Z') });
+  });
+
+  it('gives every card its own account and customer unless told otherwise', () => {
+    const registry = new CardRegistry(3);
+    const first = registry.seed('card-a', { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' }).profile;
+    const second = registry.seed('card-b', { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' }).profile;
+    const given = registry.seed('card-c', { status: 'NORMAL', programId: 7, cardType: 'PLASTIC', accountId: 88, customerId: 99 }).profile;
+    expect(new Set([first.accountId, first.customerId, second.accountId, second.customerId]).size).toBe(4);
+    expect(given).toMatchObject({ accountId: 88, customerId: 99 });
   });
 });

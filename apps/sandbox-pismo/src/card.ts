@@ -33,7 +33,8 @@ export const CARD_TYPES = ['PLASTIC', 'RECURRING', 'TEMPORARY', 'VIRTUAL'] as co
 export type CardType = (typeof CARD_TYPES)[number];
 
 export interface CardProfile {
-  cardId: number;
+  /** Pismo's card ids are integers; the sandbox also takes readable ids such as `card-1` for tests. */
+  cardId: string;
   accountId: number;
   customerId: number;
   programId: number;

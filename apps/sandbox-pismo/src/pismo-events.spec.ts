@@ -7,7 +7,7 @@ const context = { orgId: 'TN-test', cid: 'cid-1', now: NOW };
 
 function seeded() {
   return new CardRegistry(3).seed(
-    4001,
+    '4001',
     { status: 'NORMAL', programId: 7, accountId: 88, customerId: 99, cardType: 'PLASTIC', cardName: 'Ann', printedName: 'ANN CHOVEY' },
     new Date('2024-01-15T08:30:00.000Z'),
   );
@@ -66,5 +66,17 @@ describe('pismoEventFor', () => {
     const card = seeded();
     const [change] = card.changePin(await PinHash.of('4821'), false, NOW, () => 1);
     expect(pismoEventFor(card, change, context).event_id).not.toEqual(pismoEventFor(card, change, context).event_id);
+  });
+});
+
+describe('card ids in events', () => {
+  it('are numbers, as in Pismo, when the card id is one, and stay strings for readable test ids', async () => {
+    const registry = new CardRegistry(3);
+    const numeric = registry.seed('4001', { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' });
+    const readable = registry.seed('card-7f3a', { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' });
+    const [numericEvent, readableEvent] = [numeric, readable].map((card) => pismoEventFor(card, card.increasePasswordTries(true, 1)[0], context));
+    expect(numericEvent.data.card_id).toBe(4001);
+    expect(readableEvent.data.card_id).toBe('card-7f3a');
+    expect(pismoEvent.safeParse(readableEvent).success).toBe(true);
   });
 });

@@ -6,12 +6,13 @@ import { Card, CARD_STATUSES, CARD_TYPES, CardChange } from './card';
 // share code (or mistakes) with the pinflow services that consume these events.
 
 const pismoId = z.number().int().positive();
+const cardIdField = z.union([pismoId, z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)]);
 const dateTime = z.iso.datetime();
 const cardStatus = z.enum(CARD_STATUSES);
 
 const cardFields = {
   account_id: pismoId,
-  card_id: pismoId,
+  card_id: cardIdField,
   card_name: z.string(),
   card_printed_name: z.string(),
   card_status: cardStatus,
@@ -48,7 +49,7 @@ const issuerScript = z.object({
   event_type: z.literal('issuer_script-1'),
   data: z.strictObject({
     account_id: pismoId,
-    card_id: pismoId,
+    card_id: cardIdField,
     customer_id: pismoId,
     program_id: pismoId,
     card_script_id: pismoId,
@@ -59,6 +60,12 @@ const issuerScript = z.object({
 
 export const pismoEvent = z.discriminatedUnion('event_type', [updatePassword, update, issuerScript]);
 export type PismoEvent = z.infer<typeof pismoEvent>;
+
+/** Pismo's card ids are integers; a readable test id stays a string. */
+function cardIdOf(card: Card): number | string {
+  const { cardId } = card.profile;
+  return /^[1-9]\d{0,14}$/.test(cardId) ? Number(cardId) : cardId;
+}
 
 export interface EventContext {
   orgId: string;
@@ -73,7 +80,7 @@ export function pismoEventFor(card: Card, change: CardChange, context: EventCont
   const head = { event_id: randomUUID(), domain: 'cards' as const, schema_version: 1 as const, org_id: context.orgId, cid: context.cid, timestamp: context.now.toISOString() };
   const cardData = {
     account_id: profile.accountId,
-    card_id: profile.cardId,
+    card_id: cardIdOf(card),
     card_name: profile.cardName,
     card_printed_name: profile.printedName,
     card_status: card.status,
@@ -95,7 +102,7 @@ export function pismoEventFor(card: Card, change: CardChange, context: EventCont
         event_type: 'issuer_script-1',
         data: {
           account_id: profile.accountId,
-          card_id: profile.cardId,
+          card_id: cardIdOf(card),
           customer_id: profile.customerId,
           program_id: profile.programId,
           card_script_id: change.script.id,

@@ -24,6 +24,11 @@ function isProblem(body: unknown): body is Problem {
   return typeof body === 'object' && body !== null && 'type' in body && 'title' in body && 'status' in body;
 }
 
+function isBodyParseError(exception: HttpException): boolean {
+  const cause = exception.cause as { type?: string } | undefined;
+  return cause?.type === 'entity.parse.failed' || exception.message.includes('JSON');
+}
+
 /**
  * Every error leaves as application/problem+json. Unexpected errors get a generic body: their
  * messages may quote input, and input may hold a PIN.
@@ -47,10 +52,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const status = exception.getStatus();
     const body = exception.getResponse();
     if (isProblem(body)) return { ...body, code: body.code ?? 'ERROR' };
-    const title = HttpStatus[status]?.toString().replace(/_/g, ' ').toLowerCase().replace(/^\w/, (c) => c.toUpperCase()) ?? 'Error';
     const code = HttpStatus[status] ?? 'ERROR';
-    // Nest's own exceptions (404 route, 413 payload) carry framework messages, never input values.
-    const detail = typeof body === 'object' && body !== null && 'message' in body ? String((body as { message: unknown }).message) : undefined;
-    return { type: PROBLEM_BASE + code.toLowerCase().replace(/_/g, '-'), title, status, code, ...(detail ? { detail } : {}) };
+    const title = code.replace(/_/g, ' ').toLowerCase().replace(/^\w/, (c) => c.toUpperCase());
+    // Framework errors get no detail: a JSON parser's message quotes the body it choked on, and a
+    // body may hold a PIN.
+    if (status === 400 && isBodyParseError(exception)) {
+      return { type: PROBLEM_BASE + 'malformed-json', title: 'Malformed JSON', status, code: 'MALFORMED_JSON', detail: 'The request body is not valid JSON.' };
+    }
+    return { type: PROBLEM_BASE + code.toLowerCase().replace(/_/g, '-'), title, status, code };
   }
 }

@@ -25,8 +25,14 @@ function join(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
 
+function isUnauthorized(result: VendorCallResult): boolean {
+  return result.kind === 'answered' && result.status === 401;
+}
+
 function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+  // By name, not class: fetch's DOMException can come from another realm (it does under Jest).
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
 }
 
 /**
@@ -64,11 +70,14 @@ export class PismoClient {
     const first = await this.token();
     if (first.kind !== 'token') return first;
     const result = await send(first.token);
-    if (result.kind !== 'answered' || result.status !== 401) return result;
+    if (!isUnauthorized(result)) return result;
     this.forget(first.token);
     const fresh = await this.token();
     if (fresh.kind !== 'token') return fresh;
-    return send(fresh.token);
+    const retried = await send(fresh.token);
+    // A refused token is not offered again, even when the refusal is final for this call.
+    if (isUnauthorized(retried)) this.forget(fresh.token);
+    return retried;
   }
 
   private async exchange(url: string, init: RequestInit): Promise<VendorCallResult> {
@@ -106,7 +115,8 @@ export class PismoClient {
     });
     if (result.kind !== 'answered') return result;
     if (result.status >= 400 && result.status < 500 && result.status !== 429) return { kind: 'token_refused', status: result.status };
-    if (result.status < 200 || result.status >= 300) return result;
+    // The token endpoint's error body is dropped: it answers a request that carried our client secret.
+    if (result.status < 200 || result.status >= 300) return { kind: 'answered', status: result.status, body: '' };
     let parsed: z.infer<typeof tokenResponse>;
     try {
       parsed = tokenResponse.parse(JSON.parse(result.body));

@@ -1,0 +1,178 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { ProblemException, ZodValidationPipe } from '@pinflow/http';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { AppliedCounts, CallLog, VendorCall } from './call-log';
+import { Card, CARD_STATUSES, CARD_TYPES, CardStatus, ChipScript } from './card';
+import { CardRegistry } from './card-registry';
+import { FaultInjector, Knobs, knobsPatchSchema, KnobsPatch } from './faults';
+import { PismoSimulator } from './pismo-simulator';
+import { TokenIssuer } from './tokens';
+import { cidOf } from './vendor-http';
+
+const pismoId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const maxPasswordTries = z.number().int().min(1).max(99);
+
+/** Pismo's ids are integers; readable ids such as `card-1` are accepted too, for tests and demos. */
+const cardIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -');
+
+const programIdParam = z
+  .string()
+  .regex(/^[1-9]\d{0,14}$/, 'must be a Pismo program id: a positive integer')
+  .transform(Number);
+
+// Pismo's schemas spell UNBOUND as UMBOUND in places; both seed the same status.
+const seedStatus = z.enum([...CARD_STATUSES, 'UMBOUND']).transform((status): CardStatus => (status === 'UMBOUND' ? 'UNBOUND' : status));
+
+const cardSeed = z
+  .strictObject({
+    status: seedStatus.default('NORMAL'),
+    programId: pismoId.default(1),
+    accountId: pismoId.optional(),
+    customerId: pismoId.optional(),
+    cardType: z.enum(CARD_TYPES).default('PLASTIC'),
+    cardName: z.string().min(1).max(100).optional(),
+    printedName: z.string().min(1).max(100).optional(),
+    maxPasswordTries: maxPasswordTries.optional(),
+  })
+  .prefault({});
+
+const programSettings = z.strictObject({ maxPasswordTries });
+
+const verifyPinRequest = z.strictObject({ pin: z.string().max(64) });
+
+interface ScriptView {
+  id: number;
+  type: string;
+  createdAt: string;
+  appliedAt: string | null;
+}
+
+/** A card as tests may see it: never its PIN, nor the PIN's hash. */
+export interface CardView {
+  cardId: string;
+  status: CardStatus;
+  passwordTries: number;
+  maxPasswordTries: number;
+  programId: number;
+  accountId: number;
+  customerId: number;
+  cardType: string;
+  pinChangedAt: string | null;
+  pinChanges: number;
+  pendingScripts: ScriptView[];
+  appliedScripts: ScriptView[];
+}
+
+function scriptView(script: ChipScript): ScriptView {
+  return { id: script.id, type: script.type, createdAt: script.createdAt.toISOString(), appliedAt: script.appliedAt?.toISOString() ?? null };
+}
+
+/** Test hooks and drill knobs. No authentication: the sandbox listens on loopback only. */
+@Controller('sandbox')
+export class SandboxController {
+  constructor(
+    private readonly registry: CardRegistry,
+    private readonly simulator: PismoSimulator,
+    private readonly calls: CallLog,
+    private readonly faults: FaultInjector,
+    private readonly tokens: TokenIssuer,
+  ) {}
+
+  @Put('cards/:cardId')
+  seedCard(
+    @Param('cardId', new ZodValidationPipe(cardIdParam, 'card id')) cardId: string,
+    @Body(new ZodValidationPipe(cardSeed)) seed: z.output<typeof cardSeed>,
+  ): CardView {
+    return this.view(this.registry.seed(cardId, seed));
+  }
+
+  @Get('cards/:cardId')
+  card(@Param('cardId') cardId: string): CardView {
+    return this.view(this.existingCard(cardId));
+  }
+
+  /** Lets a test prove which PIN arrived without the sandbox ever revealing one. */
+  @Post('cards/:cardId/verify-pin')
+  @HttpCode(200)
+  async verifyPin(@Param('cardId') cardId: string, @Body(new ZodValidationPipe(verifyPinRequest)) { pin }: z.output<typeof verifyPinRequest>): Promise<{ matches: boolean }> {
+    const { pinHash } = this.existingCard(cardId);
+    return { matches: pinHash !== undefined && (await pinHash.matches(pin)) };
+  }
+
+  @Post('cards/:cardId/contact-authorization')
+  @HttpCode(200)
+  async contactAuthorization(@Param('cardId') cardId: string, @Req() request: Request): Promise<{ appliedScripts: ScriptView[] }> {
+    const applied = await this.simulator.contactAuthorization(this.existingCard(cardId), cidOf(request));
+    return { appliedScripts: applied.map(scriptView) };
+  }
+
+  @Put('programs/:programId')
+  setProgram(
+    @Param('programId', new ZodValidationPipe(programIdParam, 'program id')) programId: number,
+    @Body(new ZodValidationPipe(programSettings)) settings: z.output<typeof programSettings>,
+  ): { programId: number; maxPasswordTries: number } {
+    this.registry.setProgramMaxPasswordTries(programId, settings.maxPasswordTries);
+    return { programId, maxPasswordTries: settings.maxPasswordTries };
+  }
+
+  @Get('calls')
+  allCalls(): VendorCall[] {
+    return this.calls.allCalls();
+  }
+
+  @Get('applied')
+  applied(): Record<string, AppliedCounts> {
+    return this.calls.appliedByCid();
+  }
+
+  @Get('knobs')
+  knobs(): Knobs {
+    return this.faults.knobs;
+  }
+
+  @Put('knobs')
+  setKnobs(@Body(new ZodValidationPipe(knobsPatchSchema)) patch: KnobsPatch): Knobs {
+    return this.faults.update(patch);
+  }
+
+  /** Every issued token stops working at once, as if Pismo had rotated its keys. */
+  @Delete('tokens')
+  @HttpCode(204)
+  revokeTokens(): void {
+    this.tokens.revokeAll();
+  }
+
+  @Post('reset')
+  @HttpCode(204)
+  reset(): void {
+    this.registry.clear();
+    this.calls.clear();
+    this.faults.reset();
+    this.tokens.revokeAll();
+  }
+
+  private existingCard(cardId: string): Card {
+    const card = this.registry.find(cardId);
+    if (!card) throw new ProblemException(404, 'CARD_NOT_FOUND', 'Card not found', 'No card with this id was seeded.');
+    return card;
+  }
+
+  private view(card: Card): CardView {
+    const { profile } = card;
+    return {
+      cardId: profile.cardId,
+      status: card.status,
+      passwordTries: card.passwordTries,
+      maxPasswordTries: this.registry.maxPasswordTries(card),
+      programId: profile.programId,
+      accountId: profile.accountId,
+      customerId: profile.customerId,
+      cardType: profile.cardType,
+      pinChangedAt: card.pinChangedAt?.toISOString() ?? null,
+      pinChanges: card.pinChanges,
+      pendingScripts: card.pendingScripts.map(scriptView),
+      appliedScripts: card.appliedScripts.map(scriptView),
+    };
+  }
+}

@@ -1,0 +1,446 @@
+import { appEntry, freePort, ServiceProcess, testEnv, TopicRecorder, waitFor, waitForReady } from '@pinflow/testing';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+interface Answer {
+  status: number;
+  contentType: string | null;
+  text: string;
+  body: any;
+}
+
+interface PismoEnvelope {
+  event_id: string;
+  domain: string;
+  event_type: string;
+  schema_version: number;
+  org_id: string;
+  cid: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+const CLIENT = { id: 'pinflow-it', secret: 'it-secret' };
+// Every PIN this suite sends; none may appear in the sandbox's log, answers or Kafka messages.
+const PINS = {
+  first: '582913',
+  second: '604729',
+  synced: '917354',
+  drilledError: '463082',
+  drilledTimeout: '371596',
+  drilledLost: '295847',
+  tooLong: '58291377',
+  asNumber: '830615',
+  inBrokenJson: '720418',
+  hookBrokenJson: '648203',
+};
+
+/**
+ * The sandbox as its own process, over real HTTP, publishing to the real broker: Pismo's two PIN
+ * endpoints, its events, and the drills and hooks tests rely on.
+ */
+describe('the Pismo sandbox', () => {
+  const topic = `it.pismo.events.${randomUUID()}`;
+  let work: string;
+  let service: ServiceProcess;
+  let baseUrl: string;
+  let recorder: TopicRecorder;
+  let token: string;
+
+  async function call(method: string, route: string, options: { body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> } = {}): Promise<Answer> {
+    const bearer = options.token === undefined ? token : options.token;
+    const response = await fetch(`${baseUrl}${route}`, {
+      method,
+      headers: {
+        ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+        ...options.headers,
+      },
+      body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Not JSON: the text is the body.
+    }
+    return { status: response.status, contentType: response.headers.get('content-type'), text, body };
+  }
+
+  async function newToken(): Promise<string> {
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: CLIENT.secret });
+    const response = await fetch(`${baseUrl}/passport/v1/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  async function seed(card: Record<string, unknown> = {}): Promise<string> {
+    const cardId = `it-${randomUUID().slice(0, 8)}`;
+    const seeded = await call('PUT', `/sandbox/cards/${cardId}`, { body: card });
+    expect(seeded.status).toBe(200);
+    return cardId;
+  }
+
+  const changePin = (cardId: string, body: unknown, cid = randomUUID()) => call('PUT', `/pcicards/v2/pcicards/card/${cardId}`, { body, headers: { 'x-cid': cid } });
+  const increaseTries = (cardId: string, block = true, cid = randomUUID()) =>
+    call('POST', `/wallet/v2/cards/${cardId}/password-tries/increase`, { body: { block_card_exceeds_counter: block }, headers: { 'x-cid': cid } });
+  const resetTries = (cardId: string, cid = randomUUID()) => call('POST', `/wallet/v2/cards/${cardId}/password-tries/reset`, { headers: { 'x-cid': cid } });
+  const cardState = async (cardId: string) => (await call('GET', `/sandbox/cards/${cardId}`)).body;
+  const verifies = async (cardId: string, pin: string) => (await call('POST', `/sandbox/cards/${cardId}/verify-pin`, { body: { pin } })).body.matches;
+  const eventsOf = (cardId: string) => recorder.json<PismoEnvelope>(topic).filter((event) => String(event.data.card_id) === cardId);
+  const eventFor = (cid: string, type: string) => recorder.waitForJson<PismoEnvelope>(topic, (event) => event.cid === cid && event.event_type === type);
+  const setKnobs = (knobs: Record<string, unknown>) => call('PUT', '/sandbox/knobs', { body: knobs });
+
+  beforeAll(async () => {
+    const { kafkaBrokers } = testEnv();
+    work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-sandbox-it-'));
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    service = new ServiceProcess(
+      'sandbox-pismo',
+      appEntry('sandbox-pismo'),
+      {
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        KAFKA_BROKERS: kafkaBrokers,
+        PISMO_EVENTS_TOPIC: topic,
+        PISMO_EVENTS_PARTITIONS: '2',
+        SANDBOX_CLIENT_ID: CLIENT.id,
+        SANDBOX_CLIENT_SECRET: CLIENT.secret,
+        SANDBOX_ORG_ID: 'TN-it',
+        // The most talkative level: the leak search at the end covers it.
+        LOG_LEVEL: 'trace',
+      },
+      path.join(work, 'sandbox-pismo.log'),
+    );
+    service.start();
+    await waitForReady(service, baseUrl);
+    recorder = await new TopicRecorder(kafkaBrokers, [topic]).start();
+    token = await newToken();
+  }, 90_000);
+
+  afterAll(async () => {
+    await service?.stop();
+    await recorder?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }, 60_000);
+
+  describe('passport', () => {
+    it('issues bearer tokens for client credentials sent as a form, as JSON or with HTTP Basic', async () => {
+      const asJson = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: CLIENT.secret } });
+      const asBasic = await call('POST', '/passport/v1/oauth2/token', {
+        token: null,
+        body: { grant_type: 'client_credentials' },
+        headers: { authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}` },
+      });
+
+      expect(asJson.status).toBe(200);
+      expect(asJson.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 300 });
+      expect(asBasic.status).toBe(200);
+      expect(asBasic.body.access_token).not.toEqual(asJson.body.access_token);
+      const seeded = await seed();
+      expect((await call('POST', `/wallet/v2/cards/${seeded}/password-tries/reset`, { token: asBasic.body.access_token })).status).toBe(200);
+    });
+
+    it('refuses wrong credentials with invalid_client and other grants with unsupported_grant_type', async () => {
+      const wrongSecret = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: 'guess' } });
+      const otherGrant = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'password', client_id: CLIENT.id, client_secret: CLIENT.secret } });
+      expect([wrongSecret.status, wrongSecret.body]).toEqual([401, { error: 'invalid_client' }]);
+      expect([otherGrant.status, otherGrant.body]).toEqual([400, { error: 'unsupported_grant_type' }]);
+    });
+
+    it('answers 401 Unauthorized to card calls with no token, an unknown one, an expired one or a revoked one', async () => {
+      const cardId = await seed();
+      const unauthorized = { status: 401, body: { message: 'Unauthorized' } };
+      const attempt = async (bearer: string | null) => {
+        const answer = await call('POST', `/wallet/v2/cards/${cardId}/password-tries/reset`, { token: bearer });
+        return { status: answer.status, body: answer.body };
+      };
+
+      expect(await attempt(null)).toEqual(unauthorized);
+      expect(await attempt('made-up')).toEqual(unauthorized);
+      await setKnobs({ tokenTtlSeconds: 1 });
+      const shortLived = await newToken();
+      await setKnobs({ tokenTtlSeconds: 300 });
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect(await attempt(shortLived)).toEqual(unauthorized);
+      expect((await call('DELETE', '/sandbox/tokens')).status).toBe(204);
+      expect(await attempt(token)).toEqual(unauthorized);
+
+      token = await newToken();
+      expect((await attempt(token)).status).toBe(200);
+    });
+  });
+
+  describe('change card password', () => {
+    it("answers 201 with the JSON string naming the cid, keeps only the new PIN's hash, restarts the tries and emits update_password-1", async () => {
+      const cardId = await seed({ programId: 42, accountId: 7001, customerId: 8001 });
+      await increaseTries(cardId, false);
+      const cid = randomUUID();
+
+      const answer = await changePin(cardId, { pin: PINS.first }, cid);
+
+      expect(answer.status).toBe(201);
+      expect(answer.contentType).toMatch(/^application\/json/);
+      expect(answer.text).toBe(JSON.stringify(`[${cid}] Card updated`));
+      expect(await verifies(cardId, PINS.first)).toBe(true);
+      expect(await verifies(cardId, PINS.second)).toBe(false);
+      expect(await cardState(cardId)).toMatchObject({ status: 'NORMAL', passwordTries: 0, pinChanges: 1, pinChangedAt: expect.any(String), pendingScripts: [] });
+      const event = await eventFor(cid, 'update_password-1');
+      expect(event).toEqual({
+        event_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        domain: 'cards',
+        event_type: 'update_password-1',
+        schema_version: 1,
+        org_id: 'TN-it',
+        cid,
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        data: {
+          account_id: 7001,
+          card_id: cardId,
+          card_name: `Sandbox card ${cardId}`,
+          card_printed_name: 'SANDBOX CARDHOLDER',
+          card_status: 'NORMAL',
+          card_type: 'PLASTIC',
+          expiration_date: expect.any(String),
+          issuing_date: expect.any(String),
+          program_id: 42,
+          status: 'SUCCESS',
+        },
+      });
+      expect(recorder.messages.find((message) => message.value.includes(event.event_id))?.key).toBe(cardId);
+    });
+
+    it('makes up a cid when the caller sends none, and uses it in the answer and the event alike', async () => {
+      const cardId = await seed();
+      const answer = await call('PUT', `/pcicards/v2/pcicards/card/${cardId}`, { body: { pin: PINS.second } });
+      const cid = /^\[(.+)\] Card updated$/.exec(JSON.parse(answer.text))?.[1];
+      expect(cid).toMatch(/^[0-9a-f-]{36}$/);
+      await eventFor(cid!, 'update_password-1');
+    });
+
+    it('answers 404 for a card nobody seeded and 403 for a canceled card, and changes nothing', async () => {
+      const unknown = await changePin('it-never-seeded', { pin: PINS.second });
+      const canceledCard = await seed({ status: 'CANCELED' });
+      const canceled = await changePin(canceledCard, { pin: PINS.second });
+
+      expect([unknown.status, unknown.body]).toEqual([404, { message: 'Card not found' }]);
+      expect([canceled.status, canceled.body]).toEqual([403, { message: 'Cannot change the password of a card in status CANCELED' }]);
+      expect(await cardState(canceledCard)).toMatchObject({ pinChanges: 0 });
+      expect((await call('GET', '/sandbox/cards/it-never-seeded')).status).toBe(404);
+    });
+
+    it.each([
+      ['a PIN longer than 6 digits', { body: { pin: PINS.tooLong } }, PINS.tooLong],
+      ['a PIN sent as a number', { body: { pin: Number(PINS.asNumber) } }, PINS.asNumber],
+      ['a body that is not JSON', { raw: `{"pin": x${PINS.inBrokenJson}}` }, PINS.inBrokenJson],
+      ['a body without a PIN', { body: { sync_offline_pin: true } }, undefined],
+    ])('refuses %s with 400 and a message that never repeats the PIN', async (_case, request, pin) => {
+      const cardId = await seed();
+      const answer = await call('PUT', `/pcicards/v2/pcicards/card/${cardId}`, request);
+
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({ message: expect.any(String) });
+      if (pin) expect(answer.text).not.toContain(pin);
+      expect(await cardState(cardId)).toMatchObject({ pinChanges: 0 });
+    });
+
+    it('with sync_offline_pin creates a SYNC_PIN script, and the next contact authorization applies it', async () => {
+      const cardId = await seed();
+      const cid = randomUUID();
+
+      expect((await changePin(cardId, { pin: PINS.synced, sync_offline_pin: true }, cid)).status).toBe(201);
+      const created = await eventFor(cid, 'issuer_script-1');
+      expect((await cardState(cardId)).pendingScripts).toEqual([expect.objectContaining({ type: 'SYNC_PIN', appliedAt: null })]);
+      const authorization = await call('POST', `/sandbox/cards/${cardId}/contact-authorization`, { headers: { 'x-cid': 'chip-auth-1' } });
+      const applied = await eventFor('chip-auth-1', 'issuer_script-1');
+
+      expect(created.data).toEqual({
+        account_id: expect.any(Number),
+        card_id: cardId,
+        customer_id: expect.any(Number),
+        program_id: 1,
+        card_script_id: expect.any(Number),
+        script_event_type: 'script_created',
+        script_type: 'SYNC_PIN',
+      });
+      expect(applied.data).toEqual({ ...created.data, script_event_type: 'script_applied' });
+      expect(authorization.body.appliedScripts).toEqual([expect.objectContaining({ id: created.data.card_script_id, appliedAt: expect.any(String) })]);
+      expect(await cardState(cardId)).toMatchObject({ pendingScripts: [], appliedScripts: [expect.objectContaining({ type: 'SYNC_PIN' })] });
+      expect(eventsOf(cardId).map((event) => [event.event_type, event.data.script_event_type])).toEqual([
+        ['update_password-1', undefined],
+        ['issuer_script-1', 'script_created'],
+        ['issuer_script-1', 'script_applied'],
+      ]);
+    });
+  });
+
+  describe('password tries', () => {
+    it("blocks a NORMAL card when the counter reaches its program's maximum, emitting update-1 once, and a reset unblocks it", async () => {
+      expect((await call('PUT', '/sandbox/programs/77', { body: { maxPasswordTries: 2 } })).status).toBe(200);
+      const cardId = await seed({ programId: 77 });
+      const blockingCid = randomUUID();
+      const resetCid = randomUUID();
+
+      const first = await increaseTries(cardId);
+      expect([first.status, first.body]).toEqual([200, { success: 'Incremented password tries counter' }]);
+      expect((await cardState(cardId)).status).toBe('NORMAL');
+      expect((await increaseTries(cardId, true, blockingCid)).status).toBe(200);
+      expect((await cardState(cardId)).status).toBe('BLOCKED');
+      const blocked = await eventFor(blockingCid, 'update-1');
+      expect(blocked.data).toMatchObject({ card_id: cardId, card_status: 'BLOCKED', card_previous_status: 'NORMAL', program_id: 77, account_id: expect.any(Number) });
+      // Already blocked: still counted, no second block event.
+      expect((await increaseTries(cardId)).status).toBe(200);
+      expect(await cardState(cardId)).toMatchObject({ status: 'BLOCKED', passwordTries: 3 });
+
+      expect((await resetTries(cardId, resetCid)).status).toBe(200);
+      const unblocked = await eventFor(resetCid, 'update-1');
+
+      expect(unblocked.data).toMatchObject({ card_status: 'NORMAL', card_previous_status: 'BLOCKED' });
+      expect(await cardState(cardId)).toMatchObject({ status: 'NORMAL', passwordTries: 0 });
+      // One card's events share a partition, so all earlier ones arrived before the reset's.
+      expect(eventsOf(cardId).map((event) => event.data.card_status)).toEqual(['BLOCKED', 'NORMAL']);
+    });
+
+    it('only counts for a CREATED card, whose tries cannot be reset (406)', async () => {
+      const cardId = await seed({ status: 'CREATED', maxPasswordTries: 1 });
+      for (let i = 0; i < 3; i += 1) expect((await increaseTries(cardId)).status).toBe(200);
+      expect(await cardState(cardId)).toMatchObject({ status: 'CREATED', passwordTries: 3 });
+      const reset = await resetTries(cardId);
+      expect([reset.status, reset.body]).toEqual([406, { message: 'Cannot reset the password tries of a card in status CREATED' }]);
+    });
+
+    it('answers 404 for a card nobody seeded and 400 for a body without the flag', async () => {
+      const cardId = await seed();
+      expect((await increaseTries('it-never-seeded')).status).toBe(404);
+      const noFlag = await call('POST', `/wallet/v2/cards/${cardId}/password-tries/increase`, { body: {} });
+      expect([noFlag.status, noFlag.body]).toEqual([400, { message: 'block_card_exceeds_counter must be a boolean' }]);
+      expect((await cardState(cardId)).passwordTries).toBe(0);
+    });
+  });
+
+  describe('drills', () => {
+    afterEach(async () => {
+      await setKnobs({ latencyMs: 0, errorRate: 0, timeoutRate: 0, timeoutApplies: true, down: false });
+    });
+
+    it('at errorRate 1 answers 500 and applies nothing', async () => {
+      const cardId = await seed();
+      const cid = randomUUID();
+      await setKnobs({ errorRate: 1 });
+
+      const answer = await changePin(cardId, { pin: PINS.drilledError }, cid);
+
+      expect([answer.status, answer.body]).toEqual([500, { message: 'Internal server error' }]);
+      expect(await cardState(cardId)).toMatchObject({ pinChanges: 0 });
+      expect(await verifies(cardId, PINS.drilledError)).toBe(false);
+      expect((await call('GET', '/sandbox/applied')).body[cid]).toBeUndefined();
+    });
+
+    it('at timeoutRate 1 holds the call, answers 504, and applies it only when timeoutApplies says so', async () => {
+      const cardId = await seed();
+      const appliedCid = randomUUID();
+      const lostCid = randomUUID();
+      await setKnobs({ timeoutRate: 1, timeoutHoldMs: 300, timeoutApplies: true });
+
+      const started = Date.now();
+      const applied = await changePin(cardId, { pin: PINS.drilledTimeout }, appliedCid);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      await setKnobs({ timeoutApplies: false });
+      const lost = await changePin(cardId, { pin: PINS.drilledLost }, lostCid);
+
+      expect([applied.status, applied.body]).toEqual([504, { message: 'Endpoint request timed out' }]);
+      expect(lost.status).toBe(504);
+      const counts = (await call('GET', '/sandbox/applied')).body;
+      expect(counts[appliedCid]).toEqual({ pinChanges: 1, triesIncreases: 0, triesResets: 0 });
+      expect(counts[lostCid]).toBeUndefined();
+      expect(await verifies(cardId, PINS.drilledTimeout)).toBe(true);
+      await eventFor(appliedCid, 'update_password-1');
+    });
+
+    it('when down, answers every vendor call 503, the token endpoint included; latency delays every call', async () => {
+      const cardId = await seed();
+      await setKnobs({ down: true });
+      expect((await increaseTries(cardId)).status).toBe(503);
+      expect((await call('POST', '/passport/v1/oauth2/token', { token: null, body: {} })).status).toBe(503);
+      expect((await cardState(cardId)).passwordTries).toBe(0);
+
+      await setKnobs({ down: false, latencyMs: 250 });
+      const started = Date.now();
+      expect((await increaseTries(cardId)).status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+    });
+
+    it('refuses knobs out of range with a problem body', async () => {
+      const answer = await setKnobs({ errorRate: 2 });
+      expect(answer.status).toBe(400);
+      expect(answer.contentType).toMatch(/^application\/problem\+json/);
+      expect((await call('GET', '/sandbox/knobs')).body.errorRate).toBe(0);
+    });
+  });
+
+  describe('hooks', () => {
+    it('refuse a body that is not JSON with a problem body that never repeats it', async () => {
+      const cardId = await seed();
+      const answer = await call('POST', `/sandbox/cards/${cardId}/verify-pin`, { raw: `{"pin": x${PINS.hookBrokenJson}}` });
+      expect(answer.status).toBe(400);
+      expect(answer.contentType).toMatch(/^application\/problem\+json/);
+      expect(answer.body).toMatchObject({ status: 400, code: 'MALFORMED_BODY' });
+      expect(answer.text).not.toContain(PINS.hookBrokenJson);
+    });
+
+    it('refuse to seed a card with fields they do not know', async () => {
+      const answer = await call('PUT', '/sandbox/cards/it-typo', { body: { max_password_tries: 2 } });
+      expect(answer.status).toBe(400);
+      expect(answer.body.code).toBe('VALIDATION_FAILED');
+      expect((await call('GET', '/sandbox/cards/it-typo')).status).toBe(404);
+    });
+  });
+
+  describe('records', () => {
+    it('lists every vendor call with its cid, card and status, and counts what was applied per cid', async () => {
+      const cardId = await seed();
+      const cid = randomUUID();
+      await changePin(cardId, { pin: PINS.second }, cid);
+      await changePin(cardId, { pin: PINS.second }, cid);
+
+      const calls = (await call('GET', '/sandbox/calls')).body as { cid: string }[];
+      const applied = (await call('GET', '/sandbox/applied')).body;
+
+      expect(calls.filter((recorded) => recorded.cid === cid)).toEqual([
+        { at: expect.any(String), method: 'PUT', path: `/pcicards/v2/pcicards/card/${cardId}`, cardId, cid, status: 201 },
+        { at: expect.any(String), method: 'PUT', path: `/pcicards/v2/pcicards/card/${cardId}`, cardId, cid, status: 201 },
+      ]);
+      expect(applied[cid]).toEqual({ pinChanges: 2, triesIncreases: 0, triesResets: 0 });
+    });
+
+    it('forgets cards, calls, knobs and tokens on reset', async () => {
+      const cardId = await seed();
+      await setKnobs({ latencyMs: 5 });
+
+      expect((await call('POST', '/sandbox/reset')).status).toBe(204);
+
+      expect((await call('GET', `/sandbox/cards/${cardId}`)).status).toBe(404);
+      expect((await call('GET', '/sandbox/calls')).body).toEqual([]);
+      expect((await call('GET', '/sandbox/applied')).body).toEqual({});
+      expect((await call('GET', '/sandbox/knobs')).body.latencyMs).toBe(0);
+      expect((await increaseTries(cardId)).status).toBe(401);
+      token = await newToken();
+    });
+  });
+
+  it('keeps every PIN out of its log, its records and its Kafka messages', async () => {
+    const pins = Object.values(PINS);
+    const standalone = (text: string) => pins.filter((pin) => new RegExp(`(?<![0-9])${pin}(?![0-9])`).test(text));
+    const log = await waitFor('the log to hold the requests', async () => {
+      const text = readFileSync(service.logFile, 'utf8');
+      return text.includes('/pcicards/v2/pcicards/card/') && text;
+    });
+
+    expect(standalone(log)).toEqual([]);
+    expect(standalone(recorder.messages.map((message) => `${message.key} ${message.value} ${JSON.stringify(message.headers)}`).join('\n'))).toEqual([]);
+    expect(recorder.messages.length).toBeGreaterThan(5);
+  });
+});

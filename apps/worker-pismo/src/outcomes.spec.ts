@@ -1,0 +1,93 @@
+import { EVENT_TYPES, parseEvent, PismoChangePinCommand, PismoIncreasePasswordTriesCommand } from '@pinflow/contracts';
+import { randomUUID } from 'node:crypto';
+import { COMMAND_STATES, failedEvent, failureReasonFor, settle } from './outcomes';
+import type { VendorCallResult } from './pismo/vendor-response';
+
+const answered = (status: number, body = ''): VendorCallResult => ({ kind: 'answered', status, body });
+
+const envelope = () => ({
+  schemaVersion: 1 as const,
+  commandId: randomUUID(),
+  requestId: randomUUID(),
+  cardId: 'card-1',
+  caller: { subject: 'mobile-backend' },
+  issuedAt: new Date().toISOString(),
+  vendor: 'pismo' as const,
+});
+const changePin = (): PismoChangePinCommand => ({ ...envelope(), operation: 'change_pin', encryptedPin: 'a.b.c.d.e', syncOfflinePin: true });
+const increaseTries = (): PismoIncreasePasswordTriesCommand => ({ ...envelope(), operation: 'increase_password_tries', blockCardExceedsCounter: true });
+
+describe('failureReasonFor', () => {
+  it.each([
+    [answered(404), 'CARD_NOT_FOUND'],
+    [answered(401), 'VENDOR_UNAUTHORIZED'],
+    [{ kind: 'token_refused', status: 400 } as VendorCallResult, 'VENDOR_UNAUTHORIZED'],
+    [answered(400), 'VENDOR_REJECTED'],
+    [answered(403), 'VENDOR_REJECTED'],
+    [answered(422), 'VENDOR_REJECTED'],
+    [answered(302), 'VENDOR_REJECTED'],
+    [answered(500), 'VENDOR_UNAVAILABLE'],
+    [answered(429), 'VENDOR_UNAVAILABLE'],
+    [{ kind: 'unreachable', cause: 'timeout' } as VendorCallResult, 'VENDOR_UNAVAILABLE'],
+    [{ kind: 'unreachable', cause: 'connection' } as VendorCallResult, 'VENDOR_UNAVAILABLE'],
+  ])('maps %j to %s', (result, reason) => {
+    expect(failureReasonFor(result)).toBe(reason);
+  });
+});
+
+describe('settle', () => {
+  it('waits for Pismo’s event after a 201 to a PIN change, correlating on the cid Pismo answered with', () => {
+    const command = changePin();
+    expect(settle(command, answered(201, `"[${command.commandId}] Card updated"`))).toEqual({
+      state: COMMAND_STATES.awaitingVendorEvent,
+      correlationId: command.commandId,
+      vendorStatus: 201,
+    });
+    expect(settle(command, answered(201, '"[other-cid] Card updated"'))).toMatchObject({ correlationId: 'other-cid' });
+  });
+
+  it('falls back to the cid it sent when Pismo’s answer does not name one', () => {
+    const command = changePin();
+    expect(settle(command, answered(201, '"Card updated"'))).toMatchObject({ correlationId: command.commandId });
+  });
+
+  it('succeeds a tries increase on its 200 with the password_tries.increased event', () => {
+    const command = increaseTries();
+    const settlement = settle(command, answered(200, '{"success":"Incremented password tries counter"}'));
+    expect(settlement).toMatchObject({ state: COMMAND_STATES.succeeded, vendorStatus: 200 });
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(parseEvent(settlement.event)).toMatchObject({
+      type: EVENT_TYPES.passwordTriesIncreased,
+      source: '/pinflow/worker-pismo',
+      subject: 'card-1',
+      data: { vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, blockCardExceedsCounter: true },
+    });
+  });
+
+  it('fails with the vendor status and a summary of Pismo’s error', () => {
+    const command = changePin();
+    const settlement = settle(command, answered(404, '{"code":"CARD404","message":"Card not found"}'));
+    expect(settlement).toMatchObject({ state: COMMAND_STATES.failed, vendorStatus: 404 });
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(settlement.event).toMatchObject({
+      type: EVENT_TYPES.failed,
+      data: { reason: 'CARD_NOT_FOUND', vendorStatus: 404, vendorError: { code: 'CARD404', detail: 'Card not found' }, operation: 'change_pin' },
+    });
+  });
+
+  it('fails without a vendor status when Pismo never answered', () => {
+    const settlement = settle(increaseTries(), { kind: 'unreachable', cause: 'timeout' });
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(settlement.event.data).toMatchObject({ reason: 'VENDOR_UNAVAILABLE' });
+    expect(settlement.event.data).not.toHaveProperty('vendorStatus');
+  });
+});
+
+describe('failedEvent', () => {
+  it('gives the same outcome of the same command the same id, so a republished outcome dedupes', () => {
+    const command = { commandId: randomUUID(), requestId: randomUUID(), cardId: 'card-1', operation: 'change_pin' };
+    expect(failedEvent(command, 'OUTCOME_UNKNOWN').id).toBe(failedEvent(command, 'OUTCOME_UNKNOWN').id);
+    expect(failedEvent(command, 'OUTCOME_UNKNOWN').id).not.toBe(failedEvent(command, 'VENDOR_REJECTED').id);
+    expect(failedEvent(command, 'OUTCOME_UNKNOWN').id).not.toBe(failedEvent({ ...command, commandId: randomUUID() }, 'OUTCOME_UNKNOWN').id);
+  });
+});
