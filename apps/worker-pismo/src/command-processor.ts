@@ -38,13 +38,17 @@ export class CommandProcessor {
     @Inject(WORKER_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async handle(command: PismoCommand): Promise<void> {
+  /**
+   * `heartbeat` keeps this consumer in its group while retries wait out a slow vendor; without it a
+   * rebalance would hand the command, mid-call, to another worker.
+   */
+  async handle(command: PismoCommand, heartbeat: () => Promise<void>): Promise<void> {
     const log = this.logger.child({ commandId: command.commandId, cardId: command.cardId, operation: command.operation });
     const known = await this.store.find(command.commandId);
     if (known) return this.resume(known, log);
     log.info('command received');
-    if (command.operation === 'change_pin') return this.changePin(command, log);
-    return this.increasePasswordTries(command, log);
+    if (command.operation === 'change_pin') return this.changePin(command, log, heartbeat);
+    return this.increasePasswordTries(command, log, heartbeat);
   }
 
   /** A command that breaks the contract: its requester is told when the command says who that is. */
@@ -57,7 +61,7 @@ export class CommandProcessor {
     if (ids.success) await this.producer.publishEvents([failedEvent(ids.data, 'INVALID_COMMAND')]);
   }
 
-  private async changePin(command: PismoChangePinCommand, log: Logger): Promise<void> {
+  private async changePin(command: PismoChangePinCommand, log: Logger, heartbeat: () => Promise<void>): Promise<void> {
     let pin: string;
     try {
       pin = await decryptPin(command.encryptedPin, this.keyRing);
@@ -69,20 +73,21 @@ export class CommandProcessor {
       return this.publishOutcome(command.commandId, event);
     }
     if (!(await this.store.claim(refOf(command), command.syncOfflinePin))) return this.resumeKnown(command.commandId, log);
-    const call = await this.callPismo(command, log, () => this.pismo.changePin(command.cardId, pin, command.syncOfflinePin, command.commandId));
+    const call = await this.callPismo(command, log, heartbeat, () => this.pismo.changePin(command.cardId, pin, command.syncOfflinePin, command.commandId));
     return this.settle(command, call, log);
   }
 
-  private async increasePasswordTries(command: PismoIncreasePasswordTriesCommand, log: Logger): Promise<void> {
+  private async increasePasswordTries(command: PismoIncreasePasswordTriesCommand, log: Logger, heartbeat: () => Promise<void>): Promise<void> {
     if (!(await this.store.claim(refOf(command)))) return this.resumeKnown(command.commandId, log);
-    const call = await this.callPismo(command, log, () =>
+    const call = await this.callPismo(command, log, heartbeat, () =>
       this.pismo.increasePasswordTries(command.cardId, command.blockCardExceedsCounter, command.commandId),
     );
     return this.settle(command, call, log);
   }
 
-  private async callPismo(command: PismoCommand, log: Logger, call: () => Promise<VendorCallResult>): Promise<VendorCallResult> {
+  private async callPismo(command: PismoCommand, log: Logger, heartbeat: () => Promise<void>, call: () => Promise<VendorCallResult>): Promise<VendorCallResult> {
     const { result } = await callWithRetries(async (attempt) => {
+      await heartbeat();
       await this.store.countAttempt(command.commandId);
       const outcome = await call();
       log.info({ attempt, vendorStatus: vendorStatusOf(outcome), ...(outcome.kind === 'unreachable' ? { cause: outcome.cause } : {}) }, 'Pismo called');

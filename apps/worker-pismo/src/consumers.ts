@@ -29,7 +29,7 @@ export class CommandConsumer extends ConsumerService {
       schema: pismoCommand,
       logger: this.logger.child({ consumer: 'commands' }),
       partitionsConsumedConcurrently: this.config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
-      handle: (command) => this.commands.handle(command),
+      handle: (command, meta) => this.commands.handle(command, meta.heartbeat),
       onInvalid: (raw, issues, meta) => this.commands.rejectInvalid(raw, issues, meta),
     });
   }

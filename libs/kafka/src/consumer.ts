@@ -8,6 +8,8 @@ export interface MessageMeta {
   offset: string;
   key: string | null;
   headers: Record<string, string>;
+  /** Tells the group coordinator this consumer is alive; call it during long handling (vendor retries). */
+  heartbeat: () => Promise<void>;
 }
 
 export interface ConsumerOptions<S extends z.ZodType> {
@@ -66,13 +68,14 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
   await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
   await consumer.run({
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-    eachMessage: async ({ topic, partition, message }) => {
+    eachMessage: async ({ topic, partition, message, heartbeat }) => {
       const meta: MessageMeta = {
         topic,
         partition,
         offset: message.offset,
         key: message.key?.toString() ?? null,
         headers: decodeHeaders(message.headers),
+        heartbeat,
       };
       let raw: unknown;
       try {
