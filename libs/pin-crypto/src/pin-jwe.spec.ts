@@ -1,6 +1,6 @@
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, type CompactJWEHeaderParameters, type JWK } from 'jose';
 import { generatePinKeyRing, PinKeyRing } from './pin-key-ring';
-import { decryptPin, encryptPin, PinDecryptionError, type PinDecryptionErrorCode } from './pin-jwe';
+import { decryptPin, decryptSecret, encryptPin, encryptSecret, PinDecryptionError, type PinDecryptionErrorCode } from './pin-jwe';
 
 const PIN = '8264';
 
@@ -152,5 +152,28 @@ describe('encryptPin and decryptPin', () => {
       }
       expect(error.cause).toBeUndefined();
     });
+  });
+});
+
+describe('other secrets travel the same way, each under its own name', () => {
+  const PAN = '4111111111111111';
+
+  it('round-trips a PAN, a passcode and a one-time code', async () => {
+    expect(await decryptSecret('pan', await encryptSecret('pan', PAN, ring), ring)).toBe(PAN);
+    expect(await decryptSecret('passcode', await encryptSecret('passcode', '5821', ring), ring)).toBe('5821');
+    expect(await decryptSecret('oneTimeCode', await encryptSecret('oneTimeCode', '730914', ring), ring)).toBe('730914');
+  });
+
+  it('never lets one kind pass for another (a PAN is not a PIN)', async () => {
+    const error = await decryptSecret('pin', await encryptSecret('pan', PAN, ring), ring).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(PinDecryptionError);
+    expect((error as PinDecryptionError).code).toBe('INVALID_PLAINTEXT');
+    expect((error as Error).message).not.toContain(PAN);
+  });
+
+  it('refuses to encrypt a value that does not look like its kind, without echoing it', async () => {
+    const error = await encryptSecret('pan', '12345', ring).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).not.toContain('12345');
   });
 });

@@ -4,10 +4,17 @@ import { PIN_JWE_ALG, PIN_JWE_ENC, PinKeyRing, type PinPublicJwk } from './pin-k
 
 const ACCEPTED_ENCS = [PIN_JWE_ENC, 'A256CBC-HS512'] as const;
 
-const PIN_PATTERN = /^[0-9]{4,12}$/;
-
-/** Extra members are allowed so fields such as a nonce can be added without breaking decryption. */
-const pinPlaintext = z.object({ pin: z.string().regex(PIN_PATTERN) });
+/**
+ * The secrets pinflow carries, each as a JWE over `{"<kind>": "<value>"}`. A value that does not
+ * look like its kind is refused both ways, so a mix-up (a PAN sent as a PIN) never travels.
+ */
+export const SECRET_PATTERNS = {
+  pin: /^[0-9]{4,12}$/,
+  passcode: /^[0-9]{4,12}$/,
+  pan: /^[0-9]{12,19}$/,
+  oneTimeCode: /^[0-9A-Za-z]{4,12}$/,
+} as const;
+export type SecretKind = keyof typeof SECRET_PATTERNS;
 
 export type PinDecryptionErrorCode =
   | 'UNKNOWN_KEY'
@@ -22,7 +29,7 @@ const MESSAGES: Record<PinDecryptionErrorCode, string> = {
   MALFORMED: 'The encrypted PIN is not a well-formed compact JWE',
   UNSUPPORTED_ALGORITHM: `The encrypted PIN must use alg ${PIN_JWE_ALG}, enc ${ACCEPTED_ENCS.join(' or ')} and no compression`,
   DECRYPTION_FAILED: 'The encrypted PIN could not be decrypted: wrong key or tampered JWE',
-  INVALID_PLAINTEXT: 'The decrypted payload is not a JSON object with a "pin" of 4 to 12 digits',
+  INVALID_PLAINTEXT: 'The decrypted payload is not a JSON object holding a well-formed value of the expected kind',
 };
 
 /** Why an encrypted PIN was refused. Carries no cause, since causes can quote the input. */
@@ -35,16 +42,20 @@ export class PinDecryptionError extends Error {
 }
 
 /**
- * Encrypts a PIN as a compact JWE to `recipient`: the current key of a ring, or a public PIN JWK
+ * Encrypts a secret as a compact JWE to `recipient`: the current key of a ring, or a public PIN JWK
  * (for instance one served by intake's public key endpoint).
  */
-export async function encryptPin(pin: string, recipient: PinKeyRing | PinPublicJwk): Promise<string> {
-  // A PIN that decryptPin would refuse must not travel at all.
-  if (!PIN_PATTERN.test(pin)) throw new RangeError('A PIN must be 4 to 12 digits to be encrypted');
+export async function encryptSecret(kind: SecretKind, value: string, recipient: PinKeyRing | PinPublicJwk): Promise<string> {
+  // A value that decryptSecret would refuse must not travel at all.
+  if (!SECRET_PATTERNS[kind].test(value)) throw new RangeError(`A ${kind} must match ${SECRET_PATTERNS[kind]} to be encrypted`);
   const key = recipient instanceof PinKeyRing ? recipient.currentPublicJwk : recipient;
-  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ pin })))
+  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ [kind]: value })))
     .setProtectedHeader({ alg: PIN_JWE_ALG, enc: PIN_JWE_ENC, kid: key.kid })
     .encrypt(key);
+}
+
+export function encryptPin(pin: string, recipient: PinKeyRing | PinPublicJwk): Promise<string> {
+  return encryptSecret('pin', pin, recipient);
 }
 
 function protectedHeader(jwe: string): ProtectedHeaderParameters {
@@ -63,20 +74,25 @@ function decryptionFailure(error: unknown): unknown {
   return error;
 }
 
-function readPlaintext(plaintext: Uint8Array): string {
+function readPlaintext(kind: SecretKind, plaintext: Uint8Array): string {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
   } catch {
     throw new PinDecryptionError('INVALID_PLAINTEXT');
   }
-  const parsed = pinPlaintext.safeParse(value);
+  // Extra members are allowed so fields such as a nonce can be added without breaking decryption.
+  const parsed = z.object({ [kind]: z.string().regex(SECRET_PATTERNS[kind]) }).safeParse(value);
   if (!parsed.success) throw new PinDecryptionError('INVALID_PLAINTEXT');
-  return parsed.data.pin;
+  return parsed.data[kind] as string;
 }
 
-/** Decrypts a PIN JWE with the ring's key named by its `kid`; throws {@link PinDecryptionError}. */
-export async function decryptPin(jwe: string, ring: PinKeyRing): Promise<string> {
+export function decryptPin(jwe: string, ring: PinKeyRing): Promise<string> {
+  return decryptSecret('pin', jwe, ring);
+}
+
+/** Decrypts a secret's JWE with the ring's key named by its `kid`; throws {@link PinDecryptionError}. */
+export async function decryptSecret(kind: SecretKind, jwe: string, ring: PinKeyRing): Promise<string> {
   const header = protectedHeader(jwe);
   if (header.alg !== PIN_JWE_ALG || !ACCEPTED_ENCS.some((enc) => enc === header.enc)) {
     throw new PinDecryptionError('UNSUPPORTED_ALGORITHM');
@@ -90,5 +106,5 @@ export async function decryptPin(jwe: string, ring: PinKeyRing): Promise<string>
   }).catch((error: unknown) => {
     throw decryptionFailure(error);
   });
-  return readPlaintext(plaintext);
+  return readPlaintext(kind, plaintext);
 }
