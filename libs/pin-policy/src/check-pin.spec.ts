@@ -1,5 +1,5 @@
 import { checkPin, type PinViolationCode } from './check-pin';
-import { COMMON_PINS, PISMO_PIN_RULES, SOLARIS_PIN_RULES, VAULT_PIN_RULES, type PinRules } from './pin-rules';
+import { COMMON_PINS, PISMO_PIN_RULES, SOLARIS_PIN_RULES, THALES_D1_PIN_RULES, VAULT_PIN_RULES, type PinRules } from './pin-rules';
 
 type Expectation = [pin: string, violations: PinViolationCode[]];
 
@@ -60,18 +60,31 @@ describe('checkPin with SOLARIS_PIN_RULES', () => {
   });
 });
 
-describe('checkPin with VAULT_PIN_RULES', () => {
+describe('checkPin with VAULT_PIN_RULES (Vault\'s rule plus pinflow\'s weak-PIN policy)', () => {
   it.each<Expectation>([
     ['7392', []],
-    ['1122', []],
     ['1211', []],
-    ['1234', []],
+    ['1122', ['BLOCKLISTED']],
+    ['1234', ['SEQUENCE', 'BLOCKLISTED']],
     ['12345', ['LENGTH']],
     ['1112', ['REPEATED_RUN']],
     ['2111', ['REPEATED_RUN']],
-    ['0000', ['REPEATED_RUN']],
+    ['7992', []],
   ])('%j → %j', (pin, expected) => {
     expect(codes(pin, VAULT_PIN_RULES)).toEqual(expected);
+  });
+});
+
+describe('checkPin with THALES_D1_PIN_RULES (ISO 9564 lengths plus pinflow\'s weak-PIN policy)', () => {
+  it.each<Expectation>([
+    ['7392', []],
+    ['739201846153', []],
+    ['123', ['LENGTH']],
+    ['7392018461537', ['LENGTH']],
+    ['123456789', ['SEQUENCE']],
+    ['5555', ['ALL_SAME', 'BLOCKLISTED']],
+  ])('%j → %j', (pin, expected) => {
+    expect(codes(pin, THALES_D1_PIN_RULES)).toEqual(expected);
   });
 });
 

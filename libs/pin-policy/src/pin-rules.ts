@@ -50,9 +50,27 @@ export const SOLARIS_PIN_RULES: PinRules = {
   maxRepeatsOfDigit: 2,
 };
 
-/** Vault: exactly 4 digits, no more than two identical digits in a row (1122 is fine, 1112 is not). */
+/**
+ * Vault: exactly 4 digits, no more than two identical digits in a row (1122 is fine, 1112 is not);
+ * pinflow's weak-PIN checks on top.
+ */
 export const VAULT_PIN_RULES: PinRules = {
   minLength: 4,
   maxLength: 4,
   maxRunLength: 2,
+  forbidSequences: true,
+  forbidAllSame: true,
+  blocklist: COMMON_PINS,
+};
+
+/**
+ * A card management system behind Thales D1 takes what an ISO 9564 PIN block can carry: 4 to 12
+ * digits; pinflow's weak-PIN checks on top.
+ */
+export const THALES_D1_PIN_RULES: PinRules = {
+  minLength: 4,
+  maxLength: 12,
+  forbidSequences: true,
+  forbidAllSame: true,
+  blocklist: COMMON_PINS,
 };
