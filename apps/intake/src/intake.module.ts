@@ -9,6 +9,9 @@ import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { OpenApiController } from './openapi.controller';
 import { PinKeysController } from './pin-keys.controller';
 import { PismoController } from './pismo.controller';
+import { SolarisController } from './solaris.controller';
+import { ThalesD1Controller } from './thales-d1.controller';
+import { VaultController } from './vault.controller';
 import { RequestStatusConsumer } from './request-status.consumer';
 import { RequestStatusService } from './request-status.service';
 import { RequestsController } from './requests.controller';
@@ -34,7 +37,7 @@ export class IntakeModule {
           ],
         }),
       ],
-      controllers: [PismoController, RequestsController, PinKeysController, OpenApiController],
+      controllers: [PismoController, SolarisController, ThalesD1Controller, VaultController, RequestsController, PinKeysController, OpenApiController],
       providers: [
         { provide: INTAKE_CONFIG, useValue: config },
         { provide: INTAKE_LOGGER, useValue: logger },

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { acceptedResponse, pismoChangePinBody, pismoIncreasePasswordTriesBody, requestStatusResponse } from './api-schemas';
+import {
+  acceptedResponse,
+  pismoChangePinBody,
+  pismoIncreasePasswordTriesBody,
+  requestStatusResponse,
+  solarisChangePinBody,
+  thalesD1ChangePinBody,
+  vaultSetPasscodeBody,
+} from './api-schemas';
 
 const schema = (type: z.ZodType) => z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
 
@@ -30,7 +38,8 @@ const accepted = {
   content: { 'application/json': { schema: schema(acceptedResponse) } },
 };
 
-const cardIdParameter = { name: 'cardId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } };
+const pathParameter = (name: string, schema: Record<string, unknown>) => ({ name, in: 'path', required: true, schema });
+const cardIdParameter = pathParameter('cardId', { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' });
 const idempotencyKeyParameter = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -48,6 +57,19 @@ const writeErrors = {
   '503': problem,
 };
 
+/** A write operation: scope pin:write, optional Idempotency-Key, 202 with a status URL. */
+function write(summary: string, description: string, parameters: object[], body: z.ZodType) {
+  return {
+    post: {
+      summary,
+      description: `Scope pin:write. ${description}`,
+      parameters: [...parameters, idempotencyKeyParameter],
+      requestBody: { required: true, content: { 'application/json': { schema: schema(body) } } },
+      responses: { '202': accepted, ...writeErrors },
+    },
+  };
+}
+
 /** intake's OpenAPI 3.1 document, generated from the zod schemas that validate the requests. */
 export function openApiDocument() {
   return {
@@ -62,24 +84,36 @@ export function openApiDocument() {
     },
     security: [{ bearer: [] }],
     paths: {
-      '/v1/pismo/cards/{cardId}/pin': {
-        post: {
-          summary: "Change a Pismo card's PIN",
-          description: 'Scope pin:write. The PIN is checked against Pismo\'s rules (4–6 digits) and pinflow\'s weak-PIN policy before anything is published.',
-          parameters: [cardIdParameter, idempotencyKeyParameter],
-          requestBody: { required: true, content: { 'application/json': { schema: schema(pismoChangePinBody) } } },
-          responses: { '202': accepted, ...writeErrors },
-        },
-      },
-      '/v1/pismo/cards/{cardId}/password-tries/increase': {
-        post: {
-          summary: "Increase a Pismo card's password tries counter",
-          description: 'Scope pin:write. With blockCardExceedsCounter, the card is blocked when the counter reaches the program maximum.',
-          parameters: [cardIdParameter, idempotencyKeyParameter],
-          requestBody: { required: true, content: { 'application/json': { schema: schema(pismoIncreasePasswordTriesBody) } } },
-          responses: { '202': accepted, ...writeErrors },
-        },
-      },
+      '/v1/pismo/cards/{cardId}/pin': write(
+        "Change a Pismo card's PIN",
+        "The PIN is checked against Pismo's rules (4–6 digits) and pinflow's weak-PIN policy before anything is published.",
+        [cardIdParameter],
+        pismoChangePinBody,
+      ),
+      '/v1/pismo/cards/{cardId}/password-tries/increase': write(
+        "Increase a Pismo card's password tries counter",
+        'With blockCardExceedsCounter, the card is blocked when the counter reaches the program maximum.',
+        [cardIdParameter],
+        pismoIncreasePasswordTriesBody,
+      ),
+      '/v1/solaris/cards/{cardId}/pin': write(
+        "Change a Solaris card's PIN",
+        "Relays what the cardholder's device produced: the PIN as a JWE to Solaris' key (see /v1/solaris/pin-key) and the device-binding signature. pinflow cannot read the PIN; Solaris enforces its PIN rules.",
+        [cardIdParameter],
+        solarisChangePinBody,
+      ),
+      '/v1/thales-d1/issuers/{issuerId}/cards/{cardId}/pin': write(
+        'Push a PIN to a card management system speaking Thales D1\'s PIN Management API',
+        'PIN (4–12 digits, weak-PIN policy) and PAN (for the ISO 9564 format-0 PIN block) travel encrypted to pinflow\'s key.',
+        [pathParameter('issuerId', { type: 'string', minLength: 10, maxLength: 10 }), pathParameter('cardId', { type: 'string', pattern: '^[A-Za-z0-9_-]{1,48}$' })],
+        thalesD1ChangePinBody,
+      ),
+      '/v1/vault/cards/{cardId}/passcode': write(
+        "Set a Vault card's passcode",
+        "The passcode (Vault's rules: 4 digits, no more than two identical digits in a row; weak-PIN policy) and the cardholder's one-time code from Vault's SMS step travel encrypted to pinflow's key.",
+        [pathParameter('cardId', { type: 'string', pattern: '^[1-9][0-9]{0,18}$' })],
+        vaultSetPasscodeBody,
+      ),
       '/v1/requests/{requestId}': {
         get: {
           summary: 'What happened to a request',

@@ -1,20 +1,14 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import { Principal, PIN_WRITE_SCOPE, RequireScopes, type AuthenticatedPrincipal } from '@pinflow/auth';
-import { PinKeyRing } from '@pinflow/pin-crypto';
 import { ZodValidationPipe } from '@pinflow/http';
+import { PinKeyRing } from '@pinflow/pin-crypto';
+import { PISMO_PIN_RULES } from '@pinflow/pin-policy';
 import type { Response } from 'express';
-import {
-  AcceptedResponse,
-  cardIdParam,
-  PismoChangePinBody,
-  pismoChangePinBody,
-  PismoIncreasePasswordTriesBody,
-  pismoIncreasePasswordTriesBody,
-} from './api-schemas';
+import { AcceptedResponse, cardIdParam, PismoChangePinBody, pismoChangePinBody, PismoIncreasePasswordTriesBody, pismoIncreasePasswordTriesBody } from './api-schemas';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { IdempotencyKey } from './idempotency-key.decorator';
-import { sealPin, VENDOR_PIN_RULES } from './pin-secret';
-import { RequestsService } from './requests.service';
+import { answerAccepted, RequestsService } from './requests.service';
+import { sealSecret } from './secrets';
 
 @Controller('v1/pismo/cards/:cardId')
 @RequireScopes(PIN_WRITE_SCOPE)
@@ -44,10 +38,13 @@ export class PismoController {
         operation: 'change_pin',
         cardId,
         syncOfflinePin: body.syncOfflinePin,
-        encryptedPin: await sealPin(body, VENDOR_PIN_RULES.pismo, this.keyRing, this.config.INTAKE_ALLOW_PLAINTEXT_PIN),
+        encryptedPin: await sealSecret('pin', { encrypted: body.encryptedPin, clear: body.pin }, this.keyRing, {
+          allowPlaintext: this.config.INTAKE_ALLOW_PLAINTEXT_PIN,
+          rules: PISMO_PIN_RULES,
+        }),
       }),
     });
-    return this.answer(result, response);
+    return answerAccepted(result, response);
   }
 
   @Post('password-tries/increase')
@@ -65,13 +62,6 @@ export class PismoController {
       fingerprintSource: { vendor: 'pismo', operation: 'increase_password_tries', cardId, blockCardExceedsCounter: body.blockCardExceedsCounter },
       draft: async () => ({ vendor: 'pismo', operation: 'increase_password_tries', cardId, blockCardExceedsCounter: body.blockCardExceedsCounter }),
     });
-    return this.answer(result, response);
-  }
-
-  private answer(result: { response: AcceptedResponse; replayed: boolean }, response: Response): AcceptedResponse {
-    response.location(result.response.statusUrl);
-    // IETF idempotency-key draft: tell the client this answer is the stored one.
-    if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
-    return result.response;
+    return answerAccepted(result, response);
   }
 }

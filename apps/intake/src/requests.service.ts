@@ -1,23 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  buildEvent,
-  commandTopic,
-  EVENT_TYPES,
-  PismoCommand,
-  pismoCommand,
-} from '@pinflow/contracts';
+import { buildEvent, COMMAND_SCHEMAS, commandTopic, EVENT_TYPES, PinflowCommand } from '@pinflow/contracts';
 import { Prisma, PrismaClient } from '@pinflow/db';
 import { ProblemException } from '@pinflow/http';
 import { eventBatch, JsonProducer } from '@pinflow/kafka';
 import type { AuthenticatedPrincipal } from '@pinflow/auth';
 import { createHash, randomUUID } from 'node:crypto';
+import type { Response } from 'express';
 import type { AcceptedResponse } from './api-schemas';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 
+type Identity = 'schemaVersion' | 'commandId' | 'requestId' | 'caller' | 'issuedAt';
+
 /** A command before intake gives it its identity. */
-export type CommandDraft =
-  | Omit<Extract<PismoCommand, { operation: 'change_pin' }>, 'schemaVersion' | 'commandId' | 'requestId' | 'caller' | 'issuedAt'>
-  | Omit<Extract<PismoCommand, { operation: 'increase_password_tries' }>, 'schemaVersion' | 'commandId' | 'requestId' | 'caller' | 'issuedAt'>;
+export type CommandDraft = PinflowCommand extends infer C ? (C extends PinflowCommand ? Omit<C, Identity> : never) : never;
 
 export interface Submission {
   principal: AuthenticatedPrincipal;
@@ -82,7 +77,7 @@ export class RequestsService {
       throw error;
     }
 
-    const command: PismoCommand = {
+    const command = {
       ...draft,
       schemaVersion: 1,
       commandId,
@@ -97,7 +92,7 @@ export class RequestsService {
     });
     try {
       await this.producer.sendBatch([
-        { topic: commandTopic(draft.vendor), schema: pismoCommand, messages: [{ key: draft.cardId, value: command }] },
+        { topic: commandTopic(draft.vendor), schema: COMMAND_SCHEMAS[draft.vendor], messages: [{ key: draft.cardId, value: command }] },
         eventBatch([accepted]),
       ]);
     } catch {
@@ -124,4 +119,11 @@ export class RequestsService {
   private acceptedResponse(requestId: string): AcceptedResponse {
     return { requestId, status: 'accepted', statusUrl: `${this.config.INTAKE_PUBLIC_BASE_URL}/v1/requests/${requestId}` };
   }
+}
+
+/** 202 with the status URL in Location; a replay says so (IETF idempotency-key draft). */
+export function answerAccepted(result: { response: AcceptedResponse; replayed: boolean }, response: Response): AcceptedResponse {
+  response.location(result.response.statusUrl);
+  if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
+  return result.response;
 }
