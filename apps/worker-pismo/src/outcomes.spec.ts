@@ -1,7 +1,7 @@
 import { EVENT_TYPES, parseEvent, PismoChangePinCommand, PismoIncreasePasswordTriesCommand } from '@pinflow/contracts';
+import { COMMAND_STATES, VendorCallResult } from '@pinflow/worker-kit';
 import { randomUUID } from 'node:crypto';
-import { COMMAND_STATES, failedEvent, failureReasonFor, settle } from './outcomes';
-import type { VendorCallResult } from './pismo/vendor-response';
+import { settle } from './outcomes';
 
 const answered = (status: number, body = ''): VendorCallResult => ({ kind: 'answered', status, body });
 
@@ -16,24 +16,6 @@ const envelope = () => ({
 });
 const changePin = (): PismoChangePinCommand => ({ ...envelope(), operation: 'change_pin', encryptedPin: 'a.b.c.d.e', syncOfflinePin: true });
 const increaseTries = (): PismoIncreasePasswordTriesCommand => ({ ...envelope(), operation: 'increase_password_tries', blockCardExceedsCounter: true });
-
-describe('failureReasonFor', () => {
-  it.each([
-    [answered(404), 'CARD_NOT_FOUND'],
-    [answered(401), 'VENDOR_UNAUTHORIZED'],
-    [{ kind: 'token_refused', status: 400 } as VendorCallResult, 'VENDOR_UNAUTHORIZED'],
-    [answered(400), 'VENDOR_REJECTED'],
-    [answered(403), 'VENDOR_REJECTED'],
-    [answered(422), 'VENDOR_REJECTED'],
-    [answered(302), 'VENDOR_REJECTED'],
-    [answered(500), 'VENDOR_UNAVAILABLE'],
-    [answered(429), 'VENDOR_UNAVAILABLE'],
-    [{ kind: 'unreachable', cause: 'timeout' } as VendorCallResult, 'VENDOR_UNAVAILABLE'],
-    [{ kind: 'unreachable', cause: 'connection' } as VendorCallResult, 'VENDOR_UNAVAILABLE'],
-  ])('maps %j to %s', (result, reason) => {
-    expect(failureReasonFor(result)).toBe(reason);
-  });
-});
 
 describe('settle', () => {
   it('waits for Pismo’s event after a 201 to a PIN change, correlating on the cid Pismo answered with', () => {
@@ -80,14 +62,5 @@ describe('settle', () => {
     if (!('event' in settlement)) throw new Error('expected an event');
     expect(settlement.event.data).toMatchObject({ reason: 'VENDOR_UNAVAILABLE' });
     expect(settlement.event.data).not.toHaveProperty('vendorStatus');
-  });
-});
-
-describe('failedEvent', () => {
-  it('gives the same outcome of the same command the same id, so a republished outcome dedupes', () => {
-    const command = { commandId: randomUUID(), requestId: randomUUID(), cardId: 'card-1', operation: 'change_pin' };
-    expect(failedEvent(command, 'OUTCOME_UNKNOWN').id).toBe(failedEvent(command, 'OUTCOME_UNKNOWN').id);
-    expect(failedEvent(command, 'OUTCOME_UNKNOWN').id).not.toBe(failedEvent(command, 'VENDOR_REJECTED').id);
-    expect(failedEvent(command, 'OUTCOME_UNKNOWN').id).not.toBe(failedEvent({ ...command, commandId: randomUUID() }, 'OUTCOME_UNKNOWN').id);
   });
 });

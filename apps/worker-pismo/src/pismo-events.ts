@@ -1,7 +1,6 @@
-import { buildEvent, cardId as pinflowCardId, EVENT_TYPES, PinflowEvent } from '@pinflow/contracts';
+import { buildEvent, cardId as pinflowCardId, EVENT_TYPES } from '@pinflow/contracts';
+import { COMMAND_STATES, eventSource, StoredCommand, VendorEvent, VendorEventTranslation, vendorEventId } from '@pinflow/worker-kit';
 import { z } from 'zod';
-import { deterministicEventId } from './event-ids';
-import { COMMAND_STATES, EVENT_SOURCE } from './outcomes';
 
 /** Pismo's card ids are numbers in some payloads and strings in others. */
 const pismoCardId = z.union([z.string(), z.number().int().nonnegative()]).transform(String).pipe(pinflowCardId);
@@ -61,16 +60,23 @@ export interface CorrelatedCommand {
   commandId: string;
   requestId: string;
   cardId: string;
-  syncOfflinePin: boolean | null;
+  /** Whether Pismo was asked to sync the chip's offline PIN; change_pin only. */
+  syncOfflinePin?: boolean;
 }
 
-export type Translation =
-  | {
-      event: PinflowEvent;
-      /** The state the correlated command reaches with this event. */
-      settles?: typeof COMMAND_STATES.succeeded | typeof COMMAND_STATES.failed;
-    }
-  | { skip: string };
+/** What the worker keeps with a change_pin command for the update_password-1 event that ends it. */
+const pismoDetails = z.object({ syncOfflinePin: z.boolean() });
+export type PismoDetails = z.infer<typeof pismoDetails>;
+
+function correlatedCommand(stored: StoredCommand): CorrelatedCommand {
+  const details = pismoDetails.safeParse(stored.details);
+  return {
+    commandId: stored.commandId,
+    requestId: stored.requestId,
+    cardId: stored.cardId,
+    ...(details.success ? { syncOfflinePin: details.data.syncOfflinePin } : {}),
+  };
+}
 
 function occurredAt(timestamp: string | undefined): Date | undefined {
   const time = new Date(timestamp ?? Number.NaN);
@@ -78,11 +84,10 @@ function occurredAt(timestamp: string | undefined): Date | undefined {
 }
 
 /** The pinflow event a Pismo event stands for; `command` is the pinflow command it answers, if any. */
-export function translatePismoEvent(pismo: KnownPismoEvent, command?: CorrelatedCommand): Translation {
+export function translatePismoEvent(pismo: KnownPismoEvent, command?: CorrelatedCommand): VendorEventTranslation {
   const base = {
-    // Derived from Pismo's event id alone, so Pismo's own redeliveries dedupe downstream too.
-    id: deterministicEventId('pismo-event', pismo.event_id),
-    source: EVENT_SOURCE,
+    id: vendorEventId('pismo', pismo.event_id),
+    source: eventSource('pismo'),
     time: occurredAt(pismo.timestamp),
   };
   // The command names the card as pinflow knows it; Pismo's own id is the fallback for its own events.
@@ -95,7 +100,7 @@ export function translatePismoEvent(pismo: KnownPismoEvent, command?: Correlated
   switch (pismo.event_type) {
     case 'update_password-1': {
       if (pismo.data.status === 'SUCCESS') {
-        const syncOfflinePin = command?.syncOfflinePin ?? undefined;
+        const syncOfflinePin = command?.syncOfflinePin;
         return {
           event: buildEvent(EVENT_TYPES.passwordChanged, { ...base, cardId, data: { ...correlation, ...(syncOfflinePin === undefined ? {} : { syncOfflinePin }) } }),
           settles: COMMAND_STATES.succeeded,
@@ -130,4 +135,15 @@ export function translatePismoEvent(pismo: KnownPismoEvent, command?: Correlated
         }),
       };
   }
+}
+
+/** A Pismo event as the worker kit handles it, linked by its cid; undefined for types pinflow does not react to. */
+export function routePismoEvent(pismo: PismoEvent): VendorEvent | undefined {
+  if (!isKnownPismoEvent(pismo)) return undefined;
+  return {
+    eventId: pismo.event_id,
+    eventType: pismo.event_type,
+    correlationId: pismo.cid,
+    translate: (stored) => translatePismoEvent(pismo, stored && correlatedCommand(stored)),
+  };
 }

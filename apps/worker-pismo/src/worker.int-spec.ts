@@ -203,7 +203,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   const nextEvent = (cardId: string, type: string) =>
     recorder.waitForJson<PinflowEvent>(EVENTS_TOPIC, (event) => event.subject === cardId && event.type === type);
 
-  const stateOf = async (commandId: string) => (await prisma.pismoCommand.findUniqueOrThrow({ where: { commandId } })).state;
+  const stateOf = async (commandId: string) => (await prisma.vendorCommand.findUniqueOrThrow({ where: { commandId } })).state;
 
   // Pismo's events settle a command just after their pinflow event is out, so the row may lag the event.
   const settledAs = (commandId: string, state: string) => waitFor(`command ${commandId} to be ${state}`, async () => (await stateOf(commandId)) === state, 10_000);
@@ -382,7 +382,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
 
     expect(fake.callsFor(cardId).map((call) => call.cid)).toEqual([command.commandId, command.commandId]);
     expect(eventsFor(cardId).map((event) => event.type)).toEqual([EVENT_TYPES.passwordChanged]);
-    expect((await prisma.pismoCommand.findUniqueOrThrow({ where: { commandId: command.commandId } })).attempts).toBe(2);
+    expect((await prisma.vendorCommand.findUniqueOrThrow({ where: { commandId: command.commandId } })).attempts).toBe(2);
   });
 
   it('retries a call that times out', async () => {
@@ -452,8 +452,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     const cardId = newCard();
     fake.card(cardId, { pin: PINS[7] });
     const command = await changePinCommand(cardId, PINS[7]);
-    await prisma.pismoCommand.create({
-      data: { commandId: command.commandId, requestId: command.requestId, cardId, operation: 'change_pin', state: 'CALLING', correlationId: command.commandId, attempts: 1 },
+    await prisma.vendorCommand.create({
+      data: { commandId: command.commandId, vendor: 'pismo', requestId: command.requestId, cardId, operation: 'change_pin', state: 'CALLING', correlationId: command.commandId, attempts: 1 },
     });
 
     await send(command);
@@ -478,8 +478,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       datacontenttype: 'application/json',
       data: { vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, blockCardExceedsCounter: true },
     };
-    await prisma.pismoCommand.create({
-      data: { commandId: command.commandId, requestId: command.requestId, cardId, operation: command.operation, state: 'SUCCEEDED', correlationId: command.commandId, attempts: 1, vendorStatus: 200, outcomeEvent: outcome },
+    await prisma.vendorCommand.create({
+      data: { commandId: command.commandId, vendor: 'pismo', requestId: command.requestId, cardId, operation: command.operation, state: 'SUCCEEDED', correlationId: command.commandId, attempts: 1, vendorStatus: 200, outcomeEvent: outcome },
     });
 
     await send(command);
@@ -488,7 +488,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     expect(published).toEqual(outcome);
     expect(fake.callsFor(cardId)).toEqual([]);
     await waitFor('the outcome to be marked published', async () =>
-      (await prisma.pismoCommand.findUniqueOrThrow({ where: { commandId: command.commandId } })).outcomePublishedAt !== null,
+      (await prisma.vendorCommand.findUniqueOrThrow({ where: { commandId: command.commandId } })).outcomePublishedAt !== null,
     );
   });
 
@@ -534,7 +534,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     expect(recorder.json(EVENTS_TOPIC).length).toBeGreaterThan(15);
     expect(PINS.filter((pin) => kafkaText.includes(pin))).toEqual([]);
 
-    const rows = JSON.stringify(await prisma.pismoCommand.findMany());
+    const rows = JSON.stringify(await prisma.vendorCommand.findMany());
     const jwes = recorder.json<{ encryptedPin?: string }>(COMMANDS).flatMap((command) => (command.encryptedPin ? [command.encryptedPin] : []));
     expect(jwes.length).toBeGreaterThan(5);
     expect(PINS.filter((pin) => rows.includes(pin))).toEqual([]);

@@ -185,14 +185,14 @@ describe('the migrated database matches schema.prisma', () => {
     const client = new Client({ connectionString: database.url });
     await client.connect();
     try {
-      await client.query('ALTER TABLE pismo_event_receipts ADD COLUMN sneaked_in integer');
+      await client.query('ALTER TABLE vendor_event_receipts ADD COLUMN sneaked_in integer');
 
       const expected = await describeSchema(schema);
       const actual = await describeDatabase(database.url);
 
-      expect(actual.filter((line) => !expected.includes(line))).toEqual(['pismo_event_receipts.sneaked_in integer']);
+      expect(actual.filter((line) => !expected.includes(line))).toEqual(['vendor_event_receipts.sneaked_in integer']);
     } finally {
-      await client.query('ALTER TABLE pismo_event_receipts DROP COLUMN IF EXISTS sneaked_in');
+      await client.query('ALTER TABLE vendor_event_receipts DROP COLUMN IF EXISTS sneaked_in');
       await client.end();
     }
   });

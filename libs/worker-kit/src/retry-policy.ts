@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { VendorCallResult } from './pismo/vendor-response';
+import type { VendorCallResult } from './vendor-http';
 
 export interface RetryPolicy {
   /** Calls in all, the first included. */
@@ -14,7 +14,7 @@ export interface RetryPolicy {
  */
 export const MAX_BACKOFF_MS = 5_000;
 
-/** Worth another try: Pismo was unavailable or asked us to slow down. A 4xx says the request itself is wrong. */
+/** Worth another try: the vendor was unavailable or asked us to slow down. A 4xx says the request itself is wrong. */
 export function isTransient(result: VendorCallResult): boolean {
   if (result.kind === 'unreachable') return true;
   if (result.kind === 'token_refused') return false;

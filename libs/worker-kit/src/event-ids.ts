@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-// Namespace of every event id worker-pismo derives; fixed forever, or ids stop deduping across releases.
+// Namespace of every event id the workers derive; fixed forever, or ids stop deduping across releases.
 const NAMESPACE = Buffer.from('6f1c5d2e8a3b4c7d9e0f1a2b3c4d5e6f', 'hex');
 
 /**

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import type { PismoCommand } from '@pinflow/contracts';
+import { decryptPin, PinKeyRing } from '@pinflow/pin-crypto';
+import type { VendorAdapter, VendorCall } from '@pinflow/worker-kit';
+import { settle } from './outcomes';
+import type { PismoDetails } from './pismo-events';
+import { PismoClient } from './pismo/pismo-client';
+
+/** Pismo's part of running a command; the cid Pismo gets is the command id. */
+@Injectable()
+export class PismoAdapter implements VendorAdapter<PismoCommand> {
+  readonly settle = settle;
+
+  constructor(
+    private readonly pismo: PismoClient,
+    private readonly keyRing: PinKeyRing,
+  ) {}
+
+  async prepare(command: PismoCommand): Promise<VendorCall> {
+    if (command.operation === 'increase_password_tries') {
+      return () => this.pismo.increasePasswordTries(command.cardId, command.blockCardExceedsCounter, command.commandId);
+    }
+    const pin = await decryptPin(command.encryptedPin, this.keyRing);
+    return () => this.pismo.changePin(command.cardId, pin, command.syncOfflinePin, command.commandId);
+  }
+
+  /** password.changed echoes syncOfflinePin, but it is built from Pismo's event, which does not carry it. */
+  details(command: PismoCommand): PismoDetails | undefined {
+    return command.operation === 'change_pin' ? { syncOfflinePin: command.syncOfflinePin } : undefined;
+  }
+}

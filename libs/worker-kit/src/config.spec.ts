@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { clientCredentialsConfig, clientCredentialsFrom, retryPolicyFrom, vendorCallConfig, workerConfig } from './config';
+
+const base = { PORT: '0', KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgresql://localhost/pinflow' };
+
+describe('worker configuration', () => {
+  const schema = z.object({ ...workerConfig('vault'), ...vendorCallConfig('VAULT'), ...clientCredentialsConfig('VAULT') });
+  const credentials = { VAULT_TOKEN_URL: 'https://vault.example/oauth2/token', VAULT_CLIENT_ID: 'pinflow', VAULT_CLIENT_SECRET: 's3cret' };
+
+  it('names the command group after the vendor and defaults how the vendor is called', () => {
+    const config = schema.parse({ ...base, ...credentials });
+
+    expect(config).toMatchObject({ WORKER_COMMAND_GROUP: 'pinflow-worker-vault', VAULT_HTTP_TIMEOUT_MS: 5000, VAULT_MAX_ATTEMPTS: 4, VAULT_RETRY_BASE_MS: 200 });
+    expect(retryPolicyFrom('VAULT', config)).toEqual({ maxAttempts: 4, baseDelayMs: 200 });
+    expect(clientCredentialsFrom('VAULT', config, 'basic')).toEqual({
+      tokenUrl: 'https://vault.example/oauth2/token',
+      clientId: 'pinflow',
+      clientSecret: 's3cret',
+      authStyle: 'basic',
+    });
+  });
+
+  it('passes a configured scope on', () => {
+    const config = schema.parse({ ...base, ...credentials, VAULT_TOKEN_SCOPE: 'cards:pin' });
+    expect(clientCredentialsFrom('VAULT', config, 'body')).toMatchObject({ scope: 'cards:pin' });
+  });
+
+  it.each([
+    ['a missing client secret', { VAULT_CLIENT_SECRET: undefined }, 'VAULT_CLIENT_SECRET'],
+    ['a token URL that is no URL', { VAULT_TOKEN_URL: 'vault/token' }, 'VAULT_TOKEN_URL'],
+    ['zero attempts', { VAULT_MAX_ATTEMPTS: '0' }, 'VAULT_MAX_ATTEMPTS'],
+  ])('refuses %s', (_case, override, variable) => {
+    const result = schema.safeParse({ ...base, ...credentials, ...override });
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual([variable]);
+  });
+});

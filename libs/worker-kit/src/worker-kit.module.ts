@@ -1,0 +1,143 @@
+import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { COMMAND_SCHEMAS, commandTopic, Vendor } from '@pinflow/contracts';
+import { databaseIsReachable, PrismaClient, PrismaModule } from '@pinflow/db';
+import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
+import { ConsumerService, JsonProducer, KafkaModule, pinflowTopicSpecs, RunningConsumer, startConsumer } from '@pinflow/kafka';
+import { createLogger, Logger } from '@pinflow/logging';
+import { Kafka } from 'kafkajs';
+import type { z } from 'zod';
+import { CommandLedger } from './command-ledger';
+import { CommandOf, CommandRunner, VendorAdapter } from './command-runner';
+import type { WorkerSettings } from './config';
+import type { RetryPolicy } from './retry-policy';
+import { VendorEvent, VendorEventRunner } from './vendor-events';
+
+/** The worker's logger (pino), for the vendor's own providers. */
+export const WORKER_LOGGER = Symbol('WORKER_LOGGER');
+const VENDOR_ADAPTER = Symbol('VENDOR_ADAPTER');
+const COMMAND_CONSUMER = Symbol('COMMAND_CONSUMER');
+const VENDOR_EVENT_CONSUMER = Symbol('VENDOR_EVENT_CONSUMER');
+
+/** A consumer started once the app is up and stopped, committing its last offset, before the producer goes. */
+class KitConsumer extends ConsumerService {
+  constructor(private readonly start: () => Promise<RunningConsumer>) {
+    super();
+  }
+
+  protected startConsumer(): Promise<RunningConsumer> {
+    return this.start();
+  }
+}
+
+/** Where a vendor publishes its own events about the cards, and how the worker reads them. */
+export interface VendorEventSource<S extends z.ZodType> {
+  /** Created at start-up if missing, with KAFKA_EVENT_PARTITIONS partitions. */
+  topic: string;
+  groupId: string;
+  /** The vendor's event schema: lenient on what pinflow does not use. */
+  schema: S;
+  /** The event as the kit handles it; undefined for a type the worker does not react to. */
+  route(event: z.output<S>): VendorEvent | undefined;
+}
+
+export interface WorkerKitOptions<V extends Vendor, S extends z.ZodType> {
+  vendor: V;
+  config: WorkerSettings;
+  retryPolicy: RetryPolicy;
+  /** The vendor's adapter, a Nest provider: it may inject the vendor's client, PinKeyRing, WORKER_LOGGER. */
+  adapter: Type<VendorAdapter<CommandOf<V>>>;
+  /** The vendor's own providers: its HTTP client, PinKeyRing. */
+  providers?: Provider[];
+  /** The vendor's own events, for vendors that settle commands (or report on cards) by event. */
+  vendorEvents?: VendorEventSource<S>;
+}
+
+/**
+ * A whole vendor worker but the vendor: logging, the database, Kafka (topics, producer), the command
+ * consumer and its runner, the vendor's event consumer, and /health with a probe for each.
+ */
+@Module({})
+export class WorkerKitModule {
+  static forRoot<V extends Vendor, S extends z.ZodType>(options: WorkerKitOptions<V, S>): DynamicModule {
+    const { vendor, config, vendorEvents } = options;
+    const service = `worker-${vendor}`;
+    const logger = createLogger(service, config.LOG_LEVEL);
+    const consumers: [string, symbol][] = [['command-consumer', COMMAND_CONSUMER]];
+    if (vendorEvents) consumers.push([`${vendor}-event-consumer`, VENDOR_EVENT_CONSUMER]);
+    const topics = [...pinflowTopicSpecs(config), ...(vendorEvents ? [{ topic: vendorEvents.topic, partitions: config.KAFKA_EVENT_PARTITIONS }] : [])];
+    return {
+      module: WorkerKitModule,
+      imports: [
+        httpLoggerModule(service, config.LOG_LEVEL),
+        PrismaModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
+        KafkaModule.forRoot({ settings: config, clientId: `pinflow-${service}`, logger, topics }),
+        HealthModule.register({
+          inject: [PrismaClient, ...consumers.map(([, token]) => token)],
+          useFactory: (prisma: PrismaClient, ...running: ConsumerService[]): ReadinessProbe[] => [
+            { name: 'database', isReady: () => databaseIsReachable(prisma) },
+            ...consumers.map(([name], index) => ({ name, isReady: () => running[index].isHealthy() })),
+          ],
+        }),
+      ],
+      providers: [
+        { provide: WORKER_LOGGER, useValue: logger },
+        { provide: VENDOR_ADAPTER, useClass: options.adapter },
+        { provide: CommandLedger, inject: [PrismaClient], useFactory: (prisma: PrismaClient) => new CommandLedger(prisma, vendor) },
+        {
+          provide: CommandRunner,
+          inject: [VENDOR_ADAPTER, CommandLedger, JsonProducer],
+          useFactory: (adapter: VendorAdapter<CommandOf<V>>, ledger: CommandLedger, producer: JsonProducer) =>
+            new CommandRunner(adapter, ledger, producer, options.retryPolicy, logger),
+        },
+        {
+          provide: VendorEventRunner,
+          inject: [CommandLedger, JsonProducer],
+          useFactory: (ledger: CommandLedger, producer: JsonProducer) => new VendorEventRunner(ledger, producer, logger),
+        },
+        {
+          provide: COMMAND_CONSUMER,
+          inject: [Kafka, CommandRunner],
+          useFactory: (kafka: Kafka, runner: CommandRunner<CommandOf<V>>) =>
+            new KitConsumer(() =>
+              startConsumer({
+                kafka,
+                groupId: config.WORKER_COMMAND_GROUP,
+                topics: [commandTopic(vendor)],
+                schema: COMMAND_SCHEMAS[vendor],
+                logger: logger.child({ consumer: 'commands' }),
+                partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+                // Parsed with the vendor's own schema, which TypeScript cannot follow through the generic.
+                handle: (command, meta) => runner.handle(command as CommandOf<V>, meta.heartbeat),
+                onInvalid: (raw, issues, meta) => runner.rejectInvalid(raw, issues, meta),
+              }),
+            ),
+        },
+        ...(vendorEvents ? [vendorEventConsumer(vendorEvents, config, logger.child({ consumer: `${vendor}-events` }))] : []),
+        ...(options.providers ?? []),
+      ],
+    };
+  }
+}
+
+function vendorEventConsumer<S extends z.ZodType>(source: VendorEventSource<S>, config: WorkerSettings, logger: Logger): Provider {
+  return {
+    provide: VENDOR_EVENT_CONSUMER,
+    inject: [Kafka, VendorEventRunner],
+    useFactory: (kafka: Kafka, runner: VendorEventRunner) =>
+      new KitConsumer(() =>
+        startConsumer({
+          kafka,
+          groupId: source.groupId,
+          topics: [source.topic],
+          schema: source.schema,
+          logger,
+          partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+          handle: async (raw) => {
+            const event = source.route(raw);
+            if (event) return runner.handle(event);
+            logger.debug('vendor event of a type the worker does not react to; skipped');
+          },
+        }),
+      ),
+  };
+}
