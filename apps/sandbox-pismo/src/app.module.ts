@@ -1,28 +1,23 @@
-import { BeforeApplicationShutdown, DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { BeforeApplicationShutdown, DynamicModule, Module } from '@nestjs/common';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
 import { JsonProducer, KafkaModule } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
-import { CallLog } from './call-log';
+import { SandboxKitModule } from '@pinflow/sandbox-kit';
 import { CardRegistry } from './card-registry';
 import type { SandboxConfig } from './config';
 import { EventOutbox } from './event-outbox';
-import { FaultInjector } from './faults';
+import { CARD_ID_IN_PATH, CID_HEADER, PISMO_DIALECT, PISMO_OPERATIONS, TOKEN_PATH } from './pismo-http';
 import { PismoSimulator, SANDBOX_CONFIG } from './pismo-simulator';
 import { SandboxController } from './sandbox.controller';
-import { TokenIssuer } from './tokens';
-import { CardsController, PassportController } from './vendor.controller';
-import { BearerTokenGuard, FormBodyMiddleware, unparsableBodyHandler, VendorCallMiddleware } from './vendor-http';
+import { CardsController } from './vendor.controller';
 
 const SERVICE = 'sandbox-pismo';
 
-/** How long a drilled timeout holds its caller unless the knobs say otherwise. */
-const DEFAULT_TIMEOUT_HOLD_MS = 30_000;
-
 @Module({})
-export class AppModule implements NestModule, BeforeApplicationShutdown {
+export class AppModule implements BeforeApplicationShutdown {
   static forRoot(config: SandboxConfig): DynamicModule {
     const logger = createLogger(SERVICE, config.LOG_LEVEL);
+    const registry = new CardRegistry(config.PISMO_DEFAULT_MAX_PASSWORD_TRIES);
     return {
       module: AppModule,
       imports: [
@@ -37,46 +32,29 @@ export class AppModule implements NestModule, BeforeApplicationShutdown {
           inject: [EventOutbox],
           useFactory: (outbox: EventOutbox): ReadinessProbe[] => [{ name: 'kafka', isReady: () => outbox.isReady() }],
         }),
+        SandboxKitModule.forRoot({
+          service: SERVICE,
+          tokenPath: TOKEN_PATH,
+          tokenTtlSeconds: config.SANDBOX_TOKEN_TTL_SECONDS,
+          clients: [{ clientId: config.SANDBOX_CLIENT_ID, clientSecret: config.SANDBOX_CLIENT_SECRET }],
+          dialect: PISMO_DIALECT,
+          cardIdInPath: CARD_ID_IN_PATH,
+          correlationHeader: CID_HEADER,
+          appliedOperations: PISMO_OPERATIONS,
+          onReset: () => registry.clear(),
+        }),
       ],
-      controllers: [PassportController, CardsController, SandboxController],
+      controllers: [CardsController, SandboxController],
       providers: [
         { provide: SANDBOX_CONFIG, useValue: config },
         { provide: EventOutbox, useFactory: (producer: JsonProducer) => new EventOutbox(producer, config.PISMO_EVENTS_TOPIC, logger), inject: [JsonProducer] },
-        { provide: CardRegistry, useFactory: () => new CardRegistry(config.PISMO_DEFAULT_MAX_PASSWORD_TRIES) },
-        {
-          provide: FaultInjector,
-          useFactory: () =>
-            new FaultInjector({
-              latencyMs: 0,
-              latencyJitterMs: 0,
-              errorRate: 0,
-              timeoutRate: 0,
-              timeoutHoldMs: DEFAULT_TIMEOUT_HOLD_MS,
-              timeoutApplies: true,
-              tokenTtlSeconds: config.SANDBOX_TOKEN_TTL_SECONDS,
-              down: false,
-            }),
-        },
-        CallLog,
-        TokenIssuer,
+        { provide: CardRegistry, useValue: registry },
         PismoSimulator,
-        BearerTokenGuard,
       ],
     };
   }
 
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly outbox: EventOutbox,
-  ) {}
-
-  configure(consumer: MiddlewareConsumer): void {
-    // Added here, after the shared JSON body parser and before any route, so that it sees the
-    // parser's errors before Nest turns them into responses.
-    this.adapterHost.httpAdapter.use(unparsableBodyHandler);
-    consumer.apply(VendorCallMiddleware).forRoutes(PassportController, CardsController);
-    consumer.apply(FormBodyMiddleware).forRoutes(PassportController);
-  }
+  constructor(private readonly outbox: EventOutbox) {}
 
   /** Before the Kafka module disconnects the producer, so queued events still leave. */
   beforeApplicationShutdown(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Card, CardRejected, CardStatus } from './card';
 import { CardRegistry } from './card-registry';
-import { PinHash } from './pin-hash';
+import { PinHash } from '@pinflow/sandbox-kit';
 
 const NOW = new Date('2025-03-01T10:00:00.000Z');
 

@@ -1,4 +1,4 @@
-import type { PinHash } from './pin-hash';
+import type { PinHash } from '@pinflow/sandbox-kit';
 
 /** Pismo's card statuses, as its event schemas list them (UNBOUND is spelled UMBOUND there). */
 export const CARD_STATUSES = [

@@ -1,10 +1,12 @@
 import { httpConfig, logConfig, positiveInt } from '@pinflow/config';
 import { kafkaConfig } from '@pinflow/kafka';
+import { sandboxConfig } from '@pinflow/sandbox-kit';
 import { z } from 'zod';
 
 export const sandboxConfigSchema = z.object({
   ...httpConfig,
   ...logConfig,
+  ...sandboxConfig,
   ...kafkaConfig,
   /** Where Pismo's event connector would deliver the card events. */
   PISMO_EVENTS_TOPIC: z
@@ -12,9 +14,6 @@ export const sandboxConfigSchema = z.object({
     .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a Kafka topic name (letters, digits, ".", "_", "-")')
     .default('pismo.events'),
   PISMO_EVENTS_PARTITIONS: positiveInt.default(6),
-  SANDBOX_CLIENT_ID: z.string().min(1).default('pinflow'),
-  SANDBOX_CLIENT_SECRET: z.string().min(1).default('sandbox-secret'),
-  SANDBOX_TOKEN_TTL_SECONDS: positiveInt.default(300),
   SANDBOX_ORG_ID: z.string().regex(/^TN-.+/, 'must look like a Pismo tenant id, e.g. TN-sandbox').default('TN-sandbox'),
   /** Applies to cards whose program has no maximum of its own (set one with PUT /sandbox/programs/{id}). */
   PISMO_DEFAULT_MAX_PASSWORD_TRIES: positiveInt.default(3),

@@ -1,5 +1,5 @@
 import { CardRegistry } from './card-registry';
-import { PinHash } from './pin-hash';
+import { PinHash } from '@pinflow/sandbox-kit';
 import { pismoEvent, pismoEventFor } from './pismo-events';
 
 const NOW = new Date('2025-03-01T10:00:00.000Z');

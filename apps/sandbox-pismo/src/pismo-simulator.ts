@@ -1,14 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AppliedOperation, CallLog } from './call-log';
+import { Inject, Injectable } from '@nestjs/common';
+import { CallLog, PinHash, VendorError } from '@pinflow/sandbox-kit';
 import { Card, CardChange, ChipScript } from './card';
 import { CardRegistry } from './card-registry';
 import type { SandboxConfig } from './config';
 import { EventOutbox } from './event-outbox';
-import { FaultInjector } from './faults';
-import { PinHash } from './pin-hash';
 import { pismoEventFor } from './pismo-events';
-import { VendorError } from './vendor-http';
+import { PismoOperation } from './pismo-http';
 
 export const SANDBOX_CONFIG = Symbol('SANDBOX_CONFIG');
 
@@ -19,32 +16,12 @@ export const SANDBOX_CONFIG = Symbol('SANDBOX_CONFIG');
  */
 @Injectable()
 export class PismoSimulator {
-  private readonly logger = new Logger(PismoSimulator.name);
-
   constructor(
     @Inject(SANDBOX_CONFIG) private readonly config: SandboxConfig,
     private readonly registry: CardRegistry,
     private readonly outbox: EventOutbox,
-    private readonly calls: CallLog,
-    private readonly faults: FaultInjector,
+    private readonly calls: CallLog<PismoOperation>,
   ) {}
-
-  /**
-   * Runs a card operation through the error and timeout drills. A drilled error is answered without
-   * applying anything; a drilled timeout applies the operation first when `timeoutApplies` is set,
-   * holds the caller, then answers 504 either way.
-   */
-  async underDrills(operation: () => Promise<void>): Promise<void> {
-    const fate = this.faults.fate();
-    if (fate === 'error') throw new VendorError(500, { message: 'Internal server error' });
-    if (fate === 'answer') return operation();
-    const { timeoutApplies, timeoutHoldMs } = this.faults.knobs;
-    if (timeoutApplies) {
-      await operation().catch((error: unknown) => this.logger.debug({ reason: (error as Error).message }, 'the timed-out call was refused'));
-    }
-    await sleep(timeoutHoldMs);
-    throw new VendorError(504, { message: 'Endpoint request timed out' });
-  }
 
   async changePassword(cardId: string, pin: string, syncOfflinePin: boolean, cid: string): Promise<void> {
     // Hashed before the card is looked at, so that looking and changing happen without a pause between them.
@@ -77,11 +54,11 @@ export class PismoSimulator {
 
   private existingCard(cardId: string): Card {
     const card = this.registry.find(cardId);
-    if (!card) throw new VendorError(404, { message: 'Card not found' });
+    if (!card) throw new VendorError(404, 'CARD_NOT_FOUND', 'Card not found');
     return card;
   }
 
-  private applied(card: Card, changes: CardChange[], cid: string, operation: AppliedOperation, now: Date): Promise<void> {
+  private applied(card: Card, changes: CardChange[], cid: string, operation: PismoOperation, now: Date): Promise<void> {
     this.calls.countApplied(cid, operation);
     return this.publish(card, changes, cid, now);
   }

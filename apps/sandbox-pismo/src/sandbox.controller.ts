@@ -1,14 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
 import { ProblemException, ZodValidationPipe } from '@pinflow/http';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { AppliedCounts, CallLog, VendorCall } from './call-log';
 import { Card, CARD_STATUSES, CARD_TYPES, CardStatus, ChipScript } from './card';
 import { CardRegistry } from './card-registry';
-import { FaultInjector, Knobs, knobsPatchSchema, KnobsPatch } from './faults';
+import { cidOf } from './pismo-http';
 import { PismoSimulator } from './pismo-simulator';
-import { TokenIssuer } from './tokens';
-import { cidOf } from './vendor-http';
 
 const pismoId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const maxPasswordTries = z.number().int().min(1).max(99);
@@ -68,15 +65,15 @@ function scriptView(script: ChipScript): ScriptView {
   return { id: script.id, type: script.type, createdAt: script.createdAt.toISOString(), appliedAt: script.appliedAt?.toISOString() ?? null };
 }
 
-/** Test hooks and drill knobs. No authentication: the sandbox listens on loopback only. */
+/**
+ * Test hooks for Pismo's cards and programs; the kit serves the shared ones (knobs, calls, reset...).
+ * No authentication: the sandbox listens on loopback only.
+ */
 @Controller('sandbox')
 export class SandboxController {
   constructor(
     private readonly registry: CardRegistry,
     private readonly simulator: PismoSimulator,
-    private readonly calls: CallLog,
-    private readonly faults: FaultInjector,
-    private readonly tokens: TokenIssuer,
   ) {}
 
   @Put('cards/:cardId')
@@ -114,42 +111,6 @@ export class SandboxController {
   ): { programId: number; maxPasswordTries: number } {
     this.registry.setProgramMaxPasswordTries(programId, settings.maxPasswordTries);
     return { programId, maxPasswordTries: settings.maxPasswordTries };
-  }
-
-  @Get('calls')
-  allCalls(): VendorCall[] {
-    return this.calls.allCalls();
-  }
-
-  @Get('applied')
-  applied(): Record<string, AppliedCounts> {
-    return this.calls.appliedByCid();
-  }
-
-  @Get('knobs')
-  knobs(): Knobs {
-    return this.faults.knobs;
-  }
-
-  @Put('knobs')
-  setKnobs(@Body(new ZodValidationPipe(knobsPatchSchema)) patch: KnobsPatch): Knobs {
-    return this.faults.update(patch);
-  }
-
-  /** Every issued token stops working at once, as if Pismo had rotated its keys. */
-  @Delete('tokens')
-  @HttpCode(204)
-  revokeTokens(): void {
-    this.tokens.revokeAll();
-  }
-
-  @Post('reset')
-  @HttpCode(204)
-  reset(): void {
-    this.registry.clear();
-    this.calls.clear();
-    this.faults.reset();
-    this.tokens.revokeAll();
   }
 
   private existingCard(cardId: string): Card {

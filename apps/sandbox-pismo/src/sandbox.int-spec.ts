@@ -1,15 +1,9 @@
+import { leakedDigits, SandboxCallOptions, SandboxClient } from '@pinflow/sandbox-kit';
 import { appEntry, freePort, ServiceProcess, testEnv, TopicRecorder, waitFor, waitForReady } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-
-interface Answer {
-  status: number;
-  contentType: string | null;
-  text: string;
-  body: any;
-}
 
 interface PismoEnvelope {
   event_id: string;
@@ -22,7 +16,7 @@ interface PismoEnvelope {
   data: Record<string, unknown>;
 }
 
-const CLIENT = { id: 'pinflow-it', secret: 'it-secret' };
+const CLIENT = { clientId: 'pinflow-it', clientSecret: 'it-secret' };
 // Every PIN this suite sends; none may appear in the sandbox's log, answers or Kafka messages.
 const PINS = {
   first: '582913',
@@ -45,36 +39,11 @@ describe('the Pismo sandbox', () => {
   const topic = `it.pismo.events.${randomUUID()}`;
   let work: string;
   let service: ServiceProcess;
-  let baseUrl: string;
   let recorder: TopicRecorder;
-  let token: string;
+  let sandbox: SandboxClient;
 
-  async function call(method: string, route: string, options: { body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> } = {}): Promise<Answer> {
-    const bearer = options.token === undefined ? token : options.token;
-    const response = await fetch(`${baseUrl}${route}`, {
-      method,
-      headers: {
-        ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-        ...options.headers,
-      },
-      body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
-    });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // Not JSON: the text is the body.
-    }
-    return { status: response.status, contentType: response.headers.get('content-type'), text, body };
-  }
-
-  async function newToken(): Promise<string> {
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: CLIENT.secret });
-    const response = await fetch(`${baseUrl}/passport/v1/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
-    return ((await response.json()) as { access_token: string }).access_token;
-  }
+  const call = (method: string, route: string, options?: SandboxCallOptions) => sandbox.call(method, route, options);
+  const newToken = () => sandbox.fetchToken('/passport/v1/oauth2/token', CLIENT);
 
   async function seed(card: Record<string, unknown> = {}): Promise<string> {
     const cardId = `it-${randomUUID().slice(0, 8)}`;
@@ -91,13 +60,13 @@ describe('the Pismo sandbox', () => {
   const verifies = async (cardId: string, pin: string) => (await call('POST', `/sandbox/cards/${cardId}/verify-pin`, { body: { pin } })).body.matches;
   const eventsOf = (cardId: string) => recorder.json<PismoEnvelope>(topic).filter((event) => String(event.data.card_id) === cardId);
   const eventFor = (cid: string, type: string) => recorder.waitForJson<PismoEnvelope>(topic, (event) => event.cid === cid && event.event_type === type);
-  const setKnobs = (knobs: Record<string, unknown>) => call('PUT', '/sandbox/knobs', { body: knobs });
+  const setKnobs = (knobs: Record<string, unknown>) => sandbox.setKnobs(knobs);
 
   beforeAll(async () => {
     const { kafkaBrokers } = testEnv();
     work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-sandbox-it-'));
     const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
+    sandbox = new SandboxClient(`http://127.0.0.1:${port}`);
     service = new ServiceProcess(
       'sandbox-pismo',
       appEntry('sandbox-pismo'),
@@ -107,8 +76,8 @@ describe('the Pismo sandbox', () => {
         KAFKA_BROKERS: kafkaBrokers,
         PISMO_EVENTS_TOPIC: topic,
         PISMO_EVENTS_PARTITIONS: '2',
-        SANDBOX_CLIENT_ID: CLIENT.id,
-        SANDBOX_CLIENT_SECRET: CLIENT.secret,
+        SANDBOX_CLIENT_ID: CLIENT.clientId,
+        SANDBOX_CLIENT_SECRET: CLIENT.clientSecret,
         SANDBOX_ORG_ID: 'TN-it',
         // The most talkative level: the leak search at the end covers it.
         LOG_LEVEL: 'trace',
@@ -116,9 +85,9 @@ describe('the Pismo sandbox', () => {
       path.join(work, 'sandbox-pismo.log'),
     );
     service.start();
-    await waitForReady(service, baseUrl);
+    await waitForReady(service, sandbox.baseUrl);
     recorder = await new TopicRecorder(kafkaBrokers, [topic]).start();
-    token = await newToken();
+    sandbox.bearer = await newToken();
   }, 90_000);
 
   afterAll(async () => {
@@ -129,11 +98,11 @@ describe('the Pismo sandbox', () => {
 
   describe('passport', () => {
     it('issues bearer tokens for client credentials sent as a form, as JSON or with HTTP Basic', async () => {
-      const asJson = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: CLIENT.secret } });
+      const asJson = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'client_credentials', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret } });
       const asBasic = await call('POST', '/passport/v1/oauth2/token', {
         token: null,
         body: { grant_type: 'client_credentials' },
-        headers: { authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}` },
+        headers: { authorization: `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}` },
       });
 
       expect(asJson.status).toBe(200);
@@ -145,8 +114,8 @@ describe('the Pismo sandbox', () => {
     });
 
     it('refuses wrong credentials with invalid_client and other grants with unsupported_grant_type', async () => {
-      const wrongSecret = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: 'guess' } });
-      const otherGrant = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'password', client_id: CLIENT.id, client_secret: CLIENT.secret } });
+      const wrongSecret = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'client_credentials', client_id: CLIENT.clientId, client_secret: 'guess' } });
+      const otherGrant = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'password', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret } });
       expect([wrongSecret.status, wrongSecret.body]).toEqual([401, { error: 'invalid_client' }]);
       expect([otherGrant.status, otherGrant.body]).toEqual([400, { error: 'unsupported_grant_type' }]);
     });
@@ -167,10 +136,10 @@ describe('the Pismo sandbox', () => {
       await new Promise((resolve) => setTimeout(resolve, 1100));
       expect(await attempt(shortLived)).toEqual(unauthorized);
       expect((await call('DELETE', '/sandbox/tokens')).status).toBe(204);
-      expect(await attempt(token)).toEqual(unauthorized);
+      expect(await attempt(sandbox.bearer!)).toEqual(unauthorized);
 
-      token = await newToken();
-      expect((await attempt(token)).status).toBe(200);
+      sandbox.bearer = await newToken();
+      expect((await attempt(sandbox.bearer)).status).toBe(200);
     });
   });
 
@@ -427,13 +396,12 @@ describe('the Pismo sandbox', () => {
       expect((await call('GET', '/sandbox/applied')).body).toEqual({});
       expect((await call('GET', '/sandbox/knobs')).body.latencyMs).toBe(0);
       expect((await increaseTries(cardId)).status).toBe(401);
-      token = await newToken();
+      sandbox.bearer = await newToken();
     });
   });
 
   it('keeps every PIN out of its log, its records and its Kafka messages', async () => {
-    const pins = Object.values(PINS);
-    const standalone = (text: string) => pins.filter((pin) => new RegExp(`(?<![0-9])${pin}(?![0-9])`).test(text));
+    const standalone = (text: string) => leakedDigits(text, Object.values(PINS));
     const log = await waitFor('the log to hold the requests', async () => {
       const text = readFileSync(service.logFile, 'utf8');
       return text.includes('/pcicards/v2/pcicards/card/') && text;

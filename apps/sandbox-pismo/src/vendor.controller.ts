@@ -1,42 +1,9 @@
-import { Body, Controller, Header, Headers, HttpCode, Inject, Param, Post, Put, Req, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { FaultInjector, parseVendorBody, VendorEndpoints } from '@pinflow/sandbox-kit';
 import type { Request } from 'express';
 import { z } from 'zod';
-import type { SandboxConfig } from './config';
-import { FaultInjector } from './faults';
-import { PismoSimulator, SANDBOX_CONFIG } from './pismo-simulator';
-import { basicCredentials, credentialsMatch, TokenIssuer, TokenResponse } from './tokens';
-import { BearerTokenGuard, cidOf, parseVendorBody, TOKEN_PATH, VendorError, VendorErrorFilter } from './vendor-http';
-
-const tokenRequest = z.object({
-  grant_type: z.string().optional(),
-  client_id: z.string().optional(),
-  client_secret: z.string().optional(),
-});
-
-/** Pismo's passport: OAuth2 client credentials, as a JSON or form body, or HTTP Basic. */
-@Controller()
-@UseFilters(VendorErrorFilter)
-export class PassportController {
-  constructor(
-    @Inject(SANDBOX_CONFIG) private readonly config: SandboxConfig,
-    private readonly tokens: TokenIssuer,
-    private readonly faults: FaultInjector,
-  ) {}
-
-  @Post(TOKEN_PATH)
-  @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
-  token(@Body() body: unknown, @Headers('authorization') authorization?: string): TokenResponse {
-    const request = tokenRequest.safeParse(body ?? {});
-    if (!request.success || request.data.grant_type === undefined) throw new VendorError(400, { error: 'invalid_request' });
-    if (request.data.grant_type !== 'client_credentials') throw new VendorError(400, { error: 'unsupported_grant_type' });
-    const { client_id: clientId, client_secret: clientSecret } = request.data;
-    const given = basicCredentials(authorization) ?? (clientId !== undefined && clientSecret !== undefined ? { clientId, clientSecret } : undefined);
-    const expected = { clientId: this.config.SANDBOX_CLIENT_ID, clientSecret: this.config.SANDBOX_CLIENT_SECRET };
-    if (!given || !credentialsMatch(given, expected)) throw new VendorError(401, { error: 'invalid_client' });
-    return this.tokens.issue(this.faults.knobs.tokenTtlSeconds);
-  }
-}
+import { cidOf } from './pismo-http';
+import { PismoSimulator } from './pismo-simulator';
 
 const changePasswordBody = z.object(
   {
@@ -51,12 +18,14 @@ const increaseTriesBody = z.object(
   { error: 'the body must be a JSON object' },
 );
 
-/** Pismo's two card hosts (PCI and wallet), served side by side. */
+/** Pismo's two card hosts (PCI and wallet), served side by side; each operation under the drills. */
 @Controller()
-@UseFilters(VendorErrorFilter)
-@UseGuards(BearerTokenGuard)
+@VendorEndpoints()
 export class CardsController {
-  constructor(private readonly simulator: PismoSimulator) {}
+  constructor(
+    private readonly simulator: PismoSimulator,
+    private readonly faults: FaultInjector,
+  ) {}
 
   /** Pismo answers 201 with a JSON string naming the correlation id. */
   @Put('pcicards/v2/pcicards/card/:cardId')
@@ -65,7 +34,7 @@ export class CardsController {
   async changePassword(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: Request): Promise<string> {
     const { pin, sync_offline_pin: syncOfflinePin = false } = parseVendorBody(changePasswordBody, body);
     const cid = cidOf(request);
-    await this.simulator.underDrills(() => this.simulator.changePassword(cardId, pin, syncOfflinePin, cid));
+    await this.faults.underDrills(() => this.simulator.changePassword(cardId, pin, syncOfflinePin, cid));
     return JSON.stringify(`[${cid}] Card updated`);
   }
 
@@ -74,7 +43,7 @@ export class CardsController {
   async increasePasswordTries(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: Request): Promise<{ success: string }> {
     const { block_card_exceeds_counter: blockWhenExceeded } = parseVendorBody(increaseTriesBody, body);
     const cid = cidOf(request);
-    await this.simulator.underDrills(() => this.simulator.increasePasswordTries(cardId, blockWhenExceeded, cid));
+    await this.faults.underDrills(() => this.simulator.increasePasswordTries(cardId, blockWhenExceeded, cid));
     return { success: 'Incremented password tries counter' };
   }
 
@@ -83,7 +52,7 @@ export class CardsController {
   @HttpCode(200)
   async resetPasswordTries(@Param('cardId') cardId: string, @Req() request: Request): Promise<{ success: string }> {
     const cid = cidOf(request);
-    await this.simulator.underDrills(() => this.simulator.resetPasswordTries(cardId, cid));
+    await this.faults.underDrills(() => this.simulator.resetPasswordTries(cardId, cid));
     return { success: 'Reset password tries counter' };
   }
 }

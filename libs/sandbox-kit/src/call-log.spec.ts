@@ -1,8 +1,10 @@
-import { CallLog, cardIdInPath, MAX_RECORDED_CALLS } from './call-log';
+import { CallLog, MAX_RECORDED_CALLS } from './call-log';
+
+const OPERATIONS = ['pinChanges', 'triesIncreases', 'triesResets'] as const;
 
 describe('CallLog', () => {
   it('records calls in arrival order, each without a status until it is answered', () => {
-    const log = new CallLog();
+    const log = new CallLog(OPERATIONS);
     const first = log.record({ at: 't1', method: 'PUT', path: '/pcicards/v2/pcicards/card/1', cardId: '1', cid: 'a' });
     log.record({ at: 't2', method: 'POST', path: '/wallet/v2/cards/2/password-tries/increase', cardId: '2', cid: 'b' });
     first.status = 201;
@@ -12,19 +14,25 @@ describe('CallLog', () => {
     ]);
   });
 
-  it('counts applied operations per correlation id', () => {
-    const log = new CallLog();
+  it('counts applied operations per key, listing every operation of the sandbox', () => {
+    const log = new CallLog(OPERATIONS);
     log.countApplied('a', 'pinChanges');
     log.countApplied('a', 'pinChanges');
     log.countApplied('b', 'triesIncreases');
-    expect(log.appliedByCid()).toEqual({
+    expect(log.appliedByKey()).toEqual({
       a: { pinChanges: 2, triesIncreases: 0, triesResets: 0 },
       b: { pinChanges: 0, triesIncreases: 1, triesResets: 0 },
     });
   });
 
+  it('refuses to count an operation the sandbox did not declare', () => {
+    const log = new CallLog<string>(OPERATIONS);
+    expect(() => log.countApplied('a', 'pinchanges')).toThrow('unknown operation pinchanges');
+    expect(log.appliedByKey()).toEqual({});
+  });
+
   it('drops the oldest calls once the bound is passed', () => {
-    const log = new CallLog();
+    const log = new CallLog(OPERATIONS);
     for (let i = 0; i <= MAX_RECORDED_CALLS; i += 1) log.record({ at: String(i), method: 'GET', path: '/', cardId: null, cid: String(i) });
     const calls = log.allCalls();
     expect(calls.length).toBeLessThanOrEqual(MAX_RECORDED_CALLS);
@@ -33,19 +41,11 @@ describe('CallLog', () => {
   });
 
   it('forgets everything on clear', () => {
-    const log = new CallLog();
+    const log = new CallLog(OPERATIONS);
     log.record({ at: 't', method: 'GET', path: '/', cardId: null, cid: 'a' });
     log.countApplied('a', 'triesResets');
     log.clear();
     expect(log.allCalls()).toEqual([]);
-    expect(log.appliedByCid()).toEqual({});
-  });
-});
-
-describe('cardIdInPath', () => {
-  it('finds the card of both Pismo card paths and none in the token path', () => {
-    expect(cardIdInPath('/pcicards/v2/pcicards/card/123')).toBe('123');
-    expect(cardIdInPath('/wallet/v2/cards/456/password-tries/increase')).toBe('456');
-    expect(cardIdInPath('/passport/v1/oauth2/token')).toBeNull();
+    expect(log.appliedByKey()).toEqual({});
   });
 });

@@ -9,19 +9,22 @@ export interface VendorCall {
   status: number | null;
 }
 
-export type AppliedOperation = 'pinChanges' | 'triesIncreases' | 'triesResets';
-export type AppliedCounts = Record<AppliedOperation, number>;
+/** How many times each operation was applied, every operation listed (0 included). */
+export type AppliedCounts<Operation extends string = string> = Record<Operation, number>;
 
 /** Keeps memory bounded through long benchmarks: the oldest calls are dropped, a tenth at a time. */
 export const MAX_RECORDED_CALLS = 100_000;
 
 /**
  * The sandbox's own account of what it was asked and what it actually did, so failure drills can
- * tell a retried call from a change applied twice.
+ * tell a retried call from a change applied twice. Applied operations are counted per key: whatever
+ * identifies one intended change at the vendor (a correlation id, a card...), as each sandbox chooses.
  */
-export class CallLog {
+export class CallLog<Operation extends string = string> {
   private calls: VendorCall[] = [];
-  private readonly applied = new Map<string, AppliedCounts>();
+  private readonly applied = new Map<string, AppliedCounts<Operation>>();
+
+  constructor(private readonly operations: readonly Operation[]) {}
 
   record(call: Omit<VendorCall, 'status'>): VendorCall {
     const recorded: VendorCall = { ...call, status: null };
@@ -30,27 +33,23 @@ export class CallLog {
     return recorded;
   }
 
-  countApplied(cid: string, operation: AppliedOperation): void {
-    const counts = this.applied.get(cid) ?? { pinChanges: 0, triesIncreases: 0, triesResets: 0 };
+  countApplied(key: string, operation: Operation): void {
+    if (!this.operations.includes(operation)) throw new Error(`unknown operation ${operation}`);
+    const counts = this.applied.get(key) ?? (Object.fromEntries(this.operations.map((name) => [name, 0])) as AppliedCounts<Operation>);
     counts[operation] += 1;
-    this.applied.set(cid, counts);
+    this.applied.set(key, counts);
   }
 
   allCalls(): VendorCall[] {
     return this.calls.map((call) => ({ ...call }));
   }
 
-  appliedByCid(): Record<string, AppliedCounts> {
-    return Object.fromEntries([...this.applied].map(([cid, counts]) => [cid, { ...counts }]));
+  appliedByKey(): Record<string, AppliedCounts<Operation>> {
+    return Object.fromEntries([...this.applied].map(([key, counts]) => [key, { ...counts }]));
   }
 
   clear(): void {
     this.calls = [];
     this.applied.clear();
   }
-}
-
-/** The card a vendor path addresses, if any. */
-export function cardIdInPath(path: string): string | null {
-  return /\/cards?\/([^/?#]+)/.exec(path)?.[1] ?? null;
 }

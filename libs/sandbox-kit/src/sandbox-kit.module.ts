@@ -1,0 +1,52 @@
+import { DynamicModule, Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { CallLog } from './call-log';
+import { defaultKnobs, FaultInjector } from './faults';
+import { SandboxHooksController } from './hooks.controller';
+import { SANDBOX_KIT_OPTIONS, type SandboxKitOptions } from './options';
+import { tokenControllerAt } from './token.controller';
+import { TokenIssuer } from './tokens';
+import { FormBodyMiddleware, unparsableBodyHandler, VendorCallMiddleware } from './vendor-http';
+
+/**
+ * What every vendor sandbox shares: the token endpoint, bearer tokens, call records, applied counts,
+ * the drills and their knobs, and the `/sandbox` hooks for them. The sandbox adds its vendor
+ * endpoints (marked `@VendorEndpoints()`), its cards and its hooks for them.
+ */
+@Module({})
+export class SandboxKitModule implements NestModule {
+  static forRoot(options: SandboxKitOptions): DynamicModule {
+    const faults = new FaultInjector(
+      { ...defaultKnobs(options.tokenTtlSeconds), ...options.vendorKnobs?.defaults },
+      { vendorKnobs: options.vendorKnobs?.schema },
+    );
+    return {
+      module: SandboxKitModule,
+      controllers: [tokenControllerAt(options.tokenPath), SandboxHooksController],
+      providers: [
+        { provide: SANDBOX_KIT_OPTIONS, useValue: options },
+        { provide: FaultInjector, useValue: faults },
+        { provide: CallLog, useValue: new CallLog(options.appliedOperations) },
+        TokenIssuer,
+      ],
+      // Also what the guard and the filter of `@VendorEndpoints()` need: Nest builds them in the module
+      // of the controller they guard.
+      exports: [SANDBOX_KIT_OPTIONS, FaultInjector, CallLog, TokenIssuer],
+    };
+  }
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(SANDBOX_KIT_OPTIONS) private readonly options: SandboxKitOptions,
+  ) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    // Added here, after the shared JSON body parser and before any route, so that it sees the
+    // parser's errors before Nest turns them into responses.
+    this.adapterHost.httpAdapter.use(unparsableBodyHandler(this.options));
+    // Every route: the middleware itself leaves the sandbox's own paths alone, so that calls to
+    // vendor paths the sandbox does not serve are recorded too.
+    consumer.apply(VendorCallMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+    consumer.apply(FormBodyMiddleware).forRoutes({ path: this.options.tokenPath, method: RequestMethod.POST });
+  }
+}
