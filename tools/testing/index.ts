@@ -7,3 +7,4 @@ export * from './processes';
 export * from './ports';
 export * from './database';
 export * from './paths';
+export * from './solaris-device';

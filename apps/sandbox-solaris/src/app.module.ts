@@ -1,0 +1,39 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { HealthModule, httpLoggerModule } from '@pinflow/http';
+import { SandboxKitModule } from '@pinflow/sandbox-kit';
+import type { SandboxConfig } from './config';
+import { PinKeys } from './pin-keys';
+import { PinUpdates } from './pin-update';
+import { SolarisRegistry } from './registry';
+import { SandboxController } from './sandbox.controller';
+import { CARD_ID_IN_PATH, SOLARIS_DIALECT, SOLARIS_OPERATIONS, TOKEN_PATH } from './solaris-http';
+import { CardsController } from './vendor.controller';
+
+const SERVICE = 'sandbox-solaris';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: SandboxConfig): DynamicModule {
+    const registry = new SolarisRegistry();
+    return {
+      module: AppModule,
+      imports: [
+        httpLoggerModule(SERVICE, config.LOG_LEVEL),
+        // Nothing to wait for: the PIN key exists before the sandbox listens.
+        HealthModule.register({ inject: [], useFactory: () => [] }),
+        SandboxKitModule.forRoot({
+          service: SERVICE,
+          tokenPath: TOKEN_PATH,
+          tokenTtlSeconds: config.SANDBOX_TOKEN_TTL_SECONDS,
+          clients: [{ clientId: config.SANDBOX_CLIENT_ID, clientSecret: config.SANDBOX_CLIENT_SECRET }],
+          dialect: SOLARIS_DIALECT,
+          cardIdInPath: CARD_ID_IN_PATH,
+          appliedOperations: SOLARIS_OPERATIONS,
+          onReset: () => registry.clear(),
+        }),
+      ],
+      controllers: [CardsController, SandboxController],
+      providers: [{ provide: SolarisRegistry, useValue: registry }, { provide: PinKeys, useFactory: () => PinKeys.generate() }, PinUpdates],
+    };
+  }
+}
