@@ -28,6 +28,8 @@ const shared = {
 };
 
 module.exports = {
+  // Per-project testTimeout is ignored by Jest 30; integration and end-to-end tests need minutes.
+  testTimeout: 120000,
   reporters: ['default', '<rootDir>/tools/testing/summary-reporter.js'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
@@ -37,7 +39,6 @@ module.exports = {
       testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts', '<rootDir>/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/tools/platform/jest-global-setup.js',
       globalTeardown: '<rootDir>/tools/platform/jest-global-teardown.js',
-      testTimeout: 120000,
     },
   ],
 };

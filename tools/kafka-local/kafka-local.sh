@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Single-node Apache Kafka 4.x (KRaft, combined broker+controller) on 127.0.0.1 from Maven Central jars,
 # for machines without Docker. Jars are fetched once into lib/ (Maven reuses ~/.m2 between runs).
-# usage: kafka-local.sh fetch|start|stop
+# usage: kafka-local.sh fetch|start|resume|stop|kill
+#   start wipes the data and formats afresh; resume restarts on the existing data; kill is a crash
 #   KAFKA_PORT / KAFKA_CONTROLLER_PORT  listener ports (9092 / 9093), so tests can run their own broker
 #   KAFKA_STATE_DIR                     where config, data, logs and the pid file live (wiped on start)
 set -euo pipefail
@@ -110,6 +111,16 @@ start() {
   rm -rf "${DATA:?}"; mkdir -p "$DATA"
   "$JAVA" -Xmx256m -Dlog4j2.configurationFile="$CONF/tools-log4j2.properties" -cp "$CP" \
     kafka.tools.StorageTool format --standalone -t "$CLUSTER_ID" -c "$CONF/server.properties"
+  launch
+}
+
+# Starts the broker again on the data it has (after stop or kill), as a restarted pod would.
+resume() {
+  [ -d "$DATA" ] || { echo "no broker data in $DATA: use start" >&2; return 1; }
+  launch
+}
+
+launch() {
   nohup "$JAVA" $HEAP_OPTS $PERF_OPTS \
     -Dlog4j2.configurationFile="$CONF/log4j2.properties" -Dkafka.logs.dir="$LOGS" \
     -cp "$CP" kafka.Kafka "$CONF/server.properties" > "$LOGS/kafka.out" 2>&1 < /dev/null &
@@ -128,9 +139,18 @@ stop() {
   rm -f "$PIDF"
 }
 
+# A crash: no shutdown, no flush (failure drills).
+kill_broker() {
+  [ -f "$PIDF" ] || return 0
+  kill -KILL "$(cat "$PIDF")" 2>/dev/null || true
+  rm -f "$PIDF"
+}
+
 case "${1:-}" in
   fetch) fetch ;;
-  start) start ;;
-  stop)  stop ;;
-  *) echo "usage: $0 fetch|start|stop" >&2; exit 2 ;;
+  start)  start ;;
+  resume) resume ;;
+  stop)   stop ;;
+  kill)   kill_broker ;;
+  *) echo "usage: $0 fetch|start|resume|stop|kill" >&2; exit 2 ;;
 esac

@@ -10,6 +10,10 @@ export interface LocalKafka {
   brokers: string;
   stateDir: string;
   stop(): Promise<void>;
+  /** SIGKILL: a crash, for failure drills. */
+  kill(): Promise<void>;
+  /** Starts again on the data it had. */
+  resume(): Promise<void>;
 }
 
 /** A real single-node KRaft broker from Apache Kafka's jars (fetched once through Maven). */
@@ -26,6 +30,12 @@ export async function startLocalKafka(options: { port: number; controllerPort: n
     stateDir: options.stateDir,
     stop: async () => {
       await run('bash', [SCRIPT, 'stop'], { env });
+    },
+    kill: async () => {
+      await run('bash', [SCRIPT, 'kill'], { env });
+    },
+    resume: async () => {
+      await run('bash', [SCRIPT, 'resume'], { env, maxBuffer: 16 * 1024 * 1024 });
     },
   };
 }

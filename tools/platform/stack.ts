@@ -22,6 +22,8 @@ export interface StackOptions {
   logLevel?: string;
   /** Extra environment per app, e.g. tighter retry settings in tests. */
   env?: Partial<Record<AppName, Record<string, string>>>;
+  /** Start only these apps (default: all); the others' URLs are still assigned. */
+  apps?: readonly AppName[];
 }
 
 export interface Stack {
@@ -73,16 +75,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ]),
   ) as Record<AppName, ServiceProcess>;
 
+  const selected = APPS.filter((app) => !options.apps || options.apps.includes(app));
   const stop = async () => {
-    // Front door first, vendor last: nothing new enters while the rest drains.
-    for (const app of [...APPS].reverse()) await services[app].stop();
+    // Front door first, vendors last: nothing new enters while the rest drains.
+    for (const app of [...selected].reverse()) await services[app].stop();
+  };
+  const startAll = async (apps: AppName[]) => {
+    for (const app of apps) services[app].start();
+    await Promise.all(apps.map((app) => waitForReady(services[app], urls[app], 90_000)));
   };
   try {
-    // The sandbox first: the worker's readiness needs its vendor's event topic to exist.
-    services['sandbox-pismo'].start();
-    await waitForReady(services['sandbox-pismo'], urls['sandbox-pismo']);
-    for (const app of APPS.slice(1)) services[app].start();
-    await Promise.all(APPS.slice(1).map((app) => waitForReady(services[app], urls[app], 90_000)));
+    // Sandboxes first: a worker's readiness needs its vendor's event topic to exist.
+    await startAll(selected.filter((app) => app.startsWith('sandbox-')));
+    await startAll(selected.filter((app) => !app.startsWith('sandbox-')));
   } catch (error) {
     await stop();
     throw error;

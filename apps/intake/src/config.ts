@@ -1,4 +1,4 @@
-import { booleanFlag, httpConfig, logConfig } from '@pinflow/config';
+import { booleanFlag, httpConfig, logConfig, positiveInt } from '@pinflow/config';
 import { databaseConfig } from '@pinflow/db';
 import { kafkaConfig } from '@pinflow/kafka';
 import { authConfig } from '@pinflow/auth';
@@ -19,6 +19,8 @@ export const intakeConfigSchema = z
     /** Where callers reach intake; status URLs are built from it. */
     INTAKE_PUBLIC_BASE_URL: z.url().optional(),
     INTAKE_STATUS_GROUP: z.string().min(1).default('pinflow-intake-status'),
+    /** How often the outbox relay looks for work it was not woken for (another replica's, a retry). */
+    INTAKE_OUTBOX_POLL_MS: positiveInt.default(200),
   })
   .transform((config) => ({
     ...config,

@@ -7,6 +7,7 @@ import { createLogger } from '@pinflow/logging';
 import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { OpenApiController } from './openapi.controller';
+import { OutboxRelay } from './outbox-relay';
 import { PinKeysController } from './pin-keys.controller';
 import { PismoController } from './pismo.controller';
 import { SolarisController } from './solaris.controller';
@@ -30,10 +31,13 @@ export class IntakeModule {
         KafkaModule.forRoot({ settings: config, clientId: 'pinflow-intake', logger, topics: pinflowTopicSpecs(config) }),
         AuthModule.forRoot(config),
         HealthModule.register({
-          inject: [PrismaClient, RequestStatusConsumer],
-          useFactory: (prisma: PrismaClient, consumer: RequestStatusConsumer): ReadinessProbe[] => [
+          inject: [PrismaClient, RequestStatusConsumer, OutboxRelay],
+          // Accepting needs only the database: while the broker is away requests wait in the
+          // outbox, so the broker-facing parts are reported but do not take intake out of service.
+          useFactory: (prisma: PrismaClient, consumer: RequestStatusConsumer, relay: OutboxRelay): ReadinessProbe[] => [
             { name: 'database', isReady: () => databaseIsReachable(prisma) },
-            { name: 'kafka', isReady: () => consumer.isHealthy() },
+            { name: 'outbox-relay', isReady: () => relay.isPublishing(), informational: true },
+            { name: 'status-consumer', isReady: () => consumer.isHealthy(), informational: true },
           ],
         }),
       ],
@@ -43,6 +47,7 @@ export class IntakeModule {
         { provide: INTAKE_LOGGER, useValue: logger },
         { provide: PinKeyRing, useFactory: () => loadPinKeyRing(config) },
         RequestsService,
+        OutboxRelay,
         RequestStatusService,
         RequestStatusConsumer,
       ],

@@ -35,7 +35,7 @@ export class RequestStatusService {
       where: { id: requestId },
       include: { events: { orderBy: { time: 'asc' } } },
     });
-    if (!request || request.status === 'pending') return undefined;
+    if (!request) return undefined;
     return {
       requestId: request.id,
       status: request.status as RequestStatusResponse['status'],

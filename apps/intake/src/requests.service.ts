@@ -2,12 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { buildEvent, COMMAND_SCHEMAS, commandTopic, EVENT_TYPES, PinflowCommand } from '@pinflow/contracts';
 import { Prisma, PrismaClient } from '@pinflow/db';
 import { ProblemException } from '@pinflow/http';
-import { eventBatch, JsonProducer } from '@pinflow/kafka';
+import { encodeBatches, eventBatch } from '@pinflow/kafka';
 import type { AuthenticatedPrincipal } from '@pinflow/auth';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import type { AcceptedResponse } from './api-schemas';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
+import { OutboxRelay } from './outbox-relay';
 
 type Identity = 'schemaVersion' | 'commandId' | 'requestId' | 'caller' | 'issuedAt';
 
@@ -23,19 +24,16 @@ export interface Submission {
   draft: () => Promise<CommandDraft>;
 }
 
-const PENDING = 'pending';
-const ACCEPTED = 'accepted';
-
 /**
- * Accepts a request: records it (the idempotency record), publishes its command and the accepted
- * event, and answers 202. A repeat with the same Idempotency-Key and body gets the first answer
- * and publishes nothing.
+ * Accepts a request: records it (the idempotency record) together with its command and accepted
+ * event in the outbox, and answers 202; the relay publishes them. A repeat with the same
+ * Idempotency-Key and body gets the first answer and publishes nothing.
  */
 @Injectable()
 export class RequestsService {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly producer: JsonProducer,
+    private readonly relay: OutboxRelay,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
   ) {}
 
@@ -52,34 +50,9 @@ export class RequestsService {
     const draft = await submission.draft();
     const requestId = randomUUID();
     const commandId = randomUUID();
-    try {
-      await this.prisma.intakeRequest.create({
-        data: {
-          id: requestId,
-          commandId,
-          vendor: draft.vendor,
-          operation: draft.operation,
-          cardId: draft.cardId,
-          caller,
-          idempotencyKey: submission.idempotencyKey ?? null,
-          requestFingerprint: fingerprint,
-          status: PENDING,
-        },
-      });
-    } catch (error) {
-      // Two requests with the same key raced; the loser answers like any later repeat.
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002' && submission.idempotencyKey) {
-        const winner = await this.prisma.intakeRequest.findUniqueOrThrow({
-          where: { caller_idempotencyKey: { caller, idempotencyKey: submission.idempotencyKey } },
-        });
-        return { response: this.replay(winner, fingerprint), replayed: true };
-      }
-      throw error;
-    }
-
     const command = {
       ...draft,
-      schemaVersion: 1,
+      schemaVersion: 1 as const,
       commandId,
       requestId,
       caller: { subject: caller, ...(submission.principal.clientId ? { clientId: submission.principal.clientId } : {}) },
@@ -90,28 +63,45 @@ export class RequestsService {
       cardId: draft.cardId,
       data: { vendor: draft.vendor, requestId, commandId, operation: draft.operation, caller },
     });
+    const messages = encodeBatches([
+      { topic: commandTopic(draft.vendor), schema: COMMAND_SCHEMAS[draft.vendor], messages: [{ key: draft.cardId, value: command }] },
+      eventBatch([accepted]),
+    ]);
     try {
-      await this.producer.sendBatch([
-        { topic: commandTopic(draft.vendor), schema: COMMAND_SCHEMAS[draft.vendor], messages: [{ key: draft.cardId, value: command }] },
-        eventBatch([accepted]),
+      // Accepted means durable: the request and its messages commit together, or not at all.
+      await this.prisma.$transaction([
+        this.prisma.intakeRequest.create({
+          data: {
+            id: requestId,
+            commandId,
+            vendor: draft.vendor,
+            operation: draft.operation,
+            cardId: draft.cardId,
+            caller,
+            idempotencyKey: submission.idempotencyKey ?? null,
+            requestFingerprint: fingerprint,
+            status: 'accepted',
+          },
+        }),
+        this.prisma.outboxMessage.createMany({ data: messages }),
       ]);
-    } catch {
-      // Not published, so not accepted: forget the request so that the client's retry starts afresh.
-      await this.prisma.intakeRequest.delete({ where: { id: requestId } }).catch(() => undefined);
-      throw new ProblemException(503, 'BROKER_UNAVAILABLE', 'The request could not be recorded', 'Retry later with the same Idempotency-Key.', {
-        retryable: true,
-      });
+    } catch (error) {
+      // Two requests with the same key raced; the loser answers like any later repeat.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002' && submission.idempotencyKey) {
+        const winner = await this.prisma.intakeRequest.findUniqueOrThrow({
+          where: { caller_idempotencyKey: { caller, idempotencyKey: submission.idempotencyKey } },
+        });
+        return { response: this.replay(winner, fingerprint), replayed: true };
+      }
+      throw error;
     }
-    await this.prisma.intakeRequest.updateMany({ where: { id: requestId, status: PENDING }, data: { status: ACCEPTED } });
+    this.relay.wake();
     return { response: this.acceptedResponse(requestId), replayed: false };
   }
 
-  private replay(earlier: { id: string; requestFingerprint: string; status: string }, fingerprint: string): AcceptedResponse {
+  private replay(earlier: { id: string; requestFingerprint: string }, fingerprint: string): AcceptedResponse {
     if (earlier.requestFingerprint !== fingerprint) {
       throw new ProblemException(422, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key already used for another request', 'Use a new Idempotency-Key for a different request.');
-    }
-    if (earlier.status === PENDING) {
-      throw new ProblemException(409, 'REQUEST_IN_PROGRESS', 'The first request with this Idempotency-Key is still being accepted', 'Retry shortly.');
     }
     return this.acceptedResponse(earlier.id);
   }

@@ -6,6 +6,8 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule
 export interface ReadinessProbe {
   name: string;
   isReady: () => Promise<boolean> | boolean;
+  /** Reported in the body (`degraded`) but never makes the service unready. */
+  informational?: boolean;
 }
 
 export interface ReadinessProbesDefinition {
@@ -46,7 +48,8 @@ class HealthController implements OnApplicationBootstrap {
     return this.health.check(
       this.probes.map((probe) => async () => {
         const indicator = this.indicators.check(probe.name);
-        return (await probe.isReady()) ? indicator.up() : indicator.down();
+        if (await probe.isReady()) return indicator.up();
+        return probe.informational ? indicator.up({ degraded: true }) : indicator.down();
       }),
     );
   }

@@ -15,6 +15,26 @@ export interface TopicBatch {
   contentType?: string;
 }
 
+/** A message checked against its contract and serialised, ready for the broker. */
+export interface EncodedMessage {
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** Validates every message against its contract and serialises it; throws on the first that breaks it. */
+export function encodeBatches(batches: TopicBatch[]): EncodedMessage[] {
+  return batches.flatMap((batch) =>
+    batch.messages.map((message) => ({
+      topic: batch.topic,
+      key: message.key,
+      value: JSON.stringify(batch.schema.parse(message.value)),
+      headers: { 'content-type': batch.contentType ?? 'application/json', ...message.headers },
+    })),
+  );
+}
+
 export function eventBatch(events: PinflowEvent[]): TopicBatch {
   return {
     topic: EVENTS_TOPIC,
@@ -49,16 +69,17 @@ export class JsonProducer {
 
   /** Several topics in one produce request: one round trip, one failure to handle. */
   async sendBatch(batches: TopicBatch[]): Promise<void> {
-    const topicMessages = batches
-      .filter((batch) => batch.messages.length > 0)
-      .map((batch) => ({
-        topic: batch.topic,
-        messages: batch.messages.map((message) => ({
-          key: message.key,
-          value: JSON.stringify(batch.schema.parse(message.value)),
-          headers: { 'content-type': batch.contentType ?? 'application/json', ...message.headers },
-        })),
-      }));
+    await this.sendEncoded(encodeBatches(batches));
+  }
+
+  /** Messages validated and encoded earlier (by {@link encodeBatches}), e.g. kept in an outbox. */
+  async sendEncoded(messages: EncodedMessage[]): Promise<void> {
+    const byTopic = new Map<string, EncodedMessage[]>();
+    for (const message of messages) byTopic.set(message.topic, [...(byTopic.get(message.topic) ?? []), message]);
+    const topicMessages = [...byTopic].map(([topic, topicMessages]) => ({
+      topic,
+      messages: topicMessages.map(({ key, value, headers }) => ({ key, value, headers })),
+    }));
     if (topicMessages.length > 0) await this.producer.sendBatch({ acks: -1, topicMessages });
   }
 
