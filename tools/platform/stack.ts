@@ -1,15 +1,22 @@
-import path from 'node:path';
-import { migrateDeploy, defaultMigrationsDir } from '@pinflow/db';
-import { appEntry, freePort, ServiceProcess, waitForReady } from '@pinflow/testing';
 import { DEV_AUDIENCE, DEV_ISSUER } from '@pinflow/auth';
+import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
+import { appEntry, freePort, ServiceProcess, waitForReady } from '@pinflow/testing';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { DevSecrets, loadOrCreateDevSecrets } from './secrets';
 
-export const APPS = ['sandbox-pismo', 'worker-pismo', 'audit', 'intake'] as const;
+export const VENDOR_NAMES = ['pismo', 'solaris', 'thales-d1', 'vault'] as const;
+export const SANDBOXES = VENDOR_NAMES.map((vendor) => `sandbox-${vendor}` as const);
+export const WORKERS = VENDOR_NAMES.map((vendor) => `worker-${vendor}` as const);
+/** Vendors first, front door last: the order things start in (and the reverse of how they stop). */
+export const APPS = [...SANDBOXES, ...WORKERS, 'audit', 'intake'] as const;
 export type AppName = (typeof APPS)[number];
 
 export const PISMO_EVENTS_TOPIC = 'pismo.events';
 export const SANDBOX_CLIENT_ID = 'pinflow';
 export const SANDBOX_CLIENT_SECRET = 'sandbox-secret';
+/** The issuer the Thales D1 sandbox (a card management system) serves. */
+export const THALES_D1_ISSUER_ID = 'ISSUER0001';
 
 export interface StackOptions {
   kafkaBrokers: string;
@@ -34,9 +41,49 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** How each app is wired to the others: its environment, given everyone's URLs. */
+function environments(options: StackOptions, secrets: DevSecrets, urls: Record<AppName, string>, cmsKeyFile: string): Record<AppName, Record<string, string>> {
+  const database = { DATABASE_URL: options.databaseUrl };
+  const pinKeys = { PIN_KEYS_FILE: secrets.pinKeysFile };
+  const auth = { AUTH_ISSUER: DEV_ISSUER, AUTH_AUDIENCE: DEV_AUDIENCE, AUTH_PUBLIC_KEY_FILE: secrets.authPublicKeyFile };
+  const sandboxClient = { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET };
+  const vendorClient = (prefix: string, tokenPath: string, sandbox: AppName) => ({
+    [`${prefix}_TOKEN_URL`]: `${urls[sandbox]}${tokenPath}`,
+    [`${prefix}_CLIENT_ID`]: SANDBOX_CLIENT_ID,
+    [`${prefix}_CLIENT_SECRET`]: SANDBOX_CLIENT_SECRET,
+  });
+  const solarisClient = { SOLARIS_BASE_URL: urls['sandbox-solaris'], ...vendorClient('SOLARIS', '/oauth2/token', 'sandbox-solaris') };
+  return {
+    'sandbox-pismo': { PISMO_EVENTS_TOPIC, ...sandboxClient },
+    'sandbox-solaris': sandboxClient,
+    'sandbox-thales-d1': { D1_ISSUER_ID: THALES_D1_ISSUER_ID, ...sandboxClient },
+    'sandbox-vault': sandboxClient,
+    'worker-pismo': {
+      ...database,
+      ...pinKeys,
+      PISMO_PCI_BASE_URL: urls['sandbox-pismo'],
+      PISMO_API_BASE_URL: urls['sandbox-pismo'],
+      PISMO_EVENTS_TOPIC,
+      ...vendorClient('PISMO', '/passport/v1/oauth2/token', 'sandbox-pismo'),
+    },
+    'worker-solaris': { ...database, ...solarisClient },
+    'worker-thales-d1': {
+      ...database,
+      ...pinKeys,
+      THALES_D1_BASE_URL: urls['sandbox-thales-d1'],
+      THALES_D1_CMS_PUBLIC_KEY_FILE: cmsKeyFile,
+      ...vendorClient('THALES_D1', '/authz/d1/v1/oauth2/token', 'sandbox-thales-d1'),
+    },
+    'worker-vault': { ...database, ...pinKeys, VAULT_BASE_URL: urls['sandbox-vault'], ...vendorClient('VAULT', '/v2/auth/token', 'sandbox-vault') },
+    audit: { ...database, ...auth },
+    intake: { ...database, ...pinKeys, ...auth, ...solarisClient, INTAKE_PUBLIC_BASE_URL: urls.intake },
+  };
+}
+
 /**
- * The whole Pismo path as separate OS processes wired together: sandbox, worker, audit, intake.
- * Shared by the start command, the end-to-end tests and the benchmark, so all three run the same thing.
+ * The whole platform as separate OS processes wired together: every vendor's sandbox and worker,
+ * audit and intake. Shared by the start command, the end-to-end tests and the benchmark, so all
+ * three run the same thing.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const secrets = await loadOrCreateDevSecrets(options.stateDir);
@@ -45,29 +92,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const ports = {} as Record<AppName, number>;
   for (const app of APPS) ports[app] = options.ports?.[app] ?? (await freePort());
   const urls = Object.fromEntries(APPS.map((app) => [app, `http://127.0.0.1:${ports[app]}`])) as Record<AppName, string>;
-
-  const common = {
-    HOST: '127.0.0.1',
-    LOG_LEVEL: options.logLevel ?? 'info',
-    KAFKA_BROKERS: options.kafkaBrokers,
-  };
-  const auth = { AUTH_ISSUER: DEV_ISSUER, AUTH_AUDIENCE: DEV_AUDIENCE, AUTH_PUBLIC_KEY_FILE: secrets.authPublicKeyFile };
-  const env: Record<AppName, Record<string, string>> = {
-    'sandbox-pismo': { PISMO_EVENTS_TOPIC, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET },
-    'worker-pismo': {
-      DATABASE_URL: options.databaseUrl,
-      PIN_KEYS_FILE: secrets.pinKeysFile,
-      PISMO_PCI_BASE_URL: urls['sandbox-pismo'],
-      PISMO_API_BASE_URL: urls['sandbox-pismo'],
-      PISMO_TOKEN_URL: `${urls['sandbox-pismo']}/passport/v1/oauth2/token`,
-      PISMO_CLIENT_ID: SANDBOX_CLIENT_ID,
-      PISMO_CLIENT_SECRET: SANDBOX_CLIENT_SECRET,
-      PISMO_EVENTS_TOPIC,
-    },
-    audit: { DATABASE_URL: options.databaseUrl, ...auth },
-    intake: { DATABASE_URL: options.databaseUrl, PIN_KEYS_FILE: secrets.pinKeysFile, INTAKE_PUBLIC_BASE_URL: urls.intake, ...auth },
-  };
-
+  const cmsKeyFile = path.join(options.stateDir, 'thales-d1-cms-key.json');
+  const env = environments(options, secrets, urls, cmsKeyFile);
+  const common = { HOST: '127.0.0.1', LOG_LEVEL: options.logLevel ?? 'info', KAFKA_BROKERS: options.kafkaBrokers };
   const services = Object.fromEntries(
     APPS.map((app) => [
       app,
@@ -85,8 +112,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all(apps.map((app) => waitForReady(services[app], urls[app], 90_000)));
   };
   try {
-    // Sandboxes first: a worker's readiness needs its vendor's event topic to exist.
+    // Sandboxes first: workers need their vendor's topics and keys.
     await startAll(selected.filter((app) => app.startsWith('sandbox-')));
+    if (selected.includes('sandbox-thales-d1')) {
+      // In production the card management system's key is exchanged at onboarding.
+      const key = await fetch(`${urls['sandbox-thales-d1']}/sandbox/encryption-key`).then((response) => response.text());
+      writeFileSync(cmsKeyFile, key);
+    }
     await startAll(selected.filter((app) => !app.startsWith('sandbox-')));
   } catch (error) {
     await stop();

@@ -1,0 +1,51 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { VendorError, type VendorDialect } from '@pinflow/sandbox-kit';
+import type { Request } from 'express';
+import { map, type Observable } from 'rxjs';
+import { z } from 'zod';
+import { PIN_BLOCK_TYPES } from './pin-block-json';
+
+export const TOKEN_PATH = '/authz/d1/v1/oauth2/token';
+export const CORRELATION_HEADER = 'x-correlation-id';
+export const CMS_CARD_PATH = /^\/cms\/api\/v1\/issuers\/[^/]*\/cards\/([^/]+)/;
+
+/** D1 publishes no error schema for the CMS side: the sandbox answers `{errorCode, errorMessage}`. */
+export const D1_DIALECT: VendorDialect = {
+  errorBody: ({ code, message }) => ({ errorCode: code, errorMessage: message }),
+};
+
+/** The scope of every token the CMS issues: D1 has one use for them. */
+export const TOKEN_SCOPE = 'pin_management';
+
+/**
+ * The kit's token endpoint answers without `scope`, and a D1 CMS's answers
+ * `{access_token, token_type, expires_in, scope}`: this adds it. Errors pass untouched.
+ */
+@Injectable()
+export class TokenScopeInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.switchToHttp().getRequest<Request>().path !== TOKEN_PATH) return next.handle();
+    return next.handle().pipe(map((token: object) => ({ ...token, scope: TOKEN_SCOPE })));
+  }
+}
+
+export const CARD_ID_PATTERN = /^[A-Za-z0-9_-]{1,48}$/;
+
+/** Path parameters exactly as D1's PIN Management API declares them. */
+export function requireCardAddress(issuerId: string, cardId: string, servedIssuerId: string): void {
+  if (issuerId.length !== 10) throw new VendorError(400, 'INVALID_ISSUER_ID', 'issuerId must be exactly 10 characters', 'issuerId');
+  if (!CARD_ID_PATTERN.test(cardId)) throw new VendorError(400, 'INVALID_CARD_ID', 'cardId must match ^[A-Za-z0-9_-]{1,48}$', 'cardId');
+  // A CMS serves its own issuer: another issuer's cards do not exist here.
+  if (issuerId !== servedIssuerId) throw new VendorError(404, 'ISSUER_NOT_FOUND', 'The CMS serves no issuer with this id', 'issuerId');
+}
+
+export const setPinBody = z.strictObject(
+  {
+    type: z.enum(PIN_BLOCK_TYPES, { error: `type must be one of ${PIN_BLOCK_TYPES.join(', ')}` }),
+    encryptedPinBlock: z
+      .string({ error: 'encryptedPinBlock must be a string' })
+      .min(1, { error: 'encryptedPinBlock must not be empty' })
+      .max(8192, { error: 'encryptedPinBlock must be at most 8192 characters' }),
+  },
+  { error: 'the body must be a JSON object with type and encryptedPinBlock only' },
+);

@@ -1,0 +1,10 @@
+import 'reflect-metadata';
+import { loadConfig, startOrExit } from '@pinflow/config';
+import { startHttpApp } from '@pinflow/http';
+import { AppModule } from './app.module';
+import { sandboxConfigSchema } from './config';
+
+void startOrExit(async () => {
+  const config = loadConfig('sandbox-thales-d1', sandboxConfigSchema);
+  await startHttpApp(AppModule.forRoot(config), { host: config.HOST, port: config.PORT });
+});
