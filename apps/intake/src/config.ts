@@ -19,6 +19,12 @@ export const intakeConfigSchema = z
     /** Where callers reach intake; status URLs are built from it. */
     INTAKE_PUBLIC_BASE_URL: z.url().optional(),
     INTAKE_STATUS_GROUP: z.string().min(1).default('pinflow-intake-status'),
+    /** Solaris, for serving its PIN key to apps (GET /v1/solaris/pin-key); optional. */
+    SOLARIS_BASE_URL: z.url().optional(),
+    SOLARIS_TOKEN_URL: z.url().optional(),
+    SOLARIS_CLIENT_ID: z.string().min(1).optional(),
+    SOLARIS_CLIENT_SECRET: z.string().min(1).optional(),
+    INTAKE_SOLARIS_KEY_TTL_SECONDS: positiveInt.default(300),
     /** How often the outbox relay looks for work it was not woken for (another replica's, a retry). */
     INTAKE_OUTBOX_POLL_MS: positiveInt.default(200),
   })

@@ -11,6 +11,7 @@ import { OutboxRelay } from './outbox-relay';
 import { PinKeysController } from './pin-keys.controller';
 import { PismoController } from './pismo.controller';
 import { SolarisController } from './solaris.controller';
+import { SolarisPinKeyController, SolarisPinKeyService } from './solaris-pin-key';
 import { ThalesD1Controller } from './thales-d1.controller';
 import { VaultController } from './vault.controller';
 import { RequestStatusConsumer } from './request-status.consumer';
@@ -41,13 +42,14 @@ export class IntakeModule {
           ],
         }),
       ],
-      controllers: [PismoController, SolarisController, ThalesD1Controller, VaultController, RequestsController, PinKeysController, OpenApiController],
+      controllers: [PismoController, SolarisController, SolarisPinKeyController, ThalesD1Controller, VaultController, RequestsController, PinKeysController, OpenApiController],
       providers: [
         { provide: INTAKE_CONFIG, useValue: config },
         { provide: INTAKE_LOGGER, useValue: logger },
         { provide: PinKeyRing, useFactory: () => loadPinKeyRing(config) },
         RequestsService,
         OutboxRelay,
+        SolarisPinKeyService,
         RequestStatusService,
         RequestStatusConsumer,
       ],

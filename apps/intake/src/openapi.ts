@@ -102,6 +102,13 @@ export function openApiDocument() {
         [cardIdParameter],
         solarisChangePinBody,
       ),
+      '/v1/solaris/pin-key': {
+        get: {
+          summary: "Solaris' current PIN encryption key (JWK)",
+          description: "Scope pin:write. For the cardholder's device: encrypt {\"pin\":\"…\"} to it as a compact JWE (RSA-OAEP-256, A256CBC-HS512, kid), sign the JWE with the device-binding key, and send both to /v1/solaris/cards/{cardId}/pin.",
+          responses: { '200': { description: 'RSA JWK', content: { 'application/json': { schema: { type: 'object' } } } }, '401': problem, '403': problem, '502': problem, '503': problem },
+        },
+      },
       '/v1/thales-d1/issuers/{issuerId}/cards/{cardId}/pin': write(
         'Push a PIN to a card management system speaking Thales D1\'s PIN Management API',
         'PIN (4–12 digits, weak-PIN policy) and PAN (for the ISO 9564 format-0 PIN block) travel encrypted to pinflow\'s key.',

@@ -9,7 +9,7 @@ import { CommandLedger } from './command-ledger';
 import { CommandRunner, VendorAdapter, VendorCall } from './command-runner';
 import { COMMAND_STATES, commandEvent, failedSettlement, Settlement } from './outcomes';
 import { VendorEvent, VendorEventRunner } from './vendor-events';
-import { isSuccess, VendorCallResult } from './vendor-http';
+import { isSuccess, VendorCallResult } from '@pinflow/vendor-http';
 
 const MAX_ATTEMPTS = 3;
 const ok = (status = 200): VendorCallResult => ({ kind: 'answered', status, body: '{"result":"ok"}' });

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CommandDetails, CommandLedger, isFinal, StoredCommand } from './command-ledger';
 import { COMMAND_STATES, CommandRef, failedEvent, Settlement } from './outcomes';
 import { callWithRetries, RetryPolicy } from './retry-policy';
-import { VendorCallResult, vendorStatusOf } from './vendor-http';
+import { VendorCallResult, vendorStatusOf } from '@pinflow/vendor-http';
 
 /** The commands on a vendor's command topic, as its contract parses them. */
 export type CommandOf<V extends Vendor> = z.output<(typeof COMMAND_SCHEMAS)[V]>;

@@ -3,7 +3,7 @@ import type { Vendor } from '@pinflow/contracts';
 import { databaseConfig } from '@pinflow/db';
 import { kafkaConfig, KafkaSettings } from '@pinflow/kafka';
 import { z } from 'zod';
-import type { ClientCredentials } from './client-credentials';
+import type { ClientCredentials } from '@pinflow/vendor-http';
 import type { RetryPolicy } from './retry-policy';
 
 /** Settings every worker reads: its HTTP listener (health), logging, Kafka, the database, its command group. */

@@ -1,6 +1,8 @@
-export * from './vendor-http';
+// Workers reach vendors through @pinflow/vendor-http; re-exported so a worker needs one import.
+export * from '@pinflow/vendor-http';
+export * from '@pinflow/vendor-http';
 export * from './vendor-errors';
-export * from './client-credentials';
+export * from '@pinflow/vendor-http';
 export * from './retry-policy';
 export * from './event-ids';
 export * from './outcomes';

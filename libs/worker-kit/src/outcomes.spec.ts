@@ -1,7 +1,7 @@
 import { EVENT_TYPES, parseEvent } from '@pinflow/contracts';
 import { randomUUID } from 'node:crypto';
 import { commandEvent, failedEvent, failedSettlement, failureReasonFor, vendorEventId } from './outcomes';
-import type { VendorCallResult } from './vendor-http';
+import type { VendorCallResult } from '@pinflow/vendor-http';
 
 const answered = (status: number, body = ''): VendorCallResult => ({ kind: 'answered', status, body });
 

@@ -2,7 +2,7 @@ import { buildEvent, CloudEvent, EventData, EventType, EVENT_TYPES, FAILURE_REAS
 import { deterministicEventId } from './event-ids';
 import { isTransient } from './retry-policy';
 import { summarizeVendorError, VendorErrorSummary } from './vendor-errors';
-import { VendorCallResult, vendorStatusOf } from './vendor-http';
+import { VendorCallResult, vendorStatusOf } from '@pinflow/vendor-http';
 
 /**
  * Progress of a command in vendor_commands. CALLING is written before the first call to the vendor,

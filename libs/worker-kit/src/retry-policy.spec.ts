@@ -1,4 +1,4 @@
-import type { VendorCallResult } from './vendor-http';
+import type { VendorCallResult } from '@pinflow/vendor-http';
 import { backoffMs, callWithRetries, isTransient, MAX_BACKOFF_MS } from './retry-policy';
 
 const answered = (status: number): VendorCallResult => ({ kind: 'answered', status, body: '' });

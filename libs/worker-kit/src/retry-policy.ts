@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { VendorCallResult } from './vendor-http';
+import type { VendorCallResult } from '@pinflow/vendor-http';
 
 export interface RetryPolicy {
   /** Calls in all, the first included. */

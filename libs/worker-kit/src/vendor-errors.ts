@@ -1,3 +1,4 @@
+import { parseJsonOrText } from '@pinflow/vendor-http';
 export interface VendorErrorSummary {
   code?: string;
   title?: string;
@@ -15,14 +16,6 @@ function scrub(value: unknown): string | undefined {
   return text.length > 0 ? text : undefined;
 }
 
-/** A body as JSON, or as the text it is when it is not JSON. */
-export function parseJsonOrText(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return body;
-  }
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

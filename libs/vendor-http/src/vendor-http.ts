@@ -56,3 +56,12 @@ export async function sendToVendor(request: VendorRequest, timeoutMs: number): P
     return { kind: 'unreachable', cause: isTimeout(error) ? 'timeout' : 'connection' };
   }
 }
+
+/** A body as JSON, or as the text it is when it is not JSON. */
+export function parseJsonOrText(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './vendor-http';
+export * from './client-credentials';
