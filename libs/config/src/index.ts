@@ -38,6 +38,8 @@ export const booleanFlag = z
 export const httpConfig = {
   HOST: z.string().default('127.0.0.1'),
   PORT: port,
+  /** How long a SIGTERM may take before the process exits anyway (below Kubernetes' 30 s grace). */
+  SHUTDOWN_GRACE_MS: positiveInt.default(25_000),
 };
 
 export const logConfig = {

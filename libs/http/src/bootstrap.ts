@@ -22,6 +22,11 @@ export function httpLoggerModule(service: string, level: string): DynamicModule 
 export interface HttpAppOptions {
   host: string;
   port: number;
+  /**
+   * How long a SIGTERM may take: consumers finish the message in hand and commit, producers flush.
+   * Past it the process exits anyway, before Kubernetes' SIGKILL (30 s by default) would.
+   */
+  shutdownGraceMs?: number;
   /** Largest accepted JSON body; PIN requests are small. */
   bodyLimit?: string;
 }
@@ -34,7 +39,16 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
   app.useBodyParser('json', { limit: options.bodyLimit ?? '32kb' });
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.disable('x-powered-by');
-  app.enableShutdownHooks();
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  const graceMs = options.shutdownGraceMs ?? 25_000;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        process.stderr.write(`shutdown did not finish within ${graceMs} ms; exiting\n`);
+        process.exit(1);
+      }, graceMs).unref();
+    });
+  }
   await app.listen(options.port, options.host);
   return app;
 }
