@@ -1,6 +1,7 @@
 import type { Logger } from '@pinflow/logging';
-import type { Consumer, IHeaders, Kafka } from 'kafkajs';
+import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { z } from 'zod';
+import { DeadLetterReason, DeadLetters, describeError, isInfrastructureFault } from './dead-letters';
 
 export interface MessageMeta {
   topic: string;
@@ -19,10 +20,16 @@ export interface ConsumerOptions<S extends z.ZodType> {
   schema: S;
   logger: Logger;
   partitionsConsumedConcurrently: number;
-  /** Throwing makes Kafka redeliver the message (the offset is not committed): use it for transient faults only. */
+  /**
+   * Throwing retries the message in place (a few times, with backoff); if it keeps failing it is
+   * dead-lettered, unless the fault is the infrastructure's (database or broker away): then the
+   * consumer waits it out, since every message would fail alike.
+   */
   handle: (value: z.output<S>, meta: MessageMeta) => Promise<void>;
-  /** A message that is not JSON or breaks the contract. Default: log its position (never its content) and move on. */
+  /** Besides dead-lettering: what to do about a message that is not JSON or breaks the contract (e.g. tell its requester). */
   onInvalid?: (raw: unknown, issues: string[], meta: MessageMeta) => Promise<void>;
+  /** Attempts at a message whose handler keeps failing before it is dead-lettered (default 5). */
+  maxHandlingAttempts?: number;
   fromBeginning?: boolean;
 }
 
@@ -58,11 +65,22 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     logger.error({ err: event.payload.error, willRestart: event.payload.restart }, 'consumer crashed');
   });
 
-  const onInvalid =
-    options.onInvalid ??
-    (async (_raw: unknown, issues: string[], meta: MessageMeta) => {
-      logger.warn({ topic: meta.topic, partition: meta.partition, offset: meta.offset, issues }, 'skipping a message that breaks its contract');
+  const maxAttempts = options.maxHandlingAttempts ?? 5;
+  // Unprocessable messages go to the dead-letter topic instead of stalling their partition.
+  const deadLetters = new DeadLetters(options.kafka);
+  const park = async (message: KafkaMessage, meta: MessageMeta, reason: DeadLetterReason, detail: string, attempts: number) => {
+    logger.warn({ topic: meta.topic, partition: meta.partition, offset: meta.offset, reason, detail }, 'dead-lettering a message');
+    await deadLetters.park(message, {
+      reason,
+      detail,
+      attempts,
+      source: { topic: meta.topic, partition: meta.partition, offset: meta.offset, group: options.groupId },
     });
+  };
+  const rejectInvalid = async (message: KafkaMessage, meta: MessageMeta, raw: unknown, reason: DeadLetterReason, issues: string[]) => {
+    await park(message, meta, reason, issues.join('; '), 0);
+    await options.onInvalid?.(raw, issues, meta);
+  };
 
   await consumer.connect();
   await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
@@ -81,22 +99,34 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
       try {
         raw = JSON.parse(message.value?.toString() ?? '');
       } catch {
-        await onInvalid(undefined, ['value is not JSON'], meta);
-        return;
+        return rejectInvalid(message, meta, undefined, 'NOT_JSON', ['value is not JSON']);
       }
       const parsed = schema.safeParse(raw);
       if (!parsed.success) {
         // Only paths and codes: zod messages may quote the offending value, which could be a secret.
         const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
-        await onInvalid(raw, issues, meta);
-        return;
+        return rejectInvalid(message, meta, raw, 'CONTRACT_VIOLATION', issues);
       }
-      await options.handle(parsed.data, meta);
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await options.handle(parsed.data, meta);
+        } catch (error) {
+          // Waiting out an outage blocks this partition, which is right: every message would fail alike.
+          if (isInfrastructureFault(error)) throw error;
+          if (attempt >= maxAttempts) return park(message, meta, 'HANDLER_FAILED', describeError(error), attempt);
+          logger.warn({ topic, partition, offset: message.offset, attempt, error: describeError(error) }, 'handling failed; retrying');
+          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+          await heartbeat();
+        }
+      }
     },
   });
 
   return {
     isHealthy: () => joined && !crashed,
-    stop: () => consumer.disconnect(),
+    stop: async () => {
+      await consumer.disconnect();
+      await deadLetters.close();
+    },
   };
 }

@@ -5,3 +5,4 @@ export * from './producer';
 export * from './consumer';
 export * from './kafka.module';
 export * from './consumer.service';
+export * from './dead-letters';

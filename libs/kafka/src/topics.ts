@@ -1,6 +1,7 @@
 import { commandTopic, EVENTS_TOPIC, VENDORS } from '@pinflow/contracts';
 import type { Kafka } from 'kafkajs';
 import type { KafkaSettings } from './config';
+import { DEAD_LETTER_TOPIC } from './dead-letters';
 
 export interface TopicSpec {
   topic: string;
@@ -11,6 +12,7 @@ export function pinflowTopicSpecs(settings: KafkaSettings): TopicSpec[] {
   return [
     ...VENDORS.map((vendor) => ({ topic: commandTopic(vendor), partitions: settings.KAFKA_COMMAND_PARTITIONS })),
     { topic: EVENTS_TOPIC, partitions: settings.KAFKA_EVENT_PARTITIONS },
+    { topic: DEAD_LETTER_TOPIC, partitions: 1 },
   ];
 }
 

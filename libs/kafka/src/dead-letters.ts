@@ -1,0 +1,96 @@
+import type { KafkaMessage, Producer } from 'kafkajs';
+import { Kafka } from 'kafkajs';
+
+/** Where every pinflow consumer parks what it cannot process, so no message stalls its partition. */
+export const DEAD_LETTER_TOPIC = 'pinflow.deadletter.v1';
+
+/** Headers a dead letter carries: why it is here and where it came from. */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'pinflow-dlq-reason',
+  detail: 'pinflow-dlq-detail',
+  topic: 'pinflow-dlq-topic',
+  partition: 'pinflow-dlq-partition',
+  offset: 'pinflow-dlq-offset',
+  group: 'pinflow-dlq-group',
+  attempts: 'pinflow-dlq-attempts',
+  at: 'pinflow-dlq-at',
+} as const;
+
+export type DeadLetterReason = 'NOT_JSON' | 'CONTRACT_VIOLATION' | 'HANDLER_FAILED';
+
+export interface DeadLetter {
+  reason: DeadLetterReason;
+  /** What went wrong, without message content: field paths and zod codes, or an error's name and code. */
+  detail: string;
+  source: { topic: string; partition: number; offset: string; group: string };
+  attempts: number;
+}
+
+/**
+ * Publishes unprocessable messages, byte for byte, to the dead-letter topic with the reason in
+ * headers. The original value is kept so that an operator can replay it once the cause is fixed; it
+ * is what the source topic already held (secrets only as JWE).
+ */
+export class DeadLetters {
+  private readonly producer: Producer;
+  private connected?: Promise<void>;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  async park(message: Pick<KafkaMessage, 'key' | 'value' | 'headers'>, letter: DeadLetter): Promise<void> {
+    this.connected ??= this.producer.connect();
+    await this.connected;
+    await this.producer.send({
+      topic: DEAD_LETTER_TOPIC,
+      acks: -1,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...message.headers,
+            [DEAD_LETTER_HEADERS.reason]: letter.reason,
+            [DEAD_LETTER_HEADERS.detail]: letter.detail,
+            [DEAD_LETTER_HEADERS.topic]: letter.source.topic,
+            [DEAD_LETTER_HEADERS.partition]: String(letter.source.partition),
+            [DEAD_LETTER_HEADERS.offset]: letter.source.offset,
+            [DEAD_LETTER_HEADERS.group]: letter.source.group,
+            [DEAD_LETTER_HEADERS.attempts]: String(letter.attempts),
+            [DEAD_LETTER_HEADERS.at]: new Date().toISOString(),
+          },
+        },
+      ],
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+  }
+}
+
+/**
+ * Faults that affect every message alike (a database or broker away) are worth waiting out: parking
+ * messages then would empty the topic into the dead-letter queue. Anything else that keeps failing
+ * is a property of the message.
+ */
+export function isInfrastructureFault(error: unknown): boolean {
+  const candidate = error as { code?: unknown; name?: unknown; retriable?: unknown; cause?: unknown } | undefined;
+  if (!candidate || typeof candidate !== 'object') return false;
+  const code = typeof candidate.code === 'string' ? candidate.code : '';
+  const name = typeof candidate.name === 'string' ? candidate.name : '';
+  if (/^P10\d\d$/.test(code)) return true; // Prisma: cannot reach or authenticate to the database
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '53300', '08006', '08001'].includes(code)) return true;
+  if (name.startsWith('KafkaJS')) return true;
+  if (name === 'PrismaClientInitializationError' || name === 'DriverAdapterError') return true;
+  return candidate.cause !== undefined && candidate.cause !== error && isInfrastructureFault(candidate.cause);
+}
+
+/** What a dead letter may say about an error: its kind, never its message (messages can quote data). */
+export function describeError(error: unknown): string {
+  const candidate = error as { name?: unknown; code?: unknown } | undefined;
+  const name = typeof candidate?.name === 'string' ? candidate.name : typeof error;
+  const code = typeof candidate?.code === 'string' || typeof candidate?.code === 'number' ? String(candidate.code) : undefined;
+  return code ? `${name} ${code}` : name;
+}

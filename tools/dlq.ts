@@ -1,0 +1,115 @@
+import { loadConfig } from '@pinflow/config';
+import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, kafkaConfig } from '@pinflow/kafka';
+import { createLogger } from '@pinflow/logging';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Kafka, KafkaMessage } from 'kafkajs';
+import { z } from 'zod';
+
+/**
+ * Operator command for pinflow's dead-letter topic.
+ *   npm run dlq -- list                       counts per reason and source topic
+ *   npm run dlq -- inspect [--limit 50]       each letter: offset, reason, detail, source; secrets masked
+ *   npm run dlq -- replay --offset 12 [--offset 13 …] | --all [--reason HANDLER_FAILED]
+ *                                             republish letters to the topic they came from
+ * Reads KAFKA_BROKERS. Replays are safe to repeat: consumers deduplicate on command and event ids.
+ */
+interface Letter {
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+const SECRET_FIELD = /encrypted|pin|passcode|pan$|^code$|signature|token|secret/i;
+
+/** A letter's value for human eyes: JSON with every secret-looking field masked, or its size. */
+function masked(value: Buffer | null): string {
+  if (!value) return '(empty)';
+  try {
+    return JSON.stringify(JSON.parse(value.toString()), (key, field) => (key && SECRET_FIELD.test(key) ? '[masked]' : field));
+  } catch {
+    return `(not JSON, ${value.length} bytes)`;
+  }
+}
+
+async function readAll(kafka: Kafka): Promise<Letter[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(DEAD_LETTER_TOPIC);
+  await admin.disconnect();
+  const remaining = new Map(ends.filter((end) => Number(end.high) > Number(end.low)).map((end) => [end.partition, Number(end.high)]));
+  const letters: Letter[] = [];
+  if (remaining.size === 0) return letters;
+  // A throwaway group: reading never moves anyone's offsets.
+  const consumer = kafka.consumer({ groupId: `pinflow-dlq-reader-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [DEAD_LETTER_TOPIC], fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ partition, message }: { partition: number; message: KafkaMessage }) => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(message.headers ?? {})) if (value !== undefined) headers[name] = String(value);
+        letters.push({ offset: message.offset, key: message.key?.toString() ?? null, value: message.value, headers });
+        if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
+        if (remaining.size === 0) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return letters;
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { limit: { type: 'string', default: '50' }, offset: { type: 'string', multiple: true }, all: { type: 'boolean' }, reason: { type: 'string' } },
+  });
+  const command = positionals[0];
+  const config = loadConfig('dlq', z.object(kafkaConfig));
+  const kafka = createKafka(config, 'pinflow-dlq', createLogger('dlq', 'warn'));
+  const letters = await readAll(kafka);
+
+  if (command === 'list') {
+    const counts = new Map<string, number>();
+    for (const letter of letters) {
+      const group = `${letter.headers[DEAD_LETTER_HEADERS.reason]}  from ${letter.headers[DEAD_LETTER_HEADERS.topic]}`;
+      counts.set(group, (counts.get(group) ?? 0) + 1);
+    }
+    console.log(`${letters.length} dead letter(s) in ${DEAD_LETTER_TOPIC}`);
+    for (const [group, count] of counts) console.log(`  ${String(count).padStart(6)}  ${group}`);
+  } else if (command === 'inspect') {
+    for (const letter of letters.slice(-Number(values.limit))) {
+      const h = letter.headers;
+      console.log(
+        `#${letter.offset} ${h[DEAD_LETTER_HEADERS.at]} ${h[DEAD_LETTER_HEADERS.reason]} (${h[DEAD_LETTER_HEADERS.detail]}) ` +
+          `from ${h[DEAD_LETTER_HEADERS.topic]}[${h[DEAD_LETTER_HEADERS.partition]}]@${h[DEAD_LETTER_HEADERS.offset]} group ${h[DEAD_LETTER_HEADERS.group]} key ${letter.key}\n  ${masked(letter.value)}`,
+      );
+    }
+  } else if (command === 'replay') {
+    const chosen = letters.filter(
+      (letter) =>
+        (values.all || (values.offset ?? []).includes(letter.offset)) && (!values.reason || letter.headers[DEAD_LETTER_HEADERS.reason] === values.reason),
+    );
+    if (!values.all && !values.offset) throw new Error('replay needs --offset N (repeatable) or --all');
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (const letter of chosen) {
+      const headers = Object.fromEntries(Object.entries(letter.headers).filter(([name]) => !name.startsWith('pinflow-dlq-')));
+      await producer.send({
+        topic: letter.headers[DEAD_LETTER_HEADERS.topic],
+        acks: -1,
+        messages: [{ key: letter.key, value: letter.value, headers: { ...headers, 'pinflow-replayed-from': `${DEAD_LETTER_TOPIC}@${letter.offset}` } }],
+      });
+    }
+    await producer.disconnect();
+    console.log(`replayed ${chosen.length} letter(s)`);
+  } else {
+    throw new Error('usage: npm run dlq -- list | inspect [--limit N] | replay (--offset N ... | --all) [--reason R]');
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});
