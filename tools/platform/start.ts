@@ -1,12 +1,10 @@
-import { encryptPin } from '@pinflow/pin-crypto';
-import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { checkPin, PISMO_PIN_RULES } from '@pinflow/pin-policy';
 import { startEmbeddedPostgres } from '@pinflow/db';
 import { startLocalKafka } from './kafka';
 import { repoRoot, waitFor } from '@pinflow/testing';
-import { APPS, Stack, startStack } from './stack';
+import { PinChangeScenarios } from './pin-change-scenarios';
+import { AppName, APPS, Stack, startStack, VENDOR_NAMES } from './stack';
 
 /**
  * `npm start`: the platform on embedded defaults (a local Kafka broker from Maven Central's jars and
@@ -14,12 +12,14 @@ import { APPS, Stack, startStack } from './stack';
  * `npm start -- --once` stops after that change.
  */
 const stateDir = path.join(repoRoot, '.pinflow');
-const ports = {
-  intake: Number(process.env.PINFLOW_INTAKE_PORT ?? 8080),
-  audit: Number(process.env.PINFLOW_AUDIT_PORT ?? 8081),
-  'worker-pismo': Number(process.env.PINFLOW_WORKER_PISMO_PORT ?? 8082),
-  'sandbox-pismo': Number(process.env.PINFLOW_SANDBOX_PISMO_PORT ?? 8090),
-};
+// intake 8080 and audit 8081 for callers; workers 8082-8085 (health); sandboxes 8090-8093.
+const BASE_PORT = Number(process.env.PINFLOW_BASE_PORT ?? 8080);
+const ports = Object.fromEntries([
+  ['intake', BASE_PORT],
+  ['audit', BASE_PORT + 1],
+  ...VENDOR_NAMES.map((vendor, index) => [`worker-${vendor}`, BASE_PORT + 2 + index]),
+  ...VENDOR_NAMES.map((vendor, index) => [`sandbox-${vendor}`, BASE_PORT + 10 + index]),
+]) as Record<AppName, number>;
 
 async function json(response: Response): Promise<any> {
   const body = await response.json();
@@ -27,35 +27,28 @@ async function json(response: Response): Promise<any> {
   return body;
 }
 
-/** A PIN Pismo and pinflow's policy accept; made up here and never printed. */
-function demoPin(): string {
-  for (;;) {
-    const pin = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    if (checkPin(pin, PISMO_PIN_RULES).ok) return pin;
-  }
-}
-
-async function firstPinChange(stack: Stack): Promise<void> {
-  const cardId = 'demo-card-0001';
-  await json(await fetch(`${stack.urls['sandbox-pismo']}/sandbox/cards/${cardId}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'NORMAL' }) }));
+/** One PIN change per vendor through the front door, each followed to its outcome. */
+async function firstPinChanges(stack: Stack): Promise<void> {
   const token = await stack.secrets.token(['pin:write', 'pin:read'], { subject: 'pinflow-demo' });
-  const { keys } = await json(await fetch(`${stack.urls.intake}/v1/pin-keys`));
-  const encryptedPin = await encryptPin(demoPin(), keys[0]);
-
-  const accepted = await json(
-    await fetch(`${stack.urls.intake}/v1/pismo/cards/${cardId}/pin`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ encryptedPin, syncOfflinePin: true }),
-    }),
-  );
-  console.log(`\nPIN change for ${cardId} accepted: request ${accepted.requestId}`);
-  const outcome = await waitFor('the PIN change to finish', async () => {
-    const status = await json(await fetch(accepted.statusUrl, { headers: { authorization: `Bearer ${token}` } }));
-    return status.status === 'accepted' ? undefined : status;
-  }, 60_000, 250);
-  console.log(`status: ${outcome.status}`);
-  for (const event of outcome.events) console.log(`  ${event.time}  ${event.type}`);
+  const scenarios = new PinChangeScenarios(stack, token);
+  for (const vendor of VENDOR_NAMES) {
+    const cardId = scenarios.cardId(vendor, 1);
+    await scenarios.seed(vendor, cardId);
+    const request = await scenarios.request(vendor, cardId);
+    const accepted = await json(
+      await fetch(`${stack.urls.intake}${request.path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(request.body),
+      }),
+    );
+    const outcome = await waitFor(`the ${vendor} PIN change to finish`, async () => {
+      const status = await json(await fetch(accepted.statusUrl, { headers: { authorization: `Bearer ${token}` } }));
+      return status.status === 'accepted' ? undefined : status;
+    }, 60_000, 250);
+    console.log(`\n${vendor}: POST ${request.path} → 202, request ${accepted.requestId}: ${outcome.status}`);
+    for (const event of outcome.events) console.log(`  ${event.time}  ${event.type}`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -86,7 +79,7 @@ async function main(): Promise<void> {
     const stack = await startStack({ kafkaBrokers, databaseUrl, stateDir, logDir, ports, env: { intake: { DATABASE_POOL_SIZE: '5' } } });
     cleanups.push(() => stack.stop());
 
-    await firstPinChange(stack);
+    await firstPinChanges(stack);
 
     console.log(`\npinflow is running (logs in ${logDir}):`);
     for (const app of APPS) console.log(`  ${app.padEnd(14)} ${stack.urls[app]}`);
