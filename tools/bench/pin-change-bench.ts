@@ -1,29 +1,29 @@
 import { EVENT_TYPES } from '@pinflow/contracts';
-import { encryptPin } from '@pinflow/pin-crypto';
-import { checkPin, PISMO_PIN_RULES } from '@pinflow/pin-policy';
-import { randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { provisionTestInfrastructure } from '@pinflow/platform';
 import { repoRoot, waitFor } from '@pinflow/testing';
-import { APPS, startStack } from '@pinflow/platform';
+import { APPS, PinChangeScenarios, provisionTestInfrastructure, startStack, VENDOR_NAMES, VendorName } from '@pinflow/platform';
 
 /**
- * `npm run bench`: a steady stream of Pismo PIN changes through intake → Kafka → worker → sandbox →
- * Pismo events → worker → events → audit, on a real broker and PostgreSQL. Prints throughput,
- * latency from HTTP accept to audit record, and each service's peak memory.
- * Options: --rate (changes/s, default 50) --duration (s, default 30) --cards (default 200).
+ * `npm run bench`: a steady stream of PIN changes through intake → Kafka → worker → vendor sandbox
+ * (→ the vendor's events → worker) → events → audit, on a real broker and PostgreSQL. Prints
+ * throughput, latency from HTTP accept to the audit record of the outcome, and each service's peak
+ * memory. Options: --rate (changes/s, default 50) --duration (s, default 30) --cards (per vendor,
+ * default 200) --vendors (default pismo; e.g. pismo,solaris,thales-d1,vault).
  */
 const { values } = parseArgs({
   options: {
     rate: { type: 'string', default: '50' },
     duration: { type: 'string', default: '30' },
     cards: { type: 'string', default: '200' },
+    vendors: { type: 'string', default: 'pismo' },
   },
 });
+const vendors = values.vendors!.split(',') as VendorName[];
+for (const vendor of vendors) if (!VENDOR_NAMES.includes(vendor)) throw new Error(`unknown vendor ${vendor}`);
 const rate = Number(values.rate);
 const durationSeconds = Number(values.duration);
 const cardCount = Number(values.cards);
@@ -31,13 +31,6 @@ const cardCount = Number(values.cards);
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function validPin(): string {
-  for (;;) {
-    const pin = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    if (checkPin(pin, PISMO_PIN_RULES).ok) return pin;
-  }
 }
 
 async function main(): Promise<void> {
@@ -49,32 +42,33 @@ async function main(): Promise<void> {
     stateDir: path.join(work, 'state'),
     logDir: path.join(work, 'logs'),
     logLevel: 'warn',
+    apps: ['audit', 'intake', ...vendors.flatMap((vendor) => [`sandbox-${vendor}` as const, `worker-${vendor}` as const])],
   });
   try {
-    const cards = Array.from({ length: cardCount }, (_, index) => `bench-card-${index}`);
-    for (const cardId of cards) {
-      await fetch(`${stack.urls['sandbox-pismo']}/sandbox/cards/${cardId}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'NORMAL' }) });
-    }
     const token = await stack.secrets.token(['pin:write'], { subject: 'bench', expiresIn: '1h' });
-    const publicKey = stack.secrets.pinKeyRing.currentPublicJwk;
+    const scenarios = new PinChangeScenarios(stack, token);
+    const cards = vendors.flatMap((vendor) => Array.from({ length: cardCount }, (_, index) => ({ vendor, cardId: scenarios.cardId(vendor, index) })));
+    for (const { vendor, cardId } of cards) await scenarios.seed(vendor, cardId);
 
     const total = rate * durationSeconds;
     const acceptedAt = new Map<string, number>();
     const acceptLatencies: number[] = [];
     let refused = 0;
     const inFlight = new Set<Promise<void>>();
-    console.log(`sending ${total} PIN changes at ${rate}/s over ${cards.length} cards`);
+    console.log(`sending ${total} PIN changes at ${rate}/s over ${cards.length} cards (${vendors.join(', ')})`);
     const started = Date.now();
     for (let index = 0; index < total; index += 1) {
       const due = started + (index * 1000) / rate;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const { vendor, cardId } = cards[index % cards.length];
       const send = (async () => {
+        const request = await scenarios.request(vendor, cardId);
         const sentAt = Date.now();
-        const response = await fetch(`${stack.urls.intake}/v1/pismo/cards/${cards[index % cards.length]}/pin`, {
+        const response = await fetch(`${stack.urls.intake}${request.path}`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ encryptedPin: await encryptPin(validPin(), publicKey) }),
+          body: JSON.stringify(request.body),
         });
         const body = (await response.json()) as { requestId?: string };
         if (response.status !== 202 || !body.requestId) {
@@ -113,6 +107,7 @@ async function main(): Promise<void> {
     const result = {
       date: new Date().toISOString(),
       machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+      vendors,
       offeredRatePerSecond: rate,
       durationSeconds,
       cards: cards.length,
