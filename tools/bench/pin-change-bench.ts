@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
     const outDir = path.join(repoRoot, '.pinflow', 'bench');
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(path.join(outDir, `pismo-${result.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 2));
+    writeFileSync(path.join(outDir, `pin-changes-${result.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 2));
   } finally {
     await stack.stop();
     await infrastructure.teardown();

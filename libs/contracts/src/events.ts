@@ -60,8 +60,16 @@ export const eventDataSchemas = {
     reason: z.enum(FAILURE_REASONS),
     /** The vendor's HTTP status, when the vendor answered. */
     vendorStatus: z.number().int().optional(),
-    /** The vendor's own error summary (code, title, detail), never containing request secrets. */
-    vendorError: z.object({ code: z.string().optional(), title: z.string().optional(), detail: z.string().optional() }).optional(),
+    /** The vendor's own error summary (code, title, detail, field), never containing request secrets. */
+    vendorError: z
+      .object({
+        code: z.string().optional(),
+        title: z.string().optional(),
+        detail: z.string().optional(),
+        /** The request field the vendor blamed (JSON:API `source.field`), when it names one. */
+        field: z.string().optional(),
+      })
+      .optional(),
   }),
 } satisfies Record<EventType, z.ZodType>;
 
