@@ -44,3 +44,12 @@ describe('summarizeVendorError', () => {
     expect(summarizeVendorError('{"code":{"nested":true}}')).toBeUndefined();
   });
 });
+
+describe('a Thales D1 card management system error', () => {
+  it('keeps its errorCode and errorMessage', () => {
+    expect(summarizeVendorError(JSON.stringify({ errorCode: 'INVALID_PIN_BLOCK', errorMessage: 'The PIN block does not match the card' }))).toEqual({
+      code: 'INVALID_PIN_BLOCK',
+      detail: 'The PIN block does not match the card',
+    });
+  });
+});

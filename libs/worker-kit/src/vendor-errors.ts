@@ -35,7 +35,7 @@ export function summarizeVendorError(body: string): VendorErrorSummary | undefin
   const summary: VendorErrorSummary = {};
   const code = scrub(fields.code ?? fields.error_code ?? fields.errorCode);
   const title = scrub(fields.title ?? fields.error);
-  const detail = scrub(fields.detail ?? fields.message);
+  const detail = scrub(fields.detail ?? fields.message ?? fields.errorMessage);
   if (code) summary.code = code;
   if (title) summary.title = title;
   if (detail) summary.detail = detail;

@@ -1,0 +1,268 @@
+import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, ThalesD1ChangePinCommand, thalesD1ChangePinCommand } from '@pinflow/contracts';
+import { createPrismaClient, PrismaClient } from '@pinflow/db';
+import { createKafka, JsonProducer } from '@pinflow/kafka';
+import { createLogger } from '@pinflow/logging';
+import { encodeIso0 } from '@pinflow/pin-block';
+import { encryptSecret, generatePinKeyRing, PinKeyRing, writePinKeyRingFile } from '@pinflow/pin-crypto';
+import { leakedDigits, SandboxClient } from '@pinflow/sandbox-kit';
+import { appEntry, freePort, ServiceProcess, testEnv, TopicRecorder, waitFor, waitForReady } from '@pinflow/testing';
+import { exportJWK, generateKeyPair } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const COMMANDS = commandTopic('thales-d1');
+const ISSUER = 'ISSUERIT01';
+const CLIENT = { id: 'd1-worker-it', secret: 'd1-worker-it-secret' };
+const MAX_ATTEMPTS = 3;
+
+// Every PIN and PAN this suite encrypts; none may appear in a log line, a Kafka message or a row.
+const PINS = { iso0: '739164', seccos: '582047', wrongPan: '904317', unknownCard: '630958', drilled: '815263', twice: '370851', marker: '461938' };
+const PANS = { card: '4761739001010119', wrong: '4761739001017342' };
+
+/**
+ * The worker and the CMS sandbox as their own processes, over real HTTP, with the real broker and
+ * database: commands go in on the command topic, outcomes come out on the events topic, and the
+ * sandbox says which PIN arrived.
+ */
+describe('worker-thales-d1 against the CMS sandbox, a real broker and a real database', () => {
+  let work: string;
+  let sandboxProcess: ServiceProcess;
+  let worker: ServiceProcess;
+  let sandbox: SandboxClient;
+  let workerUrl: string;
+  let keyRing: PinKeyRing;
+  let producer: JsonProducer;
+  let recorder: TopicRecorder;
+  let prisma: PrismaClient;
+  let workerEnv: Record<string, string>;
+  // What the clear PIN blocks the CMS received look like; they give the PIN away as much as the PIN.
+  // A Seccos block's fill is random: its control nibble, length and PIN are what can be searched for.
+  const clearBlocks: string[] = [];
+
+  const newCard = () => `it-${randomUUID().slice(0, 8)}`;
+
+  async function seed(cardId: string, card: Record<string, unknown> = {}): Promise<void> {
+    expect((await sandbox.call('PUT', `/sandbox/cards/${cardId}`, { body: { pan: PANS.card, ...card } })).status).toBe(200);
+  }
+
+  async function changePin(cardId: string, pin: string, pinBlockFormat: ThalesD1ChangePinCommand['pinBlockFormat'], pan = PANS.card): Promise<ThalesD1ChangePinCommand> {
+    clearBlocks.push(pinBlockFormat === 'ISO0' ? encodeIso0(pin, pan) : `1${pin.length.toString(16)}${pin}`.toUpperCase());
+    return {
+      schemaVersion: 1,
+      vendor: 'thales-d1',
+      operation: 'change_pin',
+      commandId: randomUUID(),
+      requestId: randomUUID(),
+      cardId,
+      issuerId: ISSUER,
+      caller: { subject: 'worker-it' },
+      issuedAt: new Date().toISOString(),
+      pinBlockFormat,
+      encryptedPin: await encryptSecret('pin', pin, keyRing),
+      encryptedPan: await encryptSecret('pan', pan, keyRing),
+    };
+  }
+
+  async function send(...commands: ThalesD1ChangePinCommand[]): Promise<void> {
+    await producer.send(COMMANDS, thalesD1ChangePinCommand, commands.map((command) => ({ key: command.cardId, value: command })));
+  }
+
+  const nextEvent = (cardId: string, type: string) => recorder.waitForJson<PinflowEvent>(EVENTS_TOPIC, (event) => event.subject === cardId && event.type === type);
+  const eventsFor = (cardId: string) => recorder.json<PinflowEvent>(EVENTS_TOPIC).filter((event) => event.subject === cardId);
+  const callsFor = async (cardId: string) => ((await sandbox.call('GET', '/sandbox/calls')).body as { method: string; path: string; cardId: string; cid: string; status: number }[]).filter((call) => call.cardId === cardId);
+  const card = async (cardId: string) => (await sandbox.call('GET', `/sandbox/cards/${cardId}`)).body;
+  const verifies = async (cardId: string, pin: string) => (await sandbox.call('POST', `/sandbox/cards/${cardId}/verify-pin`, { body: { pin } })).body.matches;
+
+  function workerProcess(name: string, env: Record<string, string>, port: number): ServiceProcess {
+    return new ServiceProcess(name, appEntry('worker-thales-d1'), { HOST: '127.0.0.1', PORT: String(port), ...env }, path.join(work, `${name}.log`));
+  }
+
+  beforeAll(async () => {
+    const { kafkaBrokers, databaseUrl } = testEnv();
+    work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-worker-d1-it-'));
+    const sandboxPort = await freePort();
+    sandbox = new SandboxClient(`http://127.0.0.1:${sandboxPort}`);
+    sandboxProcess = new ServiceProcess(
+      'sandbox-thales-d1',
+      appEntry('sandbox-thales-d1'),
+      { HOST: '127.0.0.1', PORT: String(sandboxPort), SANDBOX_CLIENT_ID: CLIENT.id, SANDBOX_CLIENT_SECRET: CLIENT.secret, D1_ISSUER_ID: ISSUER, LOG_LEVEL: 'trace' },
+      path.join(work, 'sandbox-thales-d1.log'),
+    );
+    sandboxProcess.start();
+    await waitForReady(sandboxProcess, sandbox.baseUrl);
+
+    // Onboarding: the CMS's public key reaches pinflow as a file.
+    const cmsKeyFile = path.join(work, 'cms-key.json');
+    writeFileSync(cmsKeyFile, (await sandbox.call('GET', '/sandbox/encryption-key')).text);
+    keyRing = await generatePinKeyRing();
+    const pinKeysFile = path.join(work, 'pin-keys.json');
+    await writePinKeyRingFile(pinKeysFile, keyRing);
+
+    workerEnv = {
+      // The most talkative level: the leak search at the end covers it.
+      LOG_LEVEL: 'trace',
+      KAFKA_BROKERS: kafkaBrokers,
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: '4',
+      PIN_KEYS_FILE: pinKeysFile,
+      THALES_D1_BASE_URL: sandbox.baseUrl,
+      THALES_D1_TOKEN_URL: `${sandbox.baseUrl}/authz/d1/v1/oauth2/token`,
+      THALES_D1_CLIENT_ID: CLIENT.id,
+      THALES_D1_CLIENT_SECRET: CLIENT.secret,
+      THALES_D1_CMS_PUBLIC_KEY_FILE: cmsKeyFile,
+      THALES_D1_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+      THALES_D1_RETRY_BASE_MS: '10',
+      WORKER_COMMAND_GROUP: `it-worker-d1-${randomUUID()}`,
+    };
+    const workerPort = await freePort();
+    workerUrl = `http://127.0.0.1:${workerPort}`;
+    worker = workerProcess('worker-thales-d1', workerEnv, workerPort);
+    worker.start();
+    await waitForReady(worker, workerUrl, 90_000);
+
+    const kafka = createKafka(
+      { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 6, KAFKA_EVENT_PARTITIONS: 6, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 1 },
+      'worker-d1-int-spec',
+      createLogger('worker-d1-int-spec', 'silent'),
+    );
+    producer = new JsonProducer(kafka);
+    await producer.connect();
+    // The worker created its topics at start-up, so the recorder can subscribe to them.
+    recorder = await new TopicRecorder(kafkaBrokers, [EVENTS_TOPIC, COMMANDS]).start();
+    prisma = createPrismaClient(databaseUrl, 2);
+  }, 180_000);
+
+  afterAll(async () => {
+    await recorder?.stop();
+    await producer?.disconnect();
+    await prisma?.$disconnect();
+    await worker?.stop();
+    await sandboxProcess?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }, 60_000);
+
+  it('is ready once its command consumer joined its group and the database answers', async () => {
+    const response = await fetch(`${workerUrl}/health/ready`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { info: unknown }).info).toEqual({ database: { status: 'up' }, 'command-consumer': { status: 'up' } });
+  });
+
+  it('changes a PIN with an ISO0 block: one PUT with the command id as correlation id, the CMS holds the PIN, password.changed follows', async () => {
+    const cardId = newCard();
+    await seed(cardId);
+    const command = await changePin(cardId, PINS.iso0, 'ISO0');
+
+    await send(command);
+    const changed = await nextEvent(cardId, EVENT_TYPES.passwordChanged);
+
+    expect(changed.data).toEqual({ vendor: 'thales-d1', requestId: command.requestId, commandId: command.commandId });
+    expect(await callsFor(cardId)).toEqual([expect.objectContaining({ method: 'PUT', cid: command.commandId, status: 204 })]);
+    expect(await verifies(cardId, PINS.iso0)).toBe(true);
+    expect(await card(cardId)).toMatchObject({ pinType: 'ISO0', pinChanges: 1, changeCounter: 1 });
+    await waitFor('the command to be recorded as succeeded', async () => (await prisma.vendorCommand.findUnique({ where: { commandId: command.commandId } }))?.state === 'SUCCEEDED');
+  });
+
+  it('changes a PIN with a Seccos block computed with the card’s change counter, which the change moves on', async () => {
+    const cardId = newCard();
+    await seed(cardId, { changeCounter: 7 });
+    const command = await changePin(cardId, PINS.seccos, '3DES_SECCOS');
+
+    await send(command);
+    await nextEvent(cardId, EVENT_TYPES.passwordChanged);
+
+    expect((await callsFor(cardId)).map(({ method, path: called, status }) => `${method} ${called.split('/').at(-1)} ${status}`)).toEqual(['GET changeCounter 200', 'PUT pin 204']);
+    expect(await verifies(cardId, PINS.seccos)).toBe(true);
+    expect(await card(cardId)).toMatchObject({ pinType: '3DES_SECCOS', changeCounter: 8 });
+  });
+
+  it('fails with VENDOR_REJECTED and the CMS’s code when the PAN is not the card’s: the ISO0 block does not decode', async () => {
+    const cardId = newCard();
+    await seed(cardId);
+    const command = await changePin(cardId, PINS.wrongPan, 'ISO0', PANS.wrong);
+
+    await send(command);
+    const failed = await nextEvent(cardId, EVENT_TYPES.failed);
+
+    expect(failed.data).toMatchObject({ commandId: command.commandId, reason: 'VENDOR_REJECTED', vendorStatus: 400, vendorError: { code: 'INVALID_PIN_BLOCK' } });
+    expect(await callsFor(cardId)).toHaveLength(1);
+    expect(await card(cardId)).toMatchObject({ pinType: null, pinChanges: 0 });
+  });
+
+  it('fails with CARD_NOT_FOUND for a card the CMS does not have', async () => {
+    const cardId = newCard();
+    const command = await changePin(cardId, PINS.unknownCard, '3DES_SECCOS');
+
+    await send(command);
+    const failed = await nextEvent(cardId, EVENT_TYPES.failed);
+
+    expect(failed.data).toMatchObject({ commandId: command.commandId, reason: 'CARD_NOT_FOUND', vendorStatus: 404, vendorError: { code: 'CARD_NOT_FOUND' } });
+    expect((await callsFor(cardId)).map((call) => call.method)).toEqual(['GET']);
+  });
+
+  it('retries a CMS that answers 500, then fails with VENDOR_UNAVAILABLE after the configured attempts', async () => {
+    const cardId = newCard();
+    await seed(cardId);
+    const command = await changePin(cardId, PINS.drilled, 'ISO0');
+    await sandbox.setKnobs({ errorRate: 1 });
+    try {
+      await send(command);
+      const failed = await nextEvent(cardId, EVENT_TYPES.failed);
+
+      expect(failed.data).toMatchObject({ commandId: command.commandId, reason: 'VENDOR_UNAVAILABLE', vendorStatus: 500, vendorError: { code: 'INTERNAL' } });
+    } finally {
+      await sandbox.setKnobs({ errorRate: 0 });
+    }
+    expect((await callsFor(cardId)).map((call) => `${call.method} ${call.status}`)).toEqual(Array(MAX_ATTEMPTS).fill('PUT 500'));
+    expect((await prisma.vendorCommand.findUniqueOrThrow({ where: { commandId: command.commandId } })).attempts).toBe(MAX_ATTEMPTS);
+  });
+
+  it('calls the CMS once for a command delivered twice', async () => {
+    const cardId = newCard();
+    await seed(cardId);
+    const command = await changePin(cardId, PINS.twice, 'ISO0');
+    const marker = await changePin(cardId, PINS.marker, 'ISO0');
+
+    // Same card, same partition: once the marker is handled, so is the duplicate before it.
+    await send(command, command, marker);
+    await waitFor('the marker’s outcome', async () => eventsFor(cardId).some((event) => event.data.commandId === marker.commandId));
+
+    expect((await callsFor(cardId)).map((call) => call.cid)).toEqual([command.commandId, marker.commandId]);
+    expect(eventsFor(cardId).filter((event) => event.data.commandId === command.commandId).map((event) => event.type)).toEqual([EVENT_TYPES.passwordChanged]);
+    expect((await sandbox.call('GET', '/sandbox/applied')).body[command.commandId]).toEqual({ pinSets: 1 });
+  });
+
+  it('refuses to start, with exit code 78 and a message naming the setting, when the CMS key file holds a private key', async () => {
+    const { privateKey } = await generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true });
+    const privateJwk = { ...(await exportJWK(privateKey)), kid: 'cms-private' };
+    const keyFile = path.join(work, 'cms-private-key.json');
+    writeFileSync(keyFile, JSON.stringify(privateJwk));
+    const misconfigured = workerProcess('worker-thales-d1-misconfigured', { ...workerEnv, THALES_D1_CMS_PUBLIC_KEY_FILE: keyFile }, await freePort());
+
+    misconfigured.start();
+    await waitFor('the misconfigured worker to exit', async () => !misconfigured.isRunning(), 60_000);
+
+    expect(await misconfigured.stop()).toBe(78);
+    const log = readFileSync(misconfigured.logFile, 'utf8');
+    expect(log).toMatch(/worker-thales-d1 refuses to start/);
+    expect(log).toMatch(/THALES_D1_CMS_PUBLIC_KEY_FILE .*: jwk\.d: a private key part/);
+    expect(log).not.toContain(privateJwk.d);
+  });
+
+  it('leaves no PIN, PAN or PIN block in its log, the CMS’s log, any Kafka message or its table', async () => {
+    // Runs last: by now every PIN above went through the worker.
+    const secretsIn = (text: string) => [...leakedDigits(text, [...Object.values(PINS), ...Object.values(PANS)]), ...clearBlocks.filter((block) => text.toUpperCase().includes(block))];
+    const logs = [worker, sandboxProcess].map((service) => readFileSync(service.logFile, 'utf8')).join('\n');
+    expect(logs).toContain('vendor called');
+    expect(secretsIn(logs)).toEqual([]);
+
+    const kafkaText = recorder.messages.map((message) => `${message.key} ${message.value} ${JSON.stringify(message.headers)}`).join('\n');
+    expect(recorder.json(COMMANDS).length).toBeGreaterThanOrEqual(7);
+    expect(secretsIn(kafkaText)).toEqual([]);
+
+    const rows = JSON.stringify(await prisma.vendorCommand.findMany({ where: { vendor: 'thales-d1' } }));
+    expect(rows).toContain('SUCCEEDED');
+    expect(secretsIn(rows)).toEqual([]);
+  });
+});
