@@ -1,0 +1,51 @@
+import { EventData, EVENT_TYPES, VaultSetPasscodeCommand } from '@pinflow/contracts';
+import {
+  COMMAND_STATES,
+  commandEvent,
+  failedEvent,
+  failedSettlement,
+  FailureReason,
+  failureReasonFor,
+  isSuccess,
+  Settlement,
+  summarizeVendorError,
+  VendorCallResult,
+  vendorStatusOf,
+} from '@pinflow/worker-kit';
+import { VaultError, vaultErrorOf } from './vault/vault-errors';
+
+type VendorError = NonNullable<EventData<typeof EVENT_TYPES.failed>['vendorError']>;
+
+/** A request field's name; anything else in `field` is not one, and is dropped rather than relayed. */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
+
+/** Vault's error as pinflow reports it: its code, its message (masked and cut as every vendor's) and the field at fault. */
+export function vaultErrorSummary({ error, message, field }: VaultError): VendorError {
+  const summary: VendorError = summarizeVendorError(JSON.stringify({ code: error, detail: message })) ?? {};
+  if (field !== undefined && FIELD_NAME.test(field)) summary.field = field;
+  return summary;
+}
+
+function failureReason(result: VendorCallResult, { error }: VaultError, earlierAttemptUnconfirmed: boolean): FailureReason {
+  // Vault uses the code up only when it sets the passcode. After an attempt it may have applied
+  // without telling us (a timeout, a 5xx), "already used" most likely means that attempt set the
+  // passcode, so neither a success nor a rejection can be reported.
+  if (error === 'CODE_ALREADY_USED' && earlierAttemptUnconfirmed) return 'OUTCOME_UNKNOWN';
+  // Vault documents 400 as its only error status: its own code is what says the card is unknown.
+  if (error === 'CARD_NOT_FOUND') return 'CARD_NOT_FOUND';
+  return failureReasonFor(result);
+}
+
+/**
+ * What Vault's last answer to a passcode command means. `earlierAttemptUnconfirmed`: an earlier
+ * attempt of the same command got no answer or a 5xx, so Vault may have applied it.
+ */
+export function settle(command: VaultSetPasscodeCommand, result: VendorCallResult, earlierAttemptUnconfirmed: boolean): Settlement {
+  // A passcode is the card's password at Vault: setting it is what password.changed reports.
+  if (isSuccess(result)) return { state: COMMAND_STATES.succeeded, event: commandEvent(EVENT_TYPES.passwordChanged, command, {}), vendorStatus: result.status };
+  const vaultError = vaultErrorOf(result);
+  if (!vaultError) return failedSettlement(command, result);
+  const vendorStatus = vendorStatusOf(result);
+  const reason = failureReason(result, vaultError, earlierAttemptUnconfirmed);
+  return { state: COMMAND_STATES.failed, event: failedEvent(command, reason, { status: vendorStatus, error: vaultErrorSummary(vaultError) }), vendorStatus };
+}

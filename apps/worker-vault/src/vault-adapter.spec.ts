@@ -1,0 +1,92 @@
+import { encryptSecret, generatePinKeyRing, PinDecryptionError, PinKeyRing } from '@pinflow/pin-crypto';
+import type { VendorCallResult } from '@pinflow/worker-kit';
+import { constants, generateKeyPairSync, privateDecrypt } from 'node:crypto';
+import { sealedPasscodeCommand } from './test-commands';
+import { VaultAdapter } from './vault-adapter';
+import type { VaultClient, VaultPasscodeBody } from './vault/vault-client';
+import { VaultKeys } from './vault/vault-keys';
+
+const answered = (status: number, body: unknown): VendorCallResult => ({ kind: 'answered', status, body: JSON.stringify(body) });
+const CODE_ALREADY_USED = answered(400, { error: 'CODE_ALREADY_USED', errorId: 32, message: 'The code was already used', field: 'code' });
+const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+/** Vault as the adapter's client sees it: one key, and answers to code/set given in turn (the last repeats). */
+class FakeVault {
+  readonly sets: { cardId: string; body: VaultPasscodeBody }[] = [];
+  answers: VendorCallResult[] = [answered(200, { result: 'ok' })];
+
+  publicKey = async (): Promise<VendorCallResult> => answered(200, { id: 'key-1', publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64') });
+
+  setPasscode = async (cardId: string, body: VaultPasscodeBody): Promise<VendorCallResult> => {
+    this.sets.push({ cardId, body });
+    return this.answers.length > 1 ? this.answers.shift()! : this.answers[0];
+  };
+
+  /** What Vault would decrypt out of `passCode` (RSA-OAEP-SHA-256). */
+  passcodeOf(index: number): string {
+    const ciphertext = Buffer.from(this.sets[index].body.passCode, 'base64');
+    return privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, ciphertext).toString('utf8');
+  }
+}
+
+describe('VaultAdapter', () => {
+  let keyRing: PinKeyRing;
+  let vault: FakeVault;
+  let adapter: VaultAdapter;
+
+  const command = (passcode = '0739', code = '482913') => sealedPasscodeCommand(keyRing, passcode, code);
+
+  beforeAll(async () => {
+    keyRing = await generatePinKeyRing();
+  });
+
+  beforeEach(() => {
+    vault = new FakeVault();
+    adapter = new VaultAdapter(vault as unknown as VaultClient, new VaultKeys(vault.publicKey), keyRing, 'oaep-sha256');
+  });
+
+  it('sends the key id, the code in clear and the passcode encrypted to Vault’s key, for the card in the command', async () => {
+    const call = await adapter.prepare(await command('0739', '482913'));
+    expect(vault.sets).toEqual([]);
+
+    expect(await call(1)).toEqual(answered(200, { result: 'ok' }));
+
+    expect(vault.sets).toEqual([{ cardId: '1234435', body: { keyId: 'key-1', code: '482913', passCode: expect.any(String) } }]);
+    expect(vault.passcodeOf(0)).toBe('0739');
+  });
+
+  it('refuses, before any call, a command whose passcode or code it cannot decrypt', async () => {
+    const other = await generatePinKeyRing();
+    const unreadableCode = { ...(await command()), encryptedCode: await encryptSecret('oneTimeCode', '482913', other) };
+    const codeAsPasscode = { ...(await command()), encryptedPasscode: (await command()).encryptedCode };
+
+    await expect(adapter.prepare(unreadableCode)).rejects.toThrow(PinDecryptionError);
+    await expect(adapter.prepare(codeAsPasscode)).rejects.toThrow(PinDecryptionError);
+    expect(vault.sets).toEqual([]);
+  });
+
+  it.each([
+    ['timed out', { kind: 'unreachable', cause: 'timeout' }, 'OUTCOME_UNKNOWN'],
+    ['got a 504', answered(504, { error: 'GATEWAY_TIMEOUT', errorId: 5 }), 'OUTCOME_UNKNOWN'],
+    ['got a 500', answered(500, { error: 'COMMON', errorId: 0 }), 'OUTCOME_UNKNOWN'],
+    ['was throttled (429: Vault’s verdict that it did nothing)', answered(429, {}), 'VENDOR_REJECTED'],
+  ] as const)('after an earlier attempt that %s, settles CODE_ALREADY_USED as %s', async (_case, first: VendorCallResult, reason) => {
+    const passcode = await command();
+    vault.answers = [first, CODE_ALREADY_USED];
+    const call = await adapter.prepare(passcode);
+    await call(1);
+    const last = await call(2);
+
+    expect(adapter.settle(passcode, last)).toMatchObject({ event: { data: { reason, vendorError: { code: 'CODE_ALREADY_USED' } } } });
+  });
+
+  it('keeps what it knows of one command away from the others', async () => {
+    const unlucky = await command();
+    const other = await command();
+    vault.answers = [{ kind: 'unreachable', cause: 'timeout' }, CODE_ALREADY_USED];
+    await (await adapter.prepare(unlucky))(1);
+    const result = await (await adapter.prepare(other))(1);
+
+    expect(adapter.settle(other, result)).toMatchObject({ event: { data: { reason: 'VENDOR_REJECTED' } } });
+  });
+});
