@@ -32,7 +32,9 @@ export class SolarisPinKeyService {
         tokenUrl: SOLARIS_TOKEN_URL,
         clientId: SOLARIS_CLIENT_ID,
         clientSecret: SOLARIS_CLIENT_SECRET,
-        authStyle: 'body',
+        // As Solaris documents its client credentials: HTTP Basic, scope partners.
+        authStyle: 'basic',
+        scope: 'partners',
         timeoutMs: 5_000,
       });
     }

@@ -1,0 +1,10 @@
+import 'reflect-metadata';
+import { loadConfig, startOrExit } from '@pinflow/config';
+import { startHttpApp } from '@pinflow/http';
+import { workerConfigSchema } from './config';
+import { WorkerModule } from './worker.module';
+
+void startOrExit(async () => {
+  const config = loadConfig('worker-solaris', workerConfigSchema);
+  await startHttpApp(WorkerModule.forRoot(config), { host: config.HOST, port: config.PORT });
+});

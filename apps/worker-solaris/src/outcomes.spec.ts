@@ -1,0 +1,122 @@
+import { EVENT_TYPES, parseEvent } from '@pinflow/contracts';
+import { COMMAND_STATES, VendorCallResult } from '@pinflow/worker-kit';
+import { randomUUID } from 'node:crypto';
+import { settle, solarisErrorOf } from './outcomes';
+import { solarisCommand as command } from './test-commands';
+
+const answered = (status: number, body: unknown = ''): VendorCallResult => ({
+  kind: 'answered',
+  status,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+/** One error in Solaris' JSON:API shape. */
+const solarisErrors = (status: number | string, code: string, title: string, detail: string, field?: string) => ({
+  errors: [{ id: randomUUID(), status, code, title, detail, ...(field ? { source: { field, message: detail } } : {}) }],
+});
+
+function failure(result: VendorCallResult) {
+  const settlement = settle(command(), result);
+  expect(settlement.state).toBe(COMMAND_STATES.failed);
+  if (!('event' in settlement)) throw new Error('expected an event');
+  expect(settlement.event.type).toBe(EVENT_TYPES.failed);
+  return { settlement, data: parseEvent(settlement.event).data };
+}
+
+describe('settle', () => {
+  it.each([201, 202])('turns Solaris’ %i into password.changed for the request', (status) => {
+    const pinChange = command();
+    const settlement = settle(pinChange, answered(status, { id: randomUUID(), status: 'COMPLETED' }));
+
+    expect(settlement).toMatchObject({ state: COMMAND_STATES.succeeded, vendorStatus: status });
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(parseEvent(settlement.event)).toMatchObject({
+      type: EVENT_TYPES.passwordChanged,
+      source: '/pinflow/worker-solaris',
+      subject: 'card-1',
+      data: { vendor: 'solaris', requestId: pinChange.requestId, commandId: pinChange.commandId },
+    });
+  });
+
+  it('fails a PIN Solaris’ rules refuse as VENDOR_REJECTED, keeping Solaris’ code, title and the field', () => {
+    const { data } = failure(answered(400, solarisErrors('400', 'invalid_pin', 'Invalid PIN', 'pin must not be an ascending or descending sequence', 'pin')));
+
+    expect(data).toMatchObject({
+      reason: 'VENDOR_REJECTED',
+      vendorStatus: 400,
+      operation: 'change_pin',
+      vendorError: { code: 'invalid_pin', title: 'Invalid PIN', detail: 'pin must not be an ascending or descending sequence', field: 'pin' },
+    });
+  });
+
+  it('reads an error whose status is an integer, as Solaris’ 400 field list has it', () => {
+    const { data } = failure(answered(400, solarisErrors(400, 'validation_error', 'Validation Error', 'signature is not valid', 'signature')));
+
+    expect(data).toMatchObject({ reason: 'VENDOR_REJECTED', vendorError: { code: 'validation_error', field: 'signature' } });
+  });
+
+  it('fails a device Solaris does not allow as VENDOR_REJECTED with unauthorized_action, wrapped or not', () => {
+    const flat = { id: randomUUID(), status: '403', code: 'unauthorized_action', title: 'Unauthorized Action', detail: 'Unauthorized action is not allowed.' };
+    for (const body of [{ errors: [flat] }, flat]) {
+      const { data } = failure(answered(403, body));
+      expect(data).toMatchObject({ reason: 'VENDOR_REJECTED', vendorStatus: 403, vendorError: { code: 'unauthorized_action', title: 'Unauthorized Action' } });
+      expect(data).not.toHaveProperty('vendorError.field');
+    }
+  });
+
+  it('fails an unknown card as CARD_NOT_FOUND when Solaris says model_not_found', () => {
+    const { data } = failure(answered(404, solarisErrors('404', 'model_not_found', 'Model Not Found', "Couldn't find 'Solaris::CardAccount' for id 'card-1'.")));
+
+    expect(data).toMatchObject({ reason: 'CARD_NOT_FOUND', vendorStatus: 404, vendorError: { code: 'model_not_found' } });
+  });
+
+  it('does not blame the card for a 404 that is not Solaris’ (a wrong base URL)', () => {
+    expect(failure(answered(404, 'Cannot POST /v2/cards/card-1/pin_update_requests')).data).toMatchObject({ reason: 'VENDOR_REJECTED', vendorStatus: 404 });
+  });
+
+  it('fails a 500 that outlasted the retries as VENDOR_UNAVAILABLE, with Solaris’ generic_error', () => {
+    const { data } = failure(answered(500, solarisErrors('500', 'generic_error', 'Generic Error', 'There was an error.')));
+
+    expect(data).toMatchObject({ reason: 'VENDOR_UNAVAILABLE', vendorStatus: 500, vendorError: { code: 'generic_error' } });
+  });
+
+  it('fails with OUTCOME_UNKNOWN when the last attempt timed out: Solaris may have changed the PIN', () => {
+    const timedOut = failure({ kind: 'unreachable', cause: 'timeout' });
+    const gatewayTimeout = failure(answered(504, solarisErrors('504', 'gateway_timeout', 'Gateway Timeout', 'The upstream timed out.')));
+
+    expect(timedOut.data).toMatchObject({ reason: 'OUTCOME_UNKNOWN' });
+    expect(timedOut.data).not.toHaveProperty('vendorStatus');
+    expect(gatewayTimeout.data).toMatchObject({ reason: 'OUTCOME_UNKNOWN', vendorStatus: 504, vendorError: { code: 'gateway_timeout' } });
+  });
+
+  it('fails with VENDOR_UNAVAILABLE when Solaris could not be reached at all', () => {
+    expect(failure({ kind: 'unreachable', cause: 'connection' }).data).toMatchObject({ reason: 'VENDOR_UNAVAILABLE' });
+  });
+
+  it('fails with VENDOR_UNAUTHORIZED when Solaris refuses pinflow’s client credentials', () => {
+    expect(failure({ kind: 'token_refused', status: 401 }).data).toMatchObject({ reason: 'VENDOR_UNAUTHORIZED', vendorStatus: 401 });
+  });
+});
+
+describe('solarisErrorOf', () => {
+  it('passes on only a source.field that is a field name', () => {
+    const blamed = (field: unknown) => solarisErrorOf(JSON.stringify({ errors: [{ code: 'validation_error', source: { field } }] }));
+
+    expect(blamed('key_id')).toEqual({ code: 'validation_error', field: 'key_id' });
+    expect(blamed('device.fingerprint')).toEqual({ code: 'validation_error', field: 'device.fingerprint' });
+    for (const notAName of ['eyJhbGciOi.J.S.O.N pin 7391', '7391', '', 42]) expect(blamed(notAName)).toEqual({ code: 'validation_error' });
+  });
+
+  it('masks digit runs in Solaris’ texts, as for every vendor', () => {
+    expect(solarisErrorOf(JSON.stringify(solarisErrors('400', 'invalid_pin', 'Invalid PIN', 'pin 7391 breaks a rule', 'pin')))).toEqual({
+      code: 'invalid_pin',
+      title: 'Invalid PIN',
+      detail: 'pin [digits] breaks a rule',
+      field: 'pin',
+    });
+  });
+
+  it('says nothing about an empty body', () => {
+    expect(solarisErrorOf('')).toBeUndefined();
+  });
+});

@@ -1,0 +1,331 @@
+import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, SolarisChangePinCommand, solarisChangePinCommand } from '@pinflow/contracts';
+import { createPrismaClient, PrismaClient } from '@pinflow/db';
+import { createKafka, JsonProducer } from '@pinflow/kafka';
+import { createLogger } from '@pinflow/logging';
+import { leakedDigits, SandboxClient } from '@pinflow/sandbox-kit';
+import { appEntry, freePort, ServiceProcess, SolarisDevice, SolarisPinJwk, testEnv, TopicRecorder, waitFor, waitForReady } from '@pinflow/testing';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { solarisCommand } from './test-commands';
+
+const COMMANDS = commandTopic('solaris');
+const CLIENT = { clientId: 'worker-solaris-it', clientSecret: 'worker-solaris-it-secret' };
+const MAX_ATTEMPTS = 3;
+const HTTP_TIMEOUT_MS = 1000;
+
+// Every PIN a device encrypts in this suite; none may appear outside the sandbox's memory. Four digits
+// as Solaris wants them, and none a timestamp, port or duration in a log line would likely show.
+const PINS = {
+  changed: '8264',
+  weak: '6789',
+  badSignature: '8153',
+  foreignDevice: '9428',
+  unknownCard: '7395',
+  unavailable: '8517',
+  timedOut: '7592',
+  duplicate: '9371',
+  marker: '6928',
+  interrupted: '8640',
+};
+
+interface Cardholder {
+  personId: string;
+  cardId: string;
+  device: SolarisDevice;
+}
+
+interface SandboxCall {
+  method: string;
+  path: string;
+  cardId: string | null;
+  status: number | null;
+}
+
+/**
+ * The worker and the Solaris sandbox as their own processes, over real HTTP, with the real broker and
+ * database: commands as intake publishes them, made by an emulated cardholder device.
+ */
+describe('worker-solaris against the Solaris sandbox, a real broker and a real database', () => {
+  let work: string;
+  let sandboxProcess: ServiceProcess;
+  let workerProcess: ServiceProcess;
+  let sandbox: SandboxClient;
+  let workerUrl: string;
+  let producer: JsonProducer;
+  let recorder: TopicRecorder;
+  let prisma: PrismaClient;
+  let pinKey: SolarisPinJwk;
+  // What the worker relays and must never log or store: every JWE and signature a device made.
+  const relayed: string[] = [];
+
+  const hook = async (method: string, route: string, body?: unknown) => {
+    const answer = await sandbox.call(method, route, { body });
+    if (answer.status >= 300) throw new Error(`${method} ${route}: ${answer.status} ${answer.text}`);
+    return answer.body;
+  };
+
+  async function cardholder(): Promise<Cardholder> {
+    const personId = `person-${randomUUID()}`;
+    // Whole UUIDs: the leak search takes them out, so their digits cannot pass for a PIN.
+    const cardId = `card-${randomUUID()}`;
+    const device = new SolarisDevice(`device-${randomUUID()}`);
+    await bind(personId, device);
+    await hook('PUT', `/sandbox/cards/${cardId}`, { personId });
+    return { personId, cardId, device };
+  }
+
+  const bind = (personId: string, device: SolarisDevice) =>
+    hook('PUT', `/sandbox/persons/${personId}/devices/${device.id}`, { publicKey: device.publicKeyHex, purpose: 'restricted' });
+
+  /** The command intake publishes after the cardholder's device encrypted and signed `pin`. */
+  async function pinChange(cardId: string, device: SolarisDevice, pin: string): Promise<SolarisChangePinCommand> {
+    const signed = await device.encryptAndSign(pin, pinKey);
+    relayed.push(signed.encrypted_pin, signed.signature);
+    return solarisCommand({ cardId, deviceId: device.id, encryptedPin: signed.encrypted_pin, keyId: signed.key_id, signature: signed.signature });
+  }
+
+  const send = (...commands: SolarisChangePinCommand[]) =>
+    producer.send(COMMANDS, solarisChangePinCommand, commands.map((command) => ({ key: command.cardId, value: command })));
+
+  const outcomeOf = (command: SolarisChangePinCommand, type: string) =>
+    recorder.waitForJson<PinflowEvent>(EVENTS_TOPIC, (event) => event.data.commandId === command.commandId && event.type === type);
+
+  const eventsOf = (command: SolarisChangePinCommand) => recorder.json<PinflowEvent>(EVENTS_TOPIC).filter((event) => event.data.commandId === command.commandId);
+
+  const callsFor = async (cardId: string) => ((await hook('GET', '/sandbox/calls')) as SandboxCall[]).filter((call) => call.cardId === cardId);
+  const pinChangesOf = async (cardId: string): Promise<number> => (await hook('GET', `/sandbox/cards/${cardId}`)).pinChanges;
+  const verifies = async (cardId: string, pin: string): Promise<boolean> => (await hook('POST', `/sandbox/cards/${cardId}/verify-pin`, { pin })).matches;
+  /** How often the sandbox applied the change this device JWE asks for. */
+  const timesApplied = async (encryptedPin: string): Promise<number> =>
+    (await hook('GET', '/sandbox/applied'))[createHash('sha256').update(encryptedPin).digest('hex')]?.pinChanges ?? 0;
+  const rowOf = (commandId: string) => prisma.vendorCommand.findUniqueOrThrow({ where: { commandId } });
+
+  beforeAll(async () => {
+    const { kafkaBrokers, databaseUrl } = testEnv();
+    work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-worker-solaris-it-'));
+    const [sandboxPort, workerPort] = [await freePort(), await freePort()];
+    sandbox = new SandboxClient(`http://127.0.0.1:${sandboxPort}`);
+    workerUrl = `http://127.0.0.1:${workerPort}`;
+    sandboxProcess = new ServiceProcess(
+      'sandbox-solaris',
+      appEntry('sandbox-solaris'),
+      { HOST: '127.0.0.1', PORT: String(sandboxPort), SANDBOX_CLIENT_ID: CLIENT.clientId, SANDBOX_CLIENT_SECRET: CLIENT.clientSecret, LOG_LEVEL: 'trace' },
+      path.join(work, 'sandbox-solaris.log'),
+    );
+    workerProcess = new ServiceProcess(
+      'worker-solaris',
+      appEntry('worker-solaris'),
+      {
+        HOST: '127.0.0.1',
+        PORT: String(workerPort),
+        // The most talkative level: the leak search at the end covers it.
+        LOG_LEVEL: 'trace',
+        KAFKA_BROKERS: kafkaBrokers,
+        DATABASE_URL: databaseUrl,
+        DATABASE_POOL_SIZE: '4',
+        SOLARIS_BASE_URL: sandbox.baseUrl,
+        SOLARIS_TOKEN_URL: `${sandbox.baseUrl}/oauth2/token`,
+        SOLARIS_CLIENT_ID: CLIENT.clientId,
+        SOLARIS_CLIENT_SECRET: CLIENT.clientSecret,
+        SOLARIS_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
+        SOLARIS_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+        SOLARIS_RETRY_BASE_MS: '10',
+        WORKER_COMMAND_GROUP: `it-worker-solaris-${randomUUID()}`,
+      },
+      path.join(work, 'worker-solaris.log'),
+    );
+    sandboxProcess.start();
+    await waitForReady(sandboxProcess, sandbox.baseUrl);
+    sandbox.bearer = await sandbox.fetchToken('/oauth2/token', CLIENT);
+    pinKey = (await sandbox.call('GET', '/v1/cards/pin_keys/latest')).body;
+    workerProcess.start();
+    await waitForReady(workerProcess, workerUrl, 90_000);
+
+    const kafka = createKafka(
+      { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 6, KAFKA_EVENT_PARTITIONS: 6, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 1 },
+      'worker-solaris-int-spec',
+      createLogger('worker-solaris-int-spec', 'silent'),
+    );
+    producer = new JsonProducer(kafka);
+    await producer.connect();
+    prisma = createPrismaClient(databaseUrl, 2);
+    // The worker created the topics at start-up, so the recorder can subscribe to them.
+    recorder = await new TopicRecorder(kafkaBrokers, [COMMANDS, EVENTS_TOPIC]).start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await recorder?.stop();
+    await producer?.disconnect();
+    await prisma?.$disconnect();
+    await workerProcess?.stop();
+    await sandboxProcess?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }, 60_000);
+
+  afterEach(async () => {
+    await sandbox.setKnobs({ errorRate: 0, timeoutRate: 0 });
+  });
+
+  it('is ready once its command consumer joined its group and the database answers; it reads no Solaris events', async () => {
+    const response = await fetch(`${workerUrl}/health/ready`);
+
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { info: unknown }).info).toEqual({ database: { status: 'up' }, 'command-consumer': { status: 'up' } });
+  });
+
+  it('changes a PIN: Solaris gets the device’s request once and holds the new PIN, and password.changed is published', async () => {
+    const { cardId, device } = await cardholder();
+    const command = await pinChange(cardId, device, PINS.changed);
+
+    await send(command);
+    const changed = await outcomeOf(command, EVENT_TYPES.passwordChanged);
+
+    expect(changed).toMatchObject({ source: '/pinflow/worker-solaris', subject: cardId, data: { vendor: 'solaris', requestId: command.requestId, commandId: command.commandId } });
+    expect(await verifies(cardId, PINS.changed)).toBe(true);
+    expect(await callsFor(cardId)).toEqual([expect.objectContaining({ method: 'POST', path: `/v1/cards/${cardId}/pin_update_requests`, status: 201 })]);
+    expect(await rowOf(command.commandId)).toMatchObject({ vendor: 'solaris', state: 'SUCCEEDED', vendorStatus: 201, attempts: 1 });
+  });
+
+  describe('Solaris’ refusals are final: one call, nothing changed, and Solaris’ error in the failure', () => {
+    /** Each case: the card whose PIN changes, and the command its cardholder's app made. */
+    const cases: [string, () => Promise<{ cardId: string; command: SolarisChangePinCommand }>, Record<string, unknown>][] = [
+      [
+        'a PIN that breaks Solaris’ rules',
+        async () => {
+          const { cardId, device } = await cardholder();
+          return { cardId, command: await pinChange(cardId, device, PINS.weak) };
+        },
+        { reason: 'VENDOR_REJECTED', vendorStatus: 400, vendorError: { code: 'invalid_pin', title: 'Invalid PIN', detail: expect.stringMatching(/^pin /), field: 'pin' } },
+      ],
+      [
+        'a JWE the bound device did not sign',
+        async () => {
+          const { cardId, device } = await cardholder();
+          const command = await pinChange(cardId, device, PINS.badSignature);
+          const forged = { ...command, signature: new SolarisDevice().sign(command.encryptedPin) };
+          relayed.push(forged.signature);
+          return { cardId, command: forged };
+        },
+        { reason: 'VENDOR_REJECTED', vendorStatus: 400, vendorError: { code: 'validation_error', title: 'Validation Error', detail: expect.any(String), field: 'signature' } },
+      ],
+      [
+        'a change signed by another person’s device',
+        async () => {
+          const { cardId } = await cardholder();
+          const someoneElse = await cardholder();
+          return { cardId, command: await pinChange(cardId, someoneElse.device, PINS.foreignDevice) };
+        },
+        { reason: 'VENDOR_REJECTED', vendorStatus: 403, vendorError: { code: 'unauthorized_action', title: 'Unauthorized Action', detail: 'Unauthorized action is not allowed.' } },
+      ],
+      [
+        'a card Solaris does not know',
+        async () => {
+          const { cardId, device } = await cardholder();
+          return { cardId, command: await pinChange(`unknown-${randomUUID()}`, device, PINS.unknownCard) };
+        },
+        { reason: 'CARD_NOT_FOUND', vendorStatus: 404, vendorError: { code: 'model_not_found', title: 'Model Not Found', detail: expect.any(String) } },
+      ],
+    ];
+
+    it.each(cases)('%s', async (_case, made, failure) => {
+      const { cardId, command } = await made();
+
+      await send(command);
+      const failed = await outcomeOf(command, EVENT_TYPES.failed);
+
+      expect(failed.data).toEqual({ vendor: 'solaris', requestId: command.requestId, commandId: command.commandId, operation: 'change_pin', ...failure });
+      expect(await callsFor(command.cardId)).toHaveLength(1);
+      expect(await pinChangesOf(cardId)).toBe(0);
+    });
+  });
+
+  it('retries Solaris’ 500s and then fails with VENDOR_UNAVAILABLE, nothing applied', async () => {
+    const { cardId, device } = await cardholder();
+    const command = await pinChange(cardId, device, PINS.unavailable);
+    await sandbox.setKnobs({ errorRate: 1 });
+
+    await send(command);
+    const failed = await outcomeOf(command, EVENT_TYPES.failed);
+
+    expect(failed.data).toMatchObject({ reason: 'VENDOR_UNAVAILABLE', vendorStatus: 500, vendorError: { code: 'generic_error' } });
+    expect((await callsFor(cardId)).map((call) => call.status)).toEqual(Array(MAX_ATTEMPTS).fill(500));
+    expect((await rowOf(command.commandId)).attempts).toBe(MAX_ATTEMPTS);
+    expect(await pinChangesOf(cardId)).toBe(0);
+  });
+
+  it('retries a call that timed out with the same device JWE, which Solaris may apply each time; when every attempt times out the outcome is unknown', async () => {
+    const { cardId, device } = await cardholder();
+    const command = await pinChange(cardId, device, PINS.timedOut);
+    // Solaris applies the change, then the answer never arrives in time.
+    await sandbox.setKnobs({ timeoutRate: 1, timeoutApplies: true, timeoutHoldMs: 2 * HTTP_TIMEOUT_MS });
+
+    await send(command);
+    const failed = await outcomeOf(command, EVENT_TYPES.failed);
+
+    expect(failed.data).toMatchObject({ reason: 'OUTCOME_UNKNOWN' });
+    expect(failed.data).not.toHaveProperty('vendorStatus');
+    expect(await callsFor(cardId)).toHaveLength(MAX_ATTEMPTS);
+    // The sandbox counts every relayed request, yet each carried the same PIN: the card holds the one the cardholder chose.
+    expect(await timesApplied(command.encryptedPin)).toBe(MAX_ATTEMPTS);
+    expect(await verifies(cardId, PINS.timedOut)).toBe(true);
+  });
+
+  it('calls Solaris once for a command delivered twice', async () => {
+    const { cardId, device } = await cardholder();
+    const command = await pinChange(cardId, device, PINS.duplicate);
+    const marker = await pinChange(cardId, device, PINS.marker);
+
+    // Same card, same partition: once the marker is handled, so is the duplicate before it.
+    await send(command, command, marker);
+    await outcomeOf(marker, EVENT_TYPES.passwordChanged);
+
+    expect(eventsOf(command).map((event) => event.type)).toEqual([EVENT_TYPES.passwordChanged]);
+    expect(await timesApplied(command.encryptedPin)).toBe(1);
+    expect(await callsFor(cardId)).toHaveLength(2);
+  });
+
+  it('never relays again a command a stopped worker left mid-call: it fails with OUTCOME_UNKNOWN', async () => {
+    const { cardId, device } = await cardholder();
+    const command = await pinChange(cardId, device, PINS.interrupted);
+    await prisma.vendorCommand.create({
+      data: { commandId: command.commandId, vendor: 'solaris', requestId: command.requestId, cardId, operation: 'change_pin', state: 'CALLING', correlationId: command.commandId, attempts: 1 },
+    });
+
+    await send(command);
+    const failed = await outcomeOf(command, EVENT_TYPES.failed);
+
+    expect(failed.data).toMatchObject({ requestId: command.requestId, reason: 'OUTCOME_UNKNOWN' });
+    expect(await callsFor(cardId)).toEqual([]);
+  });
+
+  it('leaves no PIN, relayed JWE or signature in any event, log line or row of its table', async () => {
+    // Runs last: by now every PIN above went through the worker.
+    const pins = Object.values(PINS);
+    const events = recorder.messages.filter((message) => message.topic === EVENTS_TOPIC);
+    const eventText = events.map((message) => `${message.key} ${message.value} ${JSON.stringify(message.headers)}`).join('\n');
+    expect(events.length).toBeGreaterThanOrEqual(10);
+    expect(leakedDigits(eventText, pins)).toEqual([]);
+    expect(relayed.filter((secret) => eventText.includes(secret))).toEqual([]);
+    // Commands carry the JWE and the signature by design; without them, no PIN is left.
+    const commandText = recorder.messages
+      .filter((message) => message.topic === COMMANDS)
+      .map((message) => relayed.reduce((text, secret) => text.replaceAll(secret, '<relayed>'), message.value))
+      .join('\n');
+    expect(leakedDigits(commandText, pins)).toEqual([]);
+
+    const rows = JSON.stringify(await prisma.vendorCommand.findMany({ where: { vendor: 'solaris' } }));
+    expect(rows).toContain('SUCCEEDED');
+    expect(leakedDigits(rows, pins)).toEqual([]);
+    expect(relayed.filter((secret) => rows.includes(secret))).toEqual([]);
+
+    await waitFor('the worker to log the last command', async () => readFileSync(workerProcess.logFile, 'utf8').includes('interrupted mid-call'));
+    for (const service of [workerProcess, sandboxProcess]) {
+      const log = readFileSync(service.logFile, 'utf8');
+      expect(log.length).toBeGreaterThan(1000);
+      expect(leakedDigits(log, pins)).toEqual([]);
+      expect(relayed.filter((secret) => log.includes(secret))).toEqual([]);
+    }
+  });
+});
