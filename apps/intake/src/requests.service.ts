@@ -3,9 +3,8 @@ import { buildEvent, COMMAND_SCHEMAS, commandTopic, EVENT_TYPES, PinflowCommand 
 import { Prisma, PrismaClient } from '@pinflow/db';
 import { ProblemException } from '@pinflow/http';
 import { encodeBatches, eventBatch } from '@pinflow/kafka';
-import type { AuthenticatedPrincipal } from '@pinflow/auth';
 import { createHash, randomUUID } from 'node:crypto';
-import type { Response } from 'express';
+import type { Acceptance } from './acceptance';
 import type { AcceptedResponse } from './api-schemas';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { OutboxRelay } from './outbox-relay';
@@ -16,11 +15,9 @@ type Identity = 'schemaVersion' | 'commandId' | 'requestId' | 'caller' | 'issued
 export type CommandDraft = PinflowCommand extends infer C ? (C extends PinflowCommand ? Omit<C, Identity> : never) : never;
 
 export interface Submission {
-  principal: AuthenticatedPrincipal;
-  idempotencyKey?: string;
-  /** The request's identity for idempotency: never a clear PIN. */
+  /** The request's identity for idempotency: never a clear secret (encrypted ones count as their opaque text). */
   fingerprintSource: Record<string, unknown>;
-  /** Builds the command only once the request is known to be new: sealing a PIN costs an RSA operation. */
+  /** Builds the command only once the request is known to be new: sealing a secret costs RSA operations. */
   draft: () => Promise<CommandDraft>;
 }
 
@@ -37,13 +34,20 @@ export class RequestsService {
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
   ) {}
 
-  async submit(submission: Submission): Promise<{ response: AcceptedResponse; replayed: boolean }> {
+  /** Answers 202 with the status URL in Location; a replay says so (IETF idempotency-key draft). */
+  async accept(acceptance: Acceptance, submission: Submission): Promise<AcceptedResponse> {
+    const { response, replayed } = await this.submit(acceptance, submission);
+    acceptance.response.location(response.statusUrl);
+    if (replayed) acceptance.response.setHeader('Idempotent-Replayed', 'true');
+    return response;
+  }
+
+  private async submit(acceptance: Acceptance, submission: Submission): Promise<{ response: AcceptedResponse; replayed: boolean }> {
     const fingerprint = createHash('sha256').update(JSON.stringify(submission.fingerprintSource)).digest('hex');
-    const caller = submission.principal.subject;
-    if (submission.idempotencyKey) {
-      const earlier = await this.prisma.intakeRequest.findUnique({
-        where: { caller_idempotencyKey: { caller, idempotencyKey: submission.idempotencyKey } },
-      });
+    const { principal, idempotencyKey } = acceptance;
+    const caller = principal.subject;
+    if (idempotencyKey) {
+      const earlier = await this.prisma.intakeRequest.findUnique({ where: { caller_idempotencyKey: { caller, idempotencyKey } } });
       if (earlier) return { response: this.replay(earlier, fingerprint), replayed: true };
     }
 
@@ -55,7 +59,7 @@ export class RequestsService {
       schemaVersion: 1 as const,
       commandId,
       requestId,
-      caller: { subject: caller, ...(submission.principal.clientId ? { clientId: submission.principal.clientId } : {}) },
+      caller: { subject: caller, ...(principal.clientId ? { clientId: principal.clientId } : {}) },
       issuedAt: new Date().toISOString(),
     };
     const accepted = buildEvent(EVENT_TYPES.accepted, {
@@ -78,7 +82,7 @@ export class RequestsService {
             operation: draft.operation,
             cardId: draft.cardId,
             caller,
-            idempotencyKey: submission.idempotencyKey ?? null,
+            idempotencyKey: idempotencyKey ?? null,
             requestFingerprint: fingerprint,
             status: 'accepted',
           },
@@ -87,10 +91,8 @@ export class RequestsService {
       ]);
     } catch (error) {
       // Two requests with the same key raced; the loser answers like any later repeat.
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002' && submission.idempotencyKey) {
-        const winner = await this.prisma.intakeRequest.findUniqueOrThrow({
-          where: { caller_idempotencyKey: { caller, idempotencyKey: submission.idempotencyKey } },
-        });
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002' && idempotencyKey) {
+        const winner = await this.prisma.intakeRequest.findUniqueOrThrow({ where: { caller_idempotencyKey: { caller, idempotencyKey } } });
         return { response: this.replay(winner, fingerprint), replayed: true };
       }
       throw error;
@@ -111,9 +113,3 @@ export class RequestsService {
   }
 }
 
-/** 202 with the status URL in Location; a replay says so (IETF idempotency-key draft). */
-export function answerAccepted(result: { response: AcceptedResponse; replayed: boolean }, response: Response): AcceptedResponse {
-  response.location(result.response.statusUrl);
-  if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
-  return result.response;
-}

@@ -1,3 +1,4 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { ProblemException } from '@pinflow/http';
 import { decryptSecret, encryptSecret, PinDecryptionError, PinKeyRing, SecretKind } from '@pinflow/pin-crypto';
 import { checkPin, PinRules } from '@pinflow/pin-policy';
@@ -8,14 +9,28 @@ export interface SecretInput {
   clear?: string;
 }
 
+import { INTAKE_CONFIG, IntakeConfig } from './config';
+
 const PROBLEM_PREFIX: Record<SecretKind, string> = { pin: 'PIN', passcode: 'PASSCODE', pan: 'PAN', oneTimeCode: 'ONE_TIME_CODE' };
 
 /**
  * Turns what the caller sent into the JWE a command carries. The clear value exists only inside
- * this function: long enough to check it (the vendor's PIN rules, when given) and re-encrypt it to
- * pinflow's current key, so old keys can retire and workers see one kind of JWE.
+ * {@link SecretSealer.seal}: long enough to check it (the vendor's PIN rules, when given) and
+ * re-encrypt it to pinflow's current key, so old keys can retire and workers see one kind of JWE.
  */
-export async function sealSecret(
+@Injectable()
+export class SecretSealer {
+  constructor(
+    private readonly keyRing: PinKeyRing,
+    @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
+  ) {}
+
+  seal(kind: SecretKind, input: SecretInput, rules?: PinRules): Promise<string> {
+    return sealSecret(kind, input, this.keyRing, { allowPlaintext: this.config.INTAKE_ALLOW_PLAINTEXT_PIN, rules });
+  }
+}
+
+async function sealSecret(
   kind: SecretKind,
   input: SecretInput,
   keyRing: PinKeyRing,

@@ -1,10 +1,9 @@
-import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { Principal, PIN_WRITE_SCOPE, RequireScopes, type AuthenticatedPrincipal } from '@pinflow/auth';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { PIN_WRITE_SCOPE, RequireScopes } from '@pinflow/auth';
 import { ZodValidationPipe } from '@pinflow/http';
-import type { Response } from 'express';
+import { Accepting, type Acceptance } from './acceptance';
 import { AcceptedResponse, cardIdParam, SolarisChangePinBody, solarisChangePinBody } from './api-schemas';
-import { IdempotencyKey } from './idempotency-key.decorator';
-import { answerAccepted, RequestsService } from './requests.service';
+import { RequestsService } from './requests.service';
 
 /**
  * Solaris PIN changes. The cardholder's device encrypted the PIN to Solaris' key and signed it with
@@ -18,20 +17,12 @@ export class SolarisController {
 
   @Post('pin')
   @HttpCode(202)
-  async changePin(
+  changePin(
     @Param('cardId', new ZodValidationPipe(cardIdParam, 'card account id')) cardId: string,
     @Body(new ZodValidationPipe(solarisChangePinBody)) body: SolarisChangePinBody,
-    @IdempotencyKey() idempotencyKey: string | undefined,
-    @Principal() principal: AuthenticatedPrincipal,
-    @Res({ passthrough: true }) response: Response,
+    @Accepting() acceptance: Acceptance,
   ): Promise<AcceptedResponse> {
     const command = { vendor: 'solaris' as const, operation: 'change_pin' as const, cardId, ...body };
-    const result = await this.requests.submit({
-      principal,
-      idempotencyKey,
-      fingerprintSource: command,
-      draft: async () => command,
-    });
-    return answerAccepted(result, response);
+    return this.requests.accept(acceptance, { fingerprintSource: command, draft: async () => command });
   }
 }

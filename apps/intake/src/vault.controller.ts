@@ -1,14 +1,11 @@
-import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
-import { Principal, PIN_WRITE_SCOPE, RequireScopes, type AuthenticatedPrincipal } from '@pinflow/auth';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { PIN_WRITE_SCOPE, RequireScopes } from '@pinflow/auth';
 import { ZodValidationPipe } from '@pinflow/http';
-import { PinKeyRing } from '@pinflow/pin-crypto';
 import { VAULT_PIN_RULES } from '@pinflow/pin-policy';
-import type { Response } from 'express';
+import { Accepting, type Acceptance } from './acceptance';
 import { AcceptedResponse, vaultCardIdParam, VaultSetPasscodeBody, vaultSetPasscodeBody } from './api-schemas';
-import { INTAKE_CONFIG, IntakeConfig } from './config';
-import { IdempotencyKey } from './idempotency-key.decorator';
-import { answerAccepted, RequestsService } from './requests.service';
-import { sealSecret } from './secrets';
+import { RequestsService } from './requests.service';
+import { SecretSealer } from './secrets';
 
 /** Vault card passcodes, set with the one-time code Vault sent the cardholder. */
 @Controller('v1/vault/cards/:cardId')
@@ -16,32 +13,24 @@ import { sealSecret } from './secrets';
 export class VaultController {
   constructor(
     private readonly requests: RequestsService,
-    private readonly keyRing: PinKeyRing,
-    @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
+    private readonly secrets: SecretSealer,
   ) {}
 
   @Post('passcode')
   @HttpCode(202)
-  async setPasscode(
+  setPasscode(
     @Param('cardId', new ZodValidationPipe(vaultCardIdParam, 'card id')) cardId: string,
     @Body(new ZodValidationPipe(vaultSetPasscodeBody)) body: VaultSetPasscodeBody,
-    @IdempotencyKey() idempotencyKey: string | undefined,
-    @Principal() principal: AuthenticatedPrincipal,
-    @Res({ passthrough: true }) response: Response,
+    @Accepting() acceptance: Acceptance,
   ): Promise<AcceptedResponse> {
-    const allowPlaintext = this.config.INTAKE_ALLOW_PLAINTEXT_PIN;
-    const result = await this.requests.submit({
-      principal,
-      idempotencyKey,
-      fingerprintSource: { vendor: 'vault', operation: 'set_passcode', cardId, encryptedPasscode: body.encryptedPasscode ?? null, encryptedCode: body.encryptedCode ?? null },
+    const identity = { vendor: 'vault' as const, operation: 'set_passcode' as const, cardId };
+    return this.requests.accept(acceptance, {
+      fingerprintSource: { ...identity, encryptedPasscode: body.encryptedPasscode ?? null, encryptedCode: body.encryptedCode ?? null },
       draft: async () => ({
-        vendor: 'vault',
-        operation: 'set_passcode',
-        cardId,
-        encryptedPasscode: await sealSecret('passcode', { encrypted: body.encryptedPasscode, clear: body.passcode }, this.keyRing, { allowPlaintext, rules: VAULT_PIN_RULES }),
-        encryptedCode: await sealSecret('oneTimeCode', { encrypted: body.encryptedCode, clear: body.code }, this.keyRing, { allowPlaintext }),
+        ...identity,
+        encryptedPasscode: await this.secrets.seal('passcode', { encrypted: body.encryptedPasscode, clear: body.passcode }, VAULT_PIN_RULES),
+        encryptedCode: await this.secrets.seal('oneTimeCode', { encrypted: body.encryptedCode, clear: body.code }),
       }),
     });
-    return answerAccepted(result, response);
   }
 }
