@@ -1,5 +1,5 @@
 import { loadConfig } from '@pinflow/config';
-import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, kafkaConfig } from '@pinflow/kafka';
+import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, kafkaConfig, REPLAYED_FROM_HEADER } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       await producer.send({
         topic: letter.headers[DEAD_LETTER_HEADERS.topic],
         acks: -1,
-        messages: [{ key: letter.key, value: letter.value, headers: { ...headers, 'pinflow-replayed-from': `${DEAD_LETTER_TOPIC}@${letter.offset}` } }],
+        messages: [{ key: letter.key, value: letter.value, headers: { ...headers, [REPLAYED_FROM_HEADER]: `${DEAD_LETTER_TOPIC}@${letter.offset}` } }],
       });
     }
     await producer.disconnect();

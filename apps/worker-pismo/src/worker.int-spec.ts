@@ -266,6 +266,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       database: { status: 'up' },
       'command-consumer': { status: 'up' },
       'pismo-event-consumer': { status: 'up' },
+      'pismo-circuit-breaker': { status: 'up' },
     });
     expect((await fetch(`${workerUrl}/health/live`)).status).toBe(200);
   });
@@ -385,14 +386,17 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     expect((await prisma.vendorCommand.findUniqueOrThrow({ where: { commandId: command.commandId } })).attempts).toBe(2);
   });
 
-  it('retries a call that times out', async () => {
+  it('never repeats a call that timed out, which Pismo may have applied: the command fails with OUTCOME_UNKNOWN', async () => {
     const cardId = newCard();
     fake.card(cardId, { answers: ['hang', 200] });
+    const command = increaseCommand(cardId);
 
-    await send(increaseCommand(cardId));
-    await nextEvent(cardId, EVENT_TYPES.passwordTriesIncreased);
+    await send(command);
+    const failed = await nextEvent(cardId, EVENT_TYPES.failed);
 
-    expect(fake.callsFor(cardId)).toHaveLength(2);
+    expect(fake.callsFor(cardId)).toHaveLength(1);
+    expect(failed.data).toMatchObject({ commandId: command.commandId, reason: 'OUTCOME_UNKNOWN' });
+    expect(await stateOf(command.commandId)).toBe('FAILED');
   });
 
   it('gives up with VENDOR_UNAVAILABLE after the configured attempts when Pismo keeps answering 500', async () => {

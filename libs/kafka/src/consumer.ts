@@ -23,14 +23,28 @@ export interface ConsumerOptions<S extends z.ZodType> {
   /**
    * Throwing retries the message in place (a few times, with backoff); if it keeps failing it is
    * dead-lettered, unless the fault is the infrastructure's (database or broker away): then the
-   * consumer waits it out, since every message would fail alike.
+   * consumer waits it out, since every message would fail alike. A handler that dealt with a message
+   * but wants an operator to see it (and maybe replay it) returns a dead-letter verdict.
    */
-  handle: (value: z.output<S>, meta: MessageMeta) => Promise<void>;
+  handle: (value: z.output<S>, meta: MessageMeta) => Promise<void | HandlerVerdict>;
   /** Besides dead-lettering: what to do about a message that is not JSON or breaks the contract (e.g. tell its requester). */
   onInvalid?: (raw: unknown, issues: string[], meta: MessageMeta) => Promise<void>;
   /** Attempts at a message whose handler keeps failing before it is dead-lettered (default 5). */
   maxHandlingAttempts?: number;
+  /**
+   * How many keys of a partition's fetched batch are worked on at once (default 1: one message at a
+   * time, in offset order). Messages with the same key are always handled one after the other, in
+   * offset order, so a key whose message takes long (a vendor being retried) holds back its own later
+   * messages only. Offsets are resolved up to the first unfinished message: what a stop, a rebalance
+   * or a fault interrupts is delivered again, whatever finished after it included.
+   */
+  keysConsumedConcurrently?: number;
   fromBeginning?: boolean;
+}
+
+/** What a handler may ask for besides the commit: that the message, handled, be dead-lettered too. */
+export interface HandlerVerdict {
+  deadLetter: { reason: DeadLetterReason; detail: string; attempts: number };
 }
 
 export interface RunningConsumer {
@@ -82,43 +96,64 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     await options.onInvalid?.(raw, issues, meta);
   };
 
+  const handleMessage = async (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> => {
+    const meta: MessageMeta = {
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString() ?? null,
+      headers: decodeHeaders(message.headers),
+      heartbeat,
+    };
+    let raw: unknown;
+    try {
+      raw = JSON.parse(message.value?.toString() ?? '');
+    } catch {
+      return rejectInvalid(message, meta, undefined, 'NOT_JSON', ['value is not JSON']);
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      // Only paths and codes: zod messages may quote the offending value, which could be a secret.
+      const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
+      return rejectInvalid(message, meta, raw, 'CONTRACT_VIOLATION', issues);
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      let verdict: void | HandlerVerdict;
+      try {
+        verdict = await options.handle(parsed.data, meta);
+      } catch (error) {
+        // Waiting out an outage blocks this partition, which is right: every message would fail alike.
+        if (isInfrastructureFault(error)) throw error;
+        if (attempt >= maxAttempts) return park(message, meta, 'HANDLER_FAILED', describeError(error), attempt);
+        logger.warn({ topic, partition, offset: message.offset, attempt, error: describeError(error) }, 'handling failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        await heartbeat();
+        continue;
+      }
+      if (verdict) await park(message, meta, verdict.deadLetter.reason, verdict.deadLetter.detail, verdict.deadLetter.attempts);
+      return;
+    }
+  };
+
+  const keyConcurrency = options.keysConsumedConcurrently ?? 1;
   await consumer.connect();
   await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
   await consumer.run({
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-    eachMessage: async ({ topic, partition, message, heartbeat }) => {
-      const meta: MessageMeta = {
-        topic,
-        partition,
-        offset: message.offset,
-        key: message.key?.toString() ?? null,
-        headers: decodeHeaders(message.headers),
-        heartbeat,
-      };
-      let raw: unknown;
-      try {
-        raw = JSON.parse(message.value?.toString() ?? '');
-      } catch {
-        return rejectInvalid(message, meta, undefined, 'NOT_JSON', ['value is not JSON']);
-      }
-      const parsed = schema.safeParse(raw);
-      if (!parsed.success) {
-        // Only paths and codes: zod messages may quote the offending value, which could be a secret.
-        const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
-        return rejectInvalid(message, meta, raw, 'CONTRACT_VIOLATION', issues);
-      }
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          return await options.handle(parsed.data, meta);
-        } catch (error) {
-          // Waiting out an outage blocks this partition, which is right: every message would fail alike.
-          if (isInfrastructureFault(error)) throw error;
-          if (attempt >= maxAttempts) return park(message, meta, 'HANDLER_FAILED', describeError(error), attempt);
-          logger.warn({ topic, partition, offset: message.offset, attempt, error: describeError(error) }, 'handling failed; retrying');
-          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      const progress = new OffsetProgress(batch.messages.map((message) => message.offset), resolveOffset);
+      await workOnLanes(
+        keyConcurrency > 1 ? lanesByKey(batch.messages) : [batch.messages],
+        keyConcurrency,
+        // A stopping consumer finishes the messages in hand and starts no other.
+        () => isRunning() && !isStale(),
+        async (message) => {
+          await handleMessage(batch.topic, batch.partition, message, heartbeat);
+          progress.finish(message.offset);
           await heartbeat();
-        }
-      }
+        },
+      );
     },
   });
 
@@ -129,4 +164,62 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
       await deadLetters.close();
     },
   };
+}
+
+/** A batch's messages by key, in offset order within each key; keys in the order they first appear. */
+function lanesByKey(messages: KafkaMessage[]): KafkaMessage[][] {
+  const lanes = new Map<string | undefined, KafkaMessage[]>();
+  for (const message of messages) {
+    const key = message.key?.toString();
+    const lane = lanes.get(key);
+    if (lane) lane.push(message);
+    else lanes.set(key, [message]);
+  }
+  return [...lanes.values()];
+}
+
+/**
+ * Works on up to `concurrency` lanes at once, each lane's messages one after the other. After a
+ * failure no lane starts another message: the ones in hand finish (a vendor call is never abandoned
+ * midway), then the first failure is thrown.
+ */
+async function workOnLanes(lanes: KafkaMessage[][], concurrency: number, active: () => boolean, handle: (message: KafkaMessage) => Promise<void>): Promise<void> {
+  const waiting = [...lanes];
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    for (let lane = waiting.shift(); lane; lane = waiting.shift()) {
+      for (const message of lane) {
+        if (failure || !active()) return;
+        try {
+          await handle(message);
+        } catch (error) {
+          failure ??= { error };
+          return;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, lanes.length) }, worker));
+  if (failure) throw failure.error;
+}
+
+/** Resolves a batch's offsets in order, up to the first message not finished yet. */
+class OffsetProgress {
+  private readonly finished = new Set<string>();
+  private next = 0;
+
+  constructor(
+    private readonly offsets: string[],
+    private readonly resolve: (offset: string) => void,
+  ) {}
+
+  finish(offset: string): void {
+    this.finished.add(offset);
+    let last: string | undefined;
+    while (this.next < this.offsets.length && this.finished.has(this.offsets[this.next])) {
+      last = this.offsets[this.next];
+      this.next += 1;
+    }
+    if (last !== undefined) this.resolve(last);
+  }
 }

@@ -3,7 +3,7 @@ import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { z } from 'zod';
-import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, JsonProducer, RunningConsumer, startConsumer } from './index';
+import { ConsumerOptions, createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, JsonProducer, RunningConsumer, startConsumer } from './index';
 
 const greeting = z.object({ id: z.uuid(), text: z.string() });
 
@@ -11,7 +11,27 @@ describe('Kafka plumbing on a real broker', () => {
   const logger = createLogger('kafka-int-spec', 'silent');
   let kafka: Kafka;
   let producer: JsonProducer;
+  let deadLetters: TopicRecorder;
   const consumers: RunningConsumer[] = [];
+
+  /** A topic of its own with one partition, so that its messages keep their order. */
+  async function newTopic(name: string): Promise<string> {
+    const topic = `it.${name}.${randomUUID()}`;
+    await ensureTopics(kafka, [{ topic, partitions: 1 }], 1);
+    return topic;
+  }
+
+  /** A consumer of the topic in a group of its own, stopped after the suite. */
+  async function consume(topic: string, options: Pick<ConsumerOptions<typeof greeting>, 'handle'> & Partial<ConsumerOptions<typeof greeting>>): Promise<void> {
+    consumers.push(await startConsumer({ kafka, groupId: `it-${randomUUID()}`, topics: [topic], schema: greeting, logger, partitionsConsumedConcurrently: 1, ...options }));
+  }
+
+  /** The dead letters the consumer of a topic left, once there are `count` of them. */
+  async function lettersFrom(topic: string, count: number) {
+    const letters = () => deadLetters.messages.filter((letter) => letter.headers[DEAD_LETTER_HEADERS.topic] === topic);
+    await waitFor(`${count} dead letter(s) from ${topic}`, async () => letters().length === count, 30_000);
+    return letters();
+  }
 
   beforeAll(async () => {
     const { kafkaBrokers } = testEnv();
@@ -22,10 +42,13 @@ describe('Kafka plumbing on a real broker', () => {
     );
     producer = new JsonProducer(kafka);
     await producer.connect();
+    await ensureTopics(kafka, [{ topic: DEAD_LETTER_TOPIC, partitions: 1 }], 1);
+    deadLetters = await new TopicRecorder(kafkaBrokers, [DEAD_LETTER_TOPIC]).start();
   });
 
   afterAll(async () => {
     await Promise.all(consumers.map((consumer) => consumer.stop()));
+    await deadLetters.stop();
     await producer.disconnect();
   });
 
@@ -41,27 +64,17 @@ describe('Kafka plumbing on a real broker', () => {
   });
 
   it('delivers valid messages to the handler, and dead-letters contract-breaking ones with the reason (also telling onInvalid)', async () => {
-    const topic = `it.messages.${randomUUID()}`;
-    await ensureTopics(kafka, [{ topic, partitions: 1 }, { topic: DEAD_LETTER_TOPIC, partitions: 1 }], 1);
-    const deadLetters = await new TopicRecorder(testEnv().kafkaBrokers, [DEAD_LETTER_TOPIC]).start();
+    const topic = await newTopic('messages');
     const received: unknown[] = [];
     const invalid: string[][] = [];
-    consumers.push(
-      await startConsumer({
-        kafka,
-        groupId: `it-${randomUUID()}`,
-        topics: [topic],
-        schema: greeting,
-        logger,
-        partitionsConsumedConcurrently: 1,
-        handle: async (value) => {
-          received.push(value);
-        },
-        onInvalid: async (_raw, issues) => {
-          invalid.push(issues);
-        },
-      }),
-    );
+    await consume(topic, {
+      handle: async (value) => {
+        received.push(value);
+      },
+      onInvalid: async (_raw, issues) => {
+        invalid.push(issues);
+      },
+    });
     const raw = kafka.producer();
     await raw.connect();
     await raw.send({ topic, messages: [{ key: 'k', value: '{"id":"not-a-uuid","text":"secret-ish"}' }, { key: 'k', value: 'not json' }] });
@@ -72,9 +85,7 @@ describe('Kafka plumbing on a real broker', () => {
     await waitFor('the valid message', async () => received.length === 1 && invalid.length === 2);
     expect(received).toEqual([valid]);
     expect(invalid).toEqual([['id: invalid_format'], ['value is not JSON']]);
-    await waitFor('two dead letters', async () => deadLetters.messages.filter((letter) => letter.headers[DEAD_LETTER_HEADERS.topic] === topic).length === 2);
-    const letters = deadLetters.messages.filter((letter) => letter.headers[DEAD_LETTER_HEADERS.topic] === topic);
-    await deadLetters.stop();
+    const letters = await lettersFrom(topic, 2);
     expect(letters.map((letter) => [letter.headers[DEAD_LETTER_HEADERS.reason], letter.headers[DEAD_LETTER_HEADERS.detail]])).toEqual([
       ['CONTRACT_VIOLATION', 'id: invalid_format'],
       ['NOT_JSON', 'value is not JSON'],
@@ -84,40 +95,114 @@ describe('Kafka plumbing on a real broker', () => {
   });
 
   it('dead-letters a message whose handler keeps failing, and goes on with the next one', async () => {
-    const topic = `it.poison.${randomUUID()}`;
-    await ensureTopics(kafka, [{ topic, partitions: 1 }, { topic: DEAD_LETTER_TOPIC, partitions: 1 }], 1);
-    const deadLetters = await new TopicRecorder(testEnv().kafkaBrokers, [DEAD_LETTER_TOPIC]).start();
+    const topic = await newTopic('poison');
     const poison = { id: randomUUID(), text: 'poison' };
     const healthy = { id: randomUUID(), text: 'fine' };
     const handled: string[] = [];
     let poisonAttempts = 0;
-    consumers.push(
-      await startConsumer({
-        kafka,
-        groupId: `it-${randomUUID()}`,
-        topics: [topic],
-        schema: greeting,
-        logger,
-        partitionsConsumedConcurrently: 1,
-        maxHandlingAttempts: 3,
-        handle: async (value) => {
-          if (value.id === poison.id) {
-            poisonAttempts += 1;
-            throw new RangeError('this message can never be handled');
-          }
-          handled.push(value.id);
-        },
-      }),
-    );
+    await consume(topic, {
+      maxHandlingAttempts: 3,
+      handle: async (value) => {
+        if (value.id === poison.id) {
+          poisonAttempts += 1;
+          throw new RangeError('this message can never be handled');
+        }
+        handled.push(value.id);
+      },
+    });
     await producer.send(topic, greeting, [{ key: 'k', value: poison }, { key: 'k', value: healthy }]);
 
     await waitFor('the message after the poison one', async () => handled.includes(healthy.id), 30_000);
     expect(poisonAttempts).toBe(3);
-    await waitFor('the dead letter', async () => deadLetters.messages.some((letter) => letter.headers[DEAD_LETTER_HEADERS.topic] === topic));
-    const letter = deadLetters.messages.find((candidate) => candidate.headers[DEAD_LETTER_HEADERS.topic] === topic)!;
-    await deadLetters.stop();
+    const [letter] = await lettersFrom(topic, 1);
     expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'HANDLER_FAILED', [DEAD_LETTER_HEADERS.detail]: 'RangeError', [DEAD_LETTER_HEADERS.attempts]: '3' });
     expect(JSON.parse(letter.value)).toEqual(poison);
+  });
+
+  it('dead-letters a message its handler dealt with but asks to park, with the handler’s reason, and calls the handler once', async () => {
+    const topic = await newTopic('verdict');
+    const exhausted = { id: randomUUID(), text: 'gave up' };
+    const calls: string[] = [];
+    await consume(topic, {
+      handle: async (value) => {
+        calls.push(value.id);
+        return { deadLetter: { reason: 'RETRIES_EXHAUSTED', detail: 'VENDOR_UNAVAILABLE, vendor status 503', attempts: 4 } };
+      },
+    });
+    await producer.send(topic, greeting, [{ key: 'k', value: exhausted }]);
+
+    const [letter] = await lettersFrom(topic, 1);
+    expect(letter.headers).toMatchObject({
+      [DEAD_LETTER_HEADERS.reason]: 'RETRIES_EXHAUSTED',
+      [DEAD_LETTER_HEADERS.detail]: 'VENDOR_UNAVAILABLE, vendor status 503',
+      [DEAD_LETTER_HEADERS.attempts]: '4',
+    });
+    expect(JSON.parse(letter.value)).toEqual(exhausted);
+    expect(calls).toEqual([exhausted.id]);
+  });
+
+  describe('with several keys consumed concurrently', () => {
+    /** Sends the messages in one request, so that they land in one batch of the topic's only partition. */
+    async function sendTogether(topic: string, messages: { key: string; text: string }[]): Promise<void> {
+      await producer.send(topic, greeting, messages.map(({ key, text }) => ({ key, value: { id: randomUUID(), text } })));
+    }
+
+    const consumeTexts = (topic: string, handle: (text: string) => Promise<void>) => consume(topic, { keysConsumedConcurrently: 4, handle: (value) => handle(value.text) });
+
+    it('lets other keys of the partition through while one key’s message takes long, and keeps each key’s messages in order', async () => {
+      const topic = await newTopic('keys');
+      let releaseA1!: () => void;
+      const a1Held = new Promise<void>((resolve) => (releaseA1 = resolve));
+      const handled: string[] = [];
+      await consumeTexts(topic, async (text) => {
+        if (text === 'a1') await a1Held;
+        handled.push(text);
+      });
+
+      await sendTogether(topic, [
+        { key: 'a', text: 'a1' },
+        { key: 'b', text: 'b1' },
+        { key: 'a', text: 'a2' },
+        { key: 'b', text: 'b2' },
+        { key: 'c', text: 'c1' },
+      ]);
+      await waitFor('b and c', async () => handled.length === 3);
+      expect([...handled].sort()).toEqual(['b1', 'b2', 'c1']);
+      expect(handled.indexOf('b1')).toBeLessThan(handled.indexOf('b2'));
+
+      releaseA1();
+      await waitFor('a', async () => handled.length === 5);
+      expect(handled.slice(3)).toEqual(['a1', 'a2']);
+    });
+
+    it('after a fault, delivers again everything from the first unfinished message on, and nothing before it', async () => {
+      const topic = await newTopic('fault');
+      let b1Done!: () => void;
+      const b1Handled = new Promise<void>((resolve) => (b1Done = resolve));
+      const handled: string[] = [];
+      let faults = 0;
+      await consumeTexts(topic, async (text) => {
+        if (text === 'a1' && faults === 0) {
+          await b1Handled;
+          faults += 1;
+          // The database away: a fault the consumer waits out rather than dead-lettering.
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        }
+        handled.push(text);
+        if (text === 'b1') b1Done();
+      });
+
+      await sendTogether(topic, [
+        { key: 'b', text: 'b0' },
+        { key: 'a', text: 'a1' },
+        { key: 'b', text: 'b1' },
+      ]);
+
+      await waitFor('a1 after the fault', async () => handled.includes('a1'), 30_000);
+      await waitFor('b1 delivered again', async () => handled.filter((text) => text === 'b1').length === 2);
+      expect(handled.slice(0, 2)).toEqual(['b0', 'b1']);
+      expect(handled.slice(2).sort()).toEqual(['a1', 'b1']);
+    });
   });
 
   it('refuses to publish a message that breaks its schema', async () => {

@@ -7,7 +7,7 @@ export type StoredCommand = Prisma.VendorCommandModel;
 /** Facts about a command its vendor's later events need; never a secret. */
 export type CommandDetails = Prisma.InputJsonObject;
 
-const FINAL_STATES: readonly string[] = [COMMAND_STATES.succeeded, COMMAND_STATES.failed];
+const FINAL_STATES: readonly string[] = [COMMAND_STATES.succeeded, COMMAND_STATES.failed, COMMAND_STATES.failedRetryable];
 
 function asJson(event: PinflowEvent): Prisma.InputJsonValue {
   return event as unknown as Prisma.InputJsonValue;
@@ -45,10 +45,13 @@ export class CommandLedger {
     return count === 1;
   }
 
-  /** Records a command that ends without a call to the vendor. False when the command is known. */
+  /**
+   * Records a command that ends without a call to the vendor; since the vendor never saw it, a replay
+   * may run it again (FAILED_RETRYABLE). False when the command is known.
+   */
   async recordWithoutCall(command: CommandRef, event: PinflowEvent): Promise<boolean> {
     const { count } = await this.prisma.vendorCommand.createMany({
-      data: [{ ...this.row(command), state: COMMAND_STATES.failed, outcomeEvent: asJson(event) }],
+      data: [{ ...this.row(command), state: COMMAND_STATES.failedRetryable, outcomeEvent: asJson(event) }],
       skipDuplicates: true,
     });
     return count === 1;
@@ -58,22 +61,45 @@ export class CommandLedger {
     await this.prisma.vendorCommand.update({ where: { commandId, vendor: this.vendor }, data: { attempts: { increment: 1 } } });
   }
 
-  /** The vendor accepted the command; false when its event already settled the command. */
-  async awaitVendorEvent(commandId: string, vendorStatus: number, correlationId: string): Promise<boolean> {
-    const { count } = await this.prisma.vendorCommand.updateMany({
-      where: { commandId, vendor: this.vendor, state: COMMAND_STATES.calling },
-      data: { state: COMMAND_STATES.awaitingVendorEvent, vendorStatus, correlationId },
+  /** The vendor surely did not apply the call that just failed: CALLING → RETRYING. False when the command is no longer CALLING. */
+  retrying(commandId: string, vendorStatus: number | undefined): Promise<boolean> {
+    return this.move(commandId, COMMAND_STATES.calling, { state: COMMAND_STATES.retrying, vendorStatus: vendorStatus ?? null });
+  }
+
+  /** Before the next call: RETRYING → CALLING. False when another delivery of the command took it over. */
+  resumeCalling(commandId: string): Promise<boolean> {
+    return this.move(commandId, COMMAND_STATES.retrying, { state: COMMAND_STATES.calling });
+  }
+
+  /**
+   * A replayed command the vendor never applied starts over: FAILED_RETRYABLE → CALLING, its old
+   * outcome dropped so that the new one gets published. False when it is no longer FAILED_RETRYABLE.
+   */
+  reclaim(commandId: string, details?: CommandDetails): Promise<boolean> {
+    return this.move(commandId, COMMAND_STATES.failedRetryable, {
+      state: COMMAND_STATES.calling,
+      correlationId: commandId,
+      details,
+      vendorStatus: null,
+      outcomeEvent: Prisma.DbNull,
+      outcomePublishedAt: null,
     });
-    return count === 1;
+  }
+
+  /** Whether the card got a command after this one: running this one again would undo the later one. */
+  async hasLaterCommand(command: StoredCommand): Promise<boolean> {
+    const later = await this.prisma.vendorCommand.count({ where: { vendor: this.vendor, cardId: command.cardId, createdAt: { gt: command.createdAt } } });
+    return later > 0;
+  }
+
+  /** The vendor accepted the command; false when its event already settled the command. */
+  awaitVendorEvent(commandId: string, vendorStatus: number, correlationId: string): Promise<boolean> {
+    return this.move(commandId, COMMAND_STATES.calling, { state: COMMAND_STATES.awaitingVendorEvent, vendorStatus, correlationId });
   }
 
   /** Ends a command that is CALLING, storing the event to publish; false when it is no longer CALLING. */
-  async finishCall(commandId: string, state: FinalState, event: PinflowEvent, vendorStatus?: number): Promise<boolean> {
-    const { count } = await this.prisma.vendorCommand.updateMany({
-      where: { commandId, vendor: this.vendor, state: COMMAND_STATES.calling },
-      data: { state, outcomeEvent: asJson(event), vendorStatus },
-    });
-    return count === 1;
+  finishCall(commandId: string, state: FinalState, event: PinflowEvent, vendorStatus?: number): Promise<boolean> {
+    return this.move(commandId, COMMAND_STATES.calling, { state, outcomeEvent: asJson(event), vendorStatus });
   }
 
   async markPublished(commandId: string): Promise<void> {
@@ -98,6 +124,11 @@ export class CommandLedger {
           ]
         : []),
     ]);
+  }
+
+  private async move(commandId: string, from: string, data: Prisma.VendorCommandUpdateManyMutationInput): Promise<boolean> {
+    const { count } = await this.prisma.vendorCommand.updateMany({ where: { commandId, vendor: this.vendor, state: from }, data });
+    return count === 1;
   }
 
   private row(command: CommandRef) {

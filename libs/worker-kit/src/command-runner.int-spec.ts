@@ -1,12 +1,14 @@
 import { buildEvent, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, VaultSetPasscodeCommand } from '@pinflow/contracts';
 import { createPrismaClient, PrismaClient } from '@pinflow/db';
-import { createKafka, ensureTopics, JsonProducer, MessageMeta } from '@pinflow/kafka';
-import { createLogger } from '@pinflow/logging';
+import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, JsonProducer, MessageMeta, REPLAYED_FROM_HEADER, RunningConsumer } from '@pinflow/kafka';
+import { createLogger, Logger } from '@pinflow/logging';
 import { decryptSecret, encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
-import { testEnv, TopicRecorder } from '@pinflow/testing';
+import { RecordedMessage, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import type { Kafka, Producer } from 'kafkajs';
 import { randomInt, randomUUID } from 'node:crypto';
 import { CommandLedger } from './command-ledger';
-import { CommandRunner, VendorAdapter, VendorCall } from './command-runner';
+import { startCommandConsumer } from './command-consumer';
+import { CommandRunner, OutcomeCheck, VendorAdapter, VendorCall } from './command-runner';
 import { COMMAND_STATES, commandEvent, failedSettlement, Settlement } from './outcomes';
 import { VendorEvent, VendorEventRunner } from './vendor-events';
 import { isSuccess, VendorCallResult } from '@pinflow/vendor-http';
@@ -14,6 +16,11 @@ import { isSuccess, VendorCallResult } from '@pinflow/vendor-http';
 const MAX_ATTEMPTS = 3;
 const ok = (status = 200): VendorCallResult => ({ kind: 'answered', status, body: '{"result":"ok"}' });
 const failing = (status: number): VendorCallResult => ({ kind: 'answered', status, body: '{"error":"COMMON","message":"Simulated"}' });
+const timedOut: VendorCallResult = { kind: 'unreachable', cause: 'timeout' };
+const refused: VendorCallResult = { kind: 'unreachable', cause: 'connection' };
+
+/** What the fake vendor answers to one call: an answer, or a function that answers when it is ready. */
+type Answer = VendorCallResult | (() => Promise<VendorCallResult>);
 
 /**
  * A vendor as the runner sees it through its adapter: answers are scripted per card, and every
@@ -22,12 +29,18 @@ const failing = (status: number): VendorCallResult => ({ kind: 'answered', statu
 class ScriptedVendor implements VendorAdapter<VaultSetPasscodeCommand> {
   readonly log: string[] = [];
   readonly passcodes: string[] = [];
-  private readonly answers = new Map<string, VendorCallResult[]>();
+  private readonly answers = new Map<string, Answer[]>();
+  private readonly checks = new Map<string, OutcomeCheck[]>();
 
   constructor(private readonly keyRing: PinKeyRing) {}
 
-  script(cardId: string, ...answers: VendorCallResult[]): void {
+  script(cardId: string, ...answers: Answer[]): void {
     this.answers.set(cardId, answers);
+  }
+
+  /** What the vendor says when asked about a call of the card's that timed out; it cannot tell unless scripted. */
+  scriptChecks(cardId: string, ...checks: OutcomeCheck[]): void {
+    this.checks.set(cardId, checks);
   }
 
   callsFor(cardId: string): string[] {
@@ -39,8 +52,14 @@ class ScriptedVendor implements VendorAdapter<VaultSetPasscodeCommand> {
     return async (attempt) => {
       this.log.push(`call ${command.cardId} ${attempt}`);
       this.passcodes.push(passcode);
-      return this.answers.get(command.cardId)?.shift() ?? ok();
+      const answer = this.answers.get(command.cardId)?.shift() ?? ok();
+      return typeof answer === 'function' ? answer() : answer;
     };
+  }
+
+  async checkOutcome(command: VaultSetPasscodeCommand): Promise<OutcomeCheck> {
+    this.log.push(`check ${command.cardId}`);
+    return this.checks.get(command.cardId)?.shift() ?? { outcome: 'unknown' };
   }
 
   settle(command: VaultSetPasscodeCommand, result: VendorCallResult): Settlement {
@@ -63,6 +82,8 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   let ledger: CommandLedger;
   let runner: CommandRunner<VaultSetPasscodeCommand>;
   let vendorEvents: VendorEventRunner;
+  let kafka: Kafka;
+  let logger: Logger;
 
   const heartbeat = async () => {
     vendor.log.push('heartbeat');
@@ -100,10 +121,10 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
 
   beforeAll(async () => {
     const { kafkaBrokers, databaseUrl } = testEnv();
-    const logger = createLogger('worker-kit-int-spec', 'silent');
+    logger = createLogger('worker-kit-int-spec', 'silent');
     const settings = { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 6, KAFKA_EVENT_PARTITIONS: 6, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 1 };
-    const kafka = createKafka(settings, 'worker-kit-int-spec', logger);
-    await ensureTopics(kafka, [{ topic: EVENTS_TOPIC, partitions: settings.KAFKA_EVENT_PARTITIONS }], 1);
+    kafka = createKafka(settings, 'worker-kit-int-spec', logger);
+    await ensureTopics(kafka, [{ topic: EVENTS_TOPIC, partitions: settings.KAFKA_EVENT_PARTITIONS }, { topic: DEAD_LETTER_TOPIC, partitions: 1 }], 1);
     producer = new JsonProducer(kafka);
     await producer.connect();
     recorder = await new TopicRecorder(kafkaBrokers, [EVENTS_TOPIC]).start();
@@ -111,7 +132,8 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     keyRing = await generatePinKeyRing();
     vendor = new ScriptedVendor(keyRing);
     ledger = new CommandLedger(prisma, 'vault');
-    runner = new CommandRunner(vendor, ledger, producer, { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 5 }, logger);
+    // A circuit that never opens here: the breaker has its own tests below, with its own runner.
+    runner = new CommandRunner(vendor, ledger, producer, { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 5, breaker: { threshold: 1000, cooldownMs: 100 } }, logger);
     vendorEvents = new VendorEventRunner(ledger, producer, logger);
   }, 120_000);
 
@@ -142,31 +164,87 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     expect(JSON.stringify(stored)).not.toContain(command.encryptedPasscode);
   });
 
-  it('retries transient answers with a heartbeat before every attempt, then fails with the last answer', async () => {
+  it('retries answers the vendor surely did not apply, with a heartbeat before every attempt, then fails with the last answer, replayable and dead-lettered', async () => {
     const cardId = newCard();
-    vendor.script(cardId, failing(503), { kind: 'unreachable', cause: 'timeout' }, failing(500), ok());
+    vendor.script(cardId, failing(503), refused, failing(500), ok());
     const command = await passcodeCommand(cardId, '582047');
 
-    await runner.handle(command, heartbeat);
+    const verdict = await runner.handle(command, heartbeat);
 
     const mine = vendor.log.filter((entry) => entry === 'heartbeat' || entry.startsWith(`call ${cardId} `)).slice(-2 * MAX_ATTEMPTS);
     expect(mine).toEqual(['heartbeat', `call ${cardId} 1`, 'heartbeat', `call ${cardId} 2`, 'heartbeat', `call ${cardId} 3`]);
     expect(await eventsFor(cardId)).toEqual([
       expect.objectContaining({ type: EVENT_TYPES.failed, data: expect.objectContaining({ reason: 'VENDOR_UNAVAILABLE', vendorStatus: 500, vendorError: { title: 'COMMON', detail: 'Simulated' } }) }),
     ]);
-    expect(await row(command.commandId)).toMatchObject({ state: 'FAILED', attempts: MAX_ATTEMPTS, vendorStatus: 500 });
+    expect(await row(command.commandId)).toMatchObject({ state: 'FAILED_RETRYABLE', attempts: MAX_ATTEMPTS, vendorStatus: 500 });
+    expect(verdict).toEqual({ deadLetter: { reason: 'RETRIES_EXHAUSTED', detail: 'VENDOR_UNAVAILABLE, vendor status 500', attempts: MAX_ATTEMPTS } });
   });
 
-  it('never calls the vendor for a command a crashed worker left CALLING: it fails with OUTCOME_UNKNOWN', async () => {
+  it('never repeats a call that timed out: without the vendor’s word on it, the command fails with OUTCOME_UNKNOWN and is dead-lettered', async () => {
+    const cardId = newCard();
+    vendor.script(cardId, failing(503), timedOut, ok());
+    const command = await passcodeCommand(cardId, '248135');
+
+    const verdict = await runner.handle(command, heartbeat);
+
+    expect(vendor.callsFor(cardId)).toEqual([`call ${cardId} 1`, `call ${cardId} 2`]);
+    expect(vendor.log).toContain(`check ${cardId}`);
+    expect(await eventsFor(cardId)).toEqual([expect.objectContaining({ type: EVENT_TYPES.failed, data: expect.objectContaining({ reason: 'OUTCOME_UNKNOWN' }) })]);
+    expect(await row(command.commandId)).toMatchObject({ state: 'FAILED', attempts: 2 });
+    expect(verdict).toEqual({ deadLetter: { reason: 'OUTCOME_UNKNOWN', detail: 'OUTCOME_UNKNOWN', attempts: 2 } });
+  });
+
+  it('settles a call that timed out as the vendor’s answer when the vendor says it applied the command, without calling again', async () => {
+    const cardId = newCard();
+    vendor.script(cardId, timedOut, ok());
+    vendor.scriptChecks(cardId, { outcome: 'applied', result: ok(200) });
+    const command = await passcodeCommand(cardId, '529376');
+
+    await runner.handle(command, heartbeat);
+
+    expect(vendor.callsFor(cardId)).toEqual([`call ${cardId} 1`]);
+    expect(await eventsFor(cardId)).toEqual([expect.objectContaining({ type: EVENT_TYPES.passwordChanged })]);
+    expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED', attempts: 1, vendorStatus: 200 });
+  });
+
+  it('calls again after a timeout when the vendor says it did not apply the command', async () => {
+    const cardId = newCard();
+    vendor.script(cardId, timedOut, ok(201));
+    vendor.scriptChecks(cardId, { outcome: 'not_applied' });
+    const command = await passcodeCommand(cardId, '730461');
+
+    await runner.handle(command, heartbeat);
+
+    expect(vendor.callsFor(cardId)).toEqual([`call ${cardId} 1`, `call ${cardId} 2`]);
+    expect(await eventsFor(cardId)).toEqual([expect.objectContaining({ type: EVENT_TYPES.passwordChanged })]);
+    expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED', attempts: 2, vendorStatus: 201 });
+  });
+
+  it('never calls the vendor for a command a crashed worker left CALLING: it fails with OUTCOME_UNKNOWN and is dead-lettered', async () => {
     const cardId = newCard();
     const command = await passcodeCommand(cardId, '904317');
     await ledger.claim(command);
 
-    await runner.handle(command, heartbeat);
+    const verdict = await runner.handle(command, heartbeat);
 
     expect(vendor.callsFor(cardId)).toEqual([]);
     expect(await eventsFor(cardId)).toEqual([expect.objectContaining({ type: EVENT_TYPES.failed, data: expect.objectContaining({ reason: 'OUTCOME_UNKNOWN', commandId: command.commandId }) })]);
     expect(await row(command.commandId)).toMatchObject({ state: 'FAILED' });
+    expect(verdict).toMatchObject({ deadLetter: { reason: 'OUTCOME_UNKNOWN' } });
+  });
+
+  it('goes on with the retries of a command a stopped worker left RETRYING, since the vendor applied none of its calls', async () => {
+    const cardId = newCard();
+    const command = await passcodeCommand(cardId, '617283');
+    await ledger.claim(command);
+    await ledger.countAttempt(command.commandId);
+    await ledger.retrying(command.commandId, 503);
+
+    await runner.handle(command, heartbeat);
+
+    expect(vendor.callsFor(cardId)).toEqual([`call ${cardId} 2`]);
+    expect(await eventsFor(cardId)).toEqual([expect.objectContaining({ type: EVENT_TYPES.passwordChanged })]);
+    expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED', attempts: 2 });
   });
 
   it('publishes the recorded outcome of a command that ended before its event left, without calling again', async () => {
@@ -183,18 +261,138 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     expect((await row(command.commandId)).outcomePublishedAt).not.toBeNull();
   });
 
-  it('fails with UNDECRYPTABLE_PIN, without calling the vendor, when a secret cannot be decrypted', async () => {
+  it('fails with UNDECRYPTABLE_PIN, without calling the vendor, when a secret cannot be decrypted, and dead-letters the command', async () => {
     const cardId = newCard();
     const command = await passcodeCommand(cardId, '815263', await generatePinKeyRing());
 
-    await runner.handle(command, heartbeat);
+    const verdict = await runner.handle(command, heartbeat);
     await runner.handle(command, heartbeat);
 
     expect(vendor.callsFor(cardId)).toEqual([]);
     expect(await eventsFor(cardId)).toEqual([
       expect.objectContaining({ data: { vendor: 'vault', requestId: command.requestId, commandId: command.commandId, operation: 'set_passcode', reason: 'UNDECRYPTABLE_PIN' } }),
     ]);
-    expect(await row(command.commandId)).toMatchObject({ state: 'FAILED', attempts: 0 });
+    expect(await row(command.commandId)).toMatchObject({ state: 'FAILED_RETRYABLE', attempts: 0 });
+    expect(verdict).toEqual({ deadLetter: { reason: 'UNDECRYPTABLE', detail: 'UNDECRYPTABLE_PIN', attempts: 0 } });
+  });
+
+  describe('a replayed command', () => {
+    it('runs again when the vendor applied none of its calls, and its new outcome is published', async () => {
+      const cardId = newCard();
+      vendor.script(cardId, failing(503), failing(503), failing(503));
+      const command = await passcodeCommand(cardId, '392817');
+      await runner.handle(command, heartbeat);
+      vendor.script(cardId, ok());
+
+      const verdict = await runner.handle(command, heartbeat, { replayed: true });
+
+      expect(vendor.callsFor(cardId)).toHaveLength(MAX_ATTEMPTS + 1);
+      expect((await eventsFor(cardId)).map((event) => event.type)).toEqual([EVENT_TYPES.failed, EVENT_TYPES.passwordChanged]);
+      expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED', attempts: MAX_ATTEMPTS + 1, vendorStatus: 200 });
+      expect((await row(command.commandId)).outcomePublishedAt).not.toBeNull();
+      expect(verdict).toBeUndefined();
+    });
+
+    it('runs again once its secret can be decrypted (the worker got the key it was missing)', async () => {
+      const cardId = newCard();
+      const command = await passcodeCommand(cardId, '283746');
+      const withoutTheKey = new CommandRunner(new ScriptedVendor(await generatePinKeyRing()), ledger, producer, { maxAttempts: 1, baseDelayMs: 5 }, logger);
+      await withoutTheKey.handle(command, heartbeat);
+
+      await runner.handle(command, heartbeat, { replayed: true });
+
+      expect(vendor.callsFor(cardId)).toEqual([`call ${cardId} 1`]);
+      expect(vendor.passcodes.at(-1)).toBe('283746');
+      expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED', correlationId: command.commandId, details: { keyId: 'vault-key-1' } });
+    });
+
+    it('is never called again when its outcome is unknown or the vendor rejected it', async () => {
+      const unknownCard = newCard();
+      const rejectedCard = newCard();
+      vendor.script(unknownCard, timedOut);
+      vendor.script(rejectedCard, failing(400));
+      const unknown = await passcodeCommand(unknownCard, '471829');
+      const rejected = await passcodeCommand(rejectedCard, '562910');
+      await runner.handle(unknown, heartbeat);
+      await runner.handle(rejected, heartbeat);
+
+      expect(await runner.handle(unknown, heartbeat, { replayed: true })).toBeUndefined();
+      expect(await runner.handle(rejected, heartbeat, { replayed: true })).toBeUndefined();
+
+      expect(vendor.callsFor(unknownCard)).toHaveLength(1);
+      expect(vendor.callsFor(rejectedCard)).toHaveLength(1);
+      expect(await row(unknown.commandId)).toMatchObject({ state: 'FAILED' });
+      expect(await row(rejected.commandId)).toMatchObject({ state: 'FAILED' });
+    });
+
+    it('is not run again once the card got a later command, which it would undo', async () => {
+      const cardId = newCard();
+      vendor.script(cardId, failing(503), failing(503), failing(503));
+      const stale = await passcodeCommand(cardId, '918273');
+      const later = await passcodeCommand(cardId, '374650');
+      await runner.handle(stale, heartbeat);
+      await runner.handle(later, heartbeat);
+
+      await runner.handle(stale, heartbeat, { replayed: true });
+
+      expect(vendor.callsFor(cardId)).toHaveLength(MAX_ATTEMPTS + 1);
+      expect(vendor.passcodes.at(-1)).toBe('374650');
+      expect(await row(stale.commandId)).toMatchObject({ state: 'FAILED_RETRYABLE' });
+    });
+  });
+
+  describe('while the vendor is down', () => {
+    const cooldownMs = 1_000;
+    let guarded: CommandRunner<VaultSetPasscodeCommand>;
+
+    beforeAll(() => {
+      guarded = new CommandRunner(vendor, ledger, producer, { maxAttempts: 1, baseDelayMs: 5, breaker: { threshold: 2, cooldownMs } }, logger);
+    });
+
+    it('stops calling it after failures in a row, holds commands without failing them, and resumes by itself once a probe gets an answer', async () => {
+      const [first, second, held] = [newCard(), newCard(), newCard()];
+      vendor.script(first, failing(503));
+      vendor.script(second, refused);
+      await guarded.handle(await passcodeCommand(first, '103948'), heartbeat);
+      await guarded.handle(await passcodeCommand(second, '203948'), heartbeat);
+      expect(guarded.circuitState).toBe('open');
+
+      const command = await passcodeCommand(held, '303948');
+      const heartbeatsBefore = vendor.log.filter((entry) => entry === 'heartbeat').length;
+      const handled = guarded.handle(command, heartbeat);
+      await new Promise((resolve) => setTimeout(resolve, cooldownMs / 3));
+      // Held: not called, not failed, not even claimed, and the consumer kept alive meanwhile.
+      expect(vendor.callsFor(held)).toEqual([]);
+      expect(await ledger.find(command.commandId)).toBeNull();
+      expect(vendor.log.filter((entry) => entry === 'heartbeat').length).toBeGreaterThan(heartbeatsBefore);
+
+      await handled;
+      expect(vendor.callsFor(held)).toEqual([`call ${held} 1`]);
+      expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED' });
+      expect(guarded.circuitState).toBe('closed');
+    });
+
+    it('opens again for another cool-down when the probe fails too', async () => {
+      const [first, second, probe, next] = [newCard(), newCard(), newCard(), newCard()];
+      vendor.script(first, failing(500));
+      vendor.script(second, failing(500));
+      const calledAt: Record<string, number> = {};
+      const noting = (cardId: string, answer: VendorCallResult) => async () => {
+        calledAt[cardId] = Date.now();
+        return answer;
+      };
+      vendor.script(probe, noting(probe, failing(502)));
+      vendor.script(next, noting(next, ok()));
+      await guarded.handle(await passcodeCommand(first, '113948'), heartbeat);
+      await guarded.handle(await passcodeCommand(second, '213948'), heartbeat);
+
+      await guarded.handle(await passcodeCommand(probe, '313948'), heartbeat);
+      expect(guarded.circuitState).toBe('open');
+      await guarded.handle(await passcodeCommand(next, '413948'), heartbeat);
+
+      expect(calledAt[next] - calledAt[probe]).toBeGreaterThanOrEqual(cooldownMs);
+      expect(guarded.circuitState).toBe('closed');
+    });
   });
 
   it('leaves an accepted command to the vendor’s event, which settles it and is published once however often it comes', async () => {
@@ -250,5 +448,102 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     expect(await eventsFor(cardId)).toEqual([
       expect.objectContaining({ data: { vendor: 'vault', requestId: broken.requestId, commandId: broken.commandId, operation: 'set_passcode', reason: 'INVALID_COMMAND' } }),
     ]);
+  });
+
+  describe('behind the command consumer, on the real broker', () => {
+    let commandTopic: string;
+    let consumer: RunningConsumer;
+    let raw: Producer;
+    let deadLetters: TopicRecorder;
+
+    /** Sent in one request, so the commands land in one batch of the topic's only partition, in this order. */
+    async function send(...commands: VaultSetPasscodeCommand[]): Promise<void> {
+      await raw.send({ topic: commandTopic, messages: commands.map((command) => ({ key: command.cardId, value: JSON.stringify(command) })) });
+    }
+
+    const lettersFor = (command: VaultSetPasscodeCommand): RecordedMessage[] =>
+      deadLetters.messages.filter((letter) => letter.headers[DEAD_LETTER_HEADERS.topic] === commandTopic && JSON.parse(letter.value).commandId === command.commandId);
+
+    /** What `npm run dlq -- replay` does with a letter: back to its topic, marked as replayed. */
+    async function replay(letter: RecordedMessage): Promise<void> {
+      const headers = Object.fromEntries(Object.entries(letter.headers).filter(([name]) => !name.startsWith('pinflow-dlq-')));
+      await raw.send({ topic: commandTopic, messages: [{ key: letter.key, value: letter.value, headers: { ...headers, [REPLAYED_FROM_HEADER]: `${DEAD_LETTER_TOPIC}@it` } }] });
+    }
+
+    beforeAll(async () => {
+      commandTopic = `it.worker-kit.commands.${randomUUID()}`;
+      await ensureTopics(kafka, [{ topic: commandTopic, partitions: 1 }], 1);
+      raw = kafka.producer({ allowAutoTopicCreation: false });
+      await raw.connect();
+      deadLetters = await new TopicRecorder(testEnv().kafkaBrokers, [DEAD_LETTER_TOPIC]).start();
+      consumer = await startCommandConsumer(kafka, runner, { vendor: 'vault', topic: commandTopic, groupId: `it-${randomUUID()}`, logger, partitionsConsumedConcurrently: 1, concurrentCards: 4 });
+    });
+
+    afterAll(async () => {
+      await consumer?.stop();
+      await deadLetters?.stop();
+      await raw?.disconnect();
+    });
+
+    it('works on other cards’ commands while one card’s vendor answers 503, and keeps each card’s commands in order', async () => {
+      const [slow, quick] = [newCard(), newCard()];
+      const [slowFirst, quickFirst, slowSecond, quickSecond] = await Promise.all([
+        passcodeCommand(slow, '650193'),
+        passcodeCommand(quick, '650194'),
+        passcodeCommand(slow, '650195'),
+        passcodeCommand(quick, '650196'),
+      ]);
+      const quickDone = async () => (await ledger.find(quickSecond.commandId))?.state === COMMAND_STATES.succeeded;
+      // The slow card's vendor answers its second call only once the quick card is done: if the quick
+      // card waited behind the slow one, this would never happen.
+      const afterTheQuickCard = async () => {
+        await waitFor('the quick card’s commands', quickDone, 20_000);
+        return failing(503);
+      };
+      vendor.script(slow, failing(503), afterTheQuickCard, ok());
+
+      await send(slowFirst, quickFirst, slowSecond, quickSecond);
+      await waitFor('the slow card’s second command', async () => (await ledger.find(slowSecond.commandId))?.state === COMMAND_STATES.succeeded, 30_000);
+
+      expect(vendor.callsFor(quick)).toEqual([`call ${quick} 1`, `call ${quick} 1`]);
+      expect(vendor.callsFor(slow)).toEqual([`call ${slow} 1`, `call ${slow} 2`, `call ${slow} 3`, `call ${slow} 1`]);
+      const changed = (await eventsFor(slow)).map((event) => event.data.commandId);
+      expect(changed).toEqual([slowFirst.commandId, slowSecond.commandId]);
+      expect(vendor.passcodes.slice(-1)).toEqual(['650195']);
+    });
+
+    it('dead-letters a command whose retries ran out; replayed, it runs again, while a replayed command of unknown outcome is not called', async () => {
+      const [exhaustedCard, unknownCard] = [newCard(), newCard()];
+      vendor.script(exhaustedCard, failing(503), failing(503), failing(503));
+      vendor.script(unknownCard, timedOut);
+      const exhausted = await passcodeCommand(exhaustedCard, '740215');
+      const unknown = await passcodeCommand(unknownCard, '740216');
+
+      await send(exhausted, unknown);
+      await waitFor('two dead letters', async () => lettersFor(exhausted).length === 1 && lettersFor(unknown).length === 1, 30_000);
+      expect(lettersFor(exhausted)[0].headers).toMatchObject({
+        [DEAD_LETTER_HEADERS.reason]: 'RETRIES_EXHAUSTED',
+        [DEAD_LETTER_HEADERS.detail]: 'VENDOR_UNAVAILABLE, vendor status 503',
+        [DEAD_LETTER_HEADERS.attempts]: String(MAX_ATTEMPTS),
+      });
+      expect(lettersFor(unknown)[0].headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'OUTCOME_UNKNOWN' });
+
+      // The card's next command comes after the replay, on the same lane: once it is done, so is the replay.
+      const next = await passcodeCommand(unknownCard, '740217');
+      await replay(lettersFor(unknown)[0]);
+      await send(next);
+      await replay(lettersFor(exhausted)[0]);
+      const succeeded = (command: VaultSetPasscodeCommand) => async () => (await ledger.find(command.commandId))?.state === COMMAND_STATES.succeeded;
+      await waitFor('the next command', succeeded(next), 30_000);
+      await waitFor('the replayed command to succeed', succeeded(exhausted), 30_000);
+
+      expect(vendor.callsFor(exhaustedCard)).toHaveLength(MAX_ATTEMPTS + 1);
+      expect(vendor.passcodes.filter((passcode) => passcode === '740216')).toHaveLength(1);
+      expect(await row(unknown.commandId)).toMatchObject({ state: 'FAILED' });
+      // Give a replay that was wrongly dead-lettered again time to show up: neither was.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(lettersFor(exhausted)).toHaveLength(1);
+      expect(lettersFor(unknown)).toHaveLength(1);
+    });
   });
 });

@@ -1,18 +1,29 @@
-import { cardId, COMMAND_SCHEMAS, PinflowEvent, Vendor } from '@pinflow/contracts';
-import type { JsonProducer, MessageMeta } from '@pinflow/kafka';
+import { cardId, COMMAND_SCHEMAS, EVENT_TYPES, PinflowEvent, Vendor } from '@pinflow/contracts';
+import { describeError, HandlerVerdict, JsonProducer, MessageMeta } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
 import { PinDecryptionError } from '@pinflow/pin-crypto';
-import { z } from 'zod';
-import { CommandDetails, CommandLedger, isFinal, StoredCommand } from './command-ledger';
-import { COMMAND_STATES, CommandRef, failedEvent, Settlement } from './outcomes';
-import { callWithRetries, RetryPolicy } from './retry-policy';
 import { VendorCallResult, vendorStatusOf } from '@pinflow/vendor-http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { CircuitBreaker, CircuitState, DEFAULT_BREAKER_POLICY } from './circuit-breaker';
+import { CommandDetails, CommandLedger, isFinal, StoredCommand } from './command-ledger';
+import { COMMAND_STATES, CommandRef, failedEvent, failureReasonOf, Settlement } from './outcomes';
+import { backoffMs, isRetryable, isTransient, mayHaveApplied, RetryPolicy } from './retry-policy';
 
 /** The commands on a vendor's command topic, as its contract parses them. */
 export type CommandOf<V extends Vendor> = z.output<(typeof COMMAND_SCHEMAS)[V]>;
 
 /** One call to the vendor, with everything it needs; made once per attempt (`attempt` counts from 1). */
 export type VendorCall = (attempt: number) => Promise<VendorCallResult>;
+
+/** What the vendor says about a call of the command that timed out. */
+export type OutcomeCheck =
+  /** It applied the command: `result` is the answer that shows it, settled by `settle` as if the call had returned it. */
+  | { outcome: 'applied'; result: VendorCallResult }
+  /** It did not: the timed-out call counts as a failed attempt, and the next one is safe. */
+  | { outcome: 'not_applied' }
+  /** It cannot tell, or did not answer: the command fails with OUTCOME_UNKNOWN. */
+  | { outcome: 'unknown' };
 
 /** What a worker knows about its vendor; the runner does the rest. */
 export interface VendorAdapter<C extends CommandRef> {
@@ -26,6 +37,18 @@ export interface VendorAdapter<C extends CommandRef> {
   settle(command: C, result: VendorCallResult): Settlement;
   /** Facts kept with the command that the vendor's later events need (never a secret). */
   details?(command: C): CommandDetails | undefined;
+  /**
+   * Asks the vendor whether a call of the command that timed out was applied (Thales D1: whether the
+   * card's PIN change counter moved). Without it, or when it cannot tell, a timed-out call fails the
+   * command with OUTCOME_UNKNOWN, since calling again could apply it twice.
+   */
+  checkOutcome?(command: C): Promise<OutcomeCheck>;
+}
+
+/** How a command came to the runner. */
+export interface CommandDelivery {
+  /** Put back by `npm run dlq -- replay`: a command the vendor never applied runs again. */
+  replayed?: boolean;
 }
 
 /** Enough of a broken command to tell its requester that it failed. */
@@ -36,47 +59,85 @@ const identifiableCommand = z.object({
   operation: z.string().regex(/^[a-z_]{1,64}$/).catch('unknown'),
 });
 
+/** How a run of calls starts: the ledger move that makes the first call safe, and what to do when it cannot be made. */
+interface RunStart {
+  attempt: number;
+  begin: () => Promise<boolean>;
+  lost: () => Promise<HandlerVerdict | void>;
+}
+
+/**
+ * The dead letter a command that ended badly leaves for an operator: one the vendor never applied
+ * (replaying it runs it again), or one whose outcome nobody knows (for a human to find out; replaying
+ * it does nothing).
+ */
+function deadLetterOf(state: string, outcome: PinflowEvent, attempts: number): HandlerVerdict | undefined {
+  if (outcome.type !== EVENT_TYPES.failed) return undefined;
+  const { reason, vendorStatus } = outcome.data;
+  const detail = vendorStatus === undefined ? reason : `${reason}, vendor status ${vendorStatus}`;
+  if (state === COMMAND_STATES.failedRetryable) {
+    return { deadLetter: { reason: reason === 'UNDECRYPTABLE_PIN' ? 'UNDECRYPTABLE' : 'RETRIES_EXHAUSTED', detail, attempts } };
+  }
+  if (reason === 'OUTCOME_UNKNOWN') return { deadLetter: { reason: 'OUTCOME_UNKNOWN', detail, attempts } };
+  return undefined;
+}
+
+/** The settlement of a command whose every call the vendor surely did not apply: a replay may run it again. */
+function replayable(settlement: Settlement): Settlement {
+  if (settlement.state !== COMMAND_STATES.failed || failureReasonOf(settlement.event) === 'OUTCOME_UNKNOWN') return settlement;
+  return { ...settlement, state: COMMAND_STATES.failedRetryable };
+}
+
 /**
  * Turns each command into at most one call sequence to the vendor. What happened is recorded per
- * command before and after the call, so a redelivered command never reaches the vendor again.
+ * command before and after every call, so a redelivered command never reaches the vendor again unless
+ * the vendor surely applied none of its calls.
  */
 export class CommandRunner<C extends CommandRef = CommandRef> {
+  private readonly breaker: CircuitBreaker;
+
   constructor(
     private readonly adapter: VendorAdapter<C>,
     private readonly ledger: CommandLedger,
     private readonly producer: JsonProducer,
     private readonly retryPolicy: RetryPolicy,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const breakerPolicy = retryPolicy.breaker ?? DEFAULT_BREAKER_POLICY;
+    this.breaker = new CircuitBreaker(breakerPolicy, (state, consecutiveFailures) => {
+      if (state === 'open') this.logger.warn({ circuit: state, consecutiveFailures, cooldownMs: breakerPolicy.cooldownMs }, 'the vendor looks down: commands wait instead of calling it');
+      else if (state === 'half-open') this.logger.info({ circuit: state }, 'probing the vendor with one call');
+      else this.logger.info({ circuit: state }, 'the vendor answers again: commands call it again');
+    });
+  }
+
+  /** The vendor's circuit: open while the vendor looks down, when commands wait rather than call it. */
+  get circuitState(): CircuitState {
+    return this.breaker.state;
+  }
 
   /**
-   * `heartbeat` keeps this consumer in its group while retries wait out a slow vendor; without it a
-   * rebalance would hand the command, mid-call, to another worker.
+   * `heartbeat` keeps this consumer in its group while retries or an open circuit hold the command; it
+   * is only ever called while no call of the command may be in flight. The result asks the consumer to
+   * dead-letter the command too, when it failed in a way an operator should see.
    */
-  async handle(command: C, heartbeat: () => Promise<void>): Promise<void> {
+  async handle(command: C, heartbeat: () => Promise<void>, delivery: CommandDelivery = {}): Promise<HandlerVerdict | void> {
     const log = this.logger.child({ commandId: command.commandId, cardId: command.cardId, operation: command.operation });
     const known = await this.ledger.find(command.commandId);
-    if (known) return this.resume(known, log);
-    log.info('command received');
-    let call: VendorCall;
-    try {
-      call = await this.adapter.prepare(command);
-    } catch (error) {
-      if (!(error instanceof PinDecryptionError)) throw error;
-      log.warn({ decryptionError: error.code }, 'an encrypted secret of the command cannot be decrypted');
-      const event = failedEvent(command, 'UNDECRYPTABLE_PIN');
-      if (!(await this.ledger.recordWithoutCall(command, event))) return this.resumeKnown(command.commandId, log);
-      return this.publishOutcome(command.commandId, event);
+    if (!known) {
+      log.info('command received');
+      return this.run(command, heartbeat, log, {
+        attempt: 1,
+        begin: () => this.ledger.claim(command, this.adapter.details?.(command)),
+        lost: () => this.resumeKnown(command.commandId, log),
+      });
     }
-    if (!(await this.ledger.claim(command, this.adapter.details?.(command)))) return this.resumeKnown(command.commandId, log);
-    const { result } = await callWithRetries(async (attempt) => {
-      await heartbeat();
-      await this.ledger.countAttempt(command.commandId);
-      const outcome = await call(attempt);
-      log.info({ attempt, vendorStatus: vendorStatusOf(outcome), ...(outcome.kind === 'unreachable' ? { cause: outcome.cause } : {}) }, 'vendor called');
-      return outcome;
-    }, this.retryPolicy);
-    return this.settle(command, result, log);
+    if (known.state === COMMAND_STATES.retrying) {
+      log.info({ attempts: known.attempts }, 'redelivered command was between retries; retrying it');
+      return this.run(command, heartbeat, log, { attempt: known.attempts + 1, begin: () => this.ledger.resumeCalling(command.commandId), lost: this.tookOver(log) });
+    }
+    if (delivery.replayed && known.state === COMMAND_STATES.failedRetryable) return this.replay(command, known, heartbeat, log);
+    return this.resume(known, log, delivery);
   }
 
   /** A command that breaks the contract: its requester is told when the command says who that is. */
@@ -89,45 +150,127 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
     if (ids.success) await this.producer.publishEvents([failedEvent({ ...ids.data, vendor: this.ledger.vendor }, 'INVALID_COMMAND')]);
   }
 
-  private async settle(command: C, result: VendorCallResult, log: Logger): Promise<void> {
-    const settlement = this.adapter.settle(command, result);
+  private async replay(command: C, known: StoredCommand, heartbeat: () => Promise<void>, log: Logger): Promise<HandlerVerdict | void> {
+    if (await this.ledger.hasLaterCommand(known)) {
+      log.warn('replayed command not run again: the card got a later command, which running this one would undo');
+      return;
+    }
+    log.info({ attempts: known.attempts }, 'replayed command the vendor never applied: running it again');
+    return this.run(command, heartbeat, log, { attempt: 1, begin: () => this.ledger.reclaim(command.commandId, this.adapter.details?.(command)), lost: this.tookOver(log) });
+  }
+
+  /**
+   * Calls until the vendor answers something final or the attempts run out. Only an attempt the vendor
+   * surely did not apply (5xx, 429, refused, or a timeout `checkOutcome` cleared) is tried again, after
+   * a backoff, with the command RETRYING meanwhile; and no attempt goes while the circuit is open.
+   */
+  private async run(command: C, heartbeat: () => Promise<void>, log: Logger, start: RunStart): Promise<HandlerVerdict | void> {
+    let call: VendorCall;
+    try {
+      call = await this.adapter.prepare(command);
+    } catch (error) {
+      if (!(error instanceof PinDecryptionError)) throw error;
+      log.warn({ decryptionError: error.code }, 'an encrypted secret of the command cannot be decrypted');
+      const event = failedEvent(command, 'UNDECRYPTABLE_PIN');
+      if (!(await this.ledger.recordWithoutCall(command, event))) return this.resumeKnown(command.commandId, log);
+      await this.publishOutcome(command.commandId, event);
+      return deadLetterOf(COMMAND_STATES.failedRetryable, event, 0);
+    }
+    let { begin, lost } = start;
+    for (let attempt = start.attempt; ; attempt += 1) {
+      const permit = await this.breaker.permit(heartbeat);
+      let result: VendorCallResult | undefined;
+      try {
+        if (!(await begin())) return lost();
+        await this.ledger.countAttempt(command.commandId);
+        result = await call(attempt);
+      } finally {
+        // Whatever happened, a probe must report back, or the circuit would stay half-open for good.
+        this.breaker.record(permit, result === undefined ? undefined : isTransient(result));
+      }
+      log.info({ attempt, vendorStatus: vendorStatusOf(result), ...(result.kind === 'unreachable' ? { cause: result.cause } : {}) }, 'vendor called');
+      if (mayHaveApplied(result)) {
+        const check = await this.checkOutcome(command, log);
+        if (check.outcome === 'applied') return this.conclude(command, this.adapter.settle(command, check.result), attempt, log);
+        if (check.outcome === 'unknown') return this.conclude(command, { state: COMMAND_STATES.failed, event: failedEvent(command, 'OUTCOME_UNKNOWN') }, attempt, log);
+      } else if (!isRetryable(result)) {
+        return this.conclude(command, this.adapter.settle(command, result), attempt, log);
+      }
+      if (attempt >= this.retryPolicy.maxAttempts) return this.conclude(command, replayable(this.adapter.settle(command, result)), attempt, log);
+      if (!(await this.ledger.retrying(command.commandId, vendorStatusOf(result)))) return this.settledElsewhere(log);
+      await sleep(backoffMs(this.retryPolicy, attempt));
+      begin = () => this.ledger.resumeCalling(command.commandId);
+      lost = this.tookOver(log);
+    }
+  }
+
+  private async checkOutcome(command: C, log: Logger): Promise<OutcomeCheck> {
+    if (!this.adapter.checkOutcome) return { outcome: 'unknown' };
+    try {
+      const check = await this.adapter.checkOutcome(command);
+      log.info({ outcome: check.outcome }, 'asked the vendor whether the call that timed out was applied');
+      return check;
+    } catch (error) {
+      log.warn({ error: describeError(error) }, 'asking the vendor whether the call that timed out was applied failed');
+      return { outcome: 'unknown' };
+    }
+  }
+
+  private async conclude(command: C, settlement: Settlement, attempts: number, log: Logger): Promise<HandlerVerdict | void> {
     if (settlement.state === COMMAND_STATES.awaitingVendorEvent) {
       const moved = await this.ledger.awaitVendorEvent(command.commandId, settlement.vendorStatus, settlement.correlationId);
       log.info({ vendorStatus: settlement.vendorStatus, settledByVendorEvent: !moved }, 'the vendor accepted the command; awaiting its event');
       return;
     }
-    if (!(await this.ledger.finishCall(command.commandId, settlement.state, settlement.event, settlement.vendorStatus))) {
-      log.warn({ vendorStatus: settlement.vendorStatus }, 'the vendor’s own event settled the command first; its answer is not republished');
-      return;
-    }
+    if (!(await this.ledger.finishCall(command.commandId, settlement.state, settlement.event, settlement.vendorStatus))) return this.settledElsewhere(log);
     log.info({ state: settlement.state, event: settlement.event.type, vendorStatus: settlement.vendorStatus }, 'command settled');
-    return this.publishOutcome(command.commandId, settlement.event);
+    await this.publishOutcome(command.commandId, settlement.event);
+    return deadLetterOf(settlement.state, settlement.event, attempts);
+  }
+
+  private settledElsewhere(log: Logger): void {
+    log.warn('the vendor’s own event (or another delivery) settled the command first; this answer is not published');
+  }
+
+  private tookOver(log: Logger): () => Promise<void> {
+    return async () => log.info('another delivery of the command took it over');
   }
 
   /** Another delivery of the same command got there first (or moved its state meanwhile). */
-  private async resumeKnown(commandId: string, log: Logger): Promise<void> {
+  private async resumeKnown(commandId: string, log: Logger): Promise<HandlerVerdict | void> {
     const known = await this.ledger.find(commandId);
     if (!known) throw new Error(`command ${commandId} vanished from vendor_commands`);
-    return this.resume(known, log);
+    return this.resume(known, log, {});
   }
 
-  /** A command seen before: the vendor is never called again; at most its outcome is (re)published. */
-  private async resume(known: StoredCommand, log: Logger): Promise<void> {
+  /**
+   * A command seen before, and not to be called again: at most its outcome is (re)published, and its
+   * dead letter left again, in case the delivery that ended it stopped short of that.
+   */
+  private async resume(known: StoredCommand, log: Logger, delivery: CommandDelivery): Promise<HandlerVerdict | void> {
     if (known.state === COMMAND_STATES.calling) {
       // A worker stopped between claiming the command and recording the vendor's answer: the PIN may
       // or may not have changed, and calling again could change it twice.
       const event = failedEvent({ ...known, vendor: this.ledger.vendor }, 'OUTCOME_UNKNOWN');
       if (await this.ledger.finishCall(known.commandId, COMMAND_STATES.failed, event)) {
         log.warn({ attempts: known.attempts }, 'redelivered command was interrupted mid-call; its outcome is unknown');
-        return this.publishOutcome(known.commandId, event);
+        await this.publishOutcome(known.commandId, event);
+        return deadLetterOf(COMMAND_STATES.failed, event, known.attempts);
       }
       return this.resumeKnown(known.commandId, log);
     }
-    if (isFinal(known) && known.outcomeEvent !== null && known.outcomePublishedAt === null) {
+    const outcome = isFinal(known) ? (known.outcomeEvent as unknown as PinflowEvent | null) : null;
+    if (outcome && known.outcomePublishedAt === null) {
       log.info({ state: known.state }, 'redelivered command: publishing its recorded outcome');
-      return this.publishOutcome(known.commandId, known.outcomeEvent as unknown as PinflowEvent);
+      await this.publishOutcome(known.commandId, outcome);
+    } else if (delivery.replayed) {
+      log.warn({ state: known.state }, 'replayed command not run again: only a command the vendor surely never applied runs twice');
+    } else {
+      log.info({ state: known.state }, 'redelivered command already handled; skipped');
     }
-    log.info({ state: known.state }, 'redelivered command already handled; skipped');
+    // Parking a replayed command again would only send it round in circles.
+    if (!outcome || delivery.replayed) return;
+    return deadLetterOf(known.state, outcome, known.attempts);
   }
 
   private async publishOutcome(commandId: string, event: PinflowEvent): Promise<void> {

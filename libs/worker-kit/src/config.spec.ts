@@ -10,14 +10,27 @@ describe('worker configuration', () => {
   it('names the command group after the vendor and defaults how the vendor is called', () => {
     const config = schema.parse({ ...base, ...credentials });
 
-    expect(config).toMatchObject({ WORKER_COMMAND_GROUP: 'pinflow-worker-vault', VAULT_HTTP_TIMEOUT_MS: 5000, VAULT_MAX_ATTEMPTS: 4, VAULT_RETRY_BASE_MS: 200 });
-    expect(retryPolicyFrom('VAULT', config)).toEqual({ maxAttempts: 4, baseDelayMs: 200 });
+    expect(config).toMatchObject({
+      WORKER_COMMAND_GROUP: 'pinflow-worker-vault',
+      WORKER_CONCURRENT_CARDS: 8,
+      VAULT_HTTP_TIMEOUT_MS: 5000,
+      VAULT_MAX_ATTEMPTS: 4,
+      VAULT_RETRY_BASE_MS: 200,
+      VAULT_BREAKER_THRESHOLD: 5,
+      VAULT_BREAKER_COOLDOWN_MS: 10_000,
+    });
+    expect(retryPolicyFrom('VAULT', config)).toEqual({ maxAttempts: 4, baseDelayMs: 200, breaker: { threshold: 5, cooldownMs: 10_000 } });
     expect(clientCredentialsFrom('VAULT', config, 'basic')).toEqual({
       tokenUrl: 'https://vault.example/oauth2/token',
       clientId: 'pinflow',
       clientSecret: 's3cret',
       authStyle: 'basic',
     });
+  });
+
+  it('reads the breaker settings named after the vendor', () => {
+    const config = schema.parse({ ...base, ...credentials, VAULT_BREAKER_THRESHOLD: '3', VAULT_BREAKER_COOLDOWN_MS: '2500' });
+    expect(retryPolicyFrom('VAULT', config).breaker).toEqual({ threshold: 3, cooldownMs: 2500 });
   });
 
   it('passes a configured scope on', () => {
@@ -29,6 +42,8 @@ describe('worker configuration', () => {
     ['a missing client secret', { VAULT_CLIENT_SECRET: undefined }, 'VAULT_CLIENT_SECRET'],
     ['a token URL that is no URL', { VAULT_TOKEN_URL: 'vault/token' }, 'VAULT_TOKEN_URL'],
     ['zero attempts', { VAULT_MAX_ATTEMPTS: '0' }, 'VAULT_MAX_ATTEMPTS'],
+    ['a circuit that never opens', { VAULT_BREAKER_THRESHOLD: '0' }, 'VAULT_BREAKER_THRESHOLD'],
+    ['zero cards at a time', { WORKER_CONCURRENT_CARDS: '0' }, 'WORKER_CONCURRENT_CARDS'],
   ])('refuses %s', (_case, override, variable) => {
     const result = schema.safeParse({ ...base, ...credentials, ...override });
     expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual([variable]);

@@ -4,6 +4,7 @@ import { databaseConfig } from '@pinflow/db';
 import { kafkaConfig, KafkaSettings } from '@pinflow/kafka';
 import { z } from 'zod';
 import type { ClientCredentials } from '@pinflow/vendor-http';
+import { DEFAULT_BREAKER_POLICY } from './circuit-breaker';
 import type { RetryPolicy } from './retry-policy';
 
 /** Settings every worker reads: its HTTP listener (health), logging, Kafka, the database, its command group. */
@@ -14,6 +15,11 @@ export function workerConfig(vendor: Vendor) {
     ...kafkaConfig,
     ...databaseConfig,
     WORKER_COMMAND_GROUP: z.string().min(1).default(`pinflow-worker-${vendor}`),
+    /**
+     * Cards whose commands a partition works on at once: a card whose vendor call is being retried
+     * holds back its own later commands only.
+     */
+    WORKER_CONCURRENT_CARDS: positiveInt.default(8),
   };
 }
 
@@ -22,25 +28,38 @@ export interface WorkerSettings extends KafkaSettings {
   DATABASE_URL: string;
   DATABASE_POOL_SIZE: number;
   WORKER_COMMAND_GROUP: string;
+  WORKER_CONCURRENT_CARDS: number;
 }
 
-type VendorCallKey<P extends string> = `${P}_HTTP_TIMEOUT_MS` | `${P}_MAX_ATTEMPTS` | `${P}_RETRY_BASE_MS`;
+type VendorCallKey<P extends string> =
+  | `${P}_HTTP_TIMEOUT_MS`
+  | `${P}_MAX_ATTEMPTS`
+  | `${P}_RETRY_BASE_MS`
+  | `${P}_BREAKER_THRESHOLD`
+  | `${P}_BREAKER_COOLDOWN_MS`;
 
 /**
  * How a worker calls its vendor, named after the vendor (`PISMO` gives PISMO_HTTP_TIMEOUT_MS, ...):
  * the timeout of one HTTP exchange; the calls per command, the first included, while the vendor
- * answers 5xx/429 or not at all; and the ceiling of the first backoff, doubled on every retry.
+ * answers 5xx/429 or refuses the connection; the ceiling of the first backoff, doubled on every retry;
+ * the consecutive failed calls that open the vendor's circuit, and how long it stays open.
  */
 export function vendorCallConfig<P extends string>(prefix: P) {
   return {
     [`${prefix}_HTTP_TIMEOUT_MS`]: positiveInt.default(5000),
     [`${prefix}_MAX_ATTEMPTS`]: positiveInt.default(4),
     [`${prefix}_RETRY_BASE_MS`]: positiveInt.default(200),
+    [`${prefix}_BREAKER_THRESHOLD`]: positiveInt.default(DEFAULT_BREAKER_POLICY.threshold),
+    [`${prefix}_BREAKER_COOLDOWN_MS`]: positiveInt.default(DEFAULT_BREAKER_POLICY.cooldownMs),
   } as Record<VendorCallKey<P>, ReturnType<typeof positiveInt.default>>;
 }
 
 export function retryPolicyFrom<P extends string>(prefix: P, config: Record<VendorCallKey<P>, number>): RetryPolicy {
-  return { maxAttempts: config[`${prefix}_MAX_ATTEMPTS`], baseDelayMs: config[`${prefix}_RETRY_BASE_MS`] };
+  return {
+    maxAttempts: config[`${prefix}_MAX_ATTEMPTS`],
+    baseDelayMs: config[`${prefix}_RETRY_BASE_MS`],
+    breaker: { threshold: config[`${prefix}_BREAKER_THRESHOLD`], cooldownMs: config[`${prefix}_BREAKER_COOLDOWN_MS`] },
+  };
 }
 
 type ClientCredentialsKey<P extends string> = `${P}_TOKEN_URL` | `${P}_CLIENT_ID` | `${P}_CLIENT_SECRET`;

@@ -5,18 +5,24 @@ import { summarizeVendorError, VendorErrorSummary } from './vendor-errors';
 import { VendorCallResult, vendorStatusOf } from '@pinflow/vendor-http';
 
 /**
- * Progress of a command in vendor_commands. CALLING is written before the first call to the vendor,
- * so a command found in any state has (maybe) been sent and must never be sent again.
+ * Progress of a command in vendor_commands. CALLING is written before every call to the vendor, so a
+ * command found CALLING has maybe been applied and must never be sent again. Only the two states that
+ * say the vendor surely applied none of the calls so far allow another one: RETRYING (between
+ * retries) and FAILED_RETRYABLE (when a replay brings the command back).
  */
 export const COMMAND_STATES = {
   calling: 'CALLING',
+  /** Every call so far failed without being applied (5xx, 429, refused); the next one is due. */
+  retrying: 'RETRYING',
   /** The vendor accepted the command; one of its own events will tell how it ended. */
   awaitingVendorEvent: 'AWAITING_VENDOR_EVENT',
   succeeded: 'SUCCEEDED',
   failed: 'FAILED',
+  /** Failed without the vendor applying it (retries spent, secret undecryptable): a replay may run it again. */
+  failedRetryable: 'FAILED_RETRYABLE',
 } as const;
 export type CommandState = (typeof COMMAND_STATES)[keyof typeof COMMAND_STATES];
-export type FinalState = typeof COMMAND_STATES.succeeded | typeof COMMAND_STATES.failed;
+export type FinalState = typeof COMMAND_STATES.succeeded | typeof COMMAND_STATES.failed | typeof COMMAND_STATES.failedRetryable;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
@@ -80,6 +86,11 @@ export function failedEvent(command: CommandRef, reason: FailureReason, vendor: 
     },
     reason,
   );
+}
+
+/** The reason a failure event gives; undefined for any other event. */
+export function failureReasonOf(event: PinflowEvent): FailureReason | undefined {
+  return event.type === EVENT_TYPES.failed ? event.data.reason : undefined;
 }
 
 /** Why a call that did not succeed failed, by what HTTP says; a vendor with error codes of its own may know better. */

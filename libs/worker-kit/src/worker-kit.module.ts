@@ -1,11 +1,12 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
-import { COMMAND_SCHEMAS, commandTopic, Vendor } from '@pinflow/contracts';
+import type { Vendor } from '@pinflow/contracts';
 import { databaseIsReachable, PrismaClient, PrismaModule } from '@pinflow/db';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
 import { ConsumerService, JsonProducer, KafkaModule, pinflowTopicSpecs, RunningConsumer, startConsumer } from '@pinflow/kafka';
 import { createLogger, Logger } from '@pinflow/logging';
 import { Kafka } from 'kafkajs';
 import type { z } from 'zod';
+import { startCommandConsumer } from './command-consumer';
 import { CommandLedger } from './command-ledger';
 import { CommandOf, CommandRunner, VendorAdapter } from './command-runner';
 import type { WorkerSettings } from './config';
@@ -72,10 +73,12 @@ export class WorkerKitModule {
         PrismaModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
         KafkaModule.forRoot({ settings: config, clientId: `pinflow-${service}`, logger, topics }),
         HealthModule.register({
-          inject: [PrismaClient, ...consumers.map(([, token]) => token)],
-          useFactory: (prisma: PrismaClient, ...running: ConsumerService[]): ReadinessProbe[] => [
+          inject: [PrismaClient, CommandRunner, ...consumers.map(([, token]) => token)],
+          useFactory: (prisma: PrismaClient, runner: CommandRunner, ...running: ConsumerService[]): ReadinessProbe[] => [
             { name: 'database', isReady: () => databaseIsReachable(prisma) },
             ...consumers.map(([name], index) => ({ name, isReady: () => running[index].isHealthy() })),
+            // A vendor outage is no reason to take the worker out of service: commands wait for the vendor.
+            { name: `${vendor}-circuit-breaker`, isReady: () => runner.circuitState === 'closed', informational: true },
           ],
         }),
       ],
@@ -99,16 +102,12 @@ export class WorkerKitModule {
           inject: [Kafka, CommandRunner],
           useFactory: (kafka: Kafka, runner: CommandRunner<CommandOf<V>>) =>
             new KitConsumer(() =>
-              startConsumer({
-                kafka,
+              startCommandConsumer(kafka, runner, {
+                vendor,
                 groupId: config.WORKER_COMMAND_GROUP,
-                topics: [commandTopic(vendor)],
-                schema: COMMAND_SCHEMAS[vendor],
                 logger: logger.child({ consumer: 'commands' }),
                 partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
-                // Parsed with the vendor's own schema, which TypeScript cannot follow through the generic.
-                handle: (command, meta) => runner.handle(command as CommandOf<V>, meta.heartbeat),
-                onInvalid: (raw, issues, meta) => runner.rejectInvalid(raw, issues, meta),
+                concurrentCards: config.WORKER_CONCURRENT_CARDS,
               }),
             ),
         },
