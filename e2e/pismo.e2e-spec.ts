@@ -1,11 +1,8 @@
 import { commandTopic, EVENTS_TOPIC, EVENT_TYPES } from '@pinflow/contracts';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { PISMO_EVENTS_TOPIC, Stack, startStack } from '@pinflow/platform';
-import { dumpDatabase, http, occurrences, PinflowClient, readLogs } from './support';
+import { PISMO_EVENTS_TOPIC, Stack } from '@pinflow/platform';
+import { dumpDatabase, http, occurrences, PinflowClient, readLogs, startSuite, Suite } from './support';
 
 /**
  * The whole Pismo path as users see it: HTTP into intake, Kafka, the worker, the Pismo sandbox over
@@ -17,6 +14,7 @@ describe('Pismo PIN changes end to end', () => {
   const PINS = { plain: '739146', synced: '582047', sixDigit: '904317', fourDigit: '6093', repeated: '815263', other: '370851', unknownCard: '461938' };
   const REJECTED_PINS = { weak: '123456', repeatedDigits: '1111', malformed: '12a4', tooLong: '1234567' };
 
+  let suite: Suite;
   let stack: Stack;
   let client: PinflowClient;
   let recorder: TopicRecorder;
@@ -25,27 +23,15 @@ describe('Pismo PIN changes end to end', () => {
   const newCard = () => `card-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    const { kafkaBrokers, databaseUrl } = testEnv();
-    const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-e2e-'));
-    stack = await startStack({
-      kafkaBrokers,
-      databaseUrl,
-      stateDir: path.join(work, 'state'),
-      logDir: path.join(work, 'logs'),
-      // Debug logs are the most talkative: the leak search below covers them too.
-      logLevel: 'debug',
+    suite = await startSuite({
       env: { 'worker-pismo': { PISMO_RETRY_BASE_MS: '50' } },
+      writer: 'mobile-backend',
+      topics: [COMMAND_TOPIC, EVENTS_TOPIC, PISMO_EVENTS_TOPIC],
     });
-    writeToken = await stack.secrets.token(['pin:write'], { subject: 'mobile-backend' });
-    readToken = await stack.secrets.token(['pin:read'], { subject: 'back-office' });
-    client = new PinflowClient(stack, writeToken, readToken);
-    recorder = await new TopicRecorder(kafkaBrokers, [COMMAND_TOPIC, EVENTS_TOPIC, PISMO_EVENTS_TOPIC]).start();
+    ({ stack, client, recorder, writeToken, readToken } = suite);
   }, 180_000);
 
-  afterAll(async () => {
-    await recorder?.stop();
-    await stack?.stop();
-  }, 60_000);
+  afterAll(() => suite?.stop(), 60_000);
 
   it('changes a PIN: 202 with a status URL, then succeeded with the password-changed event, and Pismo holds the new PIN', async () => {
     const cardId = newCard();

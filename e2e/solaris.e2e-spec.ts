@@ -1,9 +1,9 @@
 import { commandTopic, EVENTS_TOPIC, EVENT_TYPES } from '@pinflow/contracts';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Stack } from '@pinflow/platform';
+import { Stack } from '@pinflow/platform';
 import { SandboxClient } from '@pinflow/sandbox-kit';
 import { SolarisDevice, SolarisPinJwk, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { createHash, randomUUID } from 'node:crypto';
-import { dumpDatabase, http, PinflowClient, readLogs, shortPinOccurrences, startSuiteStack } from './support';
+import { dumpDatabase, http, PinflowClient, readLogs, sandboxOf, shortPinOccurrences, startSuite, Suite } from './support';
 
 interface Cardholder {
   cardId: string;
@@ -39,6 +39,7 @@ describe('Solaris PIN changes end to end', () => {
     unknownCard: '7395',
   };
 
+  let suite: Suite;
   let stack: Stack;
   let client: PinflowClient;
   let sandbox: SandboxClient;
@@ -89,22 +90,17 @@ describe('Solaris PIN changes end to end', () => {
   const messagesOf = (cardId: string) => recorder.messages.filter((message) => message.key === cardId);
 
   beforeAll(async () => {
-    stack = await startSuiteStack({
+    suite = await startSuite({
       apps: ['sandbox-solaris', 'worker-solaris', 'audit', 'intake'],
       env: { 'worker-solaris': { SOLARIS_RETRY_BASE_MS: '50' } },
+      writer: 'mobile-backend',
+      topics: [COMMAND_TOPIC, EVENTS_TOPIC],
     });
-    writeToken = await stack.secrets.token(['pin:write'], { subject: 'mobile-backend' });
-    readToken = await stack.secrets.token(['pin:read'], { subject: 'back-office' });
-    client = new PinflowClient(stack, writeToken, readToken);
-    sandbox = new SandboxClient(stack.urls['sandbox-solaris']);
-    sandbox.bearer = await sandbox.fetchToken('/oauth2/token', { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET });
-    recorder = await new TopicRecorder(testEnv().kafkaBrokers, [COMMAND_TOPIC, EVENTS_TOPIC]).start();
+    ({ stack, client, recorder, writeToken, readToken } = suite);
+    sandbox = await sandboxOf(stack, 'sandbox-solaris', '/oauth2/token');
   }, 180_000);
 
-  afterAll(async () => {
-    await recorder?.stop();
-    await stack?.stop();
-  }, 60_000);
+  afterAll(() => suite?.stop(), 60_000);
 
   it('hands the app Solaris’ current PIN key through intake, to the issuer’s backend only', async () => {
     const fromSolaris = await sandbox.call('GET', '/v1/cards/pin_keys/latest');

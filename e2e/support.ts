@@ -1,20 +1,64 @@
 import { encryptPin, PinKeyRing } from '@pinflow/pin-crypto';
-import { testEnv, waitFor } from '@pinflow/testing';
+import { AppName, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Stack, StackOptions, startStack } from '@pinflow/platform';
+import { SandboxClient } from '@pinflow/sandbox-kit';
+import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { CompactEncrypt } from 'jose';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { Stack, StackOptions, startStack } from '@pinflow/platform';
 
 /**
  * The stack an end-to-end suite runs against, on the test run's broker and database, with state and
  * logs in a fresh directory and debug logs: the most talkative, which the leak searches cover too.
  */
-export function startSuiteStack(options: Pick<StackOptions, 'apps' | 'env'> = {}): Promise<Stack> {
+function startSuiteStack(options: Pick<StackOptions, 'apps' | 'env'>): Promise<Stack> {
   const { kafkaBrokers, databaseUrl } = testEnv();
   const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-e2e-'));
   return startStack({ kafkaBrokers, databaseUrl, stateDir: path.join(work, 'state'), logDir: path.join(work, 'logs'), logLevel: 'debug', ...options });
+}
+
+export interface SuiteOptions extends Pick<StackOptions, 'apps' | 'env'> {
+  /** Whom the write token is issued to: the issuer's backend that submits changes. */
+  writer: string;
+  /** The Kafka topics the suite records from the start. */
+  topics: string[];
+}
+
+/** What an end-to-end suite works with: its stack, users' tokens and client, and what crossed its topics. */
+export interface Suite {
+  stack: Stack;
+  client: PinflowClient;
+  /** `pin:write`, issued to the suite's writer. */
+  writeToken: string;
+  /** `pin:read`, issued to the back office. */
+  readToken: string;
+  recorder: TopicRecorder;
+  stop(): Promise<void>;
+}
+
+/** Starts a suite's stack (`apps`, or all of them) and, once it is ready, its tokens, client and recorder. */
+export async function startSuite({ writer, topics, ...stackOptions }: SuiteOptions): Promise<Suite> {
+  const stack = await startSuiteStack(stackOptions);
+  try {
+    const writeToken = await stack.secrets.token(['pin:write'], { subject: writer });
+    const readToken = await stack.secrets.token(['pin:read'], { subject: 'back-office' });
+    const recorder = await new TopicRecorder(testEnv().kafkaBrokers, topics).start();
+    const stop = async () => {
+      await recorder.stop();
+      await stack.stop();
+    };
+    return { stack, client: new PinflowClient(stack, writeToken, readToken), writeToken, readToken, recorder, stop };
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+}
+
+/** A client of one of the stack's sandboxes; with `tokenPath`, signed in as the workers are, for its vendor endpoints. */
+export async function sandboxOf(stack: Stack, sandbox: AppName, tokenPath?: string): Promise<SandboxClient> {
+  const url = stack.urls[sandbox];
+  return tokenPath ? SandboxClient.signedIn(url, tokenPath, { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET }) : new SandboxClient(url);
 }
 
 export interface HttpResult<T = any> {

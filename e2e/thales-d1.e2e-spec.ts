@@ -5,7 +5,7 @@ import { Stack, THALES_D1_ISSUER_ID } from '@pinflow/platform';
 import { SandboxClient } from '@pinflow/sandbox-kit';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
-import { dumpDatabase, HttpResult, occurrences, PinflowClient, readLogs, shortPinOccurrences, startSuiteStack } from './support';
+import { dumpDatabase, HttpResult, occurrences, PinflowClient, readLogs, sandboxOf, shortPinOccurrences, startSuite, Suite } from './support';
 
 type PinBlockFormat = 'ISO0' | '3DES_SECCOS';
 
@@ -21,6 +21,7 @@ describe('Thales D1 PIN changes end to end', () => {
   const PANS = { card: '4761739001010119', other: '5413330089020011', wrong: '4761739001017342' };
   const REJECTED = { weakPin: '7777', shortPan: '12345' };
 
+  let suite: Suite;
   let stack: Stack;
   let client: PinflowClient;
   let sandbox: SandboxClient;
@@ -58,21 +59,17 @@ describe('Thales D1 PIN changes end to end', () => {
     });
 
   beforeAll(async () => {
-    stack = await startSuiteStack({
+    suite = await startSuite({
       apps: ['sandbox-thales-d1', 'worker-thales-d1', 'audit', 'intake'],
       env: { 'worker-thales-d1': { THALES_D1_RETRY_BASE_MS: '50' } },
+      writer: 'issuer-backend',
+      topics: [COMMAND_TOPIC, EVENTS_TOPIC],
     });
-    const writeToken = await stack.secrets.token(['pin:write'], { subject: 'issuer-backend' });
-    const readToken = await stack.secrets.token(['pin:read'], { subject: 'back-office' });
-    client = new PinflowClient(stack, writeToken, readToken);
-    sandbox = new SandboxClient(stack.urls['sandbox-thales-d1']);
-    recorder = await new TopicRecorder(testEnv().kafkaBrokers, [COMMAND_TOPIC, EVENTS_TOPIC]).start();
+    ({ stack, client, recorder } = suite);
+    sandbox = await sandboxOf(stack, 'sandbox-thales-d1');
   }, 180_000);
 
-  afterAll(async () => {
-    await recorder?.stop();
-    await stack?.stop();
-  }, 60_000);
+  afterAll(() => suite?.stop(), 60_000);
 
   it('changes a PIN with an ISO0 block: 202 with a status URL, then succeeded, and the CMS holds the new PIN', async () => {
     const cardId = newCard();

@@ -1,13 +1,10 @@
 import { commandTopic, EVENTS_TOPIC, EVENT_TYPES } from '@pinflow/contracts';
 import { encryptSecret, PinPublicJwk } from '@pinflow/pin-crypto';
-import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Stack, startStack } from '@pinflow/platform';
+import { Stack } from '@pinflow/platform';
 import { SandboxClient } from '@pinflow/sandbox-kit';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { randomInt, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { dumpDatabase, http, PinflowClient, readLogs, shortPinOccurrences } from './support';
+import { dumpDatabase, http, PinflowClient, readLogs, sandboxOf, shortPinOccurrences, startSuite, Suite } from './support';
 
 /**
  * The Vault path as a card issuer's app and backend use it: Vault texts the cardholder a one-time
@@ -24,6 +21,7 @@ describe('Vault passcodes end to end', () => {
   /** Every one-time code Vault texted in this suite. */
   const codes: string[] = [];
 
+  let suite: Suite;
   let stack: Stack;
   let client: PinflowClient;
   let vault: SandboxClient;
@@ -60,31 +58,18 @@ describe('Vault passcodes end to end', () => {
   const failureIn = (outcome: { events: { type: string; data: any }[] }) => outcome.events.find((event) => event.type === EVENT_TYPES.failed)?.data;
 
   beforeAll(async () => {
-    const { kafkaBrokers, databaseUrl } = testEnv();
-    const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-e2e-vault-'));
-    stack = await startStack({
-      kafkaBrokers,
-      databaseUrl,
-      stateDir: path.join(work, 'state'),
-      logDir: path.join(work, 'logs'),
-      // Debug logs are the most talkative: the leak search below covers them too.
-      logLevel: 'debug',
+    suite = await startSuite({
       apps: ['sandbox-vault', 'worker-vault', 'audit', 'intake'],
       env: { 'worker-vault': { VAULT_RETRY_BASE_MS: '50' } },
+      writer: 'mobile-backend',
+      topics: [COMMAND_TOPIC, EVENTS_TOPIC],
     });
-    const writeToken = await stack.secrets.token(['pin:write'], { subject: 'mobile-backend' });
-    const readToken = await stack.secrets.token(['pin:read'], { subject: 'back-office' });
-    client = new PinflowClient(stack, writeToken, readToken);
-    vault = new SandboxClient(stack.urls['sandbox-vault']);
-    vault.bearer = await vault.fetchToken('/v2/auth/token', { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET });
+    ({ stack, client, recorder } = suite);
+    vault = await sandboxOf(stack, 'sandbox-vault', '/v2/auth/token');
     pinflowKey = (await http('GET', `${stack.urls.intake}/v1/pin-keys`)).body.keys[0];
-    recorder = await new TopicRecorder(kafkaBrokers, [COMMAND_TOPIC, EVENTS_TOPIC]).start();
   }, 180_000);
 
-  afterAll(async () => {
-    await recorder?.stop();
-    await stack?.stop();
-  }, 60_000);
+  afterAll(() => suite?.stop(), 60_000);
 
   it('sets a passcode with the texted code: 202, then succeeded with password.changed, Vault holds it, and the audit trail has both events', async () => {
     const cardId = await newCard();

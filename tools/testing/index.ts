@@ -4,6 +4,7 @@
 export * from './test-env';
 export * from './kafka-recorder';
 export * from './processes';
+export * from './app-process';
 export * from './ports';
 export * from './database';
 export * from './paths';

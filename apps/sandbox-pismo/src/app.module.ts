@@ -34,9 +34,8 @@ export class AppModule implements BeforeApplicationShutdown {
         }),
         SandboxKitModule.forRoot({
           service: SERVICE,
+          settings: config,
           tokenPath: TOKEN_PATH,
-          tokenTtlSeconds: config.SANDBOX_TOKEN_TTL_SECONDS,
-          clients: [{ clientId: config.SANDBOX_CLIENT_ID, clientSecret: config.SANDBOX_CLIENT_SECRET }],
           dialect: PISMO_DIALECT,
           cardIdInPath: CARD_ID_IN_PATH,
           correlationHeader: CID_HEADER,

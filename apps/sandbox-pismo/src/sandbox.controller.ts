@@ -1,5 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
-import { ProblemException, ZodValidationPipe } from '@pinflow/http';
+import { Body, Controller, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { ZodValidationPipe } from '@pinflow/http';
+import { CardHooksController, holdsSecret } from '@pinflow/sandbox-kit';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { Card, CARD_STATUSES, CARD_TYPES, CardStatus, ChipScript } from './card';
@@ -36,8 +37,6 @@ const cardSeed = z
 
 const programSettings = z.strictObject({ maxPasswordTries });
 
-const verifyPinRequest = z.strictObject({ pin: z.string().max(64) });
-
 interface ScriptView {
   id: number;
   type: string;
@@ -66,15 +65,17 @@ function scriptView(script: ChipScript): ScriptView {
 }
 
 /**
- * Test hooks for Pismo's cards and programs; the kit serves the shared ones (knobs, calls, reset...).
- * No authentication: the sandbox listens on loopback only.
+ * Test hooks for Pismo's cards and programs; the kit serves the shared ones (knobs, calls, reset...)
+ * and reads cards and checks their PINs. No authentication: the sandbox listens on loopback only.
  */
 @Controller('sandbox')
-export class SandboxController {
+export class SandboxController extends CardHooksController<Card, CardView> {
   constructor(
     private readonly registry: CardRegistry,
     private readonly simulator: PismoSimulator,
-  ) {}
+  ) {
+    super();
+  }
 
   @Put('cards/:cardId')
   seedCard(
@@ -82,19 +83,6 @@ export class SandboxController {
     @Body(new ZodValidationPipe(cardSeed)) seed: z.output<typeof cardSeed>,
   ): CardView {
     return this.view(this.registry.seed(cardId, seed));
-  }
-
-  @Get('cards/:cardId')
-  card(@Param('cardId') cardId: string): CardView {
-    return this.view(this.existingCard(cardId));
-  }
-
-  /** Lets a test prove which PIN arrived without the sandbox ever revealing one. */
-  @Post('cards/:cardId/verify-pin')
-  @HttpCode(200)
-  async verifyPin(@Param('cardId') cardId: string, @Body(new ZodValidationPipe(verifyPinRequest)) { pin }: z.output<typeof verifyPinRequest>): Promise<{ matches: boolean }> {
-    const { pinHash } = this.existingCard(cardId);
-    return { matches: pinHash !== undefined && (await pinHash.matches(pin)) };
   }
 
   @Post('cards/:cardId/contact-authorization')
@@ -113,13 +101,15 @@ export class SandboxController {
     return { programId, maxPasswordTries: settings.maxPasswordTries };
   }
 
-  private existingCard(cardId: string): Card {
-    const card = this.registry.find(cardId);
-    if (!card) throw new ProblemException(404, 'CARD_NOT_FOUND', 'Card not found', 'No card with this id was seeded.');
-    return card;
+  protected findCard(cardId: string): Card | undefined {
+    return this.registry.find(cardId);
   }
 
-  private view(card: Card): CardView {
+  protected holdsPin(card: Card, pin: string): Promise<boolean> {
+    return holdsSecret(card.pinHash, pin);
+  }
+
+  protected view(card: Card): CardView {
     const { profile } = card;
     return {
       cardId: profile.cardId,

@@ -1,9 +1,7 @@
 import { leakedDigits, SandboxCallOptions, SandboxClient } from '@pinflow/sandbox-kit';
-import { appEntry, freePort, ServiceProcess, testEnv, TopicRecorder, waitFor, waitForReady } from '@pinflow/testing';
+import { RunningApp, startAppProcess, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 
 interface PismoEnvelope {
   event_id: string;
@@ -17,6 +15,7 @@ interface PismoEnvelope {
 }
 
 const CLIENT = { clientId: 'pinflow-it', clientSecret: 'it-secret' };
+const TOKEN_PATH = '/passport/v1/oauth2/token';
 // Every PIN this suite sends; none may appear in the sandbox's log, answers or Kafka messages.
 const PINS = {
   first: '582913',
@@ -37,13 +36,12 @@ const PINS = {
  */
 describe('the Pismo sandbox', () => {
   const topic = `it.pismo.events.${randomUUID()}`;
-  let work: string;
-  let service: ServiceProcess;
+  let service: RunningApp;
   let recorder: TopicRecorder;
   let sandbox: SandboxClient;
 
   const call = (method: string, route: string, options?: SandboxCallOptions) => sandbox.call(method, route, options);
-  const newToken = () => sandbox.fetchToken('/passport/v1/oauth2/token', CLIENT);
+  const newToken = () => sandbox.fetchToken(TOKEN_PATH, CLIENT);
 
   async function seed(card: Record<string, unknown> = {}): Promise<string> {
     const cardId = `it-${randomUUID().slice(0, 8)}`;
@@ -64,42 +62,27 @@ describe('the Pismo sandbox', () => {
 
   beforeAll(async () => {
     const { kafkaBrokers } = testEnv();
-    work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-sandbox-it-'));
-    const port = await freePort();
-    sandbox = new SandboxClient(`http://127.0.0.1:${port}`);
-    service = new ServiceProcess(
-      'sandbox-pismo',
-      appEntry('sandbox-pismo'),
-      {
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        KAFKA_BROKERS: kafkaBrokers,
-        PISMO_EVENTS_TOPIC: topic,
-        PISMO_EVENTS_PARTITIONS: '2',
-        SANDBOX_CLIENT_ID: CLIENT.clientId,
-        SANDBOX_CLIENT_SECRET: CLIENT.clientSecret,
-        SANDBOX_ORG_ID: 'TN-it',
-        // The most talkative level: the leak search at the end covers it.
-        LOG_LEVEL: 'trace',
-      },
-      path.join(work, 'sandbox-pismo.log'),
-    );
-    service.start();
-    await waitForReady(service, sandbox.baseUrl);
+    service = await startAppProcess('sandbox-pismo', {
+      KAFKA_BROKERS: kafkaBrokers,
+      PISMO_EVENTS_TOPIC: topic,
+      PISMO_EVENTS_PARTITIONS: '2',
+      SANDBOX_CLIENT_ID: CLIENT.clientId,
+      SANDBOX_CLIENT_SECRET: CLIENT.clientSecret,
+      SANDBOX_ORG_ID: 'TN-it',
+    });
+    sandbox = await SandboxClient.signedIn(service.baseUrl, TOKEN_PATH, CLIENT);
     recorder = await new TopicRecorder(kafkaBrokers, [topic]).start();
-    sandbox.bearer = await newToken();
   }, 90_000);
 
   afterAll(async () => {
     await service?.stop();
     await recorder?.stop();
-    rmSync(work, { recursive: true, force: true });
   }, 60_000);
 
   describe('passport', () => {
     it('issues bearer tokens for client credentials sent as a form, as JSON or with HTTP Basic', async () => {
-      const asJson = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'client_credentials', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret } });
-      const asBasic = await call('POST', '/passport/v1/oauth2/token', {
+      const asJson = await call('POST', TOKEN_PATH, { token: null, body: { grant_type: 'client_credentials', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret } });
+      const asBasic = await call('POST', TOKEN_PATH, {
         token: null,
         body: { grant_type: 'client_credentials' },
         headers: { authorization: `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}` },
@@ -114,8 +97,8 @@ describe('the Pismo sandbox', () => {
     });
 
     it('refuses wrong credentials with invalid_client and other grants with unsupported_grant_type', async () => {
-      const wrongSecret = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'client_credentials', client_id: CLIENT.clientId, client_secret: 'guess' } });
-      const otherGrant = await call('POST', '/passport/v1/oauth2/token', { token: null, body: { grant_type: 'password', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret } });
+      const wrongSecret = await call('POST', TOKEN_PATH, { token: null, body: { grant_type: 'client_credentials', client_id: CLIENT.clientId, client_secret: 'guess' } });
+      const otherGrant = await call('POST', TOKEN_PATH, { token: null, body: { grant_type: 'password', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret } });
       expect([wrongSecret.status, wrongSecret.body]).toEqual([401, { error: 'invalid_client' }]);
       expect([otherGrant.status, otherGrant.body]).toEqual([400, { error: 'unsupported_grant_type' }]);
     });
@@ -333,7 +316,7 @@ describe('the Pismo sandbox', () => {
       const cardId = await seed();
       await setKnobs({ down: true });
       expect((await increaseTries(cardId)).status).toBe(503);
-      expect((await call('POST', '/passport/v1/oauth2/token', { token: null, body: {} })).status).toBe(503);
+      expect((await call('POST', TOKEN_PATH, { token: null, body: {} })).status).toBe(503);
       expect((await cardState(cardId)).passwordTries).toBe(0);
 
       await setKnobs({ down: false, latencyMs: 250 });

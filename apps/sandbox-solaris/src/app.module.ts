@@ -23,9 +23,8 @@ export class AppModule {
         HealthModule.register({ inject: [], useFactory: () => [] }),
         SandboxKitModule.forRoot({
           service: SERVICE,
+          settings: config,
           tokenPath: TOKEN_PATH,
-          tokenTtlSeconds: config.SANDBOX_TOKEN_TTL_SECONDS,
-          clients: [{ clientId: config.SANDBOX_CLIENT_ID, clientSecret: config.SANDBOX_CLIENT_SECRET }],
           dialect: SOLARIS_DIALECT,
           cardIdInPath: CARD_ID_IN_PATH,
           appliedOperations: SOLARIS_OPERATIONS,

@@ -1,5 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ProblemException, ZodValidationPipe } from '@pinflow/http';
+import { CardHooksController, holdsSecret } from '@pinflow/sandbox-kit';
 import { z } from 'zod';
 import { deviceKeyFromHex } from './device-signature';
 import { PinKeys, SolarisPinJwk } from './pin-keys';
@@ -18,8 +19,6 @@ const cardSeed = z.strictObject({
   status: z.enum(CARD_STATUSES).default('ACTIVE'),
 });
 
-const verifyPinRequest = z.strictObject({ pin: z.string().max(64) });
-
 /** A card as tests may see it: never its PIN, nor the PIN's hash. */
 export interface CardView {
   cardId: string;
@@ -37,14 +36,17 @@ export interface DeviceView {
 
 /**
  * Test hooks for Solaris' persons, devices, cards and PIN key; the kit serves the shared ones
- * (knobs, calls, applied, reset...). No authentication: the sandbox listens on loopback only.
+ * (knobs, calls, applied, reset...) and reads cards and checks their PINs. No authentication: the
+ * sandbox listens on loopback only.
  */
 @Controller('sandbox')
-export class SandboxController {
+export class SandboxController extends CardHooksController<Card, CardView> {
   constructor(
     private readonly registry: SolarisRegistry,
     private readonly keys: PinKeys,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Device binding, done: the device's public key of that purpose is registered to the person. */
   @Put('persons/:personId/devices/:deviceId')
@@ -69,19 +71,6 @@ export class SandboxController {
     return this.view(this.registry.seedCard(cardId, seed.personId, seed.status));
   }
 
-  @Get('cards/:cardId')
-  card(@Param('cardId') cardId: string): CardView {
-    return this.view(this.existingCard(cardId));
-  }
-
-  /** Lets a test prove which PIN arrived without the sandbox ever revealing one. */
-  @Post('cards/:cardId/verify-pin')
-  @HttpCode(200)
-  async verifyPin(@Param('cardId') cardId: string, @Body(new ZodValidationPipe(verifyPinRequest)) { pin }: z.output<typeof verifyPinRequest>): Promise<{ matches: boolean }> {
-    const { pinHash } = this.existingCard(cardId);
-    return { matches: pinHash !== undefined && (await pinHash.matches(pin)) };
-  }
-
   /** A new PIN key replaces the latest one; PINs encrypted to the previous one are refused from now on. */
   @Post('pin-keys/rotate')
   @HttpCode(200)
@@ -89,13 +78,15 @@ export class SandboxController {
     return this.keys.rotate();
   }
 
-  private existingCard(cardId: string): Card {
-    const card = this.registry.card(cardId);
-    if (!card) throw new ProblemException(404, 'CARD_NOT_FOUND', 'Card not found', 'No card with this id was seeded.');
-    return card;
+  protected findCard(cardId: string): Card | undefined {
+    return this.registry.card(cardId);
   }
 
-  private view(card: Card): CardView {
+  protected holdsPin(card: Card, pin: string): Promise<boolean> {
+    return holdsSecret(card.pinHash, pin);
+  }
+
+  protected view(card: Card): CardView {
     return { cardId: card.cardId, personId: card.personId, status: card.status, pinChangedAt: card.pinChangedAt?.toISOString() ?? null, pinChanges: card.pinChanges };
   }
 }

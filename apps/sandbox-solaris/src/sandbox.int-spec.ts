@@ -1,9 +1,7 @@
 import { leakedDigits, SandboxAnswer, SandboxCallOptions, SandboxClient } from '@pinflow/sandbox-kit';
-import { appEntry, freePort, ServiceProcess, SolarisDevice, SolarisPinJwk, SolarisSignedPin, waitFor, waitForReady } from '@pinflow/testing';
+import { RunningApp, SolarisDevice, SolarisPinJwk, SolarisSignedPin, startAppProcess, waitFor } from '@pinflow/testing';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 
 const CLIENT = { clientId: 'pinflow-it', clientSecret: 'it-secret' };
 const TOKEN_PATH = '/oauth2/token';
@@ -26,8 +24,7 @@ const PINS = {
  * fed by an emulated cardholder device, and the drills and hooks tests rely on.
  */
 describe('the Solaris sandbox', () => {
-  let work: string;
-  let service: ServiceProcess;
+  let service: RunningApp;
   let sandbox: SandboxClient;
   // What the sandbox must never repeat or log: every JWE and signature the suite relayed.
   const relayed: string[] = [];
@@ -70,31 +67,11 @@ describe('the Solaris sandbox', () => {
   }
 
   beforeAll(async () => {
-    work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-sandbox-solaris-it-'));
-    const port = await freePort();
-    sandbox = new SandboxClient(`http://127.0.0.1:${port}`);
-    service = new ServiceProcess(
-      'sandbox-solaris',
-      appEntry('sandbox-solaris'),
-      {
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        SANDBOX_CLIENT_ID: CLIENT.clientId,
-        SANDBOX_CLIENT_SECRET: CLIENT.clientSecret,
-        // The most talkative level: the leak search at the end covers it.
-        LOG_LEVEL: 'trace',
-      },
-      path.join(work, 'sandbox-solaris.log'),
-    );
-    service.start();
-    await waitForReady(service, sandbox.baseUrl);
-    sandbox.bearer = await newToken();
+    service = await startAppProcess('sandbox-solaris', { SANDBOX_CLIENT_ID: CLIENT.clientId, SANDBOX_CLIENT_SECRET: CLIENT.clientSecret });
+    sandbox = await SandboxClient.signedIn(service.baseUrl, TOKEN_PATH, CLIENT);
   }, 90_000);
 
-  afterAll(async () => {
-    await service?.stop();
-    rmSync(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => service?.stop(), 60_000);
 
   describe('authentication', () => {
     it('issues bearer tokens for client credentials and refuses wrong ones with invalid_client', async () => {

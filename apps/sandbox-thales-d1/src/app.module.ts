@@ -23,9 +23,8 @@ export class AppModule {
         httpLoggerModule(SERVICE, config.LOG_LEVEL),
         SandboxKitModule.forRoot({
           service: SERVICE,
+          settings: config,
           tokenPath: TOKEN_PATH,
-          tokenTtlSeconds: config.SANDBOX_TOKEN_TTL_SECONDS,
-          clients: [{ clientId: config.SANDBOX_CLIENT_ID, clientSecret: config.SANDBOX_CLIENT_SECRET }],
           dialect: D1_DIALECT,
           cardIdInPath: CMS_CARD_PATH,
           correlationHeader: CORRELATION_HEADER,

@@ -1,5 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ProblemException, ZodValidationPipe } from '@pinflow/http';
+import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { ZodValidationPipe } from '@pinflow/http';
+import { CardHooksController } from '@pinflow/sandbox-kit';
 import { z } from 'zod';
 import { Card, CARD_STATUSES, CardStatus } from './card';
 import { CardRegistry } from './card-registry';
@@ -15,8 +16,6 @@ const cardSeed = z.strictObject({
   status: z.enum(CARD_STATUSES).default('ACTIVE'),
   changeCounter: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
 });
-
-const verifyPinRequest = z.strictObject({ pin: z.string().max(64) });
 
 /** A P-256 public key; a private key (`d`) is refused rather than stored. */
 const callerKeyRequest = z.strictObject({
@@ -48,17 +47,19 @@ export function maskPan(pan: string): string {
 }
 
 /**
- * The CMS's own test hooks; the kit's (knobs, calls, applied, tokens, reset) sit next to them. No
- * authentication: the sandbox listens on loopback only.
+ * The CMS's own test hooks; the kit's (knobs, calls, applied, tokens, reset) sit next to them, and
+ * the kit reads cards and checks their PINs. No authentication: the sandbox listens on loopback only.
  */
 @Controller('sandbox')
-export class CmsHooksController {
+export class CmsHooksController extends CardHooksController<Card, CardView> {
   constructor(
     private readonly registry: CardRegistry,
     private readonly vault: PinVault,
     private readonly cmsKey: CmsEncryptionKey,
     private readonly callerKey: CallerKey,
-  ) {}
+  ) {
+    super();
+  }
 
   /** In reality the CMS hands this key to Thales at onboarding; here D1's stand-in fetches it. */
   @Get('encryption-key')
@@ -80,26 +81,15 @@ export class CmsHooksController {
     return this.view(this.registry.seed(cardId, seed));
   }
 
-  @Get('cards/:cardId')
-  card(@Param('cardId') cardId: string): CardView {
-    return this.view(this.existingCard(cardId));
+  protected findCard(cardId: string): Card | undefined {
+    return this.registry.find(cardId);
   }
 
-  /** Lets a test prove which PIN arrived without the sandbox ever revealing one. */
-  @Post('cards/:cardId/verify-pin')
-  @HttpCode(200)
-  async verifyPin(@Param('cardId') cardId: string, @Body(new ZodValidationPipe(verifyPinRequest)) { pin }: z.output<typeof verifyPinRequest>): Promise<{ matches: boolean }> {
-    const stored = this.existingCard(cardId).pin;
-    return { matches: stored !== undefined && (await this.vault.matches(stored.sealed, pin)) };
+  protected async holdsPin({ pin: stored }: Card, pin: string): Promise<boolean> {
+    return stored !== undefined && (await this.vault.matches(stored.sealed, pin));
   }
 
-  private existingCard(cardId: string): Card {
-    const card = this.registry.find(cardId);
-    if (!card) throw new ProblemException(404, 'CARD_NOT_FOUND', 'Card not found', 'No card with this id was seeded.');
-    return card;
-  }
-
-  private view(card: Card): CardView {
+  protected view(card: Card): CardView {
     return {
       cardId: card.cardId,
       maskedPan: maskPan(card.pan),

@@ -1,11 +1,9 @@
 import { encodeIso0, encodeIso1 } from '@pinflow/pin-block';
 import { leakedDigits, SandboxAnswer, SandboxClient } from '@pinflow/sandbox-kit';
-import { appEntry, freePort, ServiceProcess, waitFor, waitForReady } from '@pinflow/testing';
+import { RunningApp, startAppProcess, waitFor } from '@pinflow/testing';
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 
 const CLIENT = { clientId: 'pinflow-it', clientSecret: 'it-secret' };
 const TOKEN_PATH = '/authz/d1/v1/oauth2/token';
@@ -33,8 +31,7 @@ const PANS = {
  * PIN blocks encrypted the way D1 encrypts them, and the drills and hooks tests rely on.
  */
 describe('the Thales D1 CMS sandbox', () => {
-  let work: string;
-  let service: ServiceProcess;
+  let service: RunningApp;
   let sandbox: SandboxClient;
   let cmsKey: JWK;
   let callerPrivateKey: CryptoKey;
@@ -86,26 +83,12 @@ describe('the Thales D1 CMS sandbox', () => {
   }
 
   beforeAll(async () => {
-    work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-sandbox-d1-it-'));
-    const port = await freePort();
-    sandbox = new SandboxClient(`http://127.0.0.1:${port}`);
-    service = new ServiceProcess(
-      'sandbox-thales-d1',
-      appEntry('sandbox-thales-d1'),
-      {
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        SANDBOX_CLIENT_ID: CLIENT.clientId,
-        SANDBOX_CLIENT_SECRET: CLIENT.clientSecret,
-        D1_ISSUER_ID: ISSUER,
-        // The most talkative level: the leak search at the end covers it.
-        LOG_LEVEL: 'trace',
-      },
-      path.join(work, 'sandbox-thales-d1.log'),
-    );
-    service.start();
-    await waitForReady(service, sandbox.baseUrl);
-    sandbox.bearer = await newToken();
+    service = await startAppProcess('sandbox-thales-d1', {
+      SANDBOX_CLIENT_ID: CLIENT.clientId,
+      SANDBOX_CLIENT_SECRET: CLIENT.clientSecret,
+      D1_ISSUER_ID: ISSUER,
+    });
+    sandbox = await SandboxClient.signedIn(service.baseUrl, TOKEN_PATH, CLIENT);
     cmsKey = (await call('GET', '/sandbox/encryption-key')).body;
     const caller = await generateKeyPair('ECDH-ES', { crv: 'P-256' });
     callerPrivateKey = caller.privateKey;
@@ -113,10 +96,7 @@ describe('the Thales D1 CMS sandbox', () => {
     expect(registered.status).toBe(200);
   }, 90_000);
 
-  afterAll(async () => {
-    await service?.stop();
-    rmSync(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => service?.stop(), 60_000);
 
   describe('tokens', () => {
     it('issues bearer tokens for client credentials sent with HTTP Basic', async () => {

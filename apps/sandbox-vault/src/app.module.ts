@@ -28,9 +28,8 @@ export class AppModule {
         HealthModule.register({ inject: [], useFactory: () => [] }),
         SandboxKitModule.forRoot({
           service: SERVICE,
+          settings: config,
           tokenPath: TOKEN_PATH,
-          tokenTtlSeconds: config.SANDBOX_TOKEN_TTL_SECONDS,
-          clients: [{ clientId: config.SANDBOX_CLIENT_ID, clientSecret: config.SANDBOX_CLIENT_SECRET }],
           dialect: VAULT_DIALECT,
           cardIdInPath: /^\/v2\/card\/([^/]+)\/passcode\//,
           appliedOperations: VAULT_OPERATIONS,

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ProblemException, ZodValidationPipe } from '@pinflow/http';
+import { holdsSecret, seededCard } from '@pinflow/sandbox-kit';
 import { z } from 'zod';
 import { CARD_STATUSES, cardIdFrom, CardRegistry, CardStatus, VaultCard } from './card';
 import { OneTimeCode } from './one-time-code';
@@ -81,8 +82,7 @@ export class SandboxController {
     @Param('id', new ZodValidationPipe(cardIdParam, 'card id')) id: string,
     @Body(new ZodValidationPipe(verifyPasscodeRequest)) { passCode }: z.output<typeof verifyPasscodeRequest>,
   ): Promise<{ matches: boolean }> {
-    const { passcodeHash } = this.existingCard(id);
-    return { matches: passcodeHash !== undefined && (await passcodeHash.matches(passCode)) };
+    return { matches: await holdsSecret(this.existingCard(id).passcodeHash, passCode) };
   }
 
   /** A new key pair; the old key's id is refused from now on. */
@@ -93,9 +93,7 @@ export class SandboxController {
   }
 
   private existingCard(id: string): VaultCard {
-    const card = this.cards.find(id);
-    if (!card) throw new ProblemException(404, 'CARD_NOT_FOUND', 'Card not found', 'No card with this id was seeded.');
-    return card;
+    return seededCard(this.cards.find(id));
   }
 }
 

@@ -1,9 +1,7 @@
 import { leakedDigits, SandboxAnswer, SandboxCallOptions, SandboxClient } from '@pinflow/sandbox-kit';
-import { appEntry, freePort, ServiceProcess, waitFor, waitForReady } from '@pinflow/testing';
+import { RunningApp, startAppProcess, waitFor } from '@pinflow/testing';
 import { constants, createPublicKey, publicEncrypt, randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 
 interface PublicKey {
   id: string;
@@ -39,8 +37,7 @@ const ciphertextsSent: string[] = [];
  * passcode and each way Vault refuses one, in Vault's error shape; the drills and hooks tests rely on.
  */
 describe('the Vault sandbox', () => {
-  let work: string;
-  let service: ServiceProcess;
+  let service: RunningApp;
   let sandbox: SandboxClient;
 
   const call = (method: string, route: string, options?: SandboxCallOptions) => sandbox.call(method, route, options);
@@ -90,31 +87,11 @@ describe('the Vault sandbox', () => {
   }
 
   beforeAll(async () => {
-    work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-sandbox-vault-it-'));
-    const port = await freePort();
-    sandbox = new SandboxClient(`http://127.0.0.1:${port}`);
-    service = new ServiceProcess(
-      'sandbox-vault',
-      appEntry('sandbox-vault'),
-      {
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        SANDBOX_CLIENT_ID: CLIENT.clientId,
-        SANDBOX_CLIENT_SECRET: CLIENT.clientSecret,
-        // The most talkative level: the leak search at the end covers it.
-        LOG_LEVEL: 'trace',
-      },
-      path.join(work, 'sandbox-vault.log'),
-    );
-    service.start();
-    await waitForReady(service, sandbox.baseUrl);
-    sandbox.bearer = await newToken();
+    service = await startAppProcess('sandbox-vault', { SANDBOX_CLIENT_ID: CLIENT.clientId, SANDBOX_CLIENT_SECRET: CLIENT.clientSecret });
+    sandbox = await SandboxClient.signedIn(service.baseUrl, TOKEN_PATH, CLIENT);
   }, 90_000);
 
-  afterAll(async () => {
-    await service?.stop();
-    rmSync(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => service?.stop(), 60_000);
 
   describe('tokens', () => {
     it('are required: without one, or with one Vault did not issue, every card call is refused with 401', async () => {

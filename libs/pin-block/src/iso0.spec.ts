@@ -1,15 +1,5 @@
-import { PinBlockError, type PinBlockErrorCode } from './errors';
 import { decodeIso0, encodeIso0 } from './iso0';
-
-function errorCode(action: () => unknown): PinBlockErrorCode {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PinBlockError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a PinBlockError, but nothing was thrown');
-}
+import { errorCode } from './spec-support';
 
 const PAN = '5555555551234567';
 

@@ -1,15 +1,5 @@
-import { PinBlockError, type PinBlockErrorCode } from './errors';
 import { decodeIso1, encodeIso1 } from './iso1';
-
-function errorCode(action: () => unknown): PinBlockErrorCode {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PinBlockError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a PinBlockError, but nothing was thrown');
-}
+import { errorCode } from './spec-support';
 
 describe('ISO 9564-1 format 1', () => {
   // IBM CCA Basic Services Reference and Guide, Release 2.54, Appendix E, "ISO-1 PIN-Block Format" example:

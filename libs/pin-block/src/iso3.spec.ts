@@ -1,15 +1,5 @@
-import { PinBlockError, type PinBlockErrorCode } from './errors';
 import { decodeIso3, encodeIso3, encodeIso3WithFill } from './iso3';
-
-function errorCode(action: () => unknown): PinBlockErrorCode {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PinBlockError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a PinBlockError, but nothing was thrown');
-}
+import { errorCode } from './spec-support';
 
 const PAN = '5555555551234567';
 // An all-zero account number field leaves the block equal to the clear PIN field, fill included.

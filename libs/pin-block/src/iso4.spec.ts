@@ -1,16 +1,6 @@
 import { createSecretKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { PinBlockError, type PinBlockErrorCode } from './errors';
 import { decodeIso4, encipherIso4PinField, encodeIso4, iso4PanField, iso4PinField, type AesKey } from './iso4';
-
-function errorCode(action: () => unknown): PinBlockErrorCode {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PinBlockError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a PinBlockError, but nothing was thrown');
-}
+import { errorCode } from './spec-support';
 
 const hex = (value: string) => Buffer.from(value, 'hex');
 

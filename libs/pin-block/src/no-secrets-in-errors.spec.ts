@@ -6,22 +6,13 @@ import { decodeIso1, encodeIso1 } from './iso1';
 import { decodeIso3, encodeIso3 } from './iso3';
 import { decodeIso4, encodeIso4 } from './iso4';
 import { decodePinBlock, detectFormat } from './pin-block';
+import { thrownPinBlockError } from './spec-support';
 import { decipherTdes, encipherTdes } from './tdes';
 
 // Every way an error can reach a log line: its message, its string form, its stack, util.inspect (what
 // console.log and most loggers print) and JSON. None may carry a PIN, a PAN, a PIN block or key material.
 function renderings(error: PinBlockError): string[] {
   return [error.message, String(error), error.stack ?? '', inspect(error, { depth: 5 }), JSON.stringify(error)];
-}
-
-function thrown(action: () => unknown): PinBlockError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PinBlockError) return error;
-    throw error;
-  }
-  throw new Error('expected a PinBlockError, but nothing was thrown');
 }
 
 const PIN = '8264';
@@ -58,7 +49,7 @@ const cases: [string, () => unknown, string[]][] = [
 
 describe('PinBlockError', () => {
   it.each(cases)('for %s names no PIN, PAN, block or key', (_label, action, secrets) => {
-    const error = thrown(action);
+    const error = thrownPinBlockError(action);
     const keyMaterial = [aesKey, otherAesKey].map((key) => key.toString('hex'));
 
     for (const text of renderings(error).map((rendering) => rendering.toUpperCase())) {
@@ -68,7 +59,7 @@ describe('PinBlockError', () => {
   });
 
   it('exposes a machine-readable code and the format concerned', () => {
-    const error = thrown(() => decodeIso0(iso0, OTHER_PAN));
+    const error = thrownPinBlockError(() => decodeIso0(iso0, OTHER_PAN));
 
     expect(error).toMatchObject({ name: 'PinBlockError', code: 'PAN_MISMATCH', format: 0 });
     expect(error.message).toBe('The format 0 PIN block does not decode under this PAN: wrong PAN or corrupted block');

@@ -1,17 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { PinBlockError, type PinBlockErrorCode } from './errors';
 import { PIN_BLOCK_FORMATS, type PinBlockFormat } from './format';
 import { decodePinBlock, detectFormat, encodePinBlock } from './pin-block';
-
-function errorCode(action: () => unknown): PinBlockErrorCode {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PinBlockError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a PinBlockError, but nothing was thrown');
-}
+import { errorCode } from './spec-support';
 
 const PAN = '5555555551234567';
 

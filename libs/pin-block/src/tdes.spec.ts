@@ -1,17 +1,7 @@
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { PinBlockError, type PinBlockErrorCode } from './errors';
 import { decodeIso0, encodeIso0 } from './iso0';
 import { decipherTdes, encipherTdes, type TdesKey } from './tdes';
-
-function errorCode(action: () => unknown): PinBlockErrorCode {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof PinBlockError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a PinBlockError, but nothing was thrown');
-}
+import { errorCode } from './spec-support';
 
 const hex = (value: string) => Buffer.from(value, 'hex');
 

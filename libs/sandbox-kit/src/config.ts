@@ -9,3 +9,10 @@ export const sandboxConfig = {
   /** Lifetime of issued tokens until the `tokenTtlSeconds` knob changes it. */
   SANDBOX_TOKEN_TTL_SECONDS: positiveInt.default(300),
 };
+
+/** The settings of `sandboxConfig`, parsed; the kit reads them itself (`SandboxKitOptions.settings`). */
+export interface SandboxSettings {
+  SANDBOX_CLIENT_ID: string;
+  SANDBOX_CLIENT_SECRET: string;
+  SANDBOX_TOKEN_TTL_SECONDS: number;
+}

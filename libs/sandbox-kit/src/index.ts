@@ -3,6 +3,7 @@
 // pinflow services that talk to them.
 export * from './sandbox-kit.module';
 export { sandboxConfig } from './config';
+export type { SandboxSettings } from './config';
 export type { SandboxKitOptions } from './options';
 export { VendorError, parseVendorBody } from './vendor-error';
 export type { KitErrorCode, TokenErrorCode, VendorDialect, VendorErrorInfo } from './vendor-error';
@@ -13,5 +14,6 @@ export { CallLog } from './call-log';
 export type { AppliedCounts, VendorCall } from './call-log';
 export type { ClientCredentials } from './tokens';
 export { PinHash } from './pin-hash';
+export { CardHooksController, holdsSecret, seededCard } from './card-hooks';
 export { leakedDigits, SandboxClient } from './sandbox-client';
 export type { SandboxAnswer, SandboxCallOptions } from './sandbox-client';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ClientCredentials } from './tokens';
+import type { SandboxSettings } from './config';
 import type { VendorDialect } from './vendor-error';
 
 /** What a sandbox tells the kit about its vendor. */
@@ -8,10 +8,8 @@ export interface SandboxKitOptions {
   service: string;
   /** Path of the vendor's OAuth2 client-credentials endpoint, e.g. `/passport/v1/oauth2/token`. */
   tokenPath: string;
-  /** Lifetime of issued tokens until the `tokenTtlSeconds` knob changes it. */
-  tokenTtlSeconds: number;
-  /** The only client credentials the token endpoint accepts. */
-  clients: readonly ClientCredentials[];
+  /** The app's config, or any object holding the kit's settings: the client credentials and token lifetime. */
+  settings: SandboxSettings;
   dialect: VendorDialect;
   /** Finds the card a vendor path addresses (the first capture group), for the call records. */
   cardIdInPath: RegExp;

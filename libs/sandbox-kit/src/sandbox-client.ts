@@ -25,6 +25,13 @@ export class SandboxClient {
 
   constructor(readonly baseUrl: string) {}
 
+  /** A client of the sandbox at `baseUrl` holding a fresh token for these credentials. */
+  static async signedIn(baseUrl: string, tokenPath: string, credentials: ClientCredentials): Promise<SandboxClient> {
+    const client = new SandboxClient(baseUrl);
+    client.bearer = await client.fetchToken(tokenPath, credentials);
+    return client;
+  }
+
   async call(method: string, route: string, options: SandboxCallOptions = {}): Promise<SandboxAnswer> {
     const bearer = options.token === undefined ? this.bearer : options.token;
     const response = await fetch(`${this.baseUrl}${route}`, {

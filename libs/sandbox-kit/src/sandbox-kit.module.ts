@@ -17,7 +17,7 @@ import { FormBodyMiddleware, unparsableBodyHandler, VendorCallMiddleware } from 
 export class SandboxKitModule implements NestModule {
   static forRoot(options: SandboxKitOptions): DynamicModule {
     const faults = new FaultInjector(
-      { ...defaultKnobs(options.tokenTtlSeconds), ...options.vendorKnobs?.defaults },
+      { ...defaultKnobs(options.settings.SANDBOX_TOKEN_TTL_SECONDS), ...options.vendorKnobs?.defaults },
       { vendorKnobs: options.vendorKnobs?.schema },
     );
     return {
