@@ -38,13 +38,11 @@ export function solarisErrorOf(body: string): SolarisErrorSummary | undefined {
 }
 
 /**
- * Solaris takes no idempotency key or correlation id, so a call that timed out may have changed the
- * PIN. The kit retries it with the same device JWE, i.e. the same PIN: a later answer settles the
- * command. When the last attempt timed out too (no answer, or a gateway's 504), nobody can tell whether
- * the PIN changed, and the command fails with OUTCOME_UNKNOWN.
+ * Solaris takes no idempotency key or correlation id and has no way to ask whether a PIN change went
+ * through, so a call that got no answer is never settled here: the kit fails it with OUTCOME_UNKNOWN.
+ * A gateway's 504 is no better than no answer: Solaris may have changed the PIN behind it.
  */
 function reasonFor(result: VendorCallResult, error: SolarisErrorSummary | undefined): FailureReason {
-  if (result.kind === 'unreachable' && result.cause === 'timeout') return 'OUTCOME_UNKNOWN';
   if (result.kind === 'answered' && result.status === 504) return 'OUTCOME_UNKNOWN';
   // Solaris names the card it did not find with model_not_found; another 404 (a wrong base URL) says nothing about the card.
   if (result.kind === 'answered' && result.status === 404 && error?.code !== 'model_not_found') return 'VENDOR_REJECTED';

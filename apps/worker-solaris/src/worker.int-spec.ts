@@ -1,6 +1,6 @@
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, SolarisChangePinCommand, solarisChangePinCommand } from '@pinflow/contracts';
 import { createPrismaClient, PrismaClient } from '@pinflow/db';
-import { createKafka, JsonProducer } from '@pinflow/kafka';
+import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, JsonProducer } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { leakedDigits, SandboxClient } from '@pinflow/sandbox-kit';
 import { appEntry, freePort, ServiceProcess, SolarisDevice, SolarisPinJwk, testEnv, TopicRecorder, waitFor, waitForReady } from '@pinflow/testing';
@@ -13,7 +13,8 @@ import { solarisCommand } from './test-commands';
 const COMMANDS = commandTopic('solaris');
 const CLIENT = { clientId: 'worker-solaris-it', clientSecret: 'worker-solaris-it-secret' };
 const MAX_ATTEMPTS = 3;
-const HTTP_TIMEOUT_MS = 1000;
+// Generous: a call that times out is never repeated, so a slow first call (token included) on a busy machine would end unknown.
+const HTTP_TIMEOUT_MS = 3000;
 
 // Every PIN a device encrypts in this suite; none may appear outside the sandbox's memory. Four digits
 // as Solaris wants them, and none a timestamp, port or duration in a log line would likely show.
@@ -101,6 +102,11 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
   const timesApplied = async (encryptedPin: string): Promise<number> =>
     (await hook('GET', '/sandbox/applied'))[createHash('sha256').update(encryptedPin).digest('hex')]?.pinChanges ?? 0;
   const rowOf = (commandId: string) => prisma.vendorCommand.findUniqueOrThrow({ where: { commandId } });
+  /** Why the worker parked the command for an operator. */
+  const deadLetterReasonOf = async (command: SolarisChangePinCommand) => {
+    const parked = (message: { topic: string; value: string }) => message.topic === DEAD_LETTER_TOPIC && JSON.parse(message.value).commandId === command.commandId;
+    return (await waitFor('the command’s dead letter', async () => recorder.messages.find(parked))).headers[DEAD_LETTER_HEADERS.reason];
+  };
 
   beforeAll(async () => {
     const { kafkaBrokers, databaseUrl } = testEnv();
@@ -152,7 +158,7 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
     await producer.connect();
     prisma = createPrismaClient(databaseUrl, 2);
     // The worker created the topics at start-up, so the recorder can subscribe to them.
-    recorder = await new TopicRecorder(kafkaBrokers, [COMMANDS, EVENTS_TOPIC]).start();
+    recorder = await new TopicRecorder(kafkaBrokers, [COMMANDS, EVENTS_TOPIC, DEAD_LETTER_TOPIC]).start();
   }, 180_000);
 
   afterAll(async () => {
@@ -168,11 +174,15 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
     await sandbox.setKnobs({ errorRate: 0, timeoutRate: 0 });
   });
 
-  it('is ready once its command consumer joined its group and the database answers; it reads no Solaris events', async () => {
+  it('is ready once its command consumer joined its group and the database answers, and reports Solaris’ circuit; it reads no Solaris events', async () => {
     const response = await fetch(`${workerUrl}/health/ready`);
 
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { info: unknown }).info).toEqual({ database: { status: 'up' }, 'command-consumer': { status: 'up' } });
+    expect(((await response.json()) as { info: unknown }).info).toEqual({
+      database: { status: 'up' },
+      'command-consumer': { status: 'up' },
+      'solaris-circuit-breaker': { status: 'up' },
+    });
   });
 
   it('changes a PIN: Solaris gets the device’s request once and holds the new PIN, and password.changed is published', async () => {
@@ -241,7 +251,7 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
     });
   });
 
-  it('retries Solaris’ 500s and then fails with VENDOR_UNAVAILABLE, nothing applied', async () => {
+  it('retries Solaris’ 500s, then fails with VENDOR_UNAVAILABLE and parks the command for a replay: nothing was applied', async () => {
     const { cardId, device } = await cardholder();
     const command = await pinChange(cardId, device, PINS.unavailable);
     await sandbox.setKnobs({ errorRate: 1 });
@@ -251,11 +261,12 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
 
     expect(failed.data).toMatchObject({ reason: 'VENDOR_UNAVAILABLE', vendorStatus: 500, vendorError: { code: 'generic_error' } });
     expect((await callsFor(cardId)).map((call) => call.status)).toEqual(Array(MAX_ATTEMPTS).fill(500));
-    expect((await rowOf(command.commandId)).attempts).toBe(MAX_ATTEMPTS);
+    expect(await rowOf(command.commandId)).toMatchObject({ state: 'FAILED_RETRYABLE', attempts: MAX_ATTEMPTS });
+    expect(await deadLetterReasonOf(command)).toBe('RETRIES_EXHAUSTED');
     expect(await pinChangesOf(cardId)).toBe(0);
   });
 
-  it('retries a call that timed out with the same device JWE, which Solaris may apply each time; when every attempt times out the outcome is unknown', async () => {
+  it('never relays again a change whose call timed out, since Solaris may have applied it: one call, OUTCOME_UNKNOWN, and a dead letter for an operator', async () => {
     const { cardId, device } = await cardholder();
     const command = await pinChange(cardId, device, PINS.timedOut);
     // Solaris applies the change, then the answer never arrives in time.
@@ -266,9 +277,11 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
 
     expect(failed.data).toMatchObject({ reason: 'OUTCOME_UNKNOWN' });
     expect(failed.data).not.toHaveProperty('vendorStatus');
-    expect(await callsFor(cardId)).toHaveLength(MAX_ATTEMPTS);
-    // The sandbox counts every relayed request, yet each carried the same PIN: the card holds the one the cardholder chose.
-    expect(await timesApplied(command.encryptedPin)).toBe(MAX_ATTEMPTS);
+    expect(await callsFor(cardId)).toHaveLength(1);
+    expect(await rowOf(command.commandId)).toMatchObject({ state: 'FAILED', attempts: 1 });
+    expect(await deadLetterReasonOf(command)).toBe('OUTCOME_UNKNOWN');
+    // What the operator finds out from Solaris: it did change the PIN, once.
+    expect(await timesApplied(command.encryptedPin)).toBe(1);
     expect(await verifies(cardId, PINS.timedOut)).toBe(true);
   });
 
@@ -308,9 +321,9 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
     expect(events.length).toBeGreaterThanOrEqual(10);
     expect(leakedDigits(eventText, pins)).toEqual([]);
     expect(relayed.filter((secret) => eventText.includes(secret))).toEqual([]);
-    // Commands carry the JWE and the signature by design; without them, no PIN is left.
+    // Commands, and the dead letters that keep them, carry the JWE and the signature by design; without them, no PIN is left.
     const commandText = recorder.messages
-      .filter((message) => message.topic === COMMANDS)
+      .filter((message) => message.topic === COMMANDS || message.topic === DEAD_LETTER_TOPIC)
       .map((message) => relayed.reduce((text, secret) => text.replaceAll(secret, '<relayed>'), message.value))
       .join('\n');
     expect(leakedDigits(commandText, pins)).toEqual([]);

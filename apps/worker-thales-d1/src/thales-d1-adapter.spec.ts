@@ -22,13 +22,18 @@ interface CmsRequest {
 }
 
 interface Answer {
+  /** 0: no answer at all, so the call times out. */
   status: number;
   body?: unknown;
 }
 
+/** Short for the calls meant to time out; every other call answers at once. */
+const TIMEOUT_MS = 750;
+
 const counter = (changeCounter: number): Answer => ({ status: 200, body: { changeCounter } });
 const stale: Answer = { status: 409, body: { errorCode: 'STALE_CHANGE_COUNTER', errorMessage: 'read it again' } };
 const applied: Answer = { status: 204 };
+const noAnswer: Answer = { status: 0 };
 
 // The call's wire format and its counter handling, against a CMS whose answers each test scripts;
 // tokens, retries across attempts and timeouts are the kit's, specified with it.
@@ -75,6 +80,7 @@ describe('ThalesD1Adapter', () => {
       requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
       if (request.url === '/authz/d1/v1/oauth2/token') return response.end(JSON.stringify({ access_token: 'cms-token', expires_in: 300 }));
       const answer = answers.shift() ?? { status: 500 };
+      if (answer.status === 0) return;
       response.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -85,14 +91,21 @@ describe('ThalesD1Adapter', () => {
     keyRing = await generatePinKeyRing();
   });
 
+  function adapterTimingOutAfter(timeoutMs: number): ThalesD1Adapter {
+    const http = new OAuth2HttpClient({ tokenUrl: `${base}/authz/d1/v1/oauth2/token`, clientId: 'd1', clientSecret: 's3cret', authStyle: 'basic', timeoutMs });
+    return new ThalesD1Adapter(new CmsClient(http, base), cmsKey, keyRing, createLogger('adapter-spec', 'silent'));
+  }
+
   beforeEach(() => {
     requests.splice(0);
     answers = [];
-    const http = new OAuth2HttpClient({ tokenUrl: `${base}/authz/d1/v1/oauth2/token`, clientId: 'd1', clientSecret: 's3cret', authStyle: 'basic', timeoutMs: 2000 });
-    adapter = new ThalesD1Adapter(new CmsClient(http, base), cmsKey, keyRing, createLogger('adapter-spec', 'silent'));
+    adapter = adapterTimingOutAfter(5000);
   });
 
-  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  afterAll(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  });
 
   it('reaches the CMS only when the call is made, not while preparing it', async () => {
     await adapter.prepare(await command('3DES_SECCOS'));
@@ -101,15 +114,16 @@ describe('ThalesD1Adapter', () => {
     expect(requests).toEqual([]);
   });
 
-  it('pushes an ISO0 PIN as one PUT: the format 0 block under the PAN, encrypted to the CMS, with the command id as correlation id', async () => {
+  it('pushes an ISO0 PIN after reading the change counter: the format 0 block under the PAN, encrypted to the CMS, with the command id as correlation id', async () => {
     const iso0 = await command('ISO0');
-    answers = [applied];
+    answers = [counter(4), applied];
 
     const result = await (await adapter.prepare(iso0))(1);
 
     expect(result).toEqual({ kind: 'answered', status: 204, body: '' });
-    const [put] = cardRequests();
-    expect(cardRequests()).toHaveLength(1);
+    const [read, put] = cardRequests();
+    expect(cardRequests()).toHaveLength(2);
+    expect(read).toMatchObject({ method: 'GET', url: `${cardPath}/changeCounter` });
     expect(put).toMatchObject({ method: 'PUT', url: cardPath });
     expect(put.headers).toMatchObject({ authorization: 'Bearer cms-token', 'x-correlation-id': iso0.commandId, 'content-type': 'application/json' });
     expect(Object.keys(JSON.parse(put.body))).toEqual(['type', 'encryptedPinBlock']);
@@ -118,7 +132,7 @@ describe('ThalesD1Adapter', () => {
   });
 
   it('asks the CMS’s token endpoint for a token with HTTP Basic client credentials', async () => {
-    answers = [applied];
+    answers = [counter(0), applied];
     await (await adapter.prepare(await command('ISO0')))(1);
 
     const [token] = requests;
@@ -212,5 +226,67 @@ describe('ThalesD1Adapter', () => {
     const call = await adapter.prepare({ ...(await command('3DES_SECCOS')), encryptedPan: 'a.b.c.d.e' });
 
     expect(await call(1)).toMatchObject({ status: 204 });
+  });
+
+  describe('checkOutcome, after a call that timed out', () => {
+    beforeEach(() => {
+      adapter = adapterTimingOutAfter(TIMEOUT_MS);
+    });
+
+    /** Runs one attempt that times out on the PUT, with the counter read before it answering `before`. */
+    async function timedOutPush(format: ThalesD1ChangePinCommand['pinBlockFormat'], before: number) {
+      const changePin = await command(format);
+      answers = [counter(before), noAnswer];
+      expect(await (await adapter.prepare(changePin))(1)).toEqual({ kind: 'unreachable', cause: 'timeout' });
+      return changePin;
+    }
+
+    it.each(['ISO0', '3DES_SECCOS'] as const)('finds the PUT of an %s block applied when the counter moved one step on, and answers with that read', async (format) => {
+      const changePin = await timedOutPush(format, 7);
+      answers = [counter(8)];
+
+      expect(await adapter.checkOutcome(changePin)).toEqual({ outcome: 'applied', result: { kind: 'answered', status: 200, body: '{"changeCounter":8}' } });
+      const reads = cardRequests().filter((request) => request.method === 'GET');
+      expect(reads.at(-1)).toMatchObject({ url: `${cardPath}/changeCounter`, headers: expect.objectContaining({ 'x-correlation-id': changePin.commandId }) });
+    });
+
+    it('finds the PUT not applied when the counter did not move, so pushing again is safe', async () => {
+      const changePin = await timedOutPush('3DES_SECCOS', 7);
+      answers = [counter(7)];
+
+      expect(await adapter.checkOutcome(changePin)).toEqual({ outcome: 'not_applied' });
+    });
+
+    it.each([
+      ['moved two steps: someone else changed the PIN too', counter(9)],
+      ['went back: the card was reset', counter(0)],
+      ['cannot be read', { status: 503 }],
+    ])('cannot tell when the counter %s', async (_case, answer) => {
+      const changePin = await timedOutPush('ISO0', 7);
+      answers = [answer];
+
+      expect(await adapter.checkOutcome(changePin)).toEqual({ outcome: 'unknown' });
+    });
+
+    it('finds nothing applied, without asking the CMS, when what timed out was the counter read before the PUT', async () => {
+      const changePin = await command('ISO0');
+      answers = [noAnswer];
+      expect(await (await adapter.prepare(changePin))(1)).toEqual({ kind: 'unreachable', cause: 'timeout' });
+      const requestsBefore = requests.length;
+
+      expect(await adapter.checkOutcome(changePin)).toEqual({ outcome: 'not_applied' });
+      expect(requests).toHaveLength(requestsBefore);
+    });
+
+    it('compares with the counter read before the last PUT, not an earlier attempt’s', async () => {
+      const changePin = await command('3DES_SECCOS');
+      const call = await adapter.prepare(changePin);
+      answers = [counter(3), { status: 503 }, counter(3), stale, counter(4), noAnswer];
+      await call(1);
+      await call(2);
+      answers = [counter(5)];
+
+      expect(await adapter.checkOutcome(changePin)).toMatchObject({ outcome: 'applied' });
+    });
   });
 });

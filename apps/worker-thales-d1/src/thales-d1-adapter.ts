@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ThalesD1ChangePinCommand } from '@pinflow/contracts';
 import type { Logger } from '@pinflow/logging';
 import { decryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
-import { isSuccess, VendorAdapter, VendorCall, VendorCallResult, WORKER_LOGGER } from '@pinflow/worker-kit';
-import { changeCounterOf, CmsClient } from './d1/cms-client';
+import { isSuccess, mayHaveApplied, OutcomeCheck, VendorAdapter, VendorCall, VendorCallResult, WORKER_LOGGER } from '@pinflow/worker-kit';
+import { changeCounterOf, CmsClient, EncryptedPinBlock } from './d1/cms-client';
 import { CmsEncryptionKey } from './d1/cms-key';
 import { iso0PinBlock, seccosPinBlock } from './d1/pin-block-json';
 import { settle } from './outcomes';
@@ -30,14 +30,26 @@ function isStaleCounter(result: VendorCallResult): boolean {
   }
 }
 
+/** The encrypted PIN block to push when the card's change counter reads `changeCounter`. */
+type BlockFor = (changeCounter: number) => Promise<EncryptedPinBlock>;
+
 /**
  * D1's part of running a command: pinflow plays D1 and pushes the PIN to the card management
  * system. The CMS logs the command id as x-correlation-id. The clear PIN, PAN and PIN block exist
  * only inside `prepare` and the call it returns.
+ *
+ * Every push reads the card's change counter first, which the CMS moves on with every PIN change:
+ * a Seccos block is computed with it, and for either block type it is what tells, after a PUT that
+ * timed out, whether that PUT changed the PIN (`checkOutcome`).
  */
 @Injectable()
 export class ThalesD1Adapter implements VendorAdapter<ThalesD1ChangePinCommand> {
   readonly settle = settle;
+  /**
+   * The counter read before a PUT that timed out (or was reset), by command id: kept from the call
+   * until the kit asks `checkOutcome`, which it does right after that call, and never longer.
+   */
+  private readonly countersBeforeUnansweredPut = new Map<string, number>();
 
   constructor(
     private readonly cms: CmsClient,
@@ -46,40 +58,59 @@ export class ThalesD1Adapter implements VendorAdapter<ThalesD1ChangePinCommand> 
     @Inject(WORKER_LOGGER) private readonly logger: Logger,
   ) {}
 
-  prepare(command: ThalesD1ChangePinCommand): Promise<VendorCall> {
-    return command.pinBlockFormat === 'ISO0' ? this.prepareIso0(command) : this.prepareSeccos(command);
-  }
-
-  /**
-   * An ISO0 block depends on the PIN and the PAN only, so it is built and encrypted once, and the call
-   * keeps nothing but the JWE.
-   */
-  private async prepareIso0(command: ThalesD1ChangePinCommand): Promise<VendorCall> {
-    const block = iso0PinBlock(await decryptSecret('pin', command.encryptedPin, this.keyRing), await decryptSecret('pan', command.encryptedPan, this.keyRing));
-    const encryptedPinBlock = await this.cmsKey.encrypt(JSON.stringify(block));
-    return () => this.cms.setPin(command, { type: 'ISO0', encryptedPinBlock }, command.commandId);
-  }
-
-  /**
-   * A Seccos block is computed with the card's current change counter, so every attempt reads it
-   * first; an attempt after a timed-out one that did reach the CMS then finds the counter moved on.
-   * The PAN plays no part and is not decrypted.
-   */
-  private async prepareSeccos(command: ThalesD1ChangePinCommand): Promise<VendorCall> {
-    const pin = await decryptSecret('pin', command.encryptedPin, this.keyRing);
+  async prepare(command: ThalesD1ChangePinCommand): Promise<VendorCall> {
+    const blockFor = command.pinBlockFormat === 'ISO0' ? await this.iso0Block(command) : await this.seccosBlock(command);
     return async () => {
-      const result = await this.pushSeccos(command, pin);
+      this.countersBeforeUnansweredPut.delete(command.commandId);
+      const result = await this.push(command, blockFor);
       if (!isStaleCounter(result)) return result;
       // The counter moved between the read and the write (another change of the card's PIN got in
       // between): the CMS refused the block without applying it, so one more read-and-push is safe.
       // Only one: a card whose counter keeps moving fails rather than holding up its partition.
       this.logger.warn({ commandId: command.commandId, cardId: command.cardId }, 'the change counter moved between read and write; reading it again');
-      return this.pushSeccos(command, pin);
+      return this.push(command, blockFor);
     };
   }
 
-  /** Reads the counter and pushes the block computed with it; a counter read that fails ends the call with its answer. */
-  private async pushSeccos(command: ThalesD1ChangePinCommand, pin: string): Promise<VendorCallResult> {
+  /**
+   * Settles a PUT that timed out (or was reset) by reading the change counter again. The counter
+   * moves by one with every PIN change, whatever the block type (the CMS contract pinflow documents in
+   * apps/sandbox-thales-d1/README.md), and pinflow changes a card's PIN one command at a time. So one
+   * step on from the value read before the PUT is the PUT applied; the same value is nothing applied,
+   * and the kit may push again; anything else (two steps, so someone else changed the PIN too; a reset
+   * card; no readable answer) cannot be told apart and stays unknown. GET .../pin could say which PIN
+   * the card holds, but needs a caller key registered with the CMS, brings the PIN back into the
+   * worker, and cannot tell this PUT from an earlier one that set the same PIN. Neither can see a PUT
+   * the CMS still holds when asked: a Seccos block arriving late is refused once the counter moved on;
+   * an ISO0 block would still set its PIN, if the CMS held it that long.
+   */
+  async checkOutcome(command: ThalesD1ChangePinCommand): Promise<OutcomeCheck> {
+    const before = this.countersBeforeUnansweredPut.get(command.commandId);
+    this.countersBeforeUnansweredPut.delete(command.commandId);
+    // What timed out was the counter read before the PUT: the PIN change never went out.
+    if (before === undefined) return { outcome: 'not_applied' };
+    const read = await this.cms.changeCounter(command, command.commandId);
+    const after = isSuccess(read) ? changeCounterOf(read.body) : undefined;
+    if (after === before + 1) return { outcome: 'applied', result: read };
+    if (after === before) return { outcome: 'not_applied' };
+    return { outcome: 'unknown' };
+  }
+
+  /** An ISO0 block depends on the PIN and the PAN only: built and encrypted once, so the call keeps nothing but the JWE. */
+  private async iso0Block(command: ThalesD1ChangePinCommand): Promise<BlockFor> {
+    const block = iso0PinBlock(await decryptSecret('pin', command.encryptedPin, this.keyRing), await decryptSecret('pan', command.encryptedPan, this.keyRing));
+    const pinBlock: EncryptedPinBlock = { type: 'ISO0', encryptedPinBlock: await this.cmsKey.encrypt(JSON.stringify(block)) };
+    return async () => pinBlock;
+  }
+
+  /** A Seccos block is computed with the counter of each push. The PAN plays no part and is not decrypted. */
+  private async seccosBlock(command: ThalesD1ChangePinCommand): Promise<BlockFor> {
+    const pin = await decryptSecret('pin', command.encryptedPin, this.keyRing);
+    return async (changeCounter) => ({ type: '3DES_SECCOS', encryptedPinBlock: await this.cmsKey.encrypt(JSON.stringify(seccosPinBlock(pin, changeCounter))) });
+  }
+
+  /** Reads the counter and pushes the block for it; a counter read that fails ends the call with its answer. */
+  private async push(command: ThalesD1ChangePinCommand, blockFor: BlockFor): Promise<VendorCallResult> {
     const read = await this.cms.changeCounter(command, command.commandId);
     if (!isSuccess(read)) return read;
     const changeCounter = changeCounterOf(read.body);
@@ -87,7 +118,8 @@ export class ThalesD1Adapter implements VendorAdapter<ThalesD1ChangePinCommand> 
       this.logger.warn({ commandId: command.commandId, vendorStatus: read.status }, 'the CMS answered the change counter read with something other than {"changeCounter": <integer>}');
       return UNREADABLE_COUNTER;
     }
-    const encryptedPinBlock = await this.cmsKey.encrypt(JSON.stringify(seccosPinBlock(pin, changeCounter)));
-    return this.cms.setPin(command, { type: '3DES_SECCOS', encryptedPinBlock }, command.commandId);
+    const result = await this.cms.setPin(command, await blockFor(changeCounter), command.commandId);
+    if (mayHaveApplied(result)) this.countersBeforeUnansweredPut.set(command.commandId, changeCounter);
+    return result;
   }
 }

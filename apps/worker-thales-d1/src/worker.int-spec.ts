@@ -11,14 +11,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const COMMANDS = commandTopic('thales-d1');
 const ISSUER = 'ISSUERIT01';
 const CLIENT = { id: 'd1-worker-it', secret: 'd1-worker-it-secret' };
 const MAX_ATTEMPTS = 3;
+const HTTP_TIMEOUT_MS = 3000;
+/** How long the timeout drill slows every CMS call, so it can be switched on and off between two of them. */
+const DRILL_LATENCY_MS = 1000;
 
 // Every PIN and PAN this suite encrypts; none may appear in a log line, a Kafka message or a row.
-const PINS = { iso0: '739164', seccos: '582047', wrongPan: '904317', unknownCard: '630958', drilled: '815263', twice: '370851', marker: '461938' };
+const PINS = { iso0: '739164', seccos: '582047', wrongPan: '904317', unknownCard: '630958', drilled: '815263', twice: '370851', marker: '461938', appliedUnanswered: '526093', unappliedUnanswered: '948172' };
 const PANS = { card: '4761739001010119', wrong: '4761739001017342' };
 
 /**
@@ -71,7 +75,11 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
 
   const nextEvent = (cardId: string, type: string) => recorder.waitForJson<PinflowEvent>(EVENTS_TOPIC, (event) => event.subject === cardId && event.type === type);
   const eventsFor = (cardId: string) => recorder.json<PinflowEvent>(EVENTS_TOPIC).filter((event) => event.subject === cardId);
-  const callsFor = async (cardId: string) => ((await sandbox.call('GET', '/sandbox/calls')).body as { method: string; path: string; cardId: string; cid: string; status: number }[]).filter((call) => call.cardId === cardId);
+  const callsFor = async (cardId: string) =>
+    ((await sandbox.call('GET', '/sandbox/calls')).body as { method: string; path: string; cardId: string; cid: string; status: number | null }[]).filter((call) => call.cardId === cardId);
+  /** The card's CMS calls as `GET changeCounter 200`, `PUT pin 204`... */
+  const callSummary = async (cardId: string) => (await callsFor(cardId)).map(({ method, path: called, status }) => `${method} ${called.split('/').at(-1)} ${status}`);
+  const rowOf = (command: ThalesD1ChangePinCommand) => prisma.vendorCommand.findUniqueOrThrow({ where: { commandId: command.commandId } });
   const card = async (cardId: string) => (await sandbox.call('GET', `/sandbox/cards/${cardId}`)).body;
   const verifies = async (cardId: string, pin: string) => (await sandbox.call('POST', `/sandbox/cards/${cardId}/verify-pin`, { body: { pin } })).body.matches;
 
@@ -112,6 +120,7 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
       THALES_D1_CLIENT_ID: CLIENT.id,
       THALES_D1_CLIENT_SECRET: CLIENT.secret,
       THALES_D1_CMS_PUBLIC_KEY_FILE: cmsKeyFile,
+      THALES_D1_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
       THALES_D1_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       THALES_D1_RETRY_BASE_MS: '10',
       WORKER_COMMAND_GROUP: `it-worker-d1-${randomUUID()}`,
@@ -143,13 +152,17 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
     rmSync(work, { recursive: true, force: true });
   }, 60_000);
 
-  it('is ready once its command consumer joined its group and the database answers', async () => {
+  it('is ready once its command consumer joined its group and the database answers, and reports the CMS’s circuit', async () => {
     const response = await fetch(`${workerUrl}/health/ready`);
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { info: unknown }).info).toEqual({ database: { status: 'up' }, 'command-consumer': { status: 'up' } });
+    expect(((await response.json()) as { info: unknown }).info).toEqual({
+      database: { status: 'up' },
+      'command-consumer': { status: 'up' },
+      'thales-d1-circuit-breaker': { status: 'up' },
+    });
   });
 
-  it('changes a PIN with an ISO0 block: one PUT with the command id as correlation id, the CMS holds the PIN, password.changed follows', async () => {
+  it('changes a PIN with an ISO0 block: a counter read and one PUT with the command id as correlation id, the CMS holds the PIN, password.changed follows', async () => {
     const cardId = newCard();
     await seed(cardId);
     const command = await changePin(cardId, PINS.iso0, 'ISO0');
@@ -158,7 +171,10 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
     const changed = await nextEvent(cardId, EVENT_TYPES.passwordChanged);
 
     expect(changed.data).toEqual({ vendor: 'thales-d1', requestId: command.requestId, commandId: command.commandId });
-    expect(await callsFor(cardId)).toEqual([expect.objectContaining({ method: 'PUT', cid: command.commandId, status: 204 })]);
+    expect(await callsFor(cardId)).toEqual([
+      expect.objectContaining({ method: 'GET', cid: command.commandId, status: 200 }),
+      expect.objectContaining({ method: 'PUT', cid: command.commandId, status: 204 }),
+    ]);
     expect(await verifies(cardId, PINS.iso0)).toBe(true);
     expect(await card(cardId)).toMatchObject({ pinType: 'ISO0', pinChanges: 1, changeCounter: 1 });
     await waitFor('the command to be recorded as succeeded', async () => (await prisma.vendorCommand.findUnique({ where: { commandId: command.commandId } }))?.state === 'SUCCEEDED');
@@ -172,7 +188,7 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
     await send(command);
     await nextEvent(cardId, EVENT_TYPES.passwordChanged);
 
-    expect((await callsFor(cardId)).map(({ method, path: called, status }) => `${method} ${called.split('/').at(-1)} ${status}`)).toEqual(['GET changeCounter 200', 'PUT pin 204']);
+    expect(await callSummary(cardId)).toEqual(['GET changeCounter 200', 'PUT pin 204']);
     expect(await verifies(cardId, PINS.seccos)).toBe(true);
     expect(await card(cardId)).toMatchObject({ pinType: '3DES_SECCOS', changeCounter: 8 });
   });
@@ -186,7 +202,7 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
     const failed = await nextEvent(cardId, EVENT_TYPES.failed);
 
     expect(failed.data).toMatchObject({ commandId: command.commandId, reason: 'VENDOR_REJECTED', vendorStatus: 400, vendorError: { code: 'INVALID_PIN_BLOCK' } });
-    expect(await callsFor(cardId)).toHaveLength(1);
+    expect(await callSummary(cardId)).toEqual(['GET changeCounter 200', 'PUT pin 400']);
     expect(await card(cardId)).toMatchObject({ pinType: null, pinChanges: 0 });
   });
 
@@ -201,7 +217,7 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
     expect((await callsFor(cardId)).map((call) => call.method)).toEqual(['GET']);
   });
 
-  it('retries a CMS that answers 500, then fails with VENDOR_UNAVAILABLE after the configured attempts', async () => {
+  it('retries a CMS that answers 500, then fails with VENDOR_UNAVAILABLE after the configured attempts, replayable since nothing was applied', async () => {
     const cardId = newCard();
     await seed(cardId);
     const command = await changePin(cardId, PINS.drilled, 'ISO0');
@@ -214,8 +230,57 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
     } finally {
       await sandbox.setKnobs({ errorRate: 0 });
     }
-    expect((await callsFor(cardId)).map((call) => `${call.method} ${call.status}`)).toEqual(Array(MAX_ATTEMPTS).fill('PUT 500'));
-    expect((await prisma.vendorCommand.findUniqueOrThrow({ where: { commandId: command.commandId } })).attempts).toBe(MAX_ATTEMPTS);
+    // The counter read before each PUT is what the CMS failed.
+    expect(await callSummary(cardId)).toEqual(Array(MAX_ATTEMPTS).fill('GET changeCounter 500'));
+    expect(await rowOf(command)).toMatchObject({ state: 'FAILED_RETRYABLE', attempts: MAX_ATTEMPTS });
+    expect(await card(cardId)).toMatchObject({ pinChanges: 0 });
+  });
+
+  /**
+   * Sends the command and drills a timeout on its PUT alone, the sandbox's drill covering every CMS
+   * call: all calls are slowed down, the drill is switched on once the counter read before the PUT
+   * was answered, and off again once the PUT met it, well before the worker reads the counter again.
+   */
+  async function sendWithUnansweredPut(command: ThalesD1ChangePinCommand, timeoutApplies: boolean): Promise<void> {
+    await sandbox.setKnobs({ latencyMs: DRILL_LATENCY_MS });
+    try {
+      await send(command);
+      await waitFor('the counter read before the PUT', async () => (await callSummary(command.cardId)).includes('GET changeCounter 200'), 30_000, 20);
+      await sandbox.setKnobs({ timeoutRate: 1, timeoutApplies, timeoutHoldMs: 2 * HTTP_TIMEOUT_MS });
+      await waitFor('the PUT', async () => (await callsFor(command.cardId)).some((call) => call.method === 'PUT'), 30_000, 20);
+      await sleep(DRILL_LATENCY_MS + 300);
+    } finally {
+      await sandbox.setKnobs({ latencyMs: 0, timeoutRate: 0, timeoutApplies: true });
+    }
+  }
+
+  it.each([
+    [
+      'applied it, it is settled by the change counter one step on: password.changed, without pushing again',
+      { format: 'ISO0', pin: PINS.appliedUnanswered, timeoutApplies: true },
+      ['GET changeCounter 200', 'PUT pin', 'GET changeCounter 200'],
+      { attempts: 1, vendorStatus: 200 },
+    ],
+    [
+      'did not apply it, which the unmoved change counter shows, the PIN is pushed again',
+      { format: '3DES_SECCOS', pin: PINS.unappliedUnanswered, timeoutApplies: false },
+      ['GET changeCounter 200', 'PUT pin', 'GET changeCounter 200', 'GET changeCounter 200', 'PUT pin 204'],
+      { attempts: 2, vendorStatus: 204 },
+    ],
+  ] as const)('after a PUT that timed out when the CMS %s', async (_case, drill, calls, row) => {
+    const cardId = newCard();
+    await seed(cardId, { changeCounter: 4 });
+    const command = await changePin(cardId, drill.pin, drill.format);
+
+    await sendWithUnansweredPut(command, drill.timeoutApplies);
+    const changed = await nextEvent(cardId, EVENT_TYPES.passwordChanged);
+
+    expect(changed.data).toEqual({ vendor: 'thales-d1', requestId: command.requestId, commandId: command.commandId });
+    // The PUT the drill holds has no status yet, or the 504 the drill ends with.
+    expect((await callSummary(cardId)).map((call) => call.replace(/^(PUT pin) (null|504)$/, '$1'))).toEqual(calls);
+    expect(await rowOf(command)).toMatchObject({ state: 'SUCCEEDED', ...row });
+    expect(await card(cardId)).toMatchObject({ changeCounter: 5, pinChanges: 1 });
+    expect(await verifies(cardId, drill.pin)).toBe(true);
   });
 
   it('calls the CMS once for a command delivered twice', async () => {
@@ -228,7 +293,7 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
     await send(command, command, marker);
     await waitFor('the marker’s outcome', async () => eventsFor(cardId).some((event) => event.data.commandId === marker.commandId));
 
-    expect((await callsFor(cardId)).map((call) => call.cid)).toEqual([command.commandId, marker.commandId]);
+    expect((await callsFor(cardId)).filter((call) => call.method === 'PUT').map((call) => call.cid)).toEqual([command.commandId, marker.commandId]);
     expect(eventsFor(cardId).filter((event) => event.data.commandId === command.commandId).map((event) => event.type)).toEqual([EVENT_TYPES.passwordChanged]);
     expect((await sandbox.call('GET', '/sandbox/applied')).body[command.commandId]).toEqual({ pinSets: 1 });
   });

@@ -21,7 +21,7 @@ function failure(settlement: Settlement): EventData<typeof EVENT_TYPES.failed> {
 describe('settle', () => {
   it('succeeds on Vault’s 200 with password.changed: the passcode is the card’s password', () => {
     const passcode = command();
-    const settlement = settle(passcode, answered(200, { result: 'ok' }), false);
+    const settlement = settle(passcode, answered(200, { result: 'ok' }));
 
     expect(settlement).toMatchObject({ state: COMMAND_STATES.succeeded, vendorStatus: 200 });
     if (!('event' in settlement)) throw new Error('expected an event');
@@ -41,7 +41,7 @@ describe('settle', () => {
     ['CARD_CLOSED', 'The card is closed', 'id'],
   ])('rejects on %s, keeping Vault’s code, message and field', (error, message, field) => {
     const passcode = command();
-    const data = failure(settle(passcode, vaultError(400, error, message, field), false));
+    const data = failure(settle(passcode, vaultError(400, error, message, field)));
 
     expect(data).toEqual({
       vendor: 'vault',
@@ -54,18 +54,8 @@ describe('settle', () => {
     });
   });
 
-  it('reports OUTCOME_UNKNOWN, not a rejection, for CODE_ALREADY_USED after an attempt Vault may have applied', () => {
-    const data = failure(settle(command(), vaultError(400, 'CODE_ALREADY_USED', 'The code was already used', 'code'), true));
-
-    expect(data).toMatchObject({ reason: 'OUTCOME_UNKNOWN', vendorStatus: 400, vendorError: { code: 'CODE_ALREADY_USED' } });
-  });
-
-  it('still rejects other codes after an unconfirmed attempt: Vault applied nothing when it refuses the code', () => {
-    expect(failure(settle(command(), vaultError(400, 'CODE_INVALID', 'The code is not the one sent', 'code'), true))).toMatchObject({ reason: 'VENDOR_REJECTED' });
-  });
-
   it.each([404, 400])('fails with CARD_NOT_FOUND on Vault’s CARD_NOT_FOUND, whatever the status (%i)', (status) => {
-    expect(failure(settle(command(), vaultError(status, 'CARD_NOT_FOUND', 'Card not found', 'id'), false))).toMatchObject({
+    expect(failure(settle(command(), vaultError(status, 'CARD_NOT_FOUND', 'Card not found', 'id')))).toMatchObject({
       reason: 'CARD_NOT_FOUND',
       vendorStatus: status,
       vendorError: { code: 'CARD_NOT_FOUND', field: 'id' },
@@ -74,29 +64,29 @@ describe('settle', () => {
 
   it('fails with VENDOR_UNAVAILABLE on a 5xx, keeping Vault’s COMMON error', () => {
     const message = "Sorry for inconvenience. We're fixing the issue. If you have urgent questions, contact support";
-    expect(failure(settle(command(), vaultError(500, 'COMMON', message), true))).toEqual(
+    expect(failure(settle(command(), vaultError(500, 'COMMON', message)))).toEqual(
       expect.objectContaining({ reason: 'VENDOR_UNAVAILABLE', vendorStatus: 500, vendorError: { code: 'COMMON', detail: message } }),
     );
   });
 
-  it('fails with VENDOR_UNAVAILABLE and no status when Vault never answered', () => {
-    const data = failure(settle(command(), { kind: 'unreachable', cause: 'timeout' }, true));
+  it('fails with VENDOR_UNAVAILABLE and no status when Vault could not be reached', () => {
+    const data = failure(settle(command(), { kind: 'unreachable', cause: 'connection' }));
     expect(data).toMatchObject({ reason: 'VENDOR_UNAVAILABLE' });
     expect(data).not.toHaveProperty('vendorStatus');
   });
 
   it('masks digit runs in Vault’s message, in case a Vault echoes the code or passcode it was sent', () => {
-    const data = failure(settle(command(), vaultError(400, 'CODE_INVALID', 'Code 482913 does not match for passcode 0739', 'code'), false));
+    const data = failure(settle(command(), vaultError(400, 'CODE_INVALID', 'Code 482913 does not match for passcode 0739', 'code')));
     expect(data.vendorError?.detail).toBe('Code [digits] does not match for passcode [digits]');
   });
 
   it('drops a field that is not a field name', () => {
-    const data = failure(settle(command(), vaultError(400, 'VALIDATION_ERROR', 'Invalid', 'code=482913'), false));
+    const data = failure(settle(command(), vaultError(400, 'VALIDATION_ERROR', 'Invalid', 'code=482913')));
     expect(data.vendorError).toEqual({ code: 'VALIDATION_ERROR', detail: 'Invalid' });
   });
 
   it('summarizes an answer that is not in Vault’s shape as any vendor’s', () => {
-    expect(failure(settle(command(), answered(502, '<html>Bad gateway</html>'), false))).toMatchObject({
+    expect(failure(settle(command(), answered(502, '<html>Bad gateway</html>')))).toMatchObject({
       reason: 'VENDOR_UNAVAILABLE',
       vendorStatus: 502,
       vendorError: { detail: '<html>Bad gateway</html>' },

@@ -26,26 +26,23 @@ export function vaultErrorSummary({ error, message, field }: VaultError): Vendor
   return summary;
 }
 
-function failureReason(result: VendorCallResult, { error }: VaultError, earlierAttemptUnconfirmed: boolean): FailureReason {
-  // Vault uses the code up only when it sets the passcode. After an attempt it may have applied
-  // without telling us (a timeout, a 5xx), "already used" most likely means that attempt set the
-  // passcode, so neither a success nor a rejection can be reported.
-  if (error === 'CODE_ALREADY_USED' && earlierAttemptUnconfirmed) return 'OUTCOME_UNKNOWN';
+function failureReason(result: VendorCallResult, { error }: VaultError): FailureReason {
   // Vault documents 400 as its only error status: its own code is what says the card is unknown.
   if (error === 'CARD_NOT_FOUND') return 'CARD_NOT_FOUND';
   return failureReasonFor(result);
 }
 
 /**
- * What Vault's last answer to a passcode command means. `earlierAttemptUnconfirmed`: an earlier
- * attempt of the same command got no answer or a 5xx, so Vault may have applied it.
+ * What Vault's last answer to a passcode command means. CODE_ALREADY_USED is a plain rejection: the
+ * kit sends a command again only after attempts Vault surely did not apply, so the code was used by
+ * another request.
  */
-export function settle(command: VaultSetPasscodeCommand, result: VendorCallResult, earlierAttemptUnconfirmed: boolean): Settlement {
+export function settle(command: VaultSetPasscodeCommand, result: VendorCallResult): Settlement {
   // A passcode is the card's password at Vault: setting it is what password.changed reports.
   if (isSuccess(result)) return { state: COMMAND_STATES.succeeded, event: commandEvent(EVENT_TYPES.passwordChanged, command, {}), vendorStatus: result.status };
   const vaultError = vaultErrorOf(result);
   if (!vaultError) return failedSettlement(command, result);
   const vendorStatus = vendorStatusOf(result);
-  const reason = failureReason(result, vaultError, earlierAttemptUnconfirmed);
+  const reason = failureReason(result, vaultError);
   return { state: COMMAND_STATES.failed, event: failedEvent(command, reason, { status: vendorStatus, error: vaultErrorSummary(vaultError) }), vendorStatus };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { VaultSetPasscodeCommand } from '@pinflow/contracts';
 import { decryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
-import type { Settlement, VendorAdapter, VendorCall, VendorCallResult } from '@pinflow/worker-kit';
+import type { VendorAdapter, VendorCall, VendorCallResult } from '@pinflow/worker-kit';
 import { settle } from './outcomes';
 import { encryptPasscode, RsaPadding } from './vault/passcode-encryption';
 import { VaultClient } from './vault/vault-client';
@@ -10,16 +10,20 @@ import { VaultKeys } from './vault/vault-keys';
 /** How the worker encrypts `passCode` (VAULT_RSA_PADDING). */
 export const VAULT_RSA_PADDING = Symbol('VAULT_RSA_PADDING');
 
-/** An attempt Vault may have applied without saying so: no answer reached us, or a server error did. */
-function mayHaveApplied(result: VendorCallResult): boolean {
-  return result.kind === 'unreachable' || (result.kind === 'answered' && result.status >= 500);
+/**
+ * A gateway's 504 says Vault did not answer in time, not that it did nothing: Vault may have set the
+ * passcode behind it (the sandbox's timeout drill answers so). It goes to the kit as the timeout it is,
+ * so the code is not sent again, which Vault would refuse as used and pinflow would report as a
+ * rejection, and the command fails with OUTCOME_UNKNOWN. Any other 5xx applied nothing: the kit retries it.
+ */
+function gatewayTimeoutAsTimeout(result: VendorCallResult): VendorCallResult {
+  return result.kind === 'answered' && result.status === 504 ? { kind: 'unreachable', cause: 'timeout' } : result;
 }
 
 /** Vault's part of setting a passcode: decrypt passcode and code, encrypt the passcode to Vault's key, call. */
 @Injectable()
 export class VaultAdapter implements VendorAdapter<VaultSetPasscodeCommand> {
-  /** Commands with an attempt Vault may have applied; read (and dropped) when the command settles. */
-  private readonly unconfirmed = new Set<string>();
+  readonly settle = settle;
 
   constructor(
     private readonly vault: VaultClient,
@@ -32,14 +36,8 @@ export class VaultAdapter implements VendorAdapter<VaultSetPasscodeCommand> {
     const passcode = await decryptSecret('passcode', command.encryptedPasscode, this.keyRing);
     const code = await decryptSecret('oneTimeCode', command.encryptedCode, this.keyRing);
     return () =>
-      this.keys.withCurrentKey(async (key) => {
-        const result = await this.vault.setPasscode(command.cardId, { keyId: key.id, code, passCode: encryptPasscode(passcode, key.publicKey, this.padding) });
-        if (mayHaveApplied(result)) this.unconfirmed.add(command.commandId);
-        return result;
-      });
-  }
-
-  settle(command: VaultSetPasscodeCommand, result: VendorCallResult): Settlement {
-    return settle(command, result, this.unconfirmed.delete(command.commandId));
+      this.keys.withCurrentKey(async (key) =>
+        gatewayTimeoutAsTimeout(await this.vault.setPasscode(command.cardId, { keyId: key.id, code, passCode: encryptPasscode(passcode, key.publicKey, this.padding) })),
+      );
   }
 }

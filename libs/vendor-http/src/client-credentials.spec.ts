@@ -9,11 +9,14 @@ interface Seen {
   body: string;
 }
 
+const RESET = -1;
+
 /** A stand-in for a vendor whose answers each test scripts. */
 class Scripted {
   readonly seen: Seen[] = [];
-  tokenAnswers: { status: number; body: unknown }[] = [];
   /** Status 0: no answer at all. */
+  tokenAnswers: { status: number; body?: unknown }[] = [];
+  /** Status 0: no answer at all; RESET: the connection reset once the request was read. */
   apiAnswers: { status: number; body?: unknown; headers?: Record<string, string> }[] = [];
   private server?: Server;
   private tokens = 0;
@@ -40,11 +43,13 @@ class Scripted {
     if (request.url === '/token') {
       this.tokens += 1;
       const answer = this.tokenAnswers.shift() ?? { status: 200, body: { access_token: `t${this.tokens}`, token_type: 'Bearer', expires_in: 100 } };
+      if (answer.status === 0) return;
       response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
       return;
     }
     const answer = this.apiAnswers.shift() ?? { status: 200, body: { result: 'ok' } };
     if (answer.status === 0) return;
+    if (answer.status === RESET) return void request.socket.resetAndDestroy();
     response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify(answer.body ?? ''));
   }
 }
@@ -145,8 +150,22 @@ describe('OAuth2HttpClient', () => {
     expect(await call(client({ timeoutMs: 300 }))).toEqual({ kind: 'unreachable', cause: 'timeout' });
   });
 
-  it('reports a refused connection as unreachable', async () => {
+  it('reports a connection reset after the vendor read the request as such: the call may have been applied', async () => {
+    vendor.apiAnswers.push({ status: RESET });
+
+    expect(await call(client())).toEqual({ kind: 'unreachable', cause: 'reset' });
+    expect(vendor.seen.map((seen) => seen.path)).toEqual(['/token', '/cards/c1']);
+  });
+
+  it('reports a refused connection as a connection failure: nothing was sent', async () => {
     await vendor.stop();
     expect(await call(client())).toEqual({ kind: 'unreachable', cause: 'connection' });
+  });
+
+  it('reports a token endpoint that does not answer as token_unreachable, not as a call that timed out: the call never went out', async () => {
+    vendor.tokenAnswers.push({ status: 0 });
+
+    expect(await call(client({ timeoutMs: 300 }))).toEqual({ kind: 'unreachable', cause: 'token_unreachable' });
+    expect(vendor.seen.map((seen) => seen.path)).toEqual(['/token']);
   });
 });

@@ -34,6 +34,15 @@ function isUnauthorized(result: VendorCallResult): boolean {
   return result.kind === 'answered' && result.status === 401;
 }
 
+/**
+ * Why a call without a token ended. A token request that timed out or lost its connection may have
+ * reached the token endpoint, but the call itself never left: nothing the vendor could have applied.
+ */
+function withoutToken(failure: VendorCallResult): VendorCallResult {
+  const unanswered = failure.kind === 'unreachable' && (failure.cause === 'timeout' || failure.cause === 'reset');
+  return unanswered ? { kind: 'unreachable', cause: 'token_unreachable' } : failure;
+}
+
 // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined and base64-encoded.
 function basicAuthorization(clientId: string, clientSecret: string): string {
   const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
@@ -110,12 +119,12 @@ export class OAuth2HttpClient {
     const send = (token: string) =>
       sendToVendor({ ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } }, this.options.timeoutMs);
     const first = await this.tokens.token();
-    if (first.kind !== 'token') return first;
+    if (first.kind !== 'token') return withoutToken(first);
     const result = await send(first.token);
     if (!isUnauthorized(result)) return result;
     this.tokens.forget(first.token);
     const fresh = await this.tokens.token();
-    if (fresh.kind !== 'token') return fresh;
+    if (fresh.kind !== 'token') return withoutToken(fresh);
     const retried = await send(fresh.token);
     // A refused token is not offered again, even when the refusal is final for this call.
     if (isUnauthorized(retried)) this.tokens.forget(fresh.token);

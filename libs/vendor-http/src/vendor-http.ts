@@ -1,8 +1,15 @@
 /** What one exchange with a vendor came to, before any policy decides what it means. */
 export type VendorCallResult =
   | { kind: 'answered'; status: number; body: string }
-  /** No usable answer: timed out, the connection failed, or the token endpoint sent something unreadable. */
-  | { kind: 'unreachable'; cause: 'timeout' | 'connection' | 'malformed_token_response' }
+  /**
+   * No usable answer, and why:
+   * - `timeout`: none in time; the request may have reached the vendor and been applied.
+   * - `reset`: the connection broke after it was made, so the request may have been sent and applied.
+   * - `connection`: no connection could be made (refused, unknown host, unreachable): nothing was sent.
+   * - `token_unreachable`: the token endpoint gave no answer, so the call itself was never sent.
+   * - `malformed_token_response`: the token endpoint answered something unreadable.
+   */
+  | { kind: 'unreachable'; cause: 'timeout' | 'reset' | 'connection' | 'token_unreachable' | 'malformed_token_response' }
   /** The token endpoint refused our client credentials (a 4xx there). */
   | { kind: 'token_refused'; status: number };
 
@@ -35,6 +42,21 @@ function isTimeout(error: unknown): boolean {
   return name === 'TimeoutError' || name === 'AbortError';
 }
 
+/** Socket errors that happen before a connection exists, so before any byte of the request left. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Why fetch threw. fetch does not say whether the request was written before the connection broke, so
+ * only errors known to come before the connection count as `connection`; any other failure (a reset,
+ * the vendor closing the socket) may have come after the vendor read the request and counts as `reset`.
+ */
+function causeOf(error: unknown): 'timeout' | 'reset' | 'connection' {
+  if (isTimeout(error)) return 'timeout';
+  // fetch's TypeError carries the socket's error as its cause (an AggregateError with the first code when several addresses failed).
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && NOT_CONNECTED.has(code) ? 'connection' : 'reset';
+}
+
 /**
  * One HTTP exchange, never throwing: an answer of any status, or why there was none. A request may
  * carry a secret, so nothing of it is logged here and redirects are not followed.
@@ -53,7 +75,7 @@ export async function sendToVendor(request: VendorRequest, timeoutMs: number): P
     });
     return { kind: 'answered', status: response.status, body: await response.text() };
   } catch (error) {
-    return { kind: 'unreachable', cause: isTimeout(error) ? 'timeout' : 'connection' };
+    return { kind: 'unreachable', cause: causeOf(error) };
   }
 }
 

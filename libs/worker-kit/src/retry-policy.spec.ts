@@ -52,16 +52,20 @@ describe('which failed calls are tried again', () => {
     ['a 5xx', answered(503)],
     ['a 429', answered(429)],
     ['a refused connection', { kind: 'unreachable', cause: 'connection' } as VendorCallResult],
+    ['a token endpoint that did not answer', { kind: 'unreachable', cause: 'token_unreachable' } as VendorCallResult],
     ['a token endpoint that answered nonsense', { kind: 'unreachable', cause: 'malformed_token_response' } as VendorCallResult],
   ])('tries %s again: the vendor surely did not apply it', (_what, result) => {
     expect(mayHaveApplied(result)).toBe(false);
     expect(isRetryable(result)).toBe(true);
   });
 
-  it('never repeats a call that timed out: the vendor may have applied it', () => {
-    const timedOut: VendorCallResult = { kind: 'unreachable', cause: 'timeout' };
-    expect(mayHaveApplied(timedOut)).toBe(true);
-    expect(isRetryable(timedOut)).toBe(false);
+  it.each([
+    ['timed out', { kind: 'unreachable', cause: 'timeout' } as VendorCallResult],
+    ['lost its connection after it was made', { kind: 'unreachable', cause: 'reset' } as VendorCallResult],
+    ['a gateway gave up on (504)', answered(504)],
+  ])('never repeats a call that %s: the vendor may have applied it', (_what, result) => {
+    expect(mayHaveApplied(result)).toBe(true);
+    expect(isRetryable(result)).toBe(false);
   });
 
   it.each([200, 400, 404, 409])('does not try a %i again', (status) => {

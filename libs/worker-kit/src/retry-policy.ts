@@ -25,11 +25,13 @@ export function isTransient(result: VendorCallResult): boolean {
 }
 
 /**
- * The call may have reached the vendor and been applied without us hearing of it: it timed out. A
- * refused connection, a token endpoint that failed and a 5xx or 429 answer all mean it was not.
+ * The call may have reached the vendor and been applied without us hearing of it: it timed out, was
+ * reset, or a gateway gave up waiting for the vendor (504). A refused connection, a token endpoint
+ * that failed and any other 5xx or 429 answer mean it was not.
  */
 export function mayHaveApplied(result: VendorCallResult): boolean {
-  return result.kind === 'unreachable' && result.cause === 'timeout';
+  if (result.kind === 'answered') return result.status === 504;
+  return result.kind === 'unreachable' && (result.cause === 'timeout' || result.cause === 'reset');
 }
 
 /** Worth another try: the vendor was unavailable, and surely did not apply the call. */
