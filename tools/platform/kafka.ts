@@ -3,8 +3,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '@pinflow/testing';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
 const SCRIPT = path.join(repoRoot, 'tools/kafka-local/kafka-local.sh');
+
+/** Runs tools/kafka-local/kafka-local.sh with a command (`start`, `cluster-kill 2`...) and its settings. */
+export async function kafkaLocal(args: string[], env: Record<string, string>): Promise<void> {
+  await execFileAsync('bash', [SCRIPT, ...args], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 });
+}
 
 export interface LocalKafka {
   brokers: string;
@@ -19,23 +24,16 @@ export interface LocalKafka {
 /** A real single-node KRaft broker from Apache Kafka's jars (fetched once through Maven). */
 export async function startLocalKafka(options: { port: number; controllerPort: number; stateDir: string }): Promise<LocalKafka> {
   const env = {
-    ...process.env,
     KAFKA_PORT: String(options.port),
     KAFKA_CONTROLLER_PORT: String(options.controllerPort),
     KAFKA_STATE_DIR: options.stateDir,
   };
-  await run('bash', [SCRIPT, 'start'], { env, maxBuffer: 16 * 1024 * 1024 });
+  await kafkaLocal(['start'], env);
   return {
     brokers: `127.0.0.1:${options.port}`,
     stateDir: options.stateDir,
-    stop: async () => {
-      await run('bash', [SCRIPT, 'stop'], { env });
-    },
-    kill: async () => {
-      await run('bash', [SCRIPT, 'kill'], { env });
-    },
-    resume: async () => {
-      await run('bash', [SCRIPT, 'resume'], { env, maxBuffer: 16 * 1024 * 1024 });
-    },
+    stop: () => kafkaLocal(['stop'], env),
+    kill: () => kafkaLocal(['kill'], env),
+    resume: () => kafkaLocal(['resume'], env),
   };
 }

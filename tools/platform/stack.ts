@@ -38,6 +38,10 @@ export interface Stack {
   services: Record<AppName, ServiceProcess>;
   secrets: DevSecrets;
   restart(app: AppName): Promise<void>;
+  /** SIGKILL: a crash mid-whatever-it-was-doing, for failure drills; `start` brings the app back. */
+  kill(app: AppName): Promise<void>;
+  /** Starts an app that was killed or stopped, and waits until it is ready. */
+  start(app: AppName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -124,15 +128,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw error;
   }
+  const start = async (app: AppName) => {
+    services[app].start();
+    await waitForReady(services[app], urls[app], 90_000);
+  };
   return {
     urls,
     services,
     secrets,
     restart: async (app) => {
       await services[app].stop();
-      services[app].start();
-      await waitForReady(services[app], urls[app], 90_000);
+      await start(app);
     },
+    kill: (app) => services[app].kill(),
+    start,
     stop,
   };
 }
