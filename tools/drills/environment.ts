@@ -34,6 +34,8 @@ export interface DrillEnvironmentOptions {
   log?: (line: string) => void;
 }
 
+const PISMO_EVENT_TIMEOUT_MS = 60_000;
+
 export function drillApps(vendors: readonly VendorName[]): AppName[] {
   return APPS.filter((app) => app === 'audit' || app === 'intake' || vendors.some((vendor) => app === `sandbox-${vendor}` || app === `worker-${vendor}`));
 }
@@ -59,6 +61,8 @@ export async function startDrillEnvironment(options: DrillEnvironmentOptions): P
     mkdirSync(logDir, { recursive: true });
     log(`starting ${apps.join(', ')} (logs in ${logDir})`);
     const replicated = { KAFKA_REPLICATION_FACTOR: String(cluster.nodes) };
+    // A Pismo change whose event never comes fails OUTCOME_UNKNOWN after this, well inside a drill's recovery window.
+    const appEnv = (app: AppName) => (app === 'worker-pismo' ? { ...replicated, PISMO_EVENT_TIMEOUT_MS: String(PISMO_EVENT_TIMEOUT_MS) } : replicated);
     const stack = await startStack({
       kafkaBrokers: cluster.brokers,
       databaseUrl: postgres.url,
@@ -66,7 +70,7 @@ export async function startDrillEnvironment(options: DrillEnvironmentOptions): P
       logDir,
       logLevel: options.logLevel ?? 'info',
       apps,
-      env: Object.fromEntries(apps.map((app) => [app, replicated])),
+      env: Object.fromEntries(apps.map((app) => [app, appEnv(app)])),
     });
     cleanups.push(() => stack.stop());
     const db = new Pool({ connectionString: postgres.url, max: 2 });

@@ -1,3 +1,4 @@
+import { positiveInt } from '@pinflow/config';
 import { pinKeysConfig } from '@pinflow/pin-crypto';
 import { clientCredentialsConfig, vendorCallConfig, workerConfig } from '@pinflow/worker-kit';
 import { z } from 'zod';
@@ -12,6 +13,11 @@ export const workerConfigSchema = z.object({
   PISMO_API_BASE_URL: z.url(),
   /** Where Pismo's own events (update_password-1, issuer_script-1, update-1) arrive. */
   PISMO_EVENTS_TOPIC: z.string().min(1).default('pismo.events'),
+  /**
+   * How long a PIN change Pismo accepted (or whose answer was lost) waits for update_password-1
+   * before it fails with OUTCOME_UNKNOWN. Pismo's connector normally delivers within seconds.
+   */
+  PISMO_EVENT_TIMEOUT_MS: positiveInt.default(120_000),
   WORKER_VENDOR_EVENT_GROUP: z.string().min(1).default('pinflow-worker-pismo-vendor-events'),
 });
 

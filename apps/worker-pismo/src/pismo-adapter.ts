@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PismoCommand } from '@pinflow/contracts';
 import { decryptPin, PinKeyRing } from '@pinflow/pin-crypto';
-import type { VendorAdapter, VendorCall } from '@pinflow/worker-kit';
+import type { CommandRef, VendorAdapter, VendorCall } from '@pinflow/worker-kit';
 import { settle } from './outcomes';
 import type { PismoDetails } from './pismo-events';
 import { PismoClient } from './pismo/pismo-client';
@@ -22,6 +22,15 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
     }
     const pin = await decryptPin(command.encryptedPin, this.keyRing);
     return () => this.pismo.changePin(command.cardId, pin, command.syncOfflinePin, command.commandId);
+  }
+
+  /**
+   * Pismo raises update_password-1 with the cid a change sent, answered or not: a change whose answer
+   * was lost (a timeout, a crash mid-call) awaits that event instead of failing with OUTCOME_UNKNOWN.
+   * Increasing tries raises no such event.
+   */
+  outcomeReportedByEvent(command: CommandRef): boolean {
+    return command.operation === 'change_pin';
   }
 
   /** password.changed echoes syncOfflinePin, but it is built from Pismo's event, which does not carry it. */

@@ -18,13 +18,18 @@ const PISMO_EVENTS = `pismo.events.it-${randomUUID()}`;
 const CLIENT = { id: 'worker-it', secret: 'worker-it-secret' };
 const MAX_ATTEMPTS = 3;
 const HTTP_TIMEOUT_MS = 1000;
+/** How long a change waits for Pismo's event before it fails with OUTCOME_UNKNOWN. */
+const EVENT_TIMEOUT_MS = 4000;
 
 // Every PIN this suite encrypts; none may appear in any Kafka message or database row.
 // Six digits each: a shorter run could turn up by chance inside a UUID or a JWE.
 const PINS = ['739164', '582047', '904317', '630958', '815263', '370851', '461938', '248135', '529376'];
 
-/** An answer the fake gives; 'hang' never answers, so the worker's timeout fires. */
-type Answer = number | 'hang';
+/**
+ * An answer the fake gives; 'hang' never answers, so the worker's timeout fires; 'apply-and-hang'
+ * changes the PIN and raises Pismo's events, but the answer never comes back.
+ */
+type Answer = number | 'hang' | 'apply-and-hang';
 
 interface RecordedCall {
   method: string;
@@ -110,7 +115,8 @@ class FakePismo {
     if (!token || !this.validTokens.has(token)) return this.json(response, 401, { message: 'Unauthorized' });
     if (!card || (!changePin && !increase)) return this.json(response, 404, { code: 'CARD_NOT_FOUND', message: 'Card not found' });
     const answer = card.answers.length > 1 ? card.answers.shift()! : (card.answers[0] ?? (changePin ? 201 : 200));
-    if (answer === 'hang') {
+    if (answer === 'apply-and-hang') await this.publishPismoEvents(cardId, [pismoEvent('update_password-1', cardId, cid, { status: 'SUCCESS' })]);
+    if (answer === 'hang' || answer === 'apply-and-hang') {
       this.hanging.add(response);
       return;
     }
@@ -239,6 +245,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       PISMO_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
       PISMO_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       PISMO_RETRY_BASE_MS: '10',
+      PISMO_EVENT_TIMEOUT_MS: String(EVENT_TIMEOUT_MS),
       WORKER_COMMAND_GROUP: `it-worker-commands-${randomUUID()}`,
       WORKER_VENDOR_EVENT_GROUP: `it-worker-pismo-events-${randomUUID()}`,
     });
@@ -386,7 +393,23 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     expect((await prisma.vendorCommand.findUniqueOrThrow({ where: { commandId: command.commandId } })).attempts).toBe(2);
   });
 
-  it('never repeats a call that timed out, which Pismo may have applied: the command fails with OUTCOME_UNKNOWN', async () => {
+  it('never repeats a PIN change whose answer timed out: Pismo’s update_password event, which comes anyway, settles it', async () => {
+    const cardId = newCard();
+    fake.card(cardId, { pin: PINS[8], answers: ['apply-and-hang', 201] });
+    const command = await changePinCommand(cardId, PINS[8]);
+
+    await send(command);
+    const changed = await nextEvent(cardId, EVENT_TYPES.passwordChanged);
+    await settledAs(command.commandId, 'SUCCEEDED');
+    // Longer than the event timeout: no second outcome follows.
+    await new Promise((resolve) => setTimeout(resolve, EVENT_TIMEOUT_MS + 2000));
+
+    expect(fake.callsFor(cardId)).toHaveLength(1);
+    expect(changed.data).toMatchObject({ commandId: command.commandId, requestId: command.requestId });
+    expect(eventsFor(cardId).map((event) => event.type)).toEqual([EVENT_TYPES.passwordChanged]);
+  });
+
+  it('never repeats a call that timed out, which Pismo may have applied: a tries increase, which raises no event, fails with OUTCOME_UNKNOWN', async () => {
     const cardId = newCard();
     fake.card(cardId, { answers: ['hang', 200] });
     const command = increaseCommand(cardId);
@@ -452,7 +475,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     expect(eventsFor(cardId, EVENT_TYPES.passwordChanged)).toHaveLength(1);
   });
 
-  it('never calls again for a command a crashed worker left mid-call: it fails with OUTCOME_UNKNOWN', async () => {
+  it('never calls again for a PIN change a crashed worker left mid-call: it awaits Pismo’s event, and fails with OUTCOME_UNKNOWN when none comes in time', async () => {
     const cardId = newCard();
     fake.card(cardId, { pin: PINS[7] });
     const command = await changePinCommand(cardId, PINS[7]);
@@ -461,6 +484,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     });
 
     await send(command);
+    await settledAs(command.commandId, 'AWAITING_VENDOR_EVENT');
     const failed = await nextEvent(cardId, EVENT_TYPES.failed);
 
     expect(fake.callsFor(cardId)).toEqual([]);

@@ -15,7 +15,13 @@ export class WorkerModule {
       config,
       retryPolicy: retryPolicyFrom('PISMO', config),
       adapter: PismoAdapter,
-      vendorEvents: { topic: config.PISMO_EVENTS_TOPIC, groupId: config.WORKER_VENDOR_EVENT_GROUP, schema: pismoEvent, route: routePismoEvent },
+      vendorEvents: {
+        topic: config.PISMO_EVENTS_TOPIC,
+        groupId: config.WORKER_VENDOR_EVENT_GROUP,
+        schema: pismoEvent,
+        route: routePismoEvent,
+        timeoutMs: config.PISMO_EVENT_TIMEOUT_MS,
+      },
       providers: [
         { provide: PinKeyRing, useFactory: () => loadPinKeyRing(config) },
         { provide: PismoClient, useValue: new PismoClient(http, { pciBaseUrl: config.PISMO_PCI_BASE_URL, apiBaseUrl: config.PISMO_API_BASE_URL }) },

@@ -45,6 +45,8 @@ export interface ConsumerOptions<S extends z.ZodType> {
 /** What a handler may ask for besides the commit: that the message, handled, be dead-lettered too. */
 export interface HandlerVerdict {
   deadLetter: { reason: DeadLetterReason; detail: string; attempts: number };
+  /** Called once the dead letter is on its topic, before the offset is committed: a redelivery can then tell. */
+  parked?: () => Promise<void>;
 }
 
 export interface RunningConsumer {
@@ -130,7 +132,10 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
         await heartbeat();
         continue;
       }
-      if (verdict) await park(message, meta, verdict.deadLetter.reason, verdict.deadLetter.detail, verdict.deadLetter.attempts);
+      if (verdict) {
+        await park(message, meta, verdict.deadLetter.reason, verdict.deadLetter.detail, verdict.deadLetter.attempts);
+        await verdict.parked?.();
+      }
       return;
     }
   };

@@ -92,9 +92,47 @@ export class CommandLedger {
     return later > 0;
   }
 
-  /** The vendor accepted the command; false when its event already settled the command. */
-  awaitVendorEvent(commandId: string, vendorStatus: number, correlationId: string): Promise<boolean> {
-    return this.move(commandId, COMMAND_STATES.calling, { state: COMMAND_STATES.awaitingVendorEvent, vendorStatus, correlationId });
+  /**
+   * The vendor's event will tell how the command ended: it accepted the command, or its answer was
+   * lost but its event would still come. False when that event already settled the command.
+   */
+  awaitVendorEvent(commandId: string, vendorStatus: number | undefined, correlationId: string): Promise<boolean> {
+    return this.move(commandId, COMMAND_STATES.calling, { state: COMMAND_STATES.awaitingVendorEvent, vendorStatus: vendorStatus ?? null, correlationId });
+  }
+
+  /** Commands whose vendor event has been due since before `cutoff`, oldest first. */
+  awaitingSince(cutoff: Date, limit: number): Promise<StoredCommand[]> {
+    return this.prisma.vendorCommand.findMany({
+      where: { vendor: this.vendor, state: COMMAND_STATES.awaitingVendorEvent, updatedAt: { lt: cutoff } },
+      orderBy: { updatedAt: 'asc' },
+      take: limit,
+    });
+  }
+
+  /** Outcomes recorded before `cutoff` whose publication was cut short (a crash in between). */
+  unpublishedSince(cutoff: Date, limit: number): Promise<StoredCommand[]> {
+    return this.prisma.vendorCommand.findMany({
+      where: { vendor: this.vendor, state: { in: [...FINAL_STATES] }, outcomeEvent: { not: Prisma.DbNull }, outcomePublishedAt: null, updatedAt: { lt: cutoff } },
+      orderBy: { updatedAt: 'asc' },
+      take: limit,
+    });
+  }
+
+  /** The vendor's event did not come in time: AWAITING_VENDOR_EVENT → FAILED. False when it came meanwhile. */
+  stopAwaiting(commandId: string, event: PinflowEvent): Promise<boolean> {
+    return this.move(commandId, COMMAND_STATES.awaitingVendorEvent, { state: COMMAND_STATES.failed, outcomeEvent: asJson(event) });
+  }
+
+  /**
+   * A vendor event ends the command with `event`, unless the command has ended already: true when it
+   * is not final yet, or when `event` is the outcome it ended with (a redelivery of the same event).
+   */
+  async settleByVendorEvent(commandId: string, settles: FinalState, event: PinflowEvent): Promise<boolean> {
+    const { count } = await this.prisma.vendorCommand.updateMany({
+      where: { commandId, vendor: this.vendor, OR: [{ state: { notIn: [...FINAL_STATES] } }, { outcomeEvent: { path: ['id'], equals: event.id } }] },
+      data: { state: settles, outcomeEvent: asJson(event) },
+    });
+    return count === 1;
   }
 
   /** Ends a command that is CALLING, storing the event to publish; false when it is no longer CALLING. */
@@ -111,19 +149,19 @@ export class CommandLedger {
     return receipt !== null;
   }
 
-  /** Notes a vendor event as handled and moves its command (if any, and not already final) to `settles`. */
-  async recordVendorEvent(eventId: string, eventType: string, commandId?: string, settles?: FinalState): Promise<void> {
+  /** Notes a vendor event as handled, and the outcome it settled `settledCommandId` with as published. */
+  async recordVendorEvent(eventId: string, eventType: string, settledCommandId?: string): Promise<void> {
     await this.prisma.$transaction([
       this.prisma.vendorEventReceipt.createMany({ data: [{ vendor: this.vendor, eventId, eventType }], skipDuplicates: true }),
-      ...(commandId && settles
-        ? [
-            this.prisma.vendorCommand.updateMany({
-              where: { commandId, vendor: this.vendor, state: { notIn: [...FINAL_STATES] } },
-              data: { state: settles },
-            }),
-          ]
+      ...(settledCommandId
+        ? [this.prisma.vendorCommand.updateMany({ where: { commandId: settledCommandId, vendor: this.vendor }, data: { outcomePublishedAt: new Date() } })]
         : []),
     ]);
+  }
+
+  /** The command's dead letter is on the dead-letter topic: a redelivery must not park it again. */
+  async markDeadLettered(commandId: string): Promise<void> {
+    await this.prisma.vendorCommand.update({ where: { commandId, vendor: this.vendor }, data: { deadLetteredAt: new Date() } });
   }
 
   private async move(commandId: string, from: string, data: Prisma.VendorCommandUpdateManyMutationInput): Promise<boolean> {

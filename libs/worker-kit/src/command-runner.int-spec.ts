@@ -9,7 +9,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { CommandLedger } from './command-ledger';
 import { startCommandConsumer } from './command-consumer';
 import { CommandRunner, OutcomeCheck, VendorAdapter, VendorCall } from './command-runner';
-import { COMMAND_STATES, commandEvent, failedSettlement, Settlement } from './outcomes';
+import { COMMAND_STATES, CommandRef, commandEvent, failedSettlement, Settlement } from './outcomes';
 import { VendorEvent, VendorEventRunner } from './vendor-events';
 import { isSuccess, VendorCallResult } from '@pinflow/vendor-http';
 
@@ -31,6 +31,8 @@ class ScriptedVendor implements VendorAdapter<VaultSetPasscodeCommand> {
   readonly passcodes: string[] = [];
   private readonly answers = new Map<string, Answer[]>();
   private readonly checks = new Map<string, OutcomeCheck[]>();
+  /** Cards whose outcomes the vendor reports by its own event, whether or not the call was answered. */
+  readonly reportingByEvent = new Set<string>();
 
   constructor(private readonly keyRing: PinKeyRing) {}
 
@@ -60,6 +62,10 @@ class ScriptedVendor implements VendorAdapter<VaultSetPasscodeCommand> {
   async checkOutcome(command: VaultSetPasscodeCommand): Promise<OutcomeCheck> {
     this.log.push(`check ${command.cardId}`);
     return this.checks.get(command.cardId)?.shift() ?? { outcome: 'unknown' };
+  }
+
+  outcomeReportedByEvent(command: CommandRef): boolean {
+    return this.reportingByEvent.has(command.cardId);
   }
 
   settle(command: VaultSetPasscodeCommand, result: VendorCallResult): Settlement {
@@ -107,6 +113,28 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   }
 
   const row = (commandId: string) => prisma.vendorCommand.findUniqueOrThrow({ where: { commandId } });
+
+  /**
+   * The vendor's event that the command's passcode was set, correlated by `correlationId`: linked to
+   * the command when the kit hands it one, else a fact about the card alone.
+   */
+  function passcodeSetEvent(command: VaultSetPasscodeCommand, correlationId: string): VendorEvent {
+    const eventId = randomUUID();
+    return {
+      eventId,
+      eventType: 'passcode_set',
+      correlationId,
+      translate: (stored) =>
+        stored
+          ? { event: commandEvent(EVENT_TYPES.passwordChanged, command, { vendorEventId: eventId }), settles: COMMAND_STATES.succeeded }
+          : { event: buildEvent(EVENT_TYPES.passwordChanged, { source: '/pinflow/worker-vault', cardId: command.cardId, data: { vendor: 'vault', vendorEventId: eventId } }) },
+    };
+  }
+
+  /** Makes a command look as if its last change were `ms` ago, as a sweep sees it. */
+  async function ageCommand(commandId: string, ms: number): Promise<void> {
+    await prisma.vendorCommand.update({ where: { commandId }, data: { updatedAt: new Date(Date.now() - ms) } });
+  }
 
   /**
    * The events published about a card so far. A marker goes out on the same key (so the same
@@ -177,7 +205,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
       expect.objectContaining({ type: EVENT_TYPES.failed, data: expect.objectContaining({ reason: 'VENDOR_UNAVAILABLE', vendorStatus: 500, vendorError: { title: 'COMMON', detail: 'Simulated' } }) }),
     ]);
     expect(await row(command.commandId)).toMatchObject({ state: 'FAILED_RETRYABLE', attempts: MAX_ATTEMPTS, vendorStatus: 500 });
-    expect(verdict).toEqual({ deadLetter: { reason: 'RETRIES_EXHAUSTED', detail: 'VENDOR_UNAVAILABLE, vendor status 500', attempts: MAX_ATTEMPTS } });
+    expect(verdict).toEqual({ deadLetter: { reason: 'RETRIES_EXHAUSTED', detail: 'VENDOR_UNAVAILABLE, vendor status 500', attempts: MAX_ATTEMPTS }, parked: expect.any(Function) });
   });
 
   it('never repeats a call that timed out: without the vendor’s word on it, the command fails with OUTCOME_UNKNOWN and is dead-lettered', async () => {
@@ -191,7 +219,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     expect(vendor.log).toContain(`check ${cardId}`);
     expect(await eventsFor(cardId)).toEqual([expect.objectContaining({ type: EVENT_TYPES.failed, data: expect.objectContaining({ reason: 'OUTCOME_UNKNOWN' }) })]);
     expect(await row(command.commandId)).toMatchObject({ state: 'FAILED', attempts: 2 });
-    expect(verdict).toEqual({ deadLetter: { reason: 'OUTCOME_UNKNOWN', detail: 'OUTCOME_UNKNOWN', attempts: 2 } });
+    expect(verdict).toEqual({ deadLetter: { reason: 'OUTCOME_UNKNOWN', detail: 'OUTCOME_UNKNOWN', attempts: 2 }, parked: expect.any(Function) });
   });
 
   it('settles a call that timed out as the vendor’s answer when the vendor says it applied the command, without calling again', async () => {
@@ -231,6 +259,91 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     expect(await eventsFor(cardId)).toEqual([expect.objectContaining({ type: EVENT_TYPES.failed, data: expect.objectContaining({ reason: 'OUTCOME_UNKNOWN', commandId: command.commandId }) })]);
     expect(await row(command.commandId)).toMatchObject({ state: 'FAILED' });
     expect(verdict).toMatchObject({ deadLetter: { reason: 'OUTCOME_UNKNOWN' } });
+  });
+
+  describe('when the vendor reports outcomes by its own event', () => {
+    const TIMEOUT_MS = 60_000;
+
+    it('awaits that event after a call timed out, never calling again, and the event settles the command with its one outcome', async () => {
+      const cardId = newCard();
+      vendor.reportingByEvent.add(cardId);
+      vendor.script(cardId, timedOut, ok());
+      const command = await passcodeCommand(cardId, '318264');
+
+      const verdict = await runner.handle(command, heartbeat);
+      expect(verdict).toBeUndefined();
+      expect(await row(command.commandId)).toMatchObject({ state: 'AWAITING_VENDOR_EVENT', correlationId: command.commandId, vendorStatus: null });
+      await vendorEvents.handle(passcodeSetEvent(command, command.commandId));
+
+      expect(vendor.callsFor(cardId)).toEqual([`call ${cardId} 1`]);
+      expect(vendor.log).not.toContain(`check ${cardId}`);
+      expect(await eventsFor(cardId)).toEqual([expect.objectContaining({ type: EVENT_TYPES.passwordChanged, data: expect.objectContaining({ commandId: command.commandId }) })]);
+      expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED', outcomePublishedAt: expect.any(Date) });
+    });
+
+    it('awaits that event for a command a crashed worker left CALLING, instead of failing it', async () => {
+      const cardId = newCard();
+      vendor.reportingByEvent.add(cardId);
+      const command = await passcodeCommand(cardId, '905316');
+      await ledger.claim(command);
+
+      expect(await runner.handle(command, heartbeat)).toBeUndefined();
+
+      expect(vendor.callsFor(cardId)).toEqual([]);
+      expect(await row(command.commandId)).toMatchObject({ state: 'AWAITING_VENDOR_EVENT', correlationId: command.commandId });
+    });
+
+    it('fails the command with OUTCOME_UNKNOWN once the event is overdue; an event that comes later is published for the card, never as a second outcome', async () => {
+      const cardId = newCard();
+      vendor.reportingByEvent.add(cardId);
+      vendor.script(cardId, timedOut);
+      const command = await passcodeCommand(cardId, '427158');
+      await runner.handle(command, heartbeat);
+
+      await runner.settleOverdue(TIMEOUT_MS);
+      expect(await row(command.commandId)).toMatchObject({ state: 'AWAITING_VENDOR_EVENT' });
+      await ageCommand(command.commandId, TIMEOUT_MS + 1_000);
+      await runner.settleOverdue(TIMEOUT_MS);
+      await runner.settleOverdue(TIMEOUT_MS);
+      await vendorEvents.handle(passcodeSetEvent(command, command.commandId));
+
+      const events = await eventsFor(cardId);
+      expect(events).toEqual([
+        expect.objectContaining({ type: EVENT_TYPES.failed, data: expect.objectContaining({ reason: 'OUTCOME_UNKNOWN', requestId: command.requestId }) }),
+        expect.objectContaining({ type: EVENT_TYPES.passwordChanged, data: { vendor: 'vault', vendorEventId: expect.any(String) } }),
+      ]);
+      expect(await row(command.commandId)).toMatchObject({ state: 'FAILED', outcomePublishedAt: expect.any(Date) });
+    });
+
+    it('publishes, at the next sweep, an outcome whose publication a crash cut short', async () => {
+      const cardId = newCard();
+      const command = await passcodeCommand(cardId, '610384');
+      const outcome = commandEvent(EVENT_TYPES.passwordChanged, command, {});
+      await ledger.claim(command);
+      await ledger.finishCall(command.commandId, COMMAND_STATES.succeeded, outcome, 200);
+      await ageCommand(command.commandId, TIMEOUT_MS + 1_000);
+
+      await runner.settleOverdue(TIMEOUT_MS);
+
+      expect(await eventsFor(cardId)).toEqual([outcome]);
+      expect((await row(command.commandId)).outcomePublishedAt).not.toBeNull();
+    });
+  });
+
+  it('asks for a dead letter once: a redelivery after the letter was parked asks for none', async () => {
+    const cardId = newCard();
+    vendor.script(cardId, timedOut);
+    const command = await passcodeCommand(cardId, '582931');
+
+    const first = await runner.handle(command, heartbeat);
+    const beforeParking = await runner.handle(command, heartbeat);
+    await first?.parked?.();
+    const afterParking = await runner.handle(command, heartbeat);
+
+    expect(first).toMatchObject({ deadLetter: { reason: 'OUTCOME_UNKNOWN' } });
+    expect(beforeParking).toMatchObject({ deadLetter: { reason: 'OUTCOME_UNKNOWN' } });
+    expect(afterParking).toBeUndefined();
+    expect(vendor.callsFor(cardId)).toHaveLength(1);
   });
 
   it('goes on with the retries of a command a stopped worker left RETRYING, since the vendor applied none of its calls', async () => {
@@ -273,7 +386,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
       expect.objectContaining({ data: { vendor: 'vault', requestId: command.requestId, commandId: command.commandId, operation: 'set_passcode', reason: 'UNDECRYPTABLE_PIN' } }),
     ]);
     expect(await row(command.commandId)).toMatchObject({ state: 'FAILED_RETRYABLE', attempts: 0 });
-    expect(verdict).toEqual({ deadLetter: { reason: 'UNDECRYPTABLE', detail: 'UNDECRYPTABLE_PIN', attempts: 0 } });
+    expect(verdict).toEqual({ deadLetter: { reason: 'UNDECRYPTABLE', detail: 'UNDECRYPTABLE_PIN', attempts: 0 }, parked: expect.any(Function) });
   });
 
   describe('a replayed command', () => {

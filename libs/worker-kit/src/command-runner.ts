@@ -43,6 +43,12 @@ export interface VendorAdapter<C extends CommandRef> {
    * command with OUTCOME_UNKNOWN, since calling again could apply it twice.
    */
   checkOutcome?(command: C): Promise<OutcomeCheck>;
+  /**
+   * Whether the vendor's own event tells how the command ended even when the call's answer is lost
+   * (Pismo: update_password-1 carries the cid the call sent). Such a command, after a timeout or a
+   * crash mid-call, awaits that event rather than failing; `settleOverdue` ends the wait.
+   */
+  outcomeReportedByEvent?(command: CommandRef): boolean;
 }
 
 /** How a command came to the runner. */
@@ -71,16 +77,19 @@ interface RunStart {
  * (replaying it runs it again), or one whose outcome nobody knows (for a human to find out; replaying
  * it does nothing).
  */
-function deadLetterOf(state: string, outcome: PinflowEvent, attempts: number): HandlerVerdict | undefined {
+function deadLetterOf(state: string, outcome: PinflowEvent, attempts: number): HandlerVerdict['deadLetter'] | undefined {
   if (outcome.type !== EVENT_TYPES.failed) return undefined;
   const { reason, vendorStatus } = outcome.data;
   const detail = vendorStatus === undefined ? reason : `${reason}, vendor status ${vendorStatus}`;
   if (state === COMMAND_STATES.failedRetryable) {
-    return { deadLetter: { reason: reason === 'UNDECRYPTABLE_PIN' ? 'UNDECRYPTABLE' : 'RETRIES_EXHAUSTED', detail, attempts } };
+    return { reason: reason === 'UNDECRYPTABLE_PIN' ? 'UNDECRYPTABLE' : 'RETRIES_EXHAUSTED', detail, attempts };
   }
-  if (reason === 'OUTCOME_UNKNOWN') return { deadLetter: { reason: 'OUTCOME_UNKNOWN', detail, attempts } };
+  if (reason === 'OUTCOME_UNKNOWN') return { reason: 'OUTCOME_UNKNOWN', detail, attempts };
   return undefined;
 }
+
+/** How many overdue or unpublished commands one sweep handles; the next sweep takes the rest. */
+const SWEEP_BATCH = 100;
 
 /** The settlement of a command whose every call the vendor surely did not apply: a replay may run it again. */
 function replayable(settlement: Settlement): Settlement {
@@ -174,7 +183,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
       const event = failedEvent(command, 'UNDECRYPTABLE_PIN');
       if (!(await this.ledger.recordWithoutCall(command, event))) return this.resumeKnown(command.commandId, log);
       await this.publishOutcome(command.commandId, event);
-      return deadLetterOf(COMMAND_STATES.failedRetryable, event, 0);
+      return this.verdict(command.commandId, COMMAND_STATES.failedRetryable, event, 0);
     }
     let { begin, lost } = start;
     for (let attempt = start.attempt; ; attempt += 1) {
@@ -190,6 +199,9 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
       }
       log.info({ attempt, vendorStatus: vendorStatusOf(result), ...(result.kind === 'unreachable' ? { cause: result.cause } : {}) }, 'vendor called');
       if (mayHaveApplied(result)) {
+        if (this.adapter.outcomeReportedByEvent?.(command)) {
+          return this.conclude(command, { state: COMMAND_STATES.awaitingVendorEvent, correlationId: command.commandId }, attempt, log);
+        }
         const check = await this.checkOutcome(command, log);
         if (check.outcome === 'applied') return this.conclude(command, this.adapter.settle(command, check.result), attempt, log);
         if (check.outcome === 'unknown') return this.conclude(command, { state: COMMAND_STATES.failed, event: failedEvent(command, 'OUTCOME_UNKNOWN') }, attempt, log);
@@ -225,7 +237,13 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
     if (!(await this.ledger.finishCall(command.commandId, settlement.state, settlement.event, settlement.vendorStatus))) return this.settledElsewhere(log);
     log.info({ state: settlement.state, event: settlement.event.type, vendorStatus: settlement.vendorStatus }, 'command settled');
     await this.publishOutcome(command.commandId, settlement.event);
-    return deadLetterOf(settlement.state, settlement.event, attempts);
+    return this.verdict(command.commandId, settlement.state, settlement.event, attempts);
+  }
+
+  /** The consumer's cue to dead-letter the command, if it ended so; the ledger notes it once parked. */
+  private verdict(commandId: string, state: string, outcome: PinflowEvent, attempts: number): HandlerVerdict | undefined {
+    const deadLetter = deadLetterOf(state, outcome, attempts);
+    return deadLetter && { deadLetter, parked: () => this.ledger.markDeadLettered(commandId) };
   }
 
   private settledElsewhere(log: Logger): void {
@@ -251,11 +269,19 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
     if (known.state === COMMAND_STATES.calling) {
       // A worker stopped between claiming the command and recording the vendor's answer: the PIN may
       // or may not have changed, and calling again could change it twice.
-      const event = failedEvent({ ...known, vendor: this.ledger.vendor }, 'OUTCOME_UNKNOWN');
+      const command = { ...known, vendor: this.ledger.vendor };
+      if (this.adapter.outcomeReportedByEvent?.(command)) {
+        if (await this.ledger.awaitVendorEvent(known.commandId, undefined, known.correlationId ?? known.commandId)) {
+          log.warn({ attempts: known.attempts }, 'redelivered command was interrupted mid-call; awaiting the vendor’s event to learn its outcome');
+          return;
+        }
+        return this.resumeKnown(known.commandId, log);
+      }
+      const event = failedEvent(command, 'OUTCOME_UNKNOWN');
       if (await this.ledger.finishCall(known.commandId, COMMAND_STATES.failed, event)) {
         log.warn({ attempts: known.attempts }, 'redelivered command was interrupted mid-call; its outcome is unknown');
         await this.publishOutcome(known.commandId, event);
-        return deadLetterOf(COMMAND_STATES.failed, event, known.attempts);
+        return this.verdict(known.commandId, COMMAND_STATES.failed, event, known.attempts);
       }
       return this.resumeKnown(known.commandId, log);
     }
@@ -269,8 +295,27 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
       log.info({ state: known.state }, 'redelivered command already handled; skipped');
     }
     // Parking a replayed command again would only send it round in circles.
-    if (!outcome || delivery.replayed) return;
-    return deadLetterOf(known.state, outcome, known.attempts);
+    if (!outcome || delivery.replayed || known.deadLetteredAt !== null) return;
+    return this.verdict(known.commandId, known.state, outcome, known.attempts);
+  }
+
+  /**
+   * Ends the wait of commands whose vendor event is overdue (`awaitedMs` since the command started
+   * waiting) with OUTCOME_UNKNOWN, and publishes outcomes recorded that long ago whose publication a
+   * crash cut short. Workers run it periodically; running it on several replicas at once is safe.
+   */
+  async settleOverdue(awaitedMs: number): Promise<void> {
+    const cutoff = new Date(Date.now() - awaitedMs);
+    for (const known of await this.ledger.awaitingSince(cutoff, SWEEP_BATCH)) {
+      const event = failedEvent({ ...known, vendor: this.ledger.vendor }, 'OUTCOME_UNKNOWN');
+      if (!(await this.ledger.stopAwaiting(known.commandId, event))) continue;
+      this.logger.warn({ commandId: known.commandId, cardId: known.cardId, awaitedMs }, 'the vendor’s event about the command never came; its outcome is unknown');
+      await this.publishOutcome(known.commandId, event);
+    }
+    for (const known of await this.ledger.unpublishedSince(cutoff, SWEEP_BATCH)) {
+      this.logger.warn({ commandId: known.commandId, state: known.state }, 'publishing an outcome whose publication was cut short');
+      await this.publishOutcome(known.commandId, known.outcomeEvent as unknown as PinflowEvent);
+    }
   }
 
   private async publishOutcome(commandId: string, event: PinflowEvent): Promise<void> {

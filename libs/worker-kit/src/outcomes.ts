@@ -104,7 +104,8 @@ export function failureReasonFor(result: VendorCallResult): FailureReason {
 
 /** Where a command stands after its last call to the vendor, and the event that says so (if any yet). */
 export type Settlement =
-  | { state: typeof COMMAND_STATES.awaitingVendorEvent; correlationId: string; vendorStatus: number }
+  /** No vendorStatus when the call's answer was lost and only the vendor's event can tell. */
+  | { state: typeof COMMAND_STATES.awaitingVendorEvent; correlationId: string; vendorStatus?: number }
   | { state: FinalState; event: PinflowEvent; vendorStatus?: number };
 
 /** A call that did not succeed: FAILED, with the vendor's status and a PIN-free summary of its error. */

@@ -33,14 +33,26 @@ export class VendorEventRunner {
       log.info('vendor event already handled; skipped');
       return;
     }
-    const command = event.correlationId ? await this.ledger.findByCorrelationId(event.correlationId) : null;
-    const translation = event.translate(command ?? undefined);
+    let command = event.correlationId ? await this.ledger.findByCorrelationId(event.correlationId) : null;
+    let translation = event.translate(command ?? undefined);
+    let settled: string | undefined;
+    if (command && 'event' in translation && translation.settles) {
+      if (await this.ledger.settleByVendorEvent(command.commandId, translation.settles, translation.event)) {
+        settled = command.commandId;
+      } else {
+        // The request already has its one outcome (pinflow stopped waiting for this event, or the
+        // call's own answer settled it): the event is still a fact about the card, told as such.
+        log.warn({ commandId: command.commandId, state: command.state }, 'vendor event about a command that had already ended; published for the card only');
+        command = null;
+        translation = event.translate(undefined);
+      }
+    }
     if ('skip' in translation) {
       log.info({ commandId: command?.commandId, why: translation.skip }, 'vendor event needs no pinflow event');
       return;
     }
     await this.producer.publishEvents([translation.event]);
-    await this.ledger.recordVendorEvent(event.eventId, event.eventType, command?.commandId, translation.settles);
+    await this.ledger.recordVendorEvent(event.eventId, event.eventType, settled);
     log.info({ cardId: translation.event.subject, commandId: command?.commandId, event: translation.event.type }, 'vendor event published as a pinflow event');
   }
 }

@@ -11,6 +11,7 @@ import { CommandLedger } from './command-ledger';
 import { CommandOf, CommandRunner, VendorAdapter } from './command-runner';
 import type { WorkerSettings } from './config';
 import type { RetryPolicy } from './retry-policy';
+import { OverdueSweep } from './overdue-sweep';
 import { VendorEvent, VendorEventRunner } from './vendor-events';
 
 /** The worker's logger (pino), for the vendor's own providers. */
@@ -39,6 +40,8 @@ export interface VendorEventSource<S extends z.ZodType> {
   schema: S;
   /** The event as the kit handles it; undefined for a type the worker does not react to. */
   route(event: z.output<S>): VendorEvent | undefined;
+  /** How long a command waits for the vendor's event before it fails with OUTCOME_UNKNOWN. */
+  timeoutMs: number;
 }
 
 export interface WorkerKitOptions<V extends Vendor, S extends z.ZodType> {
@@ -111,7 +114,12 @@ export class WorkerKitModule {
               }),
             ),
         },
-        ...(vendorEvents ? [vendorEventConsumer(vendorEvents, config, logger.child({ consumer: `${vendor}-events` }))] : []),
+        ...(vendorEvents
+          ? [
+              vendorEventConsumer(vendorEvents, config, logger.child({ consumer: `${vendor}-events` })),
+              { provide: OverdueSweep, inject: [CommandRunner], useFactory: (runner: CommandRunner) => new OverdueSweep(runner, vendorEvents.timeoutMs, logger) },
+            ]
+          : []),
         ...(options.providers ?? []),
       ],
     };
