@@ -126,11 +126,13 @@ export class CommandLedger {
   /**
    * A vendor event ends the command with `event`, unless the command has ended already: true when it
    * is not final yet, or when `event` is the outcome it ended with (a redelivery of the same event).
+   * Publishing it is the vendor event's delivery's to do (until its receipt is recorded, a redelivery
+   * publishes it again), so neither a redelivered command nor the sweep republishes it.
    */
   async settleByVendorEvent(commandId: string, settles: FinalState, event: PinflowEvent): Promise<boolean> {
     const { count } = await this.prisma.vendorCommand.updateMany({
       where: { commandId, vendor: this.vendor, OR: [{ state: { notIn: [...FINAL_STATES] } }, { outcomeEvent: { path: ['id'], equals: event.id } }] },
-      data: { state: settles, outcomeEvent: asJson(event) },
+      data: { state: settles, outcomeEvent: asJson(event), outcomePublishedAt: new Date() },
     });
     return count === 1;
   }
@@ -149,14 +151,9 @@ export class CommandLedger {
     return receipt !== null;
   }
 
-  /** Notes a vendor event as handled, and the outcome it settled `settledCommandId` with as published. */
-  async recordVendorEvent(eventId: string, eventType: string, settledCommandId?: string): Promise<void> {
-    await this.prisma.$transaction([
-      this.prisma.vendorEventReceipt.createMany({ data: [{ vendor: this.vendor, eventId, eventType }], skipDuplicates: true }),
-      ...(settledCommandId
-        ? [this.prisma.vendorCommand.updateMany({ where: { commandId: settledCommandId, vendor: this.vendor }, data: { outcomePublishedAt: new Date() } })]
-        : []),
-    ]);
+  /** Notes a vendor event as handled (published): its redeliveries are skipped. */
+  async recordVendorEvent(eventId: string, eventType: string): Promise<void> {
+    await this.prisma.vendorEventReceipt.createMany({ data: [{ vendor: this.vendor, eventId, eventType }], skipDuplicates: true });
   }
 
   /** The command's dead letter is on the dead-letter topic: a redelivery must not park it again. */

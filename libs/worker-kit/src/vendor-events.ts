@@ -35,11 +35,8 @@ export class VendorEventRunner {
     }
     let command = event.correlationId ? await this.ledger.findByCorrelationId(event.correlationId) : null;
     let translation = event.translate(command ?? undefined);
-    let settled: string | undefined;
     if (command && 'event' in translation && translation.settles) {
-      if (await this.ledger.settleByVendorEvent(command.commandId, translation.settles, translation.event)) {
-        settled = command.commandId;
-      } else {
+      if (!(await this.ledger.settleByVendorEvent(command.commandId, translation.settles, translation.event))) {
         // The request already has its one outcome (pinflow stopped waiting for this event, or the
         // call's own answer settled it): the event is still a fact about the card, told as such.
         log.warn({ commandId: command.commandId, state: command.state }, 'vendor event about a command that had already ended; published for the card only');
@@ -52,7 +49,7 @@ export class VendorEventRunner {
       return;
     }
     await this.producer.publishEvents([translation.event]);
-    await this.ledger.recordVendorEvent(event.eventId, event.eventType, settled);
+    await this.ledger.recordVendorEvent(event.eventId, event.eventType);
     log.info({ cardId: translation.event.subject, commandId: command?.commandId, event: translation.event.type }, 'vendor event published as a pinflow event');
   }
 }
