@@ -131,6 +131,15 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     };
   }
 
+  /** A command the vendor applied whose outcome was recorded, and then a crash kept it from being published. */
+  async function succeededUnpublished(cardId: string, passcode: string): Promise<{ command: VaultSetPasscodeCommand; outcome: PinflowEvent }> {
+    const command = await passcodeCommand(cardId, passcode);
+    const outcome = commandEvent(EVENT_TYPES.passwordChanged, command, {});
+    await ledger.claim(command);
+    await ledger.finishCall(command.commandId, COMMAND_STATES.succeeded, outcome, 200);
+    return { command, outcome };
+  }
+
   /** Makes a command look as if its last change were `ms` ago, as a sweep sees it. */
   async function ageCommand(commandId: string, ms: number): Promise<void> {
     await prisma.vendorCommand.update({ where: { commandId }, data: { updatedAt: new Date(Date.now() - ms) } });
@@ -317,10 +326,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
 
     it('publishes, at the next sweep, an outcome whose publication a crash cut short', async () => {
       const cardId = newCard();
-      const command = await passcodeCommand(cardId, '610384');
-      const outcome = commandEvent(EVENT_TYPES.passwordChanged, command, {});
-      await ledger.claim(command);
-      await ledger.finishCall(command.commandId, COMMAND_STATES.succeeded, outcome, 200);
+      const { command, outcome } = await succeededUnpublished(cardId, '610384');
       await ageCommand(command.commandId, TIMEOUT_MS + 1_000);
 
       await runner.settleOverdue(TIMEOUT_MS);
@@ -362,10 +368,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
 
   it('publishes the recorded outcome of a command that ended before its event left, without calling again', async () => {
     const cardId = newCard();
-    const command = await passcodeCommand(cardId, '630958');
-    const outcome = commandEvent(EVENT_TYPES.passwordChanged, command, {});
-    await ledger.claim(command);
-    await ledger.finishCall(command.commandId, COMMAND_STATES.succeeded, outcome, 200);
+    const { command, outcome } = await succeededUnpublished(cardId, '630958');
 
     await runner.handle(command, heartbeat);
 
