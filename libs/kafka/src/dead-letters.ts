@@ -1,5 +1,5 @@
-import type { KafkaMessage, Producer } from 'kafkajs';
-import { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { IdempotentProducer } from './idempotent-producer';
 
 /** Where every pinflow consumer parks what it cannot process, so no message stalls its partition. */
 export const DEAD_LETTER_TOPIC = 'pinflow.deadletter.v1';
@@ -40,41 +40,42 @@ export interface DeadLetter {
  * is what the source topic already held (secrets only as JWE).
  */
 export class DeadLetters {
-  private readonly producer: Producer;
-  private connected?: Promise<void>;
+  private readonly producer: IdempotentProducer;
 
   constructor(kafka: Kafka) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = new IdempotentProducer(kafka);
   }
 
   async park(message: Pick<KafkaMessage, 'key' | 'value' | 'headers'>, letter: DeadLetter): Promise<void> {
-    this.connected ??= this.producer.connect();
-    await this.connected;
-    await this.producer.send({
-      topic: DEAD_LETTER_TOPIC,
-      acks: -1,
-      messages: [
+    await this.producer.sendBatch({
+      topicMessages: [
         {
-          key: message.key,
-          value: message.value,
-          headers: {
-            ...message.headers,
-            [DEAD_LETTER_HEADERS.reason]: letter.reason,
-            [DEAD_LETTER_HEADERS.detail]: letter.detail,
-            [DEAD_LETTER_HEADERS.topic]: letter.source.topic,
-            [DEAD_LETTER_HEADERS.partition]: String(letter.source.partition),
-            [DEAD_LETTER_HEADERS.offset]: letter.source.offset,
-            [DEAD_LETTER_HEADERS.group]: letter.source.group,
-            [DEAD_LETTER_HEADERS.attempts]: String(letter.attempts),
-            [DEAD_LETTER_HEADERS.at]: new Date().toISOString(),
-          },
+          topic: DEAD_LETTER_TOPIC,
+          messages: [
+            {
+              key: message.key,
+              value: message.value,
+              headers: {
+                ...message.headers,
+                [DEAD_LETTER_HEADERS.reason]: letter.reason,
+                [DEAD_LETTER_HEADERS.detail]: letter.detail,
+                [DEAD_LETTER_HEADERS.topic]: letter.source.topic,
+                [DEAD_LETTER_HEADERS.partition]: String(letter.source.partition),
+                [DEAD_LETTER_HEADERS.offset]: letter.source.offset,
+                [DEAD_LETTER_HEADERS.group]: letter.source.group,
+                [DEAD_LETTER_HEADERS.attempts]: String(letter.attempts),
+                [DEAD_LETTER_HEADERS.at]: new Date().toISOString(),
+              },
+            },
+          ],
         },
       ],
     });
   }
 
-  async close(): Promise<void> {
-    if (this.connected) await this.producer.disconnect();
+  /** Disconnects the producer, if a dead letter was ever parked. */
+  close(): Promise<void> {
+    return this.producer.disconnect();
   }
 }
 

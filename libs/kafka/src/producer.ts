@@ -1,6 +1,7 @@
 import { EVENTS_TOPIC, pinflowEvent, PinflowEvent } from '@pinflow/contracts';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { z } from 'zod';
+import { IdempotentProducer } from './idempotent-producer';
 
 export interface OutgoingMessage<T> {
   key: string;
@@ -45,14 +46,14 @@ export function eventBatch(events: PinflowEvent[]): TopicBatch {
 }
 
 /**
- * Idempotent producer (acks=all, one in-flight request) that validates every message against its
- * contract before it leaves the process: a service can only publish what its consumers accept.
+ * Idempotent producer (acks=all, see {@link IdempotentProducer}) that validates every message against
+ * its contract before it leaves the process: a service can only publish what its consumers accept.
  */
 export class JsonProducer {
-  private readonly producer: Producer;
+  private readonly producer: IdempotentProducer;
 
   constructor(kafka: Kafka) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = new IdempotentProducer(kafka);
   }
 
   connect(): Promise<void> {
@@ -80,7 +81,7 @@ export class JsonProducer {
       topic,
       messages: topicMessages.map(({ key, value, headers }) => ({ key, value, headers })),
     }));
-    if (topicMessages.length > 0) await this.producer.sendBatch({ acks: -1, topicMessages });
+    if (topicMessages.length > 0) await this.producer.sendBatch({ topicMessages });
   }
 
   /** pinflow events in CloudEvents structured mode, keyed by card id (the event's subject). */
