@@ -2,7 +2,7 @@ import { EVENT_TYPES } from '@pinflow/contracts';
 import type { VendorName } from '@pinflow/platform';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DrillEnvironment } from './environment';
-import { AppliedCounts, appliedCounts, appliedKey, awaitOutcomes, commandIds, deadLettersSince, OutcomeRow, outcomeLabel, percentile } from './figures';
+import { AppliedCounts, appliedCounts, appliedKey, awaitOutcomes, commandIds, deadLettersSince, ledgerStates, OutcomeRow, outcomeLabel, percentile } from './figures';
 import type { Scenario } from './scenarios';
 import { planStream, seedCards, SentCommand, sendStream } from './stream';
 
@@ -100,7 +100,8 @@ export async function runDrill(env: DrillEnvironment, scenario: Scenario, option
 
   const rows = await awaitOutcomes(env, requestIds, options.recoveryWindowMs, options.quietMs);
   const [ids, applied, deadLetters] = await Promise.all([commandIds(env, requestIds), appliedCounts(env), deadLettersSince(env.cluster.brokers, started)]);
-  const result = judge({ scenario, vendors: env.vendors, sent, rows, ids, applied, deadLetters, timeline: { started, streamMs, faultStart, faultEnd } });
+  const ledger = await ledgerStates(env, [...ids.values()]);
+  const result = judge({ scenario, vendors: env.vendors, sent, rows, ids, applied, ledger, deadLetters, timeline: { started, streamMs, faultStart, faultEnd } });
   log(`${result.passed ? 'passed' : 'FAILED'}: lost ${result.lost}, outcomes 0/1/>1 ${result.terminalOutcomes.none}/${result.terminalOutcomes.one}/${result.terminalOutcomes.many}, applied twice ${result.appliedTwice}`);
   return result;
 }
@@ -113,13 +114,15 @@ interface Collected {
   rows: OutcomeRow[];
   ids: Map<string, string>;
   applied: AppliedCounts;
+  /** The worker's ledger entry of each command id: where a lost request's trail ends. */
+  ledger: Map<string, string>;
   deadLetters: Record<string, number>;
   /** Epoch milliseconds; `streamMs` is a duration. */
   timeline: { started: number; streamMs: number; faultStart: number; faultEnd: number };
 }
 
 /** The figures, from what the drill collected. */
-function judge({ scenario, vendors, sent, rows, ids, applied, deadLetters, timeline }: Collected): DrillResult {
+function judge({ scenario, vendors, sent, rows, ids, applied, ledger, deadLetters, timeline }: Collected): DrillResult {
   const { started, streamMs, faultStart, faultEnd } = timeline;
   const accepted = sent.filter((command) => command.requestId !== undefined);
   const traces = accepted.map((command) => {
@@ -133,7 +136,8 @@ function judge({ scenario, vendors, sent, rows, ids, applied, deadLetters, timel
   /** A request as the logs know it: the workers log command and card ids. */
   const describe = (trace: Trace) => {
     const outcomes = trace.outcomes.map((row) => `${outcomeLabel(row)} at ${new Date(row.recordedAt).toISOString().slice(11, 23)}`);
-    return `request ${trace.command.requestId} (${trace.command.vendor}, card ${trace.command.cardId}, command ${trace.commandId}): applied ${trace.applied}x; outcomes ${outcomes.join(', ') || 'none'}`;
+    const worker = (trace.commandId && ledger.get(trace.commandId)) ?? 'never reached the worker';
+    return `request ${trace.command.requestId} (${trace.command.vendor}, card ${trace.command.cardId}, command ${trace.commandId}): applied ${trace.applied}x; worker ${worker}; outcomes ${outcomes.join(', ') || 'none'}`;
   };
 
   const lost = traces.filter((trace) => trace.outcomes.length === 0);

@@ -57,6 +57,16 @@ export async function commandIds(env: DrillEnvironment, requestIds: string[]): P
   return new Map(rows.map((row) => [row.id, row.command_id]));
 }
 
+/** What the worker's ledger says about each command: its state and whether its outcome left, for a lost request's trail. */
+export async function ledgerStates(env: DrillEnvironment, commandIds: string[]): Promise<Map<string, string>> {
+  const { rows } = await env.db.query<{ command_id: string; state: string; outcome_published_at: Date | null }>(
+    'SELECT command_id, state, outcome_published_at FROM vendor_commands WHERE command_id = ANY($1::uuid[])',
+    [commandIds],
+  );
+  const time = (at: Date) => at.toISOString().slice(11, 23);
+  return new Map(rows.map((row) => [row.command_id, `${row.state}, outcome ${row.outcome_published_at ? `published at ${time(row.outcome_published_at)}` : 'unpublished'}`]));
+}
+
 /** Each sandbox's own record of what it applied. */
 export async function appliedCounts(env: DrillEnvironment): Promise<AppliedCounts> {
   const counts: AppliedCounts = new Map();

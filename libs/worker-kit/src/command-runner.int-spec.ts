@@ -309,11 +309,11 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
       const command = await passcodeCommand(cardId, '427158');
       await runner.handle(command, heartbeat);
 
-      await runner.settleOverdue(TIMEOUT_MS);
+      await runner.endOverdueWaits(TIMEOUT_MS);
       expect(await row(command.commandId)).toMatchObject({ state: 'AWAITING_VENDOR_EVENT' });
       await ageCommand(command.commandId, TIMEOUT_MS + 1_000);
-      await runner.settleOverdue(TIMEOUT_MS);
-      await runner.settleOverdue(TIMEOUT_MS);
+      await runner.endOverdueWaits(TIMEOUT_MS);
+      await runner.endOverdueWaits(TIMEOUT_MS);
       await vendorEvents.handle(passcodeSetEvent(command, command.commandId));
 
       const events = await eventsFor(cardId);
@@ -324,16 +324,6 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
       expect(await row(command.commandId)).toMatchObject({ state: 'FAILED', outcomePublishedAt: expect.any(Date) });
     });
 
-    it('publishes, at the next sweep, an outcome whose publication a crash cut short', async () => {
-      const cardId = newCard();
-      const { command, outcome } = await succeededUnpublished(cardId, '610384');
-      await ageCommand(command.commandId, TIMEOUT_MS + 1_000);
-
-      await runner.settleOverdue(TIMEOUT_MS);
-
-      expect(await eventsFor(cardId)).toEqual([outcome]);
-      expect((await row(command.commandId)).outcomePublishedAt).not.toBeNull();
-    });
   });
 
   it('asks for a dead letter once: a redelivery after the letter was parked asks for none', async () => {
@@ -375,6 +365,20 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     expect(vendor.callsFor(cardId)).toEqual([]);
     expect(await eventsFor(cardId)).toEqual([outcome]);
     expect((await row(command.commandId)).outcomePublishedAt).not.toBeNull();
+  });
+
+  it('publishes at the sweep an outcome left unpublished longer than the republish delay (a broker outage cut its publication short), and leaves a younger one to its delivery', async () => {
+    const REPUBLISH_AFTER_MS = 30_000;
+    const stranded = await succeededUnpublished(newCard(), '610384');
+    const recent = await succeededUnpublished(newCard(), '720495');
+    await ageCommand(stranded.command.commandId, REPUBLISH_AFTER_MS + 1_000);
+
+    await runner.publishStranded(REPUBLISH_AFTER_MS);
+
+    expect(await eventsFor(stranded.command.cardId)).toEqual([stranded.outcome]);
+    expect((await row(stranded.command.commandId)).outcomePublishedAt).not.toBeNull();
+    expect(await eventsFor(recent.command.cardId)).toEqual([]);
+    expect((await row(recent.command.commandId)).outcomePublishedAt).toBeNull();
   });
 
   it('fails with UNDECRYPTABLE_PIN, without calling the vendor, when a secret cannot be decrypted, and dead-letters the command', async () => {

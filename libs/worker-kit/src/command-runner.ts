@@ -46,7 +46,7 @@ export interface VendorAdapter<C extends CommandRef> {
   /**
    * Whether the vendor's own event tells how the command ended even when the call's answer is lost
    * (Pismo: update_password-1 carries the cid the call sent). Such a command, after a timeout or a
-   * crash mid-call, awaits that event rather than failing; `settleOverdue` ends the wait.
+   * crash mid-call, awaits that event rather than failing; `endOverdueWaits` ends the wait.
    */
   outcomeReportedByEvent?(command: CommandRef): boolean;
 }
@@ -301,10 +301,10 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
 
   /**
    * Ends the wait of commands whose vendor event is overdue (`awaitedMs` since the command started
-   * waiting) with OUTCOME_UNKNOWN, and publishes outcomes recorded that long ago whose publication a
-   * crash cut short. Workers run it periodically; running it on several replicas at once is safe.
+   * waiting) with OUTCOME_UNKNOWN. Workers whose vendor settles commands by event run it periodically;
+   * running it on several replicas at once is safe.
    */
-  async settleOverdue(awaitedMs: number): Promise<void> {
+  async endOverdueWaits(awaitedMs: number): Promise<void> {
     const cutoff = new Date(Date.now() - awaitedMs);
     for (const known of await this.ledger.awaitingSince(cutoff, SWEEP_BATCH)) {
       const event = failedEvent({ ...known, vendor: this.ledger.vendor }, 'OUTCOME_UNKNOWN');
@@ -312,7 +312,16 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
       this.logger.warn({ commandId: known.commandId, cardId: known.cardId, awaitedMs }, 'the vendor’s event about the command never came; its outcome is unknown');
       await this.publishOutcome(known.commandId, event);
     }
-    for (const known of await this.ledger.unpublishedSince(cutoff, SWEEP_BATCH)) {
+  }
+
+  /**
+   * Publishes outcomes recorded at least `unpublishedMs` ago whose publication was cut short (a crash,
+   * or a broker outage that outlasted the delivery's own attempts), so an outcome never depends on its
+   * command being delivered again. Every worker runs it periodically; a second copy of an event (same
+   * id) is harmless to consumers, who dedupe on the event id.
+   */
+  async publishStranded(unpublishedMs: number): Promise<void> {
+    for (const known of await this.ledger.unpublishedSince(new Date(Date.now() - unpublishedMs), SWEEP_BATCH)) {
       this.logger.warn({ commandId: known.commandId, state: known.state }, 'publishing an outcome whose publication was cut short');
       await this.publishOutcome(known.commandId, known.outcomeEvent as unknown as PinflowEvent);
     }

@@ -13,6 +13,7 @@ describe('worker configuration', () => {
     expect(config).toMatchObject({
       WORKER_COMMAND_GROUP: 'pinflow-worker-vault',
       WORKER_CONCURRENT_CARDS: 8,
+      WORKER_REPUBLISH_AFTER_MS: 30_000,
       VAULT_HTTP_TIMEOUT_MS: 5000,
       VAULT_MAX_ATTEMPTS: 4,
       VAULT_RETRY_BASE_MS: 200,

@@ -20,6 +20,11 @@ export function workerConfig(vendor: Vendor) {
      * holds back its own later commands only.
      */
     WORKER_CONCURRENT_CARDS: positiveInt.default(8),
+    /**
+     * How long a command's outcome may stay recorded but unpublished (its publication cut short by a
+     * crash or a broker outage) before the worker's sweep publishes it.
+     */
+    WORKER_REPUBLISH_AFTER_MS: positiveInt.default(30_000),
   };
 }
 
@@ -29,6 +34,7 @@ export interface WorkerSettings extends KafkaSettings {
   DATABASE_POOL_SIZE: number;
   WORKER_COMMAND_GROUP: string;
   WORKER_CONCURRENT_CARDS: number;
+  WORKER_REPUBLISH_AFTER_MS: number;
 }
 
 type VendorCallKey<P extends string> =

@@ -114,12 +114,13 @@ export class WorkerKitModule {
               }),
             ),
         },
-        ...(vendorEvents
-          ? [
-              vendorEventConsumer(vendorEvents, config, logger.child({ consumer: `${vendor}-events` })),
-              { provide: OverdueSweep, inject: [CommandRunner], useFactory: (runner: CommandRunner) => new OverdueSweep(runner, vendorEvents.timeoutMs, logger) },
-            ]
-          : []),
+        {
+          provide: OverdueSweep,
+          inject: [CommandRunner],
+          useFactory: (runner: CommandRunner) =>
+            new OverdueSweep(runner, { republishAfterMs: config.WORKER_REPUBLISH_AFTER_MS, vendorEventTimeoutMs: vendorEvents?.timeoutMs }, logger),
+        },
+        ...(vendorEvents ? [vendorEventConsumer(vendorEvents, config, logger.child({ consumer: `${vendor}-events` }))] : []),
         ...(options.providers ?? []),
       ],
     };
