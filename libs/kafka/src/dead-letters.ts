@@ -47,30 +47,28 @@ export class DeadLetters {
   }
 
   async park(message: Pick<KafkaMessage, 'key' | 'value' | 'headers'>, letter: DeadLetter): Promise<void> {
-    await this.producer.sendBatch({
-      topicMessages: [
-        {
-          topic: DEAD_LETTER_TOPIC,
-          messages: [
-            {
-              key: message.key,
-              value: message.value,
-              headers: {
-                ...message.headers,
-                [DEAD_LETTER_HEADERS.reason]: letter.reason,
-                [DEAD_LETTER_HEADERS.detail]: letter.detail,
-                [DEAD_LETTER_HEADERS.topic]: letter.source.topic,
-                [DEAD_LETTER_HEADERS.partition]: String(letter.source.partition),
-                [DEAD_LETTER_HEADERS.offset]: letter.source.offset,
-                [DEAD_LETTER_HEADERS.group]: letter.source.group,
-                [DEAD_LETTER_HEADERS.attempts]: String(letter.attempts),
-                [DEAD_LETTER_HEADERS.at]: new Date().toISOString(),
-              },
+    await this.producer.sendBatch([
+      {
+        topic: DEAD_LETTER_TOPIC,
+        messages: [
+          {
+            key: message.key,
+            value: message.value,
+            headers: {
+              ...message.headers,
+              [DEAD_LETTER_HEADERS.reason]: letter.reason,
+              [DEAD_LETTER_HEADERS.detail]: letter.detail,
+              [DEAD_LETTER_HEADERS.topic]: letter.source.topic,
+              [DEAD_LETTER_HEADERS.partition]: String(letter.source.partition),
+              [DEAD_LETTER_HEADERS.offset]: letter.source.offset,
+              [DEAD_LETTER_HEADERS.group]: letter.source.group,
+              [DEAD_LETTER_HEADERS.attempts]: String(letter.attempts),
+              [DEAD_LETTER_HEADERS.at]: new Date().toISOString(),
             },
-          ],
-        },
-      ],
-    });
+          },
+        ],
+      },
+    ]);
   }
 
   /** Disconnects the producer, if a dead letter was ever parked. */

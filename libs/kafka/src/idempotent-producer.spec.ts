@@ -1,22 +1,36 @@
-import type { Kafka, Producer, ProducerBatch } from 'kafkajs';
+import { Kafka, Partitioners, Producer, ProducerBatch } from 'kafkajs';
 import { IdempotentProducer } from './idempotent-producer';
 
-/** A kafkajs producer stand-in whose sends finish when the test says so. */
+const PARTITIONS = 6;
+
+/** What one produce request carried: its topic, and each message's partition and value. */
+interface Request {
+  topic: string;
+  messages: { partition?: number; value: string }[];
+}
+
+/** A kafkajs producer stand-in whose requests finish when the test says so. */
 class ScriptedProducer {
-  readonly sent: string[] = [];
+  readonly requests: Request[] = [];
   disconnects = 0;
   private readonly pending: { settle: (error?: Error) => void }[] = [];
-
-  constructor(readonly id: number) {}
 
   connect = async (): Promise<void> => undefined;
   disconnect = async (): Promise<void> => {
     this.disconnects += 1;
   };
-  sendBatch = (batch: ProducerBatch): Promise<void> => {
-    this.sent.push(String(batch.topicMessages?.[0].messages[0].value));
+  sendBatch = ({ topicMessages = [] }: ProducerBatch): Promise<void> => {
+    for (const { topic, messages } of topicMessages) this.requests.push({ topic, messages: messages.map(({ partition, value }) => ({ partition, value: String(value) })) });
     return new Promise((resolve, reject) => this.pending.push({ settle: (error) => (error ? reject(error) : resolve()) }));
   };
+
+  get values(): string[] {
+    return this.requests.flatMap((request) => request.messages.map((message) => message.value));
+  }
+
+  get waiting(): number {
+    return this.pending.length;
+  }
 
   finishNext(error?: Error): void {
     this.pending.shift()!.settle(error);
@@ -29,29 +43,69 @@ function scriptedKafka() {
   const kafka = {
     producer: (config: unknown) => {
       options.push(config);
-      const producer = new ScriptedProducer(producers.length + 1);
+      const producer = new ScriptedProducer();
       producers.push(producer);
       return producer as unknown as Producer;
     },
+    admin: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
+        topics: topics.map((name) => ({ name, partitions: Array.from({ length: PARTITIONS }, (_, partitionId) => ({ partitionId, leader: partitionId % 3 })) })),
+      }),
+    }),
   } as unknown as Kafka;
   return { kafka, producers, options };
 }
 
-const batch = (value: string) => ({ topicMessages: [{ topic: 'pinflow.events.v1', messages: [{ key: 'card', value }] }] });
+const TOPIC = 'pinflow.events.v1';
+const batch = (...values: string[]) => [{ topic: TOPIC, messages: values.map((value) => ({ key: `card-${value}`, value })) }];
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('IdempotentProducer: no message dropped as a false duplicate after a failed send', () => {
-  it('is an idempotent kafkajs producer with one request in flight and sends with acks from all in-sync replicas', async () => {
+/** Finishes the producer's requests as they come, until `sending` settles. */
+async function answerAll(producer: ScriptedProducer, sending: Promise<void>): Promise<void> {
+  let done = false;
+  const finished = sending.finally(() => (done = true));
+  while (!done) {
+    await settled();
+    if (!done && producer.waiting > 0) producer.finishNext();
+  }
+  await finished;
+}
+
+describe('IdempotentProducer: no message dropped as a false duplicate or skipped on a leader change', () => {
+  it('is an idempotent kafkajs producer with one request in flight', async () => {
     const { kafka, producers, options } = scriptedKafka();
     const producer = new IdempotentProducer(kafka);
 
     const sending = producer.sendBatch(batch('a'));
     await settled();
-    producers[0].finishNext();
-    await sending;
+    await answerAll(producers[0], sending);
 
     expect(options).toEqual([{ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }]);
-    expect(producers[0].sent).toEqual(['a']);
+    expect(producers[0].values).toEqual(['a']);
+  });
+
+  it("sends one request per partition, each message in the partition kafkajs' default partitioner gives its key, in order within the partition", async () => {
+    const { kafka, producers } = scriptedKafka();
+    const producer = new IdempotentProducer(kafka);
+    const values = Array.from({ length: 20 }, (_, index) => String(index));
+    const sending = producer.sendBatch(batch(...values));
+    await settled();
+
+    await answerAll(producers[0], sending);
+
+    const partitioner = Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [], partitionErrorCode: 0 }));
+    const expected = new Map<number, string[]>();
+    for (const value of values) {
+      const partition = partitioner({ topic: TOPIC, partitionMetadata, message: { key: `card-${value}`, value } });
+      expected.set(partition, [...(expected.get(partition) ?? []), value]);
+    }
+    const requests = producers[0].requests;
+    expect(requests.every((request) => new Set(request.messages.map((message) => message.partition)).size === 1)).toBe(true);
+    expect(new Map(requests.map((request) => [request.messages[0].partition!, request.messages.map((message) => message.value)]))).toEqual(expected);
+    expect(requests.length).toBe(expected.size);
   });
 
   it('sends one batch at a time: a send waits until the one before it succeeded or failed', async () => {
@@ -61,14 +115,13 @@ describe('IdempotentProducer: no message dropped as a false duplicate after a fa
     const first = producer.sendBatch(batch('first'));
     const second = producer.sendBatch(batch('second'));
     await settled();
-    expect(producers[0].sent).toEqual(['first']);
+    await settled();
+    expect(producers[0].values).toEqual(['first']);
 
     producers[0].finishNext();
     await first;
-    await settled();
-    expect(producers[0].sent).toEqual(['first', 'second']);
-    producers[0].finishNext();
-    await second;
+    await answerAll(producers[0], second);
+    expect(producers[0].values).toEqual(['first', 'second']);
   });
 
   it('sends after a failed send through a fresh producer (new producer id, new sequence numbers), and disconnects the failed one', async () => {
@@ -79,28 +132,26 @@ describe('IdempotentProducer: no message dropped as a false duplicate after a fa
     const failing = producer.sendBatch(batch('written, but its answer was lost'));
     const next = producer.sendBatch(batch('next'));
     await settled();
+    await settled();
     producers[0].finishNext(brokerGone);
 
     await expect(failing).rejects.toBe(brokerGone);
     await settled();
+    await answerAll(producers[1], next);
     expect(producers).toHaveLength(2);
     expect(producers[0].disconnects).toBe(1);
-    expect(producers[0].sent).toEqual(['written, but its answer was lost']);
-    expect(producers[1].sent).toEqual(['next']);
-    producers[1].finishNext();
-    await next;
+    expect(producers[0].values).toEqual(['written, but its answer was lost']);
+    expect(producers[1].values).toEqual(['next']);
   });
 
   it('keeps its producer while sends succeed, and disconnects it once', async () => {
     const { kafka, producers } = scriptedKafka();
     const producer = new IdempotentProducer(kafka);
 
-    for (const value of ['a', 'b']) {
-      const sending = producer.sendBatch(batch(value));
-      await settled();
-      producers[0].finishNext();
-      await sending;
-    }
+    const first = producer.sendBatch(batch('a'));
+    await settled();
+    await answerAll(producers[0], first);
+    await answerAll(producers[0], producer.sendBatch(batch('b')));
     await producer.disconnect();
     await producer.disconnect();
 

@@ -81,7 +81,7 @@ export class JsonProducer {
       topic,
       messages: topicMessages.map(({ key, value, headers }) => ({ key, value, headers })),
     }));
-    if (topicMessages.length > 0) await this.producer.sendBatch({ topicMessages });
+    if (topicMessages.length > 0) await this.producer.sendBatch(topicMessages);
   }
 
   /** pinflow events in CloudEvents structured mode, keyed by card id (the event's subject). */
