@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PinflowEvent, requestStatusOf } from '@pinflow/contracts';
-import { PrismaClient } from '@pinflow/db';
+import { Prisma, PrismaClient } from '@pinflow/db';
 import type { RequestStatusResponse } from './api-schemas';
 
 /**
@@ -11,22 +11,31 @@ import type { RequestStatusResponse } from './api-schemas';
 export class RequestStatusService {
   constructor(private readonly prisma: PrismaClient) {}
 
+  /**
+   * Records an event about one of intake's requests and moves the request to its final status, in
+   * autocommitted statements rather than an interactive transaction: each holds a pooled connection
+   * for one round trip, which leaves the pool to the requests being accepted. Redeliveries and races
+   * are harmless: the insert is idempotent, and a status only moves forward (a success outranks a
+   * failure, as `requestStatusOf` says).
+   */
   async record(event: PinflowEvent): Promise<void> {
     const requestId = event.data.requestId;
     if (!requestId) return;
-    const request = await this.prisma.intakeRequest.findUnique({ where: { id: requestId }, select: { id: true } });
-    // Requests accepted elsewhere (another deployment sharing the topic) are not ours to track.
-    if (!request) return;
-    await this.prisma.$transaction(async (tx) => {
-      await tx.intakeRequestEvent.createMany({
+    try {
+      await this.prisma.intakeRequestEvent.createMany({
         data: [{ eventId: event.id, requestId, type: event.type, time: new Date(event.time), data: event.data }],
         skipDuplicates: true,
       });
-      const events = await tx.intakeRequestEvent.findMany({ where: { requestId }, select: { type: true, time: true }, orderBy: { time: 'asc' } });
-      const status = requestStatusOf(events.map((recorded) => recorded.type));
-      if (status === 'succeeded' || status === 'failed') {
-        await tx.intakeRequest.update({ where: { id: requestId }, data: { status, completedAt: events.at(-1)!.time } });
-      }
+    } catch (error) {
+      // Requests accepted elsewhere (another deployment sharing the topic) are not ours to track.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') return;
+      throw error;
+    }
+    const status = requestStatusOf([event.type]);
+    if (status !== 'succeeded' && status !== 'failed') return;
+    await this.prisma.intakeRequest.updateMany({
+      where: { id: requestId, status: status === 'succeeded' ? { not: 'succeeded' } : 'accepted' },
+      data: { status, completedAt: new Date(event.time) },
     });
   }
 

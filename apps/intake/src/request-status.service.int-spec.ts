@@ -1,0 +1,87 @@
+import { buildEvent, EVENT_TYPES, EventType, PinflowEvent } from '@pinflow/contracts';
+import { createPrismaClient, PrismaClient } from '@pinflow/db';
+import { testEnv } from '@pinflow/testing';
+import { randomUUID } from 'node:crypto';
+import { RequestStatusService } from './request-status.service';
+
+describe('RequestStatusService: what intake answers about a request, from the events on pinflow.events.v1', () => {
+  let prisma: PrismaClient;
+  let statuses: RequestStatusService;
+
+  beforeAll(() => {
+    prisma = createPrismaClient(testEnv().databaseUrl, 4);
+    statuses = new RequestStatusService(prisma);
+  });
+
+  afterAll(async () => {
+    await prisma.$disconnect();
+  });
+
+  async function acceptedRequest(): Promise<{ requestId: string; commandId: string; cardId: string }> {
+    const request = { requestId: randomUUID(), commandId: randomUUID(), cardId: `status-card-${randomUUID()}` };
+    await prisma.intakeRequest.create({
+      data: {
+        id: request.requestId,
+        commandId: request.commandId,
+        vendor: 'pismo',
+        operation: 'change_pin',
+        cardId: request.cardId,
+        caller: 'status-spec',
+        requestFingerprint: 'fingerprint',
+        status: 'accepted',
+      },
+    });
+    return request;
+  }
+
+  function eventAbout(request: { requestId: string; commandId: string; cardId: string }, type: EventType, time: string, extra: Record<string, unknown> = {}): PinflowEvent {
+    return buildEvent(type, {
+      source: '/pinflow/worker-pismo',
+      cardId: request.cardId,
+      time: new Date(time),
+      data: { vendor: 'pismo', requestId: request.requestId, commandId: request.commandId, ...extra },
+    } as Parameters<typeof buildEvent>[1]) as PinflowEvent;
+  }
+
+  it('moves a request to succeeded at its outcome, and a redelivered event changes nothing', async () => {
+    const request = await acceptedRequest();
+    const changed = eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z');
+
+    await statuses.record(eventAbout(request, EVENT_TYPES.accepted, '2026-12-04T10:00:00.000Z', { operation: 'change_pin', caller: 'status-spec' }));
+    expect((await statuses.find(request.requestId))?.status).toBe('accepted');
+    await statuses.record(changed);
+    await statuses.record(changed);
+
+    const status = await statuses.find(request.requestId);
+    expect(status).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:02.000Z' });
+    expect(status?.events.map((event) => event.type)).toEqual([EVENT_TYPES.accepted, EVENT_TYPES.passwordChanged]);
+  });
+
+  it('moves a request to failed at a failure event, and a success recorded after it outranks it', async () => {
+    const request = await acceptedRequest();
+
+    await statuses.record(eventAbout(request, EVENT_TYPES.failed, '2026-12-04T10:00:01.000Z', { operation: 'change_pin', reason: 'VENDOR_REJECTED', vendorStatus: 404 }));
+    expect(await statuses.find(request.requestId)).toMatchObject({ status: 'failed', completedAt: '2026-12-04T10:00:01.000Z' });
+    await statuses.record(eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:03.000Z'));
+
+    expect(await statuses.find(request.requestId)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:03.000Z' });
+  });
+
+  it('keeps a success when a failure event comes after it', async () => {
+    const request = await acceptedRequest();
+
+    await statuses.record(eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z'));
+    await statuses.record(eventAbout(request, EVENT_TYPES.failed, '2026-12-04T10:00:04.000Z', { operation: 'change_pin', reason: 'OUTCOME_UNKNOWN' }));
+
+    expect(await statuses.find(request.requestId)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:02.000Z' });
+  });
+
+  it('ignores events about requests another deployment accepted', async () => {
+    const stranger = { requestId: randomUUID(), commandId: randomUUID(), cardId: 'status-card-elsewhere' };
+
+    await statuses.record(eventAbout(stranger, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z'));
+
+    expect(await statuses.find(stranger.requestId)).toBeUndefined();
+    expect(await prisma.intakeRequestEvent.count({ where: { requestId: stranger.requestId } })).toBe(0);
+  });
+});
