@@ -29,6 +29,8 @@ export interface HttpAppOptions {
   shutdownGraceMs?: number;
   /** Largest accepted JSON body; PIN requests are small. */
   bodyLimit?: string;
+  /** Errors that mean a dependency is down or overloaded: answered 503 with Retry-After rather than 500. */
+  isUnavailable?: (error: unknown) => boolean;
 }
 
 /** A NestJS app with the pinflow conventions: pino logs, problem+json errors, graceful shutdown. */
@@ -37,7 +39,7 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false, abortOnError: false });
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: options.bodyLimit ?? '32kb' });
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(options.isUnavailable));
   app.disable('x-powered-by');
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const graceMs = options.shutdownGraceMs ?? 25_000;

@@ -20,6 +20,15 @@ export class ProblemException extends HttpException {
   }
 }
 
+const RETRY_AFTER_SECONDS = 1;
+const UNAVAILABLE: Problem = {
+  type: PROBLEM_BASE + 'temporarily-unavailable',
+  title: 'Temporarily unavailable',
+  status: 503,
+  code: 'TEMPORARILY_UNAVAILABLE',
+  detail: 'A service this request needs is unavailable or overloaded; nothing was recorded. Retry it, with the same Idempotency-Key.',
+};
+
 function isProblem(body: unknown): body is Problem {
   return typeof body === 'object' && body !== null && 'type' in body && 'title' in body && 'status' in body;
 }
@@ -37,16 +46,21 @@ function isBodyParseError(exception: HttpException): boolean {
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
 
+  /** `isUnavailable` tells a dependency's outage or overload (the database, the broker) from a fault: a 503 to retry, not a 500. */
+  constructor(private readonly isUnavailable: (error: unknown) => boolean = () => false) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const problem = this.toProblem(exception);
     // Deliberate HTTP errors (a 503 from a readiness check, say) are answers, not faults.
     if (!(exception instanceof HttpException)) this.logger.error({ err: exception }, 'request failed');
+    if (problem.code === UNAVAILABLE.code) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     response.status(problem.status).type('application/problem+json').json(problem);
   }
 
   private toProblem(exception: unknown): Problem {
     if (!(exception instanceof HttpException)) {
+      if (this.isUnavailable(exception)) return UNAVAILABLE;
       return { type: PROBLEM_BASE + 'internal', title: 'Internal Server Error', status: 500, code: 'INTERNAL' };
     }
     const status = exception.getStatus();

@@ -5,6 +5,8 @@ describe('which failures are worth waiting out rather than dead-lettering', () =
     ['the database unreachable (Prisma P1001)', Object.assign(new Error('x'), { code: 'P1001' })],
     ['a refused connection', Object.assign(new Error('x'), { code: 'ECONNREFUSED' })],
     ['PostgreSQL shutting down (57P01)', Object.assign(new Error('x'), { code: '57P01' })],
+    ['a transaction that could not start in time, the pool exhausted (Prisma P2028)', Object.assign(new Error('x'), { code: 'P2028' })],
+    ['no pooled connection in time (Prisma P2024)', Object.assign(new Error('x'), { code: 'P2024' })],
     ['a broker error', Object.assign(new Error('x'), { name: 'KafkaJSNumberOfRetriesExceeded' })],
     ['an outage wrapped as the cause', new Error('query failed', { cause: Object.assign(new Error('x'), { code: 'ETIMEDOUT' }) })],
   ])('waits out %s', (_what, error) => {

@@ -88,6 +88,8 @@ export function isInfrastructureFault(error: unknown): boolean {
   const code = typeof candidate.code === 'string' ? candidate.code : '';
   const name = typeof candidate.name === 'string' ? candidate.name : '';
   if (/^P10\d\d$/.test(code)) return true; // Prisma: cannot reach or authenticate to the database
+  // Prisma: no pooled connection, or no transaction start, in time: the database is overloaded, not the message wrong.
+  if (code === 'P2024' || code === 'P2028') return true;
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '53300', '08006', '08001'].includes(code)) return true;
   if (name.startsWith('KafkaJS')) return true;
   if (name === 'PrismaClientInitializationError' || name === 'DriverAdapterError') return true;
