@@ -1,25 +1,36 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { createPrismaClient, PrismaClient } from './client';
+import { createDatabase, Database, PrismaClient, SqlPool } from './client';
+
+const DATABASE = Symbol('DATABASE');
 
 @Injectable()
-class PrismaDisconnector implements OnApplicationShutdown {
-  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
+class DatabaseDisconnector implements OnApplicationShutdown {
+  constructor(@Inject(DATABASE) private readonly database: Database) {}
 
   // Last of all shutdown work, so in-flight handlers can still write.
   async onApplicationShutdown(): Promise<void> {
-    await this.prisma.$disconnect();
+    await this.database.prisma.$disconnect();
+    await this.database.pool.end();
   }
 }
 
-/** Makes one PrismaClient injectable app-wide (`constructor(private readonly prisma: PrismaClient)`). */
+/**
+ * Makes one PrismaClient, and the pg pool under it, injectable app-wide
+ * (`constructor(private readonly prisma: PrismaClient, private readonly pool: SqlPool)`).
+ */
 @Global()
 @Module({})
 export class PrismaModule {
   static forRoot(databaseUrl: string, poolSize?: number): DynamicModule {
     return {
       module: PrismaModule,
-      providers: [{ provide: PrismaClient, useFactory: () => createPrismaClient(databaseUrl, poolSize) }, PrismaDisconnector],
-      exports: [PrismaClient],
+      providers: [
+        { provide: DATABASE, useFactory: () => createDatabase(databaseUrl, poolSize) },
+        { provide: PrismaClient, useFactory: (database: Database) => database.prisma, inject: [DATABASE] },
+        { provide: SqlPool, useFactory: (database: Database) => database.pool, inject: [DATABASE] },
+        DatabaseDisconnector,
+      ],
+      exports: [PrismaClient, SqlPool],
     };
   }
 }
