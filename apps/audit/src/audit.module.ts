@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@pinflow/auth';
 import { databaseIsReachable, PrismaClient, PrismaModule } from '@pinflow/db';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
-import { createKafka } from '@pinflow/kafka';
+import { createKafka, ensureTopics, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { Kafka } from 'kafkajs';
 import { AuditEventConsumer } from './audit-event.consumer';
@@ -22,21 +22,32 @@ export class AuditModule {
         PrismaModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
         AuthModule.forRoot(config),
         HealthModule.register({
-          inject: [PrismaClient, AuditEventConsumer],
-          useFactory: (prisma: PrismaClient, consumer: AuditEventConsumer): ReadinessProbe[] => [
+          inject: [PrismaClient, PinflowKafkaServer],
+          useFactory: (prisma: PrismaClient, consumers: PinflowKafkaServer): ReadinessProbe[] => [
             { name: 'database', isReady: () => databaseIsReachable(prisma) },
-            { name: 'kafka', isReady: () => consumer.isHealthy() },
+            { name: 'kafka', isReady: () => consumers.isHealthy() },
           ],
         }),
       ],
-      controllers: [EventsController],
+      controllers: [EventsController, AuditEventConsumer],
       providers: [
         { provide: AUDIT_CONFIG, useValue: config },
         { provide: AUDIT_LOGGER, useValue: logger },
         // A consumer only: the audit service never produces, so it needs no KafkaModule producer.
         { provide: Kafka, useFactory: () => createKafka(config, 'pinflow-audit', logger) },
+        {
+          provide: PinflowKafkaServer,
+          inject: [Kafka],
+          useFactory: (kafka: Kafka) =>
+            new PinflowKafkaServer({
+              kafka,
+              logger,
+              groupId: config.AUDIT_CONSUMER_GROUP,
+              partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+              prepare: () => ensureTopics(kafka, pinflowTopicSpecs(config), config.KAFKA_REPLICATION_FACTOR),
+            }),
+        },
         AuditEventStore,
-        AuditEventConsumer,
       ],
     };
   }

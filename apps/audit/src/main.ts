@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { loadConfig, startOrExit } from '@pinflow/config';
 import { startHttpApp } from '@pinflow/http';
-import { isInfrastructureFault } from '@pinflow/kafka';
+import { connectKafkaTransport, isInfrastructureFault } from '@pinflow/kafka';
 import { AuditModule } from './audit.module';
 import { auditConfigSchema } from './config';
 
 void startOrExit(async () => {
   const config = loadConfig('audit', auditConfigSchema);
-  await startHttpApp(AuditModule.forRoot(config), { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, isUnavailable: isInfrastructureFault });
+  await startHttpApp(AuditModule.forRoot(config), { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, isUnavailable: isInfrastructureFault, beforeListen: connectKafkaTransport });
 });

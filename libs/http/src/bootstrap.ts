@@ -31,6 +31,8 @@ export interface HttpAppOptions {
   bodyLimit?: string;
   /** Errors that mean a dependency is down or overloaded: answered 503 with Retry-After rather than 500. */
   isUnavailable?: (error: unknown) => boolean;
+  /** Runs once the app's modules are initialised, before it listens: e.g. connecting its message consumers. */
+  beforeListen?: (app: INestApplication) => Promise<void>;
 }
 
 /** A NestJS app with the pinflow conventions: pino logs, problem+json errors, graceful shutdown. */
@@ -50,6 +52,10 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
         process.exit(1);
       }, graceMs).unref();
     });
+  }
+  if (options.beforeListen) {
+    await app.init();
+    await options.beforeListen(app);
   }
   await app.listen(options.port, options.host);
   return app;

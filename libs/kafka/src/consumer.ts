@@ -49,6 +49,27 @@ export interface ConsumerOptions<S extends z.ZodType> {
   fromBeginning?: boolean;
 }
 
+/**
+ * Thrown by a handler (e.g. a contract pipe) for a message that breaks its contract: it is
+ * dead-lettered at once as CONTRACT_VIOLATION (retrying cannot help) and `onInvalid` is told.
+ * `issues` are field paths and codes only, never values, which could be secrets.
+ */
+export class ContractViolation extends Error {
+  override readonly name = 'ContractViolation';
+
+  constructor(
+    readonly raw: unknown,
+    readonly issues: string[],
+  ) {
+    super(`the message breaks its contract: ${issues.join('; ')}`);
+  }
+}
+
+/** zod issues as a dead letter may show them: paths and codes, never the offending value. */
+export function contractIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
+}
+
 /** A message that passed its contract, with where it came from. */
 export interface ConsumedMessage<T> {
   value: T;
@@ -131,9 +152,7 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      // Only paths and codes: zod messages may quote the offending value, which could be a secret.
-      const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
-      await rejectInvalid(message, meta, raw, 'CONTRACT_VIOLATION', issues);
+      await rejectInvalid(message, meta, raw, 'CONTRACT_VIOLATION', contractIssues(parsed.error));
       return undefined;
     }
     return { value: parsed.data, meta };
@@ -150,7 +169,7 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
         return { done: await work() };
       } catch (error) {
         if (isInfrastructureFault(error)) throw error;
-        if (attempts >= maxAttempts) return { failure: error, attempts };
+        if (attempts >= maxAttempts || error instanceof ContractViolation) return { failure: error, attempts };
         logger.warn({ topic: where.topic, partition: where.partition, offset: where.offset, attempt: attempts, error: describeError(error) }, 'handling failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempts));
         await where.heartbeat();
@@ -164,7 +183,11 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     const { value, meta } = consumed;
     const handle = options.handle ?? (async (one: z.output<S>, where: MessageMeta) => options.handleBatch!([{ value: one, meta: where }]));
     const result = await attempt(() => handle(value, meta), meta);
-    if ('failure' in result) return park(message, meta, 'HANDLER_FAILED', describeError(result.failure), result.attempts);
+    if ('failure' in result) {
+      const { failure } = result;
+      if (failure instanceof ContractViolation) return rejectInvalid(message, meta, failure.raw, 'CONTRACT_VIOLATION', failure.issues);
+      return park(message, meta, 'HANDLER_FAILED', describeError(failure), result.attempts);
+    }
     const verdict = result.done;
     if (verdict) {
       await park(message, meta, verdict.deadLetter.reason, verdict.deadLetter.detail, verdict.deadLetter.attempts);

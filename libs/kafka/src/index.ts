@@ -6,3 +6,4 @@ export * from './consumer';
 export * from './kafka.module';
 export * from './consumer.service';
 export * from './dead-letters';
+export * from './nest';

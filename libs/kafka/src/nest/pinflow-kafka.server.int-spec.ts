@@ -1,0 +1,123 @@
+import { CallHandler, Controller, ExecutionContext, INestApplication, Injectable, Module, NestInterceptor, UseInterceptors } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { createLogger } from '@pinflow/logging';
+import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import { randomUUID } from 'node:crypto';
+import { Kafka } from 'kafkajs';
+import { Observable } from 'rxjs';
+import { z } from 'zod';
+import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, HandlerVerdict, JsonProducer } from '../index';
+import { ContractPipe, connectKafkaTransport, KafkaHandlerOptions, KafkaMessageContext, PinflowKafkaServer } from './index';
+
+const greeting = z.object({ id: z.uuid(), text: z.string() });
+type Greeting = z.output<typeof greeting>;
+
+const GREETINGS = `it.nest.greetings.${randomUUID()}`;
+const FAREWELLS = `it.nest.farewells.${randomUUID()}`;
+
+/** What the handlers below saw, for the test to read. */
+const seen = { batches: [] as string[][], intercepted: [] as string[], farewells: [] as string[], partitions: [] as number[] };
+
+@Injectable()
+class RecordingInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    seen.intercepted.push(context.switchToRpc().getContext<KafkaMessageContext>().getTopic());
+    return next.handle();
+  }
+}
+
+@Controller()
+@UseInterceptors(RecordingInterceptor)
+class GreetingsController {
+  @EventPattern(GREETINGS, { batch: true } satisfies KafkaHandlerOptions)
+  async greet(@Payload(new ContractPipe(greeting, { each: true })) greetings: Greeting[], @Ctx() context: KafkaMessageContext): Promise<void> {
+    seen.batches.push(greetings.map((value) => value.text));
+    seen.partitions.push(context.getPartition());
+  }
+
+  @EventPattern(FAREWELLS, { groupId: `it-nest-farewells-${randomUUID()}` } satisfies KafkaHandlerOptions)
+  async farewell(@Payload(new ContractPipe(greeting)) value: Greeting): Promise<HandlerVerdict | void> {
+    seen.farewells.push(value.text);
+    if (value.text === 'park me') return { deadLetter: { reason: 'RETRIES_EXHAUSTED', detail: 'asked to', attempts: 1 } };
+  }
+}
+
+describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consumer', () => {
+  const logger = createLogger('nest-transport-int-spec', 'silent');
+  let kafka: Kafka;
+  let producer: JsonProducer;
+  let deadLetters: TopicRecorder;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    const { kafkaBrokers } = testEnv();
+    kafka = createKafka(
+      { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 1, KAFKA_EVENT_PARTITIONS: 1, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 1 },
+      'nest-transport-int-spec',
+      logger,
+    );
+    await ensureTopics(kafka, [GREETINGS, FAREWELLS, DEAD_LETTER_TOPIC].map((topic) => ({ topic, partitions: 1 })), 1);
+    producer = new JsonProducer(kafka);
+    await producer.connect();
+    deadLetters = await new TopicRecorder(kafkaBrokers, [DEAD_LETTER_TOPIC]).start();
+
+    @Module({
+      controllers: [GreetingsController],
+      providers: [
+        RecordingInterceptor,
+        { provide: PinflowKafkaServer, useValue: new PinflowKafkaServer({ kafka, logger, groupId: `it-nest-${randomUUID()}`, partitionsConsumedConcurrently: 1 }) },
+      ],
+    })
+    class TestModule {}
+    app = await NestFactory.create(TestModule, { logger: false });
+    await app.init();
+    await connectKafkaTransport(app);
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await deadLetters.stop();
+    await producer.disconnect();
+  });
+
+  const lettersFrom = (topic: string, count: number) =>
+    waitFor(`${count} dead letter(s) from ${topic}`, async () => {
+      const letters = deadLetters.messages.filter((letter) => letter.headers[DEAD_LETTER_HEADERS.topic] === topic);
+      return letters.length === count ? letters : undefined;
+    });
+
+  it('hands a batch handler its messages through interceptors and the contract pipe, and dead-letters the one that breaks the contract', async () => {
+    const raw = kafka.producer();
+    await raw.connect();
+    await raw.send({
+      topic: GREETINGS,
+      messages: [
+        { key: 'k', value: JSON.stringify({ id: randomUUID(), text: 'one' }) },
+        { key: 'k', value: JSON.stringify({ id: 'not-a-uuid', text: 'broken' }) },
+        { key: 'k', value: JSON.stringify({ id: randomUUID(), text: 'two' }) },
+      ],
+    });
+    await raw.disconnect();
+
+    const [letter] = await lettersFrom(GREETINGS, 1);
+    expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'CONTRACT_VIOLATION', [DEAD_LETTER_HEADERS.detail]: 'id: invalid_format' });
+    await waitFor('both valid greetings', async () => seen.batches.flat().length === 2);
+    expect(seen.batches.flat()).toEqual(['one', 'two']);
+    expect(seen.intercepted).toContain(GREETINGS);
+    expect(seen.partitions.every((partition) => partition === 0)).toBe(true);
+  });
+
+  it('gives each handler its own consumer, and dead-letters a message its handler asks to park, after handling it once', async () => {
+    await producer.send(FAREWELLS, greeting, [
+      { key: 'k', value: { id: randomUUID(), text: 'park me' } },
+      { key: 'k', value: { id: randomUUID(), text: 'bye' } },
+    ]);
+
+    const [letter] = await lettersFrom(FAREWELLS, 1);
+    expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'RETRIES_EXHAUSTED', [DEAD_LETTER_HEADERS.detail]: 'asked to' });
+    await waitFor('the farewell after the parked one', async () => seen.farewells.includes('bye'));
+    expect(seen.farewells).toEqual(['park me', 'bye']);
+    expect(app.get(PinflowKafkaServer).isHealthy()).toBe(true);
+  });
+});

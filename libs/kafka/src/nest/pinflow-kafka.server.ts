@@ -1,0 +1,122 @@
+import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import type { Logger } from '@pinflow/logging';
+import type { Kafka } from 'kafkajs';
+import { lastValueFrom } from 'rxjs';
+import { z } from 'zod';
+import { HandlerVerdict, MessageMeta, RunningConsumer, startConsumer } from '../consumer';
+import { KafkaMessageContext } from './message-context';
+
+/** Per handler, as `@EventPattern(topic, options)`'s second argument. */
+export interface KafkaHandlerOptions {
+  /** The payload is the array of a partition's fetched messages (one multi-row statement instead of one per message). */
+  batch?: boolean;
+  /** Consumer group of this handler (default: the server's). Each handler has a consumer, and so a group, of its own. */
+  groupId?: string;
+  /** Keys of a partition's fetch worked on at once, each key's messages in order (default 1). */
+  keysConsumedConcurrently?: number;
+  maxHandlingAttempts?: number;
+}
+
+export interface PinflowKafkaServerOptions {
+  kafka: Kafka;
+  logger: Logger;
+  groupId: string;
+  partitionsConsumedConcurrently: number;
+  /** Runs before the first consumer starts, e.g. to create or grow topics. */
+  prepare?: () => Promise<void>;
+}
+
+/** Any JSON value: contracts are checked by each handler's ContractPipe, inside Nest's pipeline. */
+const anyJson = z.unknown();
+
+/**
+ * A @nestjs/microservices transport over pinflow's own Kafka consumer: every `@EventPattern(topic)`
+ * controller method gets a consumer of its topic, and each message (or batch) goes through Nest's
+ * guards, interceptors, pipes and exception filters. What the consumer guarantees stays: per-key
+ * order, offsets committed only after handling, dead letters with a reason, infrastructure faults
+ * waited out, and the message in hand finished on shutdown. Not Nest's ServerKafka, which commits
+ * before handling finishes when handlers run concurrently and has no dead letters.
+ *
+ * A handler returns nothing, or a HandlerVerdict to dead-letter the message after handling it.
+ * Errors must reach the transport as thrown: register MessageExceptionFilter for the microservice.
+ */
+export class PinflowKafkaServer extends Server implements CustomTransportStrategy {
+  private readonly consumers: RunningConsumer[] = [];
+  private started = false;
+
+  constructor(private readonly options: PinflowKafkaServerOptions) {
+    super();
+  }
+
+  /** The service's logger, for the message interceptors (Nest's own `logger` is not the redacting one). */
+  get messageLogger(): Logger {
+    return this.options.logger;
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.options.prepare?.();
+      const groups = new Set<string>();
+      for (const [topic, handler] of this.messageHandlers) {
+        const handlerOptions = (handler.extras ?? {}) as KafkaHandlerOptions;
+        const groupId = handlerOptions.groupId ?? this.options.groupId;
+        if (groups.has(groupId)) throw new Error(`two handlers share consumer group ${groupId}: give one of them its own groupId`);
+        groups.add(groupId);
+        this.consumers.push(await this.consume(topic, handler, groupId, handlerOptions));
+      }
+      this.started = true;
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  /** True once every consumer joined its group and none crashed for good. */
+  isHealthy(): boolean {
+    return this.started && this.consumers.every((consumer) => consumer.isHealthy());
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.consumers.splice(0).map((consumer) => consumer.stop()));
+  }
+
+  on(): never {
+    throw new Error('the pinflow Kafka transport has no events to listen to');
+  }
+
+  unwrap<T>(): T {
+    return this.options.kafka as T;
+  }
+
+  private consume(topic: string, handler: MessageHandler, groupId: string, handlerOptions: KafkaHandlerOptions): Promise<RunningConsumer> {
+    const common = {
+      kafka: this.options.kafka,
+      groupId,
+      topics: [topic],
+      schema: anyJson,
+      logger: this.options.logger,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      keysConsumedConcurrently: handlerOptions.keysConsumedConcurrently,
+      maxHandlingAttempts: handlerOptions.maxHandlingAttempts,
+    };
+    if (handlerOptions.batch) {
+      return startConsumer({
+        ...common,
+        handleBatch: async (messages) => {
+          await this.invoke(
+            handler,
+            messages.map((message) => message.value),
+            messages.map((message) => message.meta),
+          );
+        },
+      });
+    }
+    return startConsumer({ ...common, handle: (value, meta) => this.invoke(handler, value, [meta]) });
+  }
+
+  /** Runs the handler through Nest's pipeline; resolves with its verdict, rejects with what it threw. */
+  private async invoke(handler: MessageHandler, payload: unknown, metas: MessageMeta[]): Promise<HandlerVerdict | void> {
+    const result = await handler(payload, new KafkaMessageContext([metas]));
+    return lastValueFrom(this.transformToObservable(result), { defaultValue: undefined }) as Promise<HandlerVerdict | void>;
+  }
+}
