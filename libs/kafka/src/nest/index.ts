@@ -4,3 +4,4 @@ export * from './message-exception.filter';
 export * from './message-logging.interceptor';
 export * from './pinflow-kafka.server';
 export * from './connect';
+export * from './pinflow-kafka.client';

@@ -5,10 +5,11 @@ import { createLogger } from '@pinflow/logging';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
-import { Observable } from 'rxjs';
+import { lastValueFrom, Observable } from 'rxjs';
+import { buildEvent, EVENT_TYPES, EVENTS_TOPIC } from '@pinflow/contracts';
 import { z } from 'zod';
 import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, HandlerVerdict, JsonProducer } from '../index';
-import { ContractPipe, connectKafkaTransport, KafkaHandlerOptions, KafkaMessageContext, PinflowKafkaServer } from './index';
+import { ContractPipe, connectKafkaTransport, KafkaHandlerOptions, KafkaMessageContext, PinflowKafkaClient, PinflowKafkaServer } from './index';
 
 const greeting = z.object({ id: z.uuid(), text: z.string() });
 type Greeting = z.output<typeof greeting>;
@@ -47,7 +48,7 @@ describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consum
   const logger = createLogger('nest-transport-int-spec', 'silent');
   let kafka: Kafka;
   let producer: JsonProducer;
-  let deadLetters: TopicRecorder;
+  let recorder: TopicRecorder;
   let app: INestApplication;
 
   beforeAll(async () => {
@@ -57,10 +58,10 @@ describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consum
       'nest-transport-int-spec',
       logger,
     );
-    await ensureTopics(kafka, [GREETINGS, FAREWELLS, DEAD_LETTER_TOPIC].map((topic) => ({ topic, partitions: 1 })), 1);
+    await ensureTopics(kafka, [GREETINGS, FAREWELLS, DEAD_LETTER_TOPIC, EVENTS_TOPIC].map((topic) => ({ topic, partitions: 1 })), 1);
     producer = new JsonProducer(kafka);
     await producer.connect();
-    deadLetters = await new TopicRecorder(kafkaBrokers, [DEAD_LETTER_TOPIC]).start();
+    recorder = await new TopicRecorder(kafkaBrokers, [DEAD_LETTER_TOPIC, EVENTS_TOPIC]).start();
 
     @Module({
       controllers: [GreetingsController],
@@ -77,13 +78,13 @@ describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consum
 
   afterAll(async () => {
     await app.close();
-    await deadLetters.stop();
+    await recorder.stop();
     await producer.disconnect();
   });
 
   const lettersFrom = (topic: string, count: number) =>
     waitFor(`${count} dead letter(s) from ${topic}`, async () => {
-      const letters = deadLetters.messages.filter((letter) => letter.headers[DEAD_LETTER_HEADERS.topic] === topic);
+      const letters = recorder.messages.filter((letter) => letter.headers[DEAD_LETTER_HEADERS.topic] === topic);
       return letters.length === count ? letters : undefined;
     });
 
@@ -119,5 +120,21 @@ describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consum
     await waitFor('the farewell after the parked one', async () => seen.farewells.includes('bye'));
     expect(seen.farewells).toEqual(['park me', 'bye']);
     expect(app.get(PinflowKafkaServer).isHealthy()).toBe(true);
+  });
+
+  it('emits through PinflowKafkaClient only what the topic\'s contract allows, as CloudEvents on the events topic', async () => {
+    const client = new PinflowKafkaClient(producer);
+    const event = buildEvent(EVENT_TYPES.failed, {
+      source: '/pinflow/it',
+      cardId: 'card-1',
+      data: { vendor: 'pismo', requestId: randomUUID(), commandId: randomUUID(), operation: 'change_pin', reason: 'INVALID_COMMAND' },
+    });
+
+    await lastValueFrom(client.emit(EVENTS_TOPIC, { key: event.subject, value: event }), { defaultValue: undefined });
+    await expect(lastValueFrom(client.emit(EVENTS_TOPIC, { key: 'card-1', value: { ...event, type: 'not.a.pinflow.event' } }))).rejects.toThrow();
+
+    const published = await waitFor('the emitted event', async () => recorder.messages.find((message) => message.topic === EVENTS_TOPIC && message.value.includes(event.id)));
+    expect(published.headers['content-type']).toBe('application/cloudevents+json');
+    expect(JSON.parse(published.value)).toEqual(event);
   });
 });
