@@ -59,27 +59,40 @@ const TERMINAL_TYPES = [EVENT_TYPES.passwordChanged, EVENT_TYPES.failed];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Terminal audit records so far: one per finished change, whatever its outcome (audit keeps each event once). */
-async function auditedCount(db: Client): Promise<number> {
-  const { rows } = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM audit_events WHERE type = ANY($1)', [TERMINAL_TYPES]);
-  return rows[0].count;
+interface AuditRecord {
+  recordedAt: number;
+  type: string;
 }
 
-/** Waits until `expected` changes are audited, or progress stops for stallMs, or the deadline passes. */
-async function drain(db: Client, expected: number, timeoutMs: number, stallMs = 30_000): Promise<boolean> {
+/**
+ * Waits until each of these requests has its terminal audit record (changed or failed), or progress
+ * stops for stallMs, or the deadline passes. Asks only about the requests still pending, so the
+ * question shrinks as they finish; requests the load generator gave up on (a timeout) but intake
+ * accepted anyway are not counted.
+ */
+async function awaitAudit(db: Client, requestIds: Iterable<string>, timeoutMs: number, stallMs = 30_000): Promise<Map<string, AuditRecord>> {
+  const pending = new Set(requestIds);
+  const recorded = new Map<string, AuditRecord>();
   const deadline = Date.now() + timeoutMs;
-  let seen = -1;
   let progressAt = Date.now();
-  for (;;) {
-    const count = await auditedCount(db);
-    if (count >= expected) return true;
-    if (count !== seen) [seen, progressAt] = [count, Date.now()];
+  while (pending.size > 0) {
+    const { rows } = await db.query<{ request_id: string; recorded_at: Date; type: string }>(
+      'SELECT request_id, recorded_at, type FROM audit_events WHERE type = ANY($1) AND request_id = ANY($2::text[])',
+      [TERMINAL_TYPES, [...pending]],
+    );
+    for (const row of rows) {
+      pending.delete(row.request_id);
+      recorded.set(row.request_id, { recordedAt: row.recorded_at.getTime(), type: row.type });
+    }
+    if (rows.length > 0) progressAt = Date.now();
+    if (pending.size === 0) break;
     if (Date.now() - progressAt > stallMs || Date.now() > deadline) {
-      console.error(`[bench] drain stopped at ${count}/${expected} audited`);
-      return false;
+      console.error(`[bench] gave up waiting: ${pending.size} of ${recorded.size + pending.size} accepted changes not audited`);
+      break;
     }
     await sleep(500);
   }
+  return recorded;
 }
 
 async function main(): Promise<void> {
@@ -139,8 +152,9 @@ async function main(): Promise<void> {
     if (warmupSeconds > 0) {
       // Not measured: JIT (V8 and the broker's JVM), connection pools, consumer fetch sizes settle.
       console.error(`[bench] warm-up: ${warmupSeconds} s closed loop, ${concurrency} in flight`);
-      warmupAccepted = (await load(warmupSeconds)).accepted.size;
-      await drain(db, warmupAccepted, 120_000);
+      const warmup = await load(warmupSeconds);
+      warmupAccepted = warmup.accepted.size;
+      await awaitAudit(db, warmup.accepted.keys(), 120_000);
     }
 
     const processes: Record<string, number | undefined> = Object.fromEntries(apps.map((app) => [app, stack.services[app].pid]));
@@ -152,17 +166,12 @@ async function main(): Promise<void> {
     const refusedCount = Object.values(result.refused).reduce((sum, count) => sum + count, 0);
     console.error(`[bench] load done: ${result.accepted.size} accepted, ${refusedCount} refused, ${result.skipped} skipped in ${result.seconds.toFixed(1)} s; draining`);
     const loadEndedAt = Date.now();
-    const allAudited = await drain(db, warmupAccepted + result.accepted.size, drainTimeoutMs);
-    const measuredIds = [...result.accepted.keys()];
-    const { rows } = await db.query<{ request_id: string; recorded_at: Date; type: string }>(
-      'SELECT request_id, recorded_at, type FROM audit_events WHERE type = ANY($1) AND request_id = ANY($2::text[])',
-      [TERMINAL_TYPES, measuredIds],
-    );
-    const completed = rows.length;
+    const audited = await awaitAudit(db, result.accepted.keys(), drainTimeoutMs);
+    const completed = audited.size;
     const cpu = await meter.stop(completed);
 
-    const acceptToAudit = rows.map((row) => row.recorded_at.getTime() - result.accepted.get(row.request_id)!).sort((a, b) => a - b);
-    const lastAuditAt = Math.max(...rows.map((row) => row.recorded_at.getTime()));
+    const acceptToAudit = [...audited].map(([requestId, { recordedAt }]) => recordedAt - result.accepted.get(requestId)!).sort((a, b) => a - b);
+    const lastAuditAt = Math.max(...[...audited.values()].map(({ recordedAt }) => recordedAt));
     const acceptLatencies = result.acceptLatencies.sort((a, b) => a - b);
     const report = {
       date: new Date().toISOString(),
@@ -180,8 +189,8 @@ async function main(): Promise<void> {
       refusedReasons: result.refused,
       skipped: result.skipped,
       completed,
-      failed: rows.filter((row) => row.type === EVENT_TYPES.failed).length,
-      allAudited,
+      failed: [...audited.values()].filter(({ type }) => type === EVENT_TYPES.failed).length,
+      allAudited: completed === result.accepted.size,
       throughputPerSecond: completed ? Number((completed / ((lastAuditAt - startedAt) / 1000)).toFixed(1)) : 0,
       acceptedPerSecond: Number((result.accepted.size / result.seconds).toFixed(1)),
       drainSeconds: Number(((Date.now() - loadEndedAt) / 1000).toFixed(1)),
