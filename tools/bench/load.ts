@@ -144,8 +144,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   return result;
 }
 
-/** The p-th percentile (nearest rank) of ascending values; null when there are none. */
+/** The p-th percentile (nearest rank) of ascending values, in whole ms; null when there are none. */
 export function percentile(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]);
 }
