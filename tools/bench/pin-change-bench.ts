@@ -220,6 +220,7 @@ async function main(): Promise<void> {
       `${mode}: ${report.throughputPerSecond} changes/s, ${report.refused} refused, ${report.cpu.msPerChange.total} CPU ms per change` +
         (baseline ? `; bare pipe ${baseline.summary.throughputPerSecond}/s, pinflow / baseline = ${output.pinflowOverBaseline}` : ''),
     );
+    console.log(`CPU ms per change: ${Object.entries(report.cpu.msPerChange).map(([name, ms]) => `${name} ${ms ?? '?'}`).join(', ')}`);
     const outDir = path.join(repoRoot, '.pinflow', 'bench');
     mkdirSync(outDir, { recursive: true });
     writeFileSync(path.join(outDir, `pin-changes-${report.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(output, null, 2));
