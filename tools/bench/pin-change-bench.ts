@@ -4,129 +4,229 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { repoRoot, waitFor } from '@pinflow/testing';
-import { APPS, PinChangeScenarios, provisionTestInfrastructure, startStack, VENDOR_NAMES, VendorName } from '@pinflow/platform';
+import { repoRoot } from '@pinflow/testing';
+import { AppName, PinChangeScenarios, provisionTestInfrastructure, startStack, VENDOR_NAMES, VendorName } from '@pinflow/platform';
+import { runBaseline } from './baseline';
+import { CpuMeter, listeningPid } from './cpu';
+import { LoadResult, percentile, PreparedRequest, runLoad } from './load';
 
 /**
- * `npm run bench`: a steady stream of PIN changes through intake → Kafka → worker → vendor sandbox
- * (→ the vendor's events → worker) → events → audit, on a real broker and PostgreSQL. Prints
- * throughput, latency from HTTP accept to the audit record of the outcome, and each service's peak
- * memory. Options: --rate (changes/s, default 50) --duration (s, default 30) --cards (per vendor,
- * default 200) --vendors (default pismo; e.g. pismo,solaris,thales-d1,vault).
+ * `npm run bench`: PIN changes through intake → Kafka → worker → vendor sandbox (→ the vendor's
+ * events → worker) → events → audit, every service its own process, on a real broker and PostgreSQL.
+ * Closed loop (--concurrency requests in flight) finds the most it does; open loop (--rate) offers a
+ * fixed rate whatever the answers, so overload shows as refusals and latency. After an unmeasured
+ * warm-up it measures one window, from the first measured request until the last of them is audited,
+ * and prints throughput, refusals by reason, latencies, CPU ms per change per process and peak memory.
+ * See README.md, "Benchmark", for the options.
  */
 const { values } = parseArgs({
   options: {
-    rate: { type: 'string', default: '50' },
+    concurrency: { type: 'string', default: '32' },
+    rate: { type: 'string' },
     duration: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '10' },
     cards: { type: 'string', default: '200' },
     vendors: { type: 'string', default: 'pismo' },
+    bodies: { type: 'string', default: '4096' },
+    'max-inflight': { type: 'string', default: '1024' },
+    'timeout-ms': { type: 'string', default: '30000' },
+    'drain-timeout': { type: 'string', default: '300' },
+    'vendor-latency-ms': { type: 'string', default: '0' },
+    baseline: { type: 'boolean', default: false },
   },
 });
+
+function positive(name: string, value: string | undefined, allowZero = false): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0 || (!allowZero && number === 0)) throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, not ${value}`);
+  return number;
+}
+
 const vendors = values.vendors!.split(',') as VendorName[];
 for (const vendor of vendors) if (!VENDOR_NAMES.includes(vendor)) throw new Error(`unknown vendor ${vendor}`);
-const rate = Number(values.rate);
-const durationSeconds = Number(values.duration);
-const cardCount = Number(values.cards);
+const rate = values.rate === undefined ? undefined : positive('rate', values.rate);
+const concurrency = positive('concurrency', values.concurrency);
+const durationSeconds = positive('duration', values.duration);
+const warmupSeconds = positive('warmup', values.warmup, true);
+const cardCount = positive('cards', values.cards);
+const bodyCount = positive('bodies', values.bodies);
+const maxInFlight = positive('max-inflight', values['max-inflight']);
+const timeoutMs = positive('timeout-ms', values['timeout-ms']);
+const drainTimeoutMs = positive('drain-timeout', values['drain-timeout']) * 1000;
+const vendorLatencyMs = positive('vendor-latency-ms', values['vendor-latency-ms'], true);
+const mode = rate ? `open loop ${rate}/s` : `closed loop, ${concurrency} in flight`;
+const TERMINAL_TYPES = [EVENT_TYPES.passwordChanged, EVENT_TYPES.failed];
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface AuditRecord {
+  recordedAt: number;
+  type: string;
+}
+
+/**
+ * Waits until each of these requests has its terminal audit record (changed or failed), or progress
+ * stops for stallMs, or the deadline passes. Asks only about the requests still pending, so the
+ * question shrinks as they finish; requests the load generator gave up on (a timeout) but intake
+ * accepted anyway are not counted.
+ */
+async function awaitAudit(db: Client, requestIds: Iterable<string>, timeoutMs: number, stallMs = 30_000): Promise<Map<string, AuditRecord>> {
+  const pending = new Set(requestIds);
+  const recorded = new Map<string, AuditRecord>();
+  const deadline = Date.now() + timeoutMs;
+  let progressAt = Date.now();
+  while (pending.size > 0) {
+    const { rows } = await db.query<{ request_id: string; recorded_at: Date; type: string }>(
+      'SELECT request_id, recorded_at, type FROM audit_events WHERE type = ANY($1) AND request_id = ANY($2::text[])',
+      [TERMINAL_TYPES, [...pending]],
+    );
+    for (const row of rows) {
+      pending.delete(row.request_id);
+      recorded.set(row.request_id, { recordedAt: row.recorded_at.getTime(), type: row.type });
+    }
+    if (rows.length > 0) progressAt = Date.now();
+    if (pending.size === 0) break;
+    if (Date.now() - progressAt > stallMs || Date.now() > deadline) {
+      console.error(`[bench] gave up waiting: ${pending.size} of ${recorded.size + pending.size} accepted changes not audited`);
+      break;
+    }
+    await sleep(500);
+  }
+  return recorded;
 }
 
 async function main(): Promise<void> {
   const infrastructure = await provisionTestInfrastructure();
   const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-bench-'));
+  const apps: AppName[] = ['audit', 'intake', ...vendors.flatMap((vendor) => [`sandbox-${vendor}` as const, `worker-${vendor}` as const])];
   const stack = await startStack({
     kafkaBrokers: infrastructure.kafkaBrokers,
     databaseUrl: infrastructure.databaseUrl,
     stateDir: path.join(work, 'state'),
     logDir: path.join(work, 'logs'),
     logLevel: 'warn',
-    apps: ['audit', 'intake', ...vendors.flatMap((vendor) => [`sandbox-${vendor}` as const, `worker-${vendor}` as const])],
+    apps,
   });
+  let stackRunning = true;
+  const brokerPid = listeningPid(Number(infrastructure.kafkaBrokers.split(',')[0].split(':').at(-1)));
+  const db = new Client({ connectionString: infrastructure.databaseUrl });
+  await db.connect();
+  let dbOpen = true;
   try {
-    const token = await stack.secrets.token(['pin:write'], { subject: 'bench', expiresIn: '1h' });
+    if (vendorLatencyMs > 0) {
+      for (const vendor of vendors) {
+        const response = await fetch(`${stack.urls[`sandbox-${vendor}`]}/sandbox/knobs`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ latencyMs: vendorLatencyMs }),
+        });
+        if (!response.ok) throw new Error(`sandbox-${vendor} refused the latency knob: ${response.status} ${await response.text()}`);
+      }
+    }
+    const token = await stack.secrets.token(['pin:write'], { subject: 'bench', expiresIn: '2h' });
     const scenarios = new PinChangeScenarios(stack, token);
     const cards = vendors.flatMap((vendor) => Array.from({ length: cardCount }, (_, index) => ({ vendor, cardId: scenarios.cardId(vendor, index) })));
     for (const { vendor, cardId } of cards) await scenarios.seed(vendor, cardId);
 
-    const total = rate * durationSeconds;
-    const acceptedAt = new Map<string, number>();
-    const acceptLatencies: number[] = [];
-    let refused = 0;
-    const inFlight = new Set<Promise<void>>();
-    console.log(`sending ${total} PIN changes at ${rate}/s over ${cards.length} cards (${vendors.join(', ')})`);
-    const started = Date.now();
-    for (let index = 0; index < total; index += 1) {
-      const due = started + (index * 1000) / rate;
-      const wait = due - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // Sealing a PIN costs an RSA encryption: done before the clock starts, so the load generator is
+    // not what limits the rate. Vault's requests carry the one-time code texted for that change, so
+    // they are built as they are sent (code fetch included).
+    const build = async (vendor: VendorName, cardId: string): Promise<PreparedRequest> => {
+      const request = await scenarios.request(vendor, cardId);
+      return { path: request.path, body: Buffer.from(JSON.stringify(request.body)) };
+    };
+    const slots: (PreparedRequest | (() => Promise<PreparedRequest>))[] = [];
+    for (let index = 0; index < Math.max(bodyCount, cards.length); index += 1) {
       const { vendor, cardId } = cards[index % cards.length];
-      const send = (async () => {
-        const request = await scenarios.request(vendor, cardId);
-        const sentAt = Date.now();
-        const response = await fetch(`${stack.urls.intake}${request.path}`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(request.body),
-        });
-        const body = (await response.json()) as { requestId?: string };
-        if (response.status !== 202 || !body.requestId) {
-          refused += 1;
-          return;
-        }
-        const now = Date.now();
-        acceptLatencies.push(now - sentAt);
-        acceptedAt.set(body.requestId, now);
-      })();
-      inFlight.add(send);
-      void send.finally(() => inFlight.delete(send));
+      slots.push(vendor === 'vault' ? () => build(vendor, cardId) : await build(vendor, cardId));
     }
-    await Promise.all(inFlight);
-    const sendSeconds = (Date.now() - started) / 1000;
+    let sent = 0;
+    const next = () => {
+      const slot = slots[sent++ % slots.length];
+      return typeof slot === 'function' ? slot() : slot;
+    };
+    const load = (seconds: number, loadRate?: number): Promise<LoadResult> =>
+      runLoad({ baseUrl: stack.urls.intake, token, next, durationMs: seconds * 1000, rate: loadRate, concurrency, maxInFlight, timeoutMs });
 
-    const db = new Client({ connectionString: infrastructure.databaseUrl });
-    await db.connect();
-    const recorded = new Map<string, number>();
-    await waitFor('every accepted change in the audit trail', async () => {
-      const { rows } = await db.query<{ request_id: string; recorded_at: Date }>(
-        'SELECT request_id, recorded_at FROM audit_events WHERE type = ANY($1)',
-        [[EVENT_TYPES.passwordChanged, EVENT_TYPES.failed]],
-      );
-      for (const row of rows) recorded.set(row.request_id, row.recorded_at.getTime());
-      return [...acceptedAt.keys()].every((id) => recorded.has(id));
-    }, 300_000, 500).catch((error) => console.error(String(error)));
-    const { rows: failures } = await db.query<{ count: string }>('SELECT count(*) FROM audit_events WHERE type = $1', [EVENT_TYPES.failed]);
-    await db.end();
+    let warmupAccepted = 0;
+    if (warmupSeconds > 0) {
+      // Not measured: JIT (V8 and the broker's JVM), connection pools, consumer fetch sizes settle.
+      console.error(`[bench] warm-up: ${warmupSeconds} s closed loop, ${concurrency} in flight`);
+      const warmup = await load(warmupSeconds);
+      warmupAccepted = warmup.accepted.size;
+      await awaitAudit(db, warmup.accepted.keys(), 120_000);
+    }
 
-    const latencies = [...acceptedAt.entries()].filter(([id]) => recorded.has(id)).map(([id, at]) => recorded.get(id)! - at).sort((a, b) => a - b);
-    const sortedAccept = acceptLatencies.sort((a, b) => a - b);
-    const first = Math.min(...acceptedAt.values());
-    const last = Math.max(...[...recorded.values()]);
-    const memory = Object.fromEntries(APPS.map((app) => [app, Math.round(stack.services[app].peakMemoryKb() / 1024)]));
-    const result = {
+    const processes: Record<string, number | undefined> = Object.fromEntries(apps.map((app) => [app, stack.services[app].pid]));
+    const meter = new CpuMeter({ ...processes, kafkaBroker: brokerPid, loadGenerator: process.pid }, db);
+    console.error(`[bench] measuring: ${mode} for ${durationSeconds} s over ${cards.length} cards (${vendors.join(', ')}); load average ${os.loadavg()[0]}`);
+    const startedAt = Date.now();
+    await meter.start();
+    const result = await load(durationSeconds, rate);
+    const refusedCount = Object.values(result.refused).reduce((sum, count) => sum + count, 0);
+    console.error(`[bench] load done: ${result.accepted.size} accepted, ${refusedCount} refused, ${result.skipped} skipped in ${result.seconds.toFixed(1)} s; draining`);
+    const loadEndedAt = Date.now();
+    const audited = await awaitAudit(db, result.accepted.keys(), drainTimeoutMs);
+    const completed = audited.size;
+    const cpu = await meter.stop(completed);
+
+    const acceptToAudit = [...audited].map(([requestId, { recordedAt }]) => recordedAt - result.accepted.get(requestId)!).sort((a, b) => a - b);
+    const lastAuditAt = Math.max(...[...audited.values()].map(({ recordedAt }) => recordedAt));
+    const acceptLatencies = result.acceptLatencies.sort((a, b) => a - b);
+    const report = {
       date: new Date().toISOString(),
       machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+      mode,
       vendors,
-      offeredRatePerSecond: rate,
       durationSeconds,
+      warmupSeconds,
+      warmupAccepted,
       cards: cards.length,
-      accepted: acceptedAt.size,
-      refused,
-      completed: latencies.length,
-      failed: Number(failures[0].count),
-      sendSeconds: Number(sendSeconds.toFixed(1)),
-      throughputPerSecond: Number((latencies.length / ((last - first) / 1000)).toFixed(1)),
-      acceptLatencyMs: { p50: percentile(sortedAccept, 50), p99: percentile(sortedAccept, 99) },
-      acceptToAuditMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: latencies.at(-1) },
-      peakMemoryMiB: memory,
+      vendorLatencyMs,
+      sent: result.sent,
+      accepted: result.accepted.size,
+      refused: refusedCount,
+      refusedReasons: result.refused,
+      skipped: result.skipped,
+      completed,
+      failed: [...audited.values()].filter(({ type }) => type === EVENT_TYPES.failed).length,
+      allAudited: completed === result.accepted.size,
+      throughputPerSecond: completed ? Number((completed / ((lastAuditAt - startedAt) / 1000)).toFixed(1)) : 0,
+      acceptedPerSecond: Number((result.accepted.size / result.seconds).toFixed(1)),
+      drainSeconds: Number(((Date.now() - loadEndedAt) / 1000).toFixed(1)),
+      acceptLatencyMs: { p50: percentile(acceptLatencies, 50), p99: percentile(acceptLatencies, 99) },
+      acceptToAuditMs: { p50: percentile(acceptToAudit, 50), p95: percentile(acceptToAudit, 95), p99: percentile(acceptToAudit, 99), max: acceptToAudit.at(-1) ?? null },
+      cpu,
+      peakMemoryMiB: Object.fromEntries(apps.map((app) => [app, Math.round(stack.services[app].peakMemoryKb() / 1024)])),
     };
-    console.log(JSON.stringify(result, null, 2));
+    await db.end();
+    dbOpen = false;
+    await stack.stop();
+    stackRunning = false;
+
+    let baseline: Awaited<ReturnType<typeof runBaseline>> | undefined;
+    if (values.baseline) {
+      const loadArgs = [...(rate ? ['--rate', String(rate)] : ['--concurrency', String(concurrency)]), '--duration', String(durationSeconds), '--warmup', String(warmupSeconds), '--bodies', String(bodyCount)];
+      baseline = await runBaseline({ kafkaBrokers: infrastructure.kafkaBrokers, databaseUrl: infrastructure.databaseUrl, brokerPid, workDir: work, loadArgs });
+    }
+    const output = {
+      ...report,
+      ...(baseline
+        ? { baseline, pinflowOverBaseline: Number((report.throughputPerSecond / baseline.summary.throughputPerSecond).toFixed(3)) }
+        : {}),
+    };
+    console.log(JSON.stringify(output, null, 2));
+    console.log(
+      `${mode}: ${report.throughputPerSecond} changes/s, ${report.refused} refused, ${report.cpu.msPerChange.total} CPU ms per change` +
+        (baseline ? `; bare pipe ${baseline.summary.throughputPerSecond}/s, pinflow / baseline = ${output.pinflowOverBaseline}` : ''),
+    );
+    console.log(`CPU ms per change: ${Object.entries(report.cpu.msPerChange).map(([name, ms]) => `${name} ${ms ?? '?'}`).join(', ')}`);
     const outDir = path.join(repoRoot, '.pinflow', 'bench');
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(path.join(outDir, `pin-changes-${result.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 2));
+    writeFileSync(path.join(outDir, `pin-changes-${report.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(output, null, 2));
   } finally {
-    await stack.stop();
+    if (dbOpen) await db.end().catch(() => undefined);
+    if (stackRunning) await stack.stop();
     await infrastructure.teardown();
   }
 }

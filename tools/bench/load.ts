@@ -1,0 +1,151 @@
+import http from 'node:http';
+import { z } from 'zod';
+
+/** One POST to intake, built before the clock starts where it can be. */
+export interface PreparedRequest {
+  path: string;
+  body: Buffer;
+}
+
+export interface LoadOptions {
+  /** `http://host:port` of intake. */
+  baseUrl: string;
+  token: string;
+  /** The next request to send; may be async for vendors whose requests cannot be built ahead. */
+  next: () => PreparedRequest | Promise<PreparedRequest>;
+  durationMs: number;
+  /** Open loop: requests started per second whatever the answers. Without it, closed loop. */
+  rate?: number;
+  /** Closed loop: requests in flight, each sent as soon as the previous answer arrives. */
+  concurrency: number;
+  /** Open loop: above this many unanswered requests, due ones are skipped (counted) rather than queued. */
+  maxInFlight: number;
+  /** A request unanswered this long is given up and counted as refused. */
+  timeoutMs: number;
+}
+
+export interface LoadResult {
+  /** requestId → when its 202 arrived (epoch ms). */
+  accepted: Map<string, number>;
+  /** ms from sending (closed loop) or from the intended send time (open loop, so queueing is not hidden) to the 202. */
+  acceptLatencies: number[];
+  /** Answers other than 202 and failed exchanges, by reason: `503 TEMPORARILY_UNAVAILABLE`, `network ECONNRESET: socket hang up`. */
+  refused: Record<string, number>;
+  /** Open loop only: due requests never sent because maxInFlight were unanswered. */
+  skipped: number;
+  sent: number;
+  seconds: number;
+}
+
+type Outcome = { requestId: string } | { refusal: string };
+
+const acceptedBody = z.object({ requestId: z.string() });
+const problemBody = z.object({ code: z.string() });
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Drives intake over a keep-alive connection pool (node:http: no per-request connection, no fetch
+ * overhead in the load generator), and never throws on an answer or a broken connection: under
+ * overload those are results, counted by reason.
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const url = new URL(options.baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.rate ? options.maxInFlight : options.concurrency });
+  const result: LoadResult = { accepted: new Map(), acceptLatencies: [], refused: {}, skipped: 0, sent: 0, seconds: 0 };
+  const refuse = (reason: string) => {
+    result.refused[reason] = (result.refused[reason] ?? 0) + 1;
+  };
+
+  const post = (request: PreparedRequest): Promise<Outcome> =>
+    new Promise((resolve) => {
+      const outgoing = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: request.path,
+          agent,
+          headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', 'content-length': request.body.length },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', (error: NodeJS.ErrnoException) => resolve({ refusal: `network ${error.code ?? 'ERROR'}: ${error.message}` }));
+          response.on('end', () => {
+            const body = parseJson(Buffer.concat(chunks).toString('utf8'));
+            const accepted = acceptedBody.safeParse(body);
+            if (response.statusCode === 202 && accepted.success) return resolve({ requestId: accepted.data.requestId });
+            const problem = problemBody.safeParse(body);
+            resolve({ refusal: `${response.statusCode} ${problem.success ? problem.data.code : '(no problem code)'}` });
+          });
+        },
+      );
+      outgoing.setTimeout(options.timeoutMs, () => outgoing.destroy(Object.assign(new Error(`no answer in ${options.timeoutMs} ms`), { code: 'TIMEOUT' })));
+      outgoing.on('error', (error: NodeJS.ErrnoException) => resolve({ refusal: `network ${error.code ?? 'ERROR'}: ${error.message}` }));
+      outgoing.end(request.body);
+    });
+
+  const send = async (startedAt: number): Promise<void> => {
+    result.sent += 1;
+    let outcome: Outcome;
+    try {
+      outcome = await post(await options.next());
+    } catch (error) {
+      // Building the request failed (a vendor sandbox hook under load): the change was never offered.
+      outcome = { refusal: `not sent: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if ('refusal' in outcome) return refuse(outcome.refusal);
+    const now = Date.now();
+    result.accepted.set(outcome.requestId, now);
+    result.acceptLatencies.push(now - startedAt);
+  };
+
+  const started = Date.now();
+  const deadline = started + options.durationMs;
+  if (options.rate) {
+    const interval = 1000 / options.rate;
+    const inFlight = new Set<Promise<void>>();
+    let issued = 0;
+    await new Promise<void>((resolve) => {
+      const tick = setInterval(() => {
+        const now = Date.now();
+        while (issued < (Math.min(now, deadline) - started) / interval) {
+          const intended = started + issued * interval;
+          issued += 1;
+          if (inFlight.size >= options.maxInFlight) {
+            result.skipped += 1;
+            continue;
+          }
+          const sending = send(intended).finally(() => inFlight.delete(sending));
+          inFlight.add(sending);
+        }
+        if (now >= deadline) {
+          clearInterval(tick);
+          void Promise.all(inFlight).then(() => resolve());
+        }
+      }, 1);
+    });
+  } else {
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        while (Date.now() < deadline) await send(Date.now());
+      }),
+    );
+  }
+  result.seconds = (Date.now() - started) / 1000;
+  agent.destroy();
+  return result;
+}
+
+/** The p-th percentile (nearest rank) of ascending values, in whole ms; null when there are none. */
+export function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]);
+}
