@@ -6,17 +6,17 @@
 import { text } from 'node:stream/consumers';
 import { parseAllDocuments } from 'yaml';
 
-/** The package module holding the models of one apiVersion, e.g. `apps/v1`, `v1`, `keda.sh/v1alpha1`. */
-function modelModule(apiVersion) {
-  if (apiVersion.startsWith('keda.sh/')) return `@kubernetes-models/keda/${apiVersion}`;
-  return `kubernetes-models/${apiVersion}`;
+/** The package module holding the model of one kind, e.g. `kubernetes-models/apps/v1/Deployment`. */
+function modelModule(apiVersion, kind) {
+  const schemaPackage = apiVersion.startsWith('keda.sh/') ? '@kubernetes-models/keda' : 'kubernetes-models';
+  return `${schemaPackage}/${apiVersion}/${kind}`;
 }
 
 async function problemsOf(object) {
   const { apiVersion, kind } = object ?? {};
   const name = `${kind ?? '(no kind)'} ${object?.metadata?.name ?? '(no name)'}`;
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return [`${name}: apiVersion and kind are required`];
-  const models = await import(modelModule(apiVersion)).catch(() => ({}));
+  const models = await import(modelModule(apiVersion, kind)).catch(() => ({}));
   const Model = models[kind];
   if (!Model) return [`${name}: no schema for ${apiVersion} ${kind}`];
   try {
