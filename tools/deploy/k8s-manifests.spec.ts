@@ -78,8 +78,8 @@ describe('Kubernetes manifests', () => {
     expect(overlays.sort()).toEqual(['overlays/dev', 'overlays/dev/migrate', 'overlays/prod', 'overlays/prod/migrate']);
   });
 
-  it.each([...rendered.keys()])('%s renders to objects that match the Kubernetes and KEDA schemas', (root) => {
-    const validation = spawnSync(process.execPath, [path.join(repoRoot, 'tools/deploy/validate-k8s-schemas.mjs')], { input: rendered.get(root), encoding: 'utf8' });
+  it('renders every kustomization to objects that match the Kubernetes and KEDA schemas, without fields they do not know', () => {
+    const validation = spawnSync(process.execPath, [path.join(repoRoot, 'tools/deploy/validate-k8s-schemas.mjs'), ...roots], { encoding: 'utf8' });
 
     expect(validation.stdout + validation.stderr).toBe('');
     expect(validation.status).toBe(0);
