@@ -1,18 +1,29 @@
 # One image for every pinflow service; the command picks the app:
 #   docker run pinflow node dist/apps/intake/src/main.js
-FROM node:20-bookworm-slim AS build
+# Node 22 is the current LTS line; pass --build-arg NODE_IMAGE=node:22.x.y-bookworm-slim@sha256:… to pin
+# a release to one exact base image.
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --ignore-scripts --no-audit --no-fund
+# Locked install; install scripts stay off (the build generates the Prisma client itself).
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN node tools/build.mjs && npm prune --omit=dev --ignore-scripts
+RUN node tools/build.mjs
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE} AS production-dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/nx.json /app/package.json ./
-USER node
+# The base image's unprivileged `node` user, numeric so that Kubernetes' runAsNonRoot can verify it.
+USER 1000:1000
 CMD ["node", "dist/apps/intake/src/main.js"]

@@ -1,7 +1,8 @@
-import { loadConfig } from '@pinflow/config';
+import { commaList, loadConfig } from '@pinflow/config';
 import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, kafkaConfig, REPLAYED_FROM_HEADER } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Kafka, KafkaMessage } from 'kafkajs';
 import { z } from 'zod';
@@ -12,8 +13,11 @@ import { z } from 'zod';
  *   npm run dlq -- inspect [--limit 50]       each letter: offset, reason, detail, source; secrets masked
  *   npm run dlq -- replay --offset 12 [--offset 13 …] | --all [--reason HANDLER_FAILED]
  *                                             republish letters to the topic they came from
- * Reads KAFKA_BROKERS. Replays are safe to repeat: consumers deduplicate on command and event ids.
+ * Reads KAFKA_BROKERS, by default the broker `npm start` runs. Replays are safe to repeat: consumers
+ * deduplicate on command and event ids.
  */
+const LOCAL_BROKER = '127.0.0.1:9092';
+const BROKER_CONNECT_TIMEOUT_MS = 3000;
 interface Letter {
   offset: string;
   key: string | null;
@@ -31,6 +35,31 @@ function masked(value: Buffer | null): string {
   } catch {
     return `(not JSON, ${value.length} bytes)`;
   }
+}
+
+function acceptsConnections(broker: string): Promise<boolean> {
+  const separator = broker.lastIndexOf(':');
+  const host = broker.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port: Number(broker.slice(separator + 1)), timeout: BROKER_CONNECT_TIMEOUT_MS });
+    const settle = (reachable: boolean) => {
+      socket.destroy();
+      resolve(reachable);
+    };
+    socket.once('connect', () => settle(true));
+    socket.once('timeout', () => settle(false));
+    socket.once('error', () => settle(false));
+  });
+}
+
+/** kafkajs would retry an absent broker for minutes; an operator deserves the reason at once. */
+async function requireReachable(brokers: string[]): Promise<void> {
+  const reachable = await Promise.all(brokers.map(acceptsConnections));
+  if (reachable.includes(true)) return;
+  throw new Error(
+    `cannot reach Kafka at ${brokers.join(',')} (KAFKA_BROKERS${process.env.KAFKA_BROKERS ? '' : `, default ${LOCAL_BROKER}`}): ` +
+      'start it with `npm start`, or set KAFKA_BROKERS to your bootstrap servers',
+  );
 }
 
 async function readAll(kafka: Kafka): Promise<Letter[]> {
@@ -66,7 +95,8 @@ async function main(): Promise<void> {
     options: { limit: { type: 'string', default: '50' }, offset: { type: 'string', multiple: true }, all: { type: 'boolean' }, reason: { type: 'string' } },
   });
   const command = positionals[0];
-  const config = loadConfig('dlq', z.object(kafkaConfig));
+  const config = loadConfig('dlq', z.object({ ...kafkaConfig, KAFKA_BROKERS: commaList.prefault(LOCAL_BROKER) }));
+  await requireReachable(config.KAFKA_BROKERS);
   const kafka = createKafka(config, 'pinflow-dlq', createLogger('dlq', 'warn'));
   const letters = await readAll(kafka);
 

@@ -1,0 +1,203 @@
+import { commandTopic, VENDORS } from '@pinflow/contracts';
+import { repoRoot } from '@pinflow/testing';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+
+/**
+ * The deployment as Kubernetes would receive it: every kustomization under deploy/k8s rendered by
+ * kustomize (`kubectl kustomize`, offline) and checked against the API's schemas, then the rules
+ * pinflow's deployment promises (README, deploy/k8s/README.md) checked on what was rendered.
+ */
+const K8S_DIR = path.join(repoRoot, 'deploy/k8s');
+const PIN_KEY_READERS = ['intake', 'worker-pismo', 'worker-thales-d1', 'worker-vault'];
+const SERVICES = ['intake', 'audit', ...VENDORS.map((vendor) => `worker-${vendor}`)];
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+}
+
+function kustomizationRoots(dir = K8S_DIR): string[] {
+  const here = path.join(dir, 'kustomization.yaml');
+  const isRoot = existsSync(here) && parse(readFileSync(here, 'utf8')).kind !== 'Component';
+  const below = readdirSync(dir)
+    .map((entry) => path.join(dir, entry))
+    .filter((entry) => statSync(entry).isDirectory())
+    .flatMap((entry) => kustomizationRoots(entry));
+  return isRoot ? [dir, ...below] : below;
+}
+
+function render(root: string): string {
+  try {
+    return execFileSync('kubectl', ['kustomize', root], { encoding: 'utf8' });
+  } catch (error) {
+    throw new Error(`kubectl kustomize ${path.relative(repoRoot, root)} failed (kubectl is part of every machine image of this project): ${(error as Error).message}`);
+  }
+}
+
+const roots = kustomizationRoots();
+const rendered = new Map(roots.map((root) => [path.relative(K8S_DIR, root), render(root)]));
+const objectsOf = (root: string): K8sObject[] => parseAllDocuments(rendered.get(root)!).map((document) => document.toJS());
+const overlays = [...rendered.keys()].filter((root) => root.startsWith('overlays/'));
+const environments = overlays.filter((root) => !root.endsWith('/migrate'));
+
+function podTemplates(objects: K8sObject[]): Array<{ owner: string; labels: Record<string, string>; spec: any }> {
+  return objects
+    .filter((object) => object.kind === 'Deployment' || object.kind === 'Job')
+    .map((object) => ({ owner: object.metadata.name, labels: object.spec.template.metadata.labels, spec: object.spec.template.spec }));
+}
+
+function selects(selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values: string[] }> }, labels: Record<string, string>): boolean {
+  const labelsMatch = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  const expressionsMatch = (selector.matchExpressions ?? []).every(({ key, operator, values }) => {
+    if (operator !== 'In') throw new Error(`the test understands only In selectors, not ${operator}`);
+    return values.includes(labels[key]);
+  });
+  return labelsMatch && expressionsMatch;
+}
+
+/** The ports a pod may open connections to (`egress`) or accept them on (`ingress`), after every NetworkPolicy. */
+function allowedPorts(objects: K8sObject[], labels: Record<string, string>, direction: 'ingress' | 'egress'): Array<string | number> {
+  return objects
+    .filter((object) => object.kind === 'NetworkPolicy' && selects(object.spec.podSelector, labels))
+    .flatMap((policy) => (policy.spec[direction] ?? []) as Array<{ ports?: Array<{ port: string | number }> }>)
+    .flatMap((rule) => {
+      if (!rule.ports) throw new Error(`a ${direction} rule without ports allows every port`);
+      return rule.ports.map(({ port }) => port);
+    })
+    .sort();
+}
+
+describe('Kubernetes manifests', () => {
+  it('has a dev and a prod overlay, each with its migration', () => {
+    expect(overlays.sort()).toEqual(['overlays/dev', 'overlays/dev/migrate', 'overlays/prod', 'overlays/prod/migrate']);
+  });
+
+  it('renders every kustomization to objects that match the Kubernetes and KEDA schemas, without fields they do not know', () => {
+    const validation = spawnSync(process.execPath, [path.join(repoRoot, 'tools/deploy/validate-k8s-schemas.mjs'), ...roots], { encoding: 'utf8' });
+
+    expect(validation.stdout + validation.stderr).toBe('');
+    expect(validation.status).toBe(0);
+  });
+
+  describe.each(environments)('%s', (environment) => {
+    const objects = [...objectsOf(environment), ...objectsOf(`${environment}/migrate`)];
+    const deployments = objects.filter((object) => object.kind === 'Deployment');
+    const configMap = objects.find((object) => object.kind === 'ConfigMap' && object.metadata.name.startsWith('pinflow'))!;
+
+    it('runs every service', () => {
+      expect(deployments.map((deployment) => deployment.metadata.name).sort()).toEqual([...SERVICES].sort());
+    });
+
+    it('runs every container as a non-root user on a read-only file system, without capabilities, privilege escalation or a service account token', () => {
+      for (const { spec } of podTemplates(objects)) {
+        expect(spec.automountServiceAccountToken).toBe(false);
+        expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+        for (const container of spec.containers) {
+          expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+        }
+      }
+    });
+
+    it('runs one pinned image, never `latest`', () => {
+      const images = new Set(podTemplates(objects).flatMap(({ spec }) => spec.containers.map((container: { image: string }) => container.image)));
+
+      expect(images.size).toBe(1);
+      for (const image of images) expect(image).toMatch(/^[^:@]+(:(?!latest$)[\w][\w.-]*|@sha256:[0-9a-f]{64})$/);
+    });
+
+    it('mounts the PIN keys only into intake and the workers that encrypt PINs to their vendor', () => {
+      const readers = podTemplates(objects)
+        .filter(({ spec }) => (spec.volumes ?? []).some((volume: { secret?: { secretName: string } }) => volume.secret?.secretName === 'pinflow-pin-keys'))
+        .map(({ owner }) => owner);
+
+      expect(readers.sort()).toEqual(PIN_KEY_READERS);
+    });
+
+    it('lets a PodDisruptionBudget take down at most one pod of each service at a time', () => {
+      for (const deployment of deployments) {
+        const budgets = objects.filter((object) => object.kind === 'PodDisruptionBudget' && selects(object.spec.selector, deployment.spec.template.metadata.labels));
+        expect(budgets.map((budget) => budget.spec)).toEqual([expect.objectContaining({ maxUnavailable: 1 })]);
+      }
+    });
+
+    it.each(VENDORS)('scales worker-%s on its consumer group lag, up to no more pods than its command topic has partitions', (vendor) => {
+      const worker = deployments.find((deployment) => deployment.metadata.name === `worker-${vendor}`)!;
+      const scaler = objects.find((object) => object.kind === 'ScaledObject' && object.spec.scaleTargetRef.name === `worker-${vendor}`)!;
+      const container = worker.spec.template.spec.containers[0];
+      const group = container.env.find((variable: { name: string }) => variable.name === 'WORKER_COMMAND_GROUP')?.value ?? `pinflow-worker-${vendor}`;
+      const partitions = Number(configMap.data!.KAFKA_COMMAND_PARTITIONS ?? 6);
+
+      expect(worker.spec.replicas).toBeUndefined();
+      expect(scaler.spec.triggers).toContainEqual({
+        type: 'kafka',
+        metadata: expect.objectContaining({ bootstrapServersFromEnv: 'KAFKA_BROKERS', consumerGroup: group, topic: commandTopic(vendor) }),
+      });
+      expect(configMap.data!.KAFKA_BROKERS).toBeDefined();
+      expect(container.envFrom).toContainEqual({ configMapRef: { name: configMap.metadata.name } });
+      expect(scaler.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+      expect(scaler.spec.maxReplicaCount).toBeLessThanOrEqual(partitions);
+    });
+
+    it('scales intake on CPU', () => {
+      const intake = deployments.find((deployment) => deployment.metadata.name === 'intake')!;
+      const autoscaler = objects.find((object) => object.kind === 'HorizontalPodAutoscaler')!;
+
+      expect(intake.spec.replicas).toBeUndefined();
+      expect(autoscaler.apiVersion).toBe('autoscaling/v2');
+      expect(autoscaler.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'intake' });
+      expect(autoscaler.spec.metrics).toContainEqual({ type: 'Resource', resource: { name: 'cpu', target: expect.objectContaining({ type: 'Utilization' }) } });
+    });
+
+    it('denies all traffic but the flows of the README: callers to intake and audit; services to Kafka, PostgreSQL and HTTPS; migration to PostgreSQL', () => {
+      const defaultDeny = objects.find((object) => object.kind === 'NetworkPolicy' && Object.keys(object.spec.podSelector).length === 0 && !object.spec.ingress && !object.spec.egress);
+      expect(defaultDeny?.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+
+      const DNS = [53, 53];
+      const flows = Object.fromEntries(
+        podTemplates(objects).map(({ owner, labels }) => [owner, { ingress: allowedPorts(objects, labels, 'ingress'), egress: allowedPorts(objects, labels, 'egress') }]),
+      );
+      const api = { ingress: ['http'], egress: [...DNS, 443, 5432, 9092].sort() };
+      const worker = { ingress: [], egress: [...DNS, 443, 5432, 9092].sort() };
+      expect(flows).toEqual({
+        intake: api,
+        audit: api,
+        ...Object.fromEntries(VENDORS.map((vendor) => [`worker-${vendor}`, worker])),
+        'pinflow-migrate': { ingress: [], egress: [...DNS, 5432].sort() },
+      });
+    });
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true });
+  const services: Record<string, { ports?: string[]; secrets?: string[]; environment?: Record<string, string> }> = compose.services;
+  const sandboxes = Object.keys(services).filter((name) => name.startsWith('sandbox-'));
+
+  it('publishes ports on the loopback interface only', () => {
+    const published = Object.values(services).flatMap((service) => service.ports ?? []);
+
+    expect(published.length).toBeGreaterThan(0);
+    for (const port of published) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+  });
+
+  it('mounts the PIN keys only into intake and the workers that encrypt PINs to their vendor', () => {
+    const readers = Object.entries(services).filter(([, service]) => service.secrets?.includes('pin-keys'));
+
+    expect(readers.map(([name]) => name).sort()).toEqual(PIN_KEY_READERS);
+  });
+
+  it('gives the sandboxes no secret and no database, and their test hooks only when SANDBOX_TEST_HOOKS=true', () => {
+    expect(sandboxes).toHaveLength(VENDORS.length);
+    for (const name of sandboxes) {
+      expect(services[name].secrets).toBeUndefined();
+      expect(services[name].environment).not.toHaveProperty('DATABASE_URL');
+      expect(services[name].environment).toHaveProperty('SANDBOX_TEST_HOOKS', '${SANDBOX_TEST_HOOKS:-false}');
+    }
+  });
+});
