@@ -25,7 +25,11 @@ const problem = {
           detail: { type: 'string' },
           code: { type: 'string', description: 'Stable machine-readable error code' },
           errors: { type: 'array', items: { type: 'object' }, description: 'Invalid fields (VALIDATION_FAILED)' },
-          violations: { type: 'array', items: { type: 'object' }, description: 'Broken PIN rules (PIN_REJECTED)' },
+          reason: {
+            type: 'string',
+            enum: ['FORMAT', 'WEAK'],
+            description: 'Why a PIN was refused (PIN_REJECTED), in general terms only: not the format the vendor takes, or too easy to guess',
+          },
         },
       },
     },
