@@ -65,7 +65,7 @@ function answerUnparsableRequests(server: Server): void {
     const refusal = PARSER_REFUSALS[error.code ?? ''] ?? MALFORMED_REQUEST;
     const body = JSON.stringify(refusal);
     socket.end(
-      `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\nContent-Type: application/problem+json\r\n` +
+      `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\nContent-Type: application/problem+json\r\nCache-Control: no-store\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
@@ -73,10 +73,17 @@ function answerUnparsableRequests(server: Server): void {
 
 /**
  * The pinflow conventions for an app's HTTP layer: pino logs, problem+json for every refusal (the
- * framework's, body-parser's and Node's HTTP parser's alike), and only small, uncompressed JSON bodies.
+ * framework's, body-parser's and Node's HTTP parser's alike), only small, uncompressed JSON bodies,
+ * and nothing cached unless a handler says otherwise.
  */
 export function configureHttpApp(app: NestExpressApplication, options: Pick<HttpAppOptions, 'bodyLimit' | 'isUnavailable'> = {}): void {
   app.useLogger(app.get(Logger));
+  // Answers carry card ids, request states and audit trails, refusals included: no cache, shared or
+  // private, may keep them. A handler with public data says so with its own @Header (the PIN keys).
+  app.use((_request: unknown, response: { setHeader(name: string, value: string): void }, next: () => void) => {
+    response.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   // inflate: false refuses any Content-Encoding (415): PIN requests are small, and a decompressor
   // would let a 32 kB gzip bomb expand in memory before the size limit applies.
   app.useBodyParser('json', { limit: options.bodyLimit ?? '32kb', inflate: false });

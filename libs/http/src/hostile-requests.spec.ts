@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Logger, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Logger, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connect } from 'node:net';
@@ -19,7 +19,16 @@ class CardsController {
   }
 }
 
-@Module({ imports: [httpLoggerModule('spec', 'silent')], controllers: [CardsController] })
+@Controller('public-key')
+class PublicKeyController {
+  @Get()
+  @Header('Cache-Control', 'public, max-age=300')
+  key(): { kid: string } {
+    return { kid: 'k1' };
+  }
+}
+
+@Module({ imports: [httpLoggerModule('spec', 'silent')], controllers: [CardsController, PublicKeyController] })
 class CardsModule {}
 
 interface RawAnswer {
@@ -77,8 +86,18 @@ describe('an app configured by configureHttpApp, given hostile requests', () => 
 
   afterAll(() => app.close());
 
-  it('accepts a well-formed request, so the refusals below are about what makes them hostile', async () => {
-    expect(await post(port, {}, JSON_BODY)).toMatchObject({ status: 202, body: '{"accepted":true}' });
+  it('accepts a well-formed request, so the refusals below are about what makes them hostile; no cache may keep the answer', async () => {
+    const answer = await post(port, {}, JSON_BODY);
+
+    expect(answer).toMatchObject({ status: 202, body: '{"accepted":true}' });
+    expect(answer.headers).toMatch(/cache-control: no-store/i);
+  });
+
+  it('lets a handler that serves public data say how long it may be cached', async () => {
+    const answer = await send(port, 'GET /public-key HTTP/1.1\nhost: localhost\nconnection: close\n');
+
+    expect(answer.status).toBe(200);
+    expect(answer.headers).toMatch(/cache-control: public, max-age=300/i);
   });
 
   const gzipBomb = gzipSync(Buffer.from(`{"pin":"${'0'.repeat(10_000_000)}"}`));
@@ -105,6 +124,7 @@ describe('an app configured by configureHttpApp, given hostile requests', () => 
 
     expect(answer.status).toBe(status);
     expect(answer.headers).toMatch(/content-type: application\/problem\+json/i);
+    expect(answer.headers).toMatch(/cache-control: no-store/i);
     expect(JSON.parse(answer.body)).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String) });
     expect(answer.body).not.toContain('8264');
   });
