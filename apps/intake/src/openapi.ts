@@ -57,6 +57,8 @@ const writeErrors = {
   '401': problem,
   '403': problem,
   '409': problem,
+  '413': { ...problem, description: 'PAYLOAD_TOO_LARGE: bodies are at most 32 kB' },
+  '415': { ...problem, description: 'UNSUPPORTED_MEDIA_TYPE: bodies are JSON in UTF-8, without Content-Encoding' },
   '422': problem,
   '503': problem,
 };
