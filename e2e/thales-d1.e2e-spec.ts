@@ -18,7 +18,7 @@ describe('Thales D1 PIN changes end to end', () => {
   const COMMAND_TOPIC = commandTopic('thales-d1');
   // Every PIN and PAN this suite sends anywhere; none may be found outside memory afterwards.
   const PINS = { iso0: '739146', seccos: '582047', wrongPan: '904317', unknownCard: '630958', repeated: '815263', audited: '370851', fourDigit: '6093' };
-  const PANS = { card: '4761739001010119', other: '5413330089020011', wrong: '4761739001017342' };
+  const PANS = { card: '4761739001010119', other: '5413330089020011', wrong: '4761739001010010' };
   const REJECTED = { weakPin: '7777', shortPan: '12345' };
 
   let suite: Suite;

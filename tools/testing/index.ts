@@ -9,3 +9,4 @@ export * from './ports';
 export * from './database';
 export * from './paths';
 export * from './solaris-device';
+export * from './raw-http';

@@ -56,10 +56,22 @@ export const vaultSetPasscodeBody = z
   .refine(...exactlyOne('encryptedCode', 'code'));
 export type VaultSetPasscodeBody = z.output<typeof vaultSetPasscodeBody>;
 
+/*
+ * Ids in a path end up in the vendor's URL: each is held to a strict charset here, so `/`, `..`, `?`,
+ * `#`, NUL, CR/LF, spaces or non-ASCII never reach a worker. The command contracts are the outer
+ * bound; where one is looser, the path is tightened here rather than the contract.
+ */
 export const cardIdParam = cardId;
 export const thalesD1CardIdParam = thalesD1ChangePinCommand.shape.cardId;
-export const thalesD1IssuerIdParam = thalesD1ChangePinCommand.shape.issuerId;
-export const vaultCardIdParam = vaultSetPasscodeCommand.shape.cardId;
+/** D1 issuer ids are 10 characters; the contract checks only the length. */
+export const thalesD1IssuerIdParam = thalesD1ChangePinCommand.shape.issuerId.regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -');
+const INT64_MAX = 2n ** 63n - 1n;
+/** Vault card ids are positive int64s; the contract's pattern allows 19 digits up to 9999999999999999999. */
+export const vaultCardIdParam = vaultSetPasscodeCommand.shape.cardId.refine(
+  // zod runs this even when the pattern failed: only a string of digits is judged (and parsable) here.
+  (id) => !/^[0-9]+$/.test(id) || BigInt(id) <= INT64_MAX,
+  'must be at most 9223372036854775807 (int64)',
+);
 export const requestIdParam = z.uuid();
 
 /** Idempotency-Key header (IETF httpapi-idempotency-key-header): a client-chosen unique string. */

@@ -25,7 +25,11 @@ const problem = {
           detail: { type: 'string' },
           code: { type: 'string', description: 'Stable machine-readable error code' },
           errors: { type: 'array', items: { type: 'object' }, description: 'Invalid fields (VALIDATION_FAILED)' },
-          violations: { type: 'array', items: { type: 'object' }, description: 'Broken PIN rules (PIN_REJECTED)' },
+          reason: {
+            type: 'string',
+            enum: ['FORMAT', 'WEAK'],
+            description: 'Why a PIN was refused (PIN_REJECTED), in general terms only: not the format the vendor takes, or too easy to guess',
+          },
         },
       },
     },
@@ -53,6 +57,8 @@ const writeErrors = {
   '401': problem,
   '403': problem,
   '409': problem,
+  '413': { ...problem, description: 'PAYLOAD_TOO_LARGE: bodies are at most 32 kB' },
+  '415': { ...problem, description: 'UNSUPPORTED_MEDIA_TYPE: bodies are JSON in UTF-8, without Content-Encoding' },
   '422': problem,
   '503': problem,
 };
@@ -112,13 +118,13 @@ export function openApiDocument() {
       '/v1/thales-d1/issuers/{issuerId}/cards/{cardId}/pin': write(
         'Push a PIN to a card management system speaking Thales D1\'s PIN Management API',
         'PIN (4–12 digits, weak-PIN policy) and PAN (for the ISO 9564 format-0 PIN block) travel encrypted to pinflow\'s key.',
-        [pathParameter('issuerId', { type: 'string', minLength: 10, maxLength: 10 }), pathParameter('cardId', { type: 'string', pattern: '^[A-Za-z0-9_-]{1,48}$' })],
+        [pathParameter('issuerId', { type: 'string', pattern: '^[A-Za-z0-9_-]{10}$' }), pathParameter('cardId', { type: 'string', pattern: '^[A-Za-z0-9_-]{1,48}$' })],
         thalesD1ChangePinBody,
       ),
       '/v1/vault/cards/{cardId}/passcode': write(
         "Set a Vault card's passcode",
         "The passcode (Vault's rules: 4 digits, no more than two identical digits in a row; weak-PIN policy) and the cardholder's one-time code from Vault's SMS step travel encrypted to pinflow's key.",
-        [pathParameter('cardId', { type: 'string', pattern: '^[1-9][0-9]{0,18}$' })],
+        [pathParameter('cardId', { type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'A positive int64: at most 9223372036854775807' })],
         vaultSetPasscodeBody,
       ),
       '/v1/requests/{requestId}': {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ProblemException } from '@pinflow/http';
 import { decryptSecret, encryptSecret, PinDecryptionError, PinKeyRing, SecretKind } from '@pinflow/pin-crypto';
-import { checkPin, PinRules } from '@pinflow/pin-policy';
+import { checkPan, checkPin, PanRules, PinRules } from '@pinflow/pin-policy';
 
 /** A secret as the caller sent it: encrypted to pinflow's PIN key, or (where allowed) in clear. */
 export interface SecretInput {
@@ -25,16 +25,37 @@ export class SecretSealer {
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
   ) {}
 
-  seal(kind: SecretKind, input: SecretInput, rules?: PinRules): Promise<string> {
-    return sealSecret(kind, input, this.keyRing, { allowPlaintext: this.config.INTAKE_ALLOW_PLAINTEXT_PIN, rules });
+  /** Seals a PIN, passcode or one-time code; a PIN or passcode is checked against the vendor's `rules`. */
+  seal(kind: Exclude<SecretKind, 'pan'>, input: SecretInput, rules?: PinRules): Promise<string> {
+    return sealSecret(kind, input, this.keyRing, { allowPlaintext: this.config.INTAKE_ALLOW_PLAINTEXT_PIN, refusal: rules && ((value) => pinRefusal(kind, value, rules)) });
   }
+
+  /** Seals a PAN that has the vendor's length and a valid Luhn check digit. */
+  sealPan(input: SecretInput, rules: PanRules): Promise<string> {
+    return sealSecret('pan', input, this.keyRing, { allowPlaintext: this.config.INTAKE_ALLOW_PLAINTEXT_PIN, refusal: (value) => panRefusal(value, rules) });
+  }
+}
+
+/**
+ * A refused PIN is answered in general terms: the format the vendor takes, or "too easy to guess".
+ * Which weak pattern it matched would narrow the PIN down for anyone reading the answer or a log of it.
+ */
+function pinRefusal(kind: SecretKind, pin: string, rules: PinRules): ProblemException | undefined {
+  const verdict = checkPin(pin, rules);
+  if (verdict.ok) return undefined;
+  return new ProblemException(422, 'PIN_REJECTED', `The ${kind} does not meet the PIN rules`, `${verdict.message}. Choose another one.`, { reason: verdict.reason });
+}
+
+function panRefusal(pan: string, rules: PanRules): ProblemException | undefined {
+  const verdict = checkPan(pan, rules);
+  return verdict.ok ? undefined : new ProblemException(422, 'PAN_INVALID', 'The pan is not well-formed', `${verdict.message}.`);
 }
 
 async function sealSecret(
   kind: SecretKind,
   input: SecretInput,
   keyRing: PinKeyRing,
-  options: { allowPlaintext: boolean; rules?: PinRules },
+  options: { allowPlaintext: boolean; refusal?: (value: string) => ProblemException | undefined },
 ): Promise<string> {
   if (input.clear !== undefined && !options.allowPlaintext) {
     throw new ProblemException(400, 'PLAINTEXT_PIN_DISABLED', 'Clear secrets are not accepted', 'Encrypt PINs, passcodes, PANs and codes to the key published at /v1/pin-keys.');
@@ -48,12 +69,8 @@ async function sealSecret(
     }
     throw error;
   }
-  if (options.rules) {
-    const verdict = checkPin(value, options.rules);
-    if (!verdict.ok) {
-      throw new ProblemException(422, 'PIN_REJECTED', `The ${kind} does not meet the PIN rules`, 'Choose another one.', { violations: verdict.violations });
-    }
-  }
+  const refusal = options.refusal?.(value);
+  if (refusal) throw refusal;
   try {
     return await encryptSecret(kind, value, keyRing);
   } catch (error) {

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { PIN_WRITE_SCOPE, RequireScopes } from '@pinflow/auth';
 import { ZodValidationPipe } from '@pinflow/http';
-import { THALES_D1_PIN_RULES } from '@pinflow/pin-policy';
+import { THALES_D1_PAN_RULES, THALES_D1_PIN_RULES } from '@pinflow/pin-policy';
 import { Accepting, type Acceptance } from './acceptance';
 import { AcceptedResponse, thalesD1CardIdParam, ThalesD1ChangePinBody, thalesD1ChangePinBody, thalesD1IssuerIdParam } from './api-schemas';
 import { RequestsService } from './requests.service';
@@ -31,7 +31,7 @@ export class ThalesD1Controller {
         ...identity,
         encryptedPin: await this.secrets.seal('pin', { encrypted: body.encryptedPin, clear: body.pin }, THALES_D1_PIN_RULES),
         // The PAN goes into the ISO 9564 format-0 PIN block the worker builds: it travels like the PIN.
-        encryptedPan: await this.secrets.seal('pan', { encrypted: body.encryptedPan, clear: body.pan }),
+        encryptedPan: await this.secrets.sealPan({ encrypted: body.encryptedPan, clear: body.pan }, THALES_D1_PAN_RULES),
       }),
     });
   }

@@ -1,4 +1,4 @@
-import { HttpException, type ExecutionContext } from '@nestjs/common';
+import { HttpException, Logger, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { createLocalJWKSet } from 'jose';
 import { BearerAuthGuard, type AuthenticatedRequest, type AuthProblem } from './bearer-auth.guard';
@@ -122,5 +122,27 @@ describe('BearerAuthGuard', () => {
 
     expect((await refusal(writeOnly)).body.detail).toBe('The access token lacks the required scope(s): pin:read.');
     expect(await guard.canActivate(both.context)).toBe(true);
+  });
+
+  it("answers 503 TEMPORARILY_UNAVAILABLE, not 401 or 500, while the issuer's keys cannot be fetched", async () => {
+    const keysDown = new JwtVerifier(
+      async () => {
+        throw new TypeError('fetch failed');
+      },
+      { issuer: ISSUER, audience: AUDIENCE },
+    );
+    const guardWithoutKeys = new BearerAuthGuard(keysDown, new Reflector());
+    const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const call = httpCall(CardsController.prototype.list, `Bearer ${await token([PIN_READ_SCOPE])}`);
+
+    const error: unknown = await guardWithoutKeys.canActivate(call.context).catch((thrown: unknown) => thrown);
+
+    expect(error).toBeInstanceOf(HttpException);
+    expect((error as HttpException).getStatus()).toBe(503);
+    expect((error as HttpException).getResponse()).toMatchObject({ status: 503, code: 'TEMPORARILY_UNAVAILABLE' });
+    expect(call.request.principal).toBeUndefined();
+    // The operator hears of it: every request with a token fails until the keys are back.
+    expect(warnings).toHaveBeenCalled();
+    warnings.mockRestore();
   });
 });

@@ -1,13 +1,15 @@
 import {
   ForbiddenException,
   Injectable,
+  Logger,
+  ServiceUnavailableException,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { JwtVerifier, TokenRejectedError, type AuthenticatedPrincipal } from './jwt-verifier';
+import { JwtVerifier, KeySetUnavailableError, TokenRejectedError, type AuthenticatedPrincipal } from './jwt-verifier';
 
 export const REQUIRED_SCOPES_METADATA = 'pinflow:auth:required-scopes';
 
@@ -24,6 +26,18 @@ export interface AuthProblem {
   detail: string;
   code: AuthErrorCode;
 }
+
+/**
+ * The answer while the issuer's keys cannot be fetched: the same 503 problem (and so the same
+ * Retry-After) libs/http gives for any other dependency that is down.
+ */
+const KEYS_UNAVAILABLE = {
+  type: 'https://pinflow.dev/problems/temporarily-unavailable',
+  title: 'Temporarily unavailable',
+  status: 503,
+  code: 'TEMPORARILY_UNAVAILABLE',
+  detail: "The access token cannot be checked: the issuer's signing keys are unavailable. Retry it, with the same Idempotency-Key.",
+} as const;
 
 /** A request that passed {@link BearerAuthGuard}. */
 export interface AuthenticatedRequest extends Request {
@@ -46,6 +60,8 @@ function bearerToken(request: Request): string | undefined {
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
+  private readonly logger = new Logger('BearerAuth');
+
   constructor(
     private readonly verifier: JwtVerifier,
     private readonly reflector: Reflector,
@@ -62,6 +78,10 @@ export class BearerAuthGuard implements CanActivate {
     }
 
     const principal = await this.verifier.verify(token).catch((error: unknown) => {
+      if (error instanceof KeySetUnavailableError) {
+        this.logger.warn({ err: error.cause }, 'cannot fetch the token issuer\'s signing keys; answering 503');
+        throw new ServiceUnavailableException(KEYS_UNAVAILABLE, { cause: error });
+      }
       if (!(error instanceof TokenRejectedError)) throw error;
       response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw unauthorized(error.code, `${error.message}.`, error);

@@ -1,12 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SignJWT, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { generateDevSigningKey, mintToken, type DevSigningKey } from './dev-keys';
-import { JwtVerifier, TokenRejectedError, type TokenRejectionCode } from './jwt-verifier';
+import { JwtVerifier, KeySetUnavailableError, TokenRejectedError, type TokenRejectionCode } from './jwt-verifier';
 
 const ISSUER = 'https://issuer.example';
 const AUDIENCE = 'pinflow';
@@ -110,15 +110,26 @@ describe('JwtVerifier.verify', () => {
     expect((await rejection(await token())).code).toBe(code);
   });
 
-  it('lets failures that are not the token’s fault through, so they do not turn into 401s', async () => {
+  it('tells a key set it cannot get from a bad token, so an outage of the issuer does not turn into 401s', async () => {
     const unreachable = new JwtVerifier(
       async () => {
-        throw new Error('JWKS endpoint unreachable');
+        throw new TypeError('fetch failed');
       },
       { issuer: ISSUER, audience: AUDIENCE },
     );
 
-    await expect(unreachable.verify(await sign({}))).rejects.toThrow('JWKS endpoint unreachable');
+    await expect(unreachable.verify(await sign({}))).rejects.toBeInstanceOf(KeySetUnavailableError);
+  });
+
+  it('rejects a token without kid that several keys of the set could check as TOKEN_INVALID', async () => {
+    const other = await generateDevSigningKey();
+    const twoKeys = new JwtVerifier(createLocalJWKSet({ keys: [{ ...key.publicJwk, kid: undefined }, { ...other.publicJwk, kid: undefined }] }), {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+    const withoutKid = await new SignJWT({ sub: 'backoffice', iss: ISSUER, aud: AUDIENCE }).setProtectedHeader({ alg: 'ES256' }).setExpirationTime('5m').sign(key.privateJwk);
+
+    expect((await rejection(withoutKid, twoKeys)).code).toBe('TOKEN_INVALID');
   });
 });
 
@@ -183,6 +194,30 @@ describe('JwtVerifier.fromConfig', () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it.each<[string, (response: ServerResponse) => void]>([
+    ['is not a JWKS (JWKSInvalid)', (response) => response.setHeader('content-type', 'application/json').end('{"keys":"none"}')],
+    ['answers 500', (response) => response.writeHead(500).end()],
+    ['does not answer in time (JWKSTimeout)', () => undefined],
+  ])('answers KeySetUnavailableError when AUTH_JWKS_URL %s', async (_case, answer) => {
+    const server: Server = createServer((_, response) => answer(response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const remote = new JwtVerifier(createRemoteJWKSet(new URL(`http://127.0.0.1:${port}/jwks`), { timeoutDuration: 200 }), { issuer: ISSUER, audience: AUDIENCE });
+
+      await expect(remote.verify(await sign({}))).rejects.toBeInstanceOf(KeySetUnavailableError);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('answers KeySetUnavailableError when nothing listens at AUTH_JWKS_URL', async () => {
+    const remote = new JwtVerifier(createRemoteJWKSet(new URL('http://127.0.0.1:9/jwks')), { issuer: ISSUER, audience: AUDIENCE });
+
+    await expect(remote.verify(await sign({}))).rejects.toBeInstanceOf(KeySetUnavailableError);
   });
 
   it.each<[string, () => unknown, RegExp]>([

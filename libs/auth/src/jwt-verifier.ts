@@ -25,6 +25,18 @@ export class TokenRejectedError extends Error {
   }
 }
 
+/**
+ * The keys to check tokens with could not be had: the JWKS endpoint is down, slow, or serves no valid
+ * key set. Nothing is known about the token; the caller may retry once the issuer's keys are back.
+ */
+export class KeySetUnavailableError extends Error {
+  override readonly name = 'KeySetUnavailableError';
+
+  constructor(options?: ErrorOptions) {
+    super("The issuer's signing keys cannot be fetched", options);
+  }
+}
+
 const CLOCK_TOLERANCE_SECONDS = 30;
 
 const TOKEN_FAULTS = [
@@ -35,6 +47,8 @@ const TOKEN_FAULTS = [
   errors.JOSEAlgNotAllowed,
   errors.JOSENotSupported,
   errors.JWKSNoMatchingKey,
+  // A token without a kid that several keys of the set could have signed: it does not say which.
+  errors.JWKSMultipleMatchingKeys,
 ];
 
 const accessTokenClaims = z.object({
@@ -109,8 +123,9 @@ export class JwtVerifier {
   }
 
   /**
-   * Resolves to the token's principal, or rejects with {@link TokenRejectedError}. Any other
-   * rejection (JWKS endpoint down, say) is a server-side problem and passes through unchanged.
+   * Resolves to the token's principal, or rejects with {@link TokenRejectedError} when the token is at
+   * fault, or {@link KeySetUnavailableError} for anything else: a failure to get the keys (JWKS
+   * endpoint unreachable, JWKSTimeout, JWKSInvalid, a non-200 answer) is no reason to refuse the token.
    */
   async verify(token: string): Promise<AuthenticatedPrincipal> {
     const { payload } = await jwtVerify(token, this.keys, {
@@ -121,7 +136,7 @@ export class JwtVerifier {
     }).catch((error: unknown) => {
       if (error instanceof errors.JWTExpired) throw new TokenRejectedError('TOKEN_EXPIRED', { cause: error });
       if (TOKEN_FAULTS.some((fault) => error instanceof fault)) throw new TokenRejectedError('TOKEN_INVALID', { cause: error });
-      throw error;
+      throw new KeySetUnavailableError({ cause: error });
     });
     const claims = accessTokenClaims.safeParse(payload);
     if (!claims.success) throw new TokenRejectedError('TOKEN_INVALID', { cause: claims.error });

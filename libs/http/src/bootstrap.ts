@@ -3,7 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loggerOptions } from '@pinflow/logging';
 import { Logger, LoggerModule } from 'nestjs-pino';
-import { ProblemDetailsFilter } from './problem';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { problem, ProblemDetailsFilter, type Problem } from './problem';
 
 /** Structured request logging with the shared redaction rules; health probes are not logged. */
 export function httpLoggerModule(service: string, level: string): DynamicModule {
@@ -35,14 +37,68 @@ export interface HttpAppOptions {
   beforeListen?: (app: INestApplication) => Promise<void>;
 }
 
-/** A NestJS app with the pinflow conventions: pino logs, problem+json errors, graceful shutdown. */
+/**
+ * What Node's HTTP parser answers itself, before any route or filter runs (the codes are llhttp's and
+ * Node's): the same statuses Node would send, with a problem document instead of an empty body.
+ */
+const PARSER_REFUSALS: Record<string, Problem> = {
+  HPE_HEADER_OVERFLOW: problem(431, 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'Request header fields too large', 'The request headers are larger than this server accepts.'),
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: problem(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', 'The chunk extensions are larger than this server accepts.'),
+  ERR_HTTP_REQUEST_TIMEOUT: problem(408, 'REQUEST_TIMEOUT', 'Request timeout', 'The request did not arrive in time.'),
+};
+const MALFORMED_REQUEST = problem(
+  400,
+  'MALFORMED_REQUEST',
+  'Malformed request',
+  'The request is not valid HTTP/1.1: for instance two Content-Length headers, or Content-Length with Transfer-Encoding.',
+);
+
+/**
+ * Replaces Node's answer to a request its parser refuses (an empty 400, 408 or 431) with a problem
+ * document, then closes the connection as Node does: what follows on it cannot be trusted.
+ */
+function answerUnparsableRequests(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    // As in Node's own handler: a connection that is gone, or already answered, gets nothing more.
+    if (error.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0) {
+      socket.destroy();
+      return;
+    }
+    const refusal = PARSER_REFUSALS[error.code ?? ''] ?? MALFORMED_REQUEST;
+    const body = JSON.stringify(refusal);
+    socket.end(
+      `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\nContent-Type: application/problem+json\r\nCache-Control: no-store\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}
+
+/**
+ * The pinflow conventions for an app's HTTP layer: pino logs, problem+json for every refusal (the
+ * framework's, body-parser's and Node's HTTP parser's alike), only small, uncompressed JSON bodies,
+ * and nothing cached unless a handler says otherwise.
+ */
+export function configureHttpApp(app: NestExpressApplication, options: Pick<HttpAppOptions, 'bodyLimit' | 'isUnavailable'> = {}): void {
+  app.useLogger(app.get(Logger));
+  // Answers carry card ids, request states and audit trails, refusals included: no cache, shared or
+  // private, may keep them. A handler with public data says so with its own @Header (the PIN keys).
+  app.use((_request: unknown, response: { setHeader(name: string, value: string): void }, next: () => void) => {
+    response.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  // inflate: false refuses any Content-Encoding (415): PIN requests are small, and a decompressor
+  // would let a 32 kB gzip bomb expand in memory before the size limit applies.
+  app.useBodyParser('json', { limit: options.bodyLimit ?? '32kb', inflate: false });
+  app.useGlobalFilters(new ProblemDetailsFilter(options.isUnavailable));
+  app.disable('x-powered-by');
+  answerUnparsableRequests(app.getHttpServer());
+}
+
+/** A NestJS app with the pinflow conventions ({@link configureHttpApp}) and graceful shutdown, listening. */
 export async function startHttpApp(module: DynamicModule, options: HttpAppOptions): Promise<INestApplication> {
   // abortOnError: false lets start-up errors reach startOrExit, which reports them and exits.
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false, abortOnError: false });
-  app.useLogger(app.get(Logger));
-  app.useBodyParser('json', { limit: options.bodyLimit ?? '32kb' });
-  app.useGlobalFilters(new ProblemDetailsFilter(options.isUnavailable));
-  app.disable('x-powered-by');
+  configureHttpApp(app, options);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const graceMs = options.shutdownGraceMs ?? 25_000;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

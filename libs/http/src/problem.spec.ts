@@ -39,4 +39,27 @@ describe('ProblemDetailsFilter: every error leaves as a problem body a client ca
 
     expect(written).toMatchObject({ status: 422, body: { code: 'WEAK_PIN', title: 'The PIN is too easy to guess', type: 'https://pinflow.dev/problems/weak-pin' } });
   });
+
+  /** What body-parser raises: an http-errors error whose message quotes the body. */
+  const refusedBody = (status: number, type?: string) => Object.assign(new Error('unexpected token in {"pin":"739146"}'), { status, statusCode: status, expose: true, type });
+
+  it.each([
+    ['a body over the limit', refusedBody(413, 'entity.too.large'), 413, 'PAYLOAD_TOO_LARGE'],
+    ['a charset other than UTF-8', refusedBody(415, 'charset.unsupported'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a Content-Encoding', refusedBody(415, 'encoding.unsupported'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a body that is not JSON', refusedBody(400, 'entity.parse.failed'), 400, 'MALFORMED_JSON'],
+    ['a body not matching its Content-Length', refusedBody(400, 'request.size.invalid'), 400, 'MALFORMED_BODY'],
+    ['a body that could not be decoded', refusedBody(400), 400, 'MALFORMED_BODY'],
+  ])('answers %s, refused by body-parser, with its 4xx and a fixed text, never 500 or the body', (_case, refusal, status, code) => {
+    const written = respond(new ProblemDetailsFilter(isOverload), refusal);
+
+    expect(written).toMatchObject({ status, type: 'application/problem+json', body: { status, code } });
+    expect(JSON.stringify(written.body)).not.toContain('739146');
+  });
+
+  it('does not take an error that is not meant for the client for a refused body', () => {
+    const internal = Object.assign(new Error('stream encoding should not be set'), { status: 500, expose: false, type: 'stream.encoding.set' });
+
+    expect(respond(new ProblemDetailsFilter(isOverload), internal)).toMatchObject({ status: 500, body: { code: 'INTERNAL' } });
+  });
 });

@@ -1,2 +1,4 @@
 export * from './pin-rules';
 export * from './check-pin';
+export * from './check-pan';
+export * from './common-pins';

@@ -1,3 +1,5 @@
+import { COMMON_PINS } from './common-pins';
+
 /**
  * What makes a PIN acceptable, as data: each vendor (and pinflow's own weak-PIN policy) is one value
  * of this type, so a new vendor needs no new code. Omitted checks are not applied.
@@ -13,22 +15,34 @@ export interface PinRules {
   readonly maxRepeatsOfDigit?: number;
   /** The most identical digits allowed in a row. */
   readonly maxRunLength?: number;
+  /** Rejects PINs whose digits all rise or all fall by one same step other than one, wrapping 9↔0 (1357, 2468, 9630). */
+  readonly forbidConstantSteps?: boolean;
+  /** Rejects PINs traced in straight lines on a phone or computer keypad (2580, 0852, 3698, 7410). */
+  readonly forbidKeypadPatterns?: boolean;
+  /** Rejects 4-digit PINs that are a year from 1900 to 2099. */
+  readonly forbidYears?: boolean;
+  /** Rejects PINs made of one group repeated (1212, 123123) or of equally long runs (1122, 112233, 111222). */
+  readonly forbidRepeatedGroups?: boolean;
+  /** Rejects PINs that read the same backwards (1221, 12321, 123321). */
+  readonly forbidPalindromes?: boolean;
   /** PINs rejected outright because too many people choose them. */
   readonly blocklist?: readonly string[];
 }
 
 /**
- * The twenty most common 4-digit PINs in DataGenetics' analysis of 3.4 million leaked 4-digit
- * passwords (Nick Berry, "PIN analysis", 2012,
- * https://www.datagenetics.com/blog/september32012/), plus 2580, the keypad's middle column, which
- * the same analysis singles out. Several are also caught by the sequence and all-same checks; they stay
- * here so the list can be compared with its source.
+ * pinflow's weak-PIN policy, the same whatever the vendor: PINs an attacker tries first (patterns
+ * people pick because they are easy to remember, and the most common PINs) are refused.
  */
-export const COMMON_PINS: readonly string[] = [
-  '1234', '1111', '0000', '1212', '7777', '1004', '2000', '4444', '2222', '6969',
-  '9999', '3333', '5555', '6666', '1122', '1313', '8888', '4321', '2001', '1010',
-  '2580',
-];
+export const WEAK_PIN_POLICY = {
+  forbidSequences: true,
+  forbidAllSame: true,
+  forbidConstantSteps: true,
+  forbidKeypadPatterns: true,
+  forbidYears: true,
+  forbidRepeatedGroups: true,
+  forbidPalindromes: true,
+  blocklist: COMMON_PINS,
+} as const satisfies Partial<PinRules>;
 
 /**
  * Pismo accepts 4 to 6 digits (PUT /cards/{id}/password, https://developers.pismo.io); the weak-PIN
@@ -37,9 +51,7 @@ export const COMMON_PINS: readonly string[] = [
 export const PISMO_PIN_RULES: PinRules = {
   minLength: 4,
   maxLength: 6,
-  forbidSequences: true,
-  forbidAllSame: true,
-  blocklist: COMMON_PINS,
+  ...WEAK_PIN_POLICY,
 };
 
 /** Solaris: exactly 4 digits, no sequence, no digit three times or more. */
@@ -58,9 +70,7 @@ export const VAULT_PIN_RULES: PinRules = {
   minLength: 4,
   maxLength: 4,
   maxRunLength: 2,
-  forbidSequences: true,
-  forbidAllSame: true,
-  blocklist: COMMON_PINS,
+  ...WEAK_PIN_POLICY,
 };
 
 /**
@@ -70,7 +80,5 @@ export const VAULT_PIN_RULES: PinRules = {
 export const THALES_D1_PIN_RULES: PinRules = {
   minLength: 4,
   maxLength: 12,
-  forbidSequences: true,
-  forbidAllSame: true,
-  blocklist: COMMON_PINS,
+  ...WEAK_PIN_POLICY,
 };
