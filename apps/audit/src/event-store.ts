@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PinflowEvent } from '@pinflow/contracts';
-import { Prisma, PrismaClient } from '@pinflow/db';
+import { Prisma, PrismaClient, SqlPool } from '@pinflow/db';
 
 /** An event as the audit API shows it. */
 export interface AuditedEvent {
@@ -30,32 +30,47 @@ function toAudited(row: Prisma.AuditEventModel): AuditedEvent {
   };
 }
 
+/**
+ * Stores a batch of events in one statement, each unless its id is already stored, in the batch's
+ * order (a card's events arrive in order on its partition). A prepared statement on the pool: the
+ * consumer's hot path, where Prisma's per-call query compilation would cost more than the insert.
+ */
+const RECORD_EVENTS = {
+  name: 'audit-record-events',
+  text: `INSERT INTO audit_events (event_id, type, source, card_id, request_id, command_id, time, data)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[])
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING event_id`,
+};
+
 /** audit_events: written once per event id, read by request and by card; never changed. */
 @Injectable()
 export class AuditEventStore {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly pool: SqlPool,
+  ) {}
 
   /**
-   * Stores the event unless its id is already stored (ON CONFLICT DO NOTHING), so a redelivery is
-   * absorbed. True when this call stored it.
+   * Stores the events not stored yet (ON CONFLICT DO NOTHING), so a redelivery is absorbed; the ids
+   * this call stored.
    */
-  async record(event: PinflowEvent): Promise<boolean> {
-    const { count } = await this.prisma.auditEvent.createMany({
-      data: [
-        {
-          eventId: event.id,
-          type: event.type,
-          source: event.source,
-          cardId: event.subject,
-          requestId: event.data.requestId ?? null,
-          commandId: event.data.commandId ?? null,
-          time: new Date(event.time),
-          data: event.data as Prisma.InputJsonObject,
-        },
+  async record(events: PinflowEvent[]): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ event_id: string }>({
+      ...RECORD_EVENTS,
+      values: [
+        events.map((event) => event.id),
+        events.map((event) => event.type),
+        events.map((event) => event.source),
+        events.map((event) => event.subject),
+        events.map((event) => event.data.requestId ?? null),
+        events.map((event) => event.data.commandId ?? null),
+        events.map((event) => event.time),
+        events.map((event) => JSON.stringify(event.data)),
       ],
-      skipDuplicates: true,
     });
-    return count === 1;
+    return new Set(rows.map((row) => row.event_id));
   }
 
   /** Every event of a request, oldest first (in the order they arrived). */

@@ -26,7 +26,14 @@ export interface ConsumerOptions<S extends z.ZodType> {
    * consumer waits it out, since every message would fail alike. A handler that dealt with a message
    * but wants an operator to see it (and maybe replay it) returns a dead-letter verdict.
    */
-  handle: (value: z.output<S>, meta: MessageMeta) => Promise<void | HandlerVerdict>;
+  handle?: (value: z.output<S>, meta: MessageMeta) => Promise<void | HandlerVerdict>;
+  /**
+   * Instead of `handle`: the valid messages of a partition's fetch, in offset order, handled together
+   * (one multi-row statement rather than one round trip each). Failures are treated like `handle`'s:
+   * an infrastructure fault is waited out; otherwise the batch is retried, and if it keeps failing
+   * its messages are handled one at a time, so only the one that fails alone is dead-lettered.
+   */
+  handleBatch?: (messages: ConsumedMessage<z.output<S>>[]) => Promise<void>;
   /** Besides dead-lettering: what to do about a message that is not JSON or breaks the contract (e.g. tell its requester). */
   onInvalid?: (raw: unknown, issues: string[], meta: MessageMeta) => Promise<void>;
   /** Attempts at a message whose handler keeps failing before it is dead-lettered (default 5). */
@@ -40,6 +47,12 @@ export interface ConsumerOptions<S extends z.ZodType> {
    */
   keysConsumedConcurrently?: number;
   fromBeginning?: boolean;
+}
+
+/** A message that passed its contract, with where it came from. */
+export interface ConsumedMessage<T> {
+  value: T;
+  meta: MessageMeta;
 }
 
 /** What a handler may ask for besides the commit: that the message, handled, be dead-lettered too. */
@@ -69,6 +82,7 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
  */
 export async function startConsumer<S extends z.ZodType>(options: ConsumerOptions<S>): Promise<RunningConsumer> {
   const { logger, schema } = options;
+  if (!options.handle === !options.handleBatch) throw new Error('a consumer needs exactly one of handle and handleBatch');
   const consumer: Consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
   let joined = false;
   let crashed = false;
@@ -98,7 +112,8 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     await options.onInvalid?.(raw, issues, meta);
   };
 
-  const handleMessage = async (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> => {
+  /** The message as its contract parses it, or undefined once it was dead-lettered for breaking it. */
+  const decode = async (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<ConsumedMessage<z.output<S>> | undefined> => {
     const meta: MessageMeta = {
       topic,
       partition,
@@ -111,33 +126,65 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     try {
       raw = JSON.parse(message.value?.toString() ?? '');
     } catch {
-      return rejectInvalid(message, meta, undefined, 'NOT_JSON', ['value is not JSON']);
+      await rejectInvalid(message, meta, undefined, 'NOT_JSON', ['value is not JSON']);
+      return undefined;
     }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       // Only paths and codes: zod messages may quote the offending value, which could be a secret.
       const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
-      return rejectInvalid(message, meta, raw, 'CONTRACT_VIOLATION', issues);
+      await rejectInvalid(message, meta, raw, 'CONTRACT_VIOLATION', issues);
+      return undefined;
     }
-    for (let attempt = 1; ; attempt += 1) {
-      let verdict: void | HandlerVerdict;
+    return { value: parsed.data, meta };
+  };
+
+  /**
+   * Runs `work` until it succeeds, retrying in place with backoff; the last failure is returned (not
+   * thrown) after `maxAttempts`. An infrastructure fault is thrown at once: waiting it out blocks this
+   * partition, which is right, since every message would fail alike.
+   */
+  const attempt = async <T>(work: () => Promise<T>, where: MessageMeta): Promise<{ done: T } | { failure: unknown; attempts: number }> => {
+    for (let attempts = 1; ; attempts += 1) {
       try {
-        verdict = await options.handle(parsed.data, meta);
+        return { done: await work() };
       } catch (error) {
-        // Waiting out an outage blocks this partition, which is right: every message would fail alike.
         if (isInfrastructureFault(error)) throw error;
-        if (attempt >= maxAttempts) return park(message, meta, 'HANDLER_FAILED', describeError(error), attempt);
-        logger.warn({ topic, partition, offset: message.offset, attempt, error: describeError(error) }, 'handling failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
-        await heartbeat();
-        continue;
+        if (attempts >= maxAttempts) return { failure: error, attempts };
+        logger.warn({ topic: where.topic, partition: where.partition, offset: where.offset, attempt: attempts, error: describeError(error) }, 'handling failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempts));
+        await where.heartbeat();
       }
-      if (verdict) {
-        await park(message, meta, verdict.deadLetter.reason, verdict.deadLetter.detail, verdict.deadLetter.attempts);
-        await verdict.parked?.();
-      }
-      return;
     }
+  };
+
+  const handleMessage = async (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> => {
+    const consumed = await decode(topic, partition, message, heartbeat);
+    if (!consumed) return;
+    const { value, meta } = consumed;
+    const handle = options.handle ?? (async (one: z.output<S>, where: MessageMeta) => options.handleBatch!([{ value: one, meta: where }]));
+    const result = await attempt(() => handle(value, meta), meta);
+    if ('failure' in result) return park(message, meta, 'HANDLER_FAILED', describeError(result.failure), result.attempts);
+    const verdict = result.done;
+    if (verdict) {
+      await park(message, meta, verdict.deadLetter.reason, verdict.deadLetter.detail, verdict.deadLetter.attempts);
+      await verdict.parked?.();
+    }
+  };
+
+  /** A fetched batch through `handleBatch`: together while that works, one at a time once it keeps failing. */
+  const handleFetched = async (topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>): Promise<void> => {
+    const consumed: ConsumedMessage<z.output<S>>[] = [];
+    for (const message of messages) {
+      const valid = await decode(topic, partition, message, heartbeat);
+      if (valid) consumed.push(valid);
+    }
+    if (consumed.length === 0) return;
+    const result = await attempt(() => options.handleBatch!(consumed), consumed[0].meta);
+    if (!('failure' in result)) return;
+    logger.warn({ topic, partition, messages: consumed.length, error: describeError(result.failure) }, 'a batch keeps failing; handling its messages one at a time');
+    const byOffset = new Map(messages.map((message) => [message.offset, message]));
+    for (const { meta } of consumed) await handleMessage(topic, partition, byOffset.get(meta.offset)!, heartbeat);
   };
 
   const keyConcurrency = options.keysConsumedConcurrently ?? 1;
@@ -147,6 +194,13 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      if (options.handleBatch) {
+        if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+        await handleFetched(batch.topic, batch.partition, batch.messages, heartbeat);
+        resolveOffset(batch.lastOffset());
+        await heartbeat();
+        return;
+      }
       const progress = new OffsetProgress(batch.messages.map((message) => message.offset), resolveOffset);
       await workOnLanes(
         keyConcurrency > 1 ? lanesByKey(batch.messages) : [batch.messages],

@@ -1,5 +1,5 @@
-import { Kafka, Partitioners, Producer, ProducerBatch } from 'kafkajs';
-import { IdempotentProducer } from './idempotent-producer';
+import { Kafka, Partitioners, Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
+import { IdempotentProducer, UnacknowledgedPartitionError } from './idempotent-producer';
 
 const PARTITIONS = 6;
 
@@ -9,23 +9,29 @@ interface Request {
   messages: { partition?: number; value: string }[];
 }
 
-/** A kafkajs producer stand-in whose requests finish when the test says so. */
+/** A kafkajs producer stand-in whose requests finish when the test says so, acknowledging every partition they carried unless told otherwise. */
 class ScriptedProducer {
-  readonly requests: Request[] = [];
+  readonly requests: Request[][] = [];
   disconnects = 0;
-  private readonly pending: { settle: (error?: Error) => void }[] = [];
+  private readonly pending: { settle: (error?: Error, skipPartition?: number) => void }[] = [];
 
   connect = async (): Promise<void> => undefined;
   disconnect = async (): Promise<void> => {
     this.disconnects += 1;
   };
-  sendBatch = ({ topicMessages = [] }: ProducerBatch): Promise<void> => {
-    for (const { topic, messages } of topicMessages) this.requests.push({ topic, messages: messages.map(({ partition, value }) => ({ partition, value: String(value) })) });
-    return new Promise((resolve, reject) => this.pending.push({ settle: (error) => (error ? reject(error) : resolve()) }));
+  sendBatch = ({ topicMessages = [] }: ProducerBatch): Promise<RecordMetadata[]> => {
+    const request = topicMessages.map(({ topic, messages }) => ({ topic, messages: messages.map(({ partition, value }) => ({ partition, value: String(value) })) }));
+    this.requests.push(request);
+    const acknowledgements = (skipPartition?: number) =>
+      [...new Set(request.flatMap(({ topic, messages }) => messages.map((message) => `${topic}|${message.partition}`)))]
+        .map((entry) => entry.split('|'))
+        .filter(([, partition]) => Number(partition) !== skipPartition)
+        .map(([topicName, partition]) => ({ topicName, partition: Number(partition), errorCode: 0 }));
+    return new Promise((resolve, reject) => this.pending.push({ settle: (error, skipPartition) => (error ? reject(error) : resolve(acknowledgements(skipPartition))) }));
   };
 
   get values(): string[] {
-    return this.requests.flatMap((request) => request.messages.map((message) => message.value));
+    return this.requests.flat().flatMap((topic) => topic.messages.map((message) => message.value));
   }
 
   get waiting(): number {
@@ -34,6 +40,11 @@ class ScriptedProducer {
 
   finishNext(error?: Error): void {
     this.pending.shift()!.settle(error);
+  }
+
+  /** Answers like kafkajs after a leader change its retry skipped: success, without the partition's acknowledgement. */
+  finishNextWithout(partition: number): void {
+    this.pending.shift()!.settle(undefined, partition);
   }
 }
 
@@ -86,7 +97,7 @@ describe('IdempotentProducer: no message dropped as a false duplicate or skipped
     expect(producers[0].values).toEqual(['a']);
   });
 
-  it("sends one request per partition, each message in the partition kafkajs' default partitioner gives its key, in order within the partition", async () => {
+  it("puts each message in the partition kafkajs' default partitioner gives its key, in order within the partition, all in one request", async () => {
     const { kafka, producers } = scriptedKafka();
     const producer = new IdempotentProducer(kafka);
     const values = Array.from({ length: 20 }, (_, index) => String(index));
@@ -102,10 +113,43 @@ describe('IdempotentProducer: no message dropped as a false duplicate or skipped
       const partition = partitioner({ topic: TOPIC, partitionMetadata, message: { key: `card-${value}`, value } });
       expected.set(partition, [...(expected.get(partition) ?? []), value]);
     }
-    const requests = producers[0].requests;
-    expect(requests.every((request) => new Set(request.messages.map((message) => message.partition)).size === 1)).toBe(true);
-    expect(new Map(requests.map((request) => [request.messages[0].partition!, request.messages.map((message) => message.value)]))).toEqual(expected);
-    expect(requests.length).toBe(expected.size);
+    expect(producers[0].requests).toHaveLength(1);
+    const sent = new Map<number, string[]>();
+    for (const { partition, value } of producers[0].requests[0][0].messages) sent.set(partition!, [...(sent.get(partition!) ?? []), value]);
+    expect(sent).toEqual(expected);
+  });
+
+  it('fails a send whose acknowledgements miss a partition it wrote to (kafkajs#1798: a retry skipped a broker that had answered)', async () => {
+    const { kafka, producers } = scriptedKafka();
+    const producer = new IdempotentProducer(kafka);
+    const values = Array.from({ length: 20 }, (_, index) => String(index));
+
+    const sending = producer.sendBatch(batch(...values));
+    await settled();
+    await settled();
+    const skipped = producers[0].requests[0][0].messages[0].partition!;
+    producers[0].finishNextWithout(skipped);
+
+    await expect(sending).rejects.toBeInstanceOf(UnacknowledgedPartitionError);
+    expect(producers[0].disconnects).toBe(1);
+  });
+
+  it('carries the sends made while one is in flight together in the next request, and settles each caller', async () => {
+    const { kafka, producers } = scriptedKafka();
+    const producer = new IdempotentProducer(kafka);
+
+    const first = producer.sendBatch(batch('first'));
+    await settled();
+    await settled();
+    const queued = [producer.sendBatch(batch('second')), producer.sendBatch(batch('third', 'fourth'))];
+    producers[0].finishNext();
+    await first;
+    await answerAll(producers[0], Promise.all(queued).then(() => undefined));
+
+    expect(producers[0].requests.map((request) => request.flatMap((topic) => topic.messages.map((message) => message.value)))).toEqual([
+      ['first'],
+      ['second', 'third', 'fourth'],
+    ]);
   });
 
   it('sends one batch at a time: a send waits until the one before it succeeded or failed', async () => {

@@ -22,7 +22,7 @@ describe('Kafka plumbing on a real broker', () => {
   }
 
   /** A consumer of the topic in a group of its own, stopped after the suite. */
-  async function consume(topic: string, options: Pick<ConsumerOptions<typeof greeting>, 'handle'> & Partial<ConsumerOptions<typeof greeting>>): Promise<void> {
+  async function consume(topic: string, options: Partial<ConsumerOptions<typeof greeting>>): Promise<void> {
     consumers.push(await startConsumer({ kafka, groupId: `it-${randomUUID()}`, topics: [topic], schema: greeting, logger, partitionsConsumedConcurrently: 1, ...options }));
   }
 
@@ -92,6 +92,49 @@ describe('Kafka plumbing on a real broker', () => {
     ]);
     // Byte for byte, so it can be replayed once the cause is fixed.
     expect(letters[1].value).toBe('not json');
+  });
+
+  it('hands a batch consumer what was published together in one call, in order, skipping contract-breaking messages', async () => {
+    const topic = await newTopic('batches');
+    const calls: string[][] = [];
+    const greetings = Array.from({ length: 50 }, (_, index) => ({ id: randomUUID(), text: `hello ${index}` }));
+    const raw = kafka.producer();
+    await raw.connect();
+    await raw.send({ topic, messages: [{ key: 'k', value: 'not json' }, ...greetings.map((value) => ({ key: 'k', value: JSON.stringify(value) }))] });
+    await raw.disconnect();
+
+    await consume(topic, {
+      handleBatch: async (messages) => {
+        calls.push(messages.map((message) => message.value.text));
+      },
+    });
+
+    await waitFor('every greeting', async () => calls.flat().length === greetings.length);
+    expect(calls.flat()).toEqual(greetings.map((value) => value.text));
+    expect(calls.length).toBeLessThan(greetings.length);
+    await lettersFrom(topic, 1);
+  });
+
+  it('handles a failing batch one message at a time, so only the message that fails alone is dead-lettered', async () => {
+    const topic = await newTopic('poisoned-batch');
+    const poison = { id: randomUUID(), text: 'poison' };
+    const healthy = [{ id: randomUUID(), text: 'before' }, { id: randomUUID(), text: 'after' }];
+    const stored: string[] = [];
+    await producer.send(topic, greeting, [healthy[0], poison, healthy[1]].map((value) => ({ key: 'k', value })));
+
+    await consume(topic, {
+      maxHandlingAttempts: 2,
+      handleBatch: async (messages) => {
+        if (messages.some((message) => message.value.id === poison.id)) throw new RangeError('this message can never be handled');
+        stored.push(...messages.map((message) => message.value.text));
+      },
+    });
+
+    const [letter] = await lettersFrom(topic, 1);
+    expect(JSON.parse(letter.value)).toEqual(poison);
+    expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'HANDLER_FAILED', [DEAD_LETTER_HEADERS.detail]: 'RangeError' });
+    await waitFor('both healthy messages', async () => stored.length === 2);
+    expect(stored).toEqual(['before', 'after']);
   });
 
   it('dead-letters a message whose handler keeps failing, and goes on with the next one', async () => {
