@@ -17,6 +17,13 @@ const COMPLETE_REQUESTS = `
   WHERE intake_requests.id = outcome.request_id
     AND CASE outcome.status WHEN 'succeeded' THEN intake_requests.status <> 'succeeded' ELSE intake_requests.status = 'accepted' END`;
 
+/** An event that names one of intake's requests (or another deployment's). */
+type RequestEvent = PinflowEvent & { data: { requestId: string } };
+
+function isAboutARequest(event: PinflowEvent): event is RequestEvent {
+  return event.data.requestId !== undefined;
+}
+
 interface FinalOutcome {
   requestId: string;
   status: 'succeeded' | 'failed';
@@ -27,14 +34,15 @@ interface FinalOutcome {
  * Per request, the final status its events decide, as recording them one by one in order would:
  * its first success if it has one, or else its first failure.
  */
-function finalOutcomes(events: PinflowEvent[]): FinalOutcome[] {
+function finalOutcomes(events: RequestEvent[]): FinalOutcome[] {
   const outcomes = new Map<string, FinalOutcome>();
   for (const event of events) {
     const status = requestStatusOf([event.type]);
     if (status !== 'succeeded' && status !== 'failed') continue;
-    const decided = outcomes.get(event.data.requestId!);
+    const { requestId } = event.data;
+    const decided = outcomes.get(requestId);
     if (decided && (decided.status === 'succeeded' || status === 'failed')) continue;
-    outcomes.set(event.data.requestId!, { requestId: event.data.requestId!, status, completedAt: new Date(event.time) });
+    outcomes.set(requestId, { requestId, status, completedAt: new Date(event.time) });
   }
   return [...outcomes.values()];
 }
@@ -59,7 +67,7 @@ export class RequestStatusService {
    * failure, as `requestStatusOf` says).
    */
   async record(events: PinflowEvent[]): Promise<void> {
-    const aboutRequests = events.filter((event) => event.data.requestId !== undefined);
+    const aboutRequests = events.filter(isAboutARequest);
     if (aboutRequests.length === 0) return;
     await this.pool.query({
       name: 'intake-record-events',
