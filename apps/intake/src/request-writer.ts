@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SqlPool } from '@pinflow/db';
-import { describeError, EncodedMessage } from '@pinflow/kafka';
+import { describeError, EncodedMessage, isInfrastructureFault } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
 import { INTAKE_LOGGER } from './tokens';
 
@@ -76,7 +76,8 @@ function keyOf(record: { caller: string; idempotencyKey: string | null }): strin
  * Records accepted requests with their outbox messages by group commit: requests that arrive while
  * a commit is under way, or in the same turn of the event loop, share the next one (one multi-row
  * statement), so each commit's cost is spread over all of them. Commits run one at a time, which
- * keeps outbox order equal to commit order. A failing commit fails only its own requests.
+ * keeps outbox order equal to commit order. A failing commit fails only its own requests: all of
+ * them when the database is away, otherwise only those that fail again when committed alone.
  */
 @Injectable()
 export class RequestWriter {
@@ -111,11 +112,26 @@ export class RequestWriter {
         const outcomes = await this.commit(group.map((queued) => queued.record));
         group.forEach((queued, index) => queued.resolve(outcomes[index]));
       } catch (error) {
-        this.logger.error({ error: describeError(error), requests: group.length }, 'group commit failed; its requests are refused');
-        for (const queued of group) queued.reject(error);
+        if (isInfrastructureFault(error) || group.length === 1) this.refuse(group, error);
+        // One request can fail its group (a value PostgreSQL refuses): alone, it fails only itself.
+        else for (const queued of group) await this.commitAlone(queued);
       }
     }
     this.writing = false;
+  }
+
+  private async commitAlone(queued: QueuedRecord): Promise<void> {
+    try {
+      const [outcome] = await this.commit([queued.record]);
+      queued.resolve(outcome);
+    } catch (error) {
+      this.refuse([queued], error);
+    }
+  }
+
+  private refuse(group: QueuedRecord[], error: unknown): void {
+    this.logger.error({ error: describeError(error), requests: group.length }, 'group commit failed; its requests are refused');
+    for (const queued of group) queued.reject(error);
   }
 
   private async commit(records: RequestRecord[]): Promise<WriteOutcome[]> {
