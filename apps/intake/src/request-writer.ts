@@ -72,6 +72,13 @@ function keyOf(record: { caller: string; idempotencyKey: string | null }): strin
   return `${record.caller}\u0000${record.idempotencyKey}`;
 }
 
+/** Per Idempotency-Key in the group, the first request with it: the one inserted, which the others repeat. */
+function firstOfEachKey(records: RequestRecord[]): Map<string, RequestRecord> {
+  const first = new Map<string, RequestRecord>();
+  for (const record of records) if (record.idempotencyKey !== null && !first.has(keyOf(record))) first.set(keyOf(record), record);
+  return first;
+}
+
 /**
  * Records accepted requests with their outbox messages by group commit: requests that arrive while
  * a commit is under way, or in the same turn of the event loop, share the next one (one multi-row
@@ -108,25 +115,29 @@ export class RequestWriter {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const group = this.queue.splice(0, MAX_GROUP_SIZE);
+      let written: Set<string>;
       try {
-        const outcomes = await this.commit(group.map((queued) => queued.record));
-        group.forEach((queued, index) => queued.resolve(outcomes[index]));
+        written = await this.insert(group.map((queued) => queued.record));
       } catch (error) {
         if (isInfrastructureFault(error) || group.length === 1) this.refuse(group, error);
         // One request can fail its group (a value PostgreSQL refuses): alone, it fails only itself.
         else for (const queued of group) await this.commitAlone(queued);
+        continue;
       }
+      await this.answer(group, written);
     }
     this.writing = false;
   }
 
   private async commitAlone(queued: QueuedRecord): Promise<void> {
+    let written: Set<string>;
     try {
-      const [outcome] = await this.commit([queued.record]);
-      queued.resolve(outcome);
+      written = await this.insert([queued.record]);
     } catch (error) {
       this.refuse([queued], error);
+      return;
     }
+    await this.answer([queued], written);
   }
 
   private refuse(group: QueuedRecord[], error: unknown): void {
@@ -134,15 +145,10 @@ export class RequestWriter {
     for (const queued of group) queued.reject(error);
   }
 
-  private async commit(records: RequestRecord[]): Promise<WriteOutcome[]> {
-    // A key repeated within the group is inserted once, by its first request; the others repeat it.
-    const firstWithKey = new Map<string, RequestRecord>();
-    const inserting = records.filter((record) => {
-      if (record.idempotencyKey === null) return true;
-      if (firstWithKey.has(keyOf(record))) return false;
-      firstWithKey.set(keyOf(record), record);
-      return true;
-    });
+  /** Commits the group's new requests with their messages; the ids of those recorded. */
+  private async insert(records: RequestRecord[]): Promise<Set<string>> {
+    const firstWithKey = firstOfEachKey(records);
+    const inserting = records.filter((record) => record.idempotencyKey === null || firstWithKey.get(keyOf(record)) === record);
     const messages = inserting.flatMap((record) => record.messages.map((message) => ({ requestId: record.id, ...message })));
     const { rows } = await this.pool.query<{ id: string }>({
       name: 'intake-write-group',
@@ -163,18 +169,31 @@ export class RequestWriter {
         messages.map((message) => JSON.stringify(message.headers)),
       ],
     });
-    const written = new Set(rows.map((row) => row.id));
-    const earlier = new Map<string, EarlierRequest>();
-    const taken = [...firstWithKey.values()].filter((record) => !written.has(record.id));
-    if (taken.length > 0) for (const [key, request] of await this.findEarlier(taken)) earlier.set(key, request);
-    for (const [key, record] of firstWithKey) if (written.has(record.id)) earlier.set(key, { id: record.id, fingerprint: record.fingerprint });
-    return records.map((record) => {
-      if (written.has(record.id)) return { written: true };
-      const request = earlier.get(keyOf(record));
-      // ON CONFLICT skips a request only for a committed one with its key, and requests are never deleted.
-      if (!request) throw new Error('an Idempotency-Key conflicted with a request that cannot be found');
-      return { written: false, earlier: request };
-    });
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /**
+   * Tells each request of a committed group what became of it. Should even that fail, they are
+   * refused: whichever were recorded, a retry with the same key gets their answer.
+   */
+  private async answer(group: QueuedRecord[], written: Set<string>): Promise<void> {
+    try {
+      const firstWithKey = firstOfEachKey(group.map((queued) => queued.record));
+      const earlier = new Map<string, EarlierRequest>();
+      const taken = [...firstWithKey.values()].filter((record) => !written.has(record.id));
+      if (taken.length > 0) for (const [key, request] of await this.findEarlier(taken)) earlier.set(key, request);
+      for (const [key, record] of firstWithKey) if (written.has(record.id)) earlier.set(key, { id: record.id, fingerprint: record.fingerprint });
+      const outcomes = group.map(({ record }): WriteOutcome => {
+        if (written.has(record.id)) return { written: true };
+        const request = earlier.get(keyOf(record));
+        // ON CONFLICT skips a request only for a committed one with its key, and requests are never deleted.
+        if (!request) throw new Error('an Idempotency-Key conflicted with a request that cannot be found');
+        return { written: false, earlier: request };
+      });
+      group.forEach((queued, index) => queued.resolve(outcomes[index]));
+    } catch (error) {
+      this.refuse(group, error);
+    }
   }
 
   private async findEarlier(keys: { caller: string; idempotencyKey: string | null }[]): Promise<Map<string, EarlierRequest>> {
