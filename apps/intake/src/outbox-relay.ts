@@ -7,7 +7,9 @@ import { INTAKE_LOGGER } from './tokens';
 
 // One relay at a time across all intake replicas, so messages leave in the order they were accepted.
 const RELAY_LOCK = 7_240_001;
-const BATCH_SIZE = 1_000;
+// Large enough to drain a burst in few round trips; small enough that one card's share of a batch
+// (about 1 kB a message) stays under the broker's 1 MB limit on a partition's record batch.
+const BATCH_SIZE = 500;
 
 interface OutboxRow {
   sequence: string;
