@@ -18,6 +18,7 @@ import { RequestStatusConsumer } from './request-status.consumer';
 import { RequestStatusService } from './request-status.service';
 import { RequestsController } from './requests.controller';
 import { RequestsService } from './requests.service';
+import { RequestWriter } from './request-writer';
 import { SecretSealer } from './secrets';
 import { INTAKE_LOGGER } from './tokens';
 
@@ -49,6 +50,7 @@ export class IntakeModule {
         { provide: INTAKE_LOGGER, useValue: logger },
         { provide: PinKeyRing, useFactory: () => loadPinKeyRing(config) },
         RequestsService,
+        RequestWriter,
         SecretSealer,
         OutboxRelay,
         SolarisPinKeyService,

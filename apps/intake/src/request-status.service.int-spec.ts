@@ -1,20 +1,23 @@
 import { buildEvent, EVENT_TYPES, EventType, PinflowEvent } from '@pinflow/contracts';
-import { createPrismaClient, PrismaClient } from '@pinflow/db';
+import { createDatabase, Database, PrismaClient } from '@pinflow/db';
 import { testEnv } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
 import { RequestStatusService } from './request-status.service';
 
 describe('RequestStatusService: what intake answers about a request, from the events on pinflow.events.v1', () => {
+  let database: Database;
   let prisma: PrismaClient;
   let statuses: RequestStatusService;
 
   beforeAll(() => {
-    prisma = createPrismaClient(testEnv().databaseUrl, 4);
-    statuses = new RequestStatusService(prisma);
+    database = createDatabase(testEnv().databaseUrl, 4);
+    prisma = database.prisma;
+    statuses = new RequestStatusService(prisma, database.pool);
   });
 
   afterAll(async () => {
     await prisma.$disconnect();
+    await database.pool.end();
   });
 
   async function acceptedRequest(): Promise<{ requestId: string; commandId: string; cardId: string }> {
@@ -47,10 +50,10 @@ describe('RequestStatusService: what intake answers about a request, from the ev
     const request = await acceptedRequest();
     const changed = eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z');
 
-    await statuses.record(eventAbout(request, EVENT_TYPES.accepted, '2026-12-04T10:00:00.000Z', { operation: 'change_pin', caller: 'status-spec' }));
+    await statuses.record([eventAbout(request, EVENT_TYPES.accepted, '2026-12-04T10:00:00.000Z', { operation: 'change_pin', caller: 'status-spec' })]);
     expect((await statuses.find(request.requestId))?.status).toBe('accepted');
-    await statuses.record(changed);
-    await statuses.record(changed);
+    await statuses.record([changed]);
+    await statuses.record([changed]);
 
     const status = await statuses.find(request.requestId);
     expect(status).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:02.000Z' });
@@ -60,9 +63,9 @@ describe('RequestStatusService: what intake answers about a request, from the ev
   it('moves a request to failed at a failure event, and a success recorded after it outranks it', async () => {
     const request = await acceptedRequest();
 
-    await statuses.record(eventAbout(request, EVENT_TYPES.failed, '2026-12-04T10:00:01.000Z', { operation: 'change_pin', reason: 'VENDOR_REJECTED', vendorStatus: 404 }));
+    await statuses.record([eventAbout(request, EVENT_TYPES.failed, '2026-12-04T10:00:01.000Z', { operation: 'change_pin', reason: 'VENDOR_REJECTED', vendorStatus: 404 })]);
     expect(await statuses.find(request.requestId)).toMatchObject({ status: 'failed', completedAt: '2026-12-04T10:00:01.000Z' });
-    await statuses.record(eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:03.000Z'));
+    await statuses.record([eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:03.000Z')]);
 
     expect(await statuses.find(request.requestId)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:03.000Z' });
   });
@@ -70,8 +73,8 @@ describe('RequestStatusService: what intake answers about a request, from the ev
   it('keeps a success when a failure event comes after it', async () => {
     const request = await acceptedRequest();
 
-    await statuses.record(eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z'));
-    await statuses.record(eventAbout(request, EVENT_TYPES.failed, '2026-12-04T10:00:04.000Z', { operation: 'change_pin', reason: 'OUTCOME_UNKNOWN' }));
+    await statuses.record([eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z')]);
+    await statuses.record([eventAbout(request, EVENT_TYPES.failed, '2026-12-04T10:00:04.000Z', { operation: 'change_pin', reason: 'OUTCOME_UNKNOWN' })]);
 
     expect(await statuses.find(request.requestId)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:02.000Z' });
   });
@@ -79,9 +82,35 @@ describe('RequestStatusService: what intake answers about a request, from the ev
   it('ignores events about requests another deployment accepted', async () => {
     const stranger = { requestId: randomUUID(), commandId: randomUUID(), cardId: 'status-card-elsewhere' };
 
-    await statuses.record(eventAbout(stranger, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z'));
+    await statuses.record([eventAbout(stranger, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z')]);
 
     expect(await statuses.find(stranger.requestId)).toBeUndefined();
+    expect(await prisma.intakeRequestEvent.count({ where: { requestId: stranger.requestId } })).toBe(0);
+  });
+
+  it('decides each request of a fetched batch as recording its events one by one would', async () => {
+    const [failedThenChanged, changedThenFailed, failedTwice, onlyAccepted] = await Promise.all([acceptedRequest(), acceptedRequest(), acceptedRequest(), acceptedRequest()]);
+    const stranger = { requestId: randomUUID(), commandId: randomUUID(), cardId: 'status-card-elsewhere' };
+    const failure = (request: { requestId: string; commandId: string; cardId: string }, time: string) => eventAbout(request, EVENT_TYPES.failed, time, { operation: 'change_pin', reason: 'VENDOR_REJECTED' });
+    const redelivered = eventAbout(changedThenFailed, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z');
+
+    await statuses.record([
+      eventAbout(onlyAccepted, EVENT_TYPES.accepted, '2026-12-04T10:00:00.000Z', { operation: 'change_pin', caller: 'status-spec' }),
+      failure(failedThenChanged, '2026-12-04T10:00:01.000Z'),
+      redelivered,
+      failure(failedTwice, '2026-12-04T10:00:01.000Z'),
+      eventAbout(stranger, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z'),
+      eventAbout(failedThenChanged, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:03.000Z'),
+      redelivered,
+      failure(changedThenFailed, '2026-12-04T10:00:04.000Z'),
+      failure(failedTwice, '2026-12-04T10:00:05.000Z'),
+    ]);
+
+    expect(await statuses.find(failedThenChanged.requestId)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:03.000Z' });
+    expect(await statuses.find(changedThenFailed.requestId)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:02.000Z' });
+    expect(await statuses.find(failedTwice.requestId)).toMatchObject({ status: 'failed', completedAt: '2026-12-04T10:00:01.000Z' });
+    expect(await statuses.find(onlyAccepted.requestId)).toMatchObject({ status: 'accepted', completedAt: null });
+    expect((await statuses.find(changedThenFailed.requestId))?.events.map((event) => event.type)).toEqual([EVENT_TYPES.passwordChanged, EVENT_TYPES.failed]);
     expect(await prisma.intakeRequestEvent.count({ where: { requestId: stranger.requestId } })).toBe(0);
   });
 });

@@ -1,7 +1,51 @@
 import { Injectable } from '@nestjs/common';
 import { PinflowEvent, requestStatusOf } from '@pinflow/contracts';
-import { Prisma, PrismaClient } from '@pinflow/db';
+import { PrismaClient, SqlPool } from '@pinflow/db';
 import type { RequestStatusResponse } from './api-schemas';
+
+const RECORD_EVENTS = `
+  INSERT INTO intake_request_events (event_id, request_id, type, time, data)
+  SELECT event.event_id, event.request_id, event.type, event.time, event.data::jsonb
+  FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[]) AS event (event_id, request_id, type, time, data)
+  WHERE EXISTS (SELECT FROM intake_requests WHERE intake_requests.id = event.request_id)
+  ON CONFLICT (event_id) DO NOTHING`;
+
+// A success replaces any other status but a success; a failure replaces only 'accepted'.
+const COMPLETE_REQUESTS = `
+  UPDATE intake_requests SET status = outcome.status, completed_at = outcome.completed_at
+  FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS outcome (request_id, status, completed_at)
+  WHERE intake_requests.id = outcome.request_id
+    AND CASE outcome.status WHEN 'succeeded' THEN intake_requests.status <> 'succeeded' ELSE intake_requests.status = 'accepted' END`;
+
+/** An event that names one of intake's requests (or another deployment's). */
+type RequestEvent = PinflowEvent & { data: { requestId: string } };
+
+function isAboutARequest(event: PinflowEvent): event is RequestEvent {
+  return event.data.requestId !== undefined;
+}
+
+interface FinalOutcome {
+  requestId: string;
+  status: 'succeeded' | 'failed';
+  completedAt: Date;
+}
+
+/**
+ * Per request, the final status its events decide, as recording them one by one in order would:
+ * its first success if it has one, or else its first failure.
+ */
+function finalOutcomes(events: RequestEvent[]): FinalOutcome[] {
+  const outcomes = new Map<string, FinalOutcome>();
+  for (const event of events) {
+    const status = requestStatusOf([event.type]);
+    if (status !== 'succeeded' && status !== 'failed') continue;
+    const { requestId } = event.data;
+    const decided = outcomes.get(requestId);
+    if (decided && (decided.status === 'succeeded' || status === 'failed')) continue;
+    outcomes.set(requestId, { requestId, status, completedAt: new Date(event.time) });
+  }
+  return [...outcomes.values()];
+}
 
 /**
  * Keeps each request's status and the events that answered it, from pinflow.events.v1, so callers
@@ -9,33 +53,39 @@ import type { RequestStatusResponse } from './api-schemas';
  */
 @Injectable()
 export class RequestStatusService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly pool: SqlPool,
+  ) {}
 
   /**
-   * Records an event about one of intake's requests and moves the request to its final status, in
-   * autocommitted statements rather than an interactive transaction: each holds a pooled connection
-   * for one round trip, which leaves the pool to the requests being accepted. Redeliveries and races
-   * are harmless: the insert is idempotent, and a status only moves forward (a success outranks a
+   * Records events (a partition's fetched batch) about intake's requests and moves each request to
+   * its final status: one statement for the events, one for the statuses, each autocommitted so that
+   * a pooled connection is held for one round trip. Events about requests intake does not know
+   * (accepted by another deployment sharing the topic) are not recorded. Redeliveries and races are
+   * harmless: the insert is idempotent, and a status only moves forward (a success outranks a
    * failure, as `requestStatusOf` says).
    */
-  async record(event: PinflowEvent): Promise<void> {
-    const requestId = event.data.requestId;
-    if (!requestId) return;
-    try {
-      await this.prisma.intakeRequestEvent.createMany({
-        data: [{ eventId: event.id, requestId, type: event.type, time: new Date(event.time), data: event.data }],
-        skipDuplicates: true,
-      });
-    } catch (error) {
-      // Requests accepted elsewhere (another deployment sharing the topic) are not ours to track.
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') return;
-      throw error;
-    }
-    const status = requestStatusOf([event.type]);
-    if (status !== 'succeeded' && status !== 'failed') return;
-    await this.prisma.intakeRequest.updateMany({
-      where: { id: requestId, status: status === 'succeeded' ? { not: 'succeeded' } : 'accepted' },
-      data: { status, completedAt: new Date(event.time) },
+  async record(events: PinflowEvent[]): Promise<void> {
+    const aboutRequests = events.filter(isAboutARequest);
+    if (aboutRequests.length === 0) return;
+    await this.pool.query({
+      name: 'intake-record-events',
+      text: RECORD_EVENTS,
+      values: [
+        aboutRequests.map((event) => event.id),
+        aboutRequests.map((event) => event.data.requestId),
+        aboutRequests.map((event) => event.type),
+        aboutRequests.map((event) => new Date(event.time)),
+        aboutRequests.map((event) => JSON.stringify(event.data)),
+      ],
+    });
+    const outcomes = finalOutcomes(aboutRequests);
+    if (outcomes.length === 0) return;
+    await this.pool.query({
+      name: 'intake-complete-requests',
+      text: COMPLETE_REQUESTS,
+      values: [outcomes.map((outcome) => outcome.requestId), outcomes.map((outcome) => outcome.status), outcomes.map((outcome) => outcome.completedAt)],
     });
   }
 

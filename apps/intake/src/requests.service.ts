@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { buildEvent, COMMAND_SCHEMAS, commandTopic, EVENT_TYPES, PinflowCommand } from '@pinflow/contracts';
-import { Prisma, PrismaClient } from '@pinflow/db';
-import { ProblemException } from '@pinflow/http';
+import { ProblemException, TemporarilyUnavailableException } from '@pinflow/http';
 import { encodeBatches, eventBatch } from '@pinflow/kafka';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Acceptance } from './acceptance';
 import type { AcceptedResponse } from './api-schemas';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { OutboxRelay } from './outbox-relay';
+import { EarlierRequest, RequestWriter } from './request-writer';
 
 type Identity = 'schemaVersion' | 'commandId' | 'requestId' | 'caller' | 'issuedAt';
 
@@ -23,23 +23,33 @@ export interface Submission {
 
 /**
  * Accepts a request: records it (the idempotency record) together with its command and accepted
- * event in the outbox, and answers 202; the relay publishes them. A repeat with the same
- * Idempotency-Key and body gets the first answer and publishes nothing.
+ * event in the outbox, by group commit, and answers 202; the relay publishes them. A repeat with the
+ * same Idempotency-Key and body gets the first answer and publishes nothing. Beyond
+ * INTAKE_MAX_PENDING_ACCEPTANCES requests in progress, more are refused at once (503, Retry-After)
+ * rather than queued into a stall.
  */
 @Injectable()
 export class RequestsService {
+  private pending = 0;
+
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly writer: RequestWriter,
     private readonly relay: OutboxRelay,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
   ) {}
 
   /** Answers 202 with the status URL in Location; a replay says so (IETF idempotency-key draft). */
   async accept(acceptance: Acceptance, submission: Submission): Promise<AcceptedResponse> {
-    const { response, replayed } = await this.submit(acceptance, submission);
-    acceptance.response.location(response.statusUrl);
-    if (replayed) acceptance.response.setHeader('Idempotent-Replayed', 'true');
-    return response;
+    if (this.pending >= this.config.INTAKE_MAX_PENDING_ACCEPTANCES) throw new TemporarilyUnavailableException();
+    this.pending += 1;
+    try {
+      const { response, replayed } = await this.submit(acceptance, submission);
+      acceptance.response.location(response.statusUrl);
+      if (replayed) acceptance.response.setHeader('Idempotent-Replayed', 'true');
+      return response;
+    } finally {
+      this.pending -= 1;
+    }
   }
 
   private async submit(acceptance: Acceptance, submission: Submission): Promise<{ response: AcceptedResponse; replayed: boolean }> {
@@ -47,7 +57,7 @@ export class RequestsService {
     const { principal, idempotencyKey } = acceptance;
     const caller = principal.subject;
     if (idempotencyKey) {
-      const earlier = await this.prisma.intakeRequest.findUnique({ where: { caller_idempotencyKey: { caller, idempotencyKey } } });
+      const earlier = await this.writer.earlierRequest(caller, idempotencyKey);
       if (earlier) return { response: this.replay(earlier, fingerprint), replayed: true };
     }
 
@@ -71,38 +81,20 @@ export class RequestsService {
       { topic: commandTopic(draft.vendor), schema: COMMAND_SCHEMAS[draft.vendor], messages: [{ key: draft.cardId, value: command }] },
       eventBatch([accepted]),
     ]);
-    try {
-      // Accepted means durable: the request and its messages commit together, or not at all.
-      await this.prisma.$transaction([
-        this.prisma.intakeRequest.create({
-          data: {
-            id: requestId,
-            commandId,
-            vendor: draft.vendor,
-            operation: draft.operation,
-            cardId: draft.cardId,
-            caller,
-            idempotencyKey: idempotencyKey ?? null,
-            requestFingerprint: fingerprint,
-            status: 'accepted',
-          },
-        }),
-        this.prisma.outboxMessage.createMany({ data: messages }),
-      ]);
-    } catch (error) {
-      // Two requests with the same key raced; the loser answers like any later repeat.
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002' && idempotencyKey) {
-        const winner = await this.prisma.intakeRequest.findUniqueOrThrow({ where: { caller_idempotencyKey: { caller, idempotencyKey } } });
-        return { response: this.replay(winner, fingerprint), replayed: true };
-      }
-      throw error;
-    }
+    const record = { id: requestId, commandId, vendor: draft.vendor, operation: draft.operation, cardId: draft.cardId, caller, idempotencyKey: idempotencyKey ?? null, fingerprint, messages };
+    // Accepted means durable: 202 only once the request and its messages are committed.
+    const outcome = await this.writer.write(record).catch(() => {
+      // Nothing of this request was recorded (its group commit failed): a retry with the same key is safe.
+      throw new TemporarilyUnavailableException();
+    });
+    // A request with the same key committed first (in this group or before): answer like any later repeat.
+    if (!outcome.written) return { response: this.replay(outcome.earlier, fingerprint), replayed: true };
     this.relay.wake();
     return { response: this.acceptedResponse(requestId), replayed: false };
   }
 
-  private replay(earlier: { id: string; requestFingerprint: string }, fingerprint: string): AcceptedResponse {
-    if (earlier.requestFingerprint !== fingerprint) {
+  private replay(earlier: EarlierRequest, fingerprint: string): AcceptedResponse {
+    if (earlier.fingerprint !== fingerprint) {
       throw new ProblemException(422, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key already used for another request', 'Use a new Idempotency-Key for a different request.');
     }
     return this.acceptedResponse(earlier.id);
@@ -112,4 +104,3 @@ export class RequestsService {
     return { requestId, status: 'accepted', statusUrl: `${this.config.INTAKE_PUBLIC_BASE_URL}/v1/requests/${requestId}` };
   }
 }
-

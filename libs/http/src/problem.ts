@@ -70,6 +70,16 @@ const UNAVAILABLE = problem(
   'A service this request needs is unavailable or overloaded; nothing was recorded. Retry it, with the same Idempotency-Key.',
 );
 
+/**
+ * The 503 (with Retry-After) for a request a service sheds or cannot serve for now, answered without
+ * logging a fault: the caller retries it with the same Idempotency-Key.
+ */
+export class TemporarilyUnavailableException extends ProblemException {
+  constructor() {
+    super(UNAVAILABLE.status, UNAVAILABLE.code, UNAVAILABLE.title, UNAVAILABLE.detail);
+  }
+}
+
 function isProblem(body: unknown): body is Problem {
   return typeof body === 'object' && body !== null && 'type' in body && 'title' in body && 'status' in body;
 }

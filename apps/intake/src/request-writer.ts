@@ -1,0 +1,207 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SqlPool } from '@pinflow/db';
+import { describeError, EncodedMessage, isInfrastructureFault } from '@pinflow/kafka';
+import type { Logger } from '@pinflow/logging';
+import { INTAKE_LOGGER } from './tokens';
+
+/** A new request as intake records it: its idempotency record and the messages it publishes. */
+export interface RequestRecord {
+  id: string;
+  commandId: string;
+  vendor: string;
+  operation: string;
+  cardId: string;
+  caller: string;
+  idempotencyKey: string | null;
+  fingerprint: string;
+  messages: EncodedMessage[];
+}
+
+/** The request that an Idempotency-Key already names: a repeat gets its answer. */
+export interface EarlierRequest {
+  id: string;
+  fingerprint: string;
+}
+
+/** Recorded, or not because the caller's Idempotency-Key already names an earlier request. */
+export type WriteOutcome = { written: true } | { written: false; earlier: EarlierRequest };
+
+interface QueuedRecord {
+  record: RequestRecord;
+  resolve: (outcome: WriteOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Keeps one statement's arrays (two per request) well below what a round trip should carry. */
+const MAX_GROUP_SIZE = 100;
+
+/**
+ * Taken by every group commit before it draws outbox sequence numbers and held until it commits,
+ * so that sequence order is commit order across intake replicas too: the relay can then delete
+ * what it published by range without ever deleting a row it had not yet seen.
+ */
+const OUTBOX_APPEND_LOCK = 7_240_002;
+
+// One statement, hence one transaction: the requests and their messages commit together or not at
+// all. A request whose caller and key are taken inserts nothing, and so none of its messages.
+const WRITE_GROUP = `
+  WITH append_lock AS (SELECT pg_advisory_xact_lock(${OUTBOX_APPEND_LOCK})),
+  written AS (
+    INSERT INTO intake_requests (id, command_id, vendor, operation, card_id, caller, idempotency_key, request_fingerprint, status)
+    SELECT request.*, 'accepted'
+    FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+      AS request (id, command_id, vendor, operation, card_id, caller, idempotency_key, request_fingerprint)
+    CROSS JOIN append_lock
+    ON CONFLICT (caller, idempotency_key) DO NOTHING
+    RETURNING id),
+  published AS (
+    INSERT INTO outbox_messages (topic, key, value, headers)
+    SELECT message.topic, message.key, message.value, message.headers::jsonb
+    FROM unnest($9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[])
+      WITH ORDINALITY AS message (request_id, topic, key, value, headers, position)
+    JOIN written ON written.id = message.request_id
+    ORDER BY message.position)
+  SELECT id FROM written`;
+
+const FIND_EARLIER = `
+  SELECT caller, idempotency_key, id, request_fingerprint AS fingerprint FROM intake_requests
+  WHERE (caller, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+
+/** Caller and Idempotency-Key as one map key (no caller name holds a NUL). */
+function keyOf(record: { caller: string; idempotencyKey: string | null }): string {
+  return `${record.caller}\u0000${record.idempotencyKey}`;
+}
+
+/** Per Idempotency-Key in the group, the first request with it: the one inserted, which the others repeat. */
+function firstOfEachKey(records: RequestRecord[]): Map<string, RequestRecord> {
+  const first = new Map<string, RequestRecord>();
+  for (const record of records) if (record.idempotencyKey !== null && !first.has(keyOf(record))) first.set(keyOf(record), record);
+  return first;
+}
+
+/**
+ * Records accepted requests with their outbox messages by group commit: requests that arrive while
+ * a commit is under way, or in the same turn of the event loop, share the next one (one multi-row
+ * statement), so each commit's cost is spread over all of them. Commits run one at a time, which
+ * keeps outbox order equal to commit order. A failing commit fails only its own requests: all of
+ * them when the database is away, otherwise only those that fail again when committed alone.
+ */
+@Injectable()
+export class RequestWriter {
+  private queue: QueuedRecord[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly pool: SqlPool,
+    @Inject(INTAKE_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** The request this caller's Idempotency-Key names, if any. */
+  async earlierRequest(caller: string, idempotencyKey: string): Promise<EarlierRequest | undefined> {
+    return (await this.findEarlier([{ caller, idempotencyKey }])).get(keyOf({ caller, idempotencyKey }));
+  }
+
+  /** Resolves once the request is committed, or found to repeat an earlier one; rejects if its group failed. */
+  write(record: RequestRecord): Promise<WriteOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ record, resolve, reject });
+      if (this.writing) return;
+      this.writing = true;
+      // Requests that got here in the same turn of the event loop join the first group.
+      setImmediate(() => void this.drain());
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, MAX_GROUP_SIZE);
+      let written: Set<string>;
+      try {
+        written = await this.insert(group.map((queued) => queued.record));
+      } catch (error) {
+        if (isInfrastructureFault(error) || group.length === 1) this.refuse(group, error);
+        // One request can fail its group (a value PostgreSQL refuses): alone, it fails only itself.
+        else for (const queued of group) await this.commitAlone(queued);
+        continue;
+      }
+      await this.answer(group, written);
+    }
+    this.writing = false;
+  }
+
+  private async commitAlone(queued: QueuedRecord): Promise<void> {
+    let written: Set<string>;
+    try {
+      written = await this.insert([queued.record]);
+    } catch (error) {
+      this.refuse([queued], error);
+      return;
+    }
+    await this.answer([queued], written);
+  }
+
+  private refuse(group: QueuedRecord[], error: unknown): void {
+    this.logger.error({ error: describeError(error), requests: group.length }, 'group commit failed; its requests are refused');
+    for (const queued of group) queued.reject(error);
+  }
+
+  /** Commits the group's new requests with their messages; the ids of those recorded. */
+  private async insert(records: RequestRecord[]): Promise<Set<string>> {
+    const firstWithKey = firstOfEachKey(records);
+    const inserting = records.filter((record) => record.idempotencyKey === null || firstWithKey.get(keyOf(record)) === record);
+    const messages = inserting.flatMap((record) => record.messages.map((message) => ({ requestId: record.id, ...message })));
+    const { rows } = await this.pool.query<{ id: string }>({
+      name: 'intake-write-group',
+      text: WRITE_GROUP,
+      values: [
+        inserting.map((record) => record.id),
+        inserting.map((record) => record.commandId),
+        inserting.map((record) => record.vendor),
+        inserting.map((record) => record.operation),
+        inserting.map((record) => record.cardId),
+        inserting.map((record) => record.caller),
+        inserting.map((record) => record.idempotencyKey),
+        inserting.map((record) => record.fingerprint),
+        messages.map((message) => message.requestId),
+        messages.map((message) => message.topic),
+        messages.map((message) => message.key),
+        messages.map((message) => message.value),
+        messages.map((message) => JSON.stringify(message.headers)),
+      ],
+    });
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /**
+   * Tells each request of a committed group what became of it. Should even that fail, they are
+   * refused: whichever were recorded, a retry with the same key gets their answer.
+   */
+  private async answer(group: QueuedRecord[], written: Set<string>): Promise<void> {
+    try {
+      const firstWithKey = firstOfEachKey(group.map((queued) => queued.record));
+      const earlier = new Map<string, EarlierRequest>();
+      const taken = [...firstWithKey.values()].filter((record) => !written.has(record.id));
+      if (taken.length > 0) for (const [key, request] of await this.findEarlier(taken)) earlier.set(key, request);
+      for (const [key, record] of firstWithKey) if (written.has(record.id)) earlier.set(key, { id: record.id, fingerprint: record.fingerprint });
+      const outcomes = group.map(({ record }): WriteOutcome => {
+        if (written.has(record.id)) return { written: true };
+        const request = earlier.get(keyOf(record));
+        // ON CONFLICT skips a request only for a committed one with its key, and requests are never deleted.
+        if (!request) throw new Error('an Idempotency-Key conflicted with a request that cannot be found');
+        return { written: false, earlier: request };
+      });
+      group.forEach((queued, index) => queued.resolve(outcomes[index]));
+    } catch (error) {
+      this.refuse(group, error);
+    }
+  }
+
+  private async findEarlier(keys: { caller: string; idempotencyKey: string | null }[]): Promise<Map<string, EarlierRequest>> {
+    const { rows } = await this.pool.query<{ caller: string; idempotency_key: string; id: string; fingerprint: string }>({
+      name: 'intake-find-earlier',
+      text: FIND_EARLIER,
+      values: [keys.map((key) => key.caller), keys.map((key) => key.idempotencyKey)],
+    });
+    return new Map(rows.map((row) => [keyOf({ caller: row.caller, idempotencyKey: row.idempotency_key }), { id: row.id, fingerprint: row.fingerprint }]));
+  }
+}

@@ -1,0 +1,271 @@
+import { commandTopic } from '@pinflow/contracts';
+import { createDatabase, Database } from '@pinflow/db';
+import { TemporarilyUnavailableException } from '@pinflow/http';
+import { createKafka, EncodedMessage, ensureTopics, JsonProducer, pinflowTopicSpecs } from '@pinflow/kafka';
+import { createLogger } from '@pinflow/logging';
+import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import type { Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { Kafka } from 'kafkajs';
+import type { Acceptance } from './acceptance';
+import type { IntakeConfig } from './config';
+import { OutboxRelay } from './outbox-relay';
+import { RequestRecord, RequestWriter } from './request-writer';
+import { RequestsService, Submission } from './requests.service';
+
+/** The real producer, except that its next send can be held until the test lets it go. */
+class HoldableProducer extends JsonProducer {
+  private held?: { entered: () => void; released: Promise<void> };
+
+  holdNextSend(): { entered: Promise<void>; release: () => void } {
+    let entered!: () => void;
+    let release!: () => void;
+    const enteredPromise = new Promise<void>((resolve) => (entered = resolve));
+    this.held = { entered, released: new Promise<void>((resolve) => (release = resolve)) };
+    return { entered: enteredPromise, release };
+  }
+
+  override async sendEncoded(messages: EncodedMessage[]): Promise<void> {
+    const held = this.held;
+    this.held = undefined;
+    if (held) {
+      held.entered();
+      await held.released;
+    }
+    await super.sendEncoded(messages);
+  }
+}
+
+const RELAY_LOCK = 7_240_001;
+
+describe('Accepting requests: group commit into the outbox, and the relay that publishes it', () => {
+  const logger = createLogger('intake-int-spec', 'silent');
+  let database: Database;
+  let kafka: Kafka;
+  let commands: TopicRecorder;
+  let writer: RequestWriter;
+  /** Where the messages of the records written directly go, once a relay publishes them. */
+  const writerTopic = `it.intake-writer.${randomUUID()}`;
+  const producers: JsonProducer[] = [];
+  const relays: OutboxRelay[] = [];
+
+  function intakeConfig(overrides: Partial<IntakeConfig> = {}): IntakeConfig {
+    const settings = { DATABASE_URL: testEnv().databaseUrl, INTAKE_PUBLIC_BASE_URL: 'http://intake.test', INTAKE_OUTBOX_POLL_MS: 3_600_000, INTAKE_MAX_PENDING_ACCEPTANCES: 128 };
+    return { ...settings, ...overrides } as IntakeConfig;
+  }
+
+  async function connectedProducer(): Promise<HoldableProducer> {
+    const producer = new HoldableProducer(kafka);
+    await producer.connect();
+    producers.push(producer);
+    return producer;
+  }
+
+  /** A relay as an intake replica runs it; a poll that would take an hour unless a test says otherwise. */
+  function startRelay(producer: JsonProducer, overrides: Partial<IntakeConfig> = {}): OutboxRelay {
+    const relay = new OutboxRelay(producer, intakeConfig(overrides), logger);
+    relay.onApplicationBootstrap();
+    relays.push(relay);
+    return relay;
+  }
+
+  /** A relay that is never started: acceptances wake it and nothing happens. */
+  function idleRelay(): OutboxRelay {
+    return new OutboxRelay(new JsonProducer(kafka), intakeConfig(), logger);
+  }
+
+  /** What a caller gets from intake: the answer, and the headers it set. */
+  async function submit(service: RequestsService, submission: Submission, options: { caller?: string; idempotencyKey?: string } = {}) {
+    const headers: Record<string, string> = {};
+    const response = {
+      location: (url: string) => (headers.location = url),
+      setHeader: (name: string, value: string) => (headers[name] = value),
+    } as unknown as Response;
+    const acceptance: Acceptance = { principal: { subject: options.caller ?? 'intake-spec', scopes: new Set() }, idempotencyKey: options.idempotencyKey, response };
+    const body = await service.accept(acceptance, submission);
+    return { body, headers };
+  }
+
+  function increaseTries(cardId: string, blockCardExceedsCounter = false): Submission {
+    const command = { vendor: 'pismo' as const, operation: 'increase_password_tries' as const, cardId, blockCardExceedsCounter };
+    return { fingerprintSource: command, draft: async () => command };
+  }
+
+  function record(overrides: Partial<RequestRecord> = {}): RequestRecord {
+    const id = randomUUID();
+    return {
+      id,
+      commandId: randomUUID(),
+      vendor: 'pismo',
+      operation: 'increase_password_tries',
+      cardId: `writer-card-${id}`,
+      caller: 'writer-spec',
+      idempotencyKey: null,
+      fingerprint: 'fingerprint',
+      messages: [{ topic: writerTopic, key: id, value: JSON.stringify({ id }), headers: { 'content-type': 'application/json' } }],
+      ...overrides,
+    };
+  }
+
+  async function stored(requestIds: string[]): Promise<{ requests: string[]; messages: number }> {
+    const requests = await database.prisma.intakeRequest.findMany({ where: { id: { in: requestIds } }, select: { id: true } });
+    const messages = await database.prisma.outboxMessage.count({ where: { key: { in: requestIds } } });
+    return { requests: requests.map((request) => request.id).sort(), messages };
+  }
+
+  async function outboxIsEmpty(): Promise<void> {
+    await waitFor('an empty outbox', async () => (await database.prisma.outboxMessage.count()) === 0, 30_000, 50);
+  }
+
+  async function relayLockHolders(): Promise<number[]> {
+    const rows = await database.prisma.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = ${RELAY_LOCK} AND granted`;
+    return rows.map((row) => row.pid);
+  }
+
+  beforeAll(async () => {
+    database = createDatabase(testEnv().databaseUrl, 4);
+    const kafkaSettings = { KAFKA_BROKERS: testEnv().kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 3, KAFKA_EVENT_PARTITIONS: 3, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 3 };
+    kafka = createKafka(kafkaSettings, 'intake-int-spec', logger);
+    await ensureTopics(kafka, [...pinflowTopicSpecs(kafkaSettings), { topic: writerTopic, partitions: 1 }], 1);
+    commands = await new TopicRecorder(testEnv().kafkaBrokers, [commandTopic('pismo')]).start();
+    writer = new RequestWriter(database.pool, logger);
+  });
+
+  afterAll(async () => {
+    for (const relay of relays) await relay.beforeApplicationShutdown();
+    for (const producer of producers) await producer.disconnect();
+    await commands.stop();
+    await database.prisma.$disconnect();
+    await database.pool.end();
+  });
+
+  describe('group commit', () => {
+    it('commits requests written together with their messages, and answers each once it is committed', async () => {
+      const group = [record(), record(), record()];
+
+      const outcomes = await Promise.all(group.map((request) => writer.write(request)));
+
+      expect(outcomes).toEqual([{ written: true }, { written: true }, { written: true }]);
+      expect(await stored(group.map((request) => request.id))).toEqual({ requests: group.map((request) => request.id).sort(), messages: 3 });
+    });
+
+    it('answers a duplicate key inside one group like a replay of the first request with it, which alone is recorded', async () => {
+      const idempotencyKey = randomUUID();
+      const first = record({ idempotencyKey, fingerprint: 'body-1' });
+      const again = record({ idempotencyKey, fingerprint: 'body-1' });
+      const reused = record({ idempotencyKey, fingerprint: 'body-2' });
+      const otherCaller = record({ idempotencyKey, fingerprint: 'body-1', caller: 'someone-else' });
+
+      const outcomes = await Promise.all([first, again, reused, otherCaller].map((request) => writer.write(request)));
+
+      const earlier = { written: false, earlier: { id: first.id, fingerprint: 'body-1' } };
+      expect(outcomes).toEqual([{ written: true }, earlier, earlier, { written: true }]);
+      expect(await stored([first, again, reused, otherCaller].map((request) => request.id))).toEqual({ requests: [first.id, otherCaller.id].sort(), messages: 2 });
+    });
+
+    it('answers a key an earlier group recorded with that request', async () => {
+      const idempotencyKey = randomUUID();
+      const first = record({ idempotencyKey });
+      await writer.write(first);
+
+      const [repeat, fresh] = await Promise.all([writer.write(record({ idempotencyKey })), writer.write(record())]);
+
+      expect(repeat).toEqual({ written: false, earlier: { id: first.id, fingerprint: first.fingerprint } });
+      expect(fresh).toEqual({ written: true });
+    });
+
+    it('fails only the callers of a failing group, and of them only the one PostgreSQL refuses', async () => {
+      // PostgreSQL text cannot hold a NUL: this caller's row fails any statement that carries it.
+      const refused = record({ caller: 'nul\u0000caller' });
+      const sharingItsGroup = record();
+      const failing = [refused, sharingItsGroup].map((request) => writer.write(request).then(() => 'written', () => 'refused'));
+      // Queued while that group is being committed, so in the next one.
+      await new Promise((resolve) => setImmediate(resolve));
+      const queuedBehind = record();
+      const following = writer.write(queuedBehind);
+
+      expect(await Promise.all(failing)).toEqual(['refused', 'written']);
+      expect(await following).toEqual({ written: true });
+      expect(await stored([refused.id, sharingItsGroup.id, queuedBehind.id])).toEqual({ requests: [sharingItsGroup.id, queuedBehind.id].sort(), messages: 2 });
+    });
+  });
+
+  describe('answers to callers', () => {
+    it('answers a repeated Idempotency-Key with the first answer, and another body with the same key with 422, even when they race', async () => {
+      const service = new RequestsService(writer, idleRelay(), intakeConfig());
+      const idempotencyKey = randomUUID();
+      const cardId = `race-card-${randomUUID()}`;
+
+      const answers = await Promise.allSettled([
+        submit(service, increaseTries(cardId), { idempotencyKey }),
+        submit(service, increaseTries(cardId), { idempotencyKey }),
+        submit(service, increaseTries(cardId, true), { idempotencyKey }),
+      ]);
+
+      const accepted = answers.filter((answer) => answer.status === 'fulfilled').map((answer) => answer.value);
+      const rejected = answers.filter((answer) => answer.status === 'rejected').map((answer) => answer.reason as { getStatus(): number; getResponse(): { code: string } });
+      // Whichever body came first is the request; the other body is refused for reusing its key.
+      expect(accepted.length + rejected.length).toBe(3);
+      expect(new Set(accepted.map((answer) => answer.body.requestId)).size).toBe(1);
+      expect(accepted.filter((answer) => answer.headers['Idempotent-Replayed'] === 'true')).toHaveLength(accepted.length - 1);
+      expect(rejected.map((problem) => [problem.getStatus(), problem.getResponse().code])).toEqual(rejected.map(() => [422, 'IDEMPOTENCY_KEY_REUSED']));
+      expect(await database.prisma.intakeRequest.count({ where: { caller: 'intake-spec', idempotencyKey } })).toBe(1);
+    });
+
+    it('refuses a request at once with 503 while as many as it may take are being accepted, and takes it again after', async () => {
+      const service = new RequestsService(writer, idleRelay(), intakeConfig({ INTAKE_MAX_PENDING_ACCEPTANCES: 1 }));
+      let letDraftFinish!: () => void;
+      const draftHeld = new Promise<void>((resolve) => (letDraftFinish = resolve));
+      const slow = increaseTries(`slow-card-${randomUUID()}`);
+      const inProgress = submit(service, { ...slow, draft: () => draftHeld.then(slow.draft) });
+
+      await expect(submit(service, increaseTries(`refused-card-${randomUUID()}`))).rejects.toBeInstanceOf(TemporarilyUnavailableException);
+      letDraftFinish();
+      await expect(inProgress).resolves.toMatchObject({ body: { status: 'accepted' } });
+      await expect(submit(service, increaseTries(`later-card-${randomUUID()}`))).resolves.toMatchObject({ body: { status: 'accepted' } });
+    });
+
+    it('answers 503 to a caller whose request could not be committed, and records nothing of it', async () => {
+      const service = new RequestsService(writer, idleRelay(), intakeConfig());
+      const cardId = `nul-caller-card-${randomUUID()}`;
+
+      await expect(submit(service, increaseTries(cardId), { caller: 'nul\u0000caller' })).rejects.toBeInstanceOf(TemporarilyUnavailableException);
+
+      expect(await database.prisma.intakeRequest.count({ where: { cardId } })).toBe(0);
+    });
+  });
+
+  describe('outbox relay', () => {
+    it('publishes what was committed while it was sending a batch, without waiting for its next poll', async () => {
+      const producer = await connectedProducer();
+      const relay = startRelay(producer);
+      const service = new RequestsService(writer, relay, intakeConfig());
+      await outboxIsEmpty();
+
+      const firstSend = producer.holdNextSend();
+      const first = await submit(service, increaseTries(`wake-card-${randomUUID()}`));
+      await firstSend.entered;
+      const second = await submit(service, increaseTries(`wake-card-${randomUUID()}`));
+      firstSend.release();
+
+      await commands.waitForJson(commandTopic('pismo'), (command) => command.requestId === first.body.requestId);
+      await commands.waitForJson(commandTopic('pismo'), (command) => command.requestId === second.body.requestId);
+      await outboxIsEmpty();
+    });
+
+    it('relays from one replica at a time, and goes on relaying when that replica loses its connection', async () => {
+      const replicas = [startRelay(await connectedProducer(), { INTAKE_OUTBOX_POLL_MS: 50 }), startRelay(await connectedProducer(), { INTAKE_OUTBOX_POLL_MS: 50 })];
+      const service = new RequestsService(writer, replicas[0], intakeConfig());
+      await outboxIsEmpty();
+      await waitFor('a relay holding the relay lock', async () => (await relayLockHolders()).length === 1, 30_000, 50);
+      const [holder] = await relayLockHolders();
+
+      await database.prisma.$queryRaw`SELECT pg_terminate_backend(${holder})`;
+      const accepted = await submit(service, increaseTries(`takeover-card-${randomUUID()}`));
+
+      await commands.waitForJson(commandTopic('pismo'), (command) => command.requestId === accepted.body.requestId);
+      await outboxIsEmpty();
+      expect(await relayLockHolders()).toHaveLength(1);
+    });
+  });
+});
