@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@pinflow/auth';
 import { databaseIsReachable, PrismaClient, PrismaModule } from '@pinflow/db';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
-import { createKafka, ensureTopics, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
+import { createKafka, ensureTopics, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { Kafka } from 'kafkajs';
 import { AuditEventConsumer } from './audit-event.consumer';
@@ -35,18 +35,12 @@ export class AuditModule {
         { provide: AUDIT_LOGGER, useValue: logger },
         // A consumer only: the audit service never produces, so it needs no KafkaModule producer.
         { provide: Kafka, useFactory: () => createKafka(config, 'pinflow-audit', logger) },
-        {
-          provide: PinflowKafkaServer,
-          inject: [Kafka],
-          useFactory: (kafka: Kafka) =>
-            new PinflowKafkaServer({
-              kafka,
-              logger,
-              groupId: config.AUDIT_CONSUMER_GROUP,
-              partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
-              prepare: () => ensureTopics(kafka, pinflowTopicSpecs(config), config.KAFKA_REPLICATION_FACTOR),
-            }),
-        },
+        kafkaTransportProvider({
+          logger,
+          groupId: config.AUDIT_CONSUMER_GROUP,
+          partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+          prepare: (kafka) => ensureTopics(kafka, pinflowTopicSpecs(config), config.KAFKA_REPLICATION_FACTOR),
+        }),
         AuditEventStore,
       ],
     };

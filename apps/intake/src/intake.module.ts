@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@pinflow/auth';
 import { databaseIsReachable, PrismaClient, PrismaModule } from '@pinflow/db';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
-import { KafkaModule, pinflowTopicSpecs } from '@pinflow/kafka';
+import { KafkaModule, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
@@ -34,17 +34,17 @@ export class IntakeModule {
         KafkaModule.forRoot({ settings: config, clientId: 'pinflow-intake', logger, topics: pinflowTopicSpecs(config) }),
         AuthModule.forRoot(config),
         HealthModule.register({
-          inject: [PrismaClient, RequestStatusConsumer, OutboxRelay],
+          inject: [PrismaClient, PinflowKafkaServer, OutboxRelay],
           // Accepting needs only the database: while the broker is away requests wait in the
           // outbox, so the broker-facing parts are reported but do not take intake out of service.
-          useFactory: (prisma: PrismaClient, consumer: RequestStatusConsumer, relay: OutboxRelay): ReadinessProbe[] => [
+          useFactory: (prisma: PrismaClient, consumers: PinflowKafkaServer, relay: OutboxRelay): ReadinessProbe[] => [
             { name: 'database', isReady: () => databaseIsReachable(prisma) },
             { name: 'outbox-relay', isReady: () => relay.isPublishing(), informational: true },
-            { name: 'status-consumer', isReady: () => consumer.isHealthy(), informational: true },
+            { name: 'status-consumer', isReady: () => consumers.isHealthy(), informational: true },
           ],
         }),
       ],
-      controllers: [PismoController, SolarisController, SolarisPinKeyController, ThalesD1Controller, VaultController, RequestsController, PinKeysController, OpenApiController],
+      controllers: [PismoController, SolarisController, SolarisPinKeyController, ThalesD1Controller, VaultController, RequestsController, PinKeysController, OpenApiController, RequestStatusConsumer],
       providers: [
         { provide: INTAKE_CONFIG, useValue: config },
         { provide: INTAKE_LOGGER, useValue: logger },
@@ -55,7 +55,7 @@ export class IntakeModule {
         OutboxRelay,
         SolarisPinKeyService,
         RequestStatusService,
-        RequestStatusConsumer,
+        kafkaTransportProvider({ logger, groupId: config.INTAKE_STATUS_GROUP, partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY }),
       ],
     };
   }

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { loadConfig, startOrExit } from '@pinflow/config';
 import { startHttpApp } from '@pinflow/http';
-import { isInfrastructureFault } from '@pinflow/kafka';
+import { connectKafkaTransport, isInfrastructureFault } from '@pinflow/kafka';
 import { intakeConfigSchema } from './config';
 import { IntakeModule } from './intake.module';
 
 void startOrExit(async () => {
   const config = loadConfig('intake', intakeConfigSchema);
-  await startHttpApp(IntakeModule.forRoot(config), { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, isUnavailable: isInfrastructureFault });
+  await startHttpApp(IntakeModule.forRoot(config), { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, isUnavailable: isInfrastructureFault, beforeListen: connectKafkaTransport });
 });

@@ -1,5 +1,7 @@
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import type { Logger } from '@pinflow/logging';
+import type { FactoryProvider } from '@nestjs/common';
+import { Kafka as KafkaClient } from 'kafkajs';
 import type { Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { z } from 'zod';
@@ -119,4 +121,14 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
     const result = await handler(payload, new KafkaMessageContext([metas]));
     return lastValueFrom(this.transformToObservable(result), { defaultValue: undefined }) as Promise<HandlerVerdict | void>;
   }
+}
+
+/** The module provider of a service's PinflowKafkaServer, on the service's injectable Kafka client. */
+export function kafkaTransportProvider(options: Omit<PinflowKafkaServerOptions, 'kafka' | 'prepare'> & { prepare?: (kafka: Kafka) => Promise<void> }): FactoryProvider<PinflowKafkaServer> {
+  const { prepare, ...rest } = options;
+  return {
+    provide: PinflowKafkaServer,
+    inject: [KafkaClient],
+    useFactory: (kafka: Kafka) => new PinflowKafkaServer({ ...rest, kafka, prepare: prepare && (() => prepare(kafka)) }),
+  };
 }
