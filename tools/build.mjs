@@ -66,7 +66,8 @@ const swcOptions = {
   sourceMaps: true,
 };
 
-const sourceRoots = ['apps', 'libs', 'tools'];
+// `node tools/build.mjs libs/db` compiles one project's files (Nx's per-project build); no argument, all of them.
+const sourceRoots = process.argv.length > 2 ? process.argv.slice(2) : ['apps', 'libs', 'tools'];
 const isSource = (file) => file.endsWith('.ts') && !file.endsWith('.d.ts') && !/\.(spec|int-spec|e2e-spec)\.ts$/.test(file);
 let compiled = 0;
 function compileTree(dir) {
