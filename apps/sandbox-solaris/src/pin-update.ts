@@ -52,11 +52,11 @@ export class PinUpdates {
   ) {}
 
   async changePin(cardId: string, request: PinUpdateRequest): Promise<PinUpdateResponse> {
-    const pinHash = await PinHash.of(await this.checkedPin(cardId, request));
-    // Looked up again after the hashing pause, so a card reset meanwhile is not changed.
+    const pin = await this.checkedPin(cardId, request);
+    // Looked up again after the decryption's pause, so a card reset meanwhile is not changed.
     const card = this.registry.card(cardId);
     if (!card) throw modelNotFound('Solaris::CardAccount', cardId);
-    card.pinHash = pinHash;
+    card.pinHash = PinHash.of(pin);
     card.pinChangedAt = new Date();
     card.pinChanges += 1;
     this.calls.countApplied(appliedKeyOf(request.encrypted_pin), 'pinChanges');
