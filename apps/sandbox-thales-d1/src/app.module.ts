@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { HealthModule, httpLoggerModule } from '@pinflow/http';
-import { SandboxKitModule } from '@pinflow/sandbox-kit';
+import { HealthModule } from '@pinflow/http';
+import { SandboxKitModule, sandboxLoggerModule } from '@pinflow/sandbox-kit';
 import { CardRegistry } from './card-registry';
 import { APPLIED_OPERATIONS, PinManagementController, SANDBOX_CONFIG } from './cms.controller';
 import { CmsSimulator } from './cms-simulator';
@@ -20,7 +20,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        httpLoggerModule(SERVICE, config.LOG_LEVEL),
+        sandboxLoggerModule(SERVICE, config.LOG_LEVEL),
         SandboxKitModule.forRoot({
           service: SERVICE,
           settings: config,
