@@ -22,12 +22,12 @@ export class CmsSimulator {
   ) {}
 
   /**
-   * Replaces the card's PIN with the one in D1's encrypted PIN block. Every check happens before the
-   * card changes, and everything after the one pause (decrypting the block) is a single step.
+   * Replaces the card's PIN with the one in D1's encrypted PIN block: every check, then the change, in
+   * one step.
    */
   async setPin(cardId: string, { type, encryptedPinBlock }: EncryptedPinBlock): Promise<void> {
     const card = this.existingCard(cardId);
-    const block = parsePinBlockJson(type, await this.cmsKey.decrypt(encryptedPinBlock));
+    const block = parsePinBlockJson(type, this.cmsKey.decrypt(encryptedPinBlock));
     card.admit(block);
     card.setPin(block, this.vault.seal(pinOf(block, card.pan)), new Date());
   }
