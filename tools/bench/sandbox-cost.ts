@@ -20,6 +20,8 @@ import { parseArgs } from 'node:util';
  * Options: --vendors (default all) --calls (measured, default 2000) --warmup (default 300)
  * --concurrency (calls in flight, default 8) --log-level (the sandbox's LOG_LEVEL, default warn as in
  * `npm run bench`) --cpu-prof <dir> (writes a V8 CPU profile of each sandbox there when it stops).
+ * Each sandbox's floor is measured too: the same number of calls to a vendor endpoint that does next
+ * to nothing, i.e. what HTTP, NestJS, the token check and the drills cost whatever the operation.
  * Pismo publishes events: it gets a local broker unless KAFKA_BROKERS names one.
  */
 const { values } = parseArgs({
@@ -57,6 +59,8 @@ interface VendorDriver {
   successStatus: number;
   /** Seeds the cards `count` calls need and prepares those calls, encrypting as the vendor's callers do. */
   prepare(sandbox: SandboxClient, count: number): Promise<PreparedCall[]>;
+  /** A vendor call that does next to nothing (token, drills, a lookup), answered 200: the floor under every call. */
+  floor: PreparedCall;
 }
 
 /** Cards the calls of a vendor that keeps no per-call state on the card are spread over. */
@@ -73,6 +77,7 @@ const DRIVERS: Record<VendorName, VendorDriver> = {
     env: { PISMO_EVENTS_TOPIC: `bench.pismo.events.${randomUUID()}` },
     tokenPath: '/passport/v1/oauth2/token',
     successStatus: 201,
+    floor: { method: 'POST', route: '/wallet/v2/cards/bench-card-0/password-tries/reset', body: undefined, headers: { 'x-cid': 'bench-floor' } },
     async prepare(sandbox, count) {
       const cards = Array.from({ length: CARD_POOL }, (_, index) => `bench-card-${index}`);
       for (const cardId of cards) await seeded(sandbox, `/sandbox/cards/${cardId}`, { status: 'NORMAL' });
@@ -88,6 +93,7 @@ const DRIVERS: Record<VendorName, VendorDriver> = {
     env: {},
     tokenPath: '/oauth2/token',
     successStatus: 201,
+    floor: { method: 'GET', route: '/v1/cards/pin_keys/latest', body: undefined },
     async prepare(sandbox, count) {
       const cards = [];
       for (let index = 0; index < CARD_POOL; index += 1) {
@@ -111,6 +117,7 @@ const DRIVERS: Record<VendorName, VendorDriver> = {
     env: { D1_ISSUER_ID: THALES_D1_ISSUER_ID },
     tokenPath: '/authz/d1/v1/oauth2/token',
     successStatus: 204,
+    floor: { method: 'GET', route: `/cms/api/v1/issuers/${THALES_D1_ISSUER_ID}/cards/bench-card-0/pin/changeCounter`, body: undefined },
     async prepare(sandbox, count) {
       const cards = [];
       for (let index = 0; index < CARD_POOL; index += 1) {
@@ -142,6 +149,7 @@ const DRIVERS: Record<VendorName, VendorDriver> = {
     env: {},
     tokenPath: '/v2/auth/token',
     successStatus: 200,
+    floor: { method: 'GET', route: '/v2/card/rsa-public-key', body: undefined },
     // A one-time code is used up by the call: one card, and one code texted to it, per call.
     async prepare(sandbox, count) {
       const { id: keyId, publicKey } = (await sandbox.call('GET', '/v2/card/rsa-public-key')).body;
@@ -166,7 +174,7 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
-async function sendAll(sandbox: SandboxClient, calls: PreparedCall[], successStatus: number): Promise<void> {
+async function sendAll(sandbox: SandboxClient, calls: readonly PreparedCall[], successStatus: number): Promise<void> {
   let next = 0;
   const sender = async () => {
     while (next < calls.length) {
@@ -181,6 +189,7 @@ async function sendAll(sandbox: SandboxClient, calls: PreparedCall[], successSta
 interface Measurement {
   vendor: VendorName;
   cpuMsPerCall: number;
+  floorCpuMsPerCall: number;
   callsPerSecond: number;
   peakRssMb: number;
 }
@@ -218,7 +227,12 @@ async function measure(vendor: VendorName, kafkaBrokers: string, work: string): 
     const elapsedMs = Number(ended - started) / 1e6;
     // The profile's timestamps are on the same monotonic clock: this tells its measured part.
     if (values['cpu-prof']) console.log(`${app}: measured calls from ${started / 1000n} to ${ended / 1000n} µs (monotonic)`);
-    return { vendor, cpuMsPerCall: cpuUsed / measuredCalls, callsPerSecond: (measuredCalls * 1000) / elapsedMs, peakRssMb: service.peakMemoryKb() / 1024 };
+    const floorCalls = Array<PreparedCall>(measuredCalls).fill(driver.floor);
+    await sendAll(sandbox, floorCalls.slice(0, warmupCalls), 200);
+    const floorCpuBefore = cpuMs(service.pid!);
+    await sendAll(sandbox, floorCalls, 200);
+    const floorCpuMsPerCall = (cpuMs(service.pid!) - floorCpuBefore) / measuredCalls;
+    return { vendor, cpuMsPerCall: cpuUsed / measuredCalls, floorCpuMsPerCall, callsPerSecond: (measuredCalls * 1000) / elapsedMs, peakRssMb: service.peakMemoryKb() / 1024 };
   } finally {
     await service.stop();
   }
@@ -236,8 +250,11 @@ async function main(): Promise<void> {
   try {
     console.log(`${measuredCalls} calls per sandbox after ${warmupCalls} to warm up, ${concurrency} in flight, LOG_LEVEL=${values['log-level']}; logs in ${work}`);
     for (const vendor of vendors) {
-      const { cpuMsPerCall, callsPerSecond, peakRssMb } = await measure(vendor, kafkaBrokers, work);
-      console.log(`${`sandbox-${vendor}`.padEnd(18)} ${cpuMsPerCall.toFixed(3).padStart(7)} ms CPU/call  ${callsPerSecond.toFixed(0).padStart(5)} calls/s  peak RSS ${peakRssMb.toFixed(0)} MB`);
+      const { cpuMsPerCall, floorCpuMsPerCall, callsPerSecond, peakRssMb } = await measure(vendor, kafkaBrokers, work);
+      console.log(
+        `${`sandbox-${vendor}`.padEnd(18)} ${cpuMsPerCall.toFixed(3).padStart(7)} ms CPU/call  ${callsPerSecond.toFixed(0).padStart(5)} calls/s  ` +
+          `(floor: ${floorCpuMsPerCall.toFixed(3)} ms CPU for a call doing next to nothing)  peak RSS ${peakRssMb.toFixed(0)} MB`,
+      );
     }
   } finally {
     await stopKafka();
