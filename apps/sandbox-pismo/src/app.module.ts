@@ -1,8 +1,8 @@
 import { BeforeApplicationShutdown, DynamicModule, Module } from '@nestjs/common';
-import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
+import { HealthModule, ReadinessProbe } from '@pinflow/http';
 import { JsonProducer, KafkaModule } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
-import { SandboxKitModule } from '@pinflow/sandbox-kit';
+import { SandboxKitModule, sandboxLoggerModule } from '@pinflow/sandbox-kit';
 import { CardRegistry } from './card-registry';
 import type { SandboxConfig } from './config';
 import { EventOutbox } from './event-outbox';
@@ -21,7 +21,7 @@ export class AppModule implements BeforeApplicationShutdown {
     return {
       module: AppModule,
       imports: [
-        httpLoggerModule(SERVICE, config.LOG_LEVEL),
+        sandboxLoggerModule(SERVICE, config.LOG_LEVEL),
         KafkaModule.forRoot({
           settings: config,
           clientId: SERVICE,

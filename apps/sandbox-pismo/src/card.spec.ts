@@ -16,7 +16,7 @@ function scriptIds(): () => number {
 describe('Card: change password', () => {
   let hash: PinHash;
   beforeAll(async () => {
-    hash = await PinHash.of('4821');
+    hash = PinHash.of('4821');
   });
 
   it('replaces the PIN, records when, counts the change and restarts the tries counter', () => {
@@ -66,8 +66,8 @@ describe('Card: chip scripts', () => {
   it('are applied by the next contact authorization, oldest first, and only once', async () => {
     const card = cardIn('NORMAL');
     const ids = scriptIds();
-    card.changePin(await PinHash.of('4821'), true, NOW, ids);
-    card.changePin(await PinHash.of('9305'), true, NOW, ids);
+    card.changePin(PinHash.of('4821'), true, NOW, ids);
+    card.changePin(PinHash.of('9305'), true, NOW, ids);
     const later = new Date(NOW.getTime() + 60_000);
 
     const changes = card.applyPendingScripts(later);
@@ -180,7 +180,7 @@ describe('CardRegistry', () => {
   it('replaces a card on a second seed with a fresh one', async () => {
     const registry = new CardRegistry(3);
     const first = registry.seed('4001', { status: 'NORMAL', programId: 7, cardType: 'PLASTIC' });
-    first.changePin(await PinHash.of('4821'), true, NOW, () => registry.nextId());
+    first.changePin(PinHash.of('4821'), true, NOW, () => registry.nextId());
     const second = registry.seed('4001', { status: 'BLOCKED', programId: 7, cardType: 'VIRTUAL' });
     expect(registry.find('4001')).toBe(second);
     expect(second).toMatchObject({ status: 'BLOCKED', pinChanges: 0, pendingScripts: [] });

@@ -1,10 +1,10 @@
-import type { JsonProducer } from '@pinflow/kafka';
+import { EncodedMessage, encodeBatches, type JsonProducer } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PismoEvent, pismoEvent } from './pismo-events';
 
 interface Waiting {
-  events: PismoEvent[];
+  messages: EncodedMessage[];
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -39,11 +39,16 @@ export class EventOutbox {
   publish(events: PismoEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     if (this.closed) return Promise.reject(new Error('the event outbox is closed'));
-    // A malformed event is a bug, not a broker fault: refuse it now rather than retry it forever.
-    const invalid = events.find((event) => !pismoEvent.safeParse(event).success);
-    if (invalid) return Promise.reject(new Error(`refusing to publish a malformed ${invalid.event_type} event`));
+    let messages: EncodedMessage[];
+    try {
+      // Validated and encoded once, not at every retry. A malformed event is a bug, not a broker fault:
+      // refused now rather than retried forever.
+      messages = encodeBatches([{ topic: this.topic, schema: pismoEvent, messages: events.map((event) => ({ key: String(event.data.card_id), value: event })) }]);
+    } catch {
+      return Promise.reject(new Error(`refusing to publish a malformed event among ${events.map((event) => event.event_type).join(', ')}`));
+    }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ events, resolve, reject });
+      this.waiting.push({ messages, resolve, reject });
       if (!this.draining) void this.drain();
     });
   }
@@ -63,7 +68,7 @@ export class EventOutbox {
     while (this.waiting.length > 0 && !this.closed) {
       const batch = this.takeBatch();
       try {
-        await this.sendUntilAccepted(batch.flatMap((waiting) => waiting.events));
+        await this.sendUntilAccepted(batch.flatMap((waiting) => waiting.messages));
         for (const waiting of batch) waiting.resolve();
       } catch (error) {
         for (const waiting of batch) waiting.reject(error as Error);
@@ -75,18 +80,17 @@ export class EventOutbox {
   private takeBatch(): Waiting[] {
     let events = 0;
     let count = 0;
-    while (count < this.waiting.length && (count === 0 || events + this.waiting[count].events.length <= MAX_EVENTS_PER_SEND)) {
-      events += this.waiting[count].events.length;
+    while (count < this.waiting.length && (count === 0 || events + this.waiting[count].messages.length <= MAX_EVENTS_PER_SEND)) {
+      events += this.waiting[count].messages.length;
       count += 1;
     }
     return this.waiting.splice(0, count);
   }
 
-  private async sendUntilAccepted(events: PismoEvent[]): Promise<void> {
-    const messages = events.map((event) => ({ key: String(event.data.card_id), value: event }));
+  private async sendUntilAccepted(messages: EncodedMessage[]): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.producer.send(this.topic, pismoEvent, messages);
+        await this.producer.sendEncoded(messages);
         if (this.failing) this.logger.info({ topic: this.topic }, 'publishing Pismo events again');
         this.failing = false;
         return;

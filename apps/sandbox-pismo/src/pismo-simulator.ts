@@ -24,11 +24,9 @@ export class PismoSimulator {
   ) {}
 
   async changePassword(cardId: string, pin: string, syncOfflinePin: boolean, cid: string): Promise<void> {
-    // Hashed before the card is looked at, so that looking and changing happen without a pause between them.
-    const pinHash = await PinHash.of(pin);
     const card = this.existingCard(cardId);
     const now = new Date();
-    const changes = card.changePin(pinHash, syncOfflinePin, now, () => this.registry.nextId());
+    const changes = card.changePin(PinHash.of(pin), syncOfflinePin, now, () => this.registry.nextId());
     await this.applied(card, changes, cid, 'pinChanges', now);
   }
 

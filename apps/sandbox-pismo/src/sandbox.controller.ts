@@ -105,7 +105,7 @@ export class SandboxController extends CardHooksController<Card, CardView> {
     return this.registry.find(cardId);
   }
 
-  protected holdsPin(card: Card, pin: string): Promise<boolean> {
+  protected holdsPin(card: Card, pin: string): boolean {
     return holdsSecret(card.pinHash, pin);
   }
 

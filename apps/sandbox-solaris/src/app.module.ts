@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { HealthModule, httpLoggerModule } from '@pinflow/http';
-import { SandboxKitModule } from '@pinflow/sandbox-kit';
+import { HealthModule } from '@pinflow/http';
+import { SandboxKitModule, sandboxLoggerModule } from '@pinflow/sandbox-kit';
 import type { SandboxConfig } from './config';
 import { PinKeys } from './pin-keys';
 import { PinUpdates } from './pin-update';
@@ -18,7 +18,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        httpLoggerModule(SERVICE, config.LOG_LEVEL),
+        sandboxLoggerModule(SERVICE, config.LOG_LEVEL),
         // Nothing to wait for: the PIN key exists before the sandbox listens.
         HealthModule.register({ inject: [], useFactory: () => [] }),
         SandboxKitModule.forRoot({

@@ -6,7 +6,7 @@ import { deviceSignatureIsValid } from './device-signature';
 import { decryptPin } from './encrypted-pin';
 import { PinKeys } from './pin-keys';
 import { brokenPinRule, PIN_RULE_MESSAGES } from './pin-rules';
-import { CLOSED_STATUSES, SolarisRegistry } from './registry';
+import { Card, CLOSED_STATUSES, SolarisRegistry } from './registry';
 import { modelNotFound, solarisError, unauthorizedAction } from './solaris-http';
 
 const requiredString = (field: string) =>
@@ -51,21 +51,18 @@ export class PinUpdates {
     private readonly calls: CallLog,
   ) {}
 
+  /** Checks and changes in one step, so nothing can change the card between the two. */
   async changePin(cardId: string, request: PinUpdateRequest): Promise<PinUpdateResponse> {
-    const pinHash = await PinHash.of(await this.checkedPin(cardId, request));
-    // Looked up again after the hashing pause, so a card reset meanwhile is not changed.
     const card = this.registry.card(cardId);
     if (!card) throw modelNotFound('Solaris::CardAccount', cardId);
-    card.pinHash = pinHash;
+    card.pinHash = PinHash.of(this.checkedPin(card, request));
     card.pinChangedAt = new Date();
     card.pinChanges += 1;
     this.calls.countApplied(appliedKeyOf(request.encrypted_pin), 'pinChanges');
     return { id: randomUUID(), status: 'COMPLETED' };
   }
 
-  private async checkedPin(cardId: string, request: PinUpdateRequest): Promise<string> {
-    const card = this.registry.card(cardId);
-    if (!card) throw modelNotFound('Solaris::CardAccount', cardId);
+  private checkedPin(card: Card, request: PinUpdateRequest): string {
     const device = this.registry.device(request.device_id);
     // An unknown device is refused like another person's: the caller learns nothing about devices.
     if (device?.personId !== card.personId || CLOSED_STATUSES.has(card.status)) throw unauthorizedAction();
@@ -75,7 +72,7 @@ export class PinUpdates {
     if (!deviceKey || !deviceSignatureIsValid(deviceKey, request.encrypted_pin, request.signature)) {
       throw solarisError('validation_error', "signature is not a signature of encrypted_pin by the device's restricted key", 'signature');
     }
-    const pin = await decryptPin(request.encrypted_pin, key);
+    const pin = decryptPin(request.encrypted_pin, key);
     const broken = brokenPinRule(pin);
     if (broken) throw solarisError('invalid_pin', `pin ${PIN_RULE_MESSAGES[broken]}`, 'pin');
     return pin;

@@ -82,7 +82,7 @@ export class SandboxController extends CardHooksController<Card, CardView> {
     return this.registry.card(cardId);
   }
 
-  protected holdsPin(card: Card, pin: string): Promise<boolean> {
+  protected holdsPin(card: Card, pin: string): boolean {
     return holdsSecret(card.pinHash, pin);
   }
 

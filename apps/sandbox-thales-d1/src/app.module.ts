@@ -1,12 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { HealthModule, httpLoggerModule } from '@pinflow/http';
-import { SandboxKitModule } from '@pinflow/sandbox-kit';
+import { HealthModule } from '@pinflow/http';
+import { SandboxKitModule, sandboxLoggerModule } from '@pinflow/sandbox-kit';
 import { CardRegistry } from './card-registry';
 import { APPLIED_OPERATIONS, PinManagementController, SANDBOX_CONFIG } from './cms.controller';
 import { CmsSimulator } from './cms-simulator';
 import type { SandboxConfig } from './config';
-import { CMS_CARD_PATH, CORRELATION_HEADER, D1_DIALECT, TOKEN_PATH, TokenScopeInterceptor } from './d1-http';
+import { CMS_CARD_PATH, CORRELATION_HEADER, D1_DIALECT, TOKEN_PATH, TOKEN_SCOPE } from './d1-http';
 import { CallerKey, CmsEncryptionKey } from './d1-jwe';
 import { PinVault } from './pin-vault';
 import { CmsHooksController } from './sandbox.controller';
@@ -20,11 +19,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        httpLoggerModule(SERVICE, config.LOG_LEVEL),
+        sandboxLoggerModule(SERVICE, config.LOG_LEVEL),
         SandboxKitModule.forRoot({
           service: SERVICE,
           settings: config,
           tokenPath: TOKEN_PATH,
+          tokenScope: TOKEN_SCOPE,
           dialect: D1_DIALECT,
           cardIdInPath: CMS_CARD_PATH,
           correlationHeader: CORRELATION_HEADER,
@@ -37,7 +37,6 @@ export class AppModule {
       controllers: [PinManagementController, CmsHooksController],
       providers: [
         { provide: SANDBOX_CONFIG, useValue: config },
-        { provide: APP_INTERCEPTOR, useClass: TokenScopeInterceptor },
         { provide: CardRegistry, useValue: registry },
         { provide: CmsEncryptionKey, useFactory: () => CmsEncryptionKey.generate() },
         CallerKey,

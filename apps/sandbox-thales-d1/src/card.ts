@@ -40,8 +40,8 @@ export class Card {
 
   /**
    * Replaces the PIN and counts the change, whatever the block type: the counter counts PIN changes,
-   * and the next Seccos block must be computed with the new value. Admits the block again, since the
-   * card may have changed while the PIN was being sealed.
+   * and the next Seccos block must be computed with the new value. Admits the block itself, so no
+   * caller can set a PIN the card refuses.
    */
   setPin(block: PinBlockJson, sealed: string, now: Date): void {
     this.admit(block);

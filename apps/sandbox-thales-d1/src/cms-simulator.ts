@@ -22,15 +22,14 @@ export class CmsSimulator {
   ) {}
 
   /**
-   * Replaces the card's PIN with the one in D1's encrypted PIN block. Every check happens before the
-   * card changes, and the change itself (after the one pause, sealing the PIN) is a single step.
+   * Replaces the card's PIN with the one in D1's encrypted PIN block: every check, then the change, in
+   * one step.
    */
   async setPin(cardId: string, { type, encryptedPinBlock }: EncryptedPinBlock): Promise<void> {
     const card = this.existingCard(cardId);
-    const block = parsePinBlockJson(type, await this.cmsKey.decrypt(encryptedPinBlock));
+    const block = parsePinBlockJson(type, this.cmsKey.decrypt(encryptedPinBlock));
     card.admit(block);
-    const sealed = await this.vault.seal(pinOf(block, card.pan));
-    card.setPin(block, sealed, new Date());
+    card.setPin(block, this.vault.seal(pinOf(block, card.pan)), new Date());
   }
 
   changeCounter(cardId: string): number {
@@ -42,7 +41,7 @@ export class CmsSimulator {
     const card = this.existingCard(cardId);
     if (!card.pin) throw new VendorError(404, 'PIN_NOT_SET', 'The card has no PIN yet');
     const { sealed, type, changeCounter } = card.pin;
-    const plaintext = pinBlockJsonOf(type, await this.vault.unseal(sealed), card.pan, changeCounter);
+    const plaintext = pinBlockJsonOf(type, this.vault.unseal(sealed), card.pan, changeCounter);
     return { type, encryptedPinBlock: await this.callerKey.encrypt(plaintext) };
   }
 

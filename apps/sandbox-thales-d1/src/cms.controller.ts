@@ -34,7 +34,7 @@ export class PinManagementController {
     await this.faults.underDrills(async () => {
       await this.simulator.setPin(cardId, pinBlock);
       this.calls.countApplied(correlationId, 'pinSets');
-      this.logger.log({ correlationId, cardId, type: pinBlock.type }, 'PIN set');
+      this.logger.debug({ correlationId, cardId, type: pinBlock.type }, 'PIN set');
     });
   }
 
@@ -50,7 +50,7 @@ export class PinManagementController {
     requireCardAddress(issuerId, cardId, this.config.D1_ISSUER_ID);
     return this.faults.underDrills(async () => {
       const pinBlock = await this.simulator.pinBlock(cardId);
-      this.logger.log({ correlationId: correlationIdOf(request, CORRELATION_HEADER), cardId, type: pinBlock.type }, 'PIN read');
+      this.logger.debug({ correlationId: correlationIdOf(request, CORRELATION_HEADER), cardId, type: pinBlock.type }, 'PIN read');
       return pinBlock;
     });
   }

@@ -1,7 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { VendorError, type VendorDialect } from '@pinflow/sandbox-kit';
-import type { Request } from 'express';
-import { map, type Observable } from 'rxjs';
 import { z } from 'zod';
 import { PIN_BLOCK_TYPES } from './pin-block-json';
 
@@ -14,20 +11,8 @@ export const D1_DIALECT: VendorDialect = {
   errorBody: ({ code, message }) => ({ errorCode: code, errorMessage: message }),
 };
 
-/** The scope of every token the CMS issues: D1 has one use for them. */
+/** The scope of every token the CMS issues (`{access_token, token_type, expires_in, scope}`): D1 has one use for them. */
 export const TOKEN_SCOPE = 'pin_management';
-
-/**
- * The kit's token endpoint answers without `scope`, and a D1 CMS's answers
- * `{access_token, token_type, expires_in, scope}`: this adds it. Errors pass untouched.
- */
-@Injectable()
-export class TokenScopeInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.switchToHttp().getRequest<Request>().path !== TOKEN_PATH) return next.handle();
-    return next.handle().pipe(map((token: object) => ({ ...token, scope: TOKEN_SCOPE })));
-  }
-}
 
 export const CARD_ID_PATTERN = /^[A-Za-z0-9_-]{1,48}$/;
 

@@ -85,8 +85,8 @@ export class CmsHooksController extends CardHooksController<Card, CardView> {
     return this.registry.find(cardId);
   }
 
-  protected async holdsPin({ pin: stored }: Card, pin: string): Promise<boolean> {
-    return stored !== undefined && (await this.vault.matches(stored.sealed, pin));
+  protected holdsPin({ pin: stored }: Card, pin: string): boolean {
+    return stored !== undefined && this.vault.matches(stored.sealed, pin);
   }
 
   protected view(card: Card): CardView {

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { HealthModule, httpLoggerModule } from '@pinflow/http';
-import { SandboxKitModule } from '@pinflow/sandbox-kit';
+import { HealthModule } from '@pinflow/http';
+import { SandboxKitModule, sandboxLoggerModule } from '@pinflow/sandbox-kit';
 import { CardRegistry } from './card';
 import type { SandboxConfig } from './config';
 import { RsaKeyRing } from './rsa-keys';
@@ -23,7 +23,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        httpLoggerModule(SERVICE, config.LOG_LEVEL),
+        sandboxLoggerModule(SERVICE, config.LOG_LEVEL),
         // Nothing to wait for: ready as soon as it listens (the key pair is made before).
         HealthModule.register({ inject: [], useFactory: () => [] }),
         SandboxKitModule.forRoot({

@@ -36,7 +36,7 @@ describe('VaultSimulator: setting a passcode', () => {
   it('stores only a hash of the passcode, uses the code up and counts the change', async () => {
     const { card, code } = cardWithCode();
     await simulator.setPasscode('42', { keyId: keys.publicKey.id, code, passCode: encrypted('7392') });
-    expect(await card.passcodeHash?.matches('7392')).toBe(true);
+    expect(card.passcodeHash?.matches('7392')).toBe(true);
     expect(JSON.stringify(card)).not.toContain('7392');
     expect(card).toMatchObject({ passcodeChanges: 1, passcodeSetAt: expect.any(Date) });
     expect(card.code?.used).toBe(true);
@@ -47,7 +47,7 @@ describe('VaultSimulator: setting a passcode', () => {
     const { card, code } = cardWithCode();
     await simulator.setPasscode('42', { keyId: keys.publicKey.id, code, passCode: encrypted('7392') });
     await expect(simulator.setPasscode('42', { keyId: keys.publicKey.id, code, passCode: encrypted('1357') })).rejects.toMatchObject({ code: 'CODE_ALREADY_USED', field: 'code' });
-    expect(await card.passcodeHash?.matches('7392')).toBe(true);
+    expect(card.passcodeHash?.matches('7392')).toBe(true);
     expect(card.passcodeChanges).toBe(1);
   });
 

@@ -50,21 +50,18 @@ export class VaultSimulator {
 
   /**
    * Checks the card, the key, the code and the passcode, in that order; only when all are right is the
-   * code used up and the passcode's hash stored. A refused request leaves the code usable.
+   * code used up and the passcode's hash stored, in the same step. A refused request leaves the code usable.
    */
   async setPasscode(cardId: string, request: SetPasscodeRequest): Promise<void> {
-    const passcode = this.acceptablePasscode(cardId, request);
-    const hash = await PinHash.of(passcode);
-    // Looked at again after hashing: a concurrent call may have used the code meanwhile.
     const card = this.openCard(cardId);
+    const passcode = this.acceptablePasscode(card, request);
     const now = new Date();
     refuseCode(card.code ? card.code.use(request.code, now) : 'CODE_INVALID');
-    card.setPasscode(hash, now);
+    card.setPasscode(PinHash.of(passcode), now);
     this.calls.countApplied(cardId, 'passcodeSets');
   }
 
-  private acceptablePasscode(cardId: string, { keyId, code, passCode }: SetPasscodeRequest): string {
-    const card = this.openCard(cardId);
+  private acceptablePasscode(card: VaultCard, { keyId, code, passCode }: SetPasscodeRequest): string {
     const privateKey = this.keys.privateKeyFor(keyId);
     if (!privateKey) throw vaultError('KEY_EXPIRED', 'The key is unknown or has expired: fetch the current one', 'keyId');
     this.checkCode(card, code);
@@ -75,15 +72,15 @@ export class VaultSimulator {
   }
 
   private decrypt(privateKey: KeyObject, passCode: string): string {
-    const unreadable = vaultError('PASSCODE_UNREADABLE', 'The passcode could not be decrypted with the key', 'passCode');
-    if (!BASE64.test(passCode)) throw unreadable;
+    const unreadable = () => vaultError('PASSCODE_UNREADABLE', 'The passcode could not be decrypted with the key', 'passCode');
+    if (!BASE64.test(passCode)) throw unreadable();
     try {
       const plain = rsaDecrypt(privateKey, Buffer.from(passCode, 'base64'), this.faults.knobs.rsaPadding);
       const passcode = plain.toString('utf8');
       plain.fill(0);
       return passcode;
     } catch {
-      throw unreadable;
+      throw unreadable();
     }
   }
 

@@ -40,6 +40,16 @@ describe('CallLog', () => {
     expect(calls[0].cid).not.toBe('0');
   });
 
+  it('drops the applied counts of the keys counted first once the bound is passed', () => {
+    const log = new CallLog(OPERATIONS);
+    for (let i = 0; i <= MAX_RECORDED_CALLS; i += 1) log.countApplied(String(i), 'pinChanges');
+    log.countApplied(String(MAX_RECORDED_CALLS), 'pinChanges');
+    const applied = log.appliedByKey();
+    expect(Object.keys(applied).length).toBeLessThanOrEqual(MAX_RECORDED_CALLS);
+    expect(applied[String(MAX_RECORDED_CALLS)].pinChanges).toBe(2);
+    expect(applied['0']).toBeUndefined();
+  });
+
   it('forgets everything on clear', () => {
     const log = new CallLog(OPERATIONS);
     log.record({ at: 't', method: 'GET', path: '/', cardId: null, cid: 'a' });

@@ -12,7 +12,10 @@ export interface VendorCall {
 /** How many times each operation was applied, every operation listed (0 included). */
 export type AppliedCounts<Operation extends string = string> = Record<Operation, number>;
 
-/** Keeps memory bounded through long benchmarks: the oldest calls are dropped, a tenth at a time. */
+/**
+ * Keeps memory bounded through long benchmarks: the oldest calls, and the applied counts of the keys
+ * counted first (one per PIN change where the key is a correlation id), are dropped, a tenth at a time.
+ */
 export const MAX_RECORDED_CALLS = 100_000;
 
 /**
@@ -35,9 +38,13 @@ export class CallLog<Operation extends string = string> {
 
   countApplied(key: string, operation: Operation): void {
     if (!this.operations.includes(operation)) throw new Error(`unknown operation ${operation}`);
-    const counts = this.applied.get(key) ?? (Object.fromEntries(this.operations.map((name) => [name, 0])) as AppliedCounts<Operation>);
+    let counts = this.applied.get(key);
+    if (counts === undefined) {
+      counts = Object.fromEntries(this.operations.map((name) => [name, 0])) as AppliedCounts<Operation>;
+      this.applied.set(key, counts);
+      if (this.applied.size > MAX_RECORDED_CALLS) this.forgetOldestKeys();
+    }
     counts[operation] += 1;
-    this.applied.set(key, counts);
   }
 
   allCalls(): VendorCall[] {
@@ -46,6 +53,16 @@ export class CallLog<Operation extends string = string> {
 
   appliedByKey(): Record<string, AppliedCounts<Operation>> {
     return Object.fromEntries([...this.applied].map(([key, counts]) => [key, { ...counts }]));
+  }
+
+  /** A Map iterates in insertion order: the first keys are the ones counted first. */
+  private forgetOldestKeys(): void {
+    let dropped = 0;
+    for (const key of this.applied.keys()) {
+      if (dropped === MAX_RECORDED_CALLS / 10) break;
+      this.applied.delete(key);
+      dropped += 1;
+    }
   }
 
   clear(): void {

@@ -23,10 +23,10 @@ describe('seededCard', () => {
 });
 
 describe('holdsSecret', () => {
-  it('is true for the stored secret only, and false for a card that has none', async () => {
-    const stored = await PinHash.of('4821');
-    await expect(holdsSecret(stored, '4821')).resolves.toBe(true);
-    await expect(holdsSecret(stored, '4822')).resolves.toBe(false);
-    await expect(holdsSecret(undefined, '4821')).resolves.toBe(false);
+  it('is true for the stored secret only, and false for a card that has none', () => {
+    const stored = PinHash.of('4821');
+    expect(holdsSecret(stored, '4821')).toBe(true);
+    expect(holdsSecret(stored, '4822')).toBe(false);
+    expect(holdsSecret(undefined, '4821')).toBe(false);
   });
 });

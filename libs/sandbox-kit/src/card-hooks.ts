@@ -10,8 +10,8 @@ export function seededCard<C>(card: C | undefined): C {
 }
 
 /** Whether a card's stored PIN (or passcode) is `secret`; a card without one holds none. */
-export async function holdsSecret(stored: PinHash | undefined, secret: string): Promise<boolean> {
-  return stored !== undefined && (await stored.matches(secret));
+export function holdsSecret(stored: PinHash | undefined, secret: string): boolean {
+  return stored !== undefined && stored.matches(secret);
 }
 
 const verifyPinRequest = z.strictObject({ pin: z.string().max(64) });
@@ -30,7 +30,7 @@ export abstract class CardHooksController<Card, View> {
   protected abstract view(card: Card): View;
 
   /** Whether the card holds this PIN; false for a card without one. */
-  protected abstract holdsPin(card: Card, pin: string): Promise<boolean>;
+  protected abstract holdsPin(card: Card, pin: string): boolean;
 
   @Get('cards/:cardId')
   card(@Param('cardId') cardId: string): View {
@@ -40,8 +40,8 @@ export abstract class CardHooksController<Card, View> {
   /** Lets a test prove which PIN arrived without the sandbox ever revealing one. */
   @Post('cards/:cardId/verify-pin')
   @HttpCode(200)
-  async verifyPin(@Param('cardId') cardId: string, @Body(new ZodValidationPipe(verifyPinRequest)) { pin }: z.output<typeof verifyPinRequest>): Promise<{ matches: boolean }> {
-    return { matches: await this.holdsPin(this.existingCard(cardId), pin) };
+  verifyPin(@Param('cardId') cardId: string, @Body(new ZodValidationPipe(verifyPinRequest)) { pin }: z.output<typeof verifyPinRequest>): { matches: boolean } {
+    return { matches: this.holdsPin(this.existingCard(cardId), pin) };
   }
 
   protected existingCard(cardId: string): Card {

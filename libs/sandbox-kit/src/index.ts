@@ -2,6 +2,7 @@
 // error shapes. Sandboxes stand for vendors: they share this kit with each other, never code with the
 // pinflow services that talk to them.
 export * from './sandbox-kit.module';
+export { sandboxLoggerModule } from './request-log';
 export { sandboxConfig } from './config';
 export type { SandboxSettings } from './config';
 export type { SandboxKitOptions } from './options';

@@ -8,6 +8,8 @@ export interface SandboxKitOptions {
   service: string;
   /** Path of the vendor's OAuth2 client-credentials endpoint, e.g. `/passport/v1/oauth2/token`. */
   tokenPath: string;
+  /** The `scope` the token endpoint's answers carry, for a vendor whose answers name one. */
+  tokenScope?: string;
   /** The app's config, or any object holding the kit's settings: the client credentials and token lifetime. */
   settings: SandboxSettings;
   dialect: VendorDialect;

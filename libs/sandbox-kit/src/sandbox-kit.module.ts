@@ -4,6 +4,7 @@ import { CallLog } from './call-log';
 import { defaultKnobs, FaultInjector } from './faults';
 import { SandboxHooksController } from './hooks.controller';
 import { SANDBOX_KIT_OPTIONS, type SandboxKitOptions } from './options';
+import { RequestSummaryMiddleware } from './request-log';
 import { tokenControllerAt } from './token.controller';
 import { TokenIssuer } from './tokens';
 import { FormBodyMiddleware, unparsableBodyHandler, VendorCallMiddleware } from './vendor-http';
@@ -46,7 +47,7 @@ export class SandboxKitModule implements NestModule {
     this.adapterHost.httpAdapter.use(unparsableBodyHandler(this.options));
     // Every route: the middleware itself leaves the sandbox's own paths alone, so that calls to
     // vendor paths the sandbox does not serve are recorded too.
-    consumer.apply(VendorCallMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+    consumer.apply(RequestSummaryMiddleware, VendorCallMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
     consumer.apply(FormBodyMiddleware).forRoutes({ path: this.options.tokenPath, method: RequestMethod.POST });
   }
 }

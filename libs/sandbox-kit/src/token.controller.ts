@@ -37,7 +37,8 @@ export function tokenControllerAt(path: string): Type {
       const given = basicCredentials(authorization) ?? (clientId !== undefined && clientSecret !== undefined ? { clientId, clientSecret } : undefined);
       const { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } = this.options.settings;
       if (given === undefined || !credentialsMatch(given, { clientId: SANDBOX_CLIENT_ID, clientSecret: SANDBOX_CLIENT_SECRET })) throw new TokenError(401, 'invalid_client');
-      return this.tokens.issue(this.faults.knobs.tokenTtlSeconds);
+      const token = this.tokens.issue(this.faults.knobs.tokenTtlSeconds);
+      return this.options.tokenScope === undefined ? token : { ...token, scope: this.options.tokenScope };
     }
   }
   return TokenController;

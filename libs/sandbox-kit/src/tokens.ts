@@ -9,6 +9,7 @@ export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
+  scope?: string;
 }
 
 function digest(value: string): Buffer {
