@@ -102,10 +102,11 @@ export async function verifyAuditChains(databaseUrl: string): Promise<ChainRepor
   };
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // Ordered by the qualified column: plain `sequence` would name the text output column.
     await client.query(`DECLARE audit_chain NO SCROLL CURSOR FOR
       SELECT sequence::text AS "sequence", event_id AS "eventId", type, source, card_id AS "cardId", request_id AS "requestId",
              command_id AS "commandId", time, data::text AS data, recorded_at AS "recordedAt", prev_hash AS "prevHash", hash
-      FROM audit_events ORDER BY card_id, sequence`);
+      FROM audit_events ORDER BY card_id, audit_events.sequence`);
     for (;;) {
       const { rows } = await client.query<ChainedEvent>(`FETCH ${PAGE_SIZE} FROM audit_chain`);
       for (const event of rows) {
