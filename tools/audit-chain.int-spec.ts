@@ -22,6 +22,18 @@ const accepted = (cardId: string) =>
     data: { vendor: 'pismo', requestId: randomUUID(), commandId: randomUUID(), operation: 'change_pin', caller: 'issuer-app' },
   });
 
+/** An event written with a plain INSERT, as services did before the chain (the trigger links it where there is one). */
+async function insertDirectly(client: Client, event: PinflowEvent): Promise<void> {
+  await client.query('INSERT INTO audit_events (event_id, type, source, card_id, time, data) VALUES ($1, $2, $3, $4, $5, $6)', [
+    event.id,
+    event.type,
+    event.source,
+    event.subject,
+    event.time,
+    event.data,
+  ]);
+}
+
 interface StoredRow {
   sequence: string;
   event_id: string;
@@ -186,14 +198,7 @@ describe('the audit trail hash chain', () => {
     try {
       const cardId = newCard();
       for (const event of [accepted(cardId), accepted(newCard()), accepted(cardId)]) {
-        await client.query(`INSERT INTO audit_events (event_id, type, source, card_id, time, data) VALUES ($1, $2, $3, $4, $5, $6)`, [
-          event.id,
-          event.type,
-          event.source,
-          event.subject,
-          event.time,
-          event.data,
-        ]);
+        await insertDirectly(client, event);
       }
 
       expect((await migrateDeploy(upgraded.url, migrations)).applied).toEqual([CHAIN_MIGRATION]);
@@ -217,14 +222,7 @@ describe('the audit trail hash chain', () => {
       );
     try {
       const event = accepted(newCard());
-      await client.query('INSERT INTO audit_events (event_id, type, source, card_id, time, data) VALUES ($1, $2, $3, $4, $5, $6)', [
-        event.id,
-        event.type,
-        event.source,
-        event.subject,
-        event.time,
-        event.data,
-      ]);
+      await insertDirectly(client, event);
       expect(await verify()).toEqual({ code: 0, stdout: '1 event(s) in 1 card chain(s): intact\n' });
 
       await client.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only');
