@@ -17,7 +17,7 @@ ADD COLUMN "hash" TEXT;
 
 -- The canonical form hashed: each field length-prefixed ("<bytes>:<value>", "-" for NULL) so no two
 -- different rows serialise alike; times as epoch milliseconds, data as jsonb's own normalised text.
--- tools/audit-verify.ts recomputes exactly this in Node, trusting no function stored in the database.
+-- tools/audit-chain.ts recomputes exactly this in Node, trusting no function stored in the database.
 CREATE FUNCTION "audit_event_hash"("event" "audit_events") RETURNS TEXT
 LANGUAGE sql IMMUTABLE AS $$
     SELECT encode(sha256(convert_to(
