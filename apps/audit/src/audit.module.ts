@@ -10,6 +10,7 @@ import { AUDIT_CONFIG, AuditConfig } from './config';
 import { EventsController } from './events.controller';
 import { AuditEventStore } from './event-store';
 import { AUDIT_LOGGER } from './tokens';
+import { auditDatabaseUrl, WriterRoleCheck } from './writer-role';
 
 @Module({})
 export class AuditModule {
@@ -19,7 +20,7 @@ export class AuditModule {
       module: AuditModule,
       imports: [
         httpLoggerModule('audit', config.LOG_LEVEL),
-        PrismaModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
+        PrismaModule.forRoot(auditDatabaseUrl(config), config.DATABASE_POOL_SIZE),
         AuthModule.forRoot(config),
         HealthModule.register({
           inject: [PrismaClient, PinflowKafkaServer],
@@ -42,6 +43,7 @@ export class AuditModule {
           prepare: (kafka) => ensureTopics(kafka, pinflowTopicSpecs(config), config.KAFKA_REPLICATION_FACTOR),
         }),
         AuditEventStore,
+        WriterRoleCheck,
       ],
     };
   }

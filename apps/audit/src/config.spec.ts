@@ -13,7 +13,17 @@ describe('audit configuration', () => {
 
   it('needs only the listener, broker, database and token issuer; the consumer group has a default', () => {
     const config = loadConfig('audit', auditConfigSchema, env);
-    expect(config).toMatchObject({ PORT: 8083, KAFKA_BROKERS: ['127.0.0.1:9092'], AUDIT_CONSUMER_GROUP: 'pinflow-audit', LOG_LEVEL: 'info' });
+    expect(config).toMatchObject({
+      PORT: 8083,
+      KAFKA_BROKERS: ['127.0.0.1:9092'],
+      AUDIT_CONSUMER_GROUP: 'pinflow-audit',
+      AUDIT_DATABASE_ROLE: 'pinflow_audit_writer',
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('takes only a plain role name for its database sessions, since it becomes a start-up option', () => {
+    expect(() => loadConfig('audit', auditConfigSchema, { ...env, AUDIT_DATABASE_ROLE: 'writer -c role=postgres' })).toThrow(/AUDIT_DATABASE_ROLE: must be a PostgreSQL role name/);
   });
 
   it('refuses to start with both token key sources, or with neither', () => {

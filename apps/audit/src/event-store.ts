@@ -34,6 +34,7 @@ function toAudited(row: Prisma.AuditEventModel): AuditedEvent {
  * Stores a batch of events in one statement, each unless its id is already stored, in the batch's
  * order (a card's events arrive in order on its partition). A prepared statement on the pool: the
  * consumer's hot path, where Prisma's per-call query compilation would cost more than the insert.
+ * The audit_events_chain trigger links each row into its card's hash chain within this statement.
  */
 const RECORD_EVENTS = {
   name: 'audit-record-events',
