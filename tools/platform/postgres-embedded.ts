@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, realpathSync, rmSync, symlinkSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { makePostgresDir, postgresCanAccess, PostgresServer } from './postgres-server';
+import { makePostgresDir, postgresCanReach, PostgresServer } from './postgres-server';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -23,7 +23,7 @@ function serverDir(stateDir: string): string {
   const dir = path.join(stateDir, 'postgres');
   mkdirSync(stateDir, { recursive: true });
   if (existsSync(dir)) return dir;
-  if (postgresCanAccess(stateDir, '-x')) {
+  if (postgresCanReach(stateDir)) {
     makePostgresDir(dir);
     return dir;
   }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { waitFor } from '@pinflow/testing';
 
 const execFileAsync = promisify(execFile);
 
@@ -22,7 +23,7 @@ export function postgresBinDir(): string {
     throw new Error(`no PostgreSQL binaries for this machine: ${binaries} is not installed (set PINFLOW_POSTGRES_BIN to a PostgreSQL bin directory)`);
   }
   const bin = path.join(packageDir, 'native', 'bin');
-  return postgresCanAccess(path.join(bin, 'postgres'), '-x') ? bin : path.join(copyForPostgresUser(packageDir), 'bin');
+  return postgresCanReach(path.join(bin, 'postgres')) ? bin : path.join(copyForPostgresUser(packageDir), 'bin');
 }
 
 /**
@@ -52,11 +53,12 @@ function postgresUser(): { uid: number; gid: number } {
   }
 }
 
-/** Whether the user PostgreSQL runs as can `access` a path (`-x` execute, `-w` write). */
-export function postgresCanAccess(file: string, access: '-x' | '-w'): boolean {
+/** Whether the user PostgreSQL runs as can reach a directory, or execute a file. */
+export function postgresCanReach(file: string): boolean {
   if (!asRoot) return true;
+  postgresUser();
   try {
-    execFileSync('runuser', ['-u', 'postgres', '--', 'test', access, file]);
+    execFileSync('runuser', ['-u', 'postgres', '--', 'test', '-x', file]);
     return true;
   } catch {
     return false;
@@ -87,12 +89,13 @@ async function dataDirectoryServedOn(port: number): Promise<string | undefined> 
   }
 }
 
-function processIsAlive(pid: number): boolean {
+/** A process's command name and state letter (`Z`: a zombie), from Linux's /proc; undefined if none (or no /proc). */
+function processState(pid: number): { command: string; state: string } | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
+    const [, command, state] = /^\d+ \((.*)\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8')) ?? [];
+    return command === undefined ? undefined : { command, state };
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -131,21 +134,22 @@ export class PostgresServer {
 
   /**
    * Clears what a crashed run left behind, for a caller that knows no one else uses the data directory:
-   * a server still running on it is stopped, and a postmaster.pid naming a live process that is no
-   * PostgreSQL (its pid reused since) is removed, since PostgreSQL would take that process for itself.
-   * A pid file naming a dead process PostgreSQL discards by itself.
+   * a server still running on it is stopped, and a postmaster.pid naming a process that is no running
+   * PostgreSQL (a zombie not yet reaped, or its pid reused since) is removed, since PostgreSQL would
+   * take that process for a server still running. A pid file naming no process PostgreSQL discards itself.
    */
   async recoverFromCrash(): Promise<void> {
     const pidFile = path.join(this.dataDir, 'postmaster.pid');
     if (!existsSync(pidFile)) return;
-    const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n');
-    const pid = Number(pidLine);
-    if ((await dataDirectoryServedOn(Number(portLine))) === realpathSync(this.dataDir)) {
+    const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
+    if ((await dataDirectoryServedOn(Number(port))) === realpathSync(this.dataDir)) {
       await this.stop('fast');
       return;
     }
-    const command = `/proc/${pid}/comm`;
-    if (processIsAlive(pid) && existsSync(command) && !readFileSync(command, 'utf8').startsWith('postgres')) rmSync(pidFile);
+    const runsPostgres = (owner = processState(Number(pid))) => owner !== undefined && owner.state !== 'Z' && owner.command.startsWith('postgres');
+    // A server killed a moment ago needs that moment to die.
+    await waitFor('the crashed server to exit', async () => !runsPostgres(), 5_000, 100).catch(() => undefined);
+    if (processState(Number(pid)) && !runsPostgres()) rmSync(pidFile);
   }
 
   private async tool(name: string, args: string[]): Promise<void> {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proof that the start command starts: `npm start -- --once` FRESH times from a clean state directory
 # (.pinflow removed, development keys included), then REUSED times on the state the last run left.
-# Prints one line per run and a summary; exits non-zero when any run failed (its output is kept).
+# Prints one line per run and a summary; exits non-zero when any run failed (its output and service
+# logs are kept).
 # usage: start-proof.sh [FRESH=5] [REUSED=3]   (honours PINFLOW_BASE_PORT like npm start)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,7 +17,9 @@ attempt() {
   if npm start --silent -- --once >"$log" 2>&1; then result=green; else result=FAILED; failed=$((failed + 1)); fi
   seconds=$(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $started }")
   echo "run $run ($kind .pinflow): $result in $seconds s"
-  [ "$result" = green ] || tail -n 30 "$log" | sed 's/^/    /'
+  [ "$result" = green ] && return
+  tail -n 30 "$log" | sed 's/^/    /'
+  cp -r .pinflow/logs "$logs/run-$run-service-logs" 2>/dev/null
 }
 
 for _ in $(seq 1 "$fresh"); do rm -rf .pinflow; attempt clean; done
