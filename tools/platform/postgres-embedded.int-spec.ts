@@ -60,7 +60,7 @@ describe("npm start's embedded PostgreSQL", () => {
     expect(await query(second.url, 'SELECT note FROM kept')).toEqual([{ note: 'still here' }]);
   });
 
-  it('stops a server that a crashed start command left running on its data, and starts afresh', async () => {
+  it('stops a server that a crashed start command left running on its data, and starts on that data', async () => {
     const abandoned = await start();
     await query(abandoned.url, 'CREATE TABLE kept (note text)');
 

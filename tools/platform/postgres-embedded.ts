@@ -17,12 +17,13 @@ const DATABASE = 'pinflow';
 /**
  * `<stateDir>/postgres`, owned by the user PostgreSQL runs as. Where that user cannot reach the state
  * directory (as root, a checkout in root's home) the server's files live in the temporary directory
- * instead, linked from there; a fresh state directory starts them afresh.
+ * instead, linked from there; a fresh state directory starts them afresh. Returns where they really
+ * are, the path the `postgres` user can take.
  */
 function serverDir(stateDir: string): string {
   const dir = path.join(stateDir, 'postgres');
   mkdirSync(stateDir, { recursive: true });
-  if (existsSync(dir)) return dir;
+  if (existsSync(dir)) return realpathSync(dir);
   if (postgresCanReach(stateDir)) {
     makePostgresDir(dir);
     return dir;
@@ -31,7 +32,7 @@ function serverDir(stateDir: string): string {
   rmSync(elsewhere, { recursive: true, force: true });
   makePostgresDir(elsewhere);
   symlinkSync(elsewhere, dir);
-  return dir;
+  return elsewhere;
 }
 
 /**

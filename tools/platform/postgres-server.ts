@@ -31,8 +31,8 @@ export function postgresBinDir(): string {
  * gets its own copy of the binaries, once per version, where everyone can read.
  */
 function copyForPostgresUser(packageDir: string): string {
-  const { name, version } = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { name: string; version: string };
-  const copy = path.join(os.tmpdir(), `pinflow-${name.replace(/\W+/g, '-')}-${version}`);
+  const { version } = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  const copy = path.join(os.tmpdir(), `pinflow-postgres-bin-${version}`);
   if (!existsSync(copy)) {
     const partial = `${copy}.${process.pid}`;
     cpSync(path.join(packageDir, 'native'), partial, { recursive: true, verbatimSymlinks: true });
