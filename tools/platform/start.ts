@@ -1,19 +1,24 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '@pinflow/db';
+import { lock } from 'proper-lockfile';
 import { startLocalKafka } from './kafka';
 import { repoRoot, waitFor } from '@pinflow/testing';
 import { PinChangeScenarios } from './pin-change-scenarios';
+import { startEmbeddedPostgres } from './postgres-embedded';
 import { AppName, APPS, Stack, startStack, VENDOR_NAMES } from './stack';
 
 /**
- * `npm start`: the platform on embedded defaults (a local Kafka broker from Maven Central's jars and
- * PGlite unless KAFKA_BROKERS / DATABASE_URL say otherwise), then one PIN change through it.
- * `npm start -- --once` stops after that change.
+ * `npm start`: the platform on embedded defaults (a local Kafka broker from Maven Central's jars and a
+ * PostgreSQL server from npm's binaries, unless KAFKA_BROKERS / DATABASE_URL say otherwise), then one
+ * PIN change per vendor through it. `npm start -- --once` stops after those changes.
  */
 const stateDir = path.join(repoRoot, '.pinflow');
-// intake 8080 and audit 8081 for callers; workers 8082-8085 (health); sandboxes 8090-8093.
+// Every port it opens, from PINFLOW_BASE_PORT (8080): intake +0, audit +1, workers +2..+5 (health),
+// Kafka broker +6 and controller +7, PostgreSQL +8, sandboxes +10..+13.
 const BASE_PORT = Number(process.env.PINFLOW_BASE_PORT ?? 8080);
+const KAFKA_PORT = BASE_PORT + 6;
+const KAFKA_CONTROLLER_PORT = BASE_PORT + 7;
+const POSTGRES_PORT = BASE_PORT + 8;
 const ports = Object.fromEntries([
   ['intake', BASE_PORT],
   ['audit', BASE_PORT + 1],
@@ -51,45 +56,75 @@ async function firstPinChanges(stack: Stack): Promise<void> {
   }
 }
 
+/**
+ * One start command at a time per state directory: a second one would wipe the running broker's data
+ * and share its database files. The lock expires a few seconds after its holder dies.
+ */
+async function lockStateDir(): Promise<() => Promise<void>> {
+  mkdirSync(stateDir, { recursive: true });
+  const lockfilePath = path.join(stateDir, 'start.lock');
+  try {
+    return await lock(stateDir, {
+      lockfilePath,
+      onCompromised: (error) => console.error(`lost the lock on ${stateDir}: ${error.message}`),
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ELOCKED') throw error;
+    throw new Error(`another npm start is running on ${stateDir} (${lockfilePath}): stop it first (Ctrl-C), or wait 10 s if it has just crashed`, { cause: error });
+  }
+}
+
+/** Resolves on the first Ctrl-C or SIGTERM, from the moment the command starts. */
+const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+});
+
 async function main(): Promise<void> {
   const once = process.argv.includes('--once');
   const cleanups: (() => Promise<void>)[] = [];
   const shutdown = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => console.error(error));
   };
+  // A signal while starting stops what has started so far, instead of leaving it running.
+  const interruptible = <T>(step: Promise<T>): Promise<T> =>
+    Promise.race([
+      step,
+      stopRequested.then((signal) => {
+        throw new Error(`stopped by ${signal} while starting`);
+      }),
+    ]);
 
   try {
+    cleanups.push(await interruptible(lockStateDir()));
     let kafkaBrokers = process.env.KAFKA_BROKERS;
     if (!kafkaBrokers) {
-      console.log('starting a local Kafka broker on 127.0.0.1:9092 (first run fetches its jars through Maven)');
-      const kafka = await startLocalKafka({ port: 9092, controllerPort: 9093, stateDir: path.join(stateDir, 'kafka') });
+      console.log(`starting a local Kafka broker on 127.0.0.1:${KAFKA_PORT} (first run fetches its jars through Maven)`);
+      const kafka = await interruptible(startLocalKafka({ port: KAFKA_PORT, controllerPort: KAFKA_CONTROLLER_PORT, stateDir: path.join(stateDir, 'kafka') }));
       cleanups.push(() => kafka.stop());
       kafkaBrokers = kafka.brokers;
     }
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
-      console.log('starting embedded PostgreSQL (PGlite) on 127.0.0.1:54329');
-      const database = await startEmbeddedPostgres(path.join(stateDir, 'pglite'), 54329);
+      const database = await interruptible(startEmbeddedPostgres(stateDir, POSTGRES_PORT));
       cleanups.push(() => database.stop());
+      console.log(`PostgreSQL is running on 127.0.0.1:${POSTGRES_PORT} (data and log in ${database.dir})`);
       databaseUrl = database.url;
     }
     const logDir = path.join(stateDir, 'logs');
     mkdirSync(logDir, { recursive: true });
     console.log('starting the services');
-    const stack = await startStack({ kafkaBrokers, databaseUrl, stateDir, logDir, ports, env: { intake: { DATABASE_POOL_SIZE: '5' } } });
+    const stack = await interruptible(startStack({ kafkaBrokers, databaseUrl, stateDir, logDir, ports, env: { intake: { DATABASE_POOL_SIZE: '5' } } }));
     cleanups.push(() => stack.stop());
 
-    await firstPinChanges(stack);
+    await interruptible(firstPinChanges(stack));
 
     console.log(`\npinflow is running (logs in ${logDir}):`);
     for (const app of APPS) console.log(`  ${app.padEnd(14)} ${stack.urls[app]}`);
     console.log(`API document: ${stack.urls.intake}/openapi.json — a token for curl: npm run token -- --scopes pin:write,pin:read`);
-    if (once) return await shutdown();
-    console.log('Ctrl-C stops everything.');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    if (!once) {
+      console.log('Ctrl-C stops everything.');
+      await stopRequested;
+    }
     console.log('\nstopping');
     await shutdown();
   } catch (error) {
@@ -97,6 +132,8 @@ async function main(): Promise<void> {
     await shutdown();
     process.exitCode = 1;
   }
+  // Whatever a step cut short by a signal may still have pending must not keep the command alive.
+  process.exit();
 }
 
 void main();

@@ -1,5 +1,4 @@
 export * from './client';
 export * from './migrate';
-export * from './embedded';
 export * from './prisma.module';
 export * from './config';
