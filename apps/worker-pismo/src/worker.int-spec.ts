@@ -23,7 +23,7 @@ const EVENT_TIMEOUT_MS = 4000;
 
 // Every PIN this suite encrypts; none may appear in any Kafka message or database row.
 // Six digits each: a shorter run could turn up by chance inside a UUID or a JWE.
-const PINS = ['739164', '582047', '904317', '630958', '815263', '370851', '461938', '248135', '529376'];
+const PINS = ['739164', '582047', '904317', '630958', '815263', '370851', '461938', '248135', '529376', '173946'];
 
 /**
  * An answer the fake gives; 'hang' never answers, so the worker's timeout fires; 'apply-and-hang'
@@ -490,6 +490,22 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     expect(fake.callsFor(cardId)).toEqual([]);
     expect(failed.data).toMatchObject({ commandId: command.commandId, requestId: command.requestId, reason: 'OUTCOME_UNKNOWN' });
     expect(await stateOf(command.commandId)).toBe('FAILED');
+  });
+
+  it('calls Pismo once for a PIN change claimed but never called (the step after the claim failed), and settles it by Pismo’s event instead of waiting for one that cannot come', async () => {
+    const cardId = newCard();
+    fake.card(cardId, { pin: PINS[9] });
+    const command = await changePinCommand(cardId, PINS[9]);
+    await prisma.vendorCommand.create({
+      data: { commandId: command.commandId, vendor: 'pismo', requestId: command.requestId, cardId, operation: 'change_pin', state: 'CALLING', correlationId: command.commandId, attempts: 0 },
+    });
+
+    await send(command);
+    await nextEvent(cardId, EVENT_TYPES.passwordChanged);
+
+    expect(fake.callsFor(cardId)).toEqual([expect.objectContaining({ method: 'PUT', cid: command.commandId, pinMatches: true })]);
+    await settledAs(command.commandId, 'SUCCEEDED');
+    expect(eventsFor(cardId, EVENT_TYPES.failed)).toEqual([]);
   });
 
   it('publishes the recorded outcome of a redelivered command that ended before its event left, without calling again', async () => {
