@@ -211,6 +211,17 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
 
   const stateOf = async (commandId: string) => (await prisma.vendorCommand.findUniqueOrThrow({ where: { commandId } })).state;
 
+  /** A PIN change as a worker left it when it stopped after claiming it, `callsCounted` calls counted. */
+  async function stoppedAfterClaiming(pin: string, callsCounted: number): Promise<PismoChangePinCommand> {
+    const cardId = newCard();
+    fake.card(cardId, { pin });
+    const command = await changePinCommand(cardId, pin);
+    await prisma.vendorCommand.create({
+      data: { commandId: command.commandId, vendor: 'pismo', requestId: command.requestId, cardId, operation: 'change_pin', state: 'CALLING', correlationId: command.commandId, attempts: callsCounted },
+    });
+    return command;
+  }
+
   // Pismo's events settle a command just after their pinflow event is out, so the row may lag the event.
   const settledAs = (commandId: string, state: string) => waitFor(`command ${commandId} to be ${state}`, async () => (await stateOf(commandId)) === state, 10_000);
 
@@ -476,12 +487,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   });
 
   it('never calls again for a PIN change a crashed worker left mid-call: it awaits Pismo’s event, and fails with OUTCOME_UNKNOWN when none comes in time', async () => {
-    const cardId = newCard();
-    fake.card(cardId, { pin: PINS[7] });
-    const command = await changePinCommand(cardId, PINS[7]);
-    await prisma.vendorCommand.create({
-      data: { commandId: command.commandId, vendor: 'pismo', requestId: command.requestId, cardId, operation: 'change_pin', state: 'CALLING', correlationId: command.commandId, attempts: 1 },
-    });
+    const command = await stoppedAfterClaiming(PINS[7], 1);
+    const { cardId } = command;
 
     await send(command);
     await settledAs(command.commandId, 'AWAITING_VENDOR_EVENT');
@@ -493,12 +500,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   });
 
   it('calls Pismo once for a PIN change claimed but never called (the step after the claim failed), and settles it by Pismo’s event instead of waiting for one that cannot come', async () => {
-    const cardId = newCard();
-    fake.card(cardId, { pin: PINS[9] });
-    const command = await changePinCommand(cardId, PINS[9]);
-    await prisma.vendorCommand.create({
-      data: { commandId: command.commandId, vendor: 'pismo', requestId: command.requestId, cardId, operation: 'change_pin', state: 'CALLING', correlationId: command.commandId, attempts: 0 },
-    });
+    const command = await stoppedAfterClaiming(PINS[9], 0);
+    const { cardId } = command;
 
     await send(command);
     await nextEvent(cardId, EVENT_TYPES.passwordChanged);

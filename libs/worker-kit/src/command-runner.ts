@@ -129,6 +129,8 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
    */
   async handle(command: C, heartbeat: () => Promise<void>, delivery: CommandDelivery = {}): Promise<HandlerVerdict | void> {
     const log = this.logger.child({ commandId: command.commandId, cardId: command.cardId, operation: command.operation });
+    // Prepared before the claim, so a command whose secret cannot be read is never CALLING. A
+    // redelivered duplicate is decrypted for nothing; a lookup before every claim cost a round trip.
     let call: VendorCall;
     try {
       call = await this.adapter.prepare(command);
