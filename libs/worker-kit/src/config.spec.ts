@@ -12,7 +12,7 @@ describe('worker configuration', () => {
 
     expect(config).toMatchObject({
       WORKER_COMMAND_GROUP: 'pinflow-worker-vault',
-      WORKER_COMMANDS_IN_FLIGHT: 256,
+      WORKER_COMMANDS_IN_FLIGHT: 512,
       WORKER_REPUBLISH_AFTER_MS: 30_000,
       VAULT_HTTP_TIMEOUT_MS: 5000,
       VAULT_MAX_ATTEMPTS: 4,
