@@ -23,7 +23,7 @@ const EVENT_TIMEOUT_MS = 4000;
 
 // Every PIN this suite encrypts; none may appear in any Kafka message or database row.
 // Six digits each: a shorter run could turn up by chance inside a UUID or a JWE.
-const PINS = ['739164', '582047', '904317', '630958', '815263', '370851', '461938', '248135', '529376'];
+const PINS = ['739164', '582047', '904317', '630958', '815263', '370851', '461938', '248135', '529376', '173946'];
 
 /**
  * An answer the fake gives; 'hang' never answers, so the worker's timeout fires; 'apply-and-hang'
@@ -210,6 +210,17 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     recorder.waitForJson<PinflowEvent>(EVENTS_TOPIC, (event) => event.subject === cardId && event.type === type);
 
   const stateOf = async (commandId: string) => (await prisma.vendorCommand.findUniqueOrThrow({ where: { commandId } })).state;
+
+  /** A PIN change as a worker left it when it stopped after claiming it, `callsCounted` calls counted. */
+  async function stoppedAfterClaiming(pin: string, callsCounted: number): Promise<PismoChangePinCommand> {
+    const cardId = newCard();
+    fake.card(cardId, { pin });
+    const command = await changePinCommand(cardId, pin);
+    await prisma.vendorCommand.create({
+      data: { commandId: command.commandId, vendor: 'pismo', requestId: command.requestId, cardId, operation: 'change_pin', state: 'CALLING', correlationId: command.commandId, attempts: callsCounted },
+    });
+    return command;
+  }
 
   // Pismo's events settle a command just after their pinflow event is out, so the row may lag the event.
   const settledAs = (commandId: string, state: string) => waitFor(`command ${commandId} to be ${state}`, async () => (await stateOf(commandId)) === state, 10_000);
@@ -476,12 +487,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   });
 
   it('never calls again for a PIN change a crashed worker left mid-call: it awaits Pismo’s event, and fails with OUTCOME_UNKNOWN when none comes in time', async () => {
-    const cardId = newCard();
-    fake.card(cardId, { pin: PINS[7] });
-    const command = await changePinCommand(cardId, PINS[7]);
-    await prisma.vendorCommand.create({
-      data: { commandId: command.commandId, vendor: 'pismo', requestId: command.requestId, cardId, operation: 'change_pin', state: 'CALLING', correlationId: command.commandId, attempts: 1 },
-    });
+    const command = await stoppedAfterClaiming(PINS[7], 1);
+    const { cardId } = command;
 
     await send(command);
     await settledAs(command.commandId, 'AWAITING_VENDOR_EVENT');
@@ -490,6 +497,18 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     expect(fake.callsFor(cardId)).toEqual([]);
     expect(failed.data).toMatchObject({ commandId: command.commandId, requestId: command.requestId, reason: 'OUTCOME_UNKNOWN' });
     expect(await stateOf(command.commandId)).toBe('FAILED');
+  });
+
+  it('calls Pismo once for a PIN change claimed but never called (the step after the claim failed), and settles it by Pismo’s event instead of waiting for one that cannot come', async () => {
+    const command = await stoppedAfterClaiming(PINS[9], 0);
+    const { cardId } = command;
+
+    await send(command);
+    await nextEvent(cardId, EVENT_TYPES.passwordChanged);
+
+    expect(fake.callsFor(cardId)).toEqual([expect.objectContaining({ method: 'PUT', cid: command.commandId, pinMatches: true })]);
+    await settledAs(command.commandId, 'SUCCEEDED');
+    expect(eventsFor(cardId, EVENT_TYPES.failed)).toEqual([]);
   });
 
   it('publishes the recorded outcome of a redelivered command that ended before its event left, without calling again', async () => {

@@ -3,23 +3,26 @@ import { REPLAYED_FROM_HEADER, RunningConsumer, startConsumer } from '@pinflow/k
 import type { Logger } from '@pinflow/logging';
 import type { Kafka } from 'kafkajs';
 import type { CommandOf, CommandRunner } from './command-runner';
+import { InFlightLimit } from './in-flight-limit';
 
 export interface CommandConsumerOptions<V extends Vendor> {
   vendor: V;
   groupId: string;
   logger: Logger;
   partitionsConsumedConcurrently: number;
-  /** Cards of one partition worked on at once; each card's commands stay in order. */
-  concurrentCards: number;
+  /** Commands worked on at once, across partitions; each card's commands stay in order. */
+  commandsInFlight: number;
   /** The vendor's command topic unless told otherwise. */
   topic?: string;
 }
 
 /**
  * Hands a vendor's commands to the runner. Commands are keyed by card, so a card whose vendor call is
- * being retried holds back its own later commands, and the other cards of its partition go on.
+ * being retried holds back its own later commands, and the other cards go on. Any partition may use
+ * every place in flight: keys are rarely spread evenly over the partitions of one fetch.
  */
 export function startCommandConsumer<V extends Vendor>(kafka: Kafka, runner: CommandRunner<CommandOf<V>>, options: CommandConsumerOptions<V>): Promise<RunningConsumer> {
+  const inFlight = new InFlightLimit(options.commandsInFlight);
   return startConsumer({
     kafka,
     groupId: options.groupId,
@@ -27,9 +30,9 @@ export function startCommandConsumer<V extends Vendor>(kafka: Kafka, runner: Com
     schema: COMMAND_SCHEMAS[options.vendor],
     logger: options.logger,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-    keysConsumedConcurrently: options.concurrentCards,
+    keysConsumedConcurrently: options.commandsInFlight,
     // Parsed with the vendor's own schema, which TypeScript cannot follow through the generic.
-    handle: (command, meta) => runner.handle(command as CommandOf<V>, meta.heartbeat, { replayed: REPLAYED_FROM_HEADER in meta.headers }),
+    handle: (command, meta) => inFlight.run(() => runner.handle(command as CommandOf<V>, meta.heartbeat, { replayed: REPLAYED_FROM_HEADER in meta.headers })),
     onInvalid: (raw, issues, meta) => runner.rejectInvalid(raw, issues, meta),
   });
 }

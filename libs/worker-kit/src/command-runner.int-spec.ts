@@ -1,10 +1,11 @@
 import { buildEvent, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, VaultSetPasscodeCommand } from '@pinflow/contracts';
-import { createPrismaClient, PrismaClient } from '@pinflow/db';
+import { createDatabase, PrismaClient, SqlPool } from '@pinflow/db';
 import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, JsonProducer, MessageMeta, REPLAYED_FROM_HEADER, RunningConsumer } from '@pinflow/kafka';
 import { createLogger, Logger } from '@pinflow/logging';
 import { decryptSecret, encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
 import { RecordedMessage, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import type { Kafka, Producer } from 'kafkajs';
+import type { QueryConfig } from 'pg';
 import { randomInt, randomUUID } from 'node:crypto';
 import { CommandLedger } from './command-ledger';
 import { startCommandConsumer } from './command-consumer';
@@ -79,8 +80,20 @@ class ScriptedVendor implements VendorAdapter<VaultSetPasscodeCommand> {
   }
 }
 
+/** The pool, but the database connection breaks on the first statement sent through it, which never runs. */
+function failingFirstStatement(pool: SqlPool): SqlPool {
+  let failed = false;
+  const query = (config: QueryConfig) => {
+    if (failed) return pool.query(config);
+    failed = true;
+    return Promise.reject(new Error('Connection terminated unexpectedly'));
+  };
+  return Object.assign(Object.create(pool) as SqlPool, { query });
+}
+
 describe('CommandRunner and VendorEventRunner against a real database and broker', () => {
   let prisma: PrismaClient;
+  let pool: SqlPool;
   let producer: JsonProducer;
   let recorder: TopicRecorder;
   let keyRing: PinKeyRing;
@@ -165,10 +178,10 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     producer = new JsonProducer(kafka);
     await producer.connect();
     recorder = await new TopicRecorder(kafkaBrokers, [EVENTS_TOPIC]).start();
-    prisma = createPrismaClient(databaseUrl, 2);
+    ({ prisma, pool } = createDatabase(databaseUrl, 2));
     keyRing = await generatePinKeyRing();
     vendor = new ScriptedVendor(keyRing);
-    ledger = new CommandLedger(prisma, 'vault');
+    ledger = new CommandLedger(prisma, pool, 'vault');
     // A circuit that never opens here: the breaker has its own tests below, with its own runner.
     runner = new CommandRunner(vendor, ledger, producer, { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 5, breaker: { threshold: 1000, cooldownMs: 100 } }, logger);
     vendorEvents = new VendorEventRunner(ledger, producer, logger);
@@ -178,6 +191,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     await recorder?.stop();
     await producer?.disconnect();
     await prisma?.$disconnect();
+    await pool?.end();
   });
 
   it('calls the vendor once for a command delivered twice, and publishes its outcome once, recorded as published', async () => {
@@ -302,6 +316,36 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
       expect(await row(command.commandId)).toMatchObject({ state: 'AWAITING_VENDOR_EVENT', correlationId: command.commandId });
     });
 
+    it('calls the vendor once and settles by its answer when the database failed the claim: the failed delivery made no call, so no event is awaited', async () => {
+      const cardId = newCard();
+      vendor.reportingByEvent.add(cardId);
+      const command = await passcodeCommand(cardId, '516273');
+      const claimFailing = new CommandRunner(vendor, new CommandLedger(prisma, failingFirstStatement(pool), 'vault'), producer, { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 5 }, logger);
+
+      await expect(claimFailing.handle(command, heartbeat)).rejects.toThrow('Connection terminated unexpectedly');
+      expect(await ledger.find(command.commandId)).toBeNull();
+      await claimFailing.handle(command, heartbeat);
+
+      expect(vendor.callsFor(cardId)).toEqual([`call ${cardId} 1`]);
+      expect(await eventsFor(cardId)).toEqual([expect.objectContaining({ type: EVENT_TYPES.passwordChanged, data: expect.objectContaining({ commandId: command.commandId }) })]);
+      expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED', attempts: 1, outcomePublishedAt: expect.any(Date) });
+    });
+
+    it('calls the vendor once for a command left CALLING with no call counted (claimed, then the step before the call failed), and settles it without awaiting an event', async () => {
+      const cardId = newCard();
+      vendor.reportingByEvent.add(cardId);
+      const command = await passcodeCommand(cardId, '627384');
+      await prisma.vendorCommand.create({
+        data: { commandId: command.commandId, vendor: 'vault', requestId: command.requestId, cardId, operation: command.operation, state: 'CALLING', correlationId: command.commandId, attempts: 0 },
+      });
+
+      expect(await runner.handle(command, heartbeat)).toBeUndefined();
+
+      expect(vendor.callsFor(cardId)).toEqual([`call ${cardId} 1`]);
+      expect(await eventsFor(cardId)).toEqual([expect.objectContaining({ type: EVENT_TYPES.passwordChanged, data: expect.objectContaining({ commandId: command.commandId }) })]);
+      expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED', attempts: 1 });
+    });
+
     it('fails the command with OUTCOME_UNKNOWN once the event is overdue; an event that comes later is published for the card, never as a second outcome', async () => {
       const cardId = newCard();
       vendor.reportingByEvent.add(cardId);
@@ -346,7 +390,6 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     const cardId = newCard();
     const command = await passcodeCommand(cardId, '617283');
     await ledger.claim(command);
-    await ledger.countAttempt(command.commandId);
     await ledger.retrying(command.commandId, 503);
 
     await runner.handle(command, heartbeat);
@@ -544,7 +587,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   it('keeps each vendor to its own commands, and lets two vendors use the same correlation id', async () => {
     const command = await passcodeCommand(newCard(), '461938');
     const shared = `shared-${command.commandId}`;
-    const solaris = new CommandLedger(prisma, 'solaris');
+    const solaris = new CommandLedger(prisma, pool, 'solaris');
     const solarisCommand = { vendor: 'solaris' as const, commandId: randomUUID(), requestId: randomUUID(), cardId: 'solaris-card', operation: 'change_pin' };
     await ledger.claim(command);
     await solaris.claim(solarisCommand);
@@ -596,7 +639,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
       raw = kafka.producer({ allowAutoTopicCreation: false });
       await raw.connect();
       deadLetters = await new TopicRecorder(testEnv().kafkaBrokers, [DEAD_LETTER_TOPIC]).start();
-      consumer = await startCommandConsumer(kafka, runner, { vendor: 'vault', topic: commandTopic, groupId: `it-${randomUUID()}`, logger, partitionsConsumedConcurrently: 1, concurrentCards: 4 });
+      consumer = await startCommandConsumer(kafka, runner, { vendor: 'vault', topic: commandTopic, groupId: `it-${randomUUID()}`, logger, partitionsConsumedConcurrently: 1, commandsInFlight: 4 });
     });
 
     afterAll(async () => {

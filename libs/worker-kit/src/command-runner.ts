@@ -5,8 +5,8 @@ import { PinDecryptionError } from '@pinflow/pin-crypto';
 import { VendorCallResult, vendorStatusOf } from '@pinflow/vendor-http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { CircuitBreaker, CircuitState, DEFAULT_BREAKER_POLICY } from './circuit-breaker';
-import { CommandDetails, CommandLedger, isFinal, StoredCommand } from './command-ledger';
+import { CallPermit, CircuitBreaker, CircuitState, DEFAULT_BREAKER_POLICY } from './circuit-breaker';
+import { CommandDetails, CommandLedger, isBetweenCalls, isFinal, StoredCommand } from './command-ledger';
 import { COMMAND_STATES, CommandRef, failedEvent, failureReasonOf, Settlement } from './outcomes';
 import { backoffMs, isRetryable, isTransient, mayHaveApplied, RetryPolicy } from './retry-policy';
 
@@ -65,12 +65,9 @@ const identifiableCommand = z.object({
   operation: z.string().regex(/^[a-z_]{1,64}$/).catch('unknown'),
 });
 
-/** How a run of calls starts: the ledger move that makes the first call safe, and what to do when it cannot be made. */
-interface RunStart {
-  attempt: number;
-  begin: () => Promise<boolean>;
-  lost: () => Promise<HandlerVerdict | void>;
-}
+/** What the ledger move before a call came to: the call may go, as attempt `attempt`, or the command takes another way. */
+type CallStart = { kind: 'call'; attempt: number } | Instead;
+type Instead = { kind: 'instead'; go: () => Promise<HandlerVerdict | void> };
 
 /**
  * The dead letter a command that ended badly leaves for an operator: one the vendor never applied
@@ -132,21 +129,17 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
    */
   async handle(command: C, heartbeat: () => Promise<void>, delivery: CommandDelivery = {}): Promise<HandlerVerdict | void> {
     const log = this.logger.child({ commandId: command.commandId, cardId: command.cardId, operation: command.operation });
-    const known = await this.ledger.find(command.commandId);
-    if (!known) {
-      log.info('command received');
-      return this.run(command, heartbeat, log, {
-        attempt: 1,
-        begin: () => this.ledger.claim(command, this.adapter.details?.(command)),
-        lost: () => this.resumeKnown(command.commandId, log),
-      });
+    // Prepared before the claim, so a command whose secret cannot be read is never CALLING. A
+    // redelivered duplicate is decrypted for nothing; a lookup before every claim cost a round trip.
+    let call: VendorCall;
+    try {
+      call = await this.adapter.prepare(command);
+    } catch (error) {
+      if (!(error instanceof PinDecryptionError)) throw error;
+      log.warn({ decryptionError: error.code }, 'an encrypted secret of the command cannot be decrypted');
+      return this.endWithoutCall(command, log);
     }
-    if (known.state === COMMAND_STATES.retrying) {
-      log.info({ attempts: known.attempts }, 'redelivered command was between retries; retrying it');
-      return this.run(command, heartbeat, log, { attempt: known.attempts + 1, begin: () => this.ledger.resumeCalling(command.commandId), lost: this.tookOver(log) });
-    }
-    if (delivery.replayed && known.state === COMMAND_STATES.failedRetryable) return this.replay(command, known, heartbeat, log);
-    return this.resume(known, log, delivery);
+    return this.run(command, call, heartbeat, log, () => this.claim(command, delivery, log));
   }
 
   /** A command that breaks the contract: its requester is told when the command says who that is. */
@@ -159,13 +152,46 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
     if (ids.success) await this.producer.publishEvents([failedEvent({ ...ids.data, vendor: this.ledger.vendor }, 'INVALID_COMMAND')]);
   }
 
-  private async replay(command: C, known: StoredCommand, heartbeat: () => Promise<void>, log: Logger): Promise<HandlerVerdict | void> {
+  /**
+   * The first move of a delivery: a new command is claimed, and one between calls goes on with them;
+   * any other known command is not called again.
+   */
+  private async claim(command: C, delivery: CommandDelivery, log: Logger): Promise<CallStart> {
+    const claim = await this.ledger.claim(command, this.adapter.details?.(command));
+    if (claim.claimed) {
+      log.info('command received');
+      return { kind: 'call', attempt: 1 };
+    }
+    const { known } = claim;
+    if (isBetweenCalls(known)) {
+      const why = known.state === COMMAND_STATES.retrying ? 'was between retries; retrying it' : 'was claimed but never called; calling it';
+      log.info({ attempts: known.attempts }, `redelivered command ${why}`);
+      return this.resumeCalling(command.commandId, known.attempts + 1, log);
+    }
+    if (delivery.replayed && known.state === COMMAND_STATES.failedRetryable) return this.replay(command, known, log);
+    return { kind: 'instead', go: () => this.resume(known, log, delivery) };
+  }
+
+  private async replay(command: C, known: StoredCommand, log: Logger): Promise<CallStart> {
     if (await this.ledger.hasLaterCommand(known)) {
-      log.warn('replayed command not run again: the card got a later command, which running this one would undo');
-      return;
+      return { kind: 'instead', go: async () => log.warn('replayed command not run again: the card got a later command, which running this one would undo') };
     }
     log.info({ attempts: known.attempts }, 'replayed command the vendor never applied: running it again');
-    return this.run(command, heartbeat, log, { attempt: 1, begin: () => this.ledger.reclaim(command.commandId, this.adapter.details?.(command)), lost: this.tookOver(log) });
+    if (await this.ledger.reclaim(command.commandId, this.adapter.details?.(command))) return { kind: 'call', attempt: 1 };
+    return { kind: 'instead', go: this.tookOver(log) };
+  }
+
+  private async resumeCalling(commandId: string, attempt: number, log: Logger): Promise<CallStart> {
+    if (await this.ledger.resumeCalling(commandId)) return { kind: 'call', attempt };
+    return { kind: 'instead', go: this.tookOver(log) };
+  }
+
+  /** A command whose secret cannot be decrypted ends without a call; a known one goes its known way. */
+  private async endWithoutCall(command: C, log: Logger): Promise<HandlerVerdict | void> {
+    const event = failedEvent(command, 'UNDECRYPTABLE_PIN');
+    if (!(await this.ledger.recordWithoutCall(command, event))) return this.resumeKnown(command.commandId, log);
+    await this.publishOutcome(command.commandId, event);
+    return this.verdict(command.commandId, COMMAND_STATES.failedRetryable, event, 0);
   }
 
   /**
@@ -173,30 +199,11 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
    * surely did not apply (5xx, 429, refused, or a timeout `checkOutcome` cleared) is tried again, after
    * a backoff, with the command RETRYING meanwhile; and no attempt goes while the circuit is open.
    */
-  private async run(command: C, heartbeat: () => Promise<void>, log: Logger, start: RunStart): Promise<HandlerVerdict | void> {
-    let call: VendorCall;
-    try {
-      call = await this.adapter.prepare(command);
-    } catch (error) {
-      if (!(error instanceof PinDecryptionError)) throw error;
-      log.warn({ decryptionError: error.code }, 'an encrypted secret of the command cannot be decrypted');
-      const event = failedEvent(command, 'UNDECRYPTABLE_PIN');
-      if (!(await this.ledger.recordWithoutCall(command, event))) return this.resumeKnown(command.commandId, log);
-      await this.publishOutcome(command.commandId, event);
-      return this.verdict(command.commandId, COMMAND_STATES.failedRetryable, event, 0);
-    }
-    let { begin, lost } = start;
-    for (let attempt = start.attempt; ; attempt += 1) {
-      const permit = await this.breaker.permit(heartbeat);
-      let result: VendorCallResult | undefined;
-      try {
-        if (!(await begin())) return lost();
-        await this.ledger.countAttempt(command.commandId);
-        result = await call(attempt);
-      } finally {
-        // Whatever happened, a probe must report back, or the circuit would stay half-open for good.
-        this.breaker.record(permit, result === undefined ? undefined : isTransient(result));
-      }
+  private async run(command: C, call: VendorCall, heartbeat: () => Promise<void>, log: Logger, begin: () => Promise<CallStart>): Promise<HandlerVerdict | void> {
+    for (;;) {
+      const step = await this.callOnce(await this.breaker.permit(heartbeat), begin, call);
+      if (step.kind === 'instead') return step.go();
+      const { attempt, result } = step;
       log.info({ attempt, vendorStatus: vendorStatusOf(result), ...(result.kind === 'unreachable' ? { cause: result.cause } : {}) }, 'vendor called');
       if (mayHaveApplied(result)) {
         if (this.adapter.outcomeReportedByEvent?.(command)) {
@@ -211,8 +218,21 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
       if (attempt >= this.retryPolicy.maxAttempts) return this.conclude(command, replayable(this.adapter.settle(command, result)), attempt, log);
       if (!(await this.ledger.retrying(command.commandId, vendorStatusOf(result)))) return this.settledElsewhere(log);
       await sleep(backoffMs(this.retryPolicy, attempt));
-      begin = () => this.ledger.resumeCalling(command.commandId);
-      lost = this.tookOver(log);
+      begin = () => this.resumeCalling(command.commandId, attempt + 1, log);
+    }
+  }
+
+  /** The ledger move before a call and, if it lets the call go, the call; the permit learns how it went. */
+  private async callOnce(permit: CallPermit, begin: () => Promise<CallStart>, call: VendorCall): Promise<Instead | { kind: 'called'; attempt: number; result: VendorCallResult }> {
+    let result: VendorCallResult | undefined;
+    try {
+      const start = await begin();
+      if (start.kind === 'instead') return start;
+      result = await call(start.attempt);
+      return { kind: 'called', attempt: start.attempt, result };
+    } finally {
+      // Whatever happened, a probe must report back, or the circuit would stay half-open for good.
+      this.breaker.record(permit, result === undefined ? undefined : isTransient(result));
     }
   }
 

@@ -12,7 +12,7 @@ describe('worker configuration', () => {
 
     expect(config).toMatchObject({
       WORKER_COMMAND_GROUP: 'pinflow-worker-vault',
-      WORKER_CONCURRENT_CARDS: 8,
+      WORKER_COMMANDS_IN_FLIGHT: 512,
       WORKER_REPUBLISH_AFTER_MS: 30_000,
       VAULT_HTTP_TIMEOUT_MS: 5000,
       VAULT_MAX_ATTEMPTS: 4,
@@ -44,7 +44,8 @@ describe('worker configuration', () => {
     ['a token URL that is no URL', { VAULT_TOKEN_URL: 'vault/token' }, 'VAULT_TOKEN_URL'],
     ['zero attempts', { VAULT_MAX_ATTEMPTS: '0' }, 'VAULT_MAX_ATTEMPTS'],
     ['a circuit that never opens', { VAULT_BREAKER_THRESHOLD: '0' }, 'VAULT_BREAKER_THRESHOLD'],
-    ['zero cards at a time', { WORKER_CONCURRENT_CARDS: '0' }, 'WORKER_CONCURRENT_CARDS'],
+    ['no command in flight', { WORKER_COMMANDS_IN_FLIGHT: '0' }, 'WORKER_COMMANDS_IN_FLIGHT'],
+    ['more commands in flight than the worker can hold', { WORKER_COMMANDS_IN_FLIGHT: '100000' }, 'WORKER_COMMANDS_IN_FLIGHT'],
   ])('refuses %s', (_case, override, variable) => {
     const result = schema.safeParse({ ...base, ...credentials, ...override });
     expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual([variable]);

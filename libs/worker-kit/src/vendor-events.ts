@@ -29,11 +29,12 @@ export class VendorEventRunner {
 
   async handle(event: VendorEvent): Promise<void> {
     const log = this.logger.child({ vendorEventId: event.eventId, vendorEventType: event.eventType });
-    if (await this.ledger.hasReceipt(event.eventId)) {
+    const context = await this.ledger.vendorEventContext(event.eventId, event.correlationId);
+    if (context.handled) {
       log.info('vendor event already handled; skipped');
       return;
     }
-    let command = event.correlationId ? await this.ledger.findByCorrelationId(event.correlationId) : null;
+    let { command } = context;
     let translation = event.translate(command ?? undefined);
     if (command && 'event' in translation && translation.settles) {
       if (!(await this.ledger.settleByVendorEvent(command.commandId, translation.settles, translation.event))) {

@@ -1,6 +1,6 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import type { Vendor } from '@pinflow/contracts';
-import { databaseIsReachable, PrismaClient, PrismaModule } from '@pinflow/db';
+import { databaseIsReachable, PrismaClient, PrismaModule, SqlPool } from '@pinflow/db';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
 import { ConsumerService, JsonProducer, KafkaModule, pinflowTopicSpecs, RunningConsumer, startConsumer } from '@pinflow/kafka';
 import { createLogger, Logger } from '@pinflow/logging';
@@ -88,7 +88,7 @@ export class WorkerKitModule {
       providers: [
         { provide: WORKER_LOGGER, useValue: logger },
         { provide: VENDOR_ADAPTER, useClass: options.adapter },
-        { provide: CommandLedger, inject: [PrismaClient], useFactory: (prisma: PrismaClient) => new CommandLedger(prisma, vendor) },
+        { provide: CommandLedger, inject: [PrismaClient, SqlPool], useFactory: (prisma: PrismaClient, pool: SqlPool) => new CommandLedger(prisma, pool, vendor) },
         {
           provide: CommandRunner,
           inject: [VENDOR_ADAPTER, CommandLedger, JsonProducer],
@@ -110,7 +110,7 @@ export class WorkerKitModule {
                 groupId: config.WORKER_COMMAND_GROUP,
                 logger: logger.child({ consumer: 'commands' }),
                 partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
-                concurrentCards: config.WORKER_CONCURRENT_CARDS,
+                commandsInFlight: config.WORKER_COMMANDS_IN_FLIGHT,
               }),
             ),
         },
@@ -140,6 +140,8 @@ function vendorEventConsumer<S extends z.ZodType>(source: VendorEventSource<S>, 
           schema: source.schema,
           logger,
           partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+          // Each card's events in order, as many cards at once as commands: every command may bring one.
+          keysConsumedConcurrently: config.WORKER_COMMANDS_IN_FLIGHT,
           handle: async (raw) => {
             const event = source.route(raw);
             if (event) return runner.handle(event);
