@@ -1,6 +1,7 @@
 import { commaList, loadConfig } from '@pinflow/config';
 import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, kafkaConfig, REPLAYED_FROM_HEADER } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
+import { localPorts } from '@pinflow/platform';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -13,10 +14,10 @@ import { z } from 'zod';
  *   npm run dlq -- inspect [--limit 50]       each letter: offset, reason, detail, source; secrets masked
  *   npm run dlq -- replay --offset 12 [--offset 13 …] | --all [--reason HANDLER_FAILED]
  *                                             republish letters to the topic they came from
- * Reads KAFKA_BROKERS, by default the broker `npm start` runs. Replays are safe to repeat: consumers
+ * Reads KAFKA_BROKERS, by default the broker `npm start` runs (moved with PINFLOW_BASE_PORT like it). Replays are safe to repeat: consumers
  * deduplicate on command and event ids.
  */
-const LOCAL_BROKER = '127.0.0.1:9092';
+const LOCAL_BROKER = `127.0.0.1:${localPorts().kafka}`;
 const BROKER_CONNECT_TIMEOUT_MS = 3000;
 interface Letter {
   offset: string;

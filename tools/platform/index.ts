@@ -5,3 +5,4 @@ export * from './kafka';
 export * from './kafka-cluster';
 export * from './postgres-local';
 export * from './pin-change-scenarios';
+export * from './local-ports';

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { lock } from 'proper-lockfile';
 import { startLocalKafka } from './kafka';
 import { repoRoot, waitFor } from '@pinflow/testing';
+import { localPorts } from './local-ports';
 import { PinChangeScenarios } from './pin-change-scenarios';
 import { startEmbeddedPostgres } from './postgres-embedded';
-import { AppName, APPS, Stack, startStack, VENDOR_NAMES } from './stack';
+import { APPS, Stack, startStack, VENDOR_NAMES } from './stack';
 
 /**
  * `npm start`: the platform on embedded defaults (a local Kafka broker from Maven Central's jars and a
@@ -13,18 +14,7 @@ import { AppName, APPS, Stack, startStack, VENDOR_NAMES } from './stack';
  * PIN change per vendor through it. `npm start -- --once` stops after those changes.
  */
 const stateDir = path.join(repoRoot, '.pinflow');
-// Every port it opens, from PINFLOW_BASE_PORT (8080): intake +0, audit +1, workers +2..+5 (health),
-// Kafka broker +6 and controller +7, PostgreSQL +8, sandboxes +10..+13.
-const BASE_PORT = Number(process.env.PINFLOW_BASE_PORT ?? 8080);
-const KAFKA_PORT = BASE_PORT + 6;
-const KAFKA_CONTROLLER_PORT = BASE_PORT + 7;
-const POSTGRES_PORT = BASE_PORT + 8;
-const ports = Object.fromEntries([
-  ['intake', BASE_PORT],
-  ['audit', BASE_PORT + 1],
-  ...VENDOR_NAMES.map((vendor, index) => [`worker-${vendor}`, BASE_PORT + 2 + index]),
-  ...VENDOR_NAMES.map((vendor, index) => [`sandbox-${vendor}`, BASE_PORT + 10 + index]),
-]) as Record<AppName, number>;
+const { kafka: KAFKA_PORT, kafkaController: KAFKA_CONTROLLER_PORT, postgres: POSTGRES_PORT, apps: ports } = localPorts();
 
 async function json(response: Response): Promise<any> {
   const body = await response.json();

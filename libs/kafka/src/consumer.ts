@@ -2,6 +2,7 @@ import type { Logger } from '@pinflow/logging';
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { z } from 'zod';
 import { DeadLetterReason, DeadLetters, describeError, isInfrastructureFault } from './dead-letters';
+import type { InFlightLimit } from './in-flight-limit';
 
 export interface MessageMeta {
   topic: string;
@@ -47,6 +48,12 @@ export interface ConsumerOptions<S extends z.ZodType> {
    */
   keysConsumedConcurrently?: number;
   fromBeginning?: boolean;
+  /**
+   * Places shared by all the partitions' lanes (default: none beyond keysConsumedConcurrently): a
+   * message waits for one before it starts, and starts only if the consumer still owns its partition
+   * then, so a message that waited across a rebalance is left to the partition's new owner.
+   */
+  inFlight?: InFlightLimit;
 }
 
 /**
@@ -230,6 +237,7 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
         keyConcurrency,
         // A stopping consumer finishes the messages in hand and starts no other.
         () => isRunning() && !isStale(),
+        options.inFlight,
         async (message) => {
           await handleMessage(batch.topic, batch.partition, message, heartbeat);
           progress.finish(message.offset);
@@ -265,18 +273,29 @@ function lanesByKey(messages: KafkaMessage[]): KafkaMessage[][] {
  * failure no lane starts another message: the ones in hand finish (a vendor call is never abandoned
  * midway), then the first failure is thrown.
  */
-async function workOnLanes(lanes: KafkaMessage[][], concurrency: number, active: () => boolean, handle: (message: KafkaMessage) => Promise<void>): Promise<void> {
+async function workOnLanes(
+  lanes: KafkaMessage[][],
+  concurrency: number,
+  active: () => boolean,
+  inFlight: InFlightLimit | undefined,
+  handle: (message: KafkaMessage) => Promise<void>,
+): Promise<void> {
   const waiting = [...lanes];
   let failure: { error: unknown } | undefined;
   const worker = async () => {
     for (let lane = waiting.shift(); lane; lane = waiting.shift()) {
       for (const message of lane) {
         if (failure || !active()) return;
+        const release = await inFlight?.acquire();
         try {
+          // Checked again: waiting for a place may have outlasted this consumer's hold on the partition.
+          if (failure || !active()) return;
           await handle(message);
         } catch (error) {
           failure ??= { error };
           return;
+        } finally {
+          release?.();
         }
       }
     }

@@ -7,3 +7,4 @@ export * from './kafka.module';
 export * from './consumer.service';
 export * from './dead-letters';
 export * from './nest';
+export * from './in-flight-limit';

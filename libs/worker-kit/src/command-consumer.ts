@@ -1,9 +1,8 @@
 import { COMMAND_SCHEMAS, commandTopic, Vendor } from '@pinflow/contracts';
-import { REPLAYED_FROM_HEADER, RunningConsumer, startConsumer } from '@pinflow/kafka';
+import { InFlightLimit, REPLAYED_FROM_HEADER, RunningConsumer, startConsumer } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
 import type { Kafka } from 'kafkajs';
 import type { CommandOf, CommandRunner } from './command-runner';
-import { InFlightLimit } from './in-flight-limit';
 
 export interface CommandConsumerOptions<V extends Vendor> {
   vendor: V;
@@ -22,7 +21,6 @@ export interface CommandConsumerOptions<V extends Vendor> {
  * every place in flight: keys are rarely spread evenly over the partitions of one fetch.
  */
 export function startCommandConsumer<V extends Vendor>(kafka: Kafka, runner: CommandRunner<CommandOf<V>>, options: CommandConsumerOptions<V>): Promise<RunningConsumer> {
-  const inFlight = new InFlightLimit(options.commandsInFlight);
   return startConsumer({
     kafka,
     groupId: options.groupId,
@@ -31,8 +29,9 @@ export function startCommandConsumer<V extends Vendor>(kafka: Kafka, runner: Com
     logger: options.logger,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
     keysConsumedConcurrently: options.commandsInFlight,
+    inFlight: new InFlightLimit(options.commandsInFlight),
     // Parsed with the vendor's own schema, which TypeScript cannot follow through the generic.
-    handle: (command, meta) => inFlight.run(() => runner.handle(command as CommandOf<V>, meta.heartbeat, { replayed: REPLAYED_FROM_HEADER in meta.headers })),
+    handle: (command, meta) => runner.handle(command as CommandOf<V>, meta.heartbeat, { replayed: REPLAYED_FROM_HEADER in meta.headers }),
     onInvalid: (raw, issues, meta) => runner.rejectInvalid(raw, issues, meta),
   });
 }
