@@ -123,7 +123,8 @@ describe('intake given hostile requests', () => {
   it('answered every hostile request with a 4xx, published no command, and logged no error', async () => {
     expect(answers.filter(([, answer]) => !(answer.status >= 400 && answer.status < 500)).map(([what, answer]) => `${what} → ${answer.status}`)).toEqual([]);
     expect(answers.length).toBeGreaterThan(80);
-    expect(suite.recorder.messages).toEqual([]);
+    // The command topics are shared with the other suites: this suite's commands are the ones its caller made.
+    expect(suite.recorder.messages.filter((message) => (JSON.parse(message.value) as { caller?: { subject?: string } }).caller?.subject === 'issuer-backend')).toEqual([]);
     // kafkajs logs its own start-up chatter (coordinator not yet available) at error level.
     const errorLines = readLogs(suite.stack)
       .split('\n')

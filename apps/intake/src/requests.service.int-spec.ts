@@ -118,7 +118,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
   }
 
   async function relayLockHolders(): Promise<number[]> {
-    const rows = await database.prisma.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = ${RELAY_LOCK} AND granted`;
+    const rows = await database.prisma.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = ${RELAY_LOCK} AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
     return rows.map((row) => row.pid);
   }
 

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, PismoChangePinCommand, PismoCommand, pismoCommand } from '@pinflow/contracts';
 import { createPrismaClient, PrismaClient } from '@pinflow/db';
 import { startHttpApp } from '@pinflow/http';
-import { createKafka, JsonProducer } from '@pinflow/kafka';
+import { createKafka, JsonProducer, connectKafkaTransport } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { encryptPin, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
@@ -260,7 +260,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       WORKER_COMMAND_GROUP: `it-worker-commands-${randomUUID()}`,
       WORKER_VENDOR_EVENT_GROUP: `it-worker-pismo-events-${randomUUID()}`,
     });
-    worker = await startHttpApp(WorkerModule.forRoot(config), { host: '127.0.0.1', port: 0 });
+    worker = await startHttpApp(WorkerModule.forRoot(config), { host: '127.0.0.1', port: 0, beforeListen: connectKafkaTransport });
     workerUrl = await worker.getUrl();
     await Promise.all([producer.connect(), rawProducer.connect()]);
     // The worker created every topic it uses at start-up, so the recorder can subscribe to them.

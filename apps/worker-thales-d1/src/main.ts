@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { loadConfig, startOrExit } from '@pinflow/config';
 import { startHttpApp } from '@pinflow/http';
+import { connectKafkaTransport } from '@pinflow/kafka';
 import { workerConfigSchema } from './config';
 import { WorkerModule } from './worker.module';
 
 void startOrExit(async () => {
   const config = loadConfig('worker-thales-d1', workerConfigSchema);
-  await startHttpApp(WorkerModule.forRoot(config), { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS });
+  await startHttpApp(WorkerModule.forRoot(config), { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, beforeListen: connectKafkaTransport });
 });

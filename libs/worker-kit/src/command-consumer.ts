@@ -1,37 +1,53 @@
+import { ArgumentsHost, Catch, Controller, Inject, RpcExceptionFilter, Type, UseFilters } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { COMMAND_SCHEMAS, commandTopic, Vendor } from '@pinflow/contracts';
-import { InFlightLimit, REPLAYED_FROM_HEADER, RunningConsumer, startConsumer } from '@pinflow/kafka';
-import type { Logger } from '@pinflow/logging';
-import type { Kafka } from 'kafkajs';
-import type { CommandOf, CommandRunner } from './command-runner';
+import { ContractPipe, ContractViolation, HandlerVerdict, InFlightLimit, KafkaHandlerOptions, KafkaMessageContext, REPLAYED_FROM_HEADER } from '@pinflow/kafka';
+import { from, mergeMap, Observable, throwError } from 'rxjs';
+import { CommandOf, CommandRunner } from './command-runner';
 
-export interface CommandConsumerOptions<V extends Vendor> {
+export interface CommandHandlerOptions<V extends Vendor> {
   vendor: V;
   groupId: string;
-  logger: Logger;
-  partitionsConsumedConcurrently: number;
   /** Commands worked on at once, across partitions; each card's commands stay in order. */
   commandsInFlight: number;
   /** The vendor's command topic unless told otherwise. */
   topic?: string;
 }
 
+/** Tells a broken command's requester that it failed (when it says who that is), then lets the transport dead-letter it. */
+@Catch(ContractViolation)
+class CommandRejection implements RpcExceptionFilter<ContractViolation> {
+  constructor(private readonly runner: CommandRunner) {}
+
+  catch(violation: ContractViolation, host: ArgumentsHost): Observable<never> {
+    const [meta] = host.switchToRpc().getContext<KafkaMessageContext>().getMessages();
+    return from(this.runner.rejectInvalid(violation.raw, violation.issues, meta)).pipe(mergeMap(() => throwError(() => violation)));
+  }
+}
+
 /**
- * Hands a vendor's commands to the runner. Commands are keyed by card, so a card whose vendor call is
- * being retried holds back its own later commands, and the other cards go on. Any partition may use
- * every place in flight: keys are rarely spread evenly over the partitions of one fetch.
+ * The controller that hands a vendor's commands to the runner. Commands are keyed by card, so a card
+ * whose vendor call is being retried holds back its own later commands, and the other cards go on.
+ * Any partition may use every place in flight: keys are rarely spread evenly over the partitions of
+ * one fetch. A class per vendor, since a handler's topic is fixed when it is decorated.
  */
-export function startCommandConsumer<V extends Vendor>(kafka: Kafka, runner: CommandRunner<CommandOf<V>>, options: CommandConsumerOptions<V>): Promise<RunningConsumer> {
-  return startConsumer({
-    kafka,
+export function commandHandler<V extends Vendor>(options: CommandHandlerOptions<V>): Type<unknown> {
+  const handlerOptions: KafkaHandlerOptions = {
     groupId: options.groupId,
-    topics: [options.topic ?? commandTopic(options.vendor)],
-    schema: COMMAND_SCHEMAS[options.vendor],
-    logger: options.logger,
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
     keysConsumedConcurrently: options.commandsInFlight,
     inFlight: new InFlightLimit(options.commandsInFlight),
-    // Parsed with the vendor's own schema, which TypeScript cannot follow through the generic.
-    handle: (command, meta) => runner.handle(command as CommandOf<V>, meta.heartbeat, { replayed: REPLAYED_FROM_HEADER in meta.headers }),
-    onInvalid: (raw, issues, meta) => runner.rejectInvalid(raw, issues, meta),
-  });
+  };
+
+  @Controller()
+  class CommandHandler {
+    constructor(@Inject(CommandRunner) private readonly runner: CommandRunner<CommandOf<V>>) {}
+
+    @EventPattern(options.topic ?? commandTopic(options.vendor), handlerOptions)
+    @UseFilters(CommandRejection)
+    handle(@Payload(new ContractPipe(COMMAND_SCHEMAS[options.vendor])) command: CommandOf<V>, @Ctx() context: KafkaMessageContext): Promise<HandlerVerdict | void> {
+      const [meta] = context.getMessages();
+      return this.runner.handle(command, meta.heartbeat, { replayed: REPLAYED_FROM_HEADER in meta.headers });
+    }
+  }
+  return CommandHandler;
 }

@@ -1,6 +1,8 @@
 import { buildEvent, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, VaultSetPasscodeCommand } from '@pinflow/contracts';
 import { createDatabase, PrismaClient, SqlPool } from '@pinflow/db';
-import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, JsonProducer, MessageMeta, REPLAYED_FROM_HEADER, RunningConsumer } from '@pinflow/kafka';
+import { INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { connectKafkaTransport, createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, JsonProducer, MessageMeta, PinflowKafkaServer, REPLAYED_FROM_HEADER } from '@pinflow/kafka';
 import { createLogger, Logger } from '@pinflow/logging';
 import { decryptSecret, encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
 import { RecordedMessage, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
@@ -8,7 +10,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { QueryConfig } from 'pg';
 import { randomInt, randomUUID } from 'node:crypto';
 import { CommandLedger } from './command-ledger';
-import { startCommandConsumer } from './command-consumer';
+import { commandHandler } from './command-consumer';
 import { CommandRunner, OutcomeCheck, VendorAdapter, VendorCall } from './command-runner';
 import { COMMAND_STATES, CommandRef, commandEvent, failedSettlement, Settlement } from './outcomes';
 import { VendorEvent, VendorEventRunner } from './vendor-events';
@@ -615,7 +617,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
 
   describe('behind the command consumer, on the real broker', () => {
     let commandTopic: string;
-    let consumer: RunningConsumer;
+    let app: INestApplication;
     let raw: Producer;
     let deadLetters: TopicRecorder;
 
@@ -639,11 +641,22 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
       raw = kafka.producer({ allowAutoTopicCreation: false });
       await raw.connect();
       deadLetters = await new TopicRecorder(testEnv().kafkaBrokers, [DEAD_LETTER_TOPIC]).start();
-      consumer = await startCommandConsumer(kafka, runner, { vendor: 'vault', topic: commandTopic, groupId: `it-${randomUUID()}`, logger, partitionsConsumedConcurrently: 1, commandsInFlight: 4 });
+      // The kit's command handler on the pinflow transport, as a worker runs it, on a topic of its own.
+      @Module({
+        controllers: [commandHandler({ vendor: 'vault', topic: commandTopic, groupId: `it-${randomUUID()}`, commandsInFlight: 4 })],
+        providers: [
+          { provide: CommandRunner, useValue: runner },
+          { provide: PinflowKafkaServer, useValue: new PinflowKafkaServer({ kafka, logger, groupId: `it-${randomUUID()}`, partitionsConsumedConcurrently: 1 }) },
+        ],
+      })
+      class CommandHandlerModule {}
+      app = await NestFactory.create(CommandHandlerModule, { logger: false });
+      await app.init();
+      await connectKafkaTransport(app);
     });
 
     afterAll(async () => {
-      await consumer?.stop();
+      await app?.close();
       await deadLetters?.stop();
       await raw?.disconnect();
     });

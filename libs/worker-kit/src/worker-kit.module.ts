@@ -1,12 +1,13 @@
-import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { Controller, DynamicModule, Inject, Module, Provider, Type } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import type { Vendor } from '@pinflow/contracts';
 import { databaseIsReachable, PrismaClient, PrismaModule, SqlPool } from '@pinflow/db';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
-import { ConsumerService, JsonProducer, KafkaModule, pinflowTopicSpecs, RunningConsumer, startConsumer } from '@pinflow/kafka';
+import { ContractPipe, InFlightLimit, JsonProducer, KafkaHandlerOptions, KafkaModule, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger, Logger } from '@pinflow/logging';
-import { Kafka } from 'kafkajs';
+import { commandTopic } from '@pinflow/contracts';
 import type { z } from 'zod';
-import { startCommandConsumer } from './command-consumer';
+import { commandHandler } from './command-consumer';
 import { CommandLedger } from './command-ledger';
 import { CommandOf, CommandRunner, VendorAdapter } from './command-runner';
 import type { WorkerSettings } from './config';
@@ -17,19 +18,6 @@ import { VendorEvent, VendorEventRunner } from './vendor-events';
 /** The worker's logger (pino), for the vendor's own providers. */
 export const WORKER_LOGGER = Symbol('WORKER_LOGGER');
 const VENDOR_ADAPTER = Symbol('VENDOR_ADAPTER');
-const COMMAND_CONSUMER = Symbol('COMMAND_CONSUMER');
-const VENDOR_EVENT_CONSUMER = Symbol('VENDOR_EVENT_CONSUMER');
-
-/** A consumer started once the app is up and stopped, committing its last offset, before the producer goes. */
-class KitConsumer extends ConsumerService {
-  constructor(private readonly start: () => Promise<RunningConsumer>) {
-    super();
-  }
-
-  protected startConsumer(): Promise<RunningConsumer> {
-    return this.start();
-  }
-}
 
 /** Where a vendor publishes its own events about the cards, and how the worker reads them. */
 export interface VendorEventSource<S extends z.ZodType> {
@@ -66,8 +54,8 @@ export class WorkerKitModule {
     const { vendor, config, vendorEvents } = options;
     const service = `worker-${vendor}`;
     const logger = createLogger(service, config.LOG_LEVEL);
-    const consumers: [string, symbol][] = [['command-consumer', COMMAND_CONSUMER]];
-    if (vendorEvents) consumers.push([`${vendor}-event-consumer`, VENDOR_EVENT_CONSUMER]);
+    const consumers: [string, string][] = [['command-consumer', commandTopic(vendor)]];
+    if (vendorEvents) consumers.push([`${vendor}-event-consumer`, vendorEvents.topic]);
     const topics = [...pinflowTopicSpecs(config), ...(vendorEvents ? [{ topic: vendorEvents.topic, partitions: config.KAFKA_EVENT_PARTITIONS }] : [])];
     return {
       module: WorkerKitModule,
@@ -76,10 +64,10 @@ export class WorkerKitModule {
         PrismaModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
         KafkaModule.forRoot({ settings: config, clientId: `pinflow-${service}`, logger, topics }),
         HealthModule.register({
-          inject: [PrismaClient, CommandRunner, ...consumers.map(([, token]) => token)],
-          useFactory: (prisma: PrismaClient, runner: CommandRunner, ...running: ConsumerService[]): ReadinessProbe[] => [
+          inject: [PrismaClient, CommandRunner, PinflowKafkaServer],
+          useFactory: (prisma: PrismaClient, runner: CommandRunner, transport: PinflowKafkaServer): ReadinessProbe[] => [
             { name: 'database', isReady: () => databaseIsReachable(prisma) },
-            ...consumers.map(([name], index) => ({ name, isReady: () => running[index].isHealthy() })),
+            ...consumers.map(([name, topic]) => ({ name, isReady: () => transport.isHealthy(topic) })),
             // A vendor outage is no reason to take the worker out of service: commands wait for the vendor.
             { name: `${vendor}-circuit-breaker`, isReady: () => runner.circuitState === 'closed', informational: true },
           ],
@@ -100,54 +88,42 @@ export class WorkerKitModule {
           inject: [CommandLedger, JsonProducer],
           useFactory: (ledger: CommandLedger, producer: JsonProducer) => new VendorEventRunner(ledger, producer, logger),
         },
-        {
-          provide: COMMAND_CONSUMER,
-          inject: [Kafka, CommandRunner],
-          useFactory: (kafka: Kafka, runner: CommandRunner<CommandOf<V>>) =>
-            new KitConsumer(() =>
-              startCommandConsumer(kafka, runner, {
-                vendor,
-                groupId: config.WORKER_COMMAND_GROUP,
-                logger: logger.child({ consumer: 'commands' }),
-                partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
-                commandsInFlight: config.WORKER_COMMANDS_IN_FLIGHT,
-              }),
-            ),
-        },
+        kafkaTransportProvider({ logger, groupId: config.WORKER_COMMAND_GROUP, partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY }),
         {
           provide: OverdueSweep,
           inject: [CommandRunner],
           useFactory: (runner: CommandRunner) =>
             new OverdueSweep(runner, { republishAfterMs: config.WORKER_REPUBLISH_AFTER_MS, vendorEventTimeoutMs: vendorEvents?.timeoutMs }, logger),
         },
-        ...(vendorEvents ? [vendorEventConsumer(vendorEvents, config, logger.child({ consumer: `${vendor}-events` }))] : []),
         ...(options.providers ?? []),
+      ],
+      controllers: [
+        commandHandler({ vendor, groupId: config.WORKER_COMMAND_GROUP, commandsInFlight: config.WORKER_COMMANDS_IN_FLIGHT }),
+        ...(vendorEvents ? [vendorEventHandler(vendorEvents, config, logger.child({ consumer: `${vendor}-events` }))] : []),
       ],
     };
   }
 }
 
-function vendorEventConsumer<S extends z.ZodType>(source: VendorEventSource<S>, config: WorkerSettings, logger: Logger): Provider {
-  return {
-    provide: VENDOR_EVENT_CONSUMER,
-    inject: [Kafka, VendorEventRunner],
-    useFactory: (kafka: Kafka, runner: VendorEventRunner) =>
-      new KitConsumer(() =>
-        startConsumer({
-          kafka,
-          groupId: source.groupId,
-          topics: [source.topic],
-          schema: source.schema,
-          logger,
-          partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
-          // Each card's events in order, as many cards at once as commands: every command may bring one.
-          keysConsumedConcurrently: config.WORKER_COMMANDS_IN_FLIGHT,
-          handle: async (raw) => {
-            const event = source.route(raw);
-            if (event) return runner.handle(event);
-            logger.debug('vendor event of a type the worker does not react to; skipped');
-          },
-        }),
-      ),
+/** The controller that turns the vendor's own events into pinflow events (a class per source: its topic is fixed when decorated). */
+function vendorEventHandler<S extends z.ZodType>(source: VendorEventSource<S>, config: WorkerSettings, logger: Logger): Type<unknown> {
+  const handlerOptions: KafkaHandlerOptions = {
+    groupId: source.groupId,
+    // Each card's events in order, as many cards at once as commands: every command may bring one.
+    keysConsumedConcurrently: config.WORKER_COMMANDS_IN_FLIGHT,
+    inFlight: new InFlightLimit(config.WORKER_COMMANDS_IN_FLIGHT),
   };
+
+  @Controller()
+  class VendorEventHandler {
+    constructor(@Inject(VendorEventRunner) private readonly runner: VendorEventRunner) {}
+
+    @EventPattern(source.topic, handlerOptions)
+    async handle(@Payload(new ContractPipe(source.schema)) raw: z.output<S>): Promise<void> {
+      const event = source.route(raw);
+      if (event) return this.runner.handle(event);
+      logger.debug('vendor event of a type the worker does not react to; skipped');
+    }
+  }
+  return VendorEventHandler;
 }

@@ -6,6 +6,7 @@ import type { Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { z } from 'zod';
 import { HandlerVerdict, MessageMeta, RunningConsumer, startConsumer } from '../consumer';
+import type { InFlightLimit } from '../in-flight-limit';
 import { KafkaMessageContext } from './message-context';
 
 /** Per handler, as `@EventPattern(topic, options)`'s second argument. */
@@ -17,6 +18,8 @@ export interface KafkaHandlerOptions {
   /** Keys of a partition's fetch worked on at once, each key's messages in order (default 1). */
   keysConsumedConcurrently?: number;
   maxHandlingAttempts?: number;
+  /** Places shared with other handlers or partitions (see ConsumerOptions.inFlight). */
+  inFlight?: InFlightLimit;
 }
 
 export interface PinflowKafkaServerOptions {
@@ -43,7 +46,7 @@ const anyJson = z.unknown();
  * Errors must reach the transport as thrown: register MessageExceptionFilter for the microservice.
  */
 export class PinflowKafkaServer extends Server implements CustomTransportStrategy {
-  private readonly consumers: RunningConsumer[] = [];
+  private readonly consumers = new Map<string, RunningConsumer>();
   private started = false;
 
   constructor(private readonly options: PinflowKafkaServerOptions) {
@@ -64,7 +67,7 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
         const groupId = handlerOptions.groupId ?? this.options.groupId;
         if (groups.has(groupId)) throw new Error(`two handlers share consumer group ${groupId}: give one of them its own groupId`);
         groups.add(groupId);
-        this.consumers.push(await this.consume(topic, handler, groupId, handlerOptions));
+        this.consumers.set(topic, await this.consume(topic, handler, groupId, handlerOptions));
       }
       this.started = true;
       callback();
@@ -73,13 +76,16 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
     }
   }
 
-  /** True once every consumer joined its group and none crashed for good. */
-  isHealthy(): boolean {
-    return this.started && this.consumers.every((consumer) => consumer.isHealthy());
+  /** True once every consumer (or the one of `topic`) joined its group and none crashed for good. */
+  isHealthy(topic?: string): boolean {
+    const consumers = topic === undefined ? [...this.consumers.values()] : [this.consumers.get(topic)];
+    return this.started && consumers.every((consumer) => consumer?.isHealthy() ?? false);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.consumers.splice(0).map((consumer) => consumer.stop()));
+    const consumers = [...this.consumers.values()];
+    this.consumers.clear();
+    await Promise.all(consumers.map((consumer) => consumer.stop()));
   }
 
   on(): never {
@@ -100,6 +106,7 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
       keysConsumedConcurrently: handlerOptions.keysConsumedConcurrently,
       maxHandlingAttempts: handlerOptions.maxHandlingAttempts,
+      inFlight: handlerOptions.inFlight,
     };
     if (handlerOptions.batch) {
       return startConsumer({
