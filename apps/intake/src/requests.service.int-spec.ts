@@ -81,7 +81,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
       location: (url: string) => (headers.location = url),
       setHeader: (name: string, value: string) => (headers[name] = value),
     } as unknown as Response;
-    const acceptance: Acceptance = { principal: { subject: options.caller ?? 'intake-spec', scopes: new Set() }, idempotencyKey: options.idempotencyKey, response };
+    const acceptance: Acceptance = { principal: { subject: options.caller ?? 'intake-spec', scopes: new Set() }, idempotencyKey: options.idempotencyKey ?? randomUUID(), response };
     const body = await service.accept(acceptance, submission);
     return { body, headers };
   }
@@ -100,6 +100,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
       operation: 'increase_password_tries',
       cardId: `writer-card-${id}`,
       caller: 'writer-spec',
+      tenant: null,
       idempotencyKey: null,
       fingerprint: 'fingerprint',
       messages: [{ topic: writerTopic, key: id, value: JSON.stringify({ id }), headers: { 'content-type': 'application/json' } }],
