@@ -140,7 +140,7 @@ describe('RequestStatusService: what intake answers about a request, from the ev
       expect(await statuses.find(request.requestId, reader('lone-caller'))).toBeUndefined();
     });
 
-    it('shows a request made without a tenant to its caller only, whatever tenant others share', async () => {
+    it('shows a request made without a tenant to its caller only', async () => {
       const request = await acceptedRequest({ caller: 'lone-caller' });
 
       expect(await statuses.find(request.requestId, reader('lone-caller'))).toMatchObject({ requestId: request.requestId });
