@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { commandTopic, VENDORS } from '@pinflow/contracts';
 import { postRaw, sendRawHttp, type RawHttpAnswer } from '@pinflow/testing';
 import { gzipSync, deflateSync } from 'node:zlib';
@@ -29,7 +30,7 @@ describe('intake given hostile requests', () => {
   }
 
   const post = (path: string, headers: Record<string, string | number>, body: Buffer | string) =>
-    answered(`POST ${path} ${JSON.stringify(headers)}`, postRaw(`${intake}${path}`, { authorization: `Bearer ${suite.writeToken}`, ...headers }, body));
+    answered(`POST ${path} ${JSON.stringify(headers)}`, postRaw(`${intake}${path}`, { authorization: `Bearer ${suite.writeToken}`, 'idempotency-key': randomUUID(), ...headers }, body));
 
   function expectProblem(answer: RawHttpAnswer, status: number, code: string): void {
     expect(answer.status).toBe(status);

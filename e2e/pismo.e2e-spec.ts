@@ -1,3 +1,4 @@
+import { PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
 import { commandTopic, EVENTS_TOPIC, EVENT_TYPES } from '@pinflow/contracts';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
@@ -163,6 +164,44 @@ describe('Pismo PIN changes end to end', () => {
       const response = await client.changePin(newCard(), { encryptedPin: await client.encrypt(PINS.other) }, { token: readToken });
       expect(response.status).toBe(403);
       expect(response.body.code).toBe('INSUFFICIENT_SCOPE');
+    });
+
+    it('refuses a PIN change or a tries increase without an Idempotency-Key with 400, and publishes nothing', async () => {
+      const cardId = newCard();
+      await client.seedCard(cardId);
+      const writes = [
+        [`/v1/pismo/cards/${cardId}/pin`, { encryptedPin: await client.encrypt(PINS.other) }],
+        [`/v1/pismo/cards/${cardId}/password-tries/increase`, { blockCardExceedsCounter: true }],
+      ] as const;
+
+      for (const [path, body] of writes) {
+        const response = await http('POST', `${stack.urls.intake}${path}`, { token: writeToken, body });
+        expect(response.status).toBe(400);
+        expect(response.body).toMatchObject({ status: 400, code: 'IDEMPOTENCY_KEY_REQUIRED' });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(recorder.messages.filter((message) => message.key === cardId)).toEqual([]);
+    });
+
+    it("shows a request, its audit trail and its card's history to its caller, its tenant and operators only: to others they do not exist", async () => {
+      const cardId = newCard();
+      await client.seedCard(cardId);
+      const acmeBackend = await stack.secrets.token([PIN_WRITE_SCOPE, PIN_READ_SCOPE], { subject: 'acme-backend', tenant: 'acme' });
+      const acmeBackOffice = await stack.secrets.token([PIN_READ_SCOPE], { subject: 'acme-back-office', tenant: 'acme' });
+      const globex = await stack.secrets.token([PIN_READ_SCOPE], { subject: 'globex-backend', tenant: 'globex' });
+      const accepted = await client.changePin(cardId, { encryptedPin: await client.encrypt(PINS.other) }, { token: acmeBackend });
+      const { requestId } = accepted.body;
+      await waitFor('the request in the audit trail', async () => (await client.auditRequest(requestId)).status === 200 || undefined);
+
+      const views = async (token: string) => [
+        (await client.status(requestId, token)).status,
+        (await http('GET', `${stack.urls.audit}/v1/requests/${requestId}/events`, { token })).status,
+        (await http('GET', `${stack.urls.audit}/v1/cards/${cardId}/events`, { token })).status,
+      ];
+      for (const token of [acmeBackend, acmeBackOffice, readToken]) expect(await views(token)).toEqual([200, 200, 200]);
+      expect(await views(globex)).toEqual([404, 404, 404]);
+      const unknown = await client.status(randomUUID(), globex);
+      expect((await client.status(requestId, globex)).body.code).toBe(unknown.body.code);
     });
 
     it('refuses to show a request or an audit trail without the read scope', async () => {

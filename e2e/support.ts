@@ -1,8 +1,10 @@
+import { OPERATOR_SCOPE, PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
 import { encryptPin, PinKeyRing } from '@pinflow/pin-crypto';
 import { AppName, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Stack, StackOptions, startStack } from '@pinflow/platform';
 import { SandboxClient } from '@pinflow/sandbox-kit';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { CompactEncrypt } from 'jose';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +33,7 @@ export interface Suite {
   client: PinflowClient;
   /** `pin:write`, issued to the suite's writer. */
   writeToken: string;
-  /** `pin:read`, issued to the back office. */
+  /** `pin:read` with `pinflow:operator`, issued to the back office: it reads every caller's requests. */
   readToken: string;
   recorder: TopicRecorder;
   stop(): Promise<void>;
@@ -41,8 +43,8 @@ export interface Suite {
 export async function startSuite({ writer, topics, ...stackOptions }: SuiteOptions): Promise<Suite> {
   const stack = await startSuiteStack(stackOptions);
   try {
-    const writeToken = await stack.secrets.token(['pin:write'], { subject: writer });
-    const readToken = await stack.secrets.token(['pin:read'], { subject: 'back-office' });
+    const writeToken = await stack.secrets.token([PIN_WRITE_SCOPE], { subject: writer });
+    const readToken = await stack.secrets.token([PIN_READ_SCOPE, OPERATOR_SCOPE], { subject: 'back-office' });
     const recorder = await new TopicRecorder(testEnv().kafkaBrokers, topics).start();
     const stop = async () => {
       await recorder.stop();
@@ -110,12 +112,12 @@ export class PinflowClient {
     return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: key.kid }).encrypt(key);
   }
 
-  /** POSTs a request to intake at `path` with the write token (unless told otherwise) and an optional Idempotency-Key. */
+  /** POSTs a request to intake at `path` with the write token (unless told otherwise) and an Idempotency-Key (a new one unless told). */
   submit(path: string, body: unknown, options: { token?: string; idempotencyKey?: string } = {}): Promise<HttpResult> {
     return http('POST', `${this.stack.urls.intake}${path}`, {
       token: options.token ?? this.writeToken,
       body,
-      headers: options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {},
+      headers: { 'idempotency-key': options.idempotencyKey ?? randomUUID() },
     });
   }
 
@@ -124,10 +126,7 @@ export class PinflowClient {
   }
 
   increaseTries(cardId: string, blockCardExceedsCounter = true): Promise<HttpResult> {
-    return http('POST', `${this.stack.urls.intake}/v1/pismo/cards/${cardId}/password-tries/increase`, {
-      token: this.writeToken,
-      body: { blockCardExceedsCounter },
-    });
+    return this.submit(`/v1/pismo/cards/${cardId}/password-tries/increase`, { blockCardExceedsCounter });
   }
 
   status(requestId: string, token = this.readToken): Promise<HttpResult> {

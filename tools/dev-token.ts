@@ -11,7 +11,7 @@ import {
   PIN_WRITE_SCOPE,
 } from '@pinflow/auth';
 
-const USAGE = `Usage: node dist/tools/dev-token.js [--scopes pin:write,pin:read] [--sub dev] [--ttl 15m] [--iss ${DEV_ISSUER}] [--aud ${DEV_AUDIENCE}]
+const USAGE = `Usage: node dist/tools/dev-token.js [--scopes pin:write,pin:read] [--sub dev] [--tenant acme] [--ttl 15m] [--iss ${DEV_ISSUER}] [--aud ${DEV_AUDIENCE}]
 
 Reads the signing key from AUTH_DEV_SIGNING_KEY_FILE (default ${DEV_SIGNING_KEY_FILE}) and creates it,
 with its public half *.pub.json for AUTH_PUBLIC_KEY_FILE, when it does not exist yet.`;
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     options: {
       scopes: { type: 'string', default: `${PIN_WRITE_SCOPE},${PIN_READ_SCOPE}` },
       sub: { type: 'string', default: 'dev' },
+      tenant: { type: 'string' },
       ttl: { type: 'string', default: '15m' },
       iss: { type: 'string', default: DEV_ISSUER },
       aud: { type: 'string', default: DEV_AUDIENCE },
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     issuer: values.iss,
     audience: values.aud,
     subject: values.sub,
+    tenant: values.tenant,
     scopes: values.scopes.split(',').map((scope) => scope.trim()).filter(Boolean),
     expiresIn: values.ttl,
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { z } from 'zod';
 
@@ -72,7 +73,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           method: 'POST',
           path: request.path,
           agent,
-          headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', 'content-length': request.body.length },
+          headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', 'content-length': request.body.length, 'idempotency-key': randomUUID() },
         },
         (response) => {
           const chunks: Buffer[] = [];

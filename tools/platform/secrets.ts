@@ -8,7 +8,7 @@ export interface DevSecrets {
   pinKeyRing: PinKeyRing;
   authPublicKeyFile: string;
   /** A token from the local dev issuer, as a caller of intake or audit would present. */
-  token(scopes: string[], options?: { subject?: string; expiresIn?: string }): Promise<string>;
+  token(scopes: string[], options?: { subject?: string; tenant?: string; expiresIn?: string }): Promise<string>;
 }
 
 /**
@@ -37,6 +37,7 @@ export async function loadOrCreateDevSecrets(stateDir: string): Promise<DevSecre
         issuer: DEV_ISSUER,
         audience: DEV_AUDIENCE,
         subject: options.subject ?? 'pinflow-dev-caller',
+        tenant: options.tenant,
         scopes,
         expiresIn: options.expiresIn ?? '15m',
       }),

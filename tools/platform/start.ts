@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { lock } from 'proper-lockfile';
@@ -33,7 +34,7 @@ async function firstPinChanges(stack: Stack): Promise<void> {
     const accepted = await json(
       await fetch(`${stack.urls.intake}${request.path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
         body: JSON.stringify(request.body),
       }),
     );

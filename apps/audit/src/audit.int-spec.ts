@@ -1,4 +1,4 @@
-import { DEV_AUDIENCE, DEV_ISSUER, DevSigningKey, generateDevSigningKey, mintToken, PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
+import { DEV_AUDIENCE, DEV_ISSUER, DevSigningKey, generateDevSigningKey, mintToken, OPERATOR_SCOPE, PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
 import { buildEvent, EVENT_TYPES, PinflowEvent } from '@pinflow/contracts';
 import { createKafka, JsonProducer } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
@@ -26,10 +26,11 @@ describe('the audit service', () => {
   let producer: JsonProducer;
   let db: Client;
   let signingKey: DevSigningKey;
+  /** An operator's: it sees every request and card. */
   let readToken: string;
 
-  const token = (scopes: string[]) =>
-    mintToken({ privateKey: signingKey.privateJwk, kid: signingKey.kid, issuer: DEV_ISSUER, audience: DEV_AUDIENCE, subject: 'auditor', scopes, expiresIn: '10m' });
+  const token = (scopes: string[], caller: { subject: string; tenant?: string } = { subject: 'auditor' }) =>
+    mintToken({ privateKey: signingKey.privateJwk, kid: signingKey.kid, issuer: DEV_ISSUER, audience: DEV_AUDIENCE, ...caller, scopes, expiresIn: '10m' });
 
   async function get(pathAndQuery: string, bearer: string | null = readToken): Promise<HttpResult> {
     const response = await fetch(`${baseUrl}${pathAndQuery}`, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
@@ -55,8 +56,8 @@ describe('the audit service', () => {
   }
 
   /** An event for one request on one card; the helpers below fill in the contract's fields. */
-  const accepted = (cardId: string, requestId: string, commandId: string) =>
-    buildEvent(EVENT_TYPES.accepted, { source: SOURCE, cardId, data: { vendor: 'pismo', requestId, commandId, operation: 'change_pin', caller: 'issuer-app' } });
+  const accepted = (cardId: string, requestId: string, commandId: string, by: { caller: string; tenant?: string } = { caller: 'issuer-app' }) =>
+    buildEvent(EVENT_TYPES.accepted, { source: SOURCE, cardId, data: { vendor: 'pismo', requestId, commandId, operation: 'change_pin', ...by } });
   const passwordChanged = (cardId: string, requestId: string, commandId: string) =>
     buildEvent(EVENT_TYPES.passwordChanged, { source: SOURCE, cardId, data: { vendor: 'pismo', requestId, commandId, syncOfflinePin: false } });
   const failed = (cardId: string, requestId: string, commandId: string, detail = 'card is closed') =>
@@ -72,7 +73,7 @@ describe('the audit service', () => {
     signingKey = await generateDevSigningKey();
     const publicKeyFile = path.join(work, 'auth-public-key.json');
     writeFileSync(publicKeyFile, JSON.stringify(signingKey.publicJwk));
-    readToken = await token([PIN_READ_SCOPE]);
+    readToken = await token([PIN_READ_SCOPE, OPERATOR_SCOPE]);
 
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
@@ -222,7 +223,7 @@ describe('the audit service', () => {
     expect(pages).toEqual([newestFirst.slice(0, 2), newestFirst.slice(2, 4), newestFirst.slice(4)]);
   });
 
-  it('shows an empty history for a card it has no events of', async () => {
+  it('shows an operator an empty history for a card it has no events of', async () => {
     const cardId = newCard();
     expect((await get(`/v1/cards/${cardId}/events`)).body).toEqual({ cardId, events: [], nextCursor: null });
   });
@@ -287,6 +288,53 @@ describe('the audit service', () => {
         expect(response.status).toBe(403);
         expect(response.body).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPE' });
       }
+    });
+
+    describe("to a request's and a card's history", () => {
+      // acme-backend, of tenant acme, changed the PIN of `card`; lone-backend, of no tenant, that of `loneCard`.
+      const card = newCard();
+      const loneCard = newCard();
+      const request = { requestId: randomUUID(), commandId: randomUUID() };
+      const loneRequest = { requestId: randomUUID(), commandId: randomUUID() };
+      const readerToken = (subject: string, tenant?: string) => token([PIN_READ_SCOPE], { subject, tenant });
+
+      beforeAll(async () => {
+        const events = [
+          accepted(card, request.requestId, request.commandId, { caller: 'acme-backend', tenant: 'acme' }),
+          passwordChanged(card, request.requestId, request.commandId),
+          accepted(loneCard, loneRequest.requestId, loneRequest.commandId, { caller: 'lone-backend' }),
+        ];
+        await publish(...events);
+        await recorded(events);
+      });
+
+      it('opens them to the caller that made the request, to callers of its tenant and to operators', async () => {
+        for (const bearer of [await readerToken('acme-backend', 'acme'), await readerToken('acme-back-office', 'acme'), readToken]) {
+          const history = await get(`/v1/requests/${request.requestId}/events`, bearer);
+          expect(history.status).toBe(200);
+          expect(history.body.status).toBe('succeeded');
+          const cardHistory = await get(`/v1/cards/${card}/events`, bearer);
+          expect(cardHistory.status).toBe(200);
+          expect(cardHistory.body.events).toHaveLength(2);
+        }
+        expect((await get(`/v1/requests/${loneRequest.requestId}/events`, await readerToken('lone-backend'))).status).toBe(200);
+        expect((await get(`/v1/cards/${loneCard}/events`, await readerToken('lone-backend'))).status).toBe(200);
+      });
+
+      it('answers anyone else 404, exactly as for a request or card it has never seen', async () => {
+        const neverSeenRequest = await get(`/v1/requests/${randomUUID()}/events`, await readerToken('globex-backend', 'globex'));
+        const neverSeenCard = await get(`/v1/cards/${newCard()}/events`, await readerToken('globex-backend', 'globex'));
+        expect(neverSeenRequest.body).toMatchObject({ status: 404, code: 'REQUEST_NOT_FOUND' });
+        expect(neverSeenCard.body).toMatchObject({ status: 404, code: 'CARD_NOT_FOUND' });
+
+        for (const bearer of [await readerToken('globex-backend', 'globex'), await readerToken('lone-backend')]) {
+          expect(await get(`/v1/requests/${request.requestId}/events`, bearer)).toEqual(neverSeenRequest);
+          expect(await get(`/v1/cards/${card}/events`, bearer)).toEqual(neverSeenCard);
+        }
+        // A tenant does not open what a caller without one did.
+        expect(await get(`/v1/requests/${loneRequest.requestId}/events`, await readerToken('acme-backend', 'acme'))).toEqual(neverSeenRequest);
+        expect(await get(`/v1/cards/${loneCard}/events`, await readerToken('acme-backend', 'acme'))).toEqual(neverSeenCard);
+      });
     });
   });
 

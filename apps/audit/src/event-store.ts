@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { PinflowEvent } from '@pinflow/contracts';
+import type { AuthenticatedPrincipal } from '@pinflow/auth';
+import { EVENT_TYPES, type PinflowEvent } from '@pinflow/contracts';
 import { Prisma, PrismaClient, SqlPool } from '@pinflow/db';
 
 /** An event as the audit API shows it. */
@@ -78,6 +79,20 @@ export class AuditEventStore {
   async requestEvents(requestId: string): Promise<AuditedEvent[]> {
     const rows = await this.prisma.auditEvent.findMany({ where: { requestId }, orderBy: { sequence: 'asc' } });
     return rows.map(toAudited);
+  }
+
+  /**
+   * Whether `principal` (or, when it has a tenant, any caller of its tenant) made a request about
+   * the card: what entitles it to the card's history.
+   */
+  async hasActedOnCard(cardId: string, principal: AuthenticatedPrincipal): Promise<boolean> {
+    const byCaller = { data: { path: ['caller'], equals: principal.subject } };
+    const byTenant = principal.tenant === undefined ? [] : [{ data: { path: ['tenant'], equals: principal.tenant } }];
+    const acceptance = await this.prisma.auditEvent.findFirst({
+      where: { cardId, type: EVENT_TYPES.accepted, OR: [byCaller, ...byTenant] },
+      select: { sequence: true },
+    });
+    return acceptance !== null;
   }
 
   /** A card's events, newest first, `limit` at a time, continuing after the sequence `after`. */

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { PIN_READ_SCOPE, RequireScopes } from '@pinflow/auth';
-import { cardId, RequestStatus, requestStatusOf } from '@pinflow/contracts';
+import { isOperator, maySee, PIN_READ_SCOPE, Principal, RequireScopes, type AuthenticatedPrincipal } from '@pinflow/auth';
+import { cardId, EVENT_TYPES, eventDataSchemas, RequestStatus, requestStatusOf } from '@pinflow/contracts';
 import { ProblemException, ZodValidationPipe } from '@pinflow/http';
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -34,17 +34,33 @@ export interface CardHistory {
   nextCursor: string | null;
 }
 
-/** What happened to a request or a card, from the audit trail. */
+/** Who made a request, as its accepted event tells. */
+const requestOwner = eventDataSchemas[EVENT_TYPES.accepted].pick({ caller: true, tenant: true });
+
+/** The same answer for what exists but is not the caller's as for what does not: no telling which ids exist. */
+const requestNotFound = () => new ProblemException(404, 'REQUEST_NOT_FOUND', 'Request not found', 'The audit trail has no events for this request that this caller may see.');
+
+/**
+ * What happened to a request or a card, from the audit trail. A request's history is its caller's,
+ * its tenant's and operators'; a card's is for the callers (or tenants) that made requests about it
+ * and for operators. To anyone else both are 404.
+ */
 @Controller('v1')
 @RequireScopes(PIN_READ_SCOPE)
 export class EventsController {
   constructor(private readonly store: AuditEventStore) {}
 
   @Get('requests/:requestId/events')
-  async requestHistory(@Param(new ZodValidationPipe(requestPath, 'path')) { requestId }: z.output<typeof requestPath>): Promise<RequestHistory> {
+  async requestHistory(
+    @Param(new ZodValidationPipe(requestPath, 'path')) { requestId }: z.output<typeof requestPath>,
+    @Principal() principal: AuthenticatedPrincipal,
+  ): Promise<RequestHistory> {
     const events = await this.store.requestEvents(requestId);
-    if (events.length === 0) {
-      throw new ProblemException(404, 'REQUEST_NOT_FOUND', 'Request not found', 'The audit trail has no events for this request.');
+    if (events.length === 0) throw requestNotFound();
+    if (!isOperator(principal)) {
+      // Until its accepted event is in, a request has no known owner: only operators see it.
+      const owner = requestOwner.safeParse(events.find((event) => event.type === EVENT_TYPES.accepted)?.data);
+      if (!owner.success || !maySee(principal, owner.data)) throw requestNotFound();
     }
     return { requestId, status: requestStatusOf(events.map((event) => event.type)), events };
   }
@@ -53,7 +69,11 @@ export class EventsController {
   async cardHistory(
     @Param(new ZodValidationPipe(cardPath, 'path')) path: z.output<typeof cardPath>,
     @Query(new ZodValidationPipe(cardQuery, 'query')) query: z.output<typeof cardQuery>,
+    @Principal() principal: AuthenticatedPrincipal,
   ): Promise<CardHistory> {
+    if (!isOperator(principal) && !(await this.store.hasActedOnCard(path.cardId, principal))) {
+      throw new ProblemException(404, 'CARD_NOT_FOUND', 'Card not found', 'The audit trail has no history of this card that this caller may see.');
+    }
     const page = await this.store.cardEvents(path.cardId, query.limit, query.cursor);
     return {
       cardId: path.cardId,

@@ -42,14 +42,20 @@ const accepted = {
   content: { 'application/json': { schema: schema(acceptedResponse) } },
 };
 
+const rateLimited = {
+  ...problem,
+  description: 'RATE_LIMITED: more requests from this caller than AUTH_RATE_LIMIT per AUTH_RATE_LIMIT_WINDOW_MS; retry after Retry-After seconds',
+  headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds until this caller may send again' } },
+};
+
 const pathParameter = (name: string, schema: Record<string, unknown>) => ({ name, in: 'path', required: true, schema });
 const cardIdParameter = pathParameter('cardId', { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' });
 const idempotencyKeyParameter = {
   name: 'Idempotency-Key',
   in: 'header',
-  required: false,
+  required: true,
   schema: { type: 'string', maxLength: 255 },
-  description: 'Repeat a request safely: the same key and body return the first answer and change nothing; the same key with another body is refused (422).',
+  description: 'Required (400 IDEMPOTENCY_KEY_REQUIRED without it). Repeat a request safely: the same key and body return the first answer and change nothing; the same key with another body is refused (422).',
 };
 
 const writeErrors = {
@@ -60,10 +66,11 @@ const writeErrors = {
   '413': { ...problem, description: 'PAYLOAD_TOO_LARGE: bodies are at most 32 kB' },
   '415': { ...problem, description: 'UNSUPPORTED_MEDIA_TYPE: bodies are JSON in UTF-8, without Content-Encoding' },
   '422': problem,
+  '429': rateLimited,
   '503': problem,
 };
 
-/** A write operation: scope pin:write, optional Idempotency-Key, 202 with a status URL. */
+/** A write operation: scope pin:write, an Idempotency-Key, 202 with a status URL. */
 function write(summary: string, description: string, parameters: object[], body: z.ZodType) {
   return {
     post: {
@@ -130,9 +137,10 @@ export function openApiDocument() {
       '/v1/requests/{requestId}': {
         get: {
           summary: 'What happened to a request',
-          description: 'Scope pin:read. Status accepted until a final outcome (succeeded or failed) arrives, with the events that answered it.',
+          description:
+            'Scope pin:read. Status accepted until a final outcome (succeeded or failed) arrives, with the events that answered it. Only the caller that made the request, callers of its tenant and tokens with pinflow:operator see it; to anyone else it is 404.',
           parameters: [{ name: 'requestId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
-          responses: { '200': { description: 'Request status', content: { 'application/json': { schema: schema(requestStatusResponse) } } }, '400': problem, '401': problem, '403': problem, '404': problem },
+          responses: { '200': { description: 'Request status', content: { 'application/json': { schema: schema(requestStatusResponse) } } }, '400': problem, '401': problem, '403': problem, '404': problem, '429': rateLimited },
         },
       },
       '/v1/pin-keys': {

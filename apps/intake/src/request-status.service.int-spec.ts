@@ -1,8 +1,17 @@
+import { OPERATOR_SCOPE, PIN_READ_SCOPE, type AuthenticatedPrincipal } from '@pinflow/auth';
 import { buildEvent, EVENT_TYPES, EventType, PinflowEvent } from '@pinflow/contracts';
 import { createDatabase, Database, PrismaClient } from '@pinflow/db';
 import { testEnv } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
 import { RequestStatusService } from './request-status.service';
+
+/** A pin:read token of `subject`, in `tenant`, with more scopes if given. */
+function reader(subject: string, tenant?: string, ...scopes: string[]): AuthenticatedPrincipal {
+  return { subject, ...(tenant ? { tenant } : {}), scopes: new Set([PIN_READ_SCOPE, ...scopes]) };
+}
+
+/** The caller that made the requests of this spec. */
+const itsCaller = reader('status-spec', 'acme');
 
 describe('RequestStatusService: what intake answers about a request, from the events on pinflow.events.v1', () => {
   let database: Database;
@@ -20,7 +29,7 @@ describe('RequestStatusService: what intake answers about a request, from the ev
     await database.pool.end();
   });
 
-  async function acceptedRequest(): Promise<{ requestId: string; commandId: string; cardId: string }> {
+  async function acceptedRequest(owner: { caller: string; tenant?: string } = { caller: itsCaller.subject, tenant: itsCaller.tenant }): Promise<{ requestId: string; commandId: string; cardId: string }> {
     const request = { requestId: randomUUID(), commandId: randomUUID(), cardId: `status-card-${randomUUID()}` };
     await prisma.intakeRequest.create({
       data: {
@@ -29,7 +38,8 @@ describe('RequestStatusService: what intake answers about a request, from the ev
         vendor: 'pismo',
         operation: 'change_pin',
         cardId: request.cardId,
-        caller: 'status-spec',
+        caller: owner.caller,
+        tenant: owner.tenant,
         requestFingerprint: 'fingerprint',
         status: 'accepted',
       },
@@ -51,11 +61,11 @@ describe('RequestStatusService: what intake answers about a request, from the ev
     const changed = eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z');
 
     await statuses.record([eventAbout(request, EVENT_TYPES.accepted, '2026-12-04T10:00:00.000Z', { operation: 'change_pin', caller: 'status-spec' })]);
-    expect((await statuses.find(request.requestId))?.status).toBe('accepted');
+    expect((await statuses.find(request.requestId, itsCaller))?.status).toBe('accepted');
     await statuses.record([changed]);
     await statuses.record([changed]);
 
-    const status = await statuses.find(request.requestId);
+    const status = await statuses.find(request.requestId, itsCaller);
     expect(status).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:02.000Z' });
     expect(status?.events.map((event) => event.type)).toEqual([EVENT_TYPES.accepted, EVENT_TYPES.passwordChanged]);
   });
@@ -64,10 +74,10 @@ describe('RequestStatusService: what intake answers about a request, from the ev
     const request = await acceptedRequest();
 
     await statuses.record([eventAbout(request, EVENT_TYPES.failed, '2026-12-04T10:00:01.000Z', { operation: 'change_pin', reason: 'VENDOR_REJECTED', vendorStatus: 404 })]);
-    expect(await statuses.find(request.requestId)).toMatchObject({ status: 'failed', completedAt: '2026-12-04T10:00:01.000Z' });
+    expect(await statuses.find(request.requestId, itsCaller)).toMatchObject({ status: 'failed', completedAt: '2026-12-04T10:00:01.000Z' });
     await statuses.record([eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:03.000Z')]);
 
-    expect(await statuses.find(request.requestId)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:03.000Z' });
+    expect(await statuses.find(request.requestId, itsCaller)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:03.000Z' });
   });
 
   it('keeps a success when a failure event comes after it', async () => {
@@ -76,7 +86,7 @@ describe('RequestStatusService: what intake answers about a request, from the ev
     await statuses.record([eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z')]);
     await statuses.record([eventAbout(request, EVENT_TYPES.failed, '2026-12-04T10:00:04.000Z', { operation: 'change_pin', reason: 'OUTCOME_UNKNOWN' })]);
 
-    expect(await statuses.find(request.requestId)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:02.000Z' });
+    expect(await statuses.find(request.requestId, itsCaller)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:02.000Z' });
   });
 
   it('ignores events about requests another deployment accepted', async () => {
@@ -84,7 +94,7 @@ describe('RequestStatusService: what intake answers about a request, from the ev
 
     await statuses.record([eventAbout(stranger, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z')]);
 
-    expect(await statuses.find(stranger.requestId)).toBeUndefined();
+    expect(await statuses.find(stranger.requestId, itsCaller)).toBeUndefined();
     expect(await prisma.intakeRequestEvent.count({ where: { requestId: stranger.requestId } })).toBe(0);
   });
 
@@ -106,11 +116,35 @@ describe('RequestStatusService: what intake answers about a request, from the ev
       failure(failedTwice, '2026-12-04T10:00:05.000Z'),
     ]);
 
-    expect(await statuses.find(failedThenChanged.requestId)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:03.000Z' });
-    expect(await statuses.find(changedThenFailed.requestId)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:02.000Z' });
-    expect(await statuses.find(failedTwice.requestId)).toMatchObject({ status: 'failed', completedAt: '2026-12-04T10:00:01.000Z' });
-    expect(await statuses.find(onlyAccepted.requestId)).toMatchObject({ status: 'accepted', completedAt: null });
-    expect((await statuses.find(changedThenFailed.requestId))?.events.map((event) => event.type)).toEqual([EVENT_TYPES.passwordChanged, EVENT_TYPES.failed]);
+    expect(await statuses.find(failedThenChanged.requestId, itsCaller)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:03.000Z' });
+    expect(await statuses.find(changedThenFailed.requestId, itsCaller)).toMatchObject({ status: 'succeeded', completedAt: '2026-12-04T10:00:02.000Z' });
+    expect(await statuses.find(failedTwice.requestId, itsCaller)).toMatchObject({ status: 'failed', completedAt: '2026-12-04T10:00:01.000Z' });
+    expect(await statuses.find(onlyAccepted.requestId, itsCaller)).toMatchObject({ status: 'accepted', completedAt: null });
+    expect((await statuses.find(changedThenFailed.requestId, itsCaller))?.events.map((event) => event.type)).toEqual([EVENT_TYPES.passwordChanged, EVENT_TYPES.failed]);
     expect(await prisma.intakeRequestEvent.count({ where: { requestId: stranger.requestId } })).toBe(0);
+  });
+
+  describe('who may see a request', () => {
+    it('shows it to its caller, to callers of its tenant and to operators', async () => {
+      const request = await acceptedRequest({ caller: 'acme-backend', tenant: 'acme' });
+
+      for (const viewer of [reader('acme-backend', 'acme'), reader('acme-back-office', 'acme'), reader('pinflow-support', undefined, OPERATOR_SCOPE)]) {
+        expect(await statuses.find(request.requestId, viewer)).toMatchObject({ requestId: request.requestId, status: 'accepted' });
+      }
+    });
+
+    it('hides it from another caller and from another tenant, as if it did not exist', async () => {
+      const request = await acceptedRequest({ caller: 'acme-backend', tenant: 'acme' });
+
+      expect(await statuses.find(request.requestId, reader('globex-backend', 'globex'))).toBeUndefined();
+      expect(await statuses.find(request.requestId, reader('lone-caller'))).toBeUndefined();
+    });
+
+    it('shows a request made without a tenant to its caller only', async () => {
+      const request = await acceptedRequest({ caller: 'lone-caller' });
+
+      expect(await statuses.find(request.requestId, reader('lone-caller'))).toMatchObject({ requestId: request.requestId });
+      expect(await statuses.find(request.requestId, reader('other-caller'))).toBeUndefined();
+    });
   });
 });

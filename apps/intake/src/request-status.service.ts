@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { maySee, type AuthenticatedPrincipal } from '@pinflow/auth';
 import { PinflowEvent, requestStatusOf } from '@pinflow/contracts';
 import { PrismaClient, SqlPool } from '@pinflow/db';
 import type { RequestStatusResponse } from './api-schemas';
@@ -89,12 +90,16 @@ export class RequestStatusService {
     });
   }
 
-  async find(requestId: string): Promise<RequestStatusResponse | undefined> {
+  /**
+   * The request as `viewer` may see it: only its caller, the caller's tenant and operators get it;
+   * to anyone else it does not exist, so a request id tells them nothing.
+   */
+  async find(requestId: string, viewer: AuthenticatedPrincipal): Promise<RequestStatusResponse | undefined> {
     const request = await this.prisma.intakeRequest.findUnique({
       where: { id: requestId },
       include: { events: { orderBy: { time: 'asc' } } },
     });
-    if (!request) return undefined;
+    if (!request || !maySee(viewer, request)) return undefined;
     return {
       requestId: request.id,
       status: request.status as RequestStatusResponse['status'],

@@ -12,6 +12,7 @@ export interface RequestRecord {
   operation: string;
   cardId: string;
   caller: string;
+  tenant: string | null;
   idempotencyKey: string | null;
   fingerprint: string;
   messages: EncodedMessage[];
@@ -47,17 +48,17 @@ const OUTBOX_APPEND_LOCK = 7_240_002;
 const WRITE_GROUP = `
   WITH append_lock AS (SELECT pg_advisory_xact_lock(${OUTBOX_APPEND_LOCK})),
   written AS (
-    INSERT INTO intake_requests (id, command_id, vendor, operation, card_id, caller, idempotency_key, request_fingerprint, status)
+    INSERT INTO intake_requests (id, command_id, vendor, operation, card_id, caller, tenant, idempotency_key, request_fingerprint, status)
     SELECT request.*, 'accepted'
-    FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-      AS request (id, command_id, vendor, operation, card_id, caller, idempotency_key, request_fingerprint)
+    FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+      AS request (id, command_id, vendor, operation, card_id, caller, tenant, idempotency_key, request_fingerprint)
     CROSS JOIN append_lock
     ON CONFLICT (caller, idempotency_key) DO NOTHING
     RETURNING id),
   published AS (
     INSERT INTO outbox_messages (topic, key, value, headers)
     SELECT message.topic, message.key, message.value, message.headers::jsonb
-    FROM unnest($9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[])
+    FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[])
       WITH ORDINALITY AS message (request_id, topic, key, value, headers, position)
     JOIN written ON written.id = message.request_id
     ORDER BY message.position)
@@ -160,6 +161,7 @@ export class RequestWriter {
         inserting.map((record) => record.operation),
         inserting.map((record) => record.cardId),
         inserting.map((record) => record.caller),
+        inserting.map((record) => record.tenant),
         inserting.map((record) => record.idempotencyKey),
         inserting.map((record) => record.fingerprint),
         messages.map((message) => message.requestId),

@@ -1,4 +1,4 @@
-import { commandTopic } from '@pinflow/contracts';
+import { commandTopic, EVENTS_TOPIC } from '@pinflow/contracts';
 import { createDatabase, Database } from '@pinflow/db';
 import { TemporarilyUnavailableException } from '@pinflow/http';
 import { createKafka, EncodedMessage, ensureTopics, JsonProducer, pinflowTopicSpecs } from '@pinflow/kafka';
@@ -75,13 +75,13 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
   }
 
   /** What a caller gets from intake: the answer, and the headers it set. */
-  async function submit(service: RequestsService, submission: Submission, options: { caller?: string; idempotencyKey?: string } = {}) {
+  async function submit(service: RequestsService, submission: Submission, options: { caller?: string; tenant?: string; idempotencyKey?: string } = {}) {
     const headers: Record<string, string> = {};
     const response = {
       location: (url: string) => (headers.location = url),
       setHeader: (name: string, value: string) => (headers[name] = value),
     } as unknown as Response;
-    const acceptance: Acceptance = { principal: { subject: options.caller ?? 'intake-spec', scopes: new Set() }, idempotencyKey: options.idempotencyKey, response };
+    const acceptance: Acceptance = { principal: { subject: options.caller ?? 'intake-spec', tenant: options.tenant, scopes: new Set() }, idempotencyKey: options.idempotencyKey ?? randomUUID(), response };
     const body = await service.accept(acceptance, submission);
     return { body, headers };
   }
@@ -100,6 +100,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
       operation: 'increase_password_tries',
       cardId: `writer-card-${id}`,
       caller: 'writer-spec',
+      tenant: null,
       idempotencyKey: null,
       fingerprint: 'fingerprint',
       messages: [{ topic: writerTopic, key: id, value: JSON.stringify({ id }), headers: { 'content-type': 'application/json' } }],
@@ -212,6 +213,17 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
       expect(await database.prisma.intakeRequest.count({ where: { caller: 'intake-spec', idempotencyKey } })).toBe(1);
     });
 
+    it("records the caller's tenant with the request and in its accepted event, for those who may read it later", async () => {
+      const service = new RequestsService(writer, idleRelay(), intakeConfig());
+      const cardId = `tenant-card-${randomUUID()}`;
+
+      const { body } = await submit(service, increaseTries(cardId), { caller: 'acme-backend', tenant: 'acme' });
+
+      expect(await database.prisma.intakeRequest.findUnique({ where: { id: body.requestId } })).toMatchObject({ caller: 'acme-backend', tenant: 'acme' });
+      const [acceptedEvent] = await database.prisma.outboxMessage.findMany({ where: { topic: EVENTS_TOPIC, key: cardId } });
+      expect(JSON.parse(acceptedEvent.value).data).toMatchObject({ requestId: body.requestId, caller: 'acme-backend', tenant: 'acme' });
+    });
+
     it('refuses a request at once with 503 while as many as it may take are being accepted, and takes it again after', async () => {
       const service = new RequestsService(writer, idleRelay(), intakeConfig({ INTAKE_MAX_PENDING_ACCEPTANCES: 1 }));
       let letDraftFinish!: () => void;
@@ -227,9 +239,10 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
 
     it('answers 503 to a caller whose request could not be committed, and records nothing of it', async () => {
       const service = new RequestsService(writer, idleRelay(), intakeConfig());
-      const cardId = `nul-caller-card-${randomUUID()}`;
+      const cardId = `nul-tenant-card-${randomUUID()}`;
 
-      await expect(submit(service, increaseTries(cardId), { caller: 'nul\u0000caller' })).rejects.toBeInstanceOf(TemporarilyUnavailableException);
+      // PostgreSQL text cannot hold a NUL: the row fails to commit (the Idempotency-Key lookup before it has no tenant in it).
+      await expect(submit(service, increaseTries(cardId), { tenant: 'nul\u0000tenant' })).rejects.toBeInstanceOf(TemporarilyUnavailableException);
 
       expect(await database.prisma.intakeRequest.count({ where: { cardId } })).toBe(0);
     });

@@ -75,13 +75,13 @@ export class RequestsService {
     const accepted = buildEvent(EVENT_TYPES.accepted, {
       source: '/pinflow/intake',
       cardId: draft.cardId,
-      data: { vendor: draft.vendor, requestId, commandId, operation: draft.operation, caller },
+      data: { vendor: draft.vendor, requestId, commandId, operation: draft.operation, caller, ...(principal.tenant ? { tenant: principal.tenant } : {}) },
     });
     const messages = encodeBatches([
       { topic: commandTopic(draft.vendor), schema: COMMAND_SCHEMAS[draft.vendor], messages: [{ key: draft.cardId, value: command }] },
       eventBatch([accepted]),
     ]);
-    const record = { id: requestId, commandId, vendor: draft.vendor, operation: draft.operation, cardId: draft.cardId, caller, idempotencyKey: idempotencyKey ?? null, fingerprint, messages };
+    const record = { id: requestId, commandId, vendor: draft.vendor, operation: draft.operation, cardId: draft.cardId, caller, tenant: principal.tenant ?? null, idempotencyKey: idempotencyKey ?? null, fingerprint, messages };
     // Accepted means durable: 202 only once the request and its messages are committed.
     const outcome = await this.writer.write(record).catch(() => {
       // Nothing of this request was recorded (its group commit failed): a retry with the same key is safe.

@@ -17,6 +17,12 @@ export const authConfig = {
   AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** A public JWK, a JWKS or a PEM SPKI public key. */
   AUTH_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  /** The access-token claim naming the caller's tenant, when the issuer sets one (default `tenant`). */
+  AUTH_TENANT_CLAIM: z.string().min(1).optional(),
+  /** Requests one caller may make per AUTH_RATE_LIMIT_WINDOW_MS before answers turn to 429 (default 100). */
+  AUTH_RATE_LIMIT: z.coerce.number().int().positive().optional(),
+  /** The rate limit's window (default 1000 ms). */
+  AUTH_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().optional(),
 };
 
 /** {@link authConfig} on its own, with the key-source rule. */

@@ -11,6 +11,8 @@ import { PIN_READ_SCOPE, PIN_WRITE_SCOPE } from './scopes';
 
 const ISSUER = 'pinflow-dev';
 const AUDIENCE = 'pinflow';
+/** Per caller and minute: more than the other tests send as one caller, few enough to exceed quickly. */
+const RATE_LIMIT = 5;
 
 @Controller('requests')
 class RequestsController {
@@ -42,7 +44,7 @@ beforeAll(async () => {
 
   @Module({
     imports: [
-      AuthModule.forRoot({ AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE, AUTH_PUBLIC_KEY_FILE: devKey.publicKeyFile }),
+      AuthModule.forRoot({ AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE, AUTH_PUBLIC_KEY_FILE: devKey.publicKeyFile, AUTH_RATE_LIMIT: RATE_LIMIT, AUTH_RATE_LIMIT_WINDOW_MS: 60_000 }),
       RequestsModule,
     ],
   })
@@ -58,10 +60,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function get(route: string, scopes?: string[]): Promise<Response> {
+async function get(route: string, scopes?: string[], caller: { subject: string; tenant?: string } = { subject: 'backoffice' }): Promise<Response> {
   const headers: Record<string, string> = {};
   if (scopes) {
-    const token = await mintToken({ privateKey: key.privateJwk, kid: key.kid, issuer: ISSUER, audience: AUDIENCE, subject: 'backoffice', scopes, expiresIn: '5m' });
+    const token = await mintToken({ privateKey: key.privateJwk, kid: key.kid, issuer: ISSUER, audience: AUDIENCE, ...caller, scopes, expiresIn: '5m' });
     headers.authorization = `Bearer ${token}`;
   }
   return fetch(`${baseUrl}${route}`, { headers });
@@ -95,5 +97,20 @@ describe('@RequireScopes and @Principal in a Nest application', () => {
     const response = await get('/requests/unguarded', [PIN_READ_SCOPE]);
 
     expect(response.status).toBe(500);
+  });
+});
+
+describe('the per-caller rate limit', () => {
+  it('answers 429 RATE_LIMITED with Retry-After once a caller exceeds its limit, and only that caller', async () => {
+    const greedy = { subject: 'greedy-backend', tenant: 'acme' };
+    for (let sent = 0; sent < RATE_LIMIT; sent += 1) expect((await get('/requests', [PIN_READ_SCOPE], greedy)).status).toBe(200);
+
+    const refused = await get('/requests', [PIN_READ_SCOPE], greedy);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.json()).toMatchObject({ type: 'https://pinflow.dev/problems/rate-limited', status: 429, code: 'RATE_LIMITED' });
+
+    // Its tenant-mates, counted apart, are still served.
+    expect((await get('/requests', [PIN_READ_SCOPE], { subject: 'modest-backend', tenant: 'acme' })).status).toBe(200);
   });
 });

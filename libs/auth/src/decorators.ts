@@ -1,13 +1,15 @@
 import { applyDecorators, createParamDecorator, SetMetadata, UseGuards, type ExecutionContext } from '@nestjs/common';
 import { BearerAuthGuard, REQUIRED_SCOPES_METADATA, type AuthenticatedRequest } from './bearer-auth.guard';
+import { CallerRateLimitGuard } from './caller-rate-limit.guard';
 import type { AuthenticatedPrincipal } from './jwt-verifier';
 
 /**
- * Protects a controller or handler with a bearer token carrying all of `scopes`. On both, the
- * token needs the controller's scopes and the handler's.
+ * Protects a controller or handler with a bearer token carrying all of `scopes`, and holds each
+ * caller to its rate limit. On both, the token needs the controller's scopes and the handler's.
  */
 export function RequireScopes(...scopes: [string, ...string[]]): ClassDecorator & MethodDecorator {
-  return applyDecorators(SetMetadata(REQUIRED_SCOPES_METADATA, scopes), UseGuards(BearerAuthGuard));
+  // In this order: the rate limit counts the caller the bearer token names.
+  return applyDecorators(SetMetadata(REQUIRED_SCOPES_METADATA, scopes), UseGuards(BearerAuthGuard, CallerRateLimitGuard));
 }
 
 /** Injects the {@link AuthenticatedPrincipal} that {@link BearerAuthGuard} authenticated. */

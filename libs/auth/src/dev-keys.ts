@@ -36,14 +36,16 @@ export interface MintTokenOptions {
   issuer: string;
   audience: string;
   subject: string;
+  /** The caller's tenant, in the `tenant` claim. */
+  tenant?: string;
   scopes: readonly string[];
   /** A time span from now, such as '15m' or '1h' ('-1h' mints an already expired token). */
   expiresIn: string;
 }
 
-/** Signs an ES256 access token with the scopes in a space-separated `scope` claim. */
+/** Signs an ES256 access token with the scopes in a space-separated `scope` claim (and the tenant, if any, in `tenant`). */
 export function mintToken(options: MintTokenOptions): Promise<string> {
-  return new SignJWT({ scope: options.scopes.join(' ') })
+  return new SignJWT({ scope: options.scopes.join(' '), ...(options.tenant === undefined ? {} : { tenant: options.tenant }) })
     .setProtectedHeader({ alg: DEV_ALG, kid: options.kid, typ: 'JWT' })
     .setIssuer(options.issuer)
     .setAudience(options.audience)

@@ -83,6 +83,16 @@ describe('JwtVerifier.verify', () => {
     expect((await verifier.verify(await sign(claims))).clientId).toBe(clientId);
   });
 
+  it('names the caller\'s tenant from the tenant claim, and no tenant when the token has none', async () => {
+    expect((await verifier.verify(await sign({ tenant: 'acme' }))).tenant).toBe('acme');
+    expect(await verifier.verify(await sign({}))).not.toHaveProperty('tenant');
+  });
+
+  it('reads the tenant from the claim AUTH_TENANT_CLAIM names', async () => {
+    const byOrganisation = new JwtVerifier(createLocalJWKSet({ keys: [key.publicJwk] }), { issuer: ISSUER, audience: AUDIENCE }, 'org_id');
+    expect((await byOrganisation.verify(await sign({ org_id: 'acme', tenant: 'not-this' }))).tenant).toBe('acme');
+  });
+
   it('tolerates 30 seconds of clock skew on expiry', async () => {
     expect((await verifier.verify(await sign({}, { exp: '-10s' }))).subject).toBe('backoffice');
   });
@@ -94,6 +104,7 @@ describe('JwtVerifier.verify', () => {
     ['without expiry', 'TOKEN_INVALID', () => sign({}, { exp: null })],
     ['without subject', 'TOKEN_INVALID', () => sign({ sub: undefined })],
     ['with a scope claim that is not a string', 'TOKEN_INVALID', () => sign({ scope: 42 })],
+    ['with a tenant claim that is not one name', 'TOKEN_INVALID', () => sign({ tenant: ['acme', 'globex'] })],
     ['signed by another key under our kid', 'TOKEN_INVALID', async () => sign({}, { signer: await generateDevSigningKey(), kid: key.kid })],
     ['signed by another key under its own kid', 'TOKEN_INVALID', async () => sign({}, { signer: await generateDevSigningKey() })],
     [

@@ -8,8 +8,12 @@ import { AUTH_KEY_SOURCE_RULE, JWT_ALGORITHMS, type AuthConfig } from './auth-co
 export interface AuthenticatedPrincipal {
   subject: string;
   clientId?: string;
+  /** The organisation the caller belongs to, from the AUTH_TENANT_CLAIM claim; callers of a tenant see each other's requests. */
+  tenant?: string;
   scopes: ReadonlySet<string>;
 }
+
+export const DEFAULT_TENANT_CLAIM = 'tenant';
 
 export type TokenRejectionCode = 'TOKEN_INVALID' | 'TOKEN_EXPIRED';
 
@@ -61,6 +65,8 @@ const accessTokenClaims = z.object({
   scp: z.union([z.array(z.string()), z.string()]).optional(),
 });
 
+const tenantClaimValue = z.string().min(1).optional();
+
 function scopeList(value: string | string[] | undefined): string[] {
   return typeof value === 'string' ? value.split(' ') : (value ?? []);
 }
@@ -109,15 +115,16 @@ export class JwtVerifier {
   constructor(
     private readonly keys: JWTVerifyGetKey,
     private readonly expected: { issuer: string; audience: string },
+    private readonly tenantClaim = DEFAULT_TENANT_CLAIM,
   ) {}
 
   static async fromConfig(config: AuthConfig): Promise<JwtVerifier> {
     const expected = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };
     if (config.AUTH_JWKS_URL !== undefined && config.AUTH_PUBLIC_KEY_FILE === undefined) {
-      return new JwtVerifier(createRemoteJWKSet(new URL(config.AUTH_JWKS_URL)), expected);
+      return new JwtVerifier(createRemoteJWKSet(new URL(config.AUTH_JWKS_URL)), expected, config.AUTH_TENANT_CLAIM);
     }
     if (config.AUTH_PUBLIC_KEY_FILE !== undefined && config.AUTH_JWKS_URL === undefined) {
-      return new JwtVerifier(localKeyResolver(await readPublicKeys(config.AUTH_PUBLIC_KEY_FILE)), expected);
+      return new JwtVerifier(localKeyResolver(await readPublicKeys(config.AUTH_PUBLIC_KEY_FILE)), expected, config.AUTH_TENANT_CLAIM);
     }
     throw new Error(AUTH_KEY_SOURCE_RULE);
   }
@@ -140,10 +147,14 @@ export class JwtVerifier {
     });
     const claims = accessTokenClaims.safeParse(payload);
     if (!claims.success) throw new TokenRejectedError('TOKEN_INVALID', { cause: claims.error });
+    // A tenant claim of another shape (a list, an object) cannot name one tenant: visibility must not guess.
+    const tenant = tenantClaimValue.safeParse(payload[this.tenantClaim]);
+    if (!tenant.success) throw new TokenRejectedError('TOKEN_INVALID', { cause: tenant.error });
     const { sub, client_id, azp, scope, scp } = claims.data;
     return {
       subject: sub,
       clientId: client_id ?? azp,
+      ...(tenant.data === undefined ? {} : { tenant: tenant.data }),
       scopes: new Set([...scopeList(scope), ...scopeList(scp)].filter(Boolean)),
     };
   }

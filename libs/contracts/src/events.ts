@@ -42,7 +42,10 @@ export const eventDataSchemas = {
     requestId: z.uuid(),
     commandId: z.uuid(),
     operation: z.string(),
+    /** The token subject that made the request. */
     caller: z.string(),
+    /** The caller's tenant, when its token named one: callers of a tenant may read each other's requests. */
+    tenant: z.string().optional(),
   }),
   [EVENT_TYPES.passwordChanged]: z.object({ ...correlation, syncOfflinePin: z.boolean().optional() }),
   [EVENT_TYPES.issuerScriptRequested]: z.object({
