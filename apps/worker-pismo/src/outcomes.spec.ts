@@ -18,19 +18,23 @@ const changePin = (): PismoChangePinCommand => ({ ...envelope(), operation: 'cha
 const increaseTries = (): PismoIncreasePasswordTriesCommand => ({ ...envelope(), operation: 'increase_password_tries', blockCardExceedsCounter: true });
 
 describe('settle', () => {
-  it('waits for Pismo’s event after a 201 to a PIN change, correlating on the cid Pismo answered with', () => {
+  it('waits for Pismo’s event after a 201 to a PIN change, correlating on the x-cid it sent (the command id)', () => {
     const command = changePin();
     expect(settle(command, answered(201, `"[${command.commandId}] Card updated"`))).toEqual({
       state: COMMAND_STATES.awaitingVendorEvent,
       correlationId: command.commandId,
       vendorStatus: 201,
     });
-    expect(settle(command, answered(201, '"[other-cid] Card updated"'))).toMatchObject({ correlationId: 'other-cid' });
   });
 
-  it('falls back to the cid it sent when Pismo’s answer does not name one', () => {
+  it.each([
+    ['the example of Pismo’s published OpenAPI', '"[:correlationId] Card updated"'],
+    ['another cid', '"[other-cid] Card updated"'],
+    ['no cid', '"Card updated"'],
+    ['an empty body', ''],
+  ])('ignores a 201 answer naming %s: the cid it sent is what Pismo’s event carries', (_case, body) => {
     const command = changePin();
-    expect(settle(command, answered(201, '"Card updated"'))).toMatchObject({ correlationId: command.commandId });
+    expect(settle(command, answered(201, body))).toMatchObject({ correlationId: command.commandId });
   });
 
   it('succeeds a tries increase on its 200 with the password_tries.increased event', () => {
