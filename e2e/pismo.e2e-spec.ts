@@ -90,6 +90,30 @@ describe('Pismo PIN changes end to end', () => {
     expect((await client.sandbox('GET', `/sandbox/cards/${cardId}`)).body.status).toBe('BLOCKED');
   });
 
+  it('resets the password tries of a blocked card: succeeded with password_tries.reset, and Pismo unblocks it', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId, { status: 'BLOCKED' });
+
+    const accepted = await client.submit(`/v1/pismo/cards/${cardId}/password-tries/reset`, undefined);
+
+    expect(accepted.status).toBe(202);
+    const outcome = await client.outcome(accepted.body.requestId);
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.events.map((event: { type: string }) => event.type)).toEqual(expect.arrayContaining([EVENT_TYPES.accepted, EVENT_TYPES.passwordTriesReset]));
+    expect((await client.sandbox('GET', `/sandbox/cards/${cardId}`)).body).toMatchObject({ status: 'NORMAL', passwordTries: 0 });
+  });
+
+  it('reports a tries reset Pismo refuses for the card’s status as failed, with the vendor status 406', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId, { status: 'CREATED' });
+
+    const outcome = await client.outcome((await client.submit(`/v1/pismo/cards/${cardId}/password-tries/reset`, {})).body.requestId);
+
+    expect(outcome.status).toBe('failed');
+    const failure = outcome.events.find((event: { type: string }) => event.type === EVENT_TYPES.failed);
+    expect(failure.data).toMatchObject({ operation: 'reset_password_tries', reason: 'VENDOR_REJECTED', vendorStatus: 406 });
+  });
+
   it('reports an unknown card as a failure carrying the vendor status 404', async () => {
     const accepted = await client.changePin(newCard(), { encryptedPin: await client.encrypt(PINS.unknownCard) });
 

@@ -3,7 +3,7 @@ import { PIN_WRITE_SCOPE, RequireScopes } from '@pinflow/auth';
 import { ZodValidationPipe } from '@pinflow/http';
 import { PISMO_PIN_RULES } from '@pinflow/pin-policy';
 import { Accepting, type Acceptance } from './acceptance';
-import { AcceptedResponse, cardIdParam, PismoChangePinBody, pismoChangePinBody, PismoIncreasePasswordTriesBody, pismoIncreasePasswordTriesBody } from './api-schemas';
+import { AcceptedResponse, cardIdParam, emptyBody, PismoChangePinBody, pismoChangePinBody, PismoIncreasePasswordTriesBody, pismoIncreasePasswordTriesBody } from './api-schemas';
 import { RequestsService } from './requests.service';
 import { SecretSealer } from './secrets';
 
@@ -45,6 +45,18 @@ export class PismoController {
     @Accepting() acceptance: Acceptance,
   ): Promise<AcceptedResponse> {
     const command = { vendor: 'pismo' as const, operation: 'increase_password_tries' as const, cardId, blockCardExceedsCounter: body.blockCardExceedsCounter };
+    return this.requests.accept(acceptance, { fingerprintSource: command, draft: async () => command });
+  }
+
+  /** Clears the tries counter; Pismo unblocks a card that exceeding them had blocked. */
+  @Post('password-tries/reset')
+  @HttpCode(202)
+  resetPasswordTries(
+    @Param('cardId', validCardId) cardId: string,
+    @Body(new ZodValidationPipe(emptyBody)) _body: unknown,
+    @Accepting() acceptance: Acceptance,
+  ): Promise<AcceptedResponse> {
+    const command = { vendor: 'pismo' as const, operation: 'reset_password_tries' as const, cardId };
     return this.requests.accept(acceptance, { fingerprintSource: command, draft: async () => command });
   }
 }

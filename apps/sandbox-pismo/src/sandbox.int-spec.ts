@@ -247,7 +247,8 @@ describe('the Pismo sandbox', () => {
       expect((await increaseTries(cardId)).status).toBe(200);
       expect(await cardState(cardId)).toMatchObject({ status: 'BLOCKED', passwordTries: 3 });
 
-      expect((await resetTries(cardId, resetCid)).status).toBe(200);
+      const reset = await resetTries(cardId, resetCid);
+      expect([reset.status, reset.body]).toEqual([200, { success: true }]);
       const unblocked = await eventFor(resetCid, 'update-1');
 
       expect(unblocked.data).toMatchObject({ card_status: 'NORMAL', card_previous_status: 'BLOCKED' });

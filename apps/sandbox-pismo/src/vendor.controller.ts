@@ -47,12 +47,12 @@ export class CardsController {
     return { success: 'Incremented password tries counter' };
   }
 
-  /** Pismo documents no response body for this one; the sandbox mirrors the increase endpoint's. */
+  /** Pismo's published OpenAPI answers this one with CardsSuccessResponse, a boolean flag (the increase answers a message). */
   @Post('wallet/v2/cards/:cardId/password-tries/reset')
   @HttpCode(200)
-  async resetPasswordTries(@Param('cardId') cardId: string, @Req() request: Request): Promise<{ success: string }> {
+  async resetPasswordTries(@Param('cardId') cardId: string, @Req() request: Request): Promise<{ success: true }> {
     const cid = cidOf(request);
     await this.faults.underDrills(() => this.simulator.resetPasswordTries(cardId, cid));
-    return { success: 'Reset password tries counter' };
+    return { success: true };
   }
 }

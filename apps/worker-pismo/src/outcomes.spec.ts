@@ -1,4 +1,4 @@
-import { EVENT_TYPES, parseEvent, PismoChangePinCommand, PismoIncreasePasswordTriesCommand } from '@pinflow/contracts';
+import { EVENT_TYPES, parseEvent, PismoChangePinCommand, PismoIncreasePasswordTriesCommand, PismoResetPasswordTriesCommand } from '@pinflow/contracts';
 import { COMMAND_STATES, VendorCallResult } from '@pinflow/worker-kit';
 import { randomUUID } from 'node:crypto';
 import { settle } from './outcomes';
@@ -16,6 +16,7 @@ const envelope = () => ({
 });
 const changePin = (): PismoChangePinCommand => ({ ...envelope(), operation: 'change_pin', encryptedPin: 'a.b.c.d.e', syncOfflinePin: true });
 const increaseTries = (): PismoIncreasePasswordTriesCommand => ({ ...envelope(), operation: 'increase_password_tries', blockCardExceedsCounter: true });
+const resetTries = (): PismoResetPasswordTriesCommand => ({ ...envelope(), operation: 'reset_password_tries' });
 
 describe('settle', () => {
   it('waits for Pismo’s event after a 201 to a PIN change, correlating on the x-cid it sent (the command id)', () => {
@@ -48,6 +49,25 @@ describe('settle', () => {
       subject: 'card-1',
       data: { vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, blockCardExceedsCounter: true },
     });
+  });
+
+  it('succeeds a tries reset on its 200 with the password_tries.reset event', () => {
+    const command = resetTries();
+    const settlement = settle(command, answered(200, '{"success":true}'));
+    expect(settlement).toMatchObject({ state: COMMAND_STATES.succeeded, vendorStatus: 200 });
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(parseEvent(settlement.event)).toMatchObject({
+      type: EVENT_TYPES.passwordTriesReset,
+      subject: 'card-1',
+      data: { vendor: 'pismo', requestId: command.requestId, commandId: command.commandId },
+    });
+  });
+
+  it('fails a tries reset Pismo refuses for the card’s status (406) as a rejection', () => {
+    const settlement = settle(resetTries(), answered(406, '{"message":"Cannot reset the password tries of a card in status CREATED"}'));
+    expect(settlement).toMatchObject({ state: COMMAND_STATES.failed, vendorStatus: 406 });
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(settlement.event.data).toMatchObject({ reason: 'VENDOR_REJECTED', operation: 'reset_password_tries', vendorStatus: 406 });
   });
 
   it('fails with the vendor status and a summary of Pismo’s error', () => {

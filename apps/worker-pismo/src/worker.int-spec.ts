@@ -97,7 +97,8 @@ class FakePismo {
 
     const changePin = /^\/pci\/pcicards\/v2\/pcicards\/card\/([^/]+)$/.exec(url);
     const increase = /^\/api\/wallet\/v2\/cards\/([^/]+)\/password-tries\/increase$/.exec(url);
-    const cardId = decodeURIComponent((changePin ?? increase)?.[1] ?? '');
+    const reset = /^\/api\/wallet\/v2\/cards\/([^/]+)\/password-tries\/reset$/.exec(url);
+    const cardId = decodeURIComponent((changePin ?? increase ?? reset)?.[1] ?? '');
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     const cid = request.headers['x-cid'] as string | undefined;
     const { pin, ...body } = JSON.parse(text || '{}') as Record<string, unknown>;
@@ -113,7 +114,7 @@ class FakePismo {
     });
 
     if (!token || !this.validTokens.has(token)) return this.json(response, 401, { message: 'Unauthorized' });
-    if (!card || (!changePin && !increase)) return this.json(response, 404, { code: 'CARD_NOT_FOUND', message: 'Card not found' });
+    if (!card || (!changePin && !increase && !reset)) return this.json(response, 404, { code: 'CARD_NOT_FOUND', message: 'Card not found' });
     const answer = card.answers.length > 1 ? card.answers.shift()! : (card.answers[0] ?? (changePin ? 201 : 200));
     if (answer === 'apply-and-hang') await this.publishPismoEvents(cardId, [pismoEvent('update_password-1', cardId, cid, { status: 'SUCCESS' })]);
     if (answer === 'hang' || answer === 'apply-and-hang') {
@@ -127,6 +128,7 @@ class FakePismo {
     }
     if (answer >= 300) return this.json(response, answer, { code: `E${answer}`, message: 'Simulated failure' });
     if (increase) return this.json(response, answer, { success: 'Incremented password tries counter' });
+    if (reset) return this.json(response, answer, { success: true });
 
     const events: object[] = [pismoEvent('update_password-1', cardId, cid, { status: 'SUCCESS' })];
     if (body.sync_offline_pin === true) events.push(pismoEvent('issuer_script-1', cardId, cid, { script_type: 'SYNC_PIN', script_event_type: 'script_created' }));
@@ -193,6 +195,10 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
 
   function increaseCommand(cardId: string): PismoCommand {
     return { ...commandBase(cardId), operation: 'increase_password_tries', blockCardExceedsCounter: true };
+  }
+
+  function resetCommand(cardId: string): PismoCommand {
+    return { ...commandBase(cardId), operation: 'reset_password_tries' };
   }
 
   async function send(...commands: PismoCommand[]): Promise<void> {
@@ -349,6 +355,19 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       { method: 'POST', path: `/api/wallet/v2/cards/${cardId}/password-tries/increase`, cid: command.commandId, body: { block_card_exceeds_counter: true } },
     ]);
     expect(increased.data).toEqual({ vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, blockCardExceedsCounter: true });
+    expect(await stateOf(command.commandId)).toBe('SUCCEEDED');
+  });
+
+  it('resets password tries with a bodiless call carrying the x-cid, and reports it on Pismo’s 200', async () => {
+    const cardId = newCard();
+    fake.card(cardId);
+    const command = resetCommand(cardId);
+
+    await send(command);
+    const reset = await nextEvent(cardId, EVENT_TYPES.passwordTriesReset);
+
+    expect(fake.callsFor(cardId)).toMatchObject([{ method: 'POST', path: `/api/wallet/v2/cards/${cardId}/password-tries/reset`, cid: command.commandId, body: {} }]);
+    expect(reset.data).toEqual({ vendor: 'pismo', requestId: command.requestId, commandId: command.commandId });
     expect(await stateOf(command.commandId)).toBe('SUCCEEDED');
   });
 

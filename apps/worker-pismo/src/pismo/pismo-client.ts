@@ -31,4 +31,13 @@ export class PismoClient {
       body: { block_card_exceeds_counter: blockCardExceedsCounter },
     });
   }
+
+  /** POST /wallet/v2/cards/{cardId}/password-tries/reset, without a body; 200 `{success: true}`, 406 for a card whose status allows no reset. */
+  resetPasswordTries(cardId: string, cid: string): Promise<VendorCallResult> {
+    return this.http.send({
+      method: 'POST',
+      url: joinUrl(this.hosts.apiBaseUrl, `/wallet/v2/cards/${encodeURIComponent(cardId)}/password-tries/reset`),
+      headers: { 'x-cid': cid },
+    });
+  }
 }
