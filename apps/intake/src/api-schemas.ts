@@ -1,4 +1,4 @@
-import { cardId, compactJwe, thalesD1ChangePinCommand, vaultSetPasscodeCommand } from '@pinflow/contracts';
+import { cardId, compactJwe, pismoUpdateOfflinePinCommand, thalesD1ChangePinCommand, vaultSetPasscodeCommand } from '@pinflow/contracts';
 import { z } from 'zod';
 
 /**
@@ -21,6 +21,17 @@ export type PismoChangePinBody = z.output<typeof pismoChangePinBody>;
 
 export const pismoIncreasePasswordTriesBody = z.strictObject({ blockCardExceedsCounter: z.boolean() });
 export type PismoIncreasePasswordTriesBody = z.output<typeof pismoIncreasePasswordTriesBody>;
+
+/** A PIN for the chip only, through the issuer's PIN update script registered with Pismo. */
+export const pismoUpdateOfflinePinBody = z
+  .strictObject({
+    encryptedPin: compactJwe.optional(),
+    pin: clearSecret.optional(),
+    scriptId: pismoUpdateOfflinePinCommand.shape.scriptId,
+    accountId: pismoUpdateOfflinePinCommand.shape.accountId,
+  })
+  .refine(...exactlyOne('encryptedPin', 'pin'));
+export type PismoUpdateOfflinePinBody = z.output<typeof pismoUpdateOfflinePinBody>;
 
 /** For operations that take nothing but the card: no body, or an empty JSON object. */
 export const emptyBody = z.strictObject({}).optional();

@@ -4,6 +4,7 @@ import {
   emptyBody,
   pismoChangePinBody,
   pismoIncreasePasswordTriesBody,
+  pismoUpdateOfflinePinBody,
   requestStatusResponse,
   solarisChangePinBody,
   thalesD1ChangePinBody,
@@ -111,6 +112,19 @@ export function openApiDocument() {
         [cardIdParameter],
         emptyBody,
         false,
+      ),
+      '/v1/pismo/cards/{cardId}/offline-pin/sync': write(
+        "Write a Pismo card's online PIN to its chip",
+        "Pismo appends a SYNC_PIN script that the chip receives at its next contact authorization: pinflow.card.issuer_script.appended, then issuer_script.requested as Pismo creates and applies it. No body, or {}.",
+        [cardIdParameter],
+        emptyBody,
+        false,
+      ),
+      '/v1/pismo/cards/{cardId}/offline-pin': write(
+        "Write a PIN to a Pismo card's chip only",
+        "Through the issuer's PIN update script registered with Pismo (scriptId) for the card's account (accountId): the chip takes the PIN at its next contact authorization; the online PIN is left alone. The PIN is checked against Pismo's rules and the weak-PIN policy. Succeeds with pinflow.card.issuer_script.appended.",
+        [cardIdParameter],
+        pismoUpdateOfflinePinBody,
       ),
       '/v1/solaris/cards/{cardId}/pin': write(
         "Change a Solaris card's PIN",

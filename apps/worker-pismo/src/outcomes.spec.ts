@@ -1,4 +1,4 @@
-import { EVENT_TYPES, parseEvent, PismoChangePinCommand, PismoIncreasePasswordTriesCommand, PismoResetPasswordTriesCommand } from '@pinflow/contracts';
+import { EVENT_TYPES, parseEvent, PismoChangePinCommand, PismoCommand, PismoIncreasePasswordTriesCommand, PismoResetPasswordTriesCommand } from '@pinflow/contracts';
 import { COMMAND_STATES, VendorCallResult } from '@pinflow/worker-kit';
 import { randomUUID } from 'node:crypto';
 import { settle } from './outcomes';
@@ -61,6 +61,28 @@ describe('settle', () => {
       subject: 'card-1',
       data: { vendor: 'pismo', requestId: command.requestId, commandId: command.commandId },
     });
+  });
+
+  it.each<[string, PismoCommand, string, Record<string, unknown>]>([
+    ['an offline PIN sync on its 204', { ...envelope(), operation: 'sync_offline_pin' }, '', { scriptType: 'SYNC_PIN' }],
+    [
+      'a PIN update script on its 200, naming the card script Pismo created',
+      { ...envelope(), operation: 'update_offline_pin', encryptedPin: 'a.b.c.d.e', scriptId: 'issuer-script-1', accountId: '8675309' },
+      '{"card_script_id":"11a10bff","script_id":"issuer-script-1","applied":false}',
+      { scriptType: 'PIN_UPDATE', cardScriptId: '11a10bff' },
+    ],
+    [
+      'a PIN update script whose answer names no card script',
+      { ...envelope(), operation: 'update_offline_pin', encryptedPin: 'a.b.c.d.e', scriptId: 'issuer-script-1', accountId: '8675309' },
+      '{}',
+      { scriptType: 'PIN_UPDATE' },
+    ],
+  ])('succeeds %s with issuer_script.appended', (_case, command, body, data) => {
+    const settlement = settle(command, answered(body ? 200 : 204, body));
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(settlement.state).toBe(COMMAND_STATES.succeeded);
+    expect(parseEvent(settlement.event)).toMatchObject({ type: EVENT_TYPES.issuerScriptAppended, data: { requestId: command.requestId, commandId: command.commandId, ...data } });
+    expect(Object.keys(settlement.event.data)).toEqual(expect.arrayContaining(Object.keys(data)));
   });
 
   it('fails a tries reset Pismo refuses for the card’s status (406) as a rejection', () => {

@@ -26,13 +26,21 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
         return () => this.pismo.increasePasswordTries(command.cardId, command.blockCardExceedsCounter, command.commandId);
       case 'reset_password_tries':
         return () => this.pismo.resetPasswordTries(command.cardId, command.commandId);
+      case 'sync_offline_pin':
+        return () => this.pismo.syncOfflinePin(command.cardId, command.commandId);
+      case 'update_offline_pin': {
+        const pin = await decryptPin(command.encryptedPin, this.keyRing);
+        const script = { scriptId: command.scriptId, accountId: command.accountId, pin };
+        return () => this.pismo.appendPinUpdateScript(command.cardId, script, command.commandId);
+      }
     }
   }
 
   /**
    * Pismo raises update_password-1 with the cid a change sent, answered or not: a change whose answer
    * was lost (a timeout, a crash mid-call) awaits that event instead of failing with OUTCOME_UNKNOWN.
-   * Increasing or resetting tries raises no such event.
+   * Nothing else raises an event that ends its command: the script operations' issuer_script-1 events
+   * follow their answer and only report the script's progress.
    */
   outcomeReportedByEvent(command: CommandRef): boolean {
     return command.operation === 'change_pin';

@@ -9,6 +9,8 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   [EVENT_TYPES.accepted]: 'intake accepted a request and published its command.',
   [EVENT_TYPES.passwordChanged]: 'The vendor changed the card PIN. Final outcome of a PIN change.',
   [EVENT_TYPES.issuerScriptRequested]: 'The vendor created (or applied) a chip script that carries the new PIN to the card (Pismo sync_offline_pin).',
+  [EVENT_TYPES.issuerScriptAppended]:
+    "The vendor appended a chip script that writes a PIN to the card at its next contact authorization (Pismo sync_offline_pin, update_offline_pin). Final outcome of those requests; the script's own progress follows as issuer_script.requested.",
   [EVENT_TYPES.passwordTriesIncreased]: "The vendor increased the card's PIN tries counter. Final outcome of a tries increase.",
   [EVENT_TYPES.passwordTriesReset]: "The vendor cleared the card's PIN tries counter (Pismo also unblocks a card the tries had blocked). Final outcome of a tries reset.",
   [EVENT_TYPES.verificationCodeSent]: 'The vendor texted the cardholder a new one-time code for setting a passcode (Vault). Final outcome of a code request.',

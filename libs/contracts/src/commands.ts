@@ -40,8 +40,36 @@ export const pismoResetPasswordTriesCommand = z.object({
   operation: z.literal('reset_password_tries'),
 });
 
+/** Has Pismo write the card's current online PIN to its chip at the next contact authorization. */
+export const pismoSyncOfflinePinCommand = z.object({
+  ...commandEnvelope,
+  vendor: z.literal('pismo'),
+  operation: z.literal('sync_offline_pin'),
+});
+
+/**
+ * Has Pismo write a PIN to the card's chip at the next contact authorization, through the issuer's
+ * pre-registered PIN update script; the online PIN is left alone.
+ */
+export const pismoUpdateOfflinePinCommand = z.object({
+  ...commandEnvelope,
+  vendor: z.literal('pismo'),
+  operation: z.literal('update_offline_pin'),
+  encryptedPin: compactJwe,
+  /** The script id Pismo gave the issuer when registering its PIN update script. */
+  scriptId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -'),
+  /** Pismo's account id of the card (its x-account-id header). */
+  accountId: z.string().regex(/^[1-9][0-9]{0,14}$/, 'must be a Pismo account id'),
+});
+
 /** Messages on pinflow.commands.pismo.v1. */
-export const pismoCommand = z.discriminatedUnion('operation', [pismoChangePinCommand, pismoIncreasePasswordTriesCommand, pismoResetPasswordTriesCommand]);
+export const pismoCommand = z.discriminatedUnion('operation', [
+  pismoChangePinCommand,
+  pismoIncreasePasswordTriesCommand,
+  pismoResetPasswordTriesCommand,
+  pismoSyncOfflinePinCommand,
+  pismoUpdateOfflinePinCommand,
+]);
 
 /**
  * Messages on pinflow.commands.solaris.v1. The PIN was encrypted on the cardholder's device to
@@ -131,4 +159,6 @@ export type Operation = PinflowCommand['operation'];
 export type PismoChangePinCommand = z.infer<typeof pismoChangePinCommand>;
 export type PismoIncreasePasswordTriesCommand = z.infer<typeof pismoIncreasePasswordTriesCommand>;
 export type PismoResetPasswordTriesCommand = z.infer<typeof pismoResetPasswordTriesCommand>;
+export type PismoSyncOfflinePinCommand = z.infer<typeof pismoSyncOfflinePinCommand>;
+export type PismoUpdateOfflinePinCommand = z.infer<typeof pismoUpdateOfflinePinCommand>;
 export type PismoCommand = z.infer<typeof pismoCommand>;

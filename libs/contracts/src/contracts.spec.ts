@@ -38,11 +38,12 @@ describe('pinflow contracts', () => {
     ).toThrow();
   });
 
-  it('treats each operation’s outcome (password changed, tries increased or reset, code sent or checked) and failed as final, and nothing else', () => {
+  it('treats each operation’s outcome (password changed, script appended, tries increased or reset, code sent or checked) and failed as final, and nothing else', () => {
     expect([...TERMINAL_EVENT_TYPES].sort()).toEqual(
       [
         EVENT_TYPES.failed,
         EVENT_TYPES.passwordChanged,
+        EVENT_TYPES.issuerScriptAppended,
         EVENT_TYPES.passwordTriesIncreased,
         EVENT_TYPES.passwordTriesReset,
         EVENT_TYPES.verificationCodeSent,

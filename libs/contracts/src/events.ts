@@ -7,6 +7,7 @@ export const EVENT_TYPES = {
   accepted: 'pinflow.pin_change.accepted',
   passwordChanged: 'pinflow.card.password.changed',
   issuerScriptRequested: 'pinflow.card.issuer_script.requested',
+  issuerScriptAppended: 'pinflow.card.issuer_script.appended',
   passwordTriesIncreased: 'pinflow.card.password_tries.increased',
   passwordTriesReset: 'pinflow.card.password_tries.reset',
   verificationCodeSent: 'pinflow.card.verification_code.sent',
@@ -52,6 +53,12 @@ export const eventDataSchemas = {
     ...correlation,
     scriptType: z.string(),
     scriptStatus: z.string(),
+  }),
+  [EVENT_TYPES.issuerScriptAppended]: z.object({
+    ...correlation,
+    scriptType: z.string(),
+    /** The vendor's id of the script on the card, when its answer names one. */
+    cardScriptId: z.string().optional(),
   }),
   [EVENT_TYPES.passwordTriesIncreased]: z.object({ ...correlation, blockCardExceedsCounter: z.boolean().optional() }),
   [EVENT_TYPES.passwordTriesReset]: z.object(correlation),
@@ -113,6 +120,7 @@ export interface CloudEvent<T extends EventType> {
 /** Events that say a request succeeded: each is the final outcome of one operation. */
 const SUCCESS_EVENT_TYPES: ReadonlySet<EventType> = new Set([
   EVENT_TYPES.passwordChanged,
+  EVENT_TYPES.issuerScriptAppended,
   EVENT_TYPES.passwordTriesIncreased,
   EVENT_TYPES.passwordTriesReset,
   EVENT_TYPES.verificationCodeSent,
