@@ -12,7 +12,17 @@ import { dumpDatabase, http, occurrences, PinflowClient, readLogs, startSuite, S
 describe('Pismo PIN changes end to end', () => {
   const COMMAND_TOPIC = commandTopic('pismo');
   // Every PIN this suite sends anywhere; none may be found outside memory afterwards.
-  const PINS = { plain: '739146', synced: '582047', sixDigit: '904317', fourDigit: '6093', repeated: '815263', other: '370851', unknownCard: '461938' };
+  const PINS = {
+    plain: '739146',
+    synced: '582047',
+    sixDigit: '904317',
+    fourDigit: '6093',
+    repeated: '815263',
+    other: '370851',
+    unknownCard: '461938',
+    syncedLater: '650284',
+    chipOnly: '207593',
+  };
   const REJECTED_PINS = { weak: '123456', repeatedDigits: '1111', malformed: '12a4', tooLong: '1234567' };
 
   let suite: Suite;
@@ -73,6 +83,49 @@ describe('Pismo PIN changes end to end', () => {
     await waitFor('the applied script event', async () => scriptEvents().some((event) => /applied/i.test(event.data.scriptStatus)));
   });
 
+  it('syncs the offline PIN on its own: succeeded with issuer_script.appended, then the script’s events, and the chip takes the online PIN', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+    expect((await client.outcome((await client.changePin(cardId, { encryptedPin: await client.encrypt(PINS.syncedLater) })).body.requestId)).status).toBe('succeeded');
+
+    const accepted = await client.submit(`/v1/pismo/cards/${cardId}/offline-pin/sync`, undefined);
+
+    expect(accepted.status).toBe(202);
+    const outcome = await client.outcome(accepted.body.requestId);
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.events.find((event: { type: string }) => event.type === EVENT_TYPES.issuerScriptAppended).data).toMatchObject({ scriptType: 'SYNC_PIN' });
+    const scriptEvents = () => recorder.json<any>(EVENTS_TOPIC).filter((event) => event.subject === cardId && event.type === EVENT_TYPES.issuerScriptRequested);
+    await waitFor('the issuer script event of the request', async () => scriptEvents().some((event) => event.data.requestId === accepted.body.requestId));
+    await client.sandbox('POST', `/sandbox/cards/${cardId}/contact-authorization`);
+    expect((await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-offline-pin`, { pin: PINS.syncedLater })).body).toEqual({ matches: true });
+  });
+
+  it('writes a PIN to the chip only through the issuer’s PIN update script, leaving the online PIN alone', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId, { accountId: 8675309 });
+
+    const accepted = await client.submit(`/v1/pismo/cards/${cardId}/offline-pin`, { encryptedPin: await client.encrypt(PINS.chipOnly), scriptId: 'issuer-pin-update', accountId: '8675309' });
+
+    expect(accepted.status).toBe(202);
+    const outcome = await client.outcome(accepted.body.requestId);
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.events.find((event: { type: string }) => event.type === EVENT_TYPES.issuerScriptAppended).data).toMatchObject({ scriptType: 'PIN_UPDATE', cardScriptId: expect.any(String) });
+    await client.sandbox('POST', `/sandbox/cards/${cardId}/contact-authorization`);
+    expect((await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-offline-pin`, { pin: PINS.chipOnly })).body).toEqual({ matches: true });
+    expect((await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-pin`, { pin: PINS.chipOnly })).body).toEqual({ matches: false });
+  });
+
+  it('reports a PIN update script for another account as failed with the vendor status 404', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId, { accountId: 8675309 });
+
+    const accepted = await client.submit(`/v1/pismo/cards/${cardId}/offline-pin`, { encryptedPin: await client.encrypt(PINS.chipOnly), scriptId: 'issuer-pin-update', accountId: '1234' });
+
+    const outcome = await client.outcome(accepted.body.requestId);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.events.find((event: { type: string }) => event.type === EVENT_TYPES.failed).data).toMatchObject({ operation: 'update_offline_pin', reason: 'CARD_NOT_FOUND', vendorStatus: 404 });
+  });
+
   it('increases password tries until Pismo blocks the card, and reports the block', async () => {
     const cardId = newCard();
     await client.seedCard(cardId, { maxPasswordTries: 3 });
@@ -89,6 +142,30 @@ describe('Pismo PIN changes end to end', () => {
       return history.body.events?.some((event: { type: string }) => event.type === EVENT_TYPES.cardBlocked);
     });
     expect((await client.sandbox('GET', `/sandbox/cards/${cardId}`)).body.status).toBe('BLOCKED');
+  });
+
+  it('resets the password tries of a blocked card: succeeded with password_tries.reset, and Pismo unblocks it', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId, { status: 'BLOCKED' });
+
+    const accepted = await client.submit(`/v1/pismo/cards/${cardId}/password-tries/reset`, undefined);
+
+    expect(accepted.status).toBe(202);
+    const outcome = await client.outcome(accepted.body.requestId);
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.events.map((event: { type: string }) => event.type)).toEqual(expect.arrayContaining([EVENT_TYPES.accepted, EVENT_TYPES.passwordTriesReset]));
+    expect((await client.sandbox('GET', `/sandbox/cards/${cardId}`)).body).toMatchObject({ status: 'NORMAL', passwordTries: 0 });
+  });
+
+  it('reports a tries reset Pismo refuses for the card’s status as failed, with the vendor status 406', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId, { status: 'CREATED' });
+
+    const outcome = await client.outcome((await client.submit(`/v1/pismo/cards/${cardId}/password-tries/reset`, {})).body.requestId);
+
+    expect(outcome.status).toBe('failed');
+    const failure = outcome.events.find((event: { type: string }) => event.type === EVENT_TYPES.failed);
+    expect(failure.data).toMatchObject({ operation: 'reset_password_tries', reason: 'VENDOR_REJECTED', vendorStatus: 406 });
   });
 
   it('reports an unknown card as a failure carrying the vendor status 404', async () => {

@@ -16,7 +16,7 @@ describe('Vault passcodes end to end', () => {
   const COMMAND_TOPIC = commandTopic('vault');
   // Every passcode this suite sends; none may be found outside memory afterwards. Vault's passcodes
   // are four digits: these start with 0, as no pid, port, offset or duration in a log line does.
-  const PASSCODES = { set: '0739', wrongCode: '0582', reusedFirst: '0904', reusedAgain: '0630', repeated: '0815', otherBody: '0370' };
+  const PASSCODES = { set: '0739', wrongCode: '0582', reusedFirst: '0904', reusedAgain: '0630', repeated: '0815', otherBody: '0370', throughPinflow: '0461' };
   const REFUSED_BY_INTAKE = { tripled: '0111', sequence: '0123', tooLong: '07391' };
   /** Every one-time code Vault texted in this suite. */
   const codes: string[] = [];
@@ -87,6 +87,48 @@ describe('Vault passcodes end to end', () => {
       return result.body.status === 'succeeded' ? result.body : undefined;
     });
     expect(history.events.map((event: { type: string }) => event.type)).toEqual([EVENT_TYPES.accepted, EVENT_TYPES.passwordChanged]);
+  });
+
+  it('runs the SMS step through pinflow: a code is texted on request, checked without being used up, then sets the passcode', async () => {
+    const cardId = await newCard();
+
+    const requested = await client.submit(`/v1/vault/cards/${cardId}/verification-code`, undefined);
+    expect(requested.status).toBe(202);
+    const sent = await client.outcome(requested.body.requestId);
+    expect(sent.status).toBe('succeeded');
+    expect(sent.events.map((event: { type: string }) => event.type)).toEqual(expect.arrayContaining([EVENT_TYPES.accepted, EVENT_TYPES.verificationCodeSent]));
+    // The cardholder reads the code off the phone: the sandbox's outbox.
+    const { code } = await hook('GET', `/sandbox/cards/${cardId}/otp`);
+    codes.push(code);
+
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    codes.push(wrong);
+    const refused = await client.outcome((await client.submit(`/v1/vault/cards/${cardId}/verification-code/check`, { encryptedCode: await encryptSecret('oneTimeCode', wrong, pinflowKey) })).body.requestId);
+    expect(refused.status).toBe('failed');
+    expect(failureIn(refused)).toMatchObject({ operation: 'check_verification_code', reason: 'VENDOR_REJECTED', vendorError: { code: 'CODE_INVALID', field: 'code' } });
+
+    const checked = await client.submit(`/v1/vault/cards/${cardId}/verification-code/check`, { encryptedCode: await encryptSecret('oneTimeCode', code, pinflowKey) });
+    expect(checked.status).toBe(202);
+    const check = await client.outcome(checked.body.requestId);
+    expect(check.status).toBe('succeeded');
+    expect(check.events.map((event: { type: string }) => event.type)).toContain(EVENT_TYPES.verificationCodeChecked);
+    expect(await hook('GET', `/sandbox/cards/${cardId}/otp`)).toMatchObject({ used: false });
+
+    const set = await setPasscode(cardId, await sealed(PASSCODES.throughPinflow, code));
+    expect((await client.outcome(set.body.requestId)).status).toBe('succeeded');
+    expect(await verifies(cardId, PASSCODES.throughPinflow)).toBe(true);
+  });
+
+  it('refuses a code check with a body that is not a sealed code, and a code request with a body, publishing nothing', async () => {
+    const cardId = await newCard();
+
+    const check = await client.submit(`/v1/vault/cards/${cardId}/verification-code/check`, { encryptedCode: 'not.a.jwe.at.all' });
+    const request = await client.submit(`/v1/vault/cards/${cardId}/verification-code`, { phone: '+4915112345678' });
+
+    expect([check.status, check.body.code]).toEqual([400, 'ONE_TIME_CODE_UNDECRYPTABLE']);
+    expect([request.status, request.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(recorder.messages.filter((message) => message.key === cardId)).toEqual([]);
   });
 
   it('reports a code that is not the one texted as failed, with Vault’s CODE_INVALID in the status', async () => {

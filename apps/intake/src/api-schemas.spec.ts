@@ -1,4 +1,4 @@
-import { cardIdParam, thalesD1CardIdParam, thalesD1IssuerIdParam, vaultCardIdParam } from './api-schemas';
+import { cardIdParam, emptyBody, thalesD1CardIdParam, thalesD1IssuerIdParam, vaultCardIdParam, vaultCheckVerificationCodeBody } from './api-schemas';
 
 /** Path ids as Express hands them over: percent-decoded, so %2F is already a `/`. */
 const HOSTILE_IDS: Array<[string, string]> = [
@@ -41,5 +41,31 @@ describe('path ids intake accepts', () => {
     ['１２３', false],
   ])('take the Vault card id %s as a positive int64: %s', (id, valid) => {
     expect(vaultCardIdParam.safeParse(id).success).toBe(valid);
+  });
+});
+
+describe('bodies of operations that take nothing but the card', () => {
+  it('accept no body or an empty object', () => {
+    expect(emptyBody.safeParse(undefined).success).toBe(true);
+    expect(emptyBody.safeParse({}).success).toBe(true);
+  });
+
+  it('refuse any field, so a caller who thinks it sent something learns it did not', () => {
+    expect(emptyBody.safeParse({ blockCardExceedsCounter: true }).success).toBe(false);
+  });
+});
+
+describe('the body of a Vault code check', () => {
+  const JWE = 'eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a2V5.aXY.Y2lwaGVy.dGFn';
+
+  it('takes the code encrypted or in clear', () => {
+    expect(vaultCheckVerificationCodeBody.safeParse({ encryptedCode: JWE }).success).toBe(true);
+    expect(vaultCheckVerificationCodeBody.safeParse({ code: '123456' }).success).toBe(true);
+  });
+
+  it('refuses both at once, neither, or another field', () => {
+    expect(vaultCheckVerificationCodeBody.safeParse({ encryptedCode: JWE, code: '123456' }).success).toBe(false);
+    expect(vaultCheckVerificationCodeBody.safeParse({}).success).toBe(false);
+    expect(vaultCheckVerificationCodeBody.safeParse({ encryptedCode: JWE, passcode: '1234' }).success).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { cardId, compactJwe, thalesD1ChangePinCommand, vaultSetPasscodeCommand } from '@pinflow/contracts';
+import { cardId, compactJwe, pismoUpdateOfflinePinCommand, thalesD1ChangePinCommand, vaultSetPasscodeCommand } from '@pinflow/contracts';
 import { z } from 'zod';
 
 /**
@@ -21,6 +21,20 @@ export type PismoChangePinBody = z.output<typeof pismoChangePinBody>;
 
 export const pismoIncreasePasswordTriesBody = z.strictObject({ blockCardExceedsCounter: z.boolean() });
 export type PismoIncreasePasswordTriesBody = z.output<typeof pismoIncreasePasswordTriesBody>;
+
+/** A PIN for the chip only, through the issuer's PIN update script registered with Pismo. */
+export const pismoUpdateOfflinePinBody = z
+  .strictObject({
+    encryptedPin: compactJwe.optional(),
+    pin: clearSecret.optional(),
+    scriptId: pismoUpdateOfflinePinCommand.shape.scriptId,
+    accountId: pismoUpdateOfflinePinCommand.shape.accountId,
+  })
+  .refine(...exactlyOne('encryptedPin', 'pin'));
+export type PismoUpdateOfflinePinBody = z.output<typeof pismoUpdateOfflinePinBody>;
+
+/** For operations that take nothing but the card: no body, or an empty JSON object. */
+export const emptyBody = z.strictObject({}).optional();
 
 /** Solaris: what the cardholder's device produced, relayed untouched (pinflow cannot read the PIN). */
 export const solarisChangePinBody = z.strictObject({
@@ -55,6 +69,12 @@ export const vaultSetPasscodeBody = z
   .refine(...exactlyOne('encryptedPasscode', 'passcode'))
   .refine(...exactlyOne('encryptedCode', 'code'));
 export type VaultSetPasscodeBody = z.output<typeof vaultSetPasscodeBody>;
+
+/** The one-time code the cardholder typed, to check before setting the passcode with it. */
+export const vaultCheckVerificationCodeBody = z
+  .strictObject({ encryptedCode: compactJwe.optional(), code: clearSecret.optional() })
+  .refine(...exactlyOne('encryptedCode', 'code'));
+export type VaultCheckVerificationCodeBody = z.output<typeof vaultCheckVerificationCodeBody>;
 
 /*
  * Ids in a path end up in the vendor's URL: each is held to a strict charset here, so `/`, `..`, `?`,

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import {
   acceptedResponse,
+  emptyBody,
   pismoChangePinBody,
   pismoIncreasePasswordTriesBody,
+  pismoUpdateOfflinePinBody,
   requestStatusResponse,
   solarisChangePinBody,
   thalesD1ChangePinBody,
+  vaultCheckVerificationCodeBody,
   vaultSetPasscodeBody,
 } from './api-schemas';
 
@@ -50,6 +53,7 @@ const rateLimited = {
 
 const pathParameter = (name: string, schema: Record<string, unknown>) => ({ name, in: 'path', required: true, schema });
 const cardIdParameter = pathParameter('cardId', { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' });
+const vaultCardIdParameter = pathParameter('cardId', { type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'A positive int64: at most 9223372036854775807' });
 const idempotencyKeyParameter = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -71,13 +75,13 @@ const writeErrors = {
 };
 
 /** A write operation: scope pin:write, an Idempotency-Key, 202 with a status URL. */
-function write(summary: string, description: string, parameters: object[], body: z.ZodType) {
+function write(summary: string, description: string, parameters: object[], body: z.ZodType, bodyRequired = true) {
   return {
     post: {
       summary,
       description: `Scope pin:write. ${description}`,
       parameters: [...parameters, idempotencyKeyParameter],
-      requestBody: { required: true, content: { 'application/json': { schema: schema(body) } } },
+      requestBody: { required: bodyRequired, content: { 'application/json': { schema: schema(body) } } },
       responses: { '202': accepted, ...writeErrors },
     },
   };
@@ -109,6 +113,26 @@ export function openApiDocument() {
         [cardIdParameter],
         pismoIncreasePasswordTriesBody,
       ),
+      '/v1/pismo/cards/{cardId}/password-tries/reset': write(
+        "Reset a Pismo card's password tries counter",
+        'Pismo also unblocks a card that exceeding its tries had blocked; it refuses (failure event, vendorStatus 406) a card in any status but BLOCKED, NORMAL, PENDING or WARNING. No body, or {}.',
+        [cardIdParameter],
+        emptyBody,
+        false,
+      ),
+      '/v1/pismo/cards/{cardId}/offline-pin/sync': write(
+        "Write a Pismo card's online PIN to its chip",
+        "Pismo appends a SYNC_PIN script that the chip receives at its next contact authorization: pinflow.card.issuer_script.appended, then issuer_script.requested as Pismo creates and applies it. No body, or {}.",
+        [cardIdParameter],
+        emptyBody,
+        false,
+      ),
+      '/v1/pismo/cards/{cardId}/offline-pin': write(
+        "Write a PIN to a Pismo card's chip only",
+        "Through the issuer's PIN update script registered with Pismo (scriptId) for the card's account (accountId): the chip takes the PIN at its next contact authorization; the online PIN is left alone. The PIN is checked against Pismo's rules and the weak-PIN policy. Succeeds with pinflow.card.issuer_script.appended.",
+        [cardIdParameter],
+        pismoUpdateOfflinePinBody,
+      ),
       '/v1/solaris/cards/{cardId}/pin': write(
         "Change a Solaris card's PIN",
         "Relays what the cardholder's device produced: the PIN as a JWE to Solaris' key (see /v1/solaris/pin-key) and the device-binding signature. pinflow cannot read the PIN; Solaris enforces its PIN rules.",
@@ -133,6 +157,19 @@ export function openApiDocument() {
         "The passcode (Vault's rules: 4 digits, no more than two identical digits in a row; weak-PIN policy) and the cardholder's one-time code from Vault's SMS step travel encrypted to pinflow's key.",
         [pathParameter('cardId', { type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'A positive int64: at most 9223372036854775807' })],
         vaultSetPasscodeBody,
+      ),
+      '/v1/vault/cards/{cardId}/verification-code': write(
+        'Have Vault text the cardholder a one-time code',
+        'The code set_passcode needs; a new code replaces any earlier one. Succeeds with pinflow.card.verification_code.sent. No body, or {}.',
+        [vaultCardIdParameter],
+        emptyBody,
+        false,
+      ),
+      '/v1/vault/cards/{cardId}/verification-code/check': write(
+        'Check the one-time code the cardholder typed',
+        "Vault checks it is the latest code texted to the card, unused and unexpired, without using it up: pinflow.card.verification_code.checked, or a failure naming Vault's error (CODE_INVALID, CODE_EXPIRED, CODE_ALREADY_USED). The code travels encrypted to pinflow's key.",
+        [vaultCardIdParameter],
+        vaultCheckVerificationCodeBody,
       ),
       '/v1/requests/{requestId}': {
         get: {

@@ -80,6 +80,37 @@ describe('Card: chip scripts', () => {
     expect(card.appliedScripts.map((script) => script.appliedAt)).toEqual([later, later]);
     expect(card.applyPendingScripts(later)).toEqual([]);
   });
+
+  it('sync the online PIN to the chip on request, without a PIN change, once applied', () => {
+    const card = cardIn('NORMAL');
+    card.changePin(PinHash.of('4821'), false, NOW, scriptIds());
+
+    expect(card.syncOfflinePin(NOW, scriptIds())).toEqual([{ kind: 'script', scriptEvent: 'script_created', script: { id: 1, type: 'SYNC_PIN', createdAt: NOW } }]);
+    expect(card.offlinePinHash).toBeUndefined();
+    card.applyPendingScripts(NOW);
+    expect(card.offlinePinHash?.matches('4821')).toBe(true);
+    expect(card.pinChanges).toBe(1);
+  });
+
+  it('write a PIN update script’s own PIN to the chip once applied, leaving the online PIN alone', () => {
+    const card = cardIn('NORMAL');
+    card.changePin(PinHash.of('4821'), false, NOW, scriptIds());
+
+    const { script, changes } = card.appendPinUpdateScript(PinHash.of('9305'), 'issuer-script-7', NOW, scriptIds());
+
+    expect(script).toMatchObject({ id: 1, type: 'PIN_UPDATE', issuerScriptId: 'issuer-script-7' });
+    expect(changes).toEqual([{ kind: 'script', scriptEvent: 'script_created', script }]);
+    card.applyPendingScripts(NOW);
+    expect(card.offlinePinHash?.matches('9305')).toBe(true);
+    expect(card.pinHash?.matches('4821')).toBe(true);
+  });
+
+  it.each<CardStatus>(['CANCELED', 'LOST'])('are refused for a %s card', (status) => {
+    const card = cardIn(status);
+    expect(() => card.syncOfflinePin(NOW, scriptIds())).toThrow(CardRejected);
+    expect(() => card.appendPinUpdateScript(PinHash.of('9305'), 's', NOW, scriptIds())).toThrow(CardRejected);
+    expect(card.pendingScripts).toEqual([]);
+  });
 });
 
 describe('Card: increase password tries', () => {

@@ -47,12 +47,22 @@ export interface CardProfile {
   maxPasswordTries?: number;
 }
 
-/** A chip script waiting for (or delivered by) the card's next contact authorization. */
+export const SCRIPT_TYPES = ['SYNC_PIN', 'PIN_UPDATE'] as const;
+export type ScriptType = (typeof SCRIPT_TYPES)[number];
+
+/**
+ * A chip script waiting for (or delivered by) the card's next contact authorization. SYNC_PIN carries
+ * the online PIN as it is when applied; PIN_UPDATE the PIN it was appended with, under the issuer's
+ * pre-registered script id.
+ */
 export interface ChipScript {
   id: number;
-  type: 'SYNC_PIN';
+  type: ScriptType;
   createdAt: Date;
   appliedAt?: Date;
+  /** PIN_UPDATE only: the issuer's script id, and the hash of the PIN it writes to the chip. */
+  issuerScriptId?: string;
+  pinHash?: PinHash;
 }
 
 /** What a successful operation changed; each change becomes one Pismo event. */
@@ -78,6 +88,8 @@ export class CardRejected extends Error {
 export class Card {
   passwordTries = 0;
   pinHash?: PinHash;
+  /** The PIN on the chip, for offline verification: written only by an applied script. */
+  offlinePinHash?: PinHash;
   pinChangedAt?: Date;
   pinChanges = 0;
   readonly pendingScripts: ChipScript[] = [];
@@ -99,12 +111,21 @@ export class Card {
     this.pinChanges += 1;
     this.passwordTries = 0;
     const changes: CardChange[] = [{ kind: 'password_changed' }];
-    if (syncOfflinePin) {
-      const script: ChipScript = { id: nextScriptId(), type: 'SYNC_PIN', createdAt: now };
-      this.pendingScripts.push(script);
-      changes.push({ kind: 'script', scriptEvent: 'script_created', script });
-    }
+    if (syncOfflinePin) changes.push(this.appendScript({ id: nextScriptId(), type: 'SYNC_PIN', createdAt: now }));
     return changes;
+  }
+
+  /** Appends a script that writes the online PIN, as it is when the chip receives it, to the chip. */
+  syncOfflinePin(now: Date, nextScriptId: () => number): CardChange[] {
+    this.refuseIfTerminal('sync the offline PIN of');
+    return [this.appendScript({ id: nextScriptId(), type: 'SYNC_PIN', createdAt: now })];
+  }
+
+  /** Appends the issuer's pre-registered PIN update script, carrying `pinHash` to the chip; the online PIN is left alone. */
+  appendPinUpdateScript(pinHash: PinHash, issuerScriptId: string, now: Date, nextScriptId: () => number): { script: ChipScript; changes: CardChange[] } {
+    this.refuseIfTerminal('update the offline PIN of');
+    const script: ChipScript = { id: nextScriptId(), type: 'PIN_UPDATE', createdAt: now, issuerScriptId, pinHash };
+    return { script, changes: [this.appendScript(script)] };
   }
 
   /**
@@ -127,12 +148,20 @@ export class Card {
     return this.status === 'BLOCKED' ? [this.moveTo('NORMAL')] : [];
   }
 
-  /** A contact (chip) authorization delivers every pending script, oldest first. */
+  /** A contact (chip) authorization delivers every pending script, oldest first; the last one's PIN is the chip's. */
   applyPendingScripts(now: Date): CardChange[] {
     const applied = this.pendingScripts.splice(0);
-    for (const script of applied) script.appliedAt = now;
+    for (const script of applied) {
+      script.appliedAt = now;
+      this.offlinePinHash = script.type === 'SYNC_PIN' ? this.pinHash : script.pinHash;
+    }
     this.appliedScripts.push(...applied);
     return applied.map((script) => ({ kind: 'script', scriptEvent: 'script_applied', script }));
+  }
+
+  private appendScript(script: ChipScript): CardChange {
+    this.pendingScripts.push(script);
+    return { kind: 'script', scriptEvent: 'script_created', script };
   }
 
   private moveTo(status: CardStatus): CardChange {

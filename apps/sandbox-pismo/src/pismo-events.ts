@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { Card, CARD_STATUSES, CARD_TYPES, CardChange } from './card';
+import { Card, CARD_STATUSES, CARD_TYPES, CardChange, SCRIPT_TYPES } from './card';
 
 // Pismo's formats, defined here and nowhere else: the sandbox stands for the vendor, so it must not
 // share code (or mistakes) with the pinflow services that consume these events.
@@ -54,7 +54,7 @@ const issuerScript = z.object({
     program_id: pismoId,
     card_script_id: pismoId,
     script_event_type: z.enum(['script_created', 'script_applied']),
-    script_type: z.literal('SYNC_PIN'),
+    script_type: z.enum(SCRIPT_TYPES),
   }),
 });
 
@@ -62,7 +62,7 @@ export const pismoEvent = z.discriminatedUnion('event_type', [updatePassword, up
 export type PismoEvent = z.infer<typeof pismoEvent>;
 
 /** Pismo's card ids are integers; a readable test id stays a string. */
-function cardIdOf(card: Card): number | string {
+export function cardIdOf(card: Card): number | string {
   const { cardId } = card.profile;
   return /^[1-9]\d{0,14}$/.test(cardId) ? Number(cardId) : cardId;
 }

@@ -5,6 +5,7 @@ describe("Pismo's side of HTTP", () => {
   it('finds the card of both Pismo card paths and none in the token path', () => {
     expect(CARD_ID_IN_PATH.exec('/pcicards/v2/pcicards/card/123')?.[1]).toBe('123');
     expect(CARD_ID_IN_PATH.exec('/wallet/v2/cards/456/password-tries/increase')?.[1]).toBe('456');
+    expect(CARD_ID_IN_PATH.exec('/pcicards/v1/pcicards/789/scripts/pin-update')?.[1]).toBe('789');
     expect(CARD_ID_IN_PATH.exec('/passport/v1/oauth2/token')).toBeNull();
   });
 

@@ -7,8 +7,8 @@ import { CardRejected } from './card';
 
 export const TOKEN_PATH = '/passport/v1/oauth2/token';
 
-/** Both card hosts' paths: `/pcicards/.../card/{id}` and `/wallet/.../cards/{id}/...`. */
-export const CARD_ID_IN_PATH = /\/cards?\/([^/?#]+)/;
+/** Both card hosts' paths: `/pcicards/.../card/{id}`, `/pcicards/v1/pcicards/{id}/scripts/...` and `/wallet/.../cards/{id}/...`. */
+export const CARD_ID_IN_PATH = /\/(?:pcicards\/v1\/pcicards|cards?)\/([^/?#]+)/;
 
 export const CID_HEADER = 'x-cid';
 
@@ -17,7 +17,7 @@ export function cidOf(request: Request): string {
   return correlationIdOf(request, CID_HEADER);
 }
 
-export const PISMO_OPERATIONS = ['pinChanges', 'triesIncreases', 'triesResets'] as const;
+export const PISMO_OPERATIONS = ['pinChanges', 'triesIncreases', 'triesResets', 'offlinePinSyncs', 'pinUpdateScripts'] as const;
 export type PismoOperation = (typeof PISMO_OPERATIONS)[number];
 
 const REJECTION_STATUS: Record<CardRejected['reason'], number> = { TERMINAL_STATUS: 403, TRIES_NOT_RESETTABLE: 406 };

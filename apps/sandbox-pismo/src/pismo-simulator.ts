@@ -42,6 +42,22 @@ export class PismoSimulator {
     await this.applied(card, changes, cid, 'triesResets', new Date());
   }
 
+  async syncOfflinePin(cardId: string, cid: string): Promise<void> {
+    const card = this.existingCard(cardId);
+    const now = new Date();
+    await this.applied(card, card.syncOfflinePin(now, () => this.registry.nextId()), cid, 'offlinePinSyncs', now);
+  }
+
+  /** Pismo's `x-account-id` must name the card's account; any other reads as a card it does not have. */
+  async appendPinUpdateScript(cardId: string, accountId: string, pin: string, issuerScriptId: string, cid: string): Promise<{ card: Card; script: ChipScript }> {
+    const card = this.existingCard(cardId);
+    if (String(card.profile.accountId) !== accountId) throw new VendorError(404, 'CARD_NOT_FOUND', 'Card not found');
+    const now = new Date();
+    const { script, changes } = card.appendPinUpdateScript(PinHash.of(pin), issuerScriptId, now, () => this.registry.nextId());
+    await this.applied(card, changes, cid, 'pinUpdateScripts', now);
+    return { card, script };
+  }
+
   /** A chip authorization at a terminal: the card receives its pending scripts. */
   async contactAuthorization(card: Card, cid: string): Promise<ChipScript[]> {
     const now = new Date();

@@ -37,9 +37,13 @@ const cardSeed = z
 
 const programSettings = z.strictObject({ maxPasswordTries });
 
+const verifyPinRequest = z.strictObject({ pin: z.string().max(64) });
+
 interface ScriptView {
   id: number;
   type: string;
+  /** PIN_UPDATE: the issuer's pre-registered script id. */
+  issuerScriptId: string | null;
   createdAt: string;
   appliedAt: string | null;
 }
@@ -61,7 +65,7 @@ export interface CardView {
 }
 
 function scriptView(script: ChipScript): ScriptView {
-  return { id: script.id, type: script.type, createdAt: script.createdAt.toISOString(), appliedAt: script.appliedAt?.toISOString() ?? null };
+  return { id: script.id, type: script.type, issuerScriptId: script.issuerScriptId ?? null, createdAt: script.createdAt.toISOString(), appliedAt: script.appliedAt?.toISOString() ?? null };
 }
 
 /**
@@ -90,6 +94,13 @@ export class SandboxController extends CardHooksController<Card, CardView> {
   async contactAuthorization(@Param('cardId') cardId: string, @Req() request: Request): Promise<{ appliedScripts: ScriptView[] }> {
     const applied = await this.simulator.contactAuthorization(this.existingCard(cardId), cidOf(request));
     return { appliedScripts: applied.map(scriptView) };
+  }
+
+  /** Like verify-pin, for the PIN on the chip: what the applied scripts wrote, never revealed. */
+  @Post('cards/:cardId/verify-offline-pin')
+  @HttpCode(200)
+  verifyOfflinePin(@Param('cardId') cardId: string, @Body(new ZodValidationPipe(verifyPinRequest)) { pin }: z.output<typeof verifyPinRequest>): { matches: boolean } {
+    return { matches: holdsSecret(this.existingCard(cardId).offlinePinHash, pin) };
   }
 
   @Put('programs/:programId')

@@ -28,6 +28,7 @@ const PINS = {
   asNumber: '830615',
   inBrokenJson: '720418',
   hookBrokenJson: '648203',
+  pinUpdate: '806251',
 };
 
 /**
@@ -227,6 +228,51 @@ describe('the Pismo sandbox', () => {
         ['issuer_script-1', 'script_applied'],
       ]);
     });
+
+    it('syncs the offline PIN on its own: 204, a SYNC_PIN script_created, and the chip takes the online PIN when applied', async () => {
+      const cardId = await seed();
+      expect((await changePin(cardId, { pin: PINS.first })).status).toBe(201);
+      const cid = randomUUID();
+
+      const synced = await call('POST', `/pcicards/v1/pcicards/${cardId}/scripts/sync-offline-pin`, { headers: { 'x-cid': cid } });
+
+      expect([synced.status, synced.text]).toEqual([204, '']);
+      expect((await eventFor(cid, 'issuer_script-1')).data).toMatchObject({ script_type: 'SYNC_PIN', script_event_type: 'script_created' });
+      await call('POST', `/sandbox/cards/${cardId}/contact-authorization`);
+      expect((await call('POST', `/sandbox/cards/${cardId}/verify-offline-pin`, { body: { pin: PINS.first } })).body).toEqual({ matches: true });
+      expect((await call('GET', '/sandbox/applied')).body[cid]).toMatchObject({ offlinePinSyncs: 1 });
+    });
+
+    it('appends a PIN update script for the card’s account: 200 with the card script, and the chip takes its PIN when applied', async () => {
+      const cardId = await seed({ accountId: 8675309 });
+      const cid = randomUUID();
+
+      const appended = await call('POST', `/pcicards/v1/pcicards/${cardId}/scripts/pin-update`, {
+        body: { script_id: 'issuer-script-1', pin: PINS.pinUpdate },
+        headers: { 'x-cid': cid, 'x-account-id': '8675309' },
+      });
+
+      expect([appended.status, appended.body]).toEqual([
+        200,
+        { card_script_id: expect.any(String), org_id: 'TN-it', card_id: cardId, account_id: 8675309, script_id: 'issuer-script-1', created_at: expect.any(String), applied: false },
+      ]);
+      const created = await eventFor(cid, 'issuer_script-1');
+      expect(created.data).toMatchObject({ script_type: 'PIN_UPDATE', script_event_type: 'script_created', card_script_id: Number(appended.body.card_script_id) });
+      expect(await verifies(cardId, PINS.pinUpdate)).toBe(false);
+      await call('POST', `/sandbox/cards/${cardId}/contact-authorization`);
+      expect((await call('POST', `/sandbox/cards/${cardId}/verify-offline-pin`, { body: { pin: PINS.pinUpdate } })).body).toEqual({ matches: true });
+    });
+
+    it('refuses a PIN update script without the account header (400), for another account (404), or without a script id (400)', async () => {
+      const cardId = await seed({ accountId: 8675309 });
+      const pinUpdate = (body: unknown, headers: Record<string, string>) => call('POST', `/pcicards/v1/pcicards/${cardId}/scripts/pin-update`, { body, headers });
+
+      expect((await pinUpdate({ script_id: 's', pin: PINS.pinUpdate }, {})).status).toBe(400);
+      expect((await pinUpdate({ script_id: 's', pin: PINS.pinUpdate }, { 'x-account-id': '1234' })).status).toBe(404);
+      const noScript = await pinUpdate({ pin: PINS.pinUpdate }, { 'x-account-id': '8675309' });
+      expect([noScript.status, noScript.body]).toEqual([400, { message: 'script_id must be a string' }]);
+      expect((await cardState(cardId)).pendingScripts).toEqual([]);
+    });
   });
 
   describe('password tries', () => {
@@ -247,7 +293,8 @@ describe('the Pismo sandbox', () => {
       expect((await increaseTries(cardId)).status).toBe(200);
       expect(await cardState(cardId)).toMatchObject({ status: 'BLOCKED', passwordTries: 3 });
 
-      expect((await resetTries(cardId, resetCid)).status).toBe(200);
+      const reset = await resetTries(cardId, resetCid);
+      expect([reset.status, reset.body]).toEqual([200, { success: true }]);
       const unblocked = await eventFor(resetCid, 'update-1');
 
       expect(unblocked.data).toMatchObject({ card_status: 'NORMAL', card_previous_status: 'BLOCKED' });
@@ -306,7 +353,7 @@ describe('the Pismo sandbox', () => {
       expect([applied.status, applied.body]).toEqual([504, { message: 'Endpoint request timed out' }]);
       expect(lost.status).toBe(504);
       const counts = (await call('GET', '/sandbox/applied')).body;
-      expect(counts[appliedCid]).toEqual({ pinChanges: 1, triesIncreases: 0, triesResets: 0 });
+      expect(counts[appliedCid]).toEqual({ pinChanges: 1, triesIncreases: 0, triesResets: 0, offlinePinSyncs: 0, pinUpdateScripts: 0 });
       expect(counts[lostCid]).toBeUndefined();
       expect(await verifies(cardId, PINS.drilledTimeout)).toBe(true);
       await eventFor(appliedCid, 'update_password-1');
@@ -365,7 +412,7 @@ describe('the Pismo sandbox', () => {
         { at: expect.any(String), method: 'PUT', path: `/pcicards/v2/pcicards/card/${cardId}`, cardId, cid, status: 201 },
         { at: expect.any(String), method: 'PUT', path: `/pcicards/v2/pcicards/card/${cardId}`, cardId, cid, status: 201 },
       ]);
-      expect(applied[cid]).toEqual({ pinChanges: 2, triesIncreases: 0, triesResets: 0 });
+      expect(applied[cid]).toEqual({ pinChanges: 2, triesIncreases: 0, triesResets: 0, offlinePinSyncs: 0, pinUpdateScripts: 0 });
     });
 
     it('forgets cards, calls, knobs and tokens on reset', async () => {

@@ -1,9 +1,11 @@
-import { Body, Controller, Header, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
-import { FaultInjector, parseVendorBody, VendorEndpoints } from '@pinflow/sandbox-kit';
+import { Body, Controller, Header, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
+import { FaultInjector, parseVendorBody, VendorEndpoints, VendorError } from '@pinflow/sandbox-kit';
 import type { Request } from 'express';
 import { z } from 'zod';
+import { cardIdOf } from './pismo-events';
 import { cidOf } from './pismo-http';
-import { PismoSimulator } from './pismo-simulator';
+import type { SandboxConfig } from './config';
+import { PismoSimulator, SANDBOX_CONFIG } from './pismo-simulator';
 
 const changePasswordBody = z.object(
   {
@@ -18,6 +20,28 @@ const increaseTriesBody = z.object(
   { error: 'the body must be a JSON object' },
 );
 
+/** AppendUpdatePinIssuerScriptBody: the sandbox takes the PIN itself; a PIN block under a zone PIN key it cannot read. */
+const pinUpdateScriptBody = z.object(
+  {
+    script_id: z.string({ error: 'script_id must be a string' }).min(1, { error: 'script_id must be a string' }).max(64),
+    pin: z.string({ error: 'pin must be a string of 4 to 6 digits' }).regex(/^\d{4,6}$/, { error: 'pin must be a string of 4 to 6 digits' }),
+  },
+  { error: 'the body must be a JSON object' },
+);
+
+const accountIdHeader = z.string({ error: 'x-account-id header is required' }).regex(/^[1-9]\d{0,14}$/, { error: 'x-account-id must be a Pismo account id' });
+
+/** AppendIssuerScriptResponse. */
+interface AppendedScript {
+  card_script_id: string;
+  org_id: string;
+  card_id: number | string;
+  account_id: number;
+  script_id: string;
+  created_at: string;
+  applied: boolean;
+}
+
 /** Pismo's two card hosts (PCI and wallet), served side by side; each operation under the drills. */
 @Controller()
 @VendorEndpoints()
@@ -25,6 +49,7 @@ export class CardsController {
   constructor(
     private readonly simulator: PismoSimulator,
     private readonly faults: FaultInjector,
+    @Inject(SANDBOX_CONFIG) private readonly config: SandboxConfig,
   ) {}
 
   /** Pismo answers 201 with a JSON string naming the correlation id. */
@@ -47,12 +72,39 @@ export class CardsController {
     return { success: 'Incremented password tries counter' };
   }
 
-  /** Pismo documents no response body for this one; the sandbox mirrors the increase endpoint's. */
+  /** Pismo's published OpenAPI answers this one with CardsSuccessResponse, a boolean flag (the increase answers a message). */
   @Post('wallet/v2/cards/:cardId/password-tries/reset')
   @HttpCode(200)
-  async resetPasswordTries(@Param('cardId') cardId: string, @Req() request: Request): Promise<{ success: string }> {
+  async resetPasswordTries(@Param('cardId') cardId: string, @Req() request: Request): Promise<{ success: true }> {
     const cid = cidOf(request);
     await this.faults.underDrills(() => this.simulator.resetPasswordTries(cardId, cid));
-    return { success: 'Reset password tries counter' };
+    return { success: true };
+  }
+
+  /** Pismo's body "should be empty": whatever comes is ignored. 204, and issuer_script-1 (script_created). */
+  @Post('pcicards/v1/pcicards/:cardId/scripts/sync-offline-pin')
+  @HttpCode(204)
+  async syncOfflinePin(@Param('cardId') cardId: string, @Req() request: Request): Promise<void> {
+    const cid = cidOf(request);
+    await this.faults.underDrills(() => this.simulator.syncOfflinePin(cardId, cid));
+  }
+
+  @Post('pcicards/v1/pcicards/:cardId/scripts/pin-update')
+  @HttpCode(200)
+  async appendPinUpdateScript(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: Request): Promise<AppendedScript> {
+    const accountId = accountIdHeader.safeParse(request.headers['x-account-id']);
+    if (!accountId.success) throw new VendorError(400, 'INVALID_HEADER', accountId.error.issues[0].message);
+    const { script_id: scriptId, pin } = parseVendorBody(pinUpdateScriptBody, body);
+    const cid = cidOf(request);
+    const { card, script } = await this.faults.underDrills(() => this.simulator.appendPinUpdateScript(cardId, accountId.data, pin, scriptId, cid));
+    return {
+      card_script_id: String(script.id),
+      org_id: this.config.SANDBOX_ORG_ID,
+      card_id: cardIdOf(card),
+      account_id: card.profile.accountId,
+      script_id: scriptId,
+      created_at: script.createdAt.toISOString(),
+      applied: false,
+    };
   }
 }

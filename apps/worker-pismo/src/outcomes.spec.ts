@@ -1,4 +1,4 @@
-import { EVENT_TYPES, parseEvent, PismoChangePinCommand, PismoIncreasePasswordTriesCommand } from '@pinflow/contracts';
+import { EVENT_TYPES, parseEvent, PismoChangePinCommand, PismoCommand, PismoIncreasePasswordTriesCommand, PismoResetPasswordTriesCommand } from '@pinflow/contracts';
 import { COMMAND_STATES, VendorCallResult } from '@pinflow/worker-kit';
 import { randomUUID } from 'node:crypto';
 import { settle } from './outcomes';
@@ -16,21 +16,26 @@ const envelope = () => ({
 });
 const changePin = (): PismoChangePinCommand => ({ ...envelope(), operation: 'change_pin', encryptedPin: 'a.b.c.d.e', syncOfflinePin: true });
 const increaseTries = (): PismoIncreasePasswordTriesCommand => ({ ...envelope(), operation: 'increase_password_tries', blockCardExceedsCounter: true });
+const resetTries = (): PismoResetPasswordTriesCommand => ({ ...envelope(), operation: 'reset_password_tries' });
 
 describe('settle', () => {
-  it('waits for Pismo’s event after a 201 to a PIN change, correlating on the cid Pismo answered with', () => {
+  it('waits for Pismo’s event after a 201 to a PIN change, correlating on the x-cid it sent (the command id)', () => {
     const command = changePin();
     expect(settle(command, answered(201, `"[${command.commandId}] Card updated"`))).toEqual({
       state: COMMAND_STATES.awaitingVendorEvent,
       correlationId: command.commandId,
       vendorStatus: 201,
     });
-    expect(settle(command, answered(201, '"[other-cid] Card updated"'))).toMatchObject({ correlationId: 'other-cid' });
   });
 
-  it('falls back to the cid it sent when Pismo’s answer does not name one', () => {
+  it.each([
+    ['the example of Pismo’s published OpenAPI', '"[:correlationId] Card updated"'],
+    ['another cid', '"[other-cid] Card updated"'],
+    ['no cid', '"Card updated"'],
+    ['an empty body', ''],
+  ])('ignores a 201 answer naming %s: the cid it sent is what Pismo’s event carries', (_case, body) => {
     const command = changePin();
-    expect(settle(command, answered(201, '"Card updated"'))).toMatchObject({ correlationId: command.commandId });
+    expect(settle(command, answered(201, body))).toMatchObject({ correlationId: command.commandId });
   });
 
   it('succeeds a tries increase on its 200 with the password_tries.increased event', () => {
@@ -44,6 +49,47 @@ describe('settle', () => {
       subject: 'card-1',
       data: { vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, blockCardExceedsCounter: true },
     });
+  });
+
+  it('succeeds a tries reset on its 200 with the password_tries.reset event', () => {
+    const command = resetTries();
+    const settlement = settle(command, answered(200, '{"success":true}'));
+    expect(settlement).toMatchObject({ state: COMMAND_STATES.succeeded, vendorStatus: 200 });
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(parseEvent(settlement.event)).toMatchObject({
+      type: EVENT_TYPES.passwordTriesReset,
+      subject: 'card-1',
+      data: { vendor: 'pismo', requestId: command.requestId, commandId: command.commandId },
+    });
+  });
+
+  it.each<[string, PismoCommand, string, Record<string, unknown>]>([
+    ['an offline PIN sync on its 204', { ...envelope(), operation: 'sync_offline_pin' }, '', { scriptType: 'SYNC_PIN' }],
+    [
+      'a PIN update script on its 200, naming the card script Pismo created',
+      { ...envelope(), operation: 'update_offline_pin', encryptedPin: 'a.b.c.d.e', scriptId: 'issuer-script-1', accountId: '8675309' },
+      '{"card_script_id":"11a10bff","script_id":"issuer-script-1","applied":false}',
+      { scriptType: 'PIN_UPDATE', cardScriptId: '11a10bff' },
+    ],
+    [
+      'a PIN update script whose answer names no card script',
+      { ...envelope(), operation: 'update_offline_pin', encryptedPin: 'a.b.c.d.e', scriptId: 'issuer-script-1', accountId: '8675309' },
+      '{}',
+      { scriptType: 'PIN_UPDATE' },
+    ],
+  ])('succeeds %s with issuer_script.appended', (_case, command, body, data) => {
+    const settlement = settle(command, answered(body ? 200 : 204, body));
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(settlement.state).toBe(COMMAND_STATES.succeeded);
+    expect(parseEvent(settlement.event)).toMatchObject({ type: EVENT_TYPES.issuerScriptAppended, data: { requestId: command.requestId, commandId: command.commandId, ...data } });
+    expect(Object.keys(settlement.event.data)).toEqual(expect.arrayContaining(Object.keys(data)));
+  });
+
+  it('fails a tries reset Pismo refuses for the card’s status (406) as a rejection', () => {
+    const settlement = settle(resetTries(), answered(406, '{"message":"Cannot reset the password tries of a card in status CREATED"}'));
+    expect(settlement).toMatchObject({ state: COMMAND_STATES.failed, vendorStatus: 406 });
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(settlement.event.data).toMatchObject({ reason: 'VENDOR_REJECTED', operation: 'reset_password_tries', vendorStatus: 406 });
   });
 
   it('fails with the vendor status and a summary of Pismo’s error', () => {

@@ -17,17 +17,30 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
   ) {}
 
   async prepare(command: PismoCommand): Promise<VendorCall> {
-    if (command.operation === 'increase_password_tries') {
-      return () => this.pismo.increasePasswordTries(command.cardId, command.blockCardExceedsCounter, command.commandId);
+    switch (command.operation) {
+      case 'change_pin': {
+        const pin = await decryptPin(command.encryptedPin, this.keyRing);
+        return () => this.pismo.changePin(command.cardId, pin, command.syncOfflinePin, command.commandId);
+      }
+      case 'increase_password_tries':
+        return () => this.pismo.increasePasswordTries(command.cardId, command.blockCardExceedsCounter, command.commandId);
+      case 'reset_password_tries':
+        return () => this.pismo.resetPasswordTries(command.cardId, command.commandId);
+      case 'sync_offline_pin':
+        return () => this.pismo.syncOfflinePin(command.cardId, command.commandId);
+      case 'update_offline_pin': {
+        const pin = await decryptPin(command.encryptedPin, this.keyRing);
+        const script = { scriptId: command.scriptId, accountId: command.accountId, pin };
+        return () => this.pismo.appendPinUpdateScript(command.cardId, script, command.commandId);
+      }
     }
-    const pin = await decryptPin(command.encryptedPin, this.keyRing);
-    return () => this.pismo.changePin(command.cardId, pin, command.syncOfflinePin, command.commandId);
   }
 
   /**
    * Pismo raises update_password-1 with the cid a change sent, answered or not: a change whose answer
    * was lost (a timeout, a crash mid-call) awaits that event instead of failing with OUTCOME_UNKNOWN.
-   * Increasing tries raises no such event.
+   * Nothing else raises an event that ends its command: the script operations' issuer_script-1 events
+   * follow their answer and only report the script's progress.
    */
   outcomeReportedByEvent(command: CommandRef): boolean {
     return command.operation === 'change_pin';

@@ -23,7 +23,7 @@ const EVENT_TIMEOUT_MS = 4000;
 
 // Every PIN this suite encrypts; none may appear in any Kafka message or database row.
 // Six digits each: a shorter run could turn up by chance inside a UUID or a JWE.
-const PINS = ['739164', '582047', '904317', '630958', '815263', '370851', '461938', '248135', '529376', '173946'];
+const PINS = ['739164', '582047', '904317', '630958', '815263', '370851', '461938', '248135', '529376', '173946', '286419'];
 
 /**
  * An answer the fake gives; 'hang' never answers, so the worker's timeout fires; 'apply-and-hang'
@@ -40,6 +40,8 @@ interface RecordedCall {
   /** The request body without the PIN, which stays in the fake's comparison and goes nowhere else. */
   body: Record<string, unknown>;
   pinMatches?: boolean;
+  /** The x-account-id header of a script call. */
+  accountId?: string;
 }
 
 interface FakeCard {
@@ -97,7 +99,9 @@ class FakePismo {
 
     const changePin = /^\/pci\/pcicards\/v2\/pcicards\/card\/([^/]+)$/.exec(url);
     const increase = /^\/api\/wallet\/v2\/cards\/([^/]+)\/password-tries\/increase$/.exec(url);
-    const cardId = decodeURIComponent((changePin ?? increase)?.[1] ?? '');
+    const reset = /^\/api\/wallet\/v2\/cards\/([^/]+)\/password-tries\/reset$/.exec(url);
+    const script = /^\/pci\/pcicards\/v1\/pcicards\/([^/]+)\/scripts\/(sync-offline-pin|pin-update)$/.exec(url);
+    const cardId = decodeURIComponent((changePin ?? increase ?? reset ?? script)?.[1] ?? '');
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     const cid = request.headers['x-cid'] as string | undefined;
     const { pin, ...body } = JSON.parse(text || '{}') as Record<string, unknown>;
@@ -109,11 +113,12 @@ class FakePismo {
       cid,
       token,
       body,
-      ...(changePin ? { pinMatches: card?.pin !== undefined && pin === card.pin } : {}),
+      ...(changePin || script?.[2] === 'pin-update' ? { pinMatches: card?.pin !== undefined && pin === card.pin } : {}),
+      ...(script ? { accountId: request.headers['x-account-id'] as string | undefined } : {}),
     });
 
     if (!token || !this.validTokens.has(token)) return this.json(response, 401, { message: 'Unauthorized' });
-    if (!card || (!changePin && !increase)) return this.json(response, 404, { code: 'CARD_NOT_FOUND', message: 'Card not found' });
+    if (!card || (!changePin && !increase && !reset && !script)) return this.json(response, 404, { code: 'CARD_NOT_FOUND', message: 'Card not found' });
     const answer = card.answers.length > 1 ? card.answers.shift()! : (card.answers[0] ?? (changePin ? 201 : 200));
     if (answer === 'apply-and-hang') await this.publishPismoEvents(cardId, [pismoEvent('update_password-1', cardId, cid, { status: 'SUCCESS' })]);
     if (answer === 'hang' || answer === 'apply-and-hang') {
@@ -127,6 +132,9 @@ class FakePismo {
     }
     if (answer >= 300) return this.json(response, answer, { code: `E${answer}`, message: 'Simulated failure' });
     if (increase) return this.json(response, answer, { success: 'Incremented password tries counter' });
+    if (reset) return this.json(response, answer, { success: true });
+    if (script?.[2] === 'sync-offline-pin') return void response.writeHead(204).end();
+    if (script) return this.json(response, answer, { card_script_id: 'card-script-1', card_id: cardId, script_id: body.script_id, applied: false });
 
     const events: object[] = [pismoEvent('update_password-1', cardId, cid, { status: 'SUCCESS' })];
     if (body.sync_offline_pin === true) events.push(pismoEvent('issuer_script-1', cardId, cid, { script_type: 'SYNC_PIN', script_event_type: 'script_created' }));
@@ -193,6 +201,10 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
 
   function increaseCommand(cardId: string): PismoCommand {
     return { ...commandBase(cardId), operation: 'increase_password_tries', blockCardExceedsCounter: true };
+  }
+
+  function resetCommand(cardId: string): PismoCommand {
+    return { ...commandBase(cardId), operation: 'reset_password_tries' };
   }
 
   async function send(...commands: PismoCommand[]): Promise<void> {
@@ -350,6 +362,45 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     ]);
     expect(increased.data).toEqual({ vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, blockCardExceedsCounter: true });
     expect(await stateOf(command.commandId)).toBe('SUCCEEDED');
+  });
+
+  it('resets password tries with a bodiless call carrying the x-cid, and reports it on Pismo’s 200', async () => {
+    const cardId = newCard();
+    fake.card(cardId);
+    const command = resetCommand(cardId);
+
+    await send(command);
+    const reset = await nextEvent(cardId, EVENT_TYPES.passwordTriesReset);
+
+    expect(fake.callsFor(cardId)).toMatchObject([{ method: 'POST', path: `/api/wallet/v2/cards/${cardId}/password-tries/reset`, cid: command.commandId, body: {} }]);
+    expect(reset.data).toEqual({ vendor: 'pismo', requestId: command.requestId, commandId: command.commandId });
+    expect(await stateOf(command.commandId)).toBe('SUCCEEDED');
+  });
+
+  it('syncs the offline PIN with a bodiless call to the PCI host, and reports issuer_script.appended on Pismo’s 204', async () => {
+    const cardId = newCard();
+    fake.card(cardId);
+    const command: PismoCommand = { ...commandBase(cardId), operation: 'sync_offline_pin' };
+
+    await send(command);
+    const appended = await nextEvent(cardId, EVENT_TYPES.issuerScriptAppended);
+
+    expect(fake.callsFor(cardId)).toMatchObject([{ method: 'POST', path: `/pci/pcicards/v1/pcicards/${cardId}/scripts/sync-offline-pin`, cid: command.commandId, body: {} }]);
+    expect(appended.data).toEqual({ vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, scriptType: 'SYNC_PIN' });
+  });
+
+  it('appends a PIN update script with the decrypted PIN, the script id and the account header, and reports the card script', async () => {
+    const cardId = newCard();
+    fake.card(cardId, { pin: PINS[10] });
+    const command: PismoCommand = { ...commandBase(cardId), operation: 'update_offline_pin', encryptedPin: await encryptPin(PINS[10], keyRing), scriptId: 'issuer-script-1', accountId: '8675309' };
+
+    await send(command);
+    const appended = await nextEvent(cardId, EVENT_TYPES.issuerScriptAppended);
+
+    expect(fake.callsFor(cardId)).toMatchObject([
+      { method: 'POST', path: `/pci/pcicards/v1/pcicards/${cardId}/scripts/pin-update`, cid: command.commandId, accountId: '8675309', body: { script_id: 'issuer-script-1' }, pinMatches: true },
+    ]);
+    expect(appended.data).toEqual({ vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, scriptType: 'PIN_UPDATE', cardScriptId: 'card-script-1' });
   });
 
   it('reports a block Pismo raised on its own, without request ids, once even when Pismo delivers it twice', async () => {

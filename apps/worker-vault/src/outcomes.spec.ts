@@ -1,7 +1,7 @@
 import { EventData, EVENT_TYPES, parseEvent } from '@pinflow/contracts';
 import { COMMAND_STATES, Settlement, VendorCallResult } from '@pinflow/worker-kit';
 import { settle } from './outcomes';
-import { setPasscodeCommand } from './test-commands';
+import { sendCodeCommand, setPasscodeCommand } from './test-commands';
 
 const answered = (status: number, body: unknown): VendorCallResult => ({ kind: 'answered', status, body: typeof body === 'string' ? body : JSON.stringify(body) });
 const vaultError = (status: number, error: string, message: string, field?: string) =>
@@ -30,6 +30,27 @@ describe('settle', () => {
       source: '/pinflow/worker-vault',
       subject: '1234435',
       data: { vendor: 'vault', requestId: passcode.requestId, commandId: passcode.commandId },
+    });
+  });
+
+  it.each([
+    ['send_verification_code', EVENT_TYPES.verificationCodeSent],
+    ['check_verification_code', EVENT_TYPES.verificationCodeChecked],
+  ] as const)('succeeds %s on Vault’s 200 with %s', (operation, type) => {
+    const step = { ...sendCodeCommand(), operation, encryptedCode: 'a.b.c.d.e' };
+    const settlement = settle(step, answered(200, { result: 'ok' }));
+
+    expect(settlement).toMatchObject({ state: COMMAND_STATES.succeeded, vendorStatus: 200 });
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(parseEvent(settlement.event)).toMatchObject({ type, subject: '1234435', data: { vendor: 'vault', requestId: step.requestId, commandId: step.commandId } });
+  });
+
+  it('rejects a code check Vault refuses, naming the operation and Vault’s code', () => {
+    const step = { ...sendCodeCommand(), operation: 'check_verification_code' as const, encryptedCode: 'a.b.c.d.e' };
+    expect(failure(settle(step, vaultError(400, 'CODE_EXPIRED', 'The code has expired', 'code')))).toMatchObject({
+      operation: 'check_verification_code',
+      reason: 'VENDOR_REJECTED',
+      vendorError: { code: 'CODE_EXPIRED', field: 'code' },
     });
   });
 

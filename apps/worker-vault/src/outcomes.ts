@@ -1,4 +1,4 @@
-import { EventData, EVENT_TYPES, VaultSetPasscodeCommand } from '@pinflow/contracts';
+import { EventData, EVENT_TYPES, VaultCommand } from '@pinflow/contracts';
 import {
   COMMAND_STATES,
   commandEvent,
@@ -32,14 +32,19 @@ function failureReason(result: VendorCallResult, { error }: VaultError): Failure
   return failureReasonFor(result);
 }
 
+/** The event each operation succeeds with. A passcode is the card's password at Vault: setting it is what password.changed reports. */
+const SUCCESS_EVENT = {
+  set_passcode: EVENT_TYPES.passwordChanged,
+  send_verification_code: EVENT_TYPES.verificationCodeSent,
+  check_verification_code: EVENT_TYPES.verificationCodeChecked,
+} as const satisfies Record<VaultCommand['operation'], string>;
+
 /**
- * What Vault's last answer to a passcode command means. CODE_ALREADY_USED is a plain rejection: the
- * kit sends a command again only after attempts Vault surely did not apply, so the code was used by
- * another request.
+ * What Vault's last answer to a command means. CODE_ALREADY_USED is a plain rejection: the kit sends
+ * a command again only after attempts Vault surely did not apply, so the code was used by another request.
  */
-export function settle(command: VaultSetPasscodeCommand, result: VendorCallResult): Settlement {
-  // A passcode is the card's password at Vault: setting it is what password.changed reports.
-  if (isSuccess(result)) return { state: COMMAND_STATES.succeeded, event: commandEvent(EVENT_TYPES.passwordChanged, command, {}), vendorStatus: result.status };
+export function settle(command: VaultCommand, result: VendorCallResult): Settlement {
+  if (isSuccess(result)) return { state: COMMAND_STATES.succeeded, event: commandEvent(SUCCESS_EVENT[command.operation], command, {}), vendorStatus: result.status };
   const vaultError = vaultErrorOf(result);
   if (!vaultError) return failedSettlement(command, result);
   const vendorStatus = vendorStatusOf(result);

@@ -1,7 +1,7 @@
 import { encryptSecret, generatePinKeyRing, PinDecryptionError, PinKeyRing } from '@pinflow/pin-crypto';
 import type { VendorCallResult } from '@pinflow/worker-kit';
 import { constants, generateKeyPairSync, privateDecrypt } from 'node:crypto';
-import { sealedPasscodeCommand } from './test-commands';
+import { sealedCheckCodeCommand, sealedPasscodeCommand, sendCodeCommand } from './test-commands';
 import { VaultAdapter } from './vault-adapter';
 import type { VaultClient, VaultPasscodeBody } from './vault/vault-client';
 import { VaultKeys } from './vault/vault-keys';
@@ -13,6 +13,18 @@ const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 20
 /** Vault as the adapter's client sees it: one key, and answers to code/set given in turn (the last repeats). */
 class FakeVault {
   readonly sets: { cardId: string; body: VaultPasscodeBody }[] = [];
+  readonly codeSteps: { cardId: string; step: 'send' | 'verify'; code?: string }[] = [];
+  codeStepAnswer = answered(200, { result: 'ok' });
+
+  sendCode = async (cardId: string): Promise<VendorCallResult> => {
+    this.codeSteps.push({ cardId, step: 'send' });
+    return this.codeStepAnswer;
+  };
+
+  verifyCode = async (cardId: string, code: string): Promise<VendorCallResult> => {
+    this.codeSteps.push({ cardId, step: 'verify', code });
+    return this.codeStepAnswer;
+  };
   answers: VendorCallResult[] = [answered(200, { result: 'ok' })];
 
   publicKey = async (): Promise<VendorCallResult> => answered(200, { id: 'key-1', publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64') });
@@ -78,5 +90,29 @@ describe('VaultAdapter', () => {
     vault.answers = [answer];
 
     expect(await (await adapter.prepare(await command()))(1)).toEqual(answer);
+  });
+
+  it('asks Vault to text a code for the card in the command', async () => {
+    const call = await adapter.prepare(sendCodeCommand({ cardId: '77' }));
+    expect(await call(1)).toEqual(answered(200, { result: 'ok' }));
+    expect(vault.codeSteps).toEqual([{ cardId: '77', step: 'send' }]);
+  });
+
+  it('checks the code it decrypted, and refuses before any call a code sealed to another key', async () => {
+    await (await adapter.prepare(await sealedCheckCodeCommand(keyRing, '482913', { cardId: '77' })))(1);
+    expect(vault.codeSteps).toEqual([{ cardId: '77', step: 'verify', code: '482913' }]);
+
+    await expect(adapter.prepare(await sealedCheckCodeCommand(await generatePinKeyRing(), '482913'))).rejects.toThrow(PinDecryptionError);
+    expect(vault.codeSteps).toHaveLength(1);
+  });
+
+  it('lets the kit check a code again after a timeout, as a check changes nothing; a timed-out send or set stays unknown', async () => {
+    vault.codeStepAnswer = answered(504, { error: 'GATEWAY_TIMEOUT', errorId: 5 });
+    const check = await sealedCheckCodeCommand(keyRing, '482913');
+
+    expect(await (await adapter.prepare(check))(1)).toEqual({ kind: 'unreachable', cause: 'timeout' });
+    expect(await adapter.checkOutcome(check)).toEqual({ outcome: 'not_applied' });
+    expect(await adapter.checkOutcome(sendCodeCommand())).toEqual({ outcome: 'unknown' });
+    expect(await adapter.checkOutcome(await command())).toEqual({ outcome: 'unknown' });
   });
 });

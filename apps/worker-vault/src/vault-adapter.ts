@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { VaultSetPasscodeCommand } from '@pinflow/contracts';
+import type { VaultCommand, VaultSetPasscodeCommand } from '@pinflow/contracts';
 import { decryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
-import type { VendorAdapter, VendorCall, VendorCallResult } from '@pinflow/worker-kit';
+import type { OutcomeCheck, VendorAdapter, VendorCall, VendorCallResult } from '@pinflow/worker-kit';
 import { settle } from './outcomes';
 import { encryptPasscode, RsaPadding } from './vault/passcode-encryption';
 import { VaultClient } from './vault/vault-client';
@@ -20,9 +20,12 @@ function gatewayTimeoutAsTimeout(result: VendorCallResult): VendorCallResult {
   return result.kind === 'answered' && result.status === 504 ? { kind: 'unreachable', cause: 'timeout' } : result;
 }
 
-/** Vault's part of setting a passcode: decrypt passcode and code, encrypt the passcode to Vault's key, call. */
+/**
+ * Vault's part of the passcode flow: text the cardholder a code, check the code they typed, and set
+ * the passcode (decrypt passcode and code, encrypt the passcode to Vault's key, call).
+ */
 @Injectable()
-export class VaultAdapter implements VendorAdapter<VaultSetPasscodeCommand> {
+export class VaultAdapter implements VendorAdapter<VaultCommand> {
   readonly settle = settle;
 
   constructor(
@@ -32,7 +35,26 @@ export class VaultAdapter implements VendorAdapter<VaultSetPasscodeCommand> {
     @Inject(VAULT_RSA_PADDING) private readonly padding: RsaPadding,
   ) {}
 
-  async prepare(command: VaultSetPasscodeCommand): Promise<VendorCall> {
+  async prepare(command: VaultCommand): Promise<VendorCall> {
+    switch (command.operation) {
+      case 'set_passcode':
+        return this.setPasscode(command);
+      case 'send_verification_code':
+        // Sent again after a timeout, a second code would replace the one the cardholder may be reading.
+        return async () => gatewayTimeoutAsTimeout(await this.vault.sendCode(command.cardId));
+      case 'check_verification_code': {
+        const code = await decryptSecret('oneTimeCode', command.encryptedCode, this.keyRing);
+        return async () => gatewayTimeoutAsTimeout(await this.vault.verifyCode(command.cardId, code));
+      }
+    }
+  }
+
+  /** Checking a code changes nothing at Vault, so a check whose answer was lost is safe to make again. */
+  async checkOutcome(command: VaultCommand): Promise<OutcomeCheck> {
+    return command.operation === 'check_verification_code' ? { outcome: 'not_applied' } : { outcome: 'unknown' };
+  }
+
+  private async setPasscode(command: VaultSetPasscodeCommand): Promise<VendorCall> {
     const passcode = await decryptSecret('passcode', command.encryptedPasscode, this.keyRing);
     const code = await decryptSecret('oneTimeCode', command.encryptedCode, this.keyRing);
     return () =>

@@ -1,4 +1,4 @@
-import { commandTopic, EventData, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, VaultSetPasscodeCommand, vaultSetPasscodeCommand } from '@pinflow/contracts';
+import { commandTopic, EventData, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, VaultCommand, vaultCommand, VaultSetPasscodeCommand } from '@pinflow/contracts';
 import { createPrismaClient, PrismaClient } from '@pinflow/db';
 import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, JsonProducer } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sealedPasscodeCommand } from './test-commands';
+import { sealedCheckCodeCommand, sealedPasscodeCommand, sendCodeCommand } from './test-commands';
 
 const COMMANDS = commandTopic('vault');
 const CLIENT = { id: 'worker-vault-it', secret: 'worker-vault-it-secret' };
@@ -24,6 +24,7 @@ const HTTP_TIMEOUT_MS = 5000;
 // a log line does, so the search cannot mistake one for them.
 const PASSCODES = {
   happy: '0739',
+  afterCodeCheck: '0513',
   beforeRotation: '0582',
   afterRotation: '0904',
   withCachedKey: '0630',
@@ -87,8 +88,8 @@ describe('worker-vault against the Vault sandbox, a real broker and a real datab
   /** A command as intake publishes it: passcode and code sealed to pinflow's key. */
   const passcodeCommand = (cardId: string, passcode: string, code: string) => sealedPasscodeCommand(keyRing, passcode, code, { cardId, caller: { subject: 'worker-vault-it' } });
 
-  async function send(...commands: VaultSetPasscodeCommand[]): Promise<void> {
-    await producer.send(COMMANDS, vaultSetPasscodeCommand, commands.map((command) => ({ key: command.cardId, value: command })));
+  async function send(...commands: VaultCommand[]): Promise<void> {
+    await producer.send(COMMANDS, vaultCommand, commands.map((command) => ({ key: command.cardId, value: command })));
   }
 
   const eventsFor = (cardId: string, type: string) => recorder.json<PinflowEvent>(EVENTS_TOPIC).filter((event) => event.subject === cardId && event.type === type);
@@ -209,6 +210,40 @@ describe('worker-vault against the Vault sandbox, a real broker and a real datab
     expect(await passcodeSets(cardId)).toEqual([200]);
     expect(await hook('GET', `/sandbox/cards/${cardId}/otp`)).toMatchObject({ used: true });
     await waitFor('the command to be SUCCEEDED', async () => (await prisma.vendorCommand.findUnique({ where: { commandId: command.commandId } }))?.state === 'SUCCEEDED');
+  });
+
+  it('has Vault text a code, checks it without using it up, then sets the passcode with it', async () => {
+    const cardId = await seedCard();
+    const request = sendCodeCommand({ cardId, caller: { subject: 'worker-vault-it' } });
+
+    await send(request);
+    expect((await nextEvent(cardId, EVENT_TYPES.verificationCodeSent)).data).toEqual({ vendor: 'vault', requestId: request.requestId, commandId: request.commandId });
+    // The cardholder reads the code off the phone: the sandbox's outbox.
+    const { code } = await hook<{ code: string }>('GET', `/sandbox/cards/${cardId}/otp`);
+    codesSeen.push(code);
+    expect((await hook('GET', '/sandbox/applied'))[cardId]).toMatchObject({ codesSent: 1 });
+
+    const check = await sealedCheckCodeCommand(keyRing, code, { cardId });
+    await send(check);
+    expect((await nextEvent(cardId, EVENT_TYPES.verificationCodeChecked)).data).toEqual({ vendor: 'vault', requestId: check.requestId, commandId: check.commandId });
+    expect(await hook('GET', `/sandbox/cards/${cardId}/otp`)).toMatchObject({ used: false });
+
+    await send(await passcodeCommand(cardId, PASSCODES.afterCodeCheck, code));
+    await nextEvent(cardId, EVENT_TYPES.passwordChanged);
+    expect(await verifies(cardId, PASSCODES.afterCodeCheck)).toBe(true);
+  });
+
+  it('fails a check of a code that is not the one Vault texted with VENDOR_REJECTED and Vault’s CODE_INVALID', async () => {
+    const cardId = await seedCard();
+    const code = await textCode(cardId);
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    codesSeen.push(wrong);
+    const check = await sealedCheckCodeCommand(keyRing, wrong, { cardId });
+
+    await send(check);
+
+    expect(await failureOf(cardId)).toMatchObject({ operation: 'check_verification_code', reason: 'VENDOR_REJECTED', vendorStatus: 400, vendorError: { code: 'CODE_INVALID', field: 'code' } });
+    expect(await hook('GET', `/sandbox/cards/${cardId}/otp`)).toMatchObject({ used: false });
   });
 
   it('after Vault rotates its key, fetches the new one once the old is refused, succeeds, and keeps the new one', async () => {

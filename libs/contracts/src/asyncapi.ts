@@ -9,7 +9,12 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   [EVENT_TYPES.accepted]: 'intake accepted a request and published its command.',
   [EVENT_TYPES.passwordChanged]: 'The vendor changed the card PIN. Final outcome of a PIN change.',
   [EVENT_TYPES.issuerScriptRequested]: 'The vendor created (or applied) a chip script that carries the new PIN to the card (Pismo sync_offline_pin).',
+  [EVENT_TYPES.issuerScriptAppended]:
+    "The vendor appended a chip script that writes a PIN to the card at its next contact authorization (Pismo sync_offline_pin, update_offline_pin). Final outcome of those requests; the script's own progress follows as issuer_script.requested.",
   [EVENT_TYPES.passwordTriesIncreased]: "The vendor increased the card's PIN tries counter. Final outcome of a tries increase.",
+  [EVENT_TYPES.passwordTriesReset]: "The vendor cleared the card's PIN tries counter (Pismo also unblocks a card the tries had blocked). Final outcome of a tries reset.",
+  [EVENT_TYPES.verificationCodeSent]: 'The vendor texted the cardholder a new one-time code for setting a passcode (Vault). Final outcome of a code request.',
+  [EVENT_TYPES.verificationCodeChecked]: 'The vendor confirmed the one-time code is the one it sent, unused and unexpired (Vault); the code stays usable. Final outcome of a code check.',
   [EVENT_TYPES.cardBlocked]: 'The vendor blocked the card (for instance: too many PIN tries). May answer no request.',
   [EVENT_TYPES.failed]: 'The request failed; `reason` says why, `vendorStatus` / `vendorError` what the vendor answered. Final outcome.',
 };

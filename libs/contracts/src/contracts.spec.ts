@@ -38,8 +38,18 @@ describe('pinflow contracts', () => {
     ).toThrow();
   });
 
-  it('treats password changed, tries increased and failed as final outcomes, and nothing else', () => {
-    expect([...TERMINAL_EVENT_TYPES].sort()).toEqual([EVENT_TYPES.failed, EVENT_TYPES.passwordChanged, EVENT_TYPES.passwordTriesIncreased].sort());
+  it('treats each operation’s outcome (password changed, script appended, tries increased or reset, code sent or checked) and failed as final, and nothing else', () => {
+    expect([...TERMINAL_EVENT_TYPES].sort()).toEqual(
+      [
+        EVENT_TYPES.failed,
+        EVENT_TYPES.passwordChanged,
+        EVENT_TYPES.issuerScriptAppended,
+        EVENT_TYPES.passwordTriesIncreased,
+        EVENT_TYPES.passwordTriesReset,
+        EVENT_TYPES.verificationCodeSent,
+        EVENT_TYPES.verificationCodeChecked,
+      ].sort(),
+    );
   });
 
   it('ships an AsyncAPI document that matches the schemas (regenerate with npm run contracts:doc)', () => {

@@ -7,7 +7,11 @@ export const EVENT_TYPES = {
   accepted: 'pinflow.pin_change.accepted',
   passwordChanged: 'pinflow.card.password.changed',
   issuerScriptRequested: 'pinflow.card.issuer_script.requested',
+  issuerScriptAppended: 'pinflow.card.issuer_script.appended',
   passwordTriesIncreased: 'pinflow.card.password_tries.increased',
+  passwordTriesReset: 'pinflow.card.password_tries.reset',
+  verificationCodeSent: 'pinflow.card.verification_code.sent',
+  verificationCodeChecked: 'pinflow.card.verification_code.checked',
   cardBlocked: 'pinflow.card.blocked',
   failed: 'pinflow.pin_change.failed',
 } as const;
@@ -53,7 +57,16 @@ export const eventDataSchemas = {
     scriptType: z.string(),
     scriptStatus: z.string(),
   }),
+  [EVENT_TYPES.issuerScriptAppended]: z.object({
+    ...correlation,
+    scriptType: z.string(),
+    /** The vendor's id of the script on the card, when its answer names one. */
+    cardScriptId: z.string().optional(),
+  }),
   [EVENT_TYPES.passwordTriesIncreased]: z.object({ ...correlation, blockCardExceedsCounter: z.boolean().optional() }),
+  [EVENT_TYPES.passwordTriesReset]: z.object(correlation),
+  [EVENT_TYPES.verificationCodeSent]: z.object(correlation),
+  [EVENT_TYPES.verificationCodeChecked]: z.object(correlation),
   [EVENT_TYPES.cardBlocked]: z.object({ ...correlation, previousStatus: z.string().optional() }),
   [EVENT_TYPES.failed]: z.object({
     ...correlation,
@@ -107,12 +120,18 @@ export interface CloudEvent<T extends EventType> {
   data: EventData<T>;
 }
 
-/** Events after which a request has its final outcome. */
-export const TERMINAL_EVENT_TYPES: ReadonlySet<EventType> = new Set([
+/** Events that say a request succeeded: each is the final outcome of one operation. */
+const SUCCESS_EVENT_TYPES: ReadonlySet<EventType> = new Set([
   EVENT_TYPES.passwordChanged,
+  EVENT_TYPES.issuerScriptAppended,
   EVENT_TYPES.passwordTriesIncreased,
-  EVENT_TYPES.failed,
+  EVENT_TYPES.passwordTriesReset,
+  EVENT_TYPES.verificationCodeSent,
+  EVENT_TYPES.verificationCodeChecked,
 ]);
+
+/** Events after which a request has its final outcome. */
+export const TERMINAL_EVENT_TYPES: ReadonlySet<EventType> = new Set([...SUCCESS_EVENT_TYPES, EVENT_TYPES.failed]);
 
 /**
  * Builds a valid event. `id` defaults to a fresh UUID; pass a deterministic one when the same
@@ -140,8 +159,6 @@ export function parseEvent(value: unknown): PinflowEvent {
 }
 
 export type RequestStatus = 'accepted' | 'succeeded' | 'failed' | 'unknown';
-
-const SUCCESS_EVENT_TYPES: ReadonlySet<EventType> = new Set([EVENT_TYPES.passwordChanged, EVENT_TYPES.passwordTriesIncreased]);
 
 /**
  * A request's status as its events tell it, the same for every consumer. The vendor's confirmation

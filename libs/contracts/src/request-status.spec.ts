@@ -13,6 +13,10 @@ describe('a request status derived from its audit trail', () => {
     expect(requestStatus([accepted, passwordTriesIncreased, cardBlocked])).toBe('succeeded');
   });
 
+  it.each([EVENT_TYPES.issuerScriptAppended, EVENT_TYPES.passwordTriesReset, EVENT_TYPES.verificationCodeSent, EVENT_TYPES.verificationCodeChecked])('is succeeded once the operation’s own outcome %s arrives', (outcome) => {
+    expect(requestStatus([accepted, outcome])).toBe('succeeded');
+  });
+
   it('is failed when a failure is the only outcome', () => {
     expect(requestStatus([accepted, failed])).toBe('failed');
     expect(requestStatus([accepted, failed, issuerScriptRequested])).toBe('failed');

@@ -5,7 +5,14 @@ export interface PismoHosts {
   apiBaseUrl: string;
 }
 
-/** Pismo's two endpoints, on two hosts, behind one client-credentials token; `cid` goes out as x-cid. */
+/** A PIN update script as Pismo appends it: the issuer's pre-registered script and the PIN it writes to the chip. */
+export interface PinUpdateScript {
+  scriptId: string;
+  accountId: string;
+  pin: string;
+}
+
+/** Pismo's card endpoints, on two hosts, behind one client-credentials token; `cid` goes out as x-cid. */
 export class PismoClient {
   constructor(
     private readonly http: OAuth2HttpClient,
@@ -30,5 +37,33 @@ export class PismoClient {
       headers: { 'x-cid': cid },
       body: { block_card_exceeds_counter: blockCardExceedsCounter },
     });
+  }
+
+  /** POST /wallet/v2/cards/{cardId}/password-tries/reset, without a body; 200 `{success: true}`, 406 for a card whose status allows no reset. */
+  resetPasswordTries(cardId: string, cid: string): Promise<VendorCallResult> {
+    return this.http.send({
+      method: 'POST',
+      url: joinUrl(this.hosts.apiBaseUrl, `/wallet/v2/cards/${encodeURIComponent(cardId)}/password-tries/reset`),
+      headers: { 'x-cid': cid },
+    });
+  }
+
+  /** POST /pcicards/v1/pcicards/{cardId}/scripts/sync-offline-pin, without a body; 204 on success. */
+  syncOfflinePin(cardId: string, cid: string): Promise<VendorCallResult> {
+    return this.http.send({ method: 'POST', url: this.scriptsUrl(cardId, 'sync-offline-pin'), headers: { 'x-cid': cid } });
+  }
+
+  /** POST /pcicards/v1/pcicards/{cardId}/scripts/pin-update with x-account-id; 200 with the card script on success. */
+  appendPinUpdateScript(cardId: string, script: PinUpdateScript, cid: string): Promise<VendorCallResult> {
+    return this.http.send({
+      method: 'POST',
+      url: this.scriptsUrl(cardId, 'pin-update'),
+      headers: { 'x-cid': cid, 'x-account-id': script.accountId },
+      body: { script_id: script.scriptId, pin: script.pin },
+    });
+  }
+
+  private scriptsUrl(cardId: string, script: string): string {
+    return joinUrl(this.hosts.pciBaseUrl, `/pcicards/v1/pcicards/${encodeURIComponent(cardId)}/scripts/${script}`);
   }
 }

@@ -62,4 +62,17 @@ describe('VaultClient', () => {
     expect(JSON.parse(set.body)).toEqual({ keyId: 'key-1', code: '482913', passCode: 'Y2lwaGVy' });
     expect(set.headers).toMatchObject({ authorization: 'Bearer vault-token', 'content-type': 'application/json', accept: 'application/json' });
   });
+
+  it('asks Vault to text a code with a bodiless POST to the card’s sms/send', async () => {
+    expect(await vault.sendCode('1234435')).toEqual({ kind: 'answered', status: 200, body: '{"result":"ok"}' });
+    expect(requests.at(-1)).toMatchObject({ method: 'POST', url: '/v2/card/1234435/passcode/sms/send', body: '' });
+    expect(requests.at(-1)!.headers.authorization).toBe('Bearer vault-token');
+  });
+
+  it('checks a code with a JSON POST of the code, in clear as code/set takes it, to the card’s sms/verify', async () => {
+    await vault.verifyCode('1234435', '482913');
+    const check = requests.at(-1)!;
+    expect(check).toMatchObject({ method: 'POST', url: '/v2/card/1234435/passcode/sms/verify' });
+    expect(JSON.parse(check.body)).toEqual({ code: '482913' });
+  });
 });

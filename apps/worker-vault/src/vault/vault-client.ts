@@ -10,7 +10,10 @@ export interface VaultPasscodeBody {
   passCode: string;
 }
 
-/** Vault's card passcode endpoints (Card Program 1), behind one client-credentials token. */
+/**
+ * Vault's card passcode endpoints (Card Program 1), behind one client-credentials token. The SMS step's
+ * paths (`passcode/sms/send`, `passcode/sms/verify`) are inferred from the flow: Vault documents only `code/set`.
+ */
 export class VaultClient {
   constructor(
     private readonly http: OAuth2HttpClient,
@@ -24,6 +27,20 @@ export class VaultClient {
 
   /** POST /v2/card/{id}/passcode/code/set → `{result: "ok"}`; `cardId` is Vault's int64 card id. */
   setPasscode(cardId: string, body: VaultPasscodeBody): Promise<VendorCallResult> {
-    return this.http.send({ method: 'POST', url: joinUrl(this.baseUrl, `/v2/card/${encodeURIComponent(cardId)}/passcode/code/set`), body });
+    return this.http.send({ method: 'POST', url: this.passcodeUrl(cardId, 'code/set'), body });
+  }
+
+  /** POST /v2/card/{id}/passcode/sms/send → `{result: "ok"}`: Vault texts the cardholder a new code. */
+  sendCode(cardId: string): Promise<VendorCallResult> {
+    return this.http.send({ method: 'POST', url: this.passcodeUrl(cardId, 'sms/send') });
+  }
+
+  /** POST /v2/card/{id}/passcode/sms/verify with `{code}` in clear, as `code/set` takes it → `{result: "ok"}`; the code stays usable. */
+  verifyCode(cardId: string, code: string): Promise<VendorCallResult> {
+    return this.http.send({ method: 'POST', url: this.passcodeUrl(cardId, 'sms/verify'), body: { code } });
+  }
+
+  private passcodeUrl(cardId: string, step: string): string {
+    return joinUrl(this.baseUrl, `/v2/card/${encodeURIComponent(cardId)}/passcode/${step}`);
   }
 }
