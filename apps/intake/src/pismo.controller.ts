@@ -1,11 +1,9 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { PIN_WRITE_SCOPE, RequireScopes } from '@pinflow/auth';
 import { ZodValidationPipe } from '@pinflow/http';
-import { PISMO_PIN_RULES } from '@pinflow/pin-policy';
-import { Accepting, type Acceptance } from './acceptance';
+import { Accepting, type Acceptance, HttpDoor } from './acceptance';
 import { AcceptedResponse, cardIdParam, PismoChangePinBody, pismoChangePinBody, PismoIncreasePasswordTriesBody, pismoIncreasePasswordTriesBody } from './api-schemas';
-import { RequestsService } from './requests.service';
-import { SecretSealer } from './secrets';
+import { Submissions } from './submissions';
 
 const validCardId = new ZodValidationPipe(cardIdParam, 'card id');
 
@@ -13,8 +11,8 @@ const validCardId = new ZodValidationPipe(cardIdParam, 'card id');
 @RequireScopes(PIN_WRITE_SCOPE)
 export class PismoController {
   constructor(
-    private readonly requests: RequestsService,
-    private readonly secrets: SecretSealer,
+    private readonly requests: HttpDoor,
+    private readonly submissions: Submissions,
   ) {}
 
   @Post('pin')
@@ -24,17 +22,7 @@ export class PismoController {
     @Body(new ZodValidationPipe(pismoChangePinBody)) body: PismoChangePinBody,
     @Accepting() acceptance: Acceptance,
   ): Promise<AcceptedResponse> {
-    const { syncOfflinePin } = body;
-    return this.requests.accept(acceptance, {
-      fingerprintSource: { vendor: 'pismo', operation: 'change_pin', cardId, syncOfflinePin, encryptedPin: body.encryptedPin ?? null },
-      draft: async () => ({
-        vendor: 'pismo',
-        operation: 'change_pin',
-        cardId,
-        syncOfflinePin,
-        encryptedPin: await this.secrets.seal('pin', { encrypted: body.encryptedPin, clear: body.pin }, PISMO_PIN_RULES),
-      }),
-    });
+    return this.requests.accept(acceptance, this.submissions.pismoChangePin(cardId, body));
   }
 
   @Post('password-tries/increase')
@@ -44,7 +32,6 @@ export class PismoController {
     @Body(new ZodValidationPipe(pismoIncreasePasswordTriesBody)) body: PismoIncreasePasswordTriesBody,
     @Accepting() acceptance: Acceptance,
   ): Promise<AcceptedResponse> {
-    const command = { vendor: 'pismo' as const, operation: 'increase_password_tries' as const, cardId, blockCardExceedsCounter: body.blockCardExceedsCounter };
-    return this.requests.accept(acceptance, { fingerprintSource: command, draft: async () => command });
+    return this.requests.accept(acceptance, this.submissions.pismoIncreasePasswordTries(cardId, body));
   }
 }

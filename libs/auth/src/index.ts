@@ -5,3 +5,4 @@ export * from './decorators';
 export * from './dev-keys';
 export * from './jwt-verifier';
 export * from './scopes';
+export * from './message-signatures';

@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import type { PinflowRequest } from '@pinflow/contracts';
+import { PISMO_PIN_RULES, THALES_D1_PAN_RULES, THALES_D1_PIN_RULES, VAULT_PIN_RULES } from '@pinflow/pin-policy';
+import type { PismoChangePinBody, PismoIncreasePasswordTriesBody, SolarisChangePinBody, ThalesD1ChangePinBody, VaultSetPasscodeBody } from './api-schemas';
+import type { Submission } from './requests.service';
+import { SecretSealer } from './secrets';
+
+/**
+ * What each vendor's requests become, from a validated path and body, whichever door they came
+ * through: the HTTP controllers and the Kafka door both build their submissions here.
+ */
+@Injectable()
+export class Submissions {
+  constructor(private readonly secrets: SecretSealer) {}
+
+  pismoChangePin(cardId: string, body: PismoChangePinBody): Submission {
+    const { syncOfflinePin } = body;
+    return {
+      fingerprintSource: { vendor: 'pismo', operation: 'change_pin', cardId, syncOfflinePin, encryptedPin: body.encryptedPin ?? null },
+      draft: async () => ({
+        vendor: 'pismo',
+        operation: 'change_pin',
+        cardId,
+        syncOfflinePin,
+        encryptedPin: await this.secrets.seal('pin', { encrypted: body.encryptedPin, clear: body.pin }, PISMO_PIN_RULES),
+      }),
+    };
+  }
+
+  pismoIncreasePasswordTries(cardId: string, body: PismoIncreasePasswordTriesBody): Submission {
+    const command = { vendor: 'pismo' as const, operation: 'increase_password_tries' as const, cardId, blockCardExceedsCounter: body.blockCardExceedsCounter };
+    return { fingerprintSource: command, draft: async () => command };
+  }
+
+  /**
+   * The cardholder's device encrypted the PIN to Solaris' key and signed it with its device-binding
+   * key; pinflow relays both untouched. It cannot read the PIN, so Solaris' PIN rules are Solaris'
+   * to enforce: their rejections come back as failure events.
+   */
+  solarisChangePin(cardId: string, body: SolarisChangePinBody): Submission {
+    const command = { vendor: 'solaris' as const, operation: 'change_pin' as const, cardId, ...body };
+    return { fingerprintSource: command, draft: async () => command };
+  }
+
+  thalesD1ChangePin(issuerId: string, cardId: string, body: ThalesD1ChangePinBody): Submission {
+    const identity = { vendor: 'thales-d1' as const, operation: 'change_pin' as const, issuerId, cardId, pinBlockFormat: body.pinBlockFormat };
+    return {
+      fingerprintSource: { ...identity, encryptedPin: body.encryptedPin ?? null, encryptedPan: body.encryptedPan ?? null },
+      draft: async () => ({
+        ...identity,
+        encryptedPin: await this.secrets.seal('pin', { encrypted: body.encryptedPin, clear: body.pin }, THALES_D1_PIN_RULES),
+        // The PAN goes into the ISO 9564 format-0 PIN block the worker builds: it travels like the PIN.
+        encryptedPan: await this.secrets.sealPan({ encrypted: body.encryptedPan, clear: body.pan }, THALES_D1_PAN_RULES),
+      }),
+    };
+  }
+
+  vaultSetPasscode(cardId: string, body: VaultSetPasscodeBody): Submission {
+    const identity = { vendor: 'vault' as const, operation: 'set_passcode' as const, cardId };
+    return {
+      fingerprintSource: { ...identity, encryptedPasscode: body.encryptedPasscode ?? null, encryptedCode: body.encryptedCode ?? null },
+      draft: async () => ({
+        ...identity,
+        encryptedPasscode: await this.secrets.seal('passcode', { encrypted: body.encryptedPasscode, clear: body.passcode }, VAULT_PIN_RULES),
+        encryptedCode: await this.secrets.seal('oneTimeCode', { encrypted: body.encryptedCode, clear: body.code }),
+      }),
+    };
+  }
+
+  /** A request from the Kafka door, which carries the same path parameters and body. */
+  of(request: PinflowRequest): Submission {
+    switch (`${request.vendor}.${request.operation}`) {
+      case 'pismo.change_pin':
+        return this.pismoChangePin(request.cardId, (request as PinflowRequest<'pismo.change_pin'>).body);
+      case 'pismo.increase_password_tries':
+        return this.pismoIncreasePasswordTries(request.cardId, (request as PinflowRequest<'pismo.increase_password_tries'>).body);
+      case 'solaris.change_pin':
+        return this.solarisChangePin(request.cardId, (request as PinflowRequest<'solaris.change_pin'>).body);
+      case 'thales-d1.change_pin': {
+        const thales = request as PinflowRequest<'thales-d1.change_pin'>;
+        return this.thalesD1ChangePin(thales.issuerId, thales.cardId, thales.body);
+      }
+      default:
+        return this.vaultSetPasscode(request.cardId, (request as PinflowRequest<'vault.set_passcode'>).body);
+    }
+  }
+}
