@@ -83,7 +83,10 @@ describe('Requests through the Kafka door end to end', () => {
   const outcomeOf = (requestId: string, type: string) =>
     recorder.waitForJson<any>(EVENTS_TOPIC, (event) => event.type === type && event.data.requestId === requestId, 30_000);
   const deadLetterFor = (cardId: string) => waitFor(`the dead letter of ${cardId}`, async () => recorder.messages.find((message) => message.topic === DEAD_LETTER_TOPIC && message.key === cardId));
-  const commandsFor = (cardId: string) => recorder.messages.filter((message) => message.topic.startsWith('pinflow.commands.') && message.key === cardId);
+  /** The commands published for a card, each once however often delivery repeated it (at least once). */
+  const commandsFor = (cardId: string) => [
+    ...new Set(recorder.messages.filter((message) => message.topic.startsWith('pinflow.commands.') && message.key === cardId).map((message) => JSON.parse(message.value).commandId)),
+  ];
 
   const hook = async (method: string, route: string, body?: unknown) => {
     const answer = await vault.call(method, route, { body });
@@ -165,12 +168,11 @@ describe('Requests through the Kafka door end to end', () => {
       await publish(cardId, { schemaVersion: 1, clientRequestId, ...(await vendor.request(cardId, secrets.other)) });
 
       // The first answer leaves through the outbox, the others straight away: their order may differ.
-      const answers = await waitFor('three answers', async () => (answersTo(clientRequestId).length === 3 ? answersTo(clientRequestId) : undefined));
-      const [first, repeated] = answers.filter((answer) => answer.type === EVENT_TYPES.accepted);
-      expect(repeated).toMatchObject({ id: first.id, data: first.data });
-      expect(answers.filter((answer) => answer.type === EVENT_TYPES.rejected)).toEqual([
-        expect.objectContaining({ data: expect.objectContaining({ clientRequestId, problem: expect.objectContaining({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED' }) }) }),
-      ]);
+      const ofType = (type: string) => answersTo(clientRequestId).filter((answer) => answer.type === type);
+      await waitFor('the answers to all three', async () => ofType(EVENT_TYPES.accepted).length >= 2 && ofType(EVENT_TYPES.rejected).length >= 1);
+      const [first, ...repeated] = ofType(EVENT_TYPES.accepted);
+      for (const again of repeated) expect(again).toMatchObject({ id: first.id, data: first.data });
+      for (const rejected of ofType(EVENT_TYPES.rejected)) expect(rejected.data).toMatchObject({ clientRequestId, problem: { status: 422, code: 'IDEMPOTENCY_KEY_REUSED' } });
       await outcomeOf(first.data.requestId, EVENT_TYPES.passwordChanged);
       expect(commandsFor(cardId)).toHaveLength(1);
       expect(await vendor.holds(cardId, secrets.repeated)).toBe(true);

@@ -85,7 +85,7 @@ export class RequestDoorConsumer {
   /** Answers a refused request with the problem the HTTP door would have given, if it says which card and request it is. */
   private async reject(meta: MessageMeta, { envelope, requester, replyTopic }: Rejected, refusal: Problem): Promise<void> {
     const card = cardId.safeParse(meta.key);
-    this.logger.info({ offset: meta.offset, partition: meta.partition, requester, clientRequestId: envelope.clientRequestId, code: refusal.code }, 'request from Kafka rejected');
+    this.logger.info({ offset: meta.offset, partition: meta.partition, requester, clientRequestId: envelope.clientRequestId, refusal: refusal.code }, 'request from Kafka rejected');
     if (!card.success) return;
     const vendor = z.enum(VENDORS).safeParse(envelope.vendor);
     const event = buildEvent(EVENT_TYPES.rejected, {

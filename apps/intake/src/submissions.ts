@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { PinflowRequest } from '@pinflow/contracts';
+import type { PinflowRequest, RequestType } from '@pinflow/contracts';
 import { PISMO_PIN_RULES, THALES_D1_PAN_RULES, THALES_D1_PIN_RULES, VAULT_PIN_RULES } from '@pinflow/pin-policy';
 import type { PismoChangePinBody, PismoIncreasePasswordTriesBody, SolarisChangePinBody, ThalesD1ChangePinBody, VaultSetPasscodeBody } from './api-schemas';
 import type { Submission } from './requests.service';
@@ -69,19 +69,15 @@ export class Submissions {
 
   /** A request from the Kafka door, which carries the same path parameters and body. */
   of(request: PinflowRequest): Submission {
-    switch (`${request.vendor}.${request.operation}`) {
-      case 'pismo.change_pin':
-        return this.pismoChangePin(request.cardId, (request as PinflowRequest<'pismo.change_pin'>).body);
-      case 'pismo.increase_password_tries':
-        return this.pismoIncreasePasswordTries(request.cardId, (request as PinflowRequest<'pismo.increase_password_tries'>).body);
-      case 'solaris.change_pin':
-        return this.solarisChangePin(request.cardId, (request as PinflowRequest<'solaris.change_pin'>).body);
-      case 'thales-d1.change_pin': {
-        const thales = request as PinflowRequest<'thales-d1.change_pin'>;
-        return this.thalesD1ChangePin(thales.issuerId, thales.cardId, thales.body);
-      }
-      default:
-        return this.vaultSetPasscode(request.cardId, (request as PinflowRequest<'vault.set_passcode'>).body);
-    }
+    const build = this.byType[`${request.vendor}.${request.operation}` as RequestType] as (request: PinflowRequest) => Submission;
+    return build(request);
   }
+
+  private readonly byType: { [T in RequestType]: (request: PinflowRequest<T>) => Submission } = {
+    'pismo.change_pin': (request) => this.pismoChangePin(request.cardId, request.body),
+    'pismo.increase_password_tries': (request) => this.pismoIncreasePasswordTries(request.cardId, request.body),
+    'solaris.change_pin': (request) => this.solarisChangePin(request.cardId, request.body),
+    'thales-d1.change_pin': (request) => this.thalesD1ChangePin(request.issuerId, request.cardId, request.body),
+    'vault.set_passcode': (request) => this.vaultSetPasscode(request.cardId, request.body),
+  };
 }

@@ -1,4 +1,4 @@
-import { CompactSign, exportJWK, generateKeyPair } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
