@@ -179,7 +179,9 @@ export class RequestWriter {
       const earlier = new Map<string, EarlierRequest>();
       const taken = [...firstWithKey.values()].filter((record) => !written.has(record.id));
       if (taken.length > 0) for (const [key, request] of await this.findEarlier(taken)) earlier.set(key, request);
-      for (const [key, record] of firstWithKey) if (written.has(record.id)) earlier.set(key, record);
+      for (const [key, { id, commandId, vendor, operation, cardId, fingerprint }] of firstWithKey) {
+        if (written.has(id)) earlier.set(key, { id, commandId, vendor, operation, cardId, fingerprint });
+      }
       const outcomes = group.map(({ record }): WriteOutcome => {
         if (written.has(record.id)) return { written: true };
         const request = earlier.get(keyOf(record));

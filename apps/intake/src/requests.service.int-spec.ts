@@ -112,6 +112,11 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
     };
   }
 
+  /** What a repeat learns of the request it repeats: enough to answer it again. */
+  function earlierOf({ id, commandId, vendor, operation, cardId, fingerprint }: RequestRecord) {
+    return { id, commandId, vendor, operation, cardId, fingerprint };
+  }
+
   async function stored(requestIds: string[]): Promise<{ requests: string[]; messages: number }> {
     const requests = await database.prisma.intakeRequest.findMany({ where: { id: { in: requestIds } }, select: { id: true } });
     const messages = await database.prisma.outboxMessage.count({ where: { key: { in: requestIds } } });
@@ -163,7 +168,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
 
       const outcomes = await Promise.all([first, again, reused, otherCaller].map((request) => writer.write(request)));
 
-      const earlier = { written: false, earlier: { id: first.id, fingerprint: 'body-1' } };
+      const earlier = { written: false, earlier: earlierOf(first) };
       expect(outcomes).toEqual([{ written: true }, earlier, earlier, { written: true }]);
       expect(await stored([first, again, reused, otherCaller].map((request) => request.id))).toEqual({ requests: [first.id, otherCaller.id].sort(), messages: 2 });
     });
@@ -175,7 +180,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
 
       const [repeat, fresh] = await Promise.all([writer.write(record({ idempotencyKey })), writer.write(record())]);
 
-      expect(repeat).toEqual({ written: false, earlier: { id: first.id, fingerprint: first.fingerprint } });
+      expect(repeat).toEqual({ written: false, earlier: earlierOf(first) });
       expect(fresh).toEqual({ written: true });
     });
 
