@@ -82,9 +82,8 @@ const CLEAR_SECRET_FIELDS = ['pin', 'passcode', 'code', 'pan'];
 
 /** A body as the Kafka door takes it: the HTTP body, with every secret sealed. */
 function sealedOnly<S extends z.ZodType<Record<string, unknown>>>(body: S) {
-  return body.refine((value) => CLEAR_SECRET_FIELDS.every((field) => value[field] === undefined), {
-    message: `clear secrets (${CLEAR_SECRET_FIELDS.join(', ')}) are never taken from Kafka: encrypt them to the key at /v1/pin-keys`,
-  });
+  const rule = `clear secrets (${CLEAR_SECRET_FIELDS.join(', ')}) are never taken from Kafka: encrypt them to the key at /v1/pin-keys`;
+  return body.refine((value) => CLEAR_SECRET_FIELDS.every((field) => value[field] === undefined), { message: rule }).meta({ description: `The HTTP API's body; ${rule}.` });
 }
 
 /**
