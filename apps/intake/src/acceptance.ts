@@ -1,8 +1,10 @@
-import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { AuthenticatedPrincipal, AuthenticatedRequest } from '@pinflow/auth';
-import { ProblemException, ZodValidationPipe } from '@pinflow/http';
+import { ProblemException, TemporarilyUnavailableException, ZodValidationPipe } from '@pinflow/http';
 import type { Response } from 'express';
-import { idempotencyKeyHeader } from './api-schemas';
+import { AcceptedResponse, idempotencyKeyHeader } from './api-schemas';
+import { INTAKE_CONFIG, IntakeConfig } from './config';
+import { RequestsService, Submission } from './requests.service';
 
 const validIdempotencyKey = new ZodValidationPipe(idempotencyKeyHeader, 'Idempotency-Key header');
 
@@ -30,3 +32,31 @@ export const Accepting = createParamDecorator((_data: unknown, context: Executio
     response: http.getResponse<Response>(),
   };
 });
+
+/**
+ * The HTTP door over {@link RequestsService}: answers 202 with the status URL in Location, and says
+ * when it replays an earlier answer (IETF idempotency-key draft). Beyond INTAKE_MAX_PENDING_ACCEPTANCES
+ * requests in progress, more are refused at once (503, Retry-After) rather than queued into a stall.
+ */
+@Injectable()
+export class HttpDoor {
+  private pending = 0;
+
+  constructor(
+    private readonly requests: RequestsService,
+    @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
+  ) {}
+
+  async accept(acceptance: Acceptance, submission: Submission): Promise<AcceptedResponse> {
+    if (this.pending >= this.config.INTAKE_MAX_PENDING_ACCEPTANCES) throw new TemporarilyUnavailableException();
+    this.pending += 1;
+    try {
+      const { response, replayed } = await this.requests.submit(acceptance, submission);
+      acceptance.response.location(response.statusUrl);
+      if (replayed) acceptance.response.setHeader('Idempotent-Replayed', 'true');
+      return response;
+    } finally {
+      this.pending -= 1;
+    }
+  }
+}

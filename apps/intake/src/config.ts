@@ -5,6 +5,32 @@ import { authConfig } from '@pinflow/auth';
 import { pinKeysConfig } from '@pinflow/pin-crypto';
 import { z } from 'zod';
 
+/**
+ * Who may publish to pinflow.requests.v1, as JSON: requester id → where its signing keys are
+ * (`jwksUrl`, or `publicKeyFile`: a JWK, JWKS or PEM SPKI key) and the topics it may ask its answers
+ * on (`replyTopics`; intake creates them). The requester id is the `caller` of its requests.
+ */
+const kafkaRequesters = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(
+      z.string().min(1).max(128),
+      z.union([
+        z.strictObject({ jwksUrl: z.url({ protocol: /^https?$/ }), replyTopics: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,249}$/)).default([]) }),
+        z.strictObject({ publicKeyFile: z.string().min(1), replyTopics: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,249}$/)).default([]) }),
+      ]),
+    ),
+  );
+export type KafkaRequesters = z.output<typeof kafkaRequesters>;
+
 export const intakeConfigSchema = z
   .object({
     ...httpConfig,
@@ -19,6 +45,11 @@ export const intakeConfigSchema = z
     /** Where callers reach intake; status URLs are built from it. */
     INTAKE_PUBLIC_BASE_URL: z.url().optional(),
     INTAKE_STATUS_GROUP: z.string().min(1).default('pinflow-intake-status'),
+    /** The consumer group of the Kafka front door (pinflow.requests.v1). */
+    INTAKE_REQUESTS_GROUP: z.string().min(1).default('pinflow-intake-requests'),
+    /** Cards whose requests the Kafka door accepts at once (each card's in order); they share the group commits. */
+    INTAKE_REQUESTS_KEYS_CONCURRENTLY: positiveInt.default(64),
+    INTAKE_KAFKA_REQUESTERS: kafkaRequesters.default({}),
     /** Solaris, for serving its PIN key to apps (GET /v1/solaris/pin-key); optional. */
     SOLARIS_BASE_URL: z.url().optional(),
     SOLARIS_TOKEN_URL: z.url().optional(),

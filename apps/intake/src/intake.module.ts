@@ -1,10 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AuthModule } from '@pinflow/auth';
+import { AuthModule, MessageSignatureVerifier } from '@pinflow/auth';
+import { REQUESTS_TOPIC } from '@pinflow/contracts';
 import { databaseIsReachable, PrismaClient, PrismaModule } from '@pinflow/db';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
 import { KafkaModule, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
+import { HttpDoor } from './acceptance';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { OpenApiController } from './openapi.controller';
 import { OutboxRelay } from './outbox-relay';
@@ -14,24 +16,28 @@ import { SolarisController } from './solaris.controller';
 import { SolarisPinKeyController, SolarisPinKeyService } from './solaris-pin-key';
 import { ThalesD1Controller } from './thales-d1.controller';
 import { VaultController } from './vault.controller';
+import { RequestDoorConsumer } from './request-door.consumer';
 import { RequestStatusConsumer } from './request-status.consumer';
 import { RequestStatusService } from './request-status.service';
 import { RequestsController } from './requests.controller';
 import { RequestsService } from './requests.service';
 import { RequestWriter } from './request-writer';
 import { SecretSealer } from './secrets';
+import { Submissions } from './submissions';
 import { INTAKE_LOGGER } from './tokens';
 
 @Module({})
 export class IntakeModule {
   static forRoot(config: IntakeConfig): DynamicModule {
     const logger = createLogger('intake', config.LOG_LEVEL);
+    // intake answers requesters on the reply topics they registered: it makes sure they exist.
+    const replyTopics = [...new Set(Object.values(config.INTAKE_KAFKA_REQUESTERS).flatMap((requester) => requester.replyTopics))];
     return {
       module: IntakeModule,
       imports: [
         httpLoggerModule('intake', config.LOG_LEVEL),
         PrismaModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
-        KafkaModule.forRoot({ settings: config, clientId: 'pinflow-intake', logger, topics: pinflowTopicSpecs(config) }),
+        KafkaModule.forRoot({ settings: config, clientId: 'pinflow-intake', logger, topics: [...pinflowTopicSpecs(config), ...replyTopics.map((topic) => ({ topic, partitions: config.KAFKA_EVENT_PARTITIONS }))] }),
         AuthModule.forRoot(config),
         HealthModule.register({
           inject: [PrismaClient, PinflowKafkaServer, OutboxRelay],
@@ -40,22 +46,30 @@ export class IntakeModule {
           useFactory: (prisma: PrismaClient, consumers: PinflowKafkaServer, relay: OutboxRelay): ReadinessProbe[] => [
             { name: 'database', isReady: () => databaseIsReachable(prisma) },
             { name: 'outbox-relay', isReady: () => relay.isPublishing(), informational: true },
-            { name: 'status-consumer', isReady: () => consumers.isHealthy(), informational: true },
+            { name: 'consumers', isReady: () => consumers.isHealthy(), informational: true },
           ],
         }),
       ],
-      controllers: [PismoController, SolarisController, SolarisPinKeyController, ThalesD1Controller, VaultController, RequestsController, PinKeysController, OpenApiController, RequestStatusConsumer],
+      controllers: [PismoController, SolarisController, SolarisPinKeyController, ThalesD1Controller, VaultController, RequestsController, PinKeysController, OpenApiController, RequestStatusConsumer, RequestDoorConsumer],
       providers: [
         { provide: INTAKE_CONFIG, useValue: config },
         { provide: INTAKE_LOGGER, useValue: logger },
         { provide: PinKeyRing, useFactory: () => loadPinKeyRing(config) },
         RequestsService,
+        HttpDoor,
+        Submissions,
+        { provide: MessageSignatureVerifier, useFactory: () => MessageSignatureVerifier.fromKeySources(config.INTAKE_KAFKA_REQUESTERS, 'INTAKE_KAFKA_REQUESTERS') },
         RequestWriter,
         SecretSealer,
         OutboxRelay,
         SolarisPinKeyService,
         RequestStatusService,
-        kafkaTransportProvider({ logger, groupId: config.INTAKE_STATUS_GROUP, partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY }),
+        kafkaTransportProvider({
+          logger,
+          groupId: config.INTAKE_STATUS_GROUP,
+          partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+          handlers: { [REQUESTS_TOPIC]: { groupId: config.INTAKE_REQUESTS_GROUP, keysConsumedConcurrently: config.INTAKE_REQUESTS_KEYS_CONCURRENTLY } },
+        }),
       ],
     };
   }

@@ -1,8 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { PIN_WRITE_SCOPE, RequireScopes } from '@pinflow/auth';
 import { ZodValidationPipe } from '@pinflow/http';
-import { PISMO_PIN_RULES } from '@pinflow/pin-policy';
-import { Accepting, type Acceptance } from './acceptance';
+import { Accepting, type Acceptance, HttpDoor } from './acceptance';
 import {
   AcceptedResponse,
   cardIdParam,
@@ -14,8 +13,7 @@ import {
   PismoUpdateOfflinePinBody,
   pismoUpdateOfflinePinBody,
 } from './api-schemas';
-import { RequestsService } from './requests.service';
-import { SecretSealer } from './secrets';
+import { Submissions } from './submissions';
 
 const validCardId = new ZodValidationPipe(cardIdParam, 'card id');
 
@@ -23,8 +21,8 @@ const validCardId = new ZodValidationPipe(cardIdParam, 'card id');
 @RequireScopes(PIN_WRITE_SCOPE)
 export class PismoController {
   constructor(
-    private readonly requests: RequestsService,
-    private readonly secrets: SecretSealer,
+    private readonly requests: HttpDoor,
+    private readonly submissions: Submissions,
   ) {}
 
   @Post('pin')
@@ -34,17 +32,7 @@ export class PismoController {
     @Body(new ZodValidationPipe(pismoChangePinBody)) body: PismoChangePinBody,
     @Accepting() acceptance: Acceptance,
   ): Promise<AcceptedResponse> {
-    const { syncOfflinePin } = body;
-    return this.requests.accept(acceptance, {
-      fingerprintSource: { vendor: 'pismo', operation: 'change_pin', cardId, syncOfflinePin, encryptedPin: body.encryptedPin ?? null },
-      draft: async () => ({
-        vendor: 'pismo',
-        operation: 'change_pin',
-        cardId,
-        syncOfflinePin,
-        encryptedPin: await this.secrets.seal('pin', { encrypted: body.encryptedPin, clear: body.pin }, PISMO_PIN_RULES),
-      }),
-    });
+    return this.requests.accept(acceptance, this.submissions.pismoChangePin(cardId, body));
   }
 
   @Post('password-tries/increase')
@@ -54,8 +42,7 @@ export class PismoController {
     @Body(new ZodValidationPipe(pismoIncreasePasswordTriesBody)) body: PismoIncreasePasswordTriesBody,
     @Accepting() acceptance: Acceptance,
   ): Promise<AcceptedResponse> {
-    const command = { vendor: 'pismo' as const, operation: 'increase_password_tries' as const, cardId, blockCardExceedsCounter: body.blockCardExceedsCounter };
-    return this.requests.accept(acceptance, { fingerprintSource: command, draft: async () => command });
+    return this.requests.accept(acceptance, this.submissions.pismoIncreasePasswordTries(cardId, body));
   }
 
   /** Clears the tries counter; Pismo unblocks a card that exceeding them had blocked. */
@@ -66,8 +53,7 @@ export class PismoController {
     @Body(new ZodValidationPipe(emptyBody)) _body: unknown,
     @Accepting() acceptance: Acceptance,
   ): Promise<AcceptedResponse> {
-    const command = { vendor: 'pismo' as const, operation: 'reset_password_tries' as const, cardId };
-    return this.requests.accept(acceptance, { fingerprintSource: command, draft: async () => command });
+    return this.requests.accept(acceptance, this.submissions.pismoResetPasswordTries(cardId));
   }
 
   /** Pismo writes the card's current online PIN to its chip at the next contact authorization. */
@@ -78,8 +64,7 @@ export class PismoController {
     @Body(new ZodValidationPipe(emptyBody)) _body: unknown,
     @Accepting() acceptance: Acceptance,
   ): Promise<AcceptedResponse> {
-    const command = { vendor: 'pismo' as const, operation: 'sync_offline_pin' as const, cardId };
-    return this.requests.accept(acceptance, { fingerprintSource: command, draft: async () => command });
+    return this.requests.accept(acceptance, this.submissions.pismoSyncOfflinePin(cardId));
   }
 
   /** Pismo writes this PIN to the card's chip at the next contact authorization; the online PIN stays. */
@@ -90,10 +75,6 @@ export class PismoController {
     @Body(new ZodValidationPipe(pismoUpdateOfflinePinBody)) body: PismoUpdateOfflinePinBody,
     @Accepting() acceptance: Acceptance,
   ): Promise<AcceptedResponse> {
-    const identity = { vendor: 'pismo' as const, operation: 'update_offline_pin' as const, cardId, scriptId: body.scriptId, accountId: body.accountId };
-    return this.requests.accept(acceptance, {
-      fingerprintSource: { ...identity, encryptedPin: body.encryptedPin ?? null },
-      draft: async () => ({ ...identity, encryptedPin: await this.secrets.seal('pin', { encrypted: body.encryptedPin, clear: body.pin }, PISMO_PIN_RULES) }),
-    });
+    return this.requests.accept(acceptance, this.submissions.pismoUpdateOfflinePin(cardId, body));
   }
 }

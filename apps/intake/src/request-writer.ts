@@ -19,10 +19,7 @@ export interface RequestRecord {
 }
 
 /** The request that an Idempotency-Key already names: a repeat gets its answer. */
-export interface EarlierRequest {
-  id: string;
-  fingerprint: string;
-}
+export type EarlierRequest = Pick<RequestRecord, 'id' | 'commandId' | 'vendor' | 'operation' | 'cardId' | 'fingerprint'>;
 
 /** Recorded, or not because the caller's Idempotency-Key already names an earlier request. */
 export type WriteOutcome = { written: true } | { written: false; earlier: EarlierRequest };
@@ -65,7 +62,7 @@ const WRITE_GROUP = `
   SELECT id FROM written`;
 
 const FIND_EARLIER = `
-  SELECT caller, idempotency_key, id, request_fingerprint AS fingerprint FROM intake_requests
+  SELECT caller, idempotency_key, id, command_id, vendor, operation, card_id, request_fingerprint AS fingerprint FROM intake_requests
   WHERE (caller, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
 
 /** Caller and Idempotency-Key as one map key (no caller name holds a NUL). */
@@ -184,7 +181,9 @@ export class RequestWriter {
       const earlier = new Map<string, EarlierRequest>();
       const taken = [...firstWithKey.values()].filter((record) => !written.has(record.id));
       if (taken.length > 0) for (const [key, request] of await this.findEarlier(taken)) earlier.set(key, request);
-      for (const [key, record] of firstWithKey) if (written.has(record.id)) earlier.set(key, { id: record.id, fingerprint: record.fingerprint });
+      for (const [key, { id, commandId, vendor, operation, cardId, fingerprint }] of firstWithKey) {
+        if (written.has(id)) earlier.set(key, { id, commandId, vendor, operation, cardId, fingerprint });
+      }
       const outcomes = group.map(({ record }): WriteOutcome => {
         if (written.has(record.id)) return { written: true };
         const request = earlier.get(keyOf(record));
@@ -199,11 +198,16 @@ export class RequestWriter {
   }
 
   private async findEarlier(keys: { caller: string; idempotencyKey: string | null }[]): Promise<Map<string, EarlierRequest>> {
-    const { rows } = await this.pool.query<{ caller: string; idempotency_key: string; id: string; fingerprint: string }>({
+    const { rows } = await this.pool.query<{ caller: string; idempotency_key: string; id: string; command_id: string; vendor: string; operation: string; card_id: string; fingerprint: string }>({
       name: 'intake-find-earlier',
       text: FIND_EARLIER,
       values: [keys.map((key) => key.caller), keys.map((key) => key.idempotencyKey)],
     });
-    return new Map(rows.map((row) => [keyOf({ caller: row.caller, idempotencyKey: row.idempotency_key }), { id: row.id, fingerprint: row.fingerprint }]));
+    return new Map(
+      rows.map((row) => [
+        keyOf({ caller: row.caller, idempotencyKey: row.idempotency_key }),
+        { id: row.id, commandId: row.command_id, vendor: row.vendor, operation: row.operation, cardId: row.card_id, fingerprint: row.fingerprint },
+      ]),
+    );
   }
 }

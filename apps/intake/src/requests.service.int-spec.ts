@@ -7,7 +7,7 @@ import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
-import type { Acceptance } from './acceptance';
+import { Acceptance, HttpDoor } from './acceptance';
 import type { IntakeConfig } from './config';
 import { OutboxRelay } from './outbox-relay';
 import { RequestRecord, RequestWriter } from './request-writer';
@@ -75,14 +75,19 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
   }
 
   /** What a caller gets from intake: the answer, and the headers it set. */
-  async function submit(service: RequestsService, submission: Submission, options: { caller?: string; tenant?: string; idempotencyKey?: string } = {}) {
+  /** intake's HTTP door over a RequestsService of this writer and relay. */
+  function httpDoor(relay: OutboxRelay, config = intakeConfig()): HttpDoor {
+    return new HttpDoor(new RequestsService(writer, relay, config), config);
+  }
+
+  async function submit(door: HttpDoor, submission: Submission, options: { caller?: string; tenant?: string; idempotencyKey?: string } = {}) {
     const headers: Record<string, string> = {};
     const response = {
       location: (url: string) => (headers.location = url),
       setHeader: (name: string, value: string) => (headers[name] = value),
     } as unknown as Response;
     const acceptance: Acceptance = { principal: { subject: options.caller ?? 'intake-spec', tenant: options.tenant, scopes: new Set() }, idempotencyKey: options.idempotencyKey ?? randomUUID(), response };
-    const body = await service.accept(acceptance, submission);
+    const body = await door.accept(acceptance, submission);
     return { body, headers };
   }
 
@@ -106,6 +111,11 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
       messages: [{ topic: writerTopic, key: id, value: JSON.stringify({ id }), headers: { 'content-type': 'application/json' } }],
       ...overrides,
     };
+  }
+
+  /** What a repeat learns of the request it repeats: enough to answer it again. */
+  function earlierOf({ id, commandId, vendor, operation, cardId, fingerprint }: RequestRecord) {
+    return { id, commandId, vendor, operation, cardId, fingerprint };
   }
 
   async function stored(requestIds: string[]): Promise<{ requests: string[]; messages: number }> {
@@ -159,7 +169,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
 
       const outcomes = await Promise.all([first, again, reused, otherCaller].map((request) => writer.write(request)));
 
-      const earlier = { written: false, earlier: { id: first.id, fingerprint: 'body-1' } };
+      const earlier = { written: false, earlier: earlierOf(first) };
       expect(outcomes).toEqual([{ written: true }, earlier, earlier, { written: true }]);
       expect(await stored([first, again, reused, otherCaller].map((request) => request.id))).toEqual({ requests: [first.id, otherCaller.id].sort(), messages: 2 });
     });
@@ -171,7 +181,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
 
       const [repeat, fresh] = await Promise.all([writer.write(record({ idempotencyKey })), writer.write(record())]);
 
-      expect(repeat).toEqual({ written: false, earlier: { id: first.id, fingerprint: first.fingerprint } });
+      expect(repeat).toEqual({ written: false, earlier: earlierOf(first) });
       expect(fresh).toEqual({ written: true });
     });
 
@@ -193,14 +203,14 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
 
   describe('answers to callers', () => {
     it('answers a repeated Idempotency-Key with the first answer, and another body with the same key with 422, even when they race', async () => {
-      const service = new RequestsService(writer, idleRelay(), intakeConfig());
+      const door = httpDoor(idleRelay());
       const idempotencyKey = randomUUID();
       const cardId = `race-card-${randomUUID()}`;
 
       const answers = await Promise.allSettled([
-        submit(service, increaseTries(cardId), { idempotencyKey }),
-        submit(service, increaseTries(cardId), { idempotencyKey }),
-        submit(service, increaseTries(cardId, true), { idempotencyKey }),
+        submit(door, increaseTries(cardId), { idempotencyKey }),
+        submit(door, increaseTries(cardId), { idempotencyKey }),
+        submit(door, increaseTries(cardId, true), { idempotencyKey }),
       ]);
 
       const accepted = answers.filter((answer) => answer.status === 'fulfilled').map((answer) => answer.value);
@@ -214,10 +224,10 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
     });
 
     it("records the caller's tenant with the request and in its accepted event, for those who may read it later", async () => {
-      const service = new RequestsService(writer, idleRelay(), intakeConfig());
+      const door = httpDoor(idleRelay());
       const cardId = `tenant-card-${randomUUID()}`;
 
-      const { body } = await submit(service, increaseTries(cardId), { caller: 'acme-backend', tenant: 'acme' });
+      const { body } = await submit(door, increaseTries(cardId), { caller: 'acme-backend', tenant: 'acme' });
 
       expect(await database.prisma.intakeRequest.findUnique({ where: { id: body.requestId } })).toMatchObject({ caller: 'acme-backend', tenant: 'acme' });
       const [acceptedEvent] = await database.prisma.outboxMessage.findMany({ where: { topic: EVENTS_TOPIC, key: cardId } });
@@ -225,24 +235,24 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
     });
 
     it('refuses a request at once with 503 while as many as it may take are being accepted, and takes it again after', async () => {
-      const service = new RequestsService(writer, idleRelay(), intakeConfig({ INTAKE_MAX_PENDING_ACCEPTANCES: 1 }));
+      const door = httpDoor(idleRelay(), intakeConfig({ INTAKE_MAX_PENDING_ACCEPTANCES: 1 }));
       let letDraftFinish!: () => void;
       const draftHeld = new Promise<void>((resolve) => (letDraftFinish = resolve));
       const slow = increaseTries(`slow-card-${randomUUID()}`);
-      const inProgress = submit(service, { ...slow, draft: () => draftHeld.then(slow.draft) });
+      const inProgress = submit(door, { ...slow, draft: () => draftHeld.then(slow.draft) });
 
-      await expect(submit(service, increaseTries(`refused-card-${randomUUID()}`))).rejects.toBeInstanceOf(TemporarilyUnavailableException);
+      await expect(submit(door, increaseTries(`refused-card-${randomUUID()}`))).rejects.toBeInstanceOf(TemporarilyUnavailableException);
       letDraftFinish();
       await expect(inProgress).resolves.toMatchObject({ body: { status: 'accepted' } });
-      await expect(submit(service, increaseTries(`later-card-${randomUUID()}`))).resolves.toMatchObject({ body: { status: 'accepted' } });
+      await expect(submit(door, increaseTries(`later-card-${randomUUID()}`))).resolves.toMatchObject({ body: { status: 'accepted' } });
     });
 
     it('answers 503 to a caller whose request could not be committed, and records nothing of it', async () => {
-      const service = new RequestsService(writer, idleRelay(), intakeConfig());
+      const door = httpDoor(idleRelay());
       const cardId = `nul-tenant-card-${randomUUID()}`;
 
       // PostgreSQL text cannot hold a NUL: the row fails to commit (the Idempotency-Key lookup before it has no tenant in it).
-      await expect(submit(service, increaseTries(cardId), { tenant: 'nul\u0000tenant' })).rejects.toBeInstanceOf(TemporarilyUnavailableException);
+      await expect(submit(door, increaseTries(cardId), { tenant: 'nul\u0000tenant' })).rejects.toBeInstanceOf(TemporarilyUnavailableException);
 
       expect(await database.prisma.intakeRequest.count({ where: { cardId } })).toBe(0);
     });
@@ -252,13 +262,13 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
     it('publishes what was committed while it was sending a batch, without waiting for its next poll', async () => {
       const producer = await connectedProducer();
       const relay = startRelay(producer);
-      const service = new RequestsService(writer, relay, intakeConfig());
+      const door = httpDoor(relay);
       await outboxIsEmpty();
 
       const firstSend = producer.holdNextSend();
-      const first = await submit(service, increaseTries(`wake-card-${randomUUID()}`));
+      const first = await submit(door, increaseTries(`wake-card-${randomUUID()}`));
       await firstSend.entered;
-      const second = await submit(service, increaseTries(`wake-card-${randomUUID()}`));
+      const second = await submit(door, increaseTries(`wake-card-${randomUUID()}`));
       firstSend.release();
 
       await commands.waitForJson(commandTopic('pismo'), (command) => command.requestId === first.body.requestId);
@@ -268,13 +278,13 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
 
     it('relays from one replica at a time, and goes on relaying when that replica loses its connection', async () => {
       const replicas = [startRelay(await connectedProducer(), { INTAKE_OUTBOX_POLL_MS: 50 }), startRelay(await connectedProducer(), { INTAKE_OUTBOX_POLL_MS: 50 })];
-      const service = new RequestsService(writer, replicas[0], intakeConfig());
+      const door = httpDoor(replicas[0]);
       await outboxIsEmpty();
       await waitFor('a relay holding the relay lock', async () => (await relayLockHolders()).length === 1, 30_000, 50);
       const [holder] = await relayLockHolders();
 
       await database.prisma.$queryRaw`SELECT pg_terminate_backend(${holder})`;
-      const accepted = await submit(service, increaseTries(`takeover-card-${randomUUID()}`));
+      const accepted = await submit(door, increaseTries(`takeover-card-${randomUUID()}`));
 
       await commands.waitForJson(commandTopic('pismo'), (command) => command.requestId === accepted.body.requestId);
       await outboxIsEmpty();

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { buildEvent, COMMAND_SCHEMAS, commandTopic, EVENT_TYPES, PinflowCommand } from '@pinflow/contracts';
+import type { AuthenticatedPrincipal } from '@pinflow/auth';
+import { buildEvent, CloudEvent, COMMAND_SCHEMAS, commandTopic, deterministicEventId, EVENT_TYPES, PinflowCommand, Vendor } from '@pinflow/contracts';
 import { ProblemException, TemporarilyUnavailableException } from '@pinflow/http';
-import { encodeBatches, eventBatch } from '@pinflow/kafka';
+import { encodeBatches, eventBatch, TopicBatch } from '@pinflow/kafka';
 import { createHash, randomUUID } from 'node:crypto';
-import type { Acceptance } from './acceptance';
 import type { AcceptedResponse } from './api-schemas';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { OutboxRelay } from './outbox-relay';
@@ -21,44 +21,46 @@ export interface Submission {
   draft: () => Promise<CommandDraft>;
 }
 
+/** Who submits a request, authenticated by either door, and how it is answered. */
+export interface Requester {
+  principal: AuthenticatedPrincipal;
+  /** The HTTP Idempotency-Key, or the Kafka requester's request id. */
+  idempotencyKey?: string;
+  /** A topic the requester asked (and may ask) its answer to be copied to: the Kafka door's. */
+  replyTopic?: string;
+}
+
+export type AcceptedEvent = CloudEvent<typeof EVENT_TYPES.accepted>;
+
+/** A request accepted now, or earlier (`replayed`: the same request again), with its accepted event. */
+export interface Accepted {
+  response: AcceptedResponse;
+  replayed: boolean;
+  event: AcceptedEvent;
+}
+
 /**
- * Accepts a request: records it (the idempotency record) together with its command and accepted
- * event in the outbox, by group commit, and answers 202; the relay publishes them. A repeat with the
- * same Idempotency-Key and body gets the first answer and publishes nothing. Beyond
- * INTAKE_MAX_PENDING_ACCEPTANCES requests in progress, more are refused at once (503, Retry-After)
- * rather than queued into a stall.
+ * Accepts a request, from the HTTP door or the Kafka door alike: records it (the idempotency record)
+ * together with its command and accepted event in the outbox, by group commit; the relay publishes
+ * them. A repeat with the same idempotency key and body gets the first answer and publishes nothing;
+ * with another body it is refused (IDEMPOTENCY_KEY_REUSED). Refusals are ProblemExceptions, the
+ * same whichever door the request came through.
  */
 @Injectable()
 export class RequestsService {
-  private pending = 0;
-
   constructor(
     private readonly writer: RequestWriter,
     private readonly relay: OutboxRelay,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
   ) {}
 
-  /** Answers 202 with the status URL in Location; a replay says so (IETF idempotency-key draft). */
-  async accept(acceptance: Acceptance, submission: Submission): Promise<AcceptedResponse> {
-    if (this.pending >= this.config.INTAKE_MAX_PENDING_ACCEPTANCES) throw new TemporarilyUnavailableException();
-    this.pending += 1;
-    try {
-      const { response, replayed } = await this.submit(acceptance, submission);
-      acceptance.response.location(response.statusUrl);
-      if (replayed) acceptance.response.setHeader('Idempotent-Replayed', 'true');
-      return response;
-    } finally {
-      this.pending -= 1;
-    }
-  }
-
-  private async submit(acceptance: Acceptance, submission: Submission): Promise<{ response: AcceptedResponse; replayed: boolean }> {
+  async submit(requester: Requester, submission: Submission): Promise<Accepted> {
     const fingerprint = createHash('sha256').update(JSON.stringify(submission.fingerprintSource)).digest('hex');
-    const { principal, idempotencyKey } = acceptance;
+    const { principal, idempotencyKey } = requester;
     const caller = principal.subject;
     if (idempotencyKey) {
       const earlier = await this.writer.earlierRequest(caller, idempotencyKey);
-      if (earlier) return { response: this.replay(earlier, fingerprint), replayed: true };
+      if (earlier) return this.replay(requester, earlier, fingerprint);
     }
 
     const draft = await submission.draft();
@@ -72,35 +74,57 @@ export class RequestsService {
       caller: { subject: caller, ...(principal.clientId ? { clientId: principal.clientId } : {}) },
       issuedAt: new Date().toISOString(),
     };
-    const accepted = buildEvent(EVENT_TYPES.accepted, {
-      source: '/pinflow/intake',
-      cardId: draft.cardId,
-      data: { vendor: draft.vendor, requestId, commandId, operation: draft.operation, caller, ...(principal.tenant ? { tenant: principal.tenant } : {}) },
-    });
+    const record = { id: requestId, commandId, vendor: draft.vendor, operation: draft.operation, cardId: draft.cardId, caller, tenant: principal.tenant ?? null, idempotencyKey: idempotencyKey ?? null, fingerprint };
+    const accepted = acceptedEvent(requester, record);
     const messages = encodeBatches([
       { topic: commandTopic(draft.vendor), schema: COMMAND_SCHEMAS[draft.vendor], messages: [{ key: draft.cardId, value: command }] },
-      eventBatch([accepted]),
+      ...answerBatches(accepted, requester.replyTopic),
     ]);
-    const record = { id: requestId, commandId, vendor: draft.vendor, operation: draft.operation, cardId: draft.cardId, caller, tenant: principal.tenant ?? null, idempotencyKey: idempotencyKey ?? null, fingerprint, messages };
-    // Accepted means durable: 202 only once the request and its messages are committed.
-    const outcome = await this.writer.write(record).catch(() => {
+    // Accepted means durable: answered only once the request and its messages are committed.
+    const outcome = await this.writer.write({ ...record, messages }).catch((error: unknown) => {
       // Nothing of this request was recorded (its group commit failed): a retry with the same key is safe.
-      throw new TemporarilyUnavailableException();
+      throw new TemporarilyUnavailableException({ cause: error });
     });
     // A request with the same key committed first (in this group or before): answer like any later repeat.
-    if (!outcome.written) return { response: this.replay(outcome.earlier, fingerprint), replayed: true };
+    if (!outcome.written) return this.replay(requester, outcome.earlier, fingerprint);
     this.relay.wake();
-    return { response: this.acceptedResponse(requestId), replayed: false };
+    return { response: this.acceptedResponse(requestId), replayed: false, event: accepted };
   }
 
-  private replay(earlier: EarlierRequest, fingerprint: string): AcceptedResponse {
+  private replay(requester: Requester, earlier: EarlierRequest, fingerprint: string): Accepted {
     if (earlier.fingerprint !== fingerprint) {
       throw new ProblemException(422, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key already used for another request', 'Use a new Idempotency-Key for a different request.');
     }
-    return this.acceptedResponse(earlier.id);
+    return { response: this.acceptedResponse(earlier.id), replayed: true, event: acceptedEvent(requester, earlier) };
   }
 
   private acceptedResponse(requestId: string): AcceptedResponse {
     return { requestId, status: 'accepted', statusUrl: `${this.config.INTAKE_PUBLIC_BASE_URL}/v1/requests/${requestId}` };
   }
+}
+
+/**
+ * A request's accepted event. Its id derives from the request, so that the answer a repeat gets
+ * again is the same event, which consumers deduplicate.
+ */
+function acceptedEvent(requester: Requester, request: Pick<EarlierRequest, 'id' | 'commandId' | 'vendor' | 'operation' | 'cardId'>): AcceptedEvent {
+  return buildEvent(EVENT_TYPES.accepted, {
+    id: deterministicEventId(EVENT_TYPES.accepted, request.id),
+    source: '/pinflow/intake',
+    cardId: request.cardId,
+    data: {
+      vendor: request.vendor as Vendor,
+      requestId: request.id,
+      commandId: request.commandId,
+      operation: request.operation,
+      caller: requester.principal.subject,
+      ...(requester.principal.tenant ? { tenant: requester.principal.tenant } : {}),
+      ...(requester.idempotencyKey ? { clientRequestId: requester.idempotencyKey } : {}),
+    },
+  });
+}
+
+/** An answer for pinflow.events.v1 and, when the requester named one, a copy for its reply topic. */
+export function answerBatches(event: Parameters<typeof eventBatch>[0][number], replyTopic: string | undefined): TopicBatch[] {
+  return [eventBatch([event]), ...(replyTopic ? [eventBatch([event], replyTopic)] : [])];
 }

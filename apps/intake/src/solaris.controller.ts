@@ -1,19 +1,18 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { PIN_WRITE_SCOPE, RequireScopes } from '@pinflow/auth';
 import { ZodValidationPipe } from '@pinflow/http';
-import { Accepting, type Acceptance } from './acceptance';
+import { Accepting, type Acceptance, HttpDoor } from './acceptance';
 import { AcceptedResponse, cardIdParam, SolarisChangePinBody, solarisChangePinBody } from './api-schemas';
-import { RequestsService } from './requests.service';
+import { Submissions } from './submissions';
 
-/**
- * Solaris PIN changes. The cardholder's device encrypted the PIN to Solaris' key and signed it with
- * its device-binding key; pinflow relays both untouched. It cannot read the PIN, so Solaris' PIN
- * rules are Solaris' to enforce: their rejections come back as failure events.
- */
+/** Solaris PIN changes, relayed as the cardholder's device sealed and signed them (see {@link Submissions.solarisChangePin}). */
 @Controller('v1/solaris/cards/:cardId')
 @RequireScopes(PIN_WRITE_SCOPE)
 export class SolarisController {
-  constructor(private readonly requests: RequestsService) {}
+  constructor(
+    private readonly requests: HttpDoor,
+    private readonly submissions: Submissions,
+  ) {}
 
   @Post('pin')
   @HttpCode(202)
@@ -22,7 +21,6 @@ export class SolarisController {
     @Body(new ZodValidationPipe(solarisChangePinBody)) body: SolarisChangePinBody,
     @Accepting() acceptance: Acceptance,
   ): Promise<AcceptedResponse> {
-    const command = { vendor: 'solaris' as const, operation: 'change_pin' as const, cardId, ...body };
-    return this.requests.accept(acceptance, { fingerprintSource: command, draft: async () => command });
+    return this.requests.accept(acceptance, this.submissions.solarisChangePin(cardId, body));
   }
 }

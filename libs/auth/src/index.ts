@@ -7,3 +7,4 @@ export * from './dev-keys';
 export * from './jwt-verifier';
 export * from './scopes';
 export * from './visibility';
+export * from './message-signatures';

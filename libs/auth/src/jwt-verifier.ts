@@ -43,7 +43,8 @@ export class KeySetUnavailableError extends Error {
 
 const CLOCK_TOLERANCE_SECONDS = 30;
 
-const TOKEN_FAULTS = [
+/** Faults of a token or signature itself, as opposed to a failure to get the keys to check it with. */
+export const SIGNATURE_FAULTS = [
   errors.JWTClaimValidationFailed,
   errors.JWTInvalid,
   errors.JWSInvalid,
@@ -77,11 +78,12 @@ const publicJwk = z
 
 const publicJwks = z.object({ keys: z.array(publicJwk).min(1) });
 
-async function readPublicKeys(file: string): Promise<JWK[]> {
+/** The public keys of a file holding a JWK, a JWKS or a PEM SPKI key; `setting` names where the file was configured, for errors. */
+export async function readPublicKeys(file: string, setting = 'AUTH_PUBLIC_KEY_FILE'): Promise<JWK[]> {
   const text = await readFile(file, 'utf8');
   if (text.includes('-----BEGIN')) {
     if (!text.includes('-----BEGIN PUBLIC KEY-----')) {
-      throw new Error(`AUTH_PUBLIC_KEY_FILE ${file}: a PEM file must hold a "PUBLIC KEY" (SPKI)`);
+      throw new Error(`${setting} ${file}: a PEM file must hold a "PUBLIC KEY" (SPKI)`);
     }
     return [createPublicKey(text).export({ format: 'jwk' }) as JWK];
   }
@@ -89,18 +91,18 @@ async function readPublicKeys(file: string): Promise<JWK[]> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error(`AUTH_PUBLIC_KEY_FILE ${file}: neither PEM nor JSON`);
+    throw new Error(`${setting} ${file}: neither PEM nor JSON`);
   }
   const isSet = typeof value === 'object' && value !== null && 'keys' in value;
   const parsed = publicJwks.safeParse(isSet ? value : { keys: [value] });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`AUTH_PUBLIC_KEY_FILE ${file}: ${problems.join('; ')}`);
+    throw new Error(`${setting} ${file}: ${problems.join('; ')}`);
   }
   return parsed.data.keys as JWK[];
 }
 
-function localKeyResolver(keys: JWK[]): JWTVerifyGetKey {
+export function localKeyResolver(keys: JWK[]): JWTVerifyGetKey {
   const jwks = createLocalJWKSet({ keys });
   if (keys.length === 1 && keys[0].kid === undefined) {
     // A lone key without kid (every PEM key) is the only candidate, yet a JWKS lookup would refuse it
@@ -142,7 +144,7 @@ export class JwtVerifier {
       requiredClaims: ['exp', 'sub'],
     }).catch((error: unknown) => {
       if (error instanceof errors.JWTExpired) throw new TokenRejectedError('TOKEN_EXPIRED', { cause: error });
-      if (TOKEN_FAULTS.some((fault) => error instanceof fault)) throw new TokenRejectedError('TOKEN_INVALID', { cause: error });
+      if (SIGNATURE_FAULTS.some((fault) => error instanceof fault)) throw new TokenRejectedError('TOKEN_INVALID', { cause: error });
       throw new KeySetUnavailableError({ cause: error });
     });
     const claims = accessTokenClaims.safeParse(payload);

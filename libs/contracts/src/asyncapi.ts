@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { COMMAND_SCHEMAS } from './commands';
 import { EVENT_TYPES, eventDataSchemas, EventType, pinflowEvent } from './events';
-import { commandTopic, EVENTS_TOPIC, Vendor, VENDORS } from './topics';
+import { REQUEST_SCHEMAS, REQUEST_SIGNATURE_HEADER } from './requests';
+import { commandTopic, EVENTS_TOPIC, REQUESTS_TOPIC, Vendor, VENDORS } from './topics';
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', target: 'draft-07' });
 
@@ -17,6 +18,8 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   [EVENT_TYPES.verificationCodeChecked]: 'The vendor confirmed the one-time code is the one it sent, unused and unexpired (Vault); the code stays usable. Final outcome of a code check.',
   [EVENT_TYPES.cardBlocked]: 'The vendor blocked the card (for instance: too many PIN tries). May answer no request.',
   [EVENT_TYPES.failed]: 'The request failed; `reason` says why, `vendorStatus` / `vendorError` what the vendor answered. Final outcome.',
+  [EVENT_TYPES.rejected]:
+    'intake refused a request from pinflow.requests.v1 (`problem` has the `code` HTTP would have answered: VALIDATION_FAILED, PIN_REJECTED, IDEMPOTENCY_KEY_REUSED, SIGNATURE_INVALID…). Final outcome; nothing was sent to the vendor.',
 };
 
 function camel(name: string): string {
@@ -50,6 +53,27 @@ export function asyncApiDocument() {
       },
     ]),
   );
+  const requestMessages = Object.fromEntries(
+    Object.entries(REQUEST_SCHEMAS).map(([type, schema]) => [
+      camel(type),
+      {
+        name: type,
+        contentType: 'application/json',
+        headers: {
+          type: 'object',
+          required: [REQUEST_SIGNATURE_HEADER],
+          properties: {
+            [REQUEST_SIGNATURE_HEADER]: {
+              type: 'string',
+              description:
+                "Compact JWS with detached payload (`<protected>..<signature>`) over the message value's exact bytes; the protected header names the requester (`iss`) and its key (`kid`, from the requester's registered JWKS); ES256, PS256, RS256 or EdDSA.",
+            },
+          },
+        },
+        payload: jsonSchema(schema),
+      },
+    ]),
+  );
   return {
     asyncapi: '3.0.0',
     info: {
@@ -62,6 +86,14 @@ export function asyncApiDocument() {
     },
     defaultContentType: 'application/json',
     channels: {
+      requests: {
+        address: REQUESTS_TOPIC,
+        description:
+          "PIN-change requests from upstream systems, consumed by intake like calls to its HTTP API (same validation, PIN rules and idempotency). Key: card id. " +
+          'Each is answered once on pinflow.events.v1 (pinflow.pin_change.accepted or pinflow.pin_change.rejected, with `clientRequestId`) and on `replyTopic` when the requester may use it; ' +
+          'a message that is not JSON, has an unknown schemaVersion or is not validly signed is dead-lettered (and answered where its clientRequestId can be read).',
+        messages: requestMessages,
+      },
       ...commandChannels,
       events: {
         address: EVENTS_TOPIC,
@@ -76,6 +108,8 @@ export function asyncApiDocument() {
           [`receive${channel[0].toUpperCase()}${channel.slice(1)}`, { action: 'receive', channel: { $ref: `#/channels/${channel}` } }],
         ]),
       ),
+      sendRequest: { action: 'send', channel: { $ref: '#/channels/requests' } },
+      receiveRequest: { action: 'receive', channel: { $ref: '#/channels/requests' } },
       sendEvent: { action: 'send', channel: { $ref: '#/channels/events' } },
       receiveEvent: { action: 'receive', channel: { $ref: '#/channels/events' } },
     },

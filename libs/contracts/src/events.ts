@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { cardId } from './commands';
 import { VENDORS } from './topics';
@@ -14,6 +14,7 @@ export const EVENT_TYPES = {
   verificationCodeChecked: 'pinflow.card.verification_code.checked',
   cardBlocked: 'pinflow.card.blocked',
   failed: 'pinflow.pin_change.failed',
+  rejected: 'pinflow.pin_change.rejected',
 } as const;
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
@@ -50,6 +51,8 @@ export const eventDataSchemas = {
     caller: z.string(),
     /** The caller's tenant, when its token named one: callers of a tenant may read each other's requests. */
     tenant: z.string().optional(),
+    /** The caller's Idempotency-Key, or a Kafka requester's request id: what it correlates the answer by. */
+    clientRequestId: z.string().optional(),
   }),
   [EVENT_TYPES.passwordChanged]: z.object({ ...correlation, syncOfflinePin: z.boolean().optional() }),
   [EVENT_TYPES.issuerScriptRequested]: z.object({
@@ -86,6 +89,20 @@ export const eventDataSchemas = {
         field: z.string().optional(),
       })
       .optional(),
+  }),
+  /**
+   * intake refused a request from the Kafka door, with the problem the HTTP door would have answered.
+   * No command exists; vendor and operation are there when the request named valid ones.
+   */
+  [EVENT_TYPES.rejected]: z.object({
+    // Shaped like the others, though no request or command exists to name.
+    ...correlation,
+    vendor: z.enum(VENDORS).optional(),
+    operation: z.string().optional(),
+    /** The requester whose signature the request carried; absent when it was not validly signed. */
+    caller: z.string().optional(),
+    clientRequestId: z.string(),
+    problem: z.looseObject({ type: z.string(), title: z.string(), status: z.number().int(), code: z.string(), detail: z.string().optional() }),
   }),
 } satisfies Record<EventType, z.ZodType>;
 
@@ -132,6 +149,21 @@ const SUCCESS_EVENT_TYPES: ReadonlySet<EventType> = new Set([
 
 /** Events after which a request has its final outcome. */
 export const TERMINAL_EVENT_TYPES: ReadonlySet<EventType> = new Set([...SUCCESS_EVENT_TYPES, EVENT_TYPES.failed]);
+
+// Namespace of every event id the workers derive; fixed forever, or ids stop deduping across releases.
+const NAMESPACE = Buffer.from('6f1c5d2e8a3b4c7d9e0f1a2b3c4d5e6f', 'hex');
+
+/**
+ * A name-based UUID (RFC 9562 version 5): the same name always gives the same id, so an outcome that
+ * is published again after a redelivery is dropped by consumers that dedupe on event id.
+ */
+export function deterministicEventId(...parts: string[]): string {
+  const hash = createHash('sha1').update(NAMESPACE).update(parts.join('\u0000')).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /**
  * Builds a valid event. `id` defaults to a fresh UUID; pass a deterministic one when the same

@@ -19,8 +19,13 @@ export function problem(status: number, code: string, title: string, detail?: st
 }
 
 export class ProblemException extends HttpException {
-  constructor(status: number, code: string, title: string, detail?: string, extensions: Record<string, unknown> = {}) {
-    super(problem(status, code, title, detail, extensions), status);
+  constructor(status: number, code: string, title: string, detail?: string, extensions: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(problem(status, code, title, detail, extensions), status, options);
+  }
+
+  /** The problem document this exception answers with. */
+  get problem(): Problem {
+    return this.getResponse() as Problem;
   }
 }
 
@@ -75,8 +80,9 @@ const UNAVAILABLE = problem(
  * logging a fault: the caller retries it with the same Idempotency-Key.
  */
 export class TemporarilyUnavailableException extends ProblemException {
-  constructor() {
-    super(UNAVAILABLE.status, UNAVAILABLE.code, UNAVAILABLE.title, UNAVAILABLE.detail);
+  /** `cause`: the fault, when one is known (a consumer waits out an infrastructure fault rather than refusing). */
+  constructor(options?: ErrorOptions) {
+    super(UNAVAILABLE.status, UNAVAILABLE.code, UNAVAILABLE.title, UNAVAILABLE.detail, {}, options);
   }
 }
 

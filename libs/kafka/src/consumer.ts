@@ -10,6 +10,8 @@ export interface MessageMeta {
   offset: string;
   key: string | null;
   headers: Record<string, string>;
+  /** The value's bytes as they arrived, for what is computed over them (a signature). */
+  rawValue: Buffer | null;
   /** Tells the group coordinator this consumer is alive; call it during long handling (vendor retries). */
   heartbeat: () => Promise<void>;
 }
@@ -148,6 +150,7 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
       offset: message.offset,
       key: message.key?.toString() ?? null,
       headers: decodeHeaders(message.headers),
+      rawValue: message.value,
       heartbeat,
     };
     let raw: unknown;

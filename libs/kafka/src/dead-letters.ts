@@ -19,9 +19,9 @@ export const DEAD_LETTER_HEADERS = {
 /**
  * Why a message was parked. The first three are the consumer's own verdicts; the others are a handler's
  * (a worker's commands): retries spent on a vendor that never applied the command, a secret that could
- * not be decrypted, a call whose outcome nobody knows.
+ * not be decrypted, a call whose outcome nobody knows; or intake's, for a request nobody validly signed.
  */
-export type DeadLetterReason = 'NOT_JSON' | 'CONTRACT_VIOLATION' | 'HANDLER_FAILED' | 'RETRIES_EXHAUSTED' | 'UNDECRYPTABLE' | 'OUTCOME_UNKNOWN';
+export type DeadLetterReason = 'NOT_JSON' | 'CONTRACT_VIOLATION' | 'HANDLER_FAILED' | 'RETRIES_EXHAUSTED' | 'UNDECRYPTABLE' | 'OUTCOME_UNKNOWN' | 'SIGNATURE_INVALID';
 
 /** Set on a message `npm run dlq -- replay` put back on its topic, so its handler can tell a replay from a redelivery. */
 export const REPLAYED_FROM_HEADER = 'pinflow-replayed-from';

@@ -36,9 +36,10 @@ export function encodeBatches(batches: TopicBatch[]): EncodedMessage[] {
   );
 }
 
-export function eventBatch(events: PinflowEvent[]): TopicBatch {
+/** Events for pinflow.events.v1 or, copied, for a requester's reply topic. */
+export function eventBatch(events: PinflowEvent[], topic = EVENTS_TOPIC): TopicBatch {
   return {
-    topic: EVENTS_TOPIC,
+    topic,
     schema: pinflowEvent,
     messages: events.map((event) => ({ key: event.subject, value: event })),
     contentType: 'application/cloudevents+json',

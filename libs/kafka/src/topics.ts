@@ -1,4 +1,4 @@
-import { commandTopic, EVENTS_TOPIC, VENDORS } from '@pinflow/contracts';
+import { commandTopic, EVENTS_TOPIC, REQUESTS_TOPIC, VENDORS } from '@pinflow/contracts';
 import type { Kafka } from 'kafkajs';
 import type { KafkaSettings } from './config';
 import { DEAD_LETTER_TOPIC } from './dead-letters';
@@ -12,6 +12,8 @@ export function pinflowTopicSpecs(settings: KafkaSettings): TopicSpec[] {
   return [
     ...VENDORS.map((vendor) => ({ topic: commandTopic(vendor), partitions: settings.KAFKA_COMMAND_PARTITIONS })),
     { topic: EVENTS_TOPIC, partitions: settings.KAFKA_EVENT_PARTITIONS },
+    // Keyed by card id like the command topics, whose order it feeds.
+    { topic: REQUESTS_TOPIC, partitions: settings.KAFKA_COMMAND_PARTITIONS },
     { topic: DEAD_LETTER_TOPIC, partitions: 1 },
   ];
 }
@@ -22,6 +24,19 @@ export function pinflowTopicSpecs(settings: KafkaSettings): TopicSpec[] {
  * broker rather than done silently more than once.
  */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], replicationFactor: number): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await ensureTopicsOnce(kafka, specs, replicationFactor);
+    } catch (error) {
+      // kafkajs waits for a new topic's leaders, but gives up at once when the broker's metadata does
+      // not list the topic yet: created a moment ago, it will shortly.
+      if ((error as { type?: unknown }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
+async function ensureTopicsOnce(kafka: Kafka, specs: TopicSpec[], replicationFactor: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -604,7 +604,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
 
   it('fails a command that breaks the contract with INVALID_COMMAND when it names its request, and tells nobody otherwise', async () => {
     const cardId = newCard();
-    const meta: MessageMeta = { topic: 'pinflow.commands.vault.v1', partition: 0, offset: '0', key: cardId, headers: {}, heartbeat };
+    const meta: MessageMeta = { topic: 'pinflow.commands.vault.v1', partition: 0, offset: '0', key: cardId, headers: {}, rawValue: null, heartbeat };
     const broken = { commandId: randomUUID(), requestId: randomUUID(), cardId, operation: 'set_passcode', encryptedPasscode: 'not a JWE' };
 
     await runner.rejectInvalid(broken, ['encryptedPasscode: invalid_format'], meta);

@@ -27,6 +27,8 @@ export interface PinflowKafkaServerOptions {
   logger: Logger;
   groupId: string;
   partitionsConsumedConcurrently: number;
+  /** Per topic, handler options from the deployment's settings (a group id, a concurrency), over those of its `@EventPattern`. */
+  handlers?: Record<string, KafkaHandlerOptions>;
   /** Runs before the first consumer starts, e.g. to create or grow topics. */
   prepare?: () => Promise<void>;
 }
@@ -63,7 +65,7 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
       await this.options.prepare?.();
       const groups = new Set<string>();
       for (const [topic, handler] of this.messageHandlers) {
-        const handlerOptions = (handler.extras ?? {}) as KafkaHandlerOptions;
+        const handlerOptions: KafkaHandlerOptions = { ...(handler.extras as KafkaHandlerOptions | undefined), ...this.options.handlers?.[topic] };
         const groupId = handlerOptions.groupId ?? this.options.groupId;
         if (groups.has(groupId)) throw new Error(`two handlers share consumer group ${groupId}: give one of them its own groupId`);
         groups.add(groupId);
