@@ -122,7 +122,9 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
   });
   consumer.on(consumer.events.CRASH, (event) => {
     crashed = !event.payload.restart;
-    logger.error({ err: event.payload.error, willRestart: event.payload.restart }, 'consumer crashed');
+    // A crash kafkajs restarts from (a coordinator still loading, a rebalance) is weather, not an error.
+    const level = event.payload.restart ? 'warn' : 'error';
+    logger[level]({ err: event.payload.error, willRestart: event.payload.restart }, 'consumer crashed');
   });
 
   const maxAttempts = options.maxHandlingAttempts ?? 5;
