@@ -7,6 +7,7 @@ import { createLogger } from '@pinflow/logging';
 import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { OpenApiController } from './openapi.controller';
+import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
 import { PinKeysController } from './pin-keys.controller';
 import { PismoController } from './pismo.controller';
@@ -53,6 +54,7 @@ export class IntakeModule {
         RequestWriter,
         SecretSealer,
         OutboxRelay,
+        OutboxMetrics,
         SolarisPinKeyService,
         RequestStatusService,
         kafkaTransportProvider({ logger, groupId: config.INTAKE_STATUS_GROUP, partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY }),

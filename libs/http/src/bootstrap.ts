@@ -5,14 +5,15 @@ import { loggerOptions } from '@pinflow/logging';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { isProbeOrScrape, recordHttpRequests } from './metrics';
 import { problem, ProblemDetailsFilter, type Problem } from './problem';
 
-/** Structured request logging with the shared redaction rules; health probes are not logged. */
+/** Structured request logging with the shared redaction rules; health probes and metric scrapes are not logged. */
 export function httpLoggerModule(service: string, level: string): DynamicModule {
   return LoggerModule.forRoot({
     pinoHttp: {
       ...loggerOptions(service, level),
-      autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+      autoLogging: { ignore: (req) => isProbeOrScrape(req.url ?? '') },
       serializers: {
         req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -74,12 +75,13 @@ function answerUnparsableRequests(server: Server): void {
 }
 
 /**
- * The pinflow conventions for an app's HTTP layer: pino logs, problem+json for every refusal (the
+ * The pinflow conventions for an app's HTTP layer: pino logs, request metrics, problem+json for every refusal (the
  * framework's, body-parser's and Node's HTTP parser's alike), only small, uncompressed JSON bodies,
  * and nothing cached unless a handler says otherwise.
  */
 export function configureHttpApp(app: NestExpressApplication, options: Pick<HttpAppOptions, 'bodyLimit' | 'isUnavailable'> = {}): void {
   app.useLogger(app.get(Logger));
+  app.use(recordHttpRequests);
   // Answers carry card ids, request states and audit trails, refusals included: no cache, shared or
   // private, may keep them. A handler with public data says so with its own @Header (the PIN keys).
   app.use((_request: unknown, response: { setHeader(name: string, value: string): void }, next: () => void) => {

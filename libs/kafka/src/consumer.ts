@@ -1,5 +1,6 @@
 import type { Logger } from '@pinflow/logging';
-import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { gauge } from '@pinflow/metrics';
+import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { z } from 'zod';
 import { DeadLetterReason, DeadLetters, describeError, isInfrastructureFault } from './dead-letters';
 import type { InFlightLimit } from './in-flight-limit';
@@ -96,6 +97,43 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
+const consumerLag = gauge({
+  name: 'pinflow_kafka_consumer_lag',
+  help: 'Messages of a partition this consumer has not handled yet (high watermark minus the next offset), by group, topic and partition',
+  labelNames: ['group', 'topic', 'partition'],
+});
+
+/**
+ * The lag gauge of one consumer's partitions, set as each fetched batch starts (the batch still to
+ * do) and ends (what arrived meanwhile is the next fetch's), and cleared when the group rebalances,
+ * so a partition that moved to another pod is not reported twice.
+ */
+class PartitionLag {
+  private readonly reported = new Map<string, { group: string; topic: string; partition: number }>();
+
+  constructor(private readonly group: string) {}
+
+  started(batch: Batch): void {
+    this.set(batch, Number(batch.highWatermark) - Number(batch.firstOffset()));
+  }
+
+  finished(batch: Batch): void {
+    this.set(batch, Number(batch.offsetLag()));
+  }
+
+  /** Forgets every partition: after a rebalance, or once the consumer stopped. */
+  clear(): void {
+    for (const labels of this.reported.values()) consumerLag.remove(labels);
+    this.reported.clear();
+  }
+
+  private set({ topic, partition }: Batch, lag: number): void {
+    const labels = { group: this.group, topic, partition };
+    this.reported.set(`${topic}:${partition}`, labels);
+    consumerLag.set(labels, lag);
+  }
+}
+
 function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
   const decoded: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -114,9 +152,11 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
   const consumer: Consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
   let joined = false;
   let crashed = false;
+  const lag = new PartitionLag(options.groupId);
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joined = true;
     crashed = false;
+    lag.clear();
   });
   consumer.on(consumer.events.CRASH, (event) => {
     crashed = !event.payload.restart;
@@ -224,10 +264,12 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      if (batch.isEmpty() || !isRunning() || isStale()) return;
+      lag.started(batch);
       if (options.handleBatch) {
-        if (batch.messages.length === 0 || !isRunning() || isStale()) return;
         await handleFetched(batch.topic, batch.partition, batch.messages, heartbeat);
         resolveOffset(batch.lastOffset());
+        lag.finished(batch);
         await heartbeat();
         return;
       }
@@ -244,6 +286,7 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
           await heartbeat();
         },
       );
+      if (progress.isComplete()) lag.finished(batch);
     },
   });
 
@@ -251,6 +294,7 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     isHealthy: () => joined && !crashed,
     stop: async () => {
       await consumer.disconnect();
+      lag.clear();
       await deadLetters.close();
     },
   };
@@ -313,6 +357,10 @@ class OffsetProgress {
     private readonly offsets: string[],
     private readonly resolve: (offset: string) => void,
   ) {}
+
+  isComplete(): boolean {
+    return this.next === this.offsets.length;
+  }
 
   finish(offset: string): void {
     this.finished.add(offset);

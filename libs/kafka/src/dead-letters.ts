@@ -1,3 +1,4 @@
+import { counter } from '@pinflow/metrics';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { IdempotentProducer } from './idempotent-producer';
 
@@ -22,6 +23,12 @@ export const DEAD_LETTER_HEADERS = {
  * not be decrypted, a call whose outcome nobody knows.
  */
 export type DeadLetterReason = 'NOT_JSON' | 'CONTRACT_VIOLATION' | 'HANDLER_FAILED' | 'RETRIES_EXHAUSTED' | 'UNDECRYPTABLE' | 'OUTCOME_UNKNOWN';
+
+const deadLettersParked = counter({
+  name: 'pinflow_dead_letters_total',
+  help: 'Messages parked on the dead-letter topic, by reason and the topic they came from',
+  labelNames: ['reason', 'topic'],
+});
 
 /** Set on a message `npm run dlq -- replay` put back on its topic, so its handler can tell a replay from a redelivery. */
 export const REPLAYED_FROM_HEADER = 'pinflow-replayed-from';
@@ -69,6 +76,7 @@ export class DeadLetters {
         ],
       },
     ]);
+    deadLettersParked.inc({ reason: letter.reason, topic: letter.source.topic });
   }
 
   /** Disconnects the producer, if a dead letter was ever parked. */
