@@ -166,6 +166,7 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
   const maxAttempts = options.maxHandlingAttempts ?? 5;
   // Unprocessable messages go to the dead-letter topic instead of stalling their partition.
   const deadLetters = new DeadLetters(options.kafka);
+  deadLetters.countFrom(options.topics);
   const park = async (message: KafkaMessage, meta: MessageMeta, reason: DeadLetterReason, detail: string, attempts: number) => {
     logger.warn({ topic: meta.topic, partition: meta.partition, offset: meta.offset, reason, detail }, 'dead-lettering a message');
     await deadLetters.park(message, {

@@ -22,7 +22,8 @@ export const DEAD_LETTER_HEADERS = {
  * (a worker's commands): retries spent on a vendor that never applied the command, a secret that could
  * not be decrypted, a call whose outcome nobody knows.
  */
-export type DeadLetterReason = 'NOT_JSON' | 'CONTRACT_VIOLATION' | 'HANDLER_FAILED' | 'RETRIES_EXHAUSTED' | 'UNDECRYPTABLE' | 'OUTCOME_UNKNOWN';
+export const DEAD_LETTER_REASONS = ['NOT_JSON', 'CONTRACT_VIOLATION', 'HANDLER_FAILED', 'RETRIES_EXHAUSTED', 'UNDECRYPTABLE', 'OUTCOME_UNKNOWN'] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 const deadLettersParked = counter({
   name: 'pinflow_dead_letters_total',
@@ -51,6 +52,11 @@ export class DeadLetters {
 
   constructor(kafka: Kafka) {
     this.producer = new IdempotentProducer(kafka);
+  }
+
+  /** Starts the dead-letter counts of these source topics at 0, so that an alert sees the first one as an increase. */
+  countFrom(topics: string[]): void {
+    for (const topic of topics) for (const reason of DEAD_LETTER_REASONS) deadLettersParked.inc({ reason, topic }, 0);
   }
 
   async park(message: Pick<KafkaMessage, 'key' | 'value' | 'headers'>, letter: DeadLetter): Promise<void> {
