@@ -2,6 +2,7 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loggerOptions } from '@pinflow/logging';
+import { startTracing } from '@pinflow/tracing';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -25,6 +26,8 @@ export function httpLoggerModule(service: string, level: string): DynamicModule 
 export interface HttpAppOptions {
   host: string;
   port: number;
+  /** The service's name in its traces (unless OTEL_SERVICE_NAME says otherwise); tracing is off unless OTEL_TRACES_EXPORTER=otlp. */
+  service: string;
   /**
    * How long a SIGTERM may take: consumers finish the message in hand and commit, producers flush.
    * Past it the process exits anyway, before Kubernetes' SIGKILL (30 s by default) would.
@@ -98,6 +101,7 @@ export function configureHttpApp(app: NestExpressApplication, options: Pick<Http
 
 /** A NestJS app with the pinflow conventions ({@link configureHttpApp}) and graceful shutdown, listening. */
 export async function startHttpApp(module: DynamicModule, options: HttpAppOptions): Promise<INestApplication> {
+  await startTracing(options.service);
   // abortOnError: false lets start-up errors reach startOrExit, which reports them and exits.
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false, abortOnError: false });
   configureHttpApp(app, options);

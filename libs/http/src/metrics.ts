@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { histogram, METRICS_CONTENT_TYPE, scrapeMetrics, secondsSince } from '@pinflow/metrics';
+import { inSpan, SpanKind, type TraceHeaders } from '@pinflow/tracing';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const httpRequestDuration = histogram({
@@ -29,14 +30,25 @@ export function routeTemplateOf(request: RoutedRequest): string {
   return typeof path === 'string' ? `${request.baseUrl ?? ''}${path}` : 'unmatched';
 }
 
-/** Express middleware observing each answered request in pinflow_http_request_duration_seconds. */
+/**
+ * Express middleware observing each answered request in pinflow_http_request_duration_seconds and,
+ * with tracing on, tracing it as a server span (a child of the caller's `traceparent`, if any) that
+ * is active while the request is handled.
+ */
 export function recordHttpRequests(request: RoutedRequest, response: ServerResponse, next: () => void): void {
   if (isProbeOrScrape(request.url ?? '')) return next();
   const startedAt = performance.now();
-  response.once('finish', () => {
-    httpRequestDuration.observe({ method: request.method, route: routeTemplateOf(request), status: response.statusCode }, secondsSince(startedAt));
+  void inSpan(request.method ?? 'HTTP', { kind: SpanKind.SERVER, parent: request.headers as TraceHeaders }, (span) => {
+    // 'close' comes after the answer, or instead of it when the caller went away.
+    const closed = new Promise<void>((resolve) => response.once('close', resolve)).then(() => {
+      const route = routeTemplateOf(request);
+      span?.updateName(`${request.method} ${route}`);
+      span?.setAttributes({ 'http.request.method': request.method, 'http.route': route, 'http.response.status_code': response.statusCode });
+      if (response.writableFinished) httpRequestDuration.observe({ method: request.method, route, status: response.statusCode }, secondsSince(startedAt));
+    });
+    next();
+    return closed;
   });
-  next();
 }
 
 /** `/metrics`: the process's metrics in Prometheus' text format. */

@@ -1,5 +1,6 @@
 import type { Logger } from '@pinflow/logging';
 import { gauge } from '@pinflow/metrics';
+import { inSpan, SpanKind } from '@pinflow/tracing';
 import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { z } from 'zod';
 import { DeadLetterReason, DeadLetters, describeError, isInfrastructureFault } from './dead-letters';
@@ -230,7 +231,9 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     if (!consumed) return;
     const { value, meta } = consumed;
     const handle = options.handle ?? (async (one: z.output<S>, where: MessageMeta) => options.handleBatch!([{ value: one, meta: where }]));
-    const result = await attempt(() => handle(value, meta), meta);
+    const result = await inSpan(`${topic} process`, { kind: SpanKind.CONSUMER, parent: meta.headers, attributes: spanAttributes(topic, partition, 1) }, () =>
+      attempt(() => handle(value, meta), meta),
+    );
     if ('failure' in result) {
       const { failure } = result;
       if (failure instanceof ContractViolation) return rejectInvalid(message, meta, failure.raw, 'CONTRACT_VIOLATION', failure.issues);
@@ -251,12 +254,24 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
       if (valid) consumed.push(valid);
     }
     if (consumed.length === 0) return;
-    const result = await attempt(() => options.handleBatch!(consumed), consumed[0].meta);
+    // Messages of many traces handled together: the span links to each.
+    const links = consumed.map(({ meta }) => meta.headers);
+    const result = await inSpan(`${topic} process`, { kind: SpanKind.CONSUMER, links, attributes: spanAttributes(topic, partition, consumed.length) }, () =>
+      attempt(() => options.handleBatch!(consumed), consumed[0].meta),
+    );
     if (!('failure' in result)) return;
     logger.warn({ topic, partition, messages: consumed.length, error: describeError(result.failure) }, 'a batch keeps failing; handling its messages one at a time');
     const byOffset = new Map(messages.map((message) => [message.offset, message]));
     for (const { meta } of consumed) await handleMessage(topic, partition, byOffset.get(meta.offset)!, heartbeat);
   };
+
+  const spanAttributes = (topic: string, partition: number, messages: number) => ({
+    'messaging.system': 'kafka',
+    'messaging.destination.name': topic,
+    'messaging.destination.partition.id': String(partition),
+    'messaging.consumer.group.name': options.groupId,
+    'messaging.batch.message_count': messages,
+  });
 
   const keyConcurrency = options.keysConsumedConcurrently ?? 1;
   await consumer.connect();

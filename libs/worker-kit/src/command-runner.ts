@@ -9,7 +9,7 @@ import { CallPermit, CircuitBreaker, CircuitState, DEFAULT_BREAKER_POLICY } from
 import { CommandDetails, CommandLedger, isBetweenCalls, isFinal, StoredCommand } from './command-ledger';
 import { COMMAND_STATES, CommandRef, failedEvent, failureReasonOf, Settlement } from './outcomes';
 import { backoffMs, isRetryable, isTransient, mayHaveApplied, RetryPolicy } from './retry-policy';
-import { observeVendorCall, reportCircuitState, vendorCommandStates } from './worker-metrics';
+import { observedVendorCall, reportCircuitState, vendorCommandStates } from './worker-metrics';
 
 /** The commands on a vendor's command topic, as its contract parses them. */
 export type CommandOf<V extends Vendor> = z.output<(typeof COMMAND_SCHEMAS)[V]>;
@@ -232,9 +232,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
     try {
       const start = await begin();
       if (start.kind === 'instead') return start;
-      const startedAt = performance.now();
-      result = await call(start.attempt);
-      observeVendorCall(this.ledger.vendor, result, startedAt);
+      result = await observedVendorCall(this.ledger.vendor, start.attempt, call);
       return { kind: 'called', attempt: start.attempt, result };
     } finally {
       // Whatever happened, a probe must report back, or the circuit would stay half-open for good.

@@ -1,5 +1,5 @@
 import { scrapeMetrics } from '@pinflow/metrics';
-import { observeVendorCall, reportCircuitState, vendorCallLabels } from './worker-metrics';
+import { observedVendorCall, reportCircuitState, vendorCallLabels } from './worker-metrics';
 
 describe('vendor call metrics', () => {
   it('label an answer by its HTTP status, and a missing one by why it is missing, never by anything in the body', () => {
@@ -9,7 +9,10 @@ describe('vendor call metrics', () => {
   });
 
   it('observe how long each call took (here at least 40 ms), by vendor and outcome', async () => {
-    observeVendorCall('vault', { kind: 'answered', status: 204, body: '' }, performance.now() - 40);
+    await observedVendorCall('vault', 1, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      return { kind: 'answered', status: 204, body: '' };
+    });
 
     const metrics = await scrapeMetrics();
 

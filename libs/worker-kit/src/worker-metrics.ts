@@ -1,5 +1,6 @@
 import type { Vendor } from '@pinflow/contracts';
 import { gauge, histogram, ScrapedGauge, secondsSince } from '@pinflow/metrics';
+import { inSpan, SpanKind } from '@pinflow/tracing';
 import type { VendorCallResult } from '@pinflow/vendor-http';
 import type { CircuitState } from './circuit-breaker';
 
@@ -29,8 +30,16 @@ export function vendorCallLabels(result: VendorCallResult): { outcome: VendorCal
   return { outcome: result.kind, code: result.kind === 'unreachable' ? result.cause : String(result.status) };
 }
 
-export function observeVendorCall(vendor: Vendor, result: VendorCallResult, startedAt: number): void {
-  vendorCallDuration.observe({ vendor, ...vendorCallLabels(result) }, secondsSince(startedAt));
+/** Makes a vendor call timed (pinflow_vendor_call_duration_seconds) and, with tracing on, traced as a client span. */
+export function observedVendorCall(vendor: Vendor, attempt: number, call: (attempt: number) => Promise<VendorCallResult>): Promise<VendorCallResult> {
+  return inSpan(`${vendor} call`, { kind: SpanKind.CLIENT, attributes: { 'pinflow.vendor': vendor, 'pinflow.attempt': attempt } }, async (span) => {
+    const startedAt = performance.now();
+    const result = await call(attempt);
+    const labels = vendorCallLabels(result);
+    vendorCallDuration.observe({ vendor, ...labels }, secondsSince(startedAt));
+    span?.setAttributes({ 'pinflow.vendor_call.outcome': labels.outcome, 'pinflow.vendor_call.code': labels.code });
+    return result;
+  });
 }
 
 export function reportCircuitState(vendor: Vendor, current: CircuitState): void {
