@@ -99,11 +99,17 @@ export function configureHttpApp(app: NestExpressApplication, options: Pick<Http
   answerUnparsableRequests(app.getHttpServer());
 }
 
+/** The module, with a last shutdown hook that exports the spans left once the listener and the consumers stopped. */
+function flushingTracesLast(module: DynamicModule, tracing: { shutdown(): Promise<void> }): DynamicModule {
+  const flush = { provide: 'PINFLOW_TRACE_FLUSH', useValue: { onApplicationShutdown: () => tracing.shutdown() } };
+  return { ...module, providers: [...(module.providers ?? []), flush] };
+}
+
 /** A NestJS app with the pinflow conventions ({@link configureHttpApp}) and graceful shutdown, listening. */
 export async function startHttpApp(module: DynamicModule, options: HttpAppOptions): Promise<INestApplication> {
-  await startTracing(options.service);
+  const tracing = await startTracing(options.service);
   // abortOnError: false lets start-up errors reach startOrExit, which reports them and exits.
-  const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(tracing ? flushingTracesLast(module, tracing) : module, { bufferLogs: true, bodyParser: false, abortOnError: false });
   configureHttpApp(app, options);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const graceMs = options.shutdownGraceMs ?? 25_000;
