@@ -1,5 +1,6 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { createLogger } from '@pinflow/logging';
+import { scrapeMetrics } from '@pinflow/metrics';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { inSpan, SpanKind, startTracing } from '@pinflow/tracing';
 import { randomUUID } from 'node:crypto';
@@ -248,6 +249,28 @@ describe('Kafka plumbing on a real broker', () => {
       expect(handled.slice(0, 2)).toEqual(['b0', 'b1']);
       expect(handled.slice(2).sort()).toEqual(['a1', 'b1']);
     });
+  });
+
+  it('reports its lag per partition on /metrics: what the fetch still holds while it works, none once it caught up', async () => {
+    const topic = await newTopic('lag');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    await consume(topic, {
+      handle: async () => {
+        started = true;
+        await held;
+      },
+    });
+    const lagOf = async () => new RegExp(`^pinflow_kafka_consumer_lag\\{group="[^"]+",topic="${topic.replace(/\./g, '\\.')}",partition="0"\\} (\\d+)$`, 'm').exec(await scrapeMetrics())?.[1];
+
+    // One produce request: one record batch, fetched whole.
+    await producer.send(topic, greeting, ['a', 'b', 'c', 'd', 'e'].map((text) => ({ key: text, value: { id: randomUUID(), text } })));
+    await waitFor('the first message in hand', async () => started);
+
+    expect(await lagOf()).toBe('5');
+    release();
+    await waitFor('no lag left', async () => (await lagOf()) === '0');
   });
 
   it('refuses to publish a message that breaks its schema', async () => {
