@@ -59,6 +59,36 @@ describe('Pismo PIN changes end to end', () => {
     expect((await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-pin`, { pin: PINS.plain })).body).toEqual({ matches: true });
   });
 
+  it('shows the change on /metrics: intake its request and outcome, the worker its vendor call and ledger, every consumer its lag; no card id anywhere', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+    const accepted = await client.changePin(cardId, { encryptedPin: await client.encrypt(PINS.plain) });
+    expect((await client.outcome(accepted.body.requestId)).status).toBe('succeeded');
+
+    const scrape = async (app: 'intake' | 'worker-pismo' | 'audit') => {
+      const { status, body } = await http<string>('GET', `${stack.urls[app]}/metrics`);
+      expect(status).toBe(200);
+      expect(body).not.toContain(cardId);
+      expect(body).not.toContain(accepted.body.requestId);
+      return body;
+    };
+    const intake = await scrape('intake');
+    expect(intake).toMatch(/^pinflow_http_request_duration_seconds_count\{method="POST",route="\/v1\/pismo\/cards\/:cardId\/pin",status="202"\} [1-9]/m);
+    expect(intake).toMatch(/^pinflow_request_outcome_seconds_count\{vendor="pismo",operation="change_pin",status="succeeded"\} [1-9]/m);
+    expect(intake).toMatch(/^pinflow_kafka_consumer_lag\{group="[^"]+",topic="pinflow\.events\.v1",partition="\d+"\} \d+$/m);
+    expect(intake).toMatch(/^pinflow_outbox_backlog \d+$/m);
+    expect(intake).toMatch(/^pinflow_outbox_oldest_age_seconds [\d.e+-]+$/m);
+
+    const worker = await scrape('worker-pismo');
+    expect(worker).toMatch(/^pinflow_vendor_call_duration_seconds_count\{vendor="pismo",outcome="answered",code="2\d\d"\} [1-9]/m);
+    expect(worker).toContain('pinflow_vendor_circuit_state{vendor="pismo",state="closed"} 1');
+    expect(worker).toMatch(/^pinflow_vendor_commands\{vendor="pismo",state="SUCCEEDED"\} [1-9]/m);
+    expect(worker).toMatch(/^pinflow_kafka_consumer_lag\{group="[^"]+",topic="pinflow\.commands\.pismo\.v1",partition="\d+"\} \d+$/m);
+    expect(worker).toMatch(/^pinflow_dead_letters_total\{reason="RETRIES_EXHAUSTED",topic="pinflow\.commands\.pismo\.v1"\} \d+$/m);
+
+    expect(await scrape('audit')).toMatch(/^pinflow_kafka_consumer_lag\{group="[^"]+",topic="pinflow\.events\.v1",partition="\d+"\} \d+$/m);
+  });
+
   it('accepts 4- and 6-digit PINs, as Pismo does', async () => {
     for (const pin of [PINS.fourDigit, PINS.sixDigit]) {
       const cardId = newCard();

@@ -154,7 +154,21 @@ describe('Kubernetes manifests', () => {
       expect(autoscaler.spec.metrics).toContainEqual({ type: 'Resource', resource: { name: 'cpu', target: expect.objectContaining({ type: 'Utilization' }) } });
     });
 
-    it('denies all traffic but the flows of the README: callers to intake and audit; services to Kafka, PostgreSQL and HTTPS; migration to PostgreSQL', () => {
+    it('lets Prometheus scrape /metrics on the HTTP port of every service, from the monitoring namespace only', () => {
+      for (const deployment of deployments) {
+        const { metadata, spec } = deployment.spec.template;
+        const port = spec.containers[0].ports.find((candidate: { name: string }) => candidate.name === 'http').containerPort;
+        expect(metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
+        const scrapes = objects.filter(
+          (object) => object.kind === 'NetworkPolicy' && selects(object.spec.podSelector, metadata.labels) && (object.spec.ingress ?? []).some((rule: { from?: unknown[] }) => rule.from),
+        );
+        expect(scrapes.map((policy) => policy.spec.ingress)).toEqual([
+          [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ protocol: 'TCP', port: 'http' }] }],
+        ]);
+      }
+    });
+
+    it('denies all traffic but the flows of the README: callers to intake and audit; Prometheus to every service; services to Kafka, PostgreSQL and HTTPS; migration to PostgreSQL', () => {
       const defaultDeny = objects.find((object) => object.kind === 'NetworkPolicy' && Object.keys(object.spec.podSelector).length === 0 && !object.spec.ingress && !object.spec.egress);
       expect(defaultDeny?.spec.policyTypes).toEqual(['Ingress', 'Egress']);
 
@@ -162,8 +176,9 @@ describe('Kubernetes manifests', () => {
       const flows = Object.fromEntries(
         podTemplates(objects).map(({ owner, labels }) => [owner, { ingress: allowedPorts(objects, labels, 'ingress'), egress: allowedPorts(objects, labels, 'egress') }]),
       );
-      const api = { ingress: ['http'], egress: [...DNS, 443, 5432, 9092].sort() };
-      const worker = { ingress: [], egress: [...DNS, 443, 5432, 9092].sort() };
+      // Prometheus scrapes every service on its HTTP port (prometheus-to-services); callers reach intake and audit there too.
+      const api = { ingress: ['http', 'http'], egress: [...DNS, 443, 5432, 9092].sort() };
+      const worker = { ingress: ['http'], egress: [...DNS, 443, 5432, 9092].sort() };
       expect(flows).toEqual({
         intake: api,
         audit: api,

@@ -7,5 +7,5 @@ import { auditConfigSchema } from './config';
 
 void startOrExit(async () => {
   const config = loadConfig('audit', auditConfigSchema);
-  await startHttpApp(AuditModule.forRoot(config), { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, isUnavailable: isInfrastructureFault, beforeListen: connectKafkaTransport });
+  await startHttpApp(AuditModule.forRoot(config), { service: 'audit', host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, isUnavailable: isInfrastructureFault, beforeListen: connectKafkaTransport });
 });

@@ -9,6 +9,7 @@ import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
 import { HttpDoor } from './acceptance';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { OpenApiController } from './openapi.controller';
+import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
 import { PinKeysController } from './pin-keys.controller';
 import { PismoController } from './pismo.controller';
@@ -62,6 +63,7 @@ export class IntakeModule {
         RequestWriter,
         SecretSealer,
         OutboxRelay,
+        OutboxMetrics,
         SolarisPinKeyService,
         RequestStatusService,
         kafkaTransportProvider({

@@ -7,5 +7,5 @@ import { IntakeModule } from './intake.module';
 
 void startOrExit(async () => {
   const config = loadConfig('intake', intakeConfigSchema);
-  await startHttpApp(IntakeModule.forRoot(config), { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, isUnavailable: isInfrastructureFault, beforeListen: connectKafkaTransport });
+  await startHttpApp(IntakeModule.forRoot(config), { service: 'intake', host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, isUnavailable: isInfrastructureFault, beforeListen: connectKafkaTransport });
 });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { maySee, type AuthenticatedPrincipal } from '@pinflow/auth';
 import { PinflowEvent, requestStatusOf } from '@pinflow/contracts';
 import { PrismaClient, SqlPool } from '@pinflow/db';
+import { histogram } from '@pinflow/metrics';
 import type { RequestStatusResponse } from './api-schemas';
 
 const RECORD_EVENTS = `
@@ -11,12 +12,28 @@ const RECORD_EVENTS = `
   WHERE EXISTS (SELECT FROM intake_requests WHERE intake_requests.id = event.request_id)
   ON CONFLICT (event_id) DO NOTHING`;
 
-// A success replaces any other status but a success; a failure replaces only 'accepted'.
+// A success replaces any other status but a success; a failure replaces only 'accepted'. What
+// moved comes back for the accept-to-outcome histogram.
 const COMPLETE_REQUESTS = `
   UPDATE intake_requests SET status = outcome.status, completed_at = outcome.completed_at
   FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS outcome (request_id, status, completed_at)
   WHERE intake_requests.id = outcome.request_id
-    AND CASE outcome.status WHEN 'succeeded' THEN intake_requests.status <> 'succeeded' ELSE intake_requests.status = 'accepted' END`;
+    AND CASE outcome.status WHEN 'succeeded' THEN intake_requests.status <> 'succeeded' ELSE intake_requests.status = 'accepted' END
+  RETURNING intake_requests.vendor, intake_requests.operation, intake_requests.status,
+    extract(epoch FROM now() - intake_requests.accepted_at)::float8 AS seconds`;
+
+const acceptedToOutcome = histogram({
+  name: 'pinflow_request_outcome_seconds',
+  help: "From a request's acceptance to intake recording its outcome (what a caller polling its status sees), by vendor, operation and status (succeeded, failed); a failure a later success overrode counts in both",
+  labelNames: ['vendor', 'operation', 'status'],
+});
+
+interface CompletedRequest {
+  vendor: string;
+  operation: string;
+  status: string;
+  seconds: number;
+}
 
 /** An event that names one of intake's requests (or another deployment's). */
 type RequestEvent = PinflowEvent & { data: { requestId: string } };
@@ -83,11 +100,12 @@ export class RequestStatusService {
     });
     const outcomes = finalOutcomes(aboutRequests);
     if (outcomes.length === 0) return;
-    await this.pool.query({
+    const { rows } = await this.pool.query<CompletedRequest>({
       name: 'intake-complete-requests',
       text: COMPLETE_REQUESTS,
       values: [outcomes.map((outcome) => outcome.requestId), outcomes.map((outcome) => outcome.status), outcomes.map((outcome) => outcome.completedAt)],
     });
+    for (const { vendor, operation, status, seconds } of rows) acceptedToOutcome.observe({ vendor, operation, status }, seconds);
   }
 
   /**

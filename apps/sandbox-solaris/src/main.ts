@@ -6,5 +6,5 @@ import { sandboxConfigSchema } from './config';
 
 void startOrExit(async () => {
   const config = loadConfig('sandbox-solaris', sandboxConfigSchema);
-  await startHttpApp(AppModule.forRoot(config), { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS });
+  await startHttpApp(AppModule.forRoot(config), { service: 'sandbox-solaris', host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS });
 });

@@ -7,5 +7,5 @@ import { WorkerModule } from './worker.module';
 
 void startOrExit(async () => {
   const config = loadConfig('worker-pismo', workerConfigSchema);
-  await startHttpApp(WorkerModule.forRoot(config), { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, beforeListen: connectKafkaTransport });
+  await startHttpApp(WorkerModule.forRoot(config), { service: 'worker-pismo', host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, beforeListen: connectKafkaTransport });
 });

@@ -272,7 +272,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       WORKER_COMMAND_GROUP: `it-worker-commands-${randomUUID()}`,
       WORKER_VENDOR_EVENT_GROUP: `it-worker-pismo-events-${randomUUID()}`,
     });
-    worker = await startHttpApp(WorkerModule.forRoot(config), { host: '127.0.0.1', port: 0, beforeListen: connectKafkaTransport });
+    worker = await startHttpApp(WorkerModule.forRoot(config), { service: 'worker-pismo', host: '127.0.0.1', port: 0, beforeListen: connectKafkaTransport });
     workerUrl = await worker.getUrl();
     await Promise.all([producer.connect(), rawProducer.connect()]);
     // The worker created every topic it uses at start-up, so the recorder can subscribe to them.

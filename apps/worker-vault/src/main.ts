@@ -7,5 +7,5 @@ import { WorkerModule } from './worker.module';
 
 void startOrExit(async () => {
   const config = loadConfig('worker-vault', workerConfigSchema);
-  await startHttpApp(WorkerModule.forRoot(config), { host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, beforeListen: connectKafkaTransport });
+  await startHttpApp(WorkerModule.forRoot(config), { service: 'worker-vault', host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, beforeListen: connectKafkaTransport });
 });

@@ -2,17 +2,19 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loggerOptions } from '@pinflow/logging';
+import { startTracing } from '@pinflow/tracing';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { isProbeOrScrape, recordHttpRequests } from './metrics';
 import { problem, ProblemDetailsFilter, type Problem } from './problem';
 
-/** Structured request logging with the shared redaction rules; health probes are not logged. */
+/** Structured request logging with the shared redaction rules; health probes and metric scrapes are not logged. */
 export function httpLoggerModule(service: string, level: string): DynamicModule {
   return LoggerModule.forRoot({
     pinoHttp: {
       ...loggerOptions(service, level),
-      autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+      autoLogging: { ignore: (req) => isProbeOrScrape(req.url ?? '') },
       serializers: {
         req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -24,6 +26,8 @@ export function httpLoggerModule(service: string, level: string): DynamicModule 
 export interface HttpAppOptions {
   host: string;
   port: number;
+  /** The service's name in its traces (unless OTEL_SERVICE_NAME says otherwise); tracing is off unless OTEL_TRACES_EXPORTER=otlp. */
+  service: string;
   /**
    * How long a SIGTERM may take: consumers finish the message in hand and commit, producers flush.
    * Past it the process exits anyway, before Kubernetes' SIGKILL (30 s by default) would.
@@ -74,12 +78,13 @@ function answerUnparsableRequests(server: Server): void {
 }
 
 /**
- * The pinflow conventions for an app's HTTP layer: pino logs, problem+json for every refusal (the
+ * The pinflow conventions for an app's HTTP layer: pino logs, request metrics, problem+json for every refusal (the
  * framework's, body-parser's and Node's HTTP parser's alike), only small, uncompressed JSON bodies,
  * and nothing cached unless a handler says otherwise.
  */
 export function configureHttpApp(app: NestExpressApplication, options: Pick<HttpAppOptions, 'bodyLimit' | 'isUnavailable'> = {}): void {
   app.useLogger(app.get(Logger));
+  app.use(recordHttpRequests);
   // Answers carry card ids, request states and audit trails, refusals included: no cache, shared or
   // private, may keep them. A handler with public data says so with its own @Header (the PIN keys).
   app.use((_request: unknown, response: { setHeader(name: string, value: string): void }, next: () => void) => {
@@ -94,10 +99,17 @@ export function configureHttpApp(app: NestExpressApplication, options: Pick<Http
   answerUnparsableRequests(app.getHttpServer());
 }
 
+/** The module, with a last shutdown hook that exports the spans left once the listener and the consumers stopped. */
+function flushingTracesLast(module: DynamicModule, tracing: { shutdown(): Promise<void> }): DynamicModule {
+  const flush = { provide: 'PINFLOW_TRACE_FLUSH', useValue: { onApplicationShutdown: () => tracing.shutdown() } };
+  return { ...module, providers: [...(module.providers ?? []), flush] };
+}
+
 /** A NestJS app with the pinflow conventions ({@link configureHttpApp}) and graceful shutdown, listening. */
 export async function startHttpApp(module: DynamicModule, options: HttpAppOptions): Promise<INestApplication> {
+  const tracing = await startTracing(options.service);
   // abortOnError: false lets start-up errors reach startOrExit, which reports them and exits.
-  const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(tracing ? flushingTracesLast(module, tracing) : module, { bufferLogs: true, bodyParser: false, abortOnError: false });
   configureHttpApp(app, options);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const graceMs = options.shutdownGraceMs ?? 25_000;

@@ -1,6 +1,7 @@
 import { Controller, DynamicModule, Get, Inject, Module, OnApplicationBootstrap, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import { MetricsController } from './metrics';
 
 /** One dependency readiness depends on (broker, database, consumer). */
 export interface ReadinessProbe {
@@ -55,14 +56,14 @@ class HealthController implements OnApplicationBootstrap {
   }
 }
 
-/** `/health/live` and `/health/ready`; readiness is the conjunction of the app's probes. */
+/** `/health/live` and `/health/ready`, where readiness is the conjunction of the app's probes; and `/metrics` for Prometheus. */
 @Module({})
 export class HealthModule {
   static register(definition: ReadinessProbesDefinition): DynamicModule {
     return {
       module: HealthModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [{ provide: READINESS_DEFINITION, useValue: definition }],
     };
   }

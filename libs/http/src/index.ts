@@ -2,3 +2,4 @@ export * from './problem';
 export * from './zod-pipe';
 export * from './health';
 export * from './bootstrap';
+export * from './metrics';

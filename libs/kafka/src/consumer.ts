@@ -1,5 +1,7 @@
 import type { Logger } from '@pinflow/logging';
-import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { gauge } from '@pinflow/metrics';
+import { inSpan, SpanKind } from '@pinflow/tracing';
+import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { z } from 'zod';
 import { DeadLetterReason, DeadLetters, describeError, isInfrastructureFault } from './dead-letters';
 import type { InFlightLimit } from './in-flight-limit';
@@ -98,6 +100,43 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
+const consumerLag = gauge({
+  name: 'pinflow_kafka_consumer_lag',
+  help: 'Messages of a partition this consumer has not handled yet (high watermark minus the next offset), by group, topic and partition',
+  labelNames: ['group', 'topic', 'partition'],
+});
+
+/**
+ * The lag gauge of one consumer's partitions, set as each fetched batch starts (the batch still to
+ * do) and ends (what arrived meanwhile is the next fetch's), and cleared when the group rebalances,
+ * so a partition that moved to another pod is not reported twice.
+ */
+class PartitionLag {
+  private readonly reported = new Map<string, { group: string; topic: string; partition: number }>();
+
+  constructor(private readonly group: string) {}
+
+  started(batch: Batch): void {
+    this.set(batch, Number(batch.highWatermark) - Number(batch.firstOffset()));
+  }
+
+  finished(batch: Batch): void {
+    this.set(batch, Number(batch.offsetLag()));
+  }
+
+  /** Forgets every partition: after a rebalance, or once the consumer stopped. */
+  clear(): void {
+    for (const labels of this.reported.values()) consumerLag.remove(labels);
+    this.reported.clear();
+  }
+
+  private set({ topic, partition }: Batch, lag: number): void {
+    const labels = { group: this.group, topic, partition };
+    this.reported.set(`${topic}:${partition}`, labels);
+    consumerLag.set(labels, lag);
+  }
+}
+
 function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
   const decoded: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -116,9 +155,11 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
   const consumer: Consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
   let joined = false;
   let crashed = false;
+  const lag = new PartitionLag(options.groupId);
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joined = true;
     crashed = false;
+    lag.clear();
   });
   consumer.on(consumer.events.CRASH, (event) => {
     crashed = !event.payload.restart;
@@ -130,6 +171,7 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
   const maxAttempts = options.maxHandlingAttempts ?? 5;
   // Unprocessable messages go to the dead-letter topic instead of stalling their partition.
   const deadLetters = new DeadLetters(options.kafka);
+  deadLetters.countFrom(options.topics);
   const park = async (message: KafkaMessage, meta: MessageMeta, reason: DeadLetterReason, detail: string, attempts: number) => {
     logger.warn({ topic: meta.topic, partition: meta.partition, offset: meta.offset, reason, detail }, 'dead-lettering a message');
     await deadLetters.park(message, {
@@ -194,7 +236,9 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     if (!consumed) return;
     const { value, meta } = consumed;
     const handle = options.handle ?? (async (one: z.output<S>, where: MessageMeta) => options.handleBatch!([{ value: one, meta: where }]));
-    const result = await attempt(() => handle(value, meta), meta);
+    const result = await inSpan(`${topic} process`, { kind: SpanKind.CONSUMER, parent: meta.headers, attributes: spanAttributes(topic, partition, 1) }, () =>
+      attempt(() => handle(value, meta), meta),
+    );
     if ('failure' in result) {
       const { failure } = result;
       if (failure instanceof ContractViolation) return rejectInvalid(message, meta, failure.raw, 'CONTRACT_VIOLATION', failure.issues);
@@ -215,12 +259,24 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
       if (valid) consumed.push(valid);
     }
     if (consumed.length === 0) return;
-    const result = await attempt(() => options.handleBatch!(consumed), consumed[0].meta);
+    // Messages of many traces handled together: the span links to each.
+    const links = consumed.map(({ meta }) => meta.headers);
+    const result = await inSpan(`${topic} process`, { kind: SpanKind.CONSUMER, links, attributes: spanAttributes(topic, partition, consumed.length) }, () =>
+      attempt(() => options.handleBatch!(consumed), consumed[0].meta),
+    );
     if (!('failure' in result)) return;
     logger.warn({ topic, partition, messages: consumed.length, error: describeError(result.failure) }, 'a batch keeps failing; handling its messages one at a time');
     const byOffset = new Map(messages.map((message) => [message.offset, message]));
     for (const { meta } of consumed) await handleMessage(topic, partition, byOffset.get(meta.offset)!, heartbeat);
   };
+
+  const spanAttributes = (topic: string, partition: number, messages: number) => ({
+    'messaging.system': 'kafka',
+    'messaging.destination.name': topic,
+    'messaging.destination.partition.id': String(partition),
+    'messaging.consumer.group.name': options.groupId,
+    'messaging.batch.message_count': messages,
+  });
 
   const keyConcurrency = options.keysConsumedConcurrently ?? 1;
   await consumer.connect();
@@ -229,10 +285,12 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      if (batch.isEmpty() || !isRunning() || isStale()) return;
+      lag.started(batch);
       if (options.handleBatch) {
-        if (batch.messages.length === 0 || !isRunning() || isStale()) return;
         await handleFetched(batch.topic, batch.partition, batch.messages, heartbeat);
         resolveOffset(batch.lastOffset());
+        lag.finished(batch);
         await heartbeat();
         return;
       }
@@ -249,6 +307,7 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
           await heartbeat();
         },
       );
+      if (progress.isComplete()) lag.finished(batch);
     },
   });
 
@@ -256,6 +315,7 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
     isHealthy: () => joined && !crashed,
     stop: async () => {
       await consumer.disconnect();
+      lag.clear();
       await deadLetters.close();
     },
   };
@@ -318,6 +378,10 @@ class OffsetProgress {
     private readonly offsets: string[],
     private readonly resolve: (offset: string) => void,
   ) {}
+
+  isComplete(): boolean {
+    return this.next === this.offsets.length;
+  }
 
   finish(offset: string): void {
     this.finished.add(offset);

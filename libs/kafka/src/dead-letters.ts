@@ -1,3 +1,4 @@
+import { counter } from '@pinflow/metrics';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { IdempotentProducer } from './idempotent-producer';
 
@@ -21,7 +22,14 @@ export const DEAD_LETTER_HEADERS = {
  * (a worker's commands): retries spent on a vendor that never applied the command, a secret that could
  * not be decrypted, a call whose outcome nobody knows; or intake's, for a request nobody validly signed.
  */
-export type DeadLetterReason = 'NOT_JSON' | 'CONTRACT_VIOLATION' | 'HANDLER_FAILED' | 'RETRIES_EXHAUSTED' | 'UNDECRYPTABLE' | 'OUTCOME_UNKNOWN' | 'SIGNATURE_INVALID';
+export const DEAD_LETTER_REASONS = ['NOT_JSON', 'CONTRACT_VIOLATION', 'HANDLER_FAILED', 'RETRIES_EXHAUSTED', 'UNDECRYPTABLE', 'OUTCOME_UNKNOWN', 'SIGNATURE_INVALID'] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
+const deadLettersParked = counter({
+  name: 'pinflow_dead_letters_total',
+  help: 'Messages parked on the dead-letter topic, by reason and the topic they came from',
+  labelNames: ['reason', 'topic'],
+});
 
 /** Set on a message `npm run dlq -- replay` put back on its topic, so its handler can tell a replay from a redelivery. */
 export const REPLAYED_FROM_HEADER = 'pinflow-replayed-from';
@@ -44,6 +52,11 @@ export class DeadLetters {
 
   constructor(kafka: Kafka) {
     this.producer = new IdempotentProducer(kafka);
+  }
+
+  /** Starts the dead-letter counts of these source topics at 0, so that an alert sees the first one as an increase. */
+  countFrom(topics: string[]): void {
+    for (const topic of topics) for (const reason of DEAD_LETTER_REASONS) deadLettersParked.inc({ reason, topic }, 0);
   }
 
   async park(message: Pick<KafkaMessage, 'key' | 'value' | 'headers'>, letter: DeadLetter): Promise<void> {
@@ -69,6 +82,7 @@ export class DeadLetters {
         ],
       },
     ]);
+    deadLettersParked.inc({ reason: letter.reason, topic: letter.source.topic });
   }
 
   /** Disconnects the producer, if a dead letter was ever parked. */

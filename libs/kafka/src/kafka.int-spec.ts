@@ -1,9 +1,12 @@
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { createLogger } from '@pinflow/logging';
+import { scrapeMetrics } from '@pinflow/metrics';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import { inSpan, SpanKind, startTracing } from '@pinflow/tracing';
 import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { z } from 'zod';
-import { ConsumerOptions, createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, JsonProducer, RunningConsumer, startConsumer } from './index';
+import { ConsumerOptions, createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, encodeBatches, ensureTopics, JsonProducer, RunningConsumer, startConsumer } from './index';
 
 const greeting = z.object({ id: z.uuid(), text: z.string() });
 
@@ -248,7 +251,79 @@ describe('Kafka plumbing on a real broker', () => {
     });
   });
 
+  it('reports its lag per partition on /metrics: what the fetch still holds while it works, none once it caught up', async () => {
+    const topic = await newTopic('lag');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    await consume(topic, {
+      handle: async () => {
+        started = true;
+        await held;
+      },
+    });
+    const lagOf = async () => new RegExp(`^pinflow_kafka_consumer_lag\\{group="[^"]+",topic="${topic.replace(/\./g, '\\.')}",partition="0"\\} (\\d+)$`, 'm').exec(await scrapeMetrics())?.[1];
+
+    // One produce request: one record batch, fetched whole.
+    await producer.send(topic, greeting, ['a', 'b', 'c', 'd', 'e'].map((text) => ({ key: text, value: { id: randomUUID(), text } })));
+    await waitFor('the first message in hand', async () => started);
+
+    expect(await lagOf()).toBe('5');
+    release();
+    await waitFor('no lag left', async () => (await lagOf()) === '0');
+  });
+
   it('refuses to publish a message that breaks its schema', async () => {
     await expect(producer.send('it.never', greeting, [{ key: 'k', value: { id: 'x', text: 'y' } }])).rejects.toThrow();
+  });
+
+  /**
+   * One trace per change across Kafka, as pinflow's services pass it on: intake encodes its messages
+   * for the outbox inside the request's span, the relay publishes them later outside it, a worker's
+   * consumer continues the trace and publishes its outcome, which a batch consumer (audit's kind)
+   * links to. Last in the suite: tracing, once started, stays on in the process.
+   */
+  describe('with tracing on', () => {
+    const exporter = new InMemorySpanExporter();
+
+    beforeAll(async () => {
+      await startTracing('kafka-int-spec', { spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    });
+
+    it('links the request, the outbox publication, the worker, its vendor call and the outcome’s consumer in one trace', async () => {
+      const commands = await newTopic('commands');
+      const events = await newTopic('events');
+      const recorded: string[] = [];
+      await consume(commands, {
+        handle: async (command) => {
+          await inSpan('vendor call', { kind: SpanKind.CLIENT }, async () => undefined);
+          await producer.send(events, greeting, [{ key: 'card', value: { ...command, text: 'outcome' } }]);
+        },
+      });
+      await consume(events, { handleBatch: async (messages) => void recorded.push(...messages.map((message) => message.value.id)) });
+      const commandId = randomUUID();
+
+      const outbox = await inSpan('POST /v1/pismo/cards/:cardId/pin', { kind: SpanKind.SERVER }, async () =>
+        encodeBatches([{ topic: commands, schema: greeting, messages: [{ key: 'card', value: { id: commandId, text: 'command' } }] }]),
+      );
+      await producer.sendEncoded(outbox);
+      await waitFor('the outcome recorded', async () => recorded.includes(commandId), 30_000);
+
+      await waitFor('the spans ended', async () => exporter.getFinishedSpans().length >= 4);
+      const named = (name: string) => exporter.getFinishedSpans().find((span) => span.name === name)!;
+      const request = named('POST /v1/pismo/cards/:cardId/pin');
+      const worker = named(`${commands} process`);
+      const vendorCall = named('vendor call');
+      const recorder = named(`${events} process`);
+      const traceId = request.spanContext().traceId;
+      expect(outbox[0].headers.traceparent).toBe(`00-${traceId}-${request.spanContext().spanId}-01`);
+      expect(worker.spanContext().traceId).toBe(traceId);
+      expect(worker.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+      expect(worker.kind).toBe(SpanKind.CONSUMER);
+      expect(worker.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.destination.name': commands });
+      expect(vendorCall.spanContext().traceId).toBe(traceId);
+      expect(vendorCall.parentSpanContext?.spanId).toBe(worker.spanContext().spanId);
+      expect(recorder.links.map((link) => link.context)).toEqual([expect.objectContaining({ traceId, spanId: worker.spanContext().spanId })]);
+    });
   });
 });

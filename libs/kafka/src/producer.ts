@@ -1,4 +1,5 @@
 import { EVENTS_TOPIC, pinflowEvent, PinflowEvent } from '@pinflow/contracts';
+import { traceHeaders } from '@pinflow/tracing';
 import type { Kafka } from 'kafkajs';
 import type { z } from 'zod';
 import { IdempotentProducer } from './idempotent-producer';
@@ -24,14 +25,19 @@ export interface EncodedMessage {
   headers: Record<string, string>;
 }
 
-/** Validates every message against its contract and serialises it; throws on the first that breaks it. */
+/**
+ * Validates every message against its contract and serialises it; throws on the first that breaks it.
+ * With tracing on, each message carries the active trace context (`traceparent`), so its consumers'
+ * spans join the trace of the work that published it, even from an outbox.
+ */
 export function encodeBatches(batches: TopicBatch[]): EncodedMessage[] {
+  const trace = traceHeaders();
   return batches.flatMap((batch) =>
     batch.messages.map((message) => ({
       topic: batch.topic,
       key: message.key,
       value: JSON.stringify(batch.schema.parse(message.value)),
-      headers: { 'content-type': batch.contentType ?? 'application/json', ...message.headers },
+      headers: { 'content-type': batch.contentType ?? 'application/json', ...trace, ...message.headers },
     })),
   );
 }

@@ -103,6 +103,16 @@ export class CommandLedger {
     readonly vendor: Vendor,
   ) {}
 
+  /** How many of the vendor's commands are in each state, for the vendor_commands gauge. */
+  async countByState(): Promise<{ labels: { vendor: Vendor; state: string }; value: number }[]> {
+    const { rows } = await this.pool.query<{ state: string; count: number }>({
+      name: 'vendor-commands-count-by-state',
+      text: 'SELECT state, count(*)::int AS count FROM vendor_commands WHERE vendor = $1 GROUP BY state',
+      values: [this.vendor],
+    });
+    return rows.map(({ state, count }) => ({ labels: { vendor: this.vendor, state }, value: count }));
+  }
+
   find(commandId: string): Promise<StoredCommand | null> {
     return this.prisma.vendorCommand.findUnique({ where: { commandId, vendor: this.vendor } });
   }

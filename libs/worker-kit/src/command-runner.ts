@@ -9,6 +9,7 @@ import { CallPermit, CircuitBreaker, CircuitState, DEFAULT_BREAKER_POLICY } from
 import { CommandDetails, CommandLedger, isBetweenCalls, isFinal, StoredCommand } from './command-ledger';
 import { COMMAND_STATES, CommandRef, failedEvent, failureReasonOf, Settlement } from './outcomes';
 import { backoffMs, isRetryable, isTransient, mayHaveApplied, RetryPolicy } from './retry-policy';
+import { observedVendorCall, reportCircuitState, vendorCommandStates } from './worker-metrics';
 
 /** The commands on a vendor's command topic, as its contract parses them. */
 export type CommandOf<V extends Vendor> = z.output<(typeof COMMAND_SCHEMAS)[V]>;
@@ -110,7 +111,10 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
     private readonly logger: Logger,
   ) {
     const breakerPolicy = retryPolicy.breaker ?? DEFAULT_BREAKER_POLICY;
+    reportCircuitState(ledger.vendor, 'closed');
+    vendorCommandStates.readFrom(ledger.vendor, () => ledger.countByState());
     this.breaker = new CircuitBreaker(breakerPolicy, (state, consecutiveFailures) => {
+      reportCircuitState(ledger.vendor, state);
       if (state === 'open') this.logger.warn({ circuit: state, consecutiveFailures, cooldownMs: breakerPolicy.cooldownMs }, 'the vendor looks down: commands wait instead of calling it');
       else if (state === 'half-open') this.logger.info({ circuit: state }, 'probing the vendor with one call');
       else this.logger.info({ circuit: state }, 'the vendor answers again: commands call it again');
@@ -228,7 +232,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
     try {
       const start = await begin();
       if (start.kind === 'instead') return start;
-      result = await call(start.attempt);
+      result = await observedVendorCall(this.ledger.vendor, start.attempt, call);
       return { kind: 'called', attempt: start.attempt, result };
     } finally {
       // Whatever happened, a probe must report back, or the circuit would stay half-open for good.
