@@ -201,7 +201,8 @@ describe('the audit trail hash chain', () => {
         await insertDirectly(client, event);
       }
 
-      expect((await migrateDeploy(upgraded.url, migrations)).applied).toEqual([CHAIN_MIGRATION]);
+      // The chain's migration, and whatever came after it.
+      expect((await migrateDeploy(upgraded.url, migrations)).applied[0]).toBe(CHAIN_MIGRATION);
 
       const rows = await rowsOf(cardId, client);
       expect(rows.map((row) => row.prev_hash)).toEqual(['0'.repeat(64), rows[0].hash]);
