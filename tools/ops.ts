@@ -76,6 +76,10 @@ async function history(cardId: string, limit: number): Promise<void> {
     events.push(...page.events);
     cursor = page.nextCursor;
   } while (cursor && events.length < limit);
+  if (events.length === 0) {
+    console.log(`card ${cardId}: no events in the audit trail`);
+    return;
+  }
   console.log(`card ${cardId}: ${events.length} event(s)${cursor ? `, the newest ${limit} (older ones: --limit)` : ''}`);
   for (const line of formatTimeline(events.reverse())) console.log(`  ${line}`);
 }
