@@ -9,7 +9,7 @@ import { Kafka, KafkaMessage } from 'kafkajs';
 import { z } from 'zod';
 
 /**
- * Operator command for pinflow's dead-letter topic.
+ * Operator command for pinflow's dead-letter topic; `npm run ops -- dlq …` runs it too.
  *   npm run dlq -- list                       counts per reason and source topic
  *   npm run dlq -- inspect [--limit 50]       each letter: offset, reason, detail, source; secrets masked
  *   npm run dlq -- replay --offset 12 [--offset 13 …] | --all [--reason HANDLER_FAILED]
