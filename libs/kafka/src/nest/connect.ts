@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { MicroserviceOptions, NestMicroservice } from '@nestjs/microservices';
 import { MessageExceptionFilter } from './message-exception.filter';
 import { MessageLoggingInterceptor } from './message-logging.interceptor';
 import { PinflowKafkaServer } from './pinflow-kafka.server';
@@ -11,8 +12,11 @@ import { PinflowKafkaServer } from './pinflow-kafka.server';
  */
 export async function connectKafkaTransport(app: INestApplication): Promise<void> {
   const server = app.get(PinflowKafkaServer);
-  // Deferred, so that the filter and interceptor are in place before the handlers are registered.
-  const microservice = app.connectMicroservice({ strategy: server }, { deferInitialization: true });
+  // Deferred, so that the filter and interceptor are in place before the handlers are registered. The
+  // app already ran its init and bootstrap hooks: a deferred microservice would run them all again
+  // (a second outbox relay, a second sweep) unless told.
+  const microservice = app.connectMicroservice<MicroserviceOptions>({ strategy: server }, { deferInitialization: true }) as unknown as NestMicroservice;
+  microservice.setIsInitHookCalled(true);
   microservice.useGlobalFilters(new MessageExceptionFilter());
   microservice.useGlobalInterceptors(new MessageLoggingInterceptor(server.messageLogger));
   await app.startAllMicroservices();

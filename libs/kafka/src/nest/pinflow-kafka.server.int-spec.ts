@@ -1,4 +1,4 @@
-import { CallHandler, Controller, ExecutionContext, INestApplication, Injectable, Module, NestInterceptor, UseInterceptors } from '@nestjs/common';
+import { CallHandler, Controller, ExecutionContext, INestApplication, Injectable, Module, NestInterceptor, OnApplicationBootstrap, UseInterceptors } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { createLogger } from '@pinflow/logging';
@@ -18,7 +18,15 @@ const GREETINGS = `it.nest.greetings.${randomUUID()}`;
 const FAREWELLS = `it.nest.farewells.${randomUUID()}`;
 
 /** What the handlers below saw, for the test to read. */
-const seen = { batches: [] as string[][], intercepted: [] as string[], farewells: [] as string[], partitions: [] as number[] };
+const seen = { batches: [] as string[][], intercepted: [] as string[], farewells: [] as string[], partitions: [] as number[], bootstraps: 0 };
+
+/** Stands for a service's own background work started at bootstrap (intake's outbox relay, a worker's sweep). */
+@Injectable()
+class BackgroundWork implements OnApplicationBootstrap {
+  onApplicationBootstrap(): void {
+    seen.bootstraps += 1;
+  }
+}
 
 @Injectable()
 class RecordingInterceptor implements NestInterceptor {
@@ -67,6 +75,7 @@ describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consum
       controllers: [GreetingsController],
       providers: [
         RecordingInterceptor,
+        BackgroundWork,
         { provide: PinflowKafkaServer, useValue: new PinflowKafkaServer({ kafka, logger, groupId: `it-nest-${randomUUID()}`, partitionsConsumedConcurrently: 1 }) },
       ],
     })
@@ -107,6 +116,10 @@ describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consum
     expect(seen.batches.flat()).toEqual(['one', 'two']);
     expect(seen.intercepted).toContain(GREETINGS);
     expect(seen.partitions.every((partition) => partition === 0)).toBe(true);
+  });
+
+  it("leaves the app's bootstrap work started once: connecting the transport does not run the hooks again", () => {
+    expect(seen.bootstraps).toBe(1);
   });
 
   it('gives each handler its own consumer, and dead-letters a message its handler asks to park, after handling it once', async () => {
