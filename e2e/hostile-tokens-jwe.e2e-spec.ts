@@ -1,5 +1,6 @@
 import { DEV_AUDIENCE, DEV_ISSUER, PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
 import { commandTopic, VENDORS } from '@pinflow/contracts';
+import { waitFor } from '@pinflow/testing';
 import { encryptSecret, PIN_JWE_ALG, type PinPublicJwk, type SecretKind } from '@pinflow/pin-crypto';
 import { checkPin, COMMON_PINS_BY_LENGTH, PISMO_PIN_RULES, THALES_D1_PIN_RULES, VAULT_PIN_RULES, type PinRules } from '@pinflow/pin-policy';
 import { base64url, CompactEncrypt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
@@ -9,6 +10,8 @@ import { errorLogLines, http, messagesCausedBy, startSuite, Suite } from './supp
 
 /** The one writer of this suite, so that its commands (there must be none) can be told from other suites'. */
 const HOSTILE_CALLER = 'hostile-tokens-jwe-client';
+/** A well-behaved caller, whose requests the hostile ones try to read. */
+const OTHER_CALLER = 'hostile-tokens-jwe-owner';
 
 /** A bound for hangs, not a benchmark: a hostile request must not hold a connection open. */
 const ANSWER_BOUND_MS = 2_000;
@@ -270,6 +273,8 @@ describe('intake and audit given hostile tokens, JWEs and PINs', () => {
         .setProtectedHeader({ alg: 'ES256', kid: signingKey.kid, typ: 'JWT', ...header } as { alg: string })
         .sign(key);
     const valid = await sign({});
+    // The untouched token passes, so that each trick below is refused for the one thing it changes.
+    expect((await http('GET', `${intake}/v1/requests/${randomUUID()}`, { token: valid })).body.code).toBe('REQUEST_NOT_FOUND');
     const unsigned = (header: Record<string, unknown>) => `${encodeJson(header)}.${valid.split('.')[1]}.`;
 
     const tokens: Array<[string, string | undefined, string?]> = [
@@ -333,7 +338,7 @@ describe('intake and audit given hostile tokens, JWEs and PINs', () => {
   });
 
   it("answers a read of another caller's request exactly as a read of an unknown one: 404, same body", async () => {
-    const ownerToken = await suite.stack.secrets.token([PIN_WRITE_SCOPE, PIN_READ_SCOPE], { subject: 'hostile-owner', tenant: 'tenant-owner' });
+    const ownerToken = await suite.stack.secrets.token([PIN_WRITE_SCOPE, PIN_READ_SCOPE], { subject: OTHER_CALLER, tenant: 'tenant-owner' });
     const accepted = await http('POST', `${intake}/v1/pismo/cards/card-1/password-tries/increase`, { token: ownerToken, body: { blockCardExceedsCounter: false }, headers: { 'idempotency-key': randomUUID() } });
     expect(accepted.status).toBe(202);
     const ownRequest = accepted.body.requestId as string;
@@ -394,7 +399,9 @@ describe('intake and audit given hostile tokens, JWEs and PINs', () => {
     await expectRefused('malformed bodies and headers', requests);
   });
 
-  it('answered every hostile request with a 4xx, published no command for its caller, and logged no error', () => {
+  it('answered every hostile request with a 4xx, published no command for its caller, and logged no error', async () => {
+    // The one request accepted (another caller's) shows that the recorder does see what intake publishes.
+    await waitFor('the command of the other caller', async () => messagesCausedBy(suite, OTHER_CALLER).length > 0, 30_000);
     const answers = Object.values(answersByCategory);
     process.stdout.write(`hostile answers per category: ${JSON.stringify(Object.fromEntries(Object.entries(answersByCategory).map(([category, answered]) => [category, codesOf(answered)])))}\n`);
     expect(answers.reduce((sum, answered) => sum + answered.length, 0)).toBeGreaterThanOrEqual(500);
