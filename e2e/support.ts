@@ -177,6 +177,18 @@ export function readLogs(stack: Stack): string {
     .join('\n');
 }
 
+/** Error-level lines of the stack's logs, but for kafkajs' own start-up chatter (coordinator not yet available). */
+export function errorLogLines(stack: Stack): string[] {
+  return readLogs(stack)
+    .split('\n')
+    .filter((line) => line.includes('"level":"error"') && !line.includes('"component":"kafkajs"'));
+}
+
+/** The messages the suite recorded that `subject` caused: command topics are shared with other suites, callers are not. */
+export function messagesCausedBy(suite: Suite, subject: string): string[] {
+  return suite.recorder.messages.map((message) => message.value).filter((value) => (JSON.parse(value) as { caller?: { subject?: string } }).caller?.subject === subject);
+}
+
 /** Where a PIN occurs as a number of its own (not inside a longer run of digits). */
 export function occurrences(haystack: string, pins: string[]): string[] {
   return pins.filter((pin) => new RegExp(`(?<![0-9])${pin}(?![0-9])`).test(haystack));
