@@ -34,7 +34,8 @@ export class PinManagementController {
     await this.faults.underDrills(async () => {
       await this.simulator.setPin(cardId, pinBlock);
       this.calls.countApplied(correlationId, 'pinSets');
-      this.logger.debug({ correlationId, cardId, type: pinBlock.type }, 'PIN set');
+      // Only the block's format (a validated PinBlockType), never the block: the log must not hold what opens to a PIN.
+      this.logger.debug({ correlationId, cardId, pinBlockFormat: pinBlock.type }, 'PIN set');
     });
   }
 
@@ -50,7 +51,7 @@ export class PinManagementController {
     requireCardAddress(issuerId, cardId, this.config.D1_ISSUER_ID);
     return this.faults.underDrills(async () => {
       const pinBlock = await this.simulator.pinBlock(cardId);
-      this.logger.debug({ correlationId: correlationIdOf(request, CORRELATION_HEADER), cardId, type: pinBlock.type }, 'PIN read');
+      this.logger.debug({ correlationId: correlationIdOf(request, CORRELATION_HEADER), cardId, pinBlockFormat: pinBlock.type }, 'PIN read');
       return pinBlock;
     });
   }

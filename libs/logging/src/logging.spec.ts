@@ -57,15 +57,19 @@ describe('service logs', () => {
     expect(JSON.parse(lines[0]).err).toMatchObject({ type: 'Error', message: 'connect failed', code: 'ECONNREFUSED', request: { code: '[REDACTED]' } });
   });
 
-  it('are JSON lines naming the service, with the fields that are not secret intact', () => {
+  it('are JSON lines naming the service, with the fields that are not secret intact beside the ones that are redacted', () => {
     const { lines, logger } = capture();
-    logger.info({ cardId: 'card-1', commandId: 'c-1', command: { pinBlockFormat: 'ISO0', keyId: 'k1', kid: 'pin-1' } }, 'called vendor');
+    logger.info(
+      { cardId: 'card-1', commandId: 'c-1', command: { pinBlockFormat: 'ISO0', keyId: 'k1', kid: 'pin-1', pinBlock: '0412AC89', encryptedPinBlock: 'eyJ.0412AC89' } },
+      'called vendor',
+    );
+    expect(lines[0]).not.toContain('0412AC89');
     expect(JSON.parse(lines[0])).toMatchObject({
       level: 'info',
       service: 'spec',
       cardId: 'card-1',
       commandId: 'c-1',
-      command: { pinBlockFormat: 'ISO0', keyId: 'k1', kid: 'pin-1' },
+      command: { pinBlockFormat: 'ISO0', keyId: 'k1', kid: 'pin-1', pinBlock: '[REDACTED]', encryptedPinBlock: '[REDACTED]' },
       msg: 'called vendor',
     });
   });
