@@ -1,5 +1,5 @@
 import type { PinflowEvent, Vendor } from '@pinflow/contracts';
-import { Prisma, PrismaClient, SqlPool } from '@pinflow/db';
+import { Coalescer, Prisma, PrismaClient, SqlPool } from '@pinflow/db';
 import { COMMAND_STATES, CommandRef, FinalState } from './outcomes';
 
 export type StoredCommand = Prisma.VendorCommandModel;
@@ -31,60 +31,81 @@ const { calling, retrying, awaitingVendorEvent } = COMMAND_STATES;
 
 /**
  * The statements every command or vendor event runs, prepared once per connection. $1 and $2 are
- * always the command (or event) id and the vendor. A move to CALLING counts the call it is for in the
- * same statement, so a CALLING row with no call counted is one no call was made for.
+ * always the command (or event) ids and the vendor. Each takes arrays, one element per command (or
+ * event), so that the commands and events a worker has in hand at once share a round trip (see
+ * {@link Coalescer}); an update names the commands it moved. A move to CALLING counts the call it is
+ * for in the same statement, so a CALLING row with no call counted is one no call was made for.
  */
 const STATEMENTS = {
   claim: {
     name: 'vendor-commands-claim',
     text: `WITH claimed AS (
         INSERT INTO vendor_commands (command_id, vendor, request_id, card_id, operation, state, correlation_id, attempts, details, updated_at)
-        VALUES ($1, $2, $3, $4, $5, '${calling}', $6, 1, $7::jsonb, now())
+        SELECT input.command_id, $2, input.request_id, input.card_id, input.operation, '${calling}', input.command_id::text, 1, input.details::jsonb, now()
+        FROM unnest($1::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) AS input (command_id, request_id, card_id, operation, details)
         ON CONFLICT (command_id) DO NOTHING
         RETURNING ${COMMAND_COLUMNS})
       SELECT true AS claimed, * FROM claimed
       UNION ALL
-      SELECT false, ${COMMAND_COLUMNS} FROM vendor_commands WHERE command_id = $1 AND vendor = $2 AND NOT EXISTS (SELECT FROM claimed)`,
+      SELECT false, ${COMMAND_COLUMNS} FROM vendor_commands
+      WHERE command_id = ANY($1::uuid[]) AND vendor = $2 AND command_id NOT IN (SELECT "commandId" FROM claimed)`,
   },
   resumeCalling: {
     name: 'vendor-commands-resume-calling',
     text: `UPDATE vendor_commands SET state = '${calling}', attempts = attempts + 1, updated_at = now()
-      WHERE command_id = $1 AND vendor = $2 AND (state = '${retrying}' OR (state = '${calling}' AND attempts = 0))`,
+      WHERE command_id = ANY($1::uuid[]) AND vendor = $2 AND (state = '${retrying}' OR (state = '${calling}' AND attempts = 0))
+      RETURNING command_id AS "commandId"`,
   },
   retrying: {
     name: 'vendor-commands-retrying',
-    text: `UPDATE vendor_commands SET state = '${retrying}', vendor_status = $3, updated_at = now()
-      WHERE command_id = $1 AND vendor = $2 AND state = '${calling}'`,
+    text: `UPDATE vendor_commands SET state = '${retrying}', vendor_status = input.vendor_status, updated_at = now()
+      FROM unnest($1::uuid[], $3::integer[]) AS input (command_id, vendor_status)
+      WHERE vendor_commands.command_id = input.command_id AND vendor = $2 AND state = '${calling}'
+      RETURNING vendor_commands.command_id AS "commandId"`,
   },
   awaitVendorEvent: {
     name: 'vendor-commands-await-vendor-event',
-    text: `UPDATE vendor_commands SET state = '${awaitingVendorEvent}', vendor_status = $3, correlation_id = $4, updated_at = now()
-      WHERE command_id = $1 AND vendor = $2 AND state = '${calling}'`,
+    text: `UPDATE vendor_commands SET state = '${awaitingVendorEvent}', vendor_status = input.vendor_status, correlation_id = input.correlation_id, updated_at = now()
+      FROM unnest($1::uuid[], $3::integer[], $4::text[]) AS input (command_id, vendor_status, correlation_id)
+      WHERE vendor_commands.command_id = input.command_id AND vendor = $2 AND state = '${calling}'
+      RETURNING vendor_commands.command_id AS "commandId"`,
   },
   finishCall: {
     name: 'vendor-commands-finish-call',
-    text: `UPDATE vendor_commands SET state = $3, outcome_event = $4::jsonb, vendor_status = COALESCE($5::integer, vendor_status), updated_at = now()
-      WHERE command_id = $1 AND vendor = $2 AND state = '${calling}'`,
+    text: `UPDATE vendor_commands SET state = input.state, outcome_event = input.event::jsonb, vendor_status = COALESCE(input.vendor_status, vendor_commands.vendor_status), updated_at = now()
+      FROM unnest($1::uuid[], $3::text[], $4::text[], $5::integer[]) AS input (command_id, state, event, vendor_status)
+      WHERE vendor_commands.command_id = input.command_id AND vendor = $2 AND vendor_commands.state = '${calling}'
+      RETURNING vendor_commands.command_id AS "commandId"`,
   },
   markPublished: {
     name: 'vendor-commands-mark-published',
-    text: `UPDATE vendor_commands SET outcome_published_at = now(), updated_at = now() WHERE command_id = $1 AND vendor = $2`,
+    text: `UPDATE vendor_commands SET outcome_published_at = now(), updated_at = now() WHERE command_id = ANY($1::uuid[]) AND vendor = $2
+      RETURNING command_id AS "commandId"`,
   },
   settleByVendorEvent: {
     name: 'vendor-commands-settle-by-vendor-event',
-    text: `UPDATE vendor_commands SET state = $3, outcome_event = $4::jsonb, outcome_published_at = now(), updated_at = now()
-      WHERE command_id = $1 AND vendor = $2 AND (state NOT IN (${FINAL_STATES.map((state) => `'${state}'`).join(', ')}) OR outcome_event->>'id' = $5)`,
+    text: `UPDATE vendor_commands SET state = input.state, outcome_event = input.event::jsonb, outcome_published_at = now(), updated_at = now()
+      FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[]) AS input (command_id, state, event, event_id)
+      WHERE vendor_commands.command_id = input.command_id AND vendor = $2
+        AND (vendor_commands.state NOT IN (${FINAL_STATES.map((state) => `'${state}'`).join(', ')}) OR outcome_event->>'id' = input.event_id)
+      RETURNING vendor_commands.command_id AS "commandId"`,
   },
   vendorEventContext: {
     name: 'vendor-event-context',
-    text: `SELECT EXISTS (SELECT FROM vendor_event_receipts WHERE event_id = $1 AND vendor = $2) AS handled, ${COMMAND_COLUMNS}
-      FROM (VALUES (1)) AS always LEFT JOIN vendor_commands ON vendor = $2 AND correlation_id = $3`,
+    text: `SELECT EXISTS (SELECT FROM vendor_event_receipts receipt WHERE receipt.event_id = input.input_event_id AND receipt.vendor = $2) AS handled, ${COMMAND_COLUMNS}
+      FROM unnest($1::text[], $3::text[]) WITH ORDINALITY AS input (input_event_id, input_correlation_id, input_position)
+      LEFT JOIN vendor_commands ON vendor = $2 AND correlation_id = input.input_correlation_id
+      ORDER BY input.input_position`,
   },
   recordVendorEvent: {
     name: 'vendor-event-receipts-record',
-    text: `INSERT INTO vendor_event_receipts (event_id, vendor, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+    text: `INSERT INTO vendor_event_receipts (event_id, vendor, event_type) SELECT input.event_id, $2, input.event_type
+      FROM unnest($1::text[], $3::text[]) AS input (event_id, event_type) ON CONFLICT DO NOTHING`,
   },
 } as const;
+
+/** Commands and events in hand at once share a statement: at most this many each. */
+const MAX_BATCH = 256;
 
 type StatementName = keyof typeof STATEMENTS;
 type ClaimRow = { claimed: boolean } & StoredCommand;
@@ -97,6 +118,63 @@ type VendorEventContextRow = { handled: boolean } & ({ commandId: null } | Store
  * Prisma call pays its query compiler every time); the sweeps, replays and tests use Prisma.
  */
 export class CommandLedger {
+  private readonly claims = new Coalescer<{ command: CommandRef; details?: CommandDetails }, ClaimRow | undefined>(
+    async (inputs) => {
+      const rows = await this.run<ClaimRow>('claim', [
+        inputs.map(({ command }) => command.commandId),
+        inputs.map(({ command }) => command.requestId),
+        inputs.map(({ command }) => command.cardId),
+        inputs.map(({ command }) => command.operation),
+        inputs.map(({ details }) => (details === undefined ? null : JSON.stringify(details))),
+      ]);
+      const byCommand = new Map(rows.map((row) => [row.commandId, row]));
+      return inputs.map(({ command }) => byCommand.get(command.commandId));
+    },
+    { maxBatch: MAX_BATCH, keyOf: ({ command }) => command.commandId },
+  );
+
+  private readonly resumptions = this.mover<string>('resumeCalling', (commandIds) => [commandIds], (commandId) => commandId);
+
+  private readonly retries = this.mover<{ commandId: string; vendorStatus: number | null }>('retrying', (inputs) => [
+    inputs.map((input) => input.commandId),
+    inputs.map((input) => input.vendorStatus),
+  ]);
+
+  private readonly awaits = this.mover<{ commandId: string; vendorStatus: number | null; correlationId: string }>('awaitVendorEvent', (inputs) => [
+    inputs.map((input) => input.commandId),
+    inputs.map((input) => input.vendorStatus),
+    inputs.map((input) => input.correlationId),
+  ]);
+
+  private readonly finishes = this.mover<{ commandId: string; state: FinalState; event: PinflowEvent; vendorStatus: number | null }>('finishCall', (inputs) => [
+    inputs.map((input) => input.commandId),
+    inputs.map((input) => input.state),
+    inputs.map((input) => JSON.stringify(input.event)),
+    inputs.map((input) => input.vendorStatus),
+  ]);
+
+  private readonly publications = this.mover<string>('markPublished', (commandIds) => [commandIds], (commandId) => commandId);
+
+  private readonly settlements = this.mover<{ commandId: string; settles: FinalState; event: PinflowEvent }>('settleByVendorEvent', (inputs) => [
+    inputs.map((input) => input.commandId),
+    inputs.map((input) => input.settles),
+    inputs.map((input) => JSON.stringify(input.event)),
+    inputs.map((input) => input.event.id),
+  ]);
+
+  private readonly eventContexts = new Coalescer<{ eventId: string; correlationId: string | null }, VendorEventContextRow>(
+    (inputs) => this.run<VendorEventContextRow>('vendorEventContext', [inputs.map((input) => input.eventId), inputs.map((input) => input.correlationId)]),
+    { maxBatch: MAX_BATCH },
+  );
+
+  private readonly receipts = new Coalescer<{ eventId: string; eventType: string }, void>(
+    async (inputs) => {
+      await this.run('recordVendorEvent', [inputs.map((input) => input.eventId), inputs.map((input) => input.eventType)]);
+      return inputs.map(() => undefined);
+    },
+    { maxBatch: MAX_BATCH, keyOf: (input) => input.eventId },
+  );
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly pool: SqlPool,
@@ -127,8 +205,8 @@ export class CommandLedger {
    * overtaking the HTTP answer still finds it. A known command comes back as it stands, unchanged.
    */
   async claim(command: CommandRef, details?: CommandDetails): Promise<Claim> {
-    const { commandId, requestId, cardId, operation } = command;
-    const [row] = await this.run<ClaimRow>('claim', [commandId, this.vendor, requestId, cardId, operation, commandId, details ?? null]);
+    const { commandId } = command;
+    const row = await this.claims.submit({ command, details });
     if (row) {
       const { claimed, ...known } = row;
       return claimed ? { claimed: true } : { claimed: false, known };
@@ -153,7 +231,7 @@ export class CommandLedger {
 
   /** The vendor surely did not apply the call that just failed: CALLING → RETRYING. False when the command is no longer CALLING. */
   async retrying(commandId: string, vendorStatus: number | undefined): Promise<boolean> {
-    return this.moved('retrying', [commandId, this.vendor, vendorStatus ?? null]);
+    return this.retries.submit({ commandId, vendorStatus: vendorStatus ?? null });
   }
 
   /**
@@ -161,7 +239,7 @@ export class CommandLedger {
    * goes on alike, since none was made for it. False when another delivery of the command took it over.
    */
   resumeCalling(commandId: string): Promise<boolean> {
-    return this.moved('resumeCalling', [commandId, this.vendor]);
+    return this.resumptions.submit(commandId);
   }
 
   /**
@@ -196,7 +274,7 @@ export class CommandLedger {
    * lost but its event would still come. False when that event already settled the command.
    */
   awaitVendorEvent(commandId: string, vendorStatus: number | undefined, correlationId: string): Promise<boolean> {
-    return this.moved('awaitVendorEvent', [commandId, this.vendor, vendorStatus ?? null, correlationId]);
+    return this.awaits.submit({ commandId, vendorStatus: vendorStatus ?? null, correlationId });
   }
 
   /** Commands whose vendor event has been due since before `cutoff`, oldest first. */
@@ -233,27 +311,27 @@ export class CommandLedger {
    * publishes it again), so neither a redelivered command nor the sweep republishes it.
    */
   settleByVendorEvent(commandId: string, settles: FinalState, event: PinflowEvent): Promise<boolean> {
-    return this.moved('settleByVendorEvent', [commandId, this.vendor, settles, event, event.id]);
+    return this.settlements.submit({ commandId, settles, event });
   }
 
   /** Ends a command that is CALLING, storing the event to publish; false when it is no longer CALLING. */
   finishCall(commandId: string, state: FinalState, event: PinflowEvent, vendorStatus?: number): Promise<boolean> {
-    return this.moved('finishCall', [commandId, this.vendor, state, event, vendorStatus ?? null]);
+    return this.finishes.submit({ commandId, state, event, vendorStatus: vendorStatus ?? null });
   }
 
   async markPublished(commandId: string): Promise<void> {
-    await this.run('markPublished', [commandId, this.vendor]);
+    await this.publications.submit(commandId);
   }
 
   /** Whether the vendor event was handled already, and the command its correlation id names, in one round trip. */
   async vendorEventContext(eventId: string, correlationId: string | null | undefined): Promise<VendorEventContext> {
-    const [{ handled, ...command }] = await this.run<VendorEventContextRow>('vendorEventContext', [eventId, this.vendor, correlationId ?? null]);
+    const { handled, ...command } = await this.eventContexts.submit({ eventId, correlationId: correlationId ?? null });
     return { handled, command: command.commandId === null ? null : command };
   }
 
   /** Notes a vendor event as handled (published): its redeliveries are skipped. */
   async recordVendorEvent(eventId: string, eventType: string): Promise<void> {
-    await this.run('recordVendorEvent', [eventId, this.vendor, eventType]);
+    await this.receipts.submit({ eventId, eventType });
   }
 
   /** The command's dead letter is on the dead-letter topic: a redelivery must not park it again. */
@@ -261,14 +339,21 @@ export class CommandLedger {
     await this.prisma.vendorCommand.update({ where: { commandId, vendor: this.vendor }, data: { deadLetteredAt: new Date() } });
   }
 
-  private async run<R extends object = object>(statement: StatementName, values: unknown[]): Promise<R[]> {
-    const { rows } = await this.pool.query<R>({ ...STATEMENTS[statement], values });
+  /** Runs a statement for a batch; $1 is the batch's first array and $2 the vendor, as in every statement. */
+  private async run<R extends object = object>(statement: StatementName, [ids, ...arrays]: unknown[][]): Promise<R[]> {
+    const { rows } = await this.pool.query<R>({ ...STATEMENTS[statement], values: [ids, this.vendor, ...arrays] });
     return rows;
   }
 
-  private async moved(statement: StatementName, values: unknown[]): Promise<boolean> {
-    const { rowCount } = await this.pool.query({ ...STATEMENTS[statement], values });
-    return rowCount === 1;
+  /** Batches a conditional update: each command answers whether the statement moved it. */
+  private mover<Input>(statement: StatementName, arrays: (inputs: Input[]) => unknown[][], commandIdOf = (input: Input) => (input as { commandId: string }).commandId): Coalescer<Input, boolean> {
+    return new Coalescer<Input, boolean>(
+      async (inputs) => {
+        const moved = new Set((await this.run<{ commandId: string }>(statement, arrays(inputs))).map((row) => row.commandId));
+        return inputs.map((input) => moved.has(commandIdOf(input)));
+      },
+      { maxBatch: MAX_BATCH, keyOf: commandIdOf },
+    );
   }
 
   private row(command: CommandRef) {
