@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SqlPool } from '@pinflow/db';
+import { Coalescer, SqlPool } from '@pinflow/db';
 import { describeError, EncodedMessage, isInfrastructureFault } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
 import { INTAKE_LOGGER } from './tokens';
@@ -88,6 +88,14 @@ function firstOfEachKey(records: RequestRecord[]): Map<string, RequestRecord> {
 export class RequestWriter {
   private queue: QueuedRecord[] = [];
   private writing = false;
+  // Every request looks its key up before it is drafted: requests in hand at once share the query.
+  private readonly lookups = new Coalescer<{ caller: string; idempotencyKey: string }, EarlierRequest | undefined>(
+    async (keys) => {
+      const found = await this.findEarlier(keys);
+      return keys.map((key) => found.get(keyOf(key)));
+    },
+    { maxBatch: MAX_GROUP_SIZE },
+  );
 
   constructor(
     private readonly pool: SqlPool,
@@ -96,7 +104,7 @@ export class RequestWriter {
 
   /** The request this caller's Idempotency-Key names, if any. */
   async earlierRequest(caller: string, idempotencyKey: string): Promise<EarlierRequest | undefined> {
-    return (await this.findEarlier([{ caller, idempotencyKey }])).get(keyOf({ caller, idempotencyKey }));
+    return this.lookups.submit({ caller, idempotencyKey });
   }
 
   /** Resolves once the request is committed, or found to repeat an earlier one; rejects if its group failed. */
