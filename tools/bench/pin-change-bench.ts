@@ -33,6 +33,7 @@ const { values } = parseArgs({
     'drain-timeout': { type: 'string', default: '300' },
     'vendor-latency-ms': { type: 'string', default: '0' },
     baseline: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
   },
 });
 
@@ -95,6 +96,21 @@ async function awaitAudit(db: Client, requestIds: Iterable<string>, timeoutMs: n
   return recorded;
 }
 
+/** With --cpu-prof DIR every service writes DIR/<app>.cpuprofile when it stops (open it in Chrome DevTools). */
+function profilingEnvironments(apps: AppName[]): Partial<Record<AppName, Record<string, string>>> {
+  const directory = values['cpu-prof'];
+  if (!directory) return {};
+  mkdirSync(directory, { recursive: true });
+  const preload = path.join(__dirname, 'cpu-profile-preload.js');
+  return Object.fromEntries(apps.map((app) => [app, { NODE_OPTIONS: `--require ${preload}`, CPU_PROFILE_FILE: path.resolve(directory, `${app}.cpuprofile`) }]));
+}
+
+function mergeEnvironments(...layers: Partial<Record<AppName, Record<string, string>>>[]): Partial<Record<AppName, Record<string, string>>> {
+  const merged: Partial<Record<AppName, Record<string, string>>> = {};
+  for (const layer of layers) for (const [app, env] of Object.entries(layer) as [AppName, Record<string, string>][]) merged[app] = { ...merged[app], ...env };
+  return merged;
+}
+
 async function main(): Promise<void> {
   const infrastructure = await provisionTestInfrastructure();
   const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-bench-'));
@@ -107,7 +123,7 @@ async function main(): Promise<void> {
     logLevel: 'warn',
     apps,
     // One caller (`bench`) sends all the load: the per-caller rate limit would measure itself, not intake.
-    env: { intake: { AUTH_RATE_LIMIT: String(Number.MAX_SAFE_INTEGER) } },
+    env: mergeEnvironments({ intake: { AUTH_RATE_LIMIT: String(Number.MAX_SAFE_INTEGER) } }, profilingEnvironments(apps)),
   });
   let stackRunning = true;
   const brokerPid = listeningPid(Number(infrastructure.kafkaBrokers.split(',')[0].split(':').at(-1)));
