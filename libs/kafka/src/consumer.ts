@@ -156,11 +156,16 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
   let joined = false;
   let crashed = false;
   const lag = new PartitionLag(options.groupId);
+  const commits = new OffsetCommits(consumer, COMMIT_INTERVAL_MS, logger);
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joined = true;
     crashed = false;
     lag.clear();
+    // Partitions may have moved: an offset finished before the join is no longer this member's to commit.
+    commits.forget();
   });
+  // Best effort: what is committed before the partitions move is not redelivered to their next owner.
+  consumer.on(consumer.events.REBALANCING, () => void commits.flush());
   consumer.on(consumer.events.CRASH, (event) => {
     crashed = !event.payload.restart;
     // A crash kafkajs restarts from (a coordinator still loading, a rebalance) is weather, not an error.
@@ -283,15 +288,23 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
   await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
   await consumer.run({
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
+    // Committed by OffsetCommits, not by kafkajs after every partition's batch.
+    autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+    eachBatch: async ({ batch, resolveOffset: resolveFetched, heartbeat, isRunning, isStale }) => {
       if (batch.isEmpty() || !isRunning() || isStale()) return;
+      const resolveOffset = (offset: string) => {
+        resolveFetched(offset);
+        commits.finished(batch.topic, batch.partition, offset);
+      };
       lag.started(batch);
       if (options.handleBatch) {
         await handleFetched(batch.topic, batch.partition, batch.messages, heartbeat);
         resolveOffset(batch.lastOffset());
         lag.finished(batch);
         await heartbeat();
+        // The consumer is stopping: kafkajs leaves the group once this batch returns, so commit now.
+        if (!isRunning()) await commits.flush();
         return;
       }
       const progress = new OffsetProgress(batch.messages.map((message) => message.offset), resolveOffset);
@@ -308,17 +321,89 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
         },
       );
       if (progress.isComplete()) lag.finished(batch);
+      if (!isRunning()) await commits.flush();
     },
   });
 
   return {
     isHealthy: () => joined && !crashed,
     stop: async () => {
+      commits.stop();
+      await commits.flush();
       await consumer.disconnect();
       lag.clear();
       await deadLetters.close();
     },
   };
+}
+
+/**
+ * How long a handled message's offset may wait for its commit. Committing after every partition's
+ * fetched batch (kafkajs' autoCommit) made offset commits most of the broker's requests; one commit
+ * per interval carries every partition's progress. Only handled messages are ever committed, so
+ * delivery stays at-least-once: a crash redelivers up to an interval's worth, which handlers
+ * absorb as they absorb any redelivery.
+ */
+const COMMIT_INTERVAL_MS = 200;
+
+/** The offsets handled since the last commit, committed together a moment later (and at once on stop). */
+class OffsetCommits {
+  private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private failing = false;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly intervalMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** `offset` and every offset before it in its partition are handled. */
+  finished(topic: string, partition: number, offset: string): void {
+    // Kafka's committed offset is the next one to read.
+    this.pending.set(`${topic}:${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+    this.schedule();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const offsets = [...this.pending.values()];
+    this.pending.clear();
+    try {
+      await this.consumer.commitOffsets(offsets);
+      this.failing = false;
+    } catch (error) {
+      // Kept for the next try unless a newer offset of the partition came meanwhile; should the
+      // partitions move first, their new owner redelivers what was not committed.
+      for (const offset of offsets) {
+        const key = `${offset.topic}:${offset.partition}`;
+        if (!this.pending.has(key)) this.pending.set(key, offset);
+      }
+      // Once per run of failures (a broker outage retries every interval).
+      this.logger[this.failing ? 'debug' : 'warn']({ error: describeError(error), partitions: offsets.length }, 'committing offsets failed; will try again');
+      this.failing = true;
+      this.schedule();
+    }
+  }
+
+  forget(): void {
+    this.pending.clear();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.intervalMs);
+  }
 }
 
 /** A batch's messages by key, in offset order within each key; keys in the order they first appear. */

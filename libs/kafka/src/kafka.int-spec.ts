@@ -251,6 +251,63 @@ describe('Kafka plumbing on a real broker', () => {
     });
   });
 
+  describe('committing what was handled', () => {
+    /** The group's committed offset of the topic's only partition, as the broker has it. */
+    async function committedOffset(groupId: string, topic: string): Promise<string> {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const [{ partitions }] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return partitions[0].offset;
+      } finally {
+        await admin.disconnect();
+      }
+    }
+
+    it('commits handled messages soon after, without waiting for more to arrive, and never one still in hand', async () => {
+      const topic = await newTopic('commit-idle');
+      const groupId = `it-${randomUUID()}`;
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const handled: string[] = [];
+      const consumer = await startConsumer({
+        kafka,
+        groupId,
+        topics: [topic],
+        schema: greeting,
+        logger,
+        partitionsConsumedConcurrently: 1,
+        handle: async (value) => {
+          handled.push(value.text);
+          if (value.text === 'third') await held;
+        },
+      });
+      consumers.push(consumer);
+      await producer.send(topic, greeting, ['first', 'second', 'third'].map((text) => ({ key: 'k', value: { id: randomUUID(), text } })));
+
+      await waitFor('the first two committed', async () => (await committedOffset(groupId, topic)) === '2', 30_000);
+      expect(handled).toEqual(['first', 'second', 'third']);
+      release();
+      await waitFor('the third committed once handled', async () => (await committedOffset(groupId, topic)) === '3', 30_000);
+    });
+
+    it('commits on stop what it handled, so the next member of its group starts after it', async () => {
+      const topic = await newTopic('commit-stop');
+      const groupId = `it-${randomUUID()}`;
+      const first: string[] = [];
+      const firstConsumer = await startConsumer({ kafka, groupId, topics: [topic], schema: greeting, logger, partitionsConsumedConcurrently: 1, handle: async (value) => void first.push(value.text) });
+      await producer.send(topic, greeting, [{ key: 'k', value: { id: randomUUID(), text: 'before the stop' } }]);
+      await waitFor('the message handled', async () => first.length === 1, 30_000);
+      await firstConsumer.stop();
+
+      const second: string[] = [];
+      await consume(topic, { groupId, handle: async (value) => void second.push(value.text) });
+      await producer.send(topic, greeting, [{ key: 'k', value: { id: randomUUID(), text: 'after the stop' } }]);
+      await waitFor('the next message handled', async () => second.length > 0, 30_000);
+      expect(second).toEqual(['after the stop']);
+    });
+  });
+
   it('reports its lag per partition on /metrics: what the fetch still holds while it works, none once it caught up', async () => {
     const topic = await newTopic('lag');
     let release!: () => void;
