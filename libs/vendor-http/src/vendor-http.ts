@@ -1,3 +1,5 @@
+import { type Dispatcher, request as undiciRequest } from 'undici';
+
 /** What one exchange with a vendor came to, before any policy decides what it means. */
 export type VendorCallResult =
   | { kind: 'answered'; status: number; body: string }
@@ -36,44 +38,53 @@ export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
 
+/** undici's own timeouts, should a vendor stall between headers and body longer than the call's. */
+const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
 function isTimeout(error: unknown): boolean {
-  // By name, not class: fetch's DOMException can come from another realm (it does under Jest).
-  const name = (error as { name?: unknown } | null)?.name;
-  return name === 'TimeoutError' || name === 'AbortError';
+  // By name, not class: the abort signal's DOMException can come from another realm (it does under Jest).
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return name === 'TimeoutError' || name === 'AbortError' || (typeof code === 'string' && TIMED_OUT.has(code));
 }
 
 /** Socket errors that happen before a connection exists, so before any byte of the request left. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
- * Why fetch threw. fetch does not say whether the request was written before the connection broke, so
- * only errors known to come before the connection count as `connection`; any other failure (a reset,
- * the vendor closing the socket) may have come after the vendor read the request and counts as `reset`.
+ * Why the exchange failed. The error does not say whether the request was written before the connection
+ * broke, so only errors known to come before the connection count as `connection`; any other failure (a
+ * reset, the vendor closing the socket) may have come after the vendor read the request and counts as `reset`.
  */
 function causeOf(error: unknown): 'timeout' | 'reset' | 'connection' {
   if (isTimeout(error)) return 'timeout';
-  // fetch's TypeError carries the socket's error as its cause (an AggregateError with the first code when several addresses failed).
-  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return typeof code === 'string' && NOT_CONNECTED.has(code) ? 'connection' : 'reset';
+  // The socket's error itself, or (several addresses failed) an AggregateError carrying the first one's code.
+  const { code, cause } = (error ?? {}) as { code?: unknown; cause?: { code?: unknown } };
+  const socketCode = code ?? cause?.code;
+  return typeof socketCode === 'string' && NOT_CONNECTED.has(socketCode) ? 'connection' : 'reset';
+}
+
+function encodeBody(body: unknown): { contentType?: string; payload?: string } {
+  if (body === undefined) return {};
+  if (body instanceof URLSearchParams) return { contentType: 'application/x-www-form-urlencoded', payload: body.toString() };
+  return { contentType: 'application/json', payload: JSON.stringify(body) };
 }
 
 /**
  * One HTTP exchange, never throwing: an answer of any status, or why there was none. A request may
- * carry a secret, so nothing of it is logged here and redirects are not followed.
+ * carry a secret, so nothing of it is logged here, and redirects are answers, not hops (undici's
+ * `request` follows none): one would carry the secret to a host nobody configured. undici's `request`
+ * rather than `fetch`, which costs several times the CPU per call in web-stream plumbing.
  */
 export async function sendToVendor(request: VendorRequest, timeoutMs: number): Promise<VendorCallResult> {
-  const form = request.body instanceof URLSearchParams;
-  const json = request.body !== undefined && !form;
+  const { contentType, payload } = encodeBody(request.body);
   try {
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers: { accept: 'application/json', ...(json ? { 'content-type': 'application/json' } : {}), ...request.headers },
-      body: json ? JSON.stringify(request.body) : (request.body as URLSearchParams | undefined),
-      // A redirect would carry the secret to a host nobody configured: it is an answer, not a hop.
-      redirect: 'manual',
+    const response = await undiciRequest(request.url, {
+      method: request.method as Dispatcher.HttpMethod,
+      headers: { accept: 'application/json', ...(contentType ? { 'content-type': contentType } : {}), ...request.headers },
+      body: payload,
       signal: AbortSignal.timeout(timeoutMs),
     });
-    return { kind: 'answered', status: response.status, body: await response.text() };
+    return { kind: 'answered', status: response.statusCode, body: await response.body.text() };
   } catch (error) {
     return { kind: 'unreachable', cause: causeOf(error) };
   }
