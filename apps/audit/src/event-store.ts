@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedPrincipal } from '@pinflow/auth';
-import { EVENT_TYPES, type PinflowEvent } from '@pinflow/contracts';
+import { EVENT_TYPES, TERMINAL_EVENT_TYPES, type PinflowEvent } from '@pinflow/contracts';
 import { Prisma, PrismaClient, SqlPool } from '@pinflow/db';
 
 /** An event as the audit API shows it. */
@@ -12,6 +12,15 @@ export interface AuditedEvent {
   recordedAt: string;
   subject: string;
   data: Prisma.JsonValue;
+}
+
+/** How many requests of one vendor ended one way (an outcome event type, and a failure's reason) since a moment. */
+export interface OutcomeCount {
+  vendor: string;
+  type: string;
+  reason: string | null;
+  count: number;
+  lastAt: string;
 }
 
 export interface EventPage {
@@ -108,5 +117,16 @@ export class AuditEventStore {
       events: page.map(toAudited),
       continueAfter: rows.length > limit ? page[page.length - 1].sequence : undefined,
     };
+  }
+
+  /** Outcome events since `since`, counted by vendor, type and failure reason: what the console's vendor health is read from. */
+  async outcomeCounts(since: Date): Promise<OutcomeCount[]> {
+    const { rows } = await this.pool.query<{ vendor: string; type: string; reason: string | null; count: number; last_at: Date }>(
+      `SELECT data->>'vendor' AS vendor, type, data->>'reason' AS reason, count(*)::int AS count, max(time) AS last_at
+         FROM audit_events WHERE time >= $1 AND type = ANY($2::text[]) AND data ? 'vendor'
+        GROUP BY 1, 2, 3`,
+      [since, [...TERMINAL_EVENT_TYPES]],
+    );
+    return rows.map((row) => ({ vendor: row.vendor, type: row.type, reason: row.reason, count: row.count, lastAt: row.last_at.toISOString() }));
   }
 }
