@@ -3,11 +3,13 @@
 import { PIN_READ_SCOPE } from '@pinflow/auth';
 import { commandTopic, EVENTS_TOPIC } from '@pinflow/contracts';
 import { waitFor } from '@pinflow/testing';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { PinflowClient, shortPinOccurrences, startSuite, Suite } from './support';
+import { http, PinflowClient, shortPinOccurrences, startSuite, Suite } from './support';
 
 /** Debian's chromium (`apt-get install chromium`, as .ci/run does), or CHROMIUM_PATH. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,16 +30,24 @@ describe('operator console in a browser', () => {
   let page: Page;
   /** Every body the page was answered with: what a secret reaching the page would show up in. */
   const received: string[] = [];
+  /** Takes the services' spans and drops them: tracing on, so that events carry the trace they travelled in. */
+  const collector = createServer((request, response) => request.resume().on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}')));
   const newCard = () => `console-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`no Chromium at ${CHROMIUM}: install Debian's with \`apt-get install -y chromium\` (.ci/run does), or set CHROMIUM_PATH`);
     }
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const tracing = { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}` };
     suite = await startSuite({
       apps: ['intake', 'worker-pismo', 'sandbox-pismo', 'audit'],
-      // Two quick attempts: a vendor outage dead-letters a command within a second.
-      env: { 'worker-pismo': { PISMO_RETRY_BASE_MS: '50', PISMO_MAX_ATTEMPTS: '2' } },
+      env: {
+        intake: tracing,
+        audit: tracing,
+        // Two quick attempts: a vendor outage dead-letters a command within a second.
+        'worker-pismo': { ...tracing, PISMO_RETRY_BASE_MS: '50', PISMO_MAX_ATTEMPTS: '2' },
+      },
       writer: 'console-e2e-backend',
       topics: [commandTopic('pismo'), EVENTS_TOPIC],
     });
@@ -53,6 +63,7 @@ describe('operator console in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await suite?.stop();
+    collector.close();
   }, 60_000);
 
   const textOf = (selector: string) => page.$eval(selector, (element) => (element as HTMLElement).innerText);
@@ -83,7 +94,13 @@ describe('operator console in a browser', () => {
   it("signs in with an operator token, shows every vendor's health, finds a card's PIN change and opens its request's timeline", async () => {
     const cardId = newCard();
     await client.seedCard(cardId);
-    const accepted = await client.changePin(cardId, { encryptedPin: await client.encrypt(PINS.first) });
+    // The issuer's backend sends its own trace context: the change continues that trace.
+    const traceId = randomBytes(16).toString('hex');
+    const accepted = await http('POST', `${suite.stack.urls.intake}/v1/pismo/cards/${cardId}/pin`, {
+      token: suite.writeToken,
+      body: { encryptedPin: await client.encrypt(PINS.first) },
+      headers: { 'idempotency-key': randomUUID(), traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    });
     expect((await client.outcome(accepted.body.requestId)).status).toBe('succeeded');
     // The audit trail is fed from Kafka, after intake learns the outcome.
     await waitFor('the change in the audit trail', async () => (await client.auditRequest(accepted.body.requestId)).body.status === 'succeeded');
@@ -106,9 +123,10 @@ describe('operator console in a browser', () => {
     await page.click('#card-events a.request');
     await page.waitForFunction(() => document.getElementById('request-summary')?.textContent !== '');
     expect(await textOf('#request-summary')).toBe(`request ${accepted.body.requestId}: succeeded · pismo change_pin on card ${cardId}`);
-    expect((await rowsOf('#request-events')).map((row) => row.slice(1, 5))).toEqual([
-      ['pin_change.accepted', 'pismo', 'change_pin', 'accepted'],
-      ['card.password.changed', 'pismo', '—', 'succeeded'],
+    expect((await rowsOf('#request-events')).map((row) => row.slice(1))).toEqual([
+      ['pin_change.accepted', 'pismo', 'change_pin', 'accepted', traceId],
+      // Pismo tells the outcome in an event of its own, which the worker handles in a trace of its own.
+      ['card.password.changed', 'pismo', '—', 'succeeded', expect.stringMatching(/^[0-9a-f]{32}$/)],
     ]);
   });
 

@@ -150,7 +150,7 @@ describe('the audit service', () => {
     expect(pending.body).toEqual({
       requestId,
       status: 'accepted',
-      events: [{ id: first.id, type: first.type, time: first.time, recordedAt: expect.any(String), subject: cardId, data: first.data }],
+      events: [{ id: first.id, type: first.type, time: first.time, recordedAt: expect.any(String), subject: cardId, data: first.data, traceId: null }],
     });
 
     const outcome = passwordChanged(cardId, requestId, commandId);
@@ -209,7 +209,7 @@ describe('the audit service', () => {
     const all = await get(`/v1/cards/${cardId}/events`);
     expect(all.body).toEqual({ cardId, events: expect.any(Array), nextCursor: null });
     expect(all.body.events.map((e: { id: string }) => e.id)).toEqual(newestFirst);
-    expect(all.body.events[0]).toEqual({ id: events[4].id, type: EVENT_TYPES.cardBlocked, time: events[4].time, recordedAt: expect.any(String), subject: cardId, data: events[4].data });
+    expect(all.body.events[0]).toEqual({ id: events[4].id, type: EVENT_TYPES.cardBlocked, time: events[4].time, recordedAt: expect.any(String), subject: cardId, data: events[4].data, traceId: null });
 
     const pages: string[][] = [];
     let cursor: string | null = null;

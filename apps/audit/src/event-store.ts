@@ -12,6 +12,8 @@ export interface AuditedEvent {
   recordedAt: string;
   subject: string;
   data: Prisma.JsonValue;
+  /** The trace the event travelled in, when its producer traced. */
+  traceId: string | null;
 }
 
 /** How many requests of one vendor ended one way (an outcome event type, and a failure's reason) since a moment. */
@@ -37,6 +39,7 @@ function toAudited(row: Prisma.AuditEventModel): AuditedEvent {
     recordedAt: row.recordedAt.toISOString(),
     subject: row.cardId,
     data: row.data,
+    traceId: row.traceId,
   };
 }
 
@@ -48,8 +51,8 @@ function toAudited(row: Prisma.AuditEventModel): AuditedEvent {
  */
 const RECORD_EVENTS = {
   name: 'audit-record-events',
-  text: `INSERT INTO audit_events (event_id, type, source, card_id, request_id, command_id, time, data)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[])
+  text: `INSERT INTO audit_events (event_id, type, source, card_id, request_id, command_id, time, data, trace_id)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[], $9::text[])
          ON CONFLICT (event_id) DO NOTHING
          RETURNING event_id`,
 };
@@ -64,9 +67,9 @@ export class AuditEventStore {
 
   /**
    * Stores the events not stored yet (ON CONFLICT DO NOTHING), so a redelivery is absorbed; the ids
-   * this call stored.
+   * this call stored. `traceIds[i]` is the trace of `events[i]`, if it had one.
    */
-  async record(events: PinflowEvent[]): Promise<Set<string>> {
+  async record(events: PinflowEvent[], traceIds: readonly (string | undefined)[] = []): Promise<Set<string>> {
     if (events.length === 0) return new Set();
     const { rows } = await this.pool.query<{ event_id: string }>({
       ...RECORD_EVENTS,
@@ -79,6 +82,7 @@ export class AuditEventStore {
         events.map((event) => event.data.commandId ?? null),
         events.map((event) => event.time),
         events.map((event) => JSON.stringify(event.data)),
+        events.map((_, index) => traceIds[index] ?? null),
       ],
     });
     return new Set(rows.map((row) => row.event_id));
