@@ -125,6 +125,8 @@
 
   async function loadDeadLetters() {
     $('dead-letters-error').textContent = '';
+    // Emptied until the answer is in, so that whoever waits for the list sees this one.
+    $('dead-letters-total').textContent = '';
     try {
       const list = await api('GET', '/v1/operator/dead-letters');
       $('dead-letters-total').textContent = `${list.total} on the dead-letter topic${list.total > list.letters.length ? `, the newest ${list.letters.length} shown` : ''}`;
