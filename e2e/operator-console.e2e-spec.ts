@@ -1,5 +1,3 @@
-// The callbacks passed to page.$eval and waitForFunction run in the page: they see the DOM.
-/// <reference lib="dom" />
 import { PIN_READ_SCOPE } from '@pinflow/auth';
 import { commandTopic, EVENTS_TOPIC } from '@pinflow/contracts';
 import { waitFor } from '@pinflow/testing';
@@ -66,15 +64,20 @@ describe('operator console in a browser', () => {
     collector.close();
   }, 60_000);
 
-  const textOf = (selector: string) => page.$eval(selector, (element) => (element as HTMLElement).innerText);
-  const rowsOf = (tbody: string) =>
-    page.$$eval(`${tbody} tr`, (rows) => rows.map((row) => Array.from(row.querySelectorAll('td'), (cell) => (cell as HTMLElement).innerText.trim())));
+  const textOf = (selector: string) => page.$eval(selector, (element) => element.textContent ?? '');
+  /** Waits for the page to show text in `selector` that `shown` accepts (the page fetches, then writes), and returns it. */
+  const textShown = (selector: string, shown: (text: string) => boolean = (text) => text !== '') =>
+    waitFor(`${selector} to show its answer`, async () => {
+      const text = await textOf(selector);
+      return shown(text) && text;
+    });
+  const rowsOf = async (tbody: string) =>
+    Promise.all((await page.$$(`${tbody} tr`)).map((row) => row.$$eval('td', (cells) => cells.map((cell) => cell.textContent?.trim() ?? ''))));
 
   async function searchCard(cardId: string): Promise<void> {
-    await page.$eval('#card-id', (input) => ((input as HTMLInputElement).value = ''));
-    await page.type('#card-id', cardId);
+    await page.locator('#card-id').fill(cardId);
     await page.click('#card-form button[type=submit]');
-    await page.waitForFunction((id: string) => document.getElementById('card-summary')?.textContent?.startsWith(`card ${id}:`), {}, cardId);
+    await textShown('#card-summary', (text) => text.startsWith(`card ${cardId}:`));
   }
 
   it('serves the page under a strict Content-Security-Policy and refuses a token without the operator scope', async () => {
@@ -86,9 +89,8 @@ describe('operator console in a browser', () => {
     );
     await page.type('#token', await suite.stack.secrets.token([PIN_READ_SCOPE], { subject: 'not-an-operator' }));
     await page.click('#sign-in-form button[type=submit]');
-    await page.waitForFunction(() => document.getElementById('sign-in-error')?.textContent !== '');
-    expect(await textOf('#sign-in-error')).toBe('the token lacks a scope the console needs: pin:read and pinflow:operator.');
-    expect(await page.$eval('#console', (element) => (element as HTMLElement).hidden)).toBe(true);
+    expect(await textShown('#sign-in-error')).toBe('the token lacks a scope the console needs: pin:read and pinflow:operator.');
+    expect(await page.$eval('#console', (element) => element.hasAttribute('hidden'))).toBe(true);
   });
 
   it("signs in with an operator token, shows every vendor's health, finds a card's PIN change and opens its request's timeline", async () => {
@@ -105,8 +107,7 @@ describe('operator console in a browser', () => {
     // The audit trail is fed from Kafka, after intake learns the outcome.
     await waitFor('the change in the audit trail', async () => (await client.auditRequest(accepted.body.requestId)).body.status === 'succeeded');
 
-    await page.$eval('#token', (input) => ((input as HTMLTextAreaElement).value = ''));
-    await page.type('#token', suite.readToken);
+    await page.locator('#token').fill(suite.readToken);
     await page.click('#sign-in-form button[type=submit]');
     await page.waitForSelector('#console:not([hidden])');
     await page.waitForSelector('#vendors-rows tr');
@@ -122,8 +123,7 @@ describe('operator console in a browser', () => {
     ]);
 
     await page.click('#card-events a.request');
-    await page.waitForFunction(() => document.getElementById('request-summary')?.textContent !== '');
-    expect(await textOf('#request-summary')).toBe(`request ${accepted.body.requestId}: succeeded · pismo change_pin on card ${cardId}`);
+    expect(await textShown('#request-summary')).toBe(`request ${accepted.body.requestId}: succeeded · pismo change_pin on card ${cardId}`);
     expect((await rowsOf('#request-events')).map((row) => row.slice(1))).toEqual([
       ['pin_change.accepted', 'pismo', 'change_pin', 'accepted', traceId],
       // Pismo tells the outcome in an event of its own, which the worker handles in a trace of its own.
@@ -141,14 +141,13 @@ describe('operator console in a browser', () => {
 
     const letter = await waitFor('the dead letter in the console', async () => {
       await page.click('#dead-letters-refresh');
-      await page.waitForFunction(() => document.getElementById('dead-letters-total')?.textContent !== '');
+      await textShown('#dead-letters-total');
       return (await rowsOf('#dead-letters-rows')).find((row) => row[6] === cardId);
     });
     expect(letter.slice(2, 6)).toEqual(['RETRIES_EXHAUSTED', 'VENDOR_UNAVAILABLE, vendor status 503', expect.stringMatching(/^pinflow\.commands\.pismo\.v1\[\d+\]@\d+$/), 'pinflow-worker-pismo']);
 
     await page.click(`#dead-letters-rows button[data-offset="${letter[0]}"]`);
-    await page.waitForFunction(() => document.getElementById('dead-letters-status')?.textContent !== '');
-    expect(await textOf('#dead-letters-status')).toBe(`Replayed letter ${letter[0]} to pinflow.commands.pismo.v1.`);
+    expect(await textShown('#dead-letters-status')).toBe(`Replayed letter ${letter[0]} to pinflow.commands.pismo.v1.`);
 
     await waitFor('the replayed change in the audit trail', async () => (await client.auditRequest(accepted.body.requestId)).body.status === 'succeeded');
     await searchCard(cardId);
@@ -160,7 +159,7 @@ describe('operator console in a browser', () => {
     expect((await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-pin`, { pin: PINS.replayed })).body).toEqual({ matches: true });
 
     await page.click('#vendors-refresh');
-    await page.waitForFunction(() => /VENDOR_UNAVAILABLE/.test(document.getElementById('vendors-rows')?.textContent ?? ''));
+    await textShown('#vendors-rows', (text) => text.includes('VENDOR_UNAVAILABLE'));
     const [pismo] = await rowsOf('#vendors-rows');
     expect(pismo[1]).toMatch(/^(degraded|failing)$/);
     expect(pismo[5]).toMatch(/VENDOR_UNAVAILABLE ×[1-9]/);
