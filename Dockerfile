@@ -28,6 +28,8 @@ ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=256"
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/prisma ./prisma
+# The operator console's static page, which audit serves.
+COPY --from=build /app/apps/audit/console ./apps/audit/console
 COPY --from=build /app/nx.json /app/package.json ./
 # The base image's unprivileged `node` user, numeric so that Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000

@@ -1,11 +1,9 @@
 import { commaList, loadConfig } from '@pinflow/config';
-import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, kafkaConfig, REPLAYED_FROM_HEADER } from '@pinflow/kafka';
+import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, kafkaConfig, readDeadLetters, replayDeadLetters } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { localPorts } from '@pinflow/platform';
-import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { Kafka, KafkaMessage } from 'kafkajs';
 import { z } from 'zod';
 
 /**
@@ -19,12 +17,6 @@ import { z } from 'zod';
  */
 const LOCAL_BROKER = `127.0.0.1:${localPorts().kafka}`;
 const BROKER_CONNECT_TIMEOUT_MS = 3000;
-interface Letter {
-  offset: string;
-  key: string | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
 
 const SECRET_FIELD = /encrypted|pin|passcode|pan$|^code$|signature|token|secret/i;
 
@@ -63,33 +55,6 @@ async function requireReachable(brokers: string[]): Promise<void> {
   );
 }
 
-async function readAll(kafka: Kafka): Promise<Letter[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(DEAD_LETTER_TOPIC);
-  await admin.disconnect();
-  const remaining = new Map(ends.filter((end) => Number(end.high) > Number(end.low)).map((end) => [end.partition, Number(end.high)]));
-  const letters: Letter[] = [];
-  if (remaining.size === 0) return letters;
-  // A throwaway group: reading never moves anyone's offsets.
-  const consumer = kafka.consumer({ groupId: `pinflow-dlq-reader-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [DEAD_LETTER_TOPIC], fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ partition, message }: { partition: number; message: KafkaMessage }) => {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(message.headers ?? {})) if (value !== undefined) headers[name] = String(value);
-        letters.push({ offset: message.offset, key: message.key?.toString() ?? null, value: message.value, headers });
-        if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
-        if (remaining.size === 0) resolve();
-      },
-    });
-  });
-  await consumer.disconnect();
-  return letters;
-}
-
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
@@ -99,7 +64,7 @@ async function main(): Promise<void> {
   const config = loadConfig('dlq', z.object({ ...kafkaConfig, KAFKA_BROKERS: commaList.prefault(LOCAL_BROKER) }));
   await requireReachable(config.KAFKA_BROKERS);
   const kafka = createKafka(config, 'pinflow-dlq', createLogger('dlq', 'warn'));
-  const letters = await readAll(kafka);
+  const letters = await readDeadLetters(kafka);
 
   if (command === 'list') {
     const counts = new Map<string, number>();
@@ -123,17 +88,7 @@ async function main(): Promise<void> {
         (values.all || (values.offset ?? []).includes(letter.offset)) && (!values.reason || letter.headers[DEAD_LETTER_HEADERS.reason] === values.reason),
     );
     if (!values.all && !values.offset) throw new Error('replay needs --offset N (repeatable) or --all');
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    for (const letter of chosen) {
-      const headers = Object.fromEntries(Object.entries(letter.headers).filter(([name]) => !name.startsWith('pinflow-dlq-')));
-      await producer.send({
-        topic: letter.headers[DEAD_LETTER_HEADERS.topic],
-        acks: -1,
-        messages: [{ key: letter.key, value: letter.value, headers: { ...headers, [REPLAYED_FROM_HEADER]: `${DEAD_LETTER_TOPIC}@${letter.offset}` } }],
-      });
-    }
-    await producer.disconnect();
+    await replayDeadLetters(kafka, chosen);
     console.log(`replayed ${chosen.length} letter(s)`);
   } else {
     throw new Error('usage: npm run dlq -- list | inspect [--limit N] | replay (--offset N ... | --all) [--reason R]');

@@ -168,6 +168,16 @@ describe('Kubernetes manifests', () => {
       }
     });
 
+    it("lets the Prometheus Operator scrape /metrics of every service: a ServiceMonitor picks a Service of each on its pods' http port", () => {
+      const monitors = objects.filter((object) => object.kind === 'ServiceMonitor');
+      expect(monitors.map((monitor) => monitor.spec.endpoints)).toEqual([[expect.objectContaining({ port: 'http', path: '/metrics' })]]);
+      const monitored = objects.filter((object) => object.kind === 'Service' && selects(monitors[0].spec.selector, object.metadata.labels ?? {}));
+      for (const deployment of deployments) {
+        const services = monitored.filter((service) => selects({ matchLabels: service.spec.selector }, deployment.spec.template.metadata.labels));
+        expect(services.map((service) => service.spec.ports.find((port: { name: string }) => port.name === 'http')?.targetPort)).toEqual(['http']);
+      }
+    });
+
     it('denies all traffic but the flows of the README: callers to intake and audit; Prometheus to every service; services to Kafka, PostgreSQL and HTTPS; migration to PostgreSQL', () => {
       const defaultDeny = objects.find((object) => object.kind === 'NetworkPolicy' && Object.keys(object.spec.podSelector).length === 0 && !object.spec.ingress && !object.spec.egress);
       expect(defaultDeny?.spec.policyTypes).toEqual(['Ingress', 'Egress']);

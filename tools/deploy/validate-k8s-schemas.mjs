@@ -1,6 +1,6 @@
 // Renders kustomizations (`kubectl kustomize`) and checks every object against the API's schemas,
 // offline: the schemas ship in the npm packages kubernetes-models (the Kubernetes API) and
-// @kubernetes-models/keda (KEDA's ScaledObject).
+// @kubernetes-models/keda (KEDA's ScaledObject) and @kubernetes-models/prometheus-operator (ServiceMonitor).
 //   node tools/deploy/validate-k8s-schemas.mjs deploy/k8s/overlays/dev deploy/k8s/overlays/prod
 // Prints one line per problem and exits 1 if there is any. Plain ESM because the schema packages are
 // ESM-only, which Jest's CommonJS runtime cannot load; the Jest spec runs this script instead.
@@ -10,9 +10,12 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 
+/** The schema package of each custom resource's API group; the Kubernetes API's own are in kubernetes-models. */
+const CUSTOM_RESOURCE_PACKAGES = { 'keda.sh': '@kubernetes-models/keda', 'monitoring.coreos.com': '@kubernetes-models/prometheus-operator' };
+
 /** The package module holding the model of one kind, e.g. `kubernetes-models/apps/v1/Deployment`. */
 function modelModule(apiVersion, kind) {
-  const schemaPackage = apiVersion.startsWith('keda.sh/') ? '@kubernetes-models/keda' : 'kubernetes-models';
+  const schemaPackage = CUSTOM_RESOURCE_PACKAGES[apiVersion.split('/')[0]] ?? 'kubernetes-models';
   return `${schemaPackage}/${apiVersion}/${kind}`;
 }
 

@@ -3,6 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { EVENTS_TOPIC, pinflowEvent, PinflowEvent } from '@pinflow/contracts';
 import { ContractPipe, KafkaHandlerOptions, KafkaMessageContext } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
+import { traceIdOf } from '@pinflow/tracing';
 import { AuditEventStore } from './event-store';
 import { AUDIT_LOGGER } from './tokens';
 
@@ -21,10 +22,10 @@ export class AuditEventConsumer {
 
   @EventPattern(EVENTS_TOPIC, { batch: true } satisfies KafkaHandlerOptions)
   async record(@Payload(new ContractPipe(pinflowEvent, { each: true })) events: PinflowEvent[], @Ctx() context: KafkaMessageContext): Promise<void> {
-    const stored = await this.store.record(events);
+    const messages = context.getMessages();
+    const stored = await this.store.record(events, messages.map((message) => traceIdOf(message.headers)));
     if (!this.logger.isLevelEnabled('debug')) return;
     // Ids and types only: the event's data belongs in the audit trail, not in the logs.
-    const messages = context.getMessages();
     events.forEach((event, index) => {
       this.logger.debug(
         { eventId: event.id, type: event.type, partition: messages[index].partition, offset: messages[index].offset },

@@ -1,5 +1,5 @@
 import { DEV_AUDIENCE, DEV_ISSUER, DevSigningKey, generateDevSigningKey, mintToken, OPERATOR_SCOPE, PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
-import { buildEvent, EVENT_TYPES, PinflowEvent } from '@pinflow/contracts';
+import { buildEvent, EVENTS_TOPIC, EVENT_TYPES, PinflowEvent } from '@pinflow/contracts';
 import { createKafka, JsonProducer } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { appEntry, freePort, ServiceProcess, testEnv, waitFor, waitForReady } from '@pinflow/testing';
@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 
 
@@ -23,6 +24,7 @@ describe('the audit service', () => {
   let work: string;
   let service: ServiceProcess;
   let baseUrl: string;
+  let kafka: Kafka;
   let producer: JsonProducer;
   let db: Client;
   let signingKey: DevSigningKey;
@@ -96,13 +98,12 @@ describe('the audit service', () => {
     );
     service.start();
 
-    producer = new JsonProducer(
-      createKafka(
-        { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 6, KAFKA_EVENT_PARTITIONS: 6, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 6 },
-        'audit-int-spec',
-        createLogger('audit-int-spec', 'silent'),
-      ),
+    kafka = createKafka(
+      { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 6, KAFKA_EVENT_PARTITIONS: 6, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 6 },
+      'audit-int-spec',
+      createLogger('audit-int-spec', 'silent'),
     );
+    producer = new JsonProducer(kafka);
     db = new Client({ connectionString: databaseUrl });
     // Readiness includes the consumer having joined its group, and the topic exists by then.
     await Promise.all([waitForReady(service, baseUrl, 90_000), producer.connect(), db.connect()]);
@@ -150,7 +151,7 @@ describe('the audit service', () => {
     expect(pending.body).toEqual({
       requestId,
       status: 'accepted',
-      events: [{ id: first.id, type: first.type, time: first.time, recordedAt: expect.any(String), subject: cardId, data: first.data }],
+      events: [{ id: first.id, type: first.type, time: first.time, recordedAt: expect.any(String), subject: cardId, data: first.data, traceId: null }],
     });
 
     const outcome = passwordChanged(cardId, requestId, commandId);
@@ -209,7 +210,7 @@ describe('the audit service', () => {
     const all = await get(`/v1/cards/${cardId}/events`);
     expect(all.body).toEqual({ cardId, events: expect.any(Array), nextCursor: null });
     expect(all.body.events.map((e: { id: string }) => e.id)).toEqual(newestFirst);
-    expect(all.body.events[0]).toEqual({ id: events[4].id, type: EVENT_TYPES.cardBlocked, time: events[4].time, recordedAt: expect.any(String), subject: cardId, data: events[4].data });
+    expect(all.body.events[0]).toEqual({ id: events[4].id, type: EVENT_TYPES.cardBlocked, time: events[4].time, recordedAt: expect.any(String), subject: cardId, data: events[4].data, traceId: null });
 
     const pages: string[][] = [];
     let cursor: string | null = null;
@@ -335,6 +336,50 @@ describe('the audit service', () => {
         expect(await get(`/v1/requests/${loneRequest.requestId}/events`, await readerToken('acme-backend', 'acme'))).toEqual(neverSeenRequest);
         expect(await get(`/v1/cards/${loneCard}/events`, await readerToken('acme-backend', 'acme'))).toEqual(neverSeenCard);
       });
+    });
+  });
+
+  it("keeps the trace id of an event's W3C traceparent, which the request's history shows", async () => {
+    const cardId = newCard();
+    const requestId = randomUUID();
+    const traced = accepted(cardId, requestId, randomUUID());
+    const traceId = randomUUID().replaceAll('-', '');
+    const raw = kafka.producer();
+    await raw.connect();
+    await raw.send({ topic: EVENTS_TOPIC, messages: [{ key: cardId, value: JSON.stringify(traced), headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } }] });
+    await raw.disconnect();
+    await recorded([traced]);
+
+    expect((await get(`/v1/requests/${requestId}/events`)).body.events).toEqual([expect.objectContaining({ id: traced.id, traceId })]);
+  });
+
+  describe('operator API', () => {
+    const post = async (pathAndQuery: string, body: unknown, bearer: string = readToken): Promise<HttpResult> => {
+      const response = await fetch(`${baseUrl}${pathAndQuery}`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: response.status, contentType: response.headers.get('content-type'), body: await response.json() };
+    };
+
+    it('is for operators only: pin:read alone is refused (403)', async () => {
+      const reader = await token([PIN_READ_SCOPE], { subject: 'issuer-app' });
+      for (const response of [await get('/v1/operator/dead-letters', reader), await get('/v1/operator/vendors', reader), await post('/v1/operator/dead-letters/replay', { partition: 0, offset: '0' }, reader)]) {
+        expect(response.body).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPE' });
+      }
+    });
+
+    it('replays only a letter the topic holds: 400 for what is not a partition and offset, 404 for an offset past its end', async () => {
+      expect((await post('/v1/operator/dead-letters/replay', { partition: 0, offset: 'latest' })).status).toBe(400);
+      expect((await post('/v1/operator/dead-letters/replay', { partition: 0, offset: '999999999' })).body).toMatchObject({ status: 404, code: 'DEAD_LETTER_NOT_FOUND' });
+    });
+
+    it("lists dead letters without their values, and every vendor's health", async () => {
+      const letters = await get('/v1/operator/dead-letters');
+      expect(letters.status).toBe(200);
+      expect(letters.body).toEqual({ total: expect.any(Number), letters: expect.any(Array) });
+      for (const letter of letters.body.letters) expect(Object.keys(letter).sort()).toEqual(['at', 'attempts', 'detail', 'key', 'offset', 'partition', 'reason', 'source']);
+
+      const health = await get('/v1/operator/vendors');
+      expect(health.body.windowMinutes).toBe(15);
+      expect(health.body.vendors.map((vendor: { vendor: string }) => vendor.vendor)).toEqual(['pismo', 'solaris', 'thales-d1', 'vault']);
     });
   });
 

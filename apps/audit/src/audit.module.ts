@@ -7,8 +7,10 @@ import { createLogger } from '@pinflow/logging';
 import { Kafka } from 'kafkajs';
 import { AuditEventConsumer } from './audit-event.consumer';
 import { AUDIT_CONFIG, AuditConfig } from './config';
+import { ConsoleController } from './console.controller';
 import { EventsController } from './events.controller';
 import { AuditEventStore } from './event-store';
+import { OperatorController } from './operator.controller';
 import { AUDIT_LOGGER } from './tokens';
 import { auditDatabaseUrl, WriterRoleCheck } from './writer-role';
 
@@ -30,11 +32,11 @@ export class AuditModule {
           ],
         }),
       ],
-      controllers: [EventsController, AuditEventConsumer],
+      controllers: [EventsController, OperatorController, ConsoleController, AuditEventConsumer],
       providers: [
         { provide: AUDIT_CONFIG, useValue: config },
         { provide: AUDIT_LOGGER, useValue: logger },
-        // A consumer only: the audit service never produces, so it needs no KafkaModule producer.
+        // Consumes events; produces only when an operator replays a dead letter, so it needs no KafkaModule producer.
         { provide: Kafka, useFactory: () => createKafka(config, 'pinflow-audit', logger) },
         kafkaTransportProvider({
           logger,

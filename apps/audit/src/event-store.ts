@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedPrincipal } from '@pinflow/auth';
-import { EVENT_TYPES, type PinflowEvent } from '@pinflow/contracts';
+import { EVENT_TYPES, TERMINAL_EVENT_TYPES, type PinflowEvent } from '@pinflow/contracts';
 import { Prisma, PrismaClient, SqlPool } from '@pinflow/db';
 
 /** An event as the audit API shows it. */
@@ -12,6 +12,17 @@ export interface AuditedEvent {
   recordedAt: string;
   subject: string;
   data: Prisma.JsonValue;
+  /** The trace the event travelled in, when its producer traced. */
+  traceId: string | null;
+}
+
+/** How many requests of one vendor ended one way (an outcome event type, and a failure's reason) since a moment. */
+export interface OutcomeCount {
+  vendor: string;
+  type: string;
+  reason: string | null;
+  count: number;
+  lastAt: string;
 }
 
 export interface EventPage {
@@ -28,6 +39,7 @@ function toAudited(row: Prisma.AuditEventModel): AuditedEvent {
     recordedAt: row.recordedAt.toISOString(),
     subject: row.cardId,
     data: row.data,
+    traceId: row.traceId,
   };
 }
 
@@ -39,8 +51,8 @@ function toAudited(row: Prisma.AuditEventModel): AuditedEvent {
  */
 const RECORD_EVENTS = {
   name: 'audit-record-events',
-  text: `INSERT INTO audit_events (event_id, type, source, card_id, request_id, command_id, time, data)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[])
+  text: `INSERT INTO audit_events (event_id, type, source, card_id, request_id, command_id, time, data, trace_id)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[], $9::text[])
          ON CONFLICT (event_id) DO NOTHING
          RETURNING event_id`,
 };
@@ -55,9 +67,9 @@ export class AuditEventStore {
 
   /**
    * Stores the events not stored yet (ON CONFLICT DO NOTHING), so a redelivery is absorbed; the ids
-   * this call stored.
+   * this call stored. `traceIds[i]` is the trace of `events[i]`, if it had one.
    */
-  async record(events: PinflowEvent[]): Promise<Set<string>> {
+  async record(events: PinflowEvent[], traceIds: readonly (string | undefined)[] = []): Promise<Set<string>> {
     if (events.length === 0) return new Set();
     const { rows } = await this.pool.query<{ event_id: string }>({
       ...RECORD_EVENTS,
@@ -70,6 +82,7 @@ export class AuditEventStore {
         events.map((event) => event.data.commandId ?? null),
         events.map((event) => event.time),
         events.map((event) => JSON.stringify(event.data)),
+        events.map((_, index) => traceIds[index] ?? null),
       ],
     });
     return new Set(rows.map((row) => row.event_id));
@@ -108,5 +121,16 @@ export class AuditEventStore {
       events: page.map(toAudited),
       continueAfter: rows.length > limit ? page[page.length - 1].sequence : undefined,
     };
+  }
+
+  /** Outcome events since `since`, counted by vendor, type and failure reason: what the console's vendor health is read from. */
+  async outcomeCounts(since: Date): Promise<OutcomeCount[]> {
+    const { rows } = await this.pool.query<{ vendor: string; type: string; reason: string | null; count: number; last_at: Date }>(
+      `SELECT data->>'vendor' AS vendor, type, data->>'reason' AS reason, count(*)::int AS count, max(time) AS last_at
+         FROM audit_events WHERE time >= $1 AND type = ANY($2::text[]) AND data ? 'vendor'
+        GROUP BY 1, 2, 3`,
+      [since, [...TERMINAL_EVENT_TYPES]],
+    );
+    return rows.map((row) => ({ vendor: row.vendor, type: row.type, reason: row.reason, count: row.count, lastAt: row.last_at.toISOString() }));
   }
 }

@@ -8,3 +8,4 @@ export * from './consumer.service';
 export * from './dead-letters';
 export * from './nest';
 export * from './in-flight-limit';
+export * from './dead-letter-queue';

@@ -84,3 +84,15 @@ export function inSpan<T>(name: string, options: SpanOptions, work: (span?: Span
     }
   });
 }
+
+/** W3C trace context version 00: version, trace id, parent span id, flags. */
+const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * The trace id a message's `traceparent` header names, whether or not this process traces (so a
+ * service with tracing off still tells which trace a message belonged to); undefined without a valid one.
+ */
+export function traceIdOf(headers: TraceHeaders): string | undefined {
+  const traceId = TRACEPARENT.exec(headers.traceparent ?? '')?.[1];
+  return traceId === undefined || /^0+$/.test(traceId) ? undefined : traceId;
+}

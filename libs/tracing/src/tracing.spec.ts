@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { inSpan, SpanKind, startTracing, traceHeaders, tracesRequested } from './index';
+import { inSpan, SpanKind, startTracing, traceHeaders, traceIdOf, tracesRequested } from './index';
 
 describe('tracing configuration (standard OTEL_* variables)', () => {
   it('is off by default, and when OTEL_TRACES_EXPORTER is none or the SDK is disabled', () => {
@@ -22,6 +22,19 @@ describe('tracing configuration (standard OTEL_* variables)', () => {
       expect(span).toBeUndefined();
       expect(trace.getActiveSpan()).toBeUndefined();
     });
+  });
+});
+
+describe('traceIdOf', () => {
+  it("reads the trace id of a message's W3C traceparent, with tracing off too", () => {
+    expect(traceIdOf({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' })).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+
+  it('has none for a message without one, a malformed one, or the all-zero id W3C declares invalid', () => {
+    expect(traceIdOf({})).toBeUndefined();
+    expect(traceIdOf({ traceparent: '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01' })).toBeUndefined();
+    expect(traceIdOf({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 x' })).toBeUndefined();
+    expect(traceIdOf({ traceparent: `00-${'0'.repeat(32)}-00f067aa0ba902b7-01` })).toBeUndefined();
   });
 });
 

@@ -1,0 +1,59 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { OPERATOR_SCOPE, PIN_READ_SCOPE, RequireScopes } from '@pinflow/auth';
+import { ProblemException, ZodValidationPipe } from '@pinflow/http';
+import { readDeadLetters, replayDeadLetters, summarize, type DeadLetterSummary } from '@pinflow/kafka';
+import { Kafka } from 'kafkajs';
+import { z } from 'zod';
+import { AuditEventStore } from './event-store';
+import { VENDOR_HEALTH_WINDOW_MINUTES, vendorHealth, type VendorHealth } from './vendor-health';
+
+/** The most letters the console lists: the newest, a screenful or two. */
+const DEAD_LETTER_PAGE = 100;
+
+const replayRequest = z.strictObject({
+  partition: z.number().int().min(0),
+  offset: z.string().regex(/^\d{1,19}$/, 'must be the offset of a dead letter, in decimal'),
+});
+
+export interface DeadLetterList {
+  /** How many letters the dead-letter topic holds. */
+  total: number;
+  /** The newest letters, newest first: why each was parked and where from, never its value. */
+  letters: DeadLetterSummary[];
+}
+
+/**
+ * What only operators may do through audit's HTTP API: read and replay dead letters, and see each
+ * vendor's recent outcomes. Behind both scopes, like every caller's history.
+ */
+@Controller('v1/operator')
+@RequireScopes(PIN_READ_SCOPE, OPERATOR_SCOPE)
+export class OperatorController {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly store: AuditEventStore,
+  ) {}
+
+  @Get('dead-letters')
+  async deadLetters(): Promise<DeadLetterList> {
+    const letters = await readDeadLetters(this.kafka);
+    return { total: letters.length, letters: letters.slice(-DEAD_LETTER_PAGE).reverse().map(summarize) };
+  }
+
+  /** Puts one letter back on the topic it came from, as `npm run ops -- dlq replay --offset N` does. */
+  @Post('dead-letters/replay')
+  @HttpCode(200)
+  async replay(@Body(new ZodValidationPipe(replayRequest)) request: z.output<typeof replayRequest>): Promise<{ replayed: DeadLetterSummary }> {
+    const letter = (await readDeadLetters(this.kafka)).find((candidate) => candidate.partition === request.partition && candidate.offset === request.offset);
+    if (!letter) throw new ProblemException(404, 'DEAD_LETTER_NOT_FOUND', 'Dead letter not found', 'The dead-letter topic holds no letter at this partition and offset.');
+    await replayDeadLetters(this.kafka, [letter]);
+    return { replayed: summarize(letter) };
+  }
+
+  @Get('vendors')
+  async vendors(): Promise<{ windowMinutes: number; vendors: VendorHealth[] }> {
+    const since = new Date(Date.now() - VENDOR_HEALTH_WINDOW_MINUTES * 60_000);
+    return { windowMinutes: VENDOR_HEALTH_WINDOW_MINUTES, vendors: vendorHealth(await this.store.outcomeCounts(since)) };
+  }
+}
+
