@@ -16,6 +16,14 @@ export const SECRET_PATTERNS = {
 } as const;
 export type SecretKind = keyof typeof SECRET_PATTERNS;
 
+/**
+ * A decrypted plaintext per kind: `{"<kind>": "<value>"}`. Extra members are allowed so fields such as
+ * a nonce can be added without breaking decryption. Built once: a zod schema costs far more to build than to run.
+ */
+const PLAINTEXT_SCHEMAS = Object.fromEntries(
+  Object.entries(SECRET_PATTERNS).map(([kind, pattern]) => [kind, z.object({ [kind]: z.string().regex(pattern) })]),
+) as Record<SecretKind, z.ZodObject<Record<string, z.ZodString>>>;
+
 export type PinDecryptionErrorCode =
   | 'UNKNOWN_KEY'
   | 'MALFORMED'
@@ -81,8 +89,7 @@ function readPlaintext(kind: SecretKind, plaintext: Uint8Array): string {
   } catch {
     throw new PinDecryptionError('INVALID_PLAINTEXT');
   }
-  // Extra members are allowed so fields such as a nonce can be added without breaking decryption.
-  const parsed = z.object({ [kind]: z.string().regex(SECRET_PATTERNS[kind]) }).safeParse(value);
+  const parsed = PLAINTEXT_SCHEMAS[kind].safeParse(value);
   if (!parsed.success) throw new PinDecryptionError('INVALID_PLAINTEXT');
   return parsed.data[kind] as string;
 }
