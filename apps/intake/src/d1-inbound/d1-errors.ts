@@ -1,0 +1,54 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
+import { ProblemException } from '@pinflow/http';
+import type { Response } from 'express';
+
+/**
+ * D1 publishes no error schema for the card management system's side; pinflow answers D1 as its CMS
+ * sandbox does (apps/sandbox-thales-d1): `{errorCode, errorMessage}`, messages naming the broken rule
+ * and never a value D1 sent.
+ */
+export interface D1ErrorBody {
+  errorCode: string;
+  errorMessage: string;
+}
+
+export class D1Error extends HttpException {
+  constructor(status: number, errorCode: string, errorMessage: string) {
+    super({ errorCode, errorMessage } satisfies D1ErrorBody, status);
+  }
+}
+
+/** A refusal at the token endpoint, in OAuth2's form (RFC 6749 5.2): `{error}`, which D1's token client reads. */
+export class TokenRefusal extends HttpException {
+  constructor(status: 400 | 401, error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type') {
+    super({ error }, status);
+  }
+}
+
+/**
+ * What the shared submit path's refusals mean to D1. Its problem documents speak to pinflow's own
+ * callers (Idempotency-Key, /v1/pin-keys); D1 gets the rule in its own terms.
+ */
+const FROM_PROBLEM: Record<string, (problem: ProblemException) => D1Error> = {
+  PIN_REJECTED: (problem) => new D1Error(400, 'PIN_REJECTED', `The PIN does not meet the PIN rules: ${problem.problem.detail ?? 'choose another one.'}`),
+  IDEMPOTENCY_KEY_REUSED: () => new D1Error(409, 'CORRELATION_ID_REUSED', 'This x-correlation-id already pushed another PIN block type for this card: send a new one'),
+  TEMPORARILY_UNAVAILABLE: () => new D1Error(503, 'UNAVAILABLE', 'The card management system cannot take the PIN right now; nothing was recorded. Retry.'),
+  RATE_LIMITED: () => new D1Error(429, 'RATE_LIMITED', 'Too many calls; retry later'),
+};
+
+/** Answers D1 in D1's error model: the door's own errors, and the shared submit path's refusals. */
+@Catch(HttpException)
+export class D1ErrorFilter implements ExceptionFilter {
+  catch(exception: HttpException, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const error = exception instanceof ProblemException ? this.fromProblem(exception) : exception;
+    if (error.getStatus() === 503) response.setHeader('Retry-After', '1');
+    const body = error instanceof D1Error || error instanceof TokenRefusal ? error.getResponse() : { errorCode: 'INVALID_REQUEST', errorMessage: 'The request was refused' };
+    response.status(error.getStatus()).json(body);
+  }
+
+  private fromProblem(problem: ProblemException): HttpException {
+    const translate = FROM_PROBLEM[problem.problem.code];
+    return translate ? translate(problem) : new D1Error(problem.getStatus(), problem.problem.code, problem.problem.title);
+  }
+}
