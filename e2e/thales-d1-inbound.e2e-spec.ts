@@ -137,6 +137,11 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
     expect(await pismoHolds(cardId, PINS.fourDigit)).toBe(true);
   });
 
+  it('describes D1’s endpoints in intake’s OpenAPI document', async () => {
+    const document = await fetch(`${stack.urls.intake}/openapi.json`).then((response) => response.json());
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/authz/d1/v1/oauth2/token', '/cms/api/v1/issuers/{issuerId}/cards/{cardId}/pin']));
+  });
+
   describe('refusals, in D1’s error model', () => {
     const cardId = 'card-refused';
 
