@@ -138,7 +138,7 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
   });
 
   it('describes D1’s endpoints in intake’s OpenAPI document', async () => {
-    const document = await fetch(`${stack.urls.intake}/openapi.json`).then((response) => response.json());
+    const document = (await fetch(`${stack.urls.intake}/openapi.json`).then((response) => response.json())) as { paths: Record<string, unknown> };
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/authz/d1/v1/oauth2/token', '/cms/api/v1/issuers/{issuerId}/cards/{cardId}/pin']));
   });
 
