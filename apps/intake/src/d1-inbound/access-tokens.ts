@@ -30,6 +30,7 @@ export class D1AccessTokens {
     private readonly clientId: string,
     private readonly clientSecret: string,
     private readonly ttlSeconds: number,
+    private readonly now: () => Date = () => new Date(),
   ) {
     this.key = new Uint8Array(hkdfSync('sha256', clientSecret, 'pinflow', 'd1-inbound access tokens', 32));
   }
@@ -44,8 +45,8 @@ export class D1AccessTokens {
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setSubject(this.clientId)
-      .setIssuedAt()
-      .setExpirationTime(`${this.ttlSeconds}s`)
+      .setIssuedAt(this.now())
+      .setExpirationTime(new Date(this.now().getTime() + this.ttlSeconds * 1000))
       .sign(this.key);
     return { access_token: token, token_type: 'Bearer', expires_in: this.ttlSeconds, scope: D1_TOKEN_SCOPE };
   }
@@ -55,7 +56,7 @@ export class D1AccessTokens {
     const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization ?? '');
     if (!match) throw unauthorized();
     try {
-      const { payload } = await jwtVerify(match[1], this.key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, subject: this.clientId, typ: 'at+jwt', requiredClaims: ['exp'] });
+      const { payload } = await jwtVerify(match[1], this.key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, subject: this.clientId, typ: 'at+jwt', requiredClaims: ['exp'], currentDate: this.now() });
       if (payload.scope !== D1_TOKEN_SCOPE) throw unauthorized();
     } catch {
       throw unauthorized();

@@ -1,4 +1,4 @@
-import { positiveInt } from '@pinflow/config';
+import { jsonText, positiveInt } from '@pinflow/config';
 import { z } from 'zod';
 
 /**
@@ -16,17 +16,7 @@ const issuerRoute = z.strictObject({
 export type D1IssuerRoute = z.output<typeof issuerRoute>;
 
 /** `{"<issuerId>": {"vendor": "pismo"}}`: which processor holds each D1 issuer's cards. */
-const issuerRoutes = z
-  .string()
-  .transform((text, context) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      context.addIssue({ code: 'custom', message: 'must be JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(z.string().length(10, 'issuer ids are exactly 10 characters, as D1 declares them'), issuerRoute));
+const issuerRoutes = jsonText.pipe(z.record(z.string().length(10, 'issuer ids are exactly 10 characters, as D1 declares them'), issuerRoute));
 
 /** pinflow as the card management system Thales D1 calls (PIN Management API, inbound). */
 export const d1InboundConfig = {
