@@ -3,7 +3,7 @@ import { PISMO_EVENTS_TOPIC, Stack } from '@pinflow/platform';
 import { issuerEncryptionKeyPair, iso1Block, testEnv, ThalesD1Simulator, TopicRecorder, waitFor } from '@pinflow/testing';
 import { SignJWT } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { dumpDatabase, occurrences, PinflowClient, readLogs, shortPinOccurrences, startSuite, Suite } from './support';
@@ -70,13 +70,18 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
     await client.seedCard(cardId);
     await d1.signIn();
 
-    const answer = await d1.setPin(ISSUER, cardId, seccos(PINS.pushed), { correlationId: randomUUID() });
+    const correlationId = randomUUID();
+
+    const answer = await d1.setPin(ISSUER, cardId, seccos(PINS.pushed), { correlationId });
 
     expect(answer.status).toBe(204);
     expect(answer.body).toBeUndefined();
     const outcome = await client.outcome(requestIdOf(answer));
     expect(outcome).toMatchObject({ status: 'succeeded', vendor: 'pismo', operation: 'change_pin', cardId });
     expect(await pismoHolds(cardId, PINS.pushed)).toBe(true);
+    // D1 troubleshoots by its correlation id: intake's log ties it to the request.
+    const logged = readFileSync(stack.services.intake.logFile, 'utf8').split('\n').find((line) => line.includes(correlationId));
+    expect(logged).toContain(requestIdOf(answer));
   });
 
   it('records the change in the audit trail under D1 as the caller, the chip’s offline PIN following', async () => {

@@ -1,11 +1,9 @@
 import { D1AccessTokens, D1TokenResponse } from './access-tokens';
 import { D1InboundConfig, D1IssuerRoute } from './config';
 import { D1Error, TokenRefusal } from './d1-errors';
+import { CARD_ID, CORRELATION_ID } from './d1-http';
 import { D1EncryptionKeys, SetPinBody } from './pin-block';
 
-const CARD_ID = /^[A-Za-z0-9_-]{1,48}$/;
-/** Logged and used to recognise D1's retries; the same alphabet the CMS sandbox takes. */
-const CORRELATION_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /**
  * pinflow as the card management system D1 calls: its onboarding (D1's credentials, pinflow's keys,

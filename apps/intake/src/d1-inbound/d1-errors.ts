@@ -1,6 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ProblemException } from '@pinflow/http';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { CORRELATION_ID } from './d1-http';
 
 /**
  * D1 publishes no error schema for the card management system's side; pinflow answers D1 as its CMS
@@ -39,11 +40,18 @@ const FROM_PROBLEM: Record<string, (problem: ProblemException) => D1Error> = {
 /** Answers D1 in D1's error model: the door's own errors, and the shared submit path's refusals. */
 @Catch(HttpException)
 export class D1ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ThalesD1Inbound');
+
   catch(exception: HttpException, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
     const error = exception instanceof ProblemException ? this.fromProblem(exception) : exception;
     if (error.getStatus() === 503) response.setHeader('Retry-After', '1');
     const body = error instanceof D1Error || error instanceof TokenRefusal ? error.getResponse() : { errorCode: 'INVALID_REQUEST', errorMessage: 'The request was refused' };
+    // The code only (messages are fixed texts), and D1's correlation id when it is one, for D1's troubleshooting.
+    const correlationId = http.getRequest<Request>().header('x-correlation-id');
+    const { errorCode, error: oauthError } = body as Partial<D1ErrorBody> & { error?: string };
+    this.logger.log({ correlationId: correlationId && CORRELATION_ID.test(correlationId) ? correlationId : undefined, status: error.getStatus(), errorCode: errorCode ?? oauthError }, 'D1 call refused');
     response.status(error.getStatus()).json(body);
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Logger, Param, Post, Put, Res, UseFilters } from '@nestjs/common';
 import { encryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
 import type { Response } from 'express';
 import { HttpDoor } from '../acceptance';
@@ -33,6 +33,8 @@ export class D1TokenController {
 @Controller('cms/api/v1/issuers/:issuerId/cards/:cardId/pin')
 @UseFilters(D1ErrorFilter)
 export class D1PinManagementController {
+  private readonly logger = new Logger('ThalesD1Inbound');
+
   constructor(
     private readonly door: D1Door,
     private readonly requests: HttpDoor,
@@ -59,7 +61,7 @@ export class D1PinManagementController {
     const parsed = setPinBody.safeParse(body);
     if (!parsed.success) throw new D1Error(400, 'INVALID_BODY', 'The body must be {type: "ISO0" | "3DES_SECCOS", encryptedPinBlock: <JWE, at most 8192 characters>}');
     const pin = await this.door.pinOf(parsed.data);
-    await this.requests.accept(
+    const { requestId } = await this.requests.accept(
       {
         principal: { subject: `thales-d1:${client}`, clientId: client, scopes: new Set() },
         // D1's correlation id is not promised unique: scoped to the card, a reuse elsewhere is harmless.
@@ -68,6 +70,8 @@ export class D1PinManagementController {
       },
       this.pinChange(issuerId, cardId, parsed.data.type, pin, route),
     );
+    // D1 troubleshoots by its correlation id: the log ties it to intake's request.
+    this.logger.log({ correlationId, issuerId, cardId, pinBlockType: parsed.data.type, requestId }, 'D1 PIN push accepted');
   }
 
   /** pinflow never stores a PIN, so it has none to give back: D1's "not available". */
