@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ProblemException } from '@pinflow/http';
+import { isInfrastructureFault } from '@pinflow/kafka';
 import type { Request, Response } from 'express';
 import { CORRELATION_ID } from './d1-http';
 
@@ -26,6 +27,8 @@ export class TokenRefusal extends HttpException {
   }
 }
 
+const unavailable = () => new D1Error(503, 'UNAVAILABLE', 'The card management system cannot take the PIN right now; nothing was recorded. Retry.');
+
 /**
  * What the shared submit path's refusals mean to D1. Its problem documents speak to pinflow's own
  * callers (Idempotency-Key, /v1/pin-keys); D1 gets the rule in its own terms.
@@ -33,19 +36,21 @@ export class TokenRefusal extends HttpException {
 const FROM_PROBLEM: Record<string, (problem: ProblemException) => D1Error> = {
   PIN_REJECTED: (problem) => new D1Error(400, 'PIN_REJECTED', `The PIN does not meet the PIN rules: ${problem.problem.detail ?? 'choose another one.'}`),
   IDEMPOTENCY_KEY_REUSED: () => new D1Error(409, 'CORRELATION_ID_REUSED', 'This x-correlation-id already pushed another PIN block type for this card: send a new one'),
-  TEMPORARILY_UNAVAILABLE: () => new D1Error(503, 'UNAVAILABLE', 'The card management system cannot take the PIN right now; nothing was recorded. Retry.'),
-  RATE_LIMITED: () => new D1Error(429, 'RATE_LIMITED', 'Too many calls; retry later'),
+  TEMPORARILY_UNAVAILABLE: unavailable,
 };
 
-/** Answers D1 in D1's error model: the door's own errors, and the shared submit path's refusals. */
-@Catch(HttpException)
+/**
+ * Answers D1 in D1's error model: the door's own errors, the shared submit path's refusals, and faults
+ * (a database outage is a 503 to retry; anything else a 500, logged as intake's global filter logs it).
+ */
+@Catch()
 export class D1ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ThalesD1Inbound');
 
-  catch(exception: HttpException, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
-    const error = exception instanceof ProblemException ? this.fromProblem(exception) : exception;
+    const error = this.d1ErrorOf(exception);
     if (error.getStatus() === 503) response.setHeader('Retry-After', '1');
     const body = error instanceof D1Error || error instanceof TokenRefusal ? error.getResponse() : { errorCode: 'INVALID_REQUEST', errorMessage: 'The request was refused' };
     // The code only (messages are fixed texts), and D1's correlation id when it is one, for D1's troubleshooting.
@@ -55,8 +60,14 @@ export class D1ErrorFilter implements ExceptionFilter {
     response.status(error.getStatus()).json(body);
   }
 
-  private fromProblem(problem: ProblemException): HttpException {
-    const translate = FROM_PROBLEM[problem.problem.code];
-    return translate ? translate(problem) : new D1Error(problem.getStatus(), problem.problem.code, problem.problem.title);
+  private d1ErrorOf(exception: unknown): HttpException {
+    if (exception instanceof ProblemException) {
+      const translate = FROM_PROBLEM[exception.problem.code];
+      return translate ? translate(exception) : new D1Error(exception.getStatus(), exception.problem.code, exception.problem.title);
+    }
+    if (exception instanceof HttpException) return exception;
+    if (isInfrastructureFault(exception)) return unavailable();
+    this.logger.error({ err: exception }, 'D1 call failed');
+    return new D1Error(500, 'INTERNAL', 'The card management system failed; nothing may have been recorded. Retry with the same x-correlation-id.');
   }
 }
