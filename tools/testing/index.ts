@@ -11,3 +11,4 @@ export * from './paths';
 export * from './solaris-device';
 export * from './raw-http';
 export * from './thales-d1-simulator';
+export * from './openapi-contract';

@@ -1,8 +1,7 @@
-// Not exported from @pinflow/testing's index: the platform launcher imports that at run time, and
-// these validators are development dependencies. Contract tests import this file directly.
-import { compileErrors, dereference, validate } from '@readme/openapi-parser';
-import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
+// Types only at the top: the validators (development dependencies) load when a contract does, not
+// with everything else that imports @pinflow/testing (the platform launcher among them).
+import type Ajv2020 from 'ajv/dist/2020';
+import type { ValidateFunction } from 'ajv/dist/2020';
 
 /** One HTTP call as it crossed the wire: what a client sent and what the server answered. */
 export interface HttpExchange {
@@ -30,11 +29,9 @@ interface Operation {
   parameters?: Parameter[];
   requestBody?: { required?: boolean; content?: MediaTypes };
   responses: Record<string, { content?: MediaTypes }>;
-  security?: unknown[];
 }
 interface Document {
   paths: Record<string, Record<string, Operation> & { parameters?: Parameter[] }>;
-  security?: unknown[];
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
@@ -46,22 +43,22 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
  * checked against the OpenAPI specification first (@readme/openapi-parser), schemas with Ajv.
  */
 export class OpenApiContract {
-  private readonly bodies = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
-  // Path and header values arrive as text: coerced to the parameter's type before its schema applies.
-  private readonly parameters = new Ajv2020({ strict: false, allErrors: true, coerceTypes: true });
   private readonly compiled = new WeakMap<Ajv2020, WeakMap<object, ValidateFunction>>();
-  private readonly routes: { method: string; template: string; pattern: RegExp; names: string[]; operation: Operation }[];
+  private readonly routes: { method: string; pattern: RegExp; names: string[]; operation: Operation }[];
 
-  private constructor(private readonly document: Document) {
-    addFormats(this.bodies);
-    addFormats(this.parameters);
+  private constructor(
+    document: Document,
+    private readonly bodies: Ajv2020,
+    // Path and header values arrive as text: coerced to the parameter's type before its schema applies.
+    private readonly parameters: Ajv2020,
+  ) {
     this.routes = Object.entries(document.paths)
       .flatMap(([template, item]) =>
         METHODS.filter((method) => item[method]).map((method) => {
           const names = [...template.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
           const pattern = new RegExp(`^${template.split(/\{[^}]+\}/).map(escapeRegExp).join('([^/]+)')}$`);
           const operation = { ...item[method], parameters: [...(item.parameters ?? []), ...(item[method].parameters ?? [])] };
-          return { method, template, pattern, names, operation };
+          return { method, pattern, names, operation };
         }),
       )
       // A literal segment beats a template: /cards/search is not /cards/{cardId}.
@@ -70,15 +67,13 @@ export class OpenApiContract {
 
   /** Reads, validates and dereferences the document; refuses one that is not valid OpenAPI. */
   static async load(file: string): Promise<OpenApiContract> {
+    const [{ compileErrors, dereference, validate }, { default: Ajv }, { default: addFormats }] = await Promise.all([import('@readme/openapi-parser'), import('ajv/dist/2020'), import('ajv-formats')]);
     const result = await validate(file);
     if (!result.valid) throw new Error(`${file} is not a valid OpenAPI document:\n${compileErrors(result)}`);
-    return new OpenApiContract((await dereference(file)) as unknown as Document);
-  }
-
-  /** The operation an exchange calls, as `METHOD template`, or undefined when the document has none. */
-  operationOf(exchange: Pick<HttpExchange, 'method' | 'url'>): string | undefined {
-    const route = this.route(exchange);
-    return route && `${route.method.toUpperCase()} ${route.template}`;
+    const [bodies, parameters] = [new Ajv({ strict: false, allErrors: true }), new Ajv({ strict: false, allErrors: true, coerceTypes: true })];
+    addFormats(bodies);
+    addFormats(parameters);
+    return new OpenApiContract((await dereference(file)) as unknown as Document, bodies, parameters);
   }
 
   /** Everything about a request that breaks the document; empty when it follows it. */
