@@ -10,3 +10,5 @@ export * from './database';
 export * from './paths';
 export * from './solaris-device';
 export * from './raw-http';
+export * from './thales-d1-simulator';
+export * from './openapi-contract';

@@ -11,7 +11,8 @@ const validIdempotencyKey = new ZodValidationPipe(idempotencyKeyHeader, 'Idempot
 /** Who is asking, with which Idempotency-Key, and where the 202 goes: what every write endpoint needs. */
 export interface Acceptance {
   principal: AuthenticatedPrincipal;
-  idempotencyKey: string;
+  /** Required at pinflow's own API; D1's PIN push may come without the correlation id it dedupes on. */
+  idempotencyKey?: string;
   response: Response;
 }
 

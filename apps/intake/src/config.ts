@@ -4,6 +4,7 @@ import { kafkaConfig } from '@pinflow/kafka';
 import { authConfig } from '@pinflow/auth';
 import { pinKeysConfig } from '@pinflow/pin-crypto';
 import { z } from 'zod';
+import { d1InboundConfig, requireD1InboundSettings } from './d1-inbound/config';
 
 /**
  * Who may publish to pinflow.requests.v1, as JSON: requester id → where its signing keys are
@@ -60,7 +61,9 @@ export const intakeConfigSchema = z
     INTAKE_OUTBOX_POLL_MS: positiveInt.default(200),
     /** Requests being accepted at once beyond which more are refused (503, Retry-After) instead of queued. */
     INTAKE_MAX_PENDING_ACCEPTANCES: positiveInt.default(128),
+    ...d1InboundConfig,
   })
+  .superRefine(requireD1InboundSettings)
   .transform((config) => ({
     ...config,
     INTAKE_PUBLIC_BASE_URL: (config.INTAKE_PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, ''),

@@ -8,6 +8,7 @@ import { createLogger } from '@pinflow/logging';
 import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
 import { HttpDoor } from './acceptance';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
+import { D1InboundModule, D1PinManagementController } from './d1-inbound/d1-inbound.module';
 import { OpenApiController } from './openapi.controller';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
@@ -40,6 +41,7 @@ export class IntakeModule {
         PrismaModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
         KafkaModule.forRoot({ settings: config, clientId: 'pinflow-intake', logger, topics: [...pinflowTopicSpecs(config), ...replyTopics.map((topic) => ({ topic, partitions: config.KAFKA_EVENT_PARTITIONS }))] }),
         AuthModule.forRoot(config),
+        D1InboundModule.forRoot(config),
         HealthModule.register({
           inject: [PrismaClient, PinflowKafkaServer, OutboxRelay],
           // Accepting needs only the database: while the broker is away requests wait in the
@@ -51,7 +53,7 @@ export class IntakeModule {
           ],
         }),
       ],
-      controllers: [PismoController, SolarisController, SolarisPinKeyController, ThalesD1Controller, VaultController, RequestsController, PinKeysController, OpenApiController, RequestStatusConsumer, RequestDoorConsumer],
+      controllers: [PismoController, SolarisController, SolarisPinKeyController, ThalesD1Controller, VaultController, RequestsController, PinKeysController, OpenApiController, RequestStatusConsumer, RequestDoorConsumer, D1PinManagementController],
       providers: [
         { provide: INTAKE_CONFIG, useValue: config },
         { provide: INTAKE_LOGGER, useValue: logger },

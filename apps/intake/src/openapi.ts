@@ -11,6 +11,7 @@ import {
   vaultCheckVerificationCodeBody,
   vaultSetPasscodeBody,
 } from './api-schemas';
+import { d1InboundPaths, d1SecurityScheme } from './d1-inbound/openapi';
 
 const schema = (type: z.ZodType) => z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
 
@@ -97,7 +98,7 @@ export function openApiDocument() {
       description: 'Change card PINs at card processors through one front door. PINs travel only as JWE encrypted to the keys at /v1/pin-keys.',
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, ...d1SecurityScheme },
     },
     security: [{ bearer: [] }],
     paths: {
@@ -187,6 +188,7 @@ export function openApiDocument() {
           responses: { '200': { description: 'JWKS with RSA keys for RSA-OAEP-256 / A256GCM', content: { 'application/json': { schema: { type: 'object' } } } } },
         },
       },
+      ...d1InboundPaths,
       '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
       '/health/ready': { get: { summary: 'Readiness (broker, database, status consumer)', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } } },
     },

@@ -31,13 +31,13 @@ export class PismoSimulator {
   }
 
   async increasePasswordTries(cardId: string, blockWhenExceeded: boolean, cid: string): Promise<void> {
-    const card = this.existingCard(cardId);
+    const card = this.existingWalletCard(cardId);
     const changes = card.increasePasswordTries(blockWhenExceeded, this.registry.maxPasswordTries(card));
     await this.applied(card, changes, cid, 'triesIncreases', new Date());
   }
 
   async resetPasswordTries(cardId: string, cid: string): Promise<void> {
-    const card = this.existingCard(cardId);
+    const card = this.existingWalletCard(cardId);
     const changes = card.resetPasswordTries();
     await this.applied(card, changes, cid, 'triesResets', new Date());
   }
@@ -69,6 +69,16 @@ export class PismoSimulator {
   private existingCard(cardId: string): Card {
     const card = this.registry.find(cardId);
     if (!card) throw new VendorError(404, 'CARD_NOT_FOUND', 'Card not found');
+    return card;
+  }
+
+  /**
+   * Pismo's published OpenAPI declares no 404 for the wallet host's tries endpoints, only 403 (and 406 for
+   * a reset): a card the caller's organisation does not have is one it may not act on.
+   */
+  private existingWalletCard(cardId: string): Card {
+    const card = this.registry.find(cardId);
+    if (!card) throw new VendorError(403, 'FORBIDDEN', "You don't have permission to access this resource");
     return card;
   }
 

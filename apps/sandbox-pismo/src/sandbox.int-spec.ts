@@ -311,9 +311,11 @@ describe('the Pismo sandbox', () => {
       expect([reset.status, reset.body]).toEqual([406, { message: 'Cannot reset the password tries of a card in status CREATED' }]);
     });
 
-    it('answers 404 for a card nobody seeded and 400 for a body without the flag', async () => {
+    it('answers 403 for a card nobody seeded (Pismo declares no 404 on its wallet host) and 400 for a body without the flag', async () => {
       const cardId = await seed();
-      expect((await increaseTries('it-never-seeded')).status).toBe(404);
+      const forbidden = { message: "You don't have permission to access this resource" };
+      const [increased, reset] = [await increaseTries('it-never-seeded'), await resetTries('it-never-seeded')];
+      expect([increased.status, increased.body, reset.status, reset.body]).toEqual([403, forbidden, 403, forbidden]);
       const noFlag = await call('POST', `/wallet/v2/cards/${cardId}/password-tries/increase`, { body: {} });
       expect([noFlag.status, noFlag.body]).toEqual([400, { message: 'block_card_exceeds_counter must be a boolean' }]);
       expect((await cardState(cardId)).passwordTries).toBe(0);

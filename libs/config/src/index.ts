@@ -34,6 +34,16 @@ export const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** A variable holding JSON, parsed before the schema it is piped to applies: `jsonText.pipe(schema)`. */
+export const jsonText = z.string().transform((text, context): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    context.addIssue({ code: 'custom', message: 'must be JSON' });
+    return z.NEVER;
+  }
+});
+
 /** HTTP listener shared by every service. */
 export const httpConfig = {
   HOST: z.string().default('127.0.0.1'),

@@ -1,0 +1,30 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { urlencoded } from 'express';
+import { d1InboundSettings } from './config';
+import type { IntakeConfig } from '../config';
+import { D1Door } from './d1-door';
+import { D1PinManagementController, D1TokenController, D1_TOKEN_PATH } from './d1-inbound.controller';
+
+/**
+ * pinflow as the card management system Thales D1 calls. The PIN Management controller is intake's
+ * own (it submits through intake's one acceptance path): add {@link D1PinManagementController} to
+ * intake's controllers and import this module for the door it needs.
+ */
+@Module({})
+export class D1InboundModule implements NestModule {
+  static forRoot(config: IntakeConfig): DynamicModule {
+    return {
+      module: D1InboundModule,
+      controllers: [D1TokenController],
+      providers: [{ provide: D1Door, useFactory: () => D1Door.create(d1InboundSettings(config)) }],
+      exports: [D1Door],
+    };
+  }
+
+  /** OAuth2 token requests are forms (RFC 6749 4.4.2), which intake's JSON-only body parser leaves unread. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(urlencoded({ extended: false, limit: '2kb', inflate: false, parameterLimit: 10 })).forRoutes({ path: D1_TOKEN_PATH, method: RequestMethod.POST });
+  }
+}
+
+export { D1PinManagementController };

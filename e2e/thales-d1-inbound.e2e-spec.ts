@@ -1,0 +1,246 @@
+import { commandTopic, EVENTS_TOPIC, EVENT_TYPES } from '@pinflow/contracts';
+import { PISMO_EVENTS_TOPIC, Stack } from '@pinflow/platform';
+import { issuerEncryptionKeyPair, iso1Block, testEnv, ThalesD1Simulator, TopicRecorder, waitFor } from '@pinflow/testing';
+import { SignJWT } from 'jose';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { dumpDatabase, occurrences, PinflowClient, readLogs, shortPinOccurrences, startSuite, Suite } from './support';
+
+/**
+ * Thales D1 calling pinflow as the issuer's card management system: D1 (a simulator with D1's token
+ * flow, JWE and headers) pushes a card's PIN, and pinflow changes it at Pismo, which holds the
+ * issuer's cards, through intake's outbox, Kafka, worker-pismo and the audit trail.
+ */
+describe('Thales D1 pushing PINs into pinflow end to end', () => {
+  const ISSUER = 'PISMOISS01';
+  const D1_CLIENT = { clientId: 'thales-d1', clientSecret: randomUUID() + randomUUID() };
+  // Every PIN this suite sends anywhere; none may be found outside memory afterwards.
+  const PINS = { pushed: '739146', retried: '582047', audited: '904317', fourDigit: '6093', iso0: '815263', noCorrelation: '370851' };
+  const REJECTED = { weak: '123456', tooLong: '1593574' };
+
+  let suite: Suite;
+  let stack: Stack;
+  let client: PinflowClient;
+  let recorder: TopicRecorder;
+  let d1: ThalesD1Simulator;
+
+  const newCard = () => `card-${randomUUID().slice(0, 8)}`;
+  const seccos = (pin: string) => ({ format: '3DES_SECCOS' as const, pinBlock: iso1Block(pin), changeCounter: 0 });
+  /** intake's request behind a 204: the status URL it sends in Location. */
+  const requestIdOf = (answer: { headers: Headers }) => answer.headers.get('location')?.split('/').pop() ?? '';
+  const pismoCard = async (cardId: string) => (await client.sandbox('GET', `/sandbox/cards/${cardId}`)).body;
+  const pismoHolds = async (cardId: string, pin: string) => (await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-pin`, { pin })).body.matches;
+
+  beforeAll(async () => {
+    const keys = await issuerEncryptionKeyPair();
+    const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'pinflow-d1-inbound-')), 'd1-encryption-key.json');
+    writeFileSync(keyFile, JSON.stringify(keys.privateJwk), { mode: 0o600 });
+    suite = await startSuite({
+      apps: ['sandbox-pismo', 'worker-pismo', 'audit', 'intake'],
+      env: {
+        'worker-pismo': { PISMO_RETRY_BASE_MS: '50' },
+        intake: {
+          D1_INBOUND_ISSUERS: JSON.stringify({ [ISSUER]: { vendor: 'pismo' } }),
+          D1_INBOUND_CLIENT_ID: D1_CLIENT.clientId,
+          D1_INBOUND_CLIENT_SECRET: D1_CLIENT.clientSecret,
+          D1_INBOUND_ENCRYPTION_KEY_FILE: keyFile,
+        },
+      },
+      writer: 'issuer-backend',
+      topics: [commandTopic('pismo'), EVENTS_TOPIC, PISMO_EVENTS_TOPIC],
+    });
+    ({ stack, client, recorder } = suite);
+    d1 = new ThalesD1Simulator(stack.urls.intake, D1_CLIENT, keys.publicJwk);
+  }, 180_000);
+
+  afterAll(() => suite?.stop(), 60_000);
+
+  it('issues D1 an access token for its client credentials', async () => {
+    const answer = await d1.signIn();
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 300, scope: 'pin_management' });
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('changes the PIN at Pismo: 204 once accepted, then Pismo holds the new PIN and the change succeeds', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+    await d1.signIn();
+
+    const correlationId = randomUUID();
+
+    const answer = await d1.setPin(ISSUER, cardId, seccos(PINS.pushed), { correlationId });
+
+    expect(answer.status).toBe(204);
+    expect(answer.body).toBeUndefined();
+    const outcome = await client.outcome(requestIdOf(answer));
+    expect(outcome).toMatchObject({ status: 'succeeded', vendor: 'pismo', operation: 'change_pin', cardId });
+    expect(await pismoHolds(cardId, PINS.pushed)).toBe(true);
+    // D1 troubleshoots by its correlation id: intake's log ties it to the request.
+    const logged = readFileSync(stack.services.intake.logFile, 'utf8').split('\n').find((line) => line.includes(correlationId));
+    expect(logged).toContain(requestIdOf(answer));
+  });
+
+  it('records the change in the audit trail under D1 as the caller, the chip’s offline PIN following', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+    await d1.signIn();
+    const answer = await d1.setPin(ISSUER, cardId, seccos(PINS.audited), { correlationId: randomUUID() });
+
+    const history = await waitFor('the audited outcome', async () => {
+      const { body } = await client.auditRequest(requestIdOf(answer));
+      return body.status === 'succeeded' ? body : undefined;
+    });
+
+    const types = history.events.map((event: { type: string }) => event.type);
+    expect(types).toEqual(expect.arrayContaining([EVENT_TYPES.accepted, EVENT_TYPES.passwordChanged]));
+    const accepted = history.events.find((event: { type: string }) => event.type === EVENT_TYPES.accepted);
+    expect(accepted.data).toMatchObject({ vendor: 'pismo', operation: 'change_pin', caller: 'thales-d1:thales-d1' });
+    expect(history.events.find((event: { type: string }) => event.type === EVENT_TYPES.passwordChanged).data).toMatchObject({ syncOfflinePin: true });
+  });
+
+  it('applies a retry with the same x-correlation-id once, even with the block encrypted afresh', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+    await d1.signIn();
+    const correlationId = randomUUID();
+    const block = seccos(PINS.retried);
+
+    const first = await d1.setPin(ISSUER, cardId, block, { correlationId });
+    const retry = await d1.setPin(ISSUER, cardId, block, { correlationId });
+
+    expect([first.status, retry.status]).toEqual([204, 204]);
+    expect(requestIdOf(retry)).toBe(requestIdOf(first));
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect((await client.outcome(requestIdOf(first))).status).toBe('succeeded');
+    expect(await pismoCard(cardId)).toMatchObject({ pinChanges: 1 });
+  });
+
+  it('treats pushes without x-correlation-id as separate changes: there is nothing to recognise a retry by', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+    await d1.signIn();
+
+    const answers = [await d1.setPin(ISSUER, cardId, seccos(PINS.noCorrelation)), await d1.setPin(ISSUER, cardId, seccos(PINS.noCorrelation))];
+
+    expect(answers.map((answer) => answer.status)).toEqual([204, 204]);
+    expect(requestIdOf(answers[1])).not.toBe(requestIdOf(answers[0]));
+  });
+
+  it('accepts a four-digit PIN, the shortest Pismo takes', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId);
+    await d1.signIn();
+
+    const answer = await d1.setPin(ISSUER, cardId, seccos(PINS.fourDigit), { correlationId: randomUUID() });
+
+    expect(answer.status).toBe(204);
+    expect((await client.outcome(requestIdOf(answer))).status).toBe('succeeded');
+    expect(await pismoHolds(cardId, PINS.fourDigit)).toBe(true);
+  });
+
+  it('describes D1’s endpoints in intake’s OpenAPI document', async () => {
+    const document = (await fetch(`${stack.urls.intake}/openapi.json`).then((response) => response.json())) as { paths: Record<string, unknown> };
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/authz/d1/v1/oauth2/token', '/cms/api/v1/issuers/{issuerId}/cards/{cardId}/pin']));
+  });
+
+  describe('refusals, in D1’s error model', () => {
+    const cardId = 'card-refused';
+
+    beforeAll(async () => {
+      await client.seedCard(cardId);
+      await d1.signIn();
+    });
+
+    afterAll(async () => {
+      // Nothing refused reached Pismo.
+      expect(await pismoCard(cardId)).toMatchObject({ pinChanges: 0 });
+    });
+
+    it('refuses a token for wrong credentials or another grant, as OAuth2 does', async () => {
+      expect(await d1.signIn({ ...D1_CLIENT, clientSecret: 'not-the-secret' })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+      expect(await d1.signIn(D1_CLIENT, 'grant_type=password')).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
+      expect(await d1.signIn(D1_CLIENT, '')).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    });
+
+    it('refuses a call without a valid token with 401 UNAUTHORIZED', async () => {
+      // D1's claims, signed with a key that is not the one D1's secret keys.
+      const forged = await new SignJWT({ scope: 'pin_management' }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).setIssuer('pinflow-intake').setAudience('pinflow-d1-pin-management').setSubject(D1_CLIENT.clientId).setExpirationTime('5m').sign(randomBytes(32));
+      const genuine: string = (await d1.signIn()).body.access_token;
+      for (const token of ['', 'not-a-token', forged, genuine.slice(0, -2) + (genuine.endsWith('AA') ? 'BA' : 'AA')]) {
+        const answer = await d1.setPin(ISSUER, cardId, seccos(PINS.pushed), { token });
+        expect(answer).toMatchObject({ status: 401, body: { errorCode: 'UNAUTHORIZED', errorMessage: expect.any(String) } });
+      }
+      // pinflow's own callers' tokens are not D1's.
+      expect(await d1.setPin(ISSUER, cardId, seccos(PINS.pushed), { token: suite.writeToken })).toMatchObject({ status: 401, body: { errorCode: 'UNAUTHORIZED' } });
+    });
+
+    it('refuses an encrypted PIN block that is not a JWE to the issuer’s key, untampered, with 400 INVALID_ENCRYPTED_PIN_BLOCK', async () => {
+      const block = JSON.stringify(seccos(PINS.pushed));
+      const jwe = await d1.encrypt(block);
+      const [header, key, iv, ciphertext, tag] = jwe.split('.');
+      const tampered = [header, key, iv, ciphertext.slice(0, -2) + (ciphertext.endsWith('AA') ? 'BA' : 'AA'), tag].join('.');
+      for (const encryptedPinBlock of ['not-a-jwe', tampered, await d1.encrypt(block, { kid: 'another-key' }), await d1.encrypt(block, { enc: 'A128GCM' })]) {
+        const answer = await d1.setPinBody(ISSUER, cardId, { type: '3DES_SECCOS', encryptedPinBlock }, { correlationId: randomUUID() });
+        expect(answer).toMatchObject({ status: 400, body: { errorCode: 'INVALID_ENCRYPTED_PIN_BLOCK' } });
+      }
+    });
+
+    it('refuses a PIN block that is not of its type’s schema with 400 INVALID_PIN_BLOCK', async () => {
+      const notOfType = await d1.encrypt(JSON.stringify({ format: 'ISO0', pinBlock: iso1Block(PINS.pushed) }));
+      const answer = await d1.setPinBody(ISSUER, cardId, { type: '3DES_SECCOS', encryptedPinBlock: notOfType });
+      expect(answer).toMatchObject({ status: 400, body: { errorCode: 'INVALID_PIN_BLOCK' } });
+      expect(await d1.setPinBody(ISSUER, cardId, { type: '3DES_SECCOS', encryptedPinBlock: await d1.encrypt('"a string"') })).toMatchObject({ status: 400, body: { errorCode: 'INVALID_PIN_BLOCK' } });
+    });
+
+    it('refuses a weak or over-long PIN with 400 PIN_REJECTED, without saying which rule it broke', async () => {
+      for (const pin of Object.values(REJECTED)) {
+        const answer = await d1.setPin(ISSUER, cardId, seccos(pin), { correlationId: randomUUID() });
+        expect(answer).toMatchObject({ status: 400, body: { errorCode: 'PIN_REJECTED', errorMessage: expect.any(String) } });
+        expect(JSON.stringify(answer.body)).not.toContain(pin);
+      }
+    });
+
+    it('refuses an ISO0 block, bound to a PAN pinflow does not hold, with 400 PIN_BLOCK_TYPE_NOT_SUPPORTED', async () => {
+      const answer = await d1.setPin(ISSUER, cardId, { format: 'ISO0', pinBlock: iso1Block(PINS.iso0) });
+      expect(answer).toMatchObject({ status: 400, body: { errorCode: 'PIN_BLOCK_TYPE_NOT_SUPPORTED' } });
+    });
+
+    it('refuses malformed paths and bodies, and issuers pinflow does not serve', async () => {
+      const block = seccos(PINS.pushed);
+      expect(await d1.setPin('SHORT', cardId, block)).toMatchObject({ status: 400, body: { errorCode: 'INVALID_ISSUER_ID' } });
+      expect(await d1.setPin(ISSUER, 'card.with.dots', block)).toMatchObject({ status: 400, body: { errorCode: 'INVALID_CARD_ID' } });
+      expect(await d1.setPin('OTHERISS01', cardId, block)).toMatchObject({ status: 404, body: { errorCode: 'ISSUER_NOT_FOUND' } });
+      const encryptedPinBlock = await d1.encrypt(JSON.stringify(block));
+      for (const body of [{ type: 'ISO1', encryptedPinBlock }, { type: '3DES_SECCOS' }, { type: '3DES_SECCOS', encryptedPinBlock, pin: PINS.pushed }, { type: '3DES_SECCOS', encryptedPinBlock: 'x'.repeat(8193) }]) {
+        expect(await d1.setPinBody(ISSUER, cardId, body)).toMatchObject({ status: 400, body: { errorCode: 'INVALID_BODY' } });
+      }
+      expect(await d1.setPin(ISSUER, cardId, block, { correlationId: 'has spaces' })).toMatchObject({ status: 400, body: { errorCode: 'INVALID_CORRELATION_ID' } });
+    });
+
+    it('answers a PIN read with 404 PIN_NOT_AVAILABLE: pinflow never stores PINs', async () => {
+      expect(await d1.readPin(ISSUER, cardId, { correlationId: randomUUID() })).toMatchObject({ status: 404, body: { errorCode: 'PIN_NOT_AVAILABLE' } });
+      expect(await d1.readPin(ISSUER, cardId, { token: 'nope' })).toMatchObject({ status: 401, body: { errorCode: 'UNAUTHORIZED' } });
+    });
+  });
+
+  it('leaves no PIN it was given in any topic, service log or database row', async () => {
+    const longPins = [...Object.values(PINS), ...Object.values(REJECTED)].filter((pin) => pin.length > 4);
+    // Let in-flight work finish so that its logs and rows are part of the search.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    const kafkaText = recorder.messages.map((message) => `${message.key} ${message.value} ${JSON.stringify(message.headers)}`).join('\n');
+    expect(kafkaText).toContain('thales-d1:thales-d1');
+    const logs = readLogs(stack);
+    expect(logs).toContain('/cms/api/v1/issuers/');
+    const rows = await dumpDatabase(testEnv().databaseUrl);
+    expect(rows).toContain('thales-d1:thales-d1');
+    for (const haystack of [kafkaText, logs, rows]) {
+      expect(occurrences(haystack, longPins)).toEqual([]);
+      expect(shortPinOccurrences(haystack, [PINS.fourDigit])).toEqual([]);
+    }
+  });
+});
