@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { createDatabase, Database, PrismaClient, SqlPool } from './client';
+import { SqlPool } from '@pinflow/sql';
+import { createDatabase, Database, PrismaClient } from './client';
 
 const DATABASE = Symbol('DATABASE');
 
