@@ -1,3 +1,2 @@
 export * from './client';
 export * from './migrate';
-export * from './prisma.module';
