@@ -97,7 +97,7 @@ describe('the audit trail hash chain', () => {
     owner = new Client({ connectionString: database.url });
     await owner.connect();
     writer = createDatabase(auditDatabaseUrl({ DATABASE_URL: database.url, AUDIT_DATABASE_ROLE: 'pinflow_audit_writer' }), 2);
-    store = new AuditEventStore(writer.prisma, writer.pool);
+    store = new AuditEventStore(writer.pool);
   });
 
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@pinflow/auth';
-import { databaseIsReachable, PrismaClient, PrismaModule } from '@pinflow/db';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
 import { createKafka, ensureTopics, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
+import { SqlModule, SqlPool, sqlIsReachable } from '@pinflow/sql';
 import { Kafka } from 'kafkajs';
 import { AuditEventConsumer } from './audit-event.consumer';
 import { AUDIT_CONFIG, AuditConfig } from './config';
@@ -22,12 +22,12 @@ export class AuditModule {
       module: AuditModule,
       imports: [
         httpLoggerModule('audit', config.LOG_LEVEL),
-        PrismaModule.forRoot(auditDatabaseUrl(config), config.DATABASE_POOL_SIZE),
+        SqlModule.forRoot(auditDatabaseUrl(config), config.DATABASE_POOL_SIZE),
         AuthModule.forRoot(config),
         HealthModule.register({
-          inject: [PrismaClient, PinflowKafkaServer],
-          useFactory: (prisma: PrismaClient, consumers: PinflowKafkaServer): ReadinessProbe[] => [
-            { name: 'database', isReady: () => databaseIsReachable(prisma) },
+          inject: [SqlPool, PinflowKafkaServer],
+          useFactory: (pool: SqlPool, consumers: PinflowKafkaServer): ReadinessProbe[] => [
+            { name: 'database', isReady: () => sqlIsReachable(pool) },
             { name: 'kafka', isReady: () => consumers.isHealthy() },
           ],
         }),

@@ -1,6 +1,6 @@
 import { AUTH_KEY_SOURCE_RULE, authConfig } from '@pinflow/auth';
 import { httpConfig, logConfig } from '@pinflow/config';
-import { databaseConfig } from '@pinflow/db';
+import { databaseConfig } from '@pinflow/sql';
 import { kafkaConfig } from '@pinflow/kafka';
 import { z } from 'zod';
 

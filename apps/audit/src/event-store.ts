@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedPrincipal } from '@pinflow/auth';
 import { EVENT_TYPES, TERMINAL_EVENT_TYPES, type PinflowEvent } from '@pinflow/contracts';
-import { Prisma, PrismaClient, SqlPool } from '@pinflow/db';
+import type { Prisma } from '@pinflow/db';
+import { SqlPool } from '@pinflow/sql';
 
 /** An event as the audit API shows it. */
 export interface AuditedEvent {
@@ -31,7 +32,12 @@ export interface EventPage {
   continueAfter?: bigint;
 }
 
-function toAudited(row: Prisma.AuditEventModel): AuditedEvent {
+/** What the API shows of a row of audit_events, under the names of AuditEventModel; sequence is int8, which pg leaves a string. */
+type AuditRow = Pick<Prisma.AuditEventModel, 'eventId' | 'type' | 'time' | 'recordedAt' | 'cardId' | 'data' | 'traceId'> & { sequence: string };
+
+const AUDIT_COLUMNS = 'sequence, event_id AS "eventId", type, time, recorded_at AS "recordedAt", card_id AS "cardId", data, trace_id AS "traceId"';
+
+function toAudited(row: AuditRow): AuditedEvent {
   return {
     id: row.eventId,
     type: row.type,
@@ -57,13 +63,29 @@ const RECORD_EVENTS = {
          RETURNING event_id`,
 };
 
+/** The reads of the audit API, prepared like the insert. */
+const REQUEST_EVENTS = {
+  name: 'audit-request-events',
+  text: `SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE request_id = $1 ORDER BY sequence`,
+};
+
+/** Compares JSON with JSON (as Prisma's `equals` on a path did), so a number never matches a string; a missing tenant matches nothing. */
+const HAS_ACTED_ON_CARD = {
+  name: 'audit-has-acted-on-card',
+  text: `SELECT EXISTS (SELECT FROM audit_events WHERE card_id = $1 AND type = $2
+           AND (data->'caller' = to_jsonb($3::text) OR data->'tenant' = to_jsonb($4::text))) AS "acted"`,
+};
+
+const CARD_EVENTS = {
+  name: 'audit-card-events',
+  text: `SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE card_id = $1 AND ($2::bigint IS NULL OR sequence < $2::bigint)
+         ORDER BY sequence DESC LIMIT $3`,
+};
+
 /** audit_events: written once per event id, read by request and by card; never changed. */
 @Injectable()
 export class AuditEventStore {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly pool: SqlPool,
-  ) {}
+  constructor(private readonly pool: SqlPool) {}
 
   /**
    * Stores the events not stored yet (ON CONFLICT DO NOTHING), so a redelivery is absorbed; the ids
@@ -90,7 +112,7 @@ export class AuditEventStore {
 
   /** Every event of a request, oldest first (in the order they arrived). */
   async requestEvents(requestId: string): Promise<AuditedEvent[]> {
-    const rows = await this.prisma.auditEvent.findMany({ where: { requestId }, orderBy: { sequence: 'asc' } });
+    const { rows } = await this.pool.query<AuditRow>({ ...REQUEST_EVENTS, values: [requestId] });
     return rows.map(toAudited);
   }
 
@@ -99,27 +121,21 @@ export class AuditEventStore {
    * the card: what entitles it to the card's history.
    */
   async hasActedOnCard(cardId: string, principal: AuthenticatedPrincipal): Promise<boolean> {
-    const byCaller = { data: { path: ['caller'], equals: principal.subject } };
-    const byTenant = principal.tenant === undefined ? [] : [{ data: { path: ['tenant'], equals: principal.tenant } }];
-    const acceptance = await this.prisma.auditEvent.findFirst({
-      where: { cardId, type: EVENT_TYPES.accepted, OR: [byCaller, ...byTenant] },
-      select: { sequence: true },
+    const { rows } = await this.pool.query<{ acted: boolean }>({
+      ...HAS_ACTED_ON_CARD,
+      values: [cardId, EVENT_TYPES.accepted, principal.subject, principal.tenant ?? null],
     });
-    return acceptance !== null;
+    return rows[0].acted;
   }
 
   /** A card's events, newest first, `limit` at a time, continuing after the sequence `after`. */
   async cardEvents(cardId: string, limit: number, after?: bigint): Promise<EventPage> {
-    const rows = await this.prisma.auditEvent.findMany({
-      where: { cardId, ...(after === undefined ? {} : { sequence: { lt: after } }) },
-      orderBy: { sequence: 'desc' },
-      // One more than asked tells whether another page exists without counting.
-      take: limit + 1,
-    });
+    // One more than asked tells whether another page exists without counting.
+    const { rows } = await this.pool.query<AuditRow>({ ...CARD_EVENTS, values: [cardId, after?.toString() ?? null, limit + 1] });
     const page = rows.slice(0, limit);
     return {
       events: page.map(toAudited),
-      continueAfter: rows.length > limit ? page[page.length - 1].sequence : undefined,
+      continueAfter: rows.length > limit ? BigInt(page[page.length - 1].sequence) : undefined,
     };
   }
 

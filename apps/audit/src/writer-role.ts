@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { SqlPool } from '@pinflow/db';
+import { SqlPool } from '@pinflow/sql';
 import type { Logger } from '@pinflow/logging';
 import { AUDIT_CONFIG, AuditConfig } from './config';
 import { AUDIT_LOGGER } from './tokens';

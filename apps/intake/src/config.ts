@@ -1,5 +1,5 @@
 import { booleanFlag, httpConfig, logConfig, positiveInt } from '@pinflow/config';
-import { databaseConfig } from '@pinflow/db';
+import { databaseConfig } from '@pinflow/sql';
 import { kafkaConfig } from '@pinflow/kafka';
 import { authConfig } from '@pinflow/auth';
 import { pinKeysConfig } from '@pinflow/pin-crypto';

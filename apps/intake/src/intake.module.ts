@@ -1,11 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule, MessageSignatureVerifier } from '@pinflow/auth';
 import { REQUESTS_TOPIC } from '@pinflow/contracts';
-import { databaseIsReachable, PrismaClient, PrismaModule } from '@pinflow/db';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
 import { KafkaModule, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
+import { SqlModule, SqlPool, sqlIsReachable } from '@pinflow/sql';
 import { HttpDoor } from './acceptance';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { D1InboundModule, D1PinManagementController } from './d1-inbound/d1-inbound.module';
@@ -38,16 +38,16 @@ export class IntakeModule {
       module: IntakeModule,
       imports: [
         httpLoggerModule('intake', config.LOG_LEVEL),
-        PrismaModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
+        SqlModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
         KafkaModule.forRoot({ settings: config, clientId: 'pinflow-intake', logger, topics: [...pinflowTopicSpecs(config), ...replyTopics.map((topic) => ({ topic, partitions: config.KAFKA_EVENT_PARTITIONS }))] }),
         AuthModule.forRoot(config),
         D1InboundModule.forRoot(config),
         HealthModule.register({
-          inject: [PrismaClient, PinflowKafkaServer, OutboxRelay],
+          inject: [SqlPool, PinflowKafkaServer, OutboxRelay],
           // Accepting needs only the database: while the broker is away requests wait in the
           // outbox, so the broker-facing parts are reported but do not take intake out of service.
-          useFactory: (prisma: PrismaClient, consumers: PinflowKafkaServer, relay: OutboxRelay): ReadinessProbe[] => [
-            { name: 'database', isReady: () => databaseIsReachable(prisma) },
+          useFactory: (pool: SqlPool, consumers: PinflowKafkaServer, relay: OutboxRelay): ReadinessProbe[] => [
+            { name: 'database', isReady: () => sqlIsReachable(pool) },
             { name: 'outbox-relay', isReady: () => relay.isPublishing(), informational: true },
             { name: 'consumers', isReady: () => consumers.isHealthy(), informational: true },
           ],

@@ -1,5 +1,5 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { SqlPool } from '@pinflow/db';
+import { SqlPool } from '@pinflow/sql';
 import { ScrapedGauge } from '@pinflow/metrics';
 
 const outboxBacklog = new ScrapedGauge({

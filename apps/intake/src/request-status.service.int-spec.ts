@@ -21,7 +21,7 @@ describe('RequestStatusService: what intake answers about a request, from the ev
   beforeAll(() => {
     database = createDatabase(testEnv().databaseUrl, 4);
     prisma = database.prisma;
-    statuses = new RequestStatusService(prisma, database.pool);
+    statuses = new RequestStatusService(database.pool);
   });
 
   afterAll(async () => {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { maySee, type AuthenticatedPrincipal } from '@pinflow/auth';
 import { PinflowEvent, requestStatusOf } from '@pinflow/contracts';
-import { PrismaClient, SqlPool } from '@pinflow/db';
 import { histogram } from '@pinflow/metrics';
+import { SqlPool } from '@pinflow/sql';
 import type { RequestStatusResponse } from './api-schemas';
 
 const RECORD_EVENTS = `
@@ -21,6 +21,33 @@ const COMPLETE_REQUESTS = `
     AND CASE outcome.status WHEN 'succeeded' THEN intake_requests.status <> 'succeeded' ELSE intake_requests.status = 'accepted' END
   RETURNING intake_requests.vendor, intake_requests.operation, intake_requests.status,
     extract(epoch FROM now() - intake_requests.accepted_at)::float8 AS seconds`;
+
+/** A request with its events, a row per event (one with no event columns while it has none), oldest first. */
+const FIND_REQUEST = {
+  name: 'intake-find-request',
+  text: `SELECT request.id, request.status, request.vendor, request.operation, request.card_id AS "cardId", request.caller, request.tenant,
+      request.accepted_at AS "acceptedAt", request.completed_at AS "completedAt",
+      event.event_id AS "eventId", event.type AS "eventType", event.time AS "eventTime", event.data AS "eventData"
+    FROM intake_requests request LEFT JOIN intake_request_events event ON event.request_id = request.id
+    WHERE request.id = $1
+    ORDER BY event.time`,
+};
+
+interface RequestEventRow {
+  id: string;
+  status: RequestStatusResponse['status'];
+  vendor: string;
+  operation: string;
+  cardId: string;
+  caller: string;
+  tenant: string | null;
+  acceptedAt: Date;
+  completedAt: Date | null;
+  eventId: string | null;
+  eventType: string;
+  eventTime: Date;
+  eventData: Record<string, unknown>;
+}
 
 const acceptedToOutcome = histogram({
   name: 'pinflow_request_outcome_seconds',
@@ -71,10 +98,7 @@ function finalOutcomes(events: RequestEvent[]): FinalOutcome[] {
  */
 @Injectable()
 export class RequestStatusService {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly pool: SqlPool,
-  ) {}
+  constructor(private readonly pool: SqlPool) {}
 
   /**
    * Records events (a partition's fetched batch) about intake's requests and moves each request to
@@ -113,25 +137,20 @@ export class RequestStatusService {
    * to anyone else it does not exist, so a request id tells them nothing.
    */
   async find(requestId: string, viewer: AuthenticatedPrincipal): Promise<RequestStatusResponse | undefined> {
-    const request = await this.prisma.intakeRequest.findUnique({
-      where: { id: requestId },
-      include: { events: { orderBy: { time: 'asc' } } },
-    });
+    const { rows } = await this.pool.query<RequestEventRow>({ ...FIND_REQUEST, values: [requestId] });
+    const [request] = rows;
     if (!request || !maySee(viewer, request)) return undefined;
     return {
       requestId: request.id,
-      status: request.status as RequestStatusResponse['status'],
+      status: request.status,
       vendor: request.vendor,
       operation: request.operation,
       cardId: request.cardId,
       acceptedAt: request.acceptedAt.toISOString(),
       completedAt: request.completedAt?.toISOString() ?? null,
-      events: request.events.map((event) => ({
-        id: event.eventId,
-        type: event.type,
-        time: event.time.toISOString(),
-        data: event.data as Record<string, unknown>,
-      })),
+      events: rows.flatMap(({ eventId, eventType, eventTime, eventData }) =>
+        eventId === null ? [] : [{ id: eventId, type: eventType, time: eventTime.toISOString(), data: eventData }],
+      ),
     };
   }
 }

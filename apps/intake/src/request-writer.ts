@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Coalescer, SqlPool } from '@pinflow/db';
+import { Coalescer, SqlPool } from '@pinflow/sql';
 import { describeError, EncodedMessage, isInfrastructureFault } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
 import { INTAKE_LOGGER } from './tokens';

@@ -1,4 +1,4 @@
-import { Controller, DynamicModule, Get, Inject, Module, OnApplicationBootstrap, Type } from '@nestjs/common';
+import { Abstract, Controller, DynamicModule, Get, Inject, Module, OnApplicationBootstrap, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { MetricsController } from './metrics';
@@ -13,7 +13,7 @@ export interface ReadinessProbe {
 
 export interface ReadinessProbesDefinition {
   /** Providers of the app (anywhere in it) that the probes need. */
-  inject: (Type<unknown> | string | symbol)[];
+  inject: (Type<unknown> | Abstract<unknown> | string | symbol)[];
   useFactory: (...dependencies: never[]) => ReadinessProbe[];
 }
 

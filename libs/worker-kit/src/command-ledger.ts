@@ -1,5 +1,7 @@
 import type { PinflowEvent, Vendor } from '@pinflow/contracts';
-import { Coalescer, Prisma, PrismaClient, SqlPool } from '@pinflow/db';
+import type { Prisma } from '@pinflow/db';
+import { Coalescer, SqlPool } from '@pinflow/sql';
+import type { QueryResult } from 'pg';
 import { COMMAND_STATES, CommandRef, FinalState } from './outcomes';
 
 export type StoredCommand = Prisma.VendorCommandModel;
@@ -18,16 +20,13 @@ export interface VendorEventContext {
 
 const FINAL_STATES: readonly string[] = [COMMAND_STATES.succeeded, COMMAND_STATES.failed, COMMAND_STATES.failedRetryable];
 
-function asJson(event: PinflowEvent): Prisma.InputJsonValue {
-  return event as unknown as Prisma.InputJsonValue;
-}
-
 /** vendor_commands' columns under the names of StoredCommand, so a row needs no mapping. */
 const COMMAND_COLUMNS = `command_id AS "commandId", vendor, request_id AS "requestId", card_id AS "cardId", operation, state,
   correlation_id AS "correlationId", attempts, vendor_status AS "vendorStatus", details, outcome_event AS "outcomeEvent",
   outcome_published_at AS "outcomePublishedAt", dead_lettered_at AS "deadLetteredAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-const { calling, retrying, awaitingVendorEvent } = COMMAND_STATES;
+const { calling, retrying, awaitingVendorEvent, failed, failedRetryable } = COMMAND_STATES;
+const FINAL_STATE_LIST = FINAL_STATES.map((state) => `'${state}'`).join(', ');
 
 /**
  * The statements every command or vendor event runs, prepared once per connection. $1 and $2 are
@@ -87,7 +86,7 @@ const STATEMENTS = {
     text: `UPDATE vendor_commands SET state = input.state, outcome_event = input.event::jsonb, outcome_published_at = now(), updated_at = now()
       FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[]) AS input (command_id, state, event, event_id)
       WHERE vendor_commands.command_id = input.command_id AND vendor = $2
-        AND (vendor_commands.state NOT IN (${FINAL_STATES.map((state) => `'${state}'`).join(', ')}) OR outcome_event->>'id' = input.event_id)
+        AND (vendor_commands.state NOT IN (${FINAL_STATE_LIST}) OR outcome_event->>'id' = input.event_id)
       RETURNING vendor_commands.command_id AS "commandId"`,
   },
   vendorEventContext: {
@@ -104,18 +103,70 @@ const STATEMENTS = {
   },
 } as const;
 
+/**
+ * The statements of the rarer turns (replays, sweeps, dead letters, look-ups), one command at a
+ * time; $1 is always the vendor. Every update sets updated_at, which the sweeps go by.
+ */
+const ONE_COMMAND_STATEMENTS = {
+  find: {
+    name: 'vendor-commands-find',
+    text: `SELECT ${COMMAND_COLUMNS} FROM vendor_commands WHERE vendor = $1 AND command_id = $2::uuid`,
+  },
+  findByCorrelationId: {
+    name: 'vendor-commands-find-by-correlation-id',
+    text: `SELECT ${COMMAND_COLUMNS} FROM vendor_commands WHERE vendor = $1 AND correlation_id = $2`,
+  },
+  recordWithoutCall: {
+    name: 'vendor-commands-record-without-call',
+    text: `INSERT INTO vendor_commands (command_id, vendor, request_id, card_id, operation, state, outcome_event, updated_at)
+      VALUES ($2::uuid, $1, $3::uuid, $4, $5, '${failedRetryable}', $6::jsonb, now())
+      ON CONFLICT DO NOTHING`,
+  },
+  reclaim: {
+    name: 'vendor-commands-reclaim',
+    text: `UPDATE vendor_commands SET state = '${calling}', attempts = attempts + 1, correlation_id = command_id::text, details = COALESCE($3::jsonb, details),
+        vendor_status = NULL, outcome_event = NULL, outcome_published_at = NULL, updated_at = now()
+      WHERE vendor = $1 AND command_id = $2::uuid AND state = '${failedRetryable}'`,
+  },
+  hasLaterCommand: {
+    name: 'vendor-commands-has-later-command',
+    text: 'SELECT EXISTS (SELECT FROM vendor_commands WHERE vendor = $1 AND card_id = $2 AND created_at > $3) AS "later"',
+  },
+  awaitingSince: {
+    name: 'vendor-commands-awaiting-since',
+    text: `SELECT ${COMMAND_COLUMNS} FROM vendor_commands WHERE vendor = $1 AND state = '${awaitingVendorEvent}' AND updated_at < $2
+      ORDER BY updated_at LIMIT $3`,
+  },
+  unpublishedSince: {
+    name: 'vendor-commands-unpublished-since',
+    text: `SELECT ${COMMAND_COLUMNS} FROM vendor_commands
+      WHERE vendor = $1 AND state IN (${FINAL_STATE_LIST}) AND outcome_event IS NOT NULL AND outcome_published_at IS NULL AND updated_at < $2
+      ORDER BY updated_at LIMIT $3`,
+  },
+  stopAwaiting: {
+    name: 'vendor-commands-stop-awaiting',
+    text: `UPDATE vendor_commands SET state = '${failed}', outcome_event = $3::jsonb, updated_at = now()
+      WHERE vendor = $1 AND command_id = $2::uuid AND state = '${awaitingVendorEvent}'`,
+  },
+  markDeadLettered: {
+    name: 'vendor-commands-mark-dead-lettered',
+    text: 'UPDATE vendor_commands SET dead_lettered_at = now(), updated_at = now() WHERE vendor = $1 AND command_id = $2::uuid',
+  },
+} as const;
+
 /** Commands and events in hand at once share a statement: at most this many each. */
 const MAX_BATCH = 256;
 
 type StatementName = keyof typeof STATEMENTS;
+type OneCommandStatementName = keyof typeof ONE_COMMAND_STATEMENTS;
 type ClaimRow = { claimed: boolean } & StoredCommand;
 type VendorEventContextRow = { handled: boolean } & ({ commandId: null } | StoredCommand);
 
 /**
  * One vendor's rows of vendor_commands and vendor_event_receipts. Every state change is conditional
  * on the state it leaves, so the command consumer and the vendor's events, which race for the same
- * row, never undo each other. What every command runs goes to the pool as prepared statements (a
- * Prisma call pays its query compiler every time); the sweeps, replays and tests use Prisma.
+ * row, never undo each other. Every statement goes to the pool, prepared: a worker never loads the
+ * Prisma client (see SqlPool).
  */
 export class CommandLedger {
   private readonly claims = new Coalescer<{ command: CommandRef; details?: CommandDetails }, ClaimRow | undefined>(
@@ -176,7 +227,6 @@ export class CommandLedger {
   );
 
   constructor(
-    private readonly prisma: PrismaClient,
     private readonly pool: SqlPool,
     readonly vendor: Vendor,
   ) {}
@@ -191,12 +241,14 @@ export class CommandLedger {
     return rows.map(({ state, count }) => ({ labels: { vendor: this.vendor, state }, value: count }));
   }
 
-  find(commandId: string): Promise<StoredCommand | null> {
-    return this.prisma.vendorCommand.findUnique({ where: { commandId, vendor: this.vendor } });
+  async find(commandId: string): Promise<StoredCommand | null> {
+    const { rows } = await this.runOne<StoredCommand>('find', [commandId]);
+    return rows[0] ?? null;
   }
 
-  findByCorrelationId(correlationId: string): Promise<StoredCommand | null> {
-    return this.prisma.vendorCommand.findUnique({ where: { vendor_correlationId: { vendor: this.vendor, correlationId } } });
+  async findByCorrelationId(correlationId: string): Promise<StoredCommand | null> {
+    const { rows } = await this.runOne<StoredCommand>('findByCorrelationId', [correlationId]);
+    return rows[0] ?? null;
   }
 
   /**
@@ -222,11 +274,9 @@ export class CommandLedger {
    * may run it again (FAILED_RETRYABLE). False when the command is known.
    */
   async recordWithoutCall(command: CommandRef, event: PinflowEvent): Promise<boolean> {
-    const { count } = await this.prisma.vendorCommand.createMany({
-      data: [{ ...this.row(command), state: COMMAND_STATES.failedRetryable, outcomeEvent: asJson(event) }],
-      skipDuplicates: true,
-    });
-    return count === 1;
+    const { commandId, requestId, cardId, operation } = command;
+    const { rowCount } = await this.runOne('recordWithoutCall', [commandId, requestId, cardId, operation, JSON.stringify(event)]);
+    return rowCount === 1;
   }
 
   /** The vendor surely did not apply the call that just failed: CALLING → RETRYING. False when the command is no longer CALLING. */
@@ -248,25 +298,14 @@ export class CommandLedger {
    * FAILED_RETRYABLE.
    */
   async reclaim(commandId: string, details?: CommandDetails): Promise<boolean> {
-    const { count } = await this.prisma.vendorCommand.updateMany({
-      where: { commandId, vendor: this.vendor, state: COMMAND_STATES.failedRetryable },
-      data: {
-        state: COMMAND_STATES.calling,
-        attempts: { increment: 1 },
-        correlationId: commandId,
-        details,
-        vendorStatus: null,
-        outcomeEvent: Prisma.DbNull,
-        outcomePublishedAt: null,
-      },
-    });
-    return count === 1;
+    const { rowCount } = await this.runOne('reclaim', [commandId, details === undefined ? null : JSON.stringify(details)]);
+    return rowCount === 1;
   }
 
   /** Whether the card got a command after this one: running this one again would undo the later one. */
   async hasLaterCommand(command: StoredCommand): Promise<boolean> {
-    const later = await this.prisma.vendorCommand.count({ where: { vendor: this.vendor, cardId: command.cardId, createdAt: { gt: command.createdAt } } });
-    return later > 0;
+    const { rows } = await this.runOne<{ later: boolean }>('hasLaterCommand', [command.cardId, command.createdAt]);
+    return rows[0].later;
   }
 
   /**
@@ -278,30 +317,19 @@ export class CommandLedger {
   }
 
   /** Commands whose vendor event has been due since before `cutoff`, oldest first. */
-  awaitingSince(cutoff: Date, limit: number): Promise<StoredCommand[]> {
-    return this.prisma.vendorCommand.findMany({
-      where: { vendor: this.vendor, state: COMMAND_STATES.awaitingVendorEvent, updatedAt: { lt: cutoff } },
-      orderBy: { updatedAt: 'asc' },
-      take: limit,
-    });
+  async awaitingSince(cutoff: Date, limit: number): Promise<StoredCommand[]> {
+    return (await this.runOne<StoredCommand>('awaitingSince', [cutoff, limit])).rows;
   }
 
   /** Outcomes recorded before `cutoff` whose publication was cut short (a crash in between). */
-  unpublishedSince(cutoff: Date, limit: number): Promise<StoredCommand[]> {
-    return this.prisma.vendorCommand.findMany({
-      where: { vendor: this.vendor, state: { in: [...FINAL_STATES] }, outcomeEvent: { not: Prisma.DbNull }, outcomePublishedAt: null, updatedAt: { lt: cutoff } },
-      orderBy: { updatedAt: 'asc' },
-      take: limit,
-    });
+  async unpublishedSince(cutoff: Date, limit: number): Promise<StoredCommand[]> {
+    return (await this.runOne<StoredCommand>('unpublishedSince', [cutoff, limit])).rows;
   }
 
   /** The vendor's event did not come in time: AWAITING_VENDOR_EVENT → FAILED. False when it came meanwhile. */
   async stopAwaiting(commandId: string, event: PinflowEvent): Promise<boolean> {
-    const { count } = await this.prisma.vendorCommand.updateMany({
-      where: { commandId, vendor: this.vendor, state: COMMAND_STATES.awaitingVendorEvent },
-      data: { state: COMMAND_STATES.failed, outcomeEvent: asJson(event) },
-    });
-    return count === 1;
+    const { rowCount } = await this.runOne('stopAwaiting', [commandId, JSON.stringify(event)]);
+    return rowCount === 1;
   }
 
   /**
@@ -336,13 +364,19 @@ export class CommandLedger {
 
   /** The command's dead letter is on the dead-letter topic: a redelivery must not park it again. */
   async markDeadLettered(commandId: string): Promise<void> {
-    await this.prisma.vendorCommand.update({ where: { commandId, vendor: this.vendor }, data: { deadLetteredAt: new Date() } });
+    const { rowCount } = await this.runOne('markDeadLettered', [commandId]);
+    if (rowCount !== 1) throw new Error(`command ${commandId} is not in vendor_commands`);
   }
 
   /** Runs a statement for a batch; $1 is the batch's first array and $2 the vendor, as in every statement. */
   private async run<R extends object = object>(statement: StatementName, [ids, ...arrays]: unknown[][]): Promise<R[]> {
     const { rows } = await this.pool.query<R>({ ...STATEMENTS[statement], values: [ids, this.vendor, ...arrays] });
     return rows;
+  }
+
+  /** Runs a statement about one command; $1 is the vendor, as in every such statement. */
+  private runOne<R extends object = object>(statement: OneCommandStatementName, values: unknown[]): Promise<QueryResult<R>> {
+    return this.pool.query<R>({ ...ONE_COMMAND_STATEMENTS[statement], values: [this.vendor, ...values] });
   }
 
   /** Batches a conditional update: each command answers whether the statement moved it. */
@@ -354,10 +388,6 @@ export class CommandLedger {
       },
       { maxBatch: MAX_BATCH, keyOf: commandIdOf },
     );
-  }
-
-  private row(command: CommandRef) {
-    return { commandId: command.commandId, vendor: this.vendor, requestId: command.requestId, cardId: command.cardId, operation: command.operation };
   }
 }
 

@@ -1,5 +1,6 @@
 import { buildEvent, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, VaultSetPasscodeCommand } from '@pinflow/contracts';
-import { createDatabase, PrismaClient, SqlPool } from '@pinflow/db';
+import { createDatabase, PrismaClient } from '@pinflow/db';
+import type { SqlPool } from '@pinflow/sql';
 import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { connectKafkaTransport, createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, JsonProducer, MessageMeta, PinflowKafkaServer, REPLAYED_FROM_HEADER } from '@pinflow/kafka';
@@ -183,7 +184,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     ({ prisma, pool } = createDatabase(databaseUrl, 2));
     keyRing = await generatePinKeyRing();
     vendor = new ScriptedVendor(keyRing);
-    ledger = new CommandLedger(prisma, pool, 'vault');
+    ledger = new CommandLedger(pool, 'vault');
     // A circuit that never opens here: the breaker has its own tests below, with its own runner.
     runner = new CommandRunner(vendor, ledger, producer, { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 5, breaker: { threshold: 1000, cooldownMs: 100 } }, logger);
     vendorEvents = new VendorEventRunner(ledger, producer, logger);
@@ -322,7 +323,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
       const cardId = newCard();
       vendor.reportingByEvent.add(cardId);
       const command = await passcodeCommand(cardId, '516273');
-      const claimFailing = new CommandRunner(vendor, new CommandLedger(prisma, failingFirstStatement(pool), 'vault'), producer, { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 5 }, logger);
+      const claimFailing = new CommandRunner(vendor, new CommandLedger(failingFirstStatement(pool), 'vault'), producer, { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 5 }, logger);
 
       await expect(claimFailing.handle(command, heartbeat)).rejects.toThrow('Connection terminated unexpectedly');
       expect(await ledger.find(command.commandId)).toBeNull();
@@ -589,7 +590,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   it('keeps each vendor to its own commands, and lets two vendors use the same correlation id', async () => {
     const command = await passcodeCommand(newCard(), '461938');
     const shared = `shared-${command.commandId}`;
-    const solaris = new CommandLedger(prisma, pool, 'solaris');
+    const solaris = new CommandLedger(pool, 'solaris');
     const solarisCommand = { vendor: 'solaris' as const, commandId: randomUUID(), requestId: randomUUID(), cardId: 'solaris-card', operation: 'change_pin' };
     await ledger.claim(command);
     await solaris.claim(solarisCommand);

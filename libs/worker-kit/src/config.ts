@@ -1,6 +1,6 @@
 import { httpConfig, logConfig, positiveInt } from '@pinflow/config';
 import type { Vendor } from '@pinflow/contracts';
-import { databaseConfig } from '@pinflow/db';
+import { databaseConfig } from '@pinflow/sql';
 import { kafkaConfig, KafkaSettings } from '@pinflow/kafka';
 import { z } from 'zod';
 import type { ClientCredentials } from '@pinflow/vendor-http';

@@ -1,10 +1,10 @@
 import { Controller, DynamicModule, Inject, Module, Provider, Type } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { Vendor } from '@pinflow/contracts';
-import { databaseIsReachable, PrismaClient, PrismaModule, SqlPool } from '@pinflow/db';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
 import { ContractPipe, InFlightLimit, JsonProducer, KafkaHandlerOptions, KafkaModule, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger, Logger } from '@pinflow/logging';
+import { SqlModule, SqlPool, sqlIsReachable } from '@pinflow/sql';
 import { commandTopic } from '@pinflow/contracts';
 import type { z } from 'zod';
 import { commandHandler } from './command-consumer';
@@ -61,12 +61,12 @@ export class WorkerKitModule {
       module: WorkerKitModule,
       imports: [
         httpLoggerModule(service, config.LOG_LEVEL),
-        PrismaModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
+        SqlModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
         KafkaModule.forRoot({ settings: config, clientId: `pinflow-${service}`, logger, topics }),
         HealthModule.register({
-          inject: [PrismaClient, CommandRunner, PinflowKafkaServer],
-          useFactory: (prisma: PrismaClient, runner: CommandRunner, transport: PinflowKafkaServer): ReadinessProbe[] => [
-            { name: 'database', isReady: () => databaseIsReachable(prisma) },
+          inject: [SqlPool, CommandRunner, PinflowKafkaServer],
+          useFactory: (pool: SqlPool, runner: CommandRunner, transport: PinflowKafkaServer): ReadinessProbe[] => [
+            { name: 'database', isReady: () => sqlIsReachable(pool) },
             ...consumers.map(([name, topic]) => ({ name, isReady: () => transport.isHealthy(topic) })),
             // A vendor outage is no reason to take the worker out of service: commands wait for the vendor.
             { name: `${vendor}-circuit-breaker`, isReady: () => runner.circuitState === 'closed', informational: true },
@@ -76,7 +76,7 @@ export class WorkerKitModule {
       providers: [
         { provide: WORKER_LOGGER, useValue: logger },
         { provide: VENDOR_ADAPTER, useClass: options.adapter },
-        { provide: CommandLedger, inject: [PrismaClient, SqlPool], useFactory: (prisma: PrismaClient, pool: SqlPool) => new CommandLedger(prisma, pool, vendor) },
+        { provide: CommandLedger, inject: [SqlPool], useFactory: (pool: SqlPool) => new CommandLedger(pool, vendor) },
         {
           provide: CommandRunner,
           inject: [VENDOR_ADAPTER, CommandLedger, JsonProducer],

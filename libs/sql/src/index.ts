@@ -1,0 +1,4 @@
+export * from './coalescer';
+export * from './config';
+export * from './pool';
+export * from './sql.module';
