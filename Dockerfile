@@ -1,5 +1,5 @@
 # One image for every pinflow service; the command picks the app:
-#   docker run pinflow node --liftoff-only dist/apps/intake/src/main.js
+#   docker run pinflow node dist/apps/intake/src/main.js
 # Node 22 is the current LTS line; pass --build-arg NODE_IMAGE=node:22.x.y-bookworm-slim@sha256:… to pin
 # a release to one exact base image.
 ARG NODE_IMAGE=node:22-bookworm-slim
@@ -22,8 +22,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 # Heap flags for every service (same as tools/testing/processes.ts; README, "Benchmark", "Memory"): an
 # old-generation ceiling makes V8 collect instead of growing to ~200 MB of garbage under load, and a
-# smaller young generation. Only such flags are allowed in NODE_OPTIONS; --liftoff-only (Prisma's
-# WebAssembly query compiler left unoptimised, ~50 MB less machine code) goes on each command line.
+# smaller young generation.
 ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=256"
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -33,4 +32,4 @@ COPY --from=build /app/apps/audit/console ./apps/audit/console
 COPY --from=build /app/nx.json /app/package.json ./
 # The base image's unprivileged `node` user, numeric so that Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
-CMD ["node", "--liftoff-only", "dist/apps/intake/src/main.js"]
+CMD ["node", "dist/apps/intake/src/main.js"]

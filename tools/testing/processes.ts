@@ -3,13 +3,11 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * V8 memory flags for every process started here, as the Dockerfile and deploy/k8s set them (README,
- * "Benchmark", "Memory", has the figures). Liftoff only: Prisma's query compiler is WebAssembly, and V8's
- * optimising tier re-compiles it into ~50 MB of machine code, for queries that run only on cold paths.
- * The old-generation ceiling makes V8 collect instead of growing to ~200 MB of garbage under load; a
- * smaller young generation saves 16 MB more.
+ * V8 memory flags for every process started here, as the Dockerfile sets them (README, "Benchmark",
+ * "Memory", has the figures). The old-generation ceiling makes V8 collect instead of growing to ~200 MB
+ * of garbage under load; a smaller young generation saves 16 MB more.
  */
-const SERVICE_V8_FLAGS = ['--liftoff-only', '--max-semi-space-size=8', '--max-old-space-size=256'];
+const SERVICE_V8_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
 
 /** A service running as its own OS process, its output captured to a log file. */
 export class ServiceProcess {
