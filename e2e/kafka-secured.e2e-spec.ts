@@ -1,7 +1,7 @@
 import { PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC } from '@pinflow/contracts';
 import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
-import { KAFKA_ADMIN_PRINCIPAL, KafkaPrincipal, SecuredLocalKafka, Stack, startSecuredLocalKafka, startStack } from '@pinflow/platform';
+import { KAFKA_ADMIN_PRINCIPAL, KafkaPrincipal, PinChangeScenarios, SecuredLocalKafka, Stack, startSecuredLocalKafka, startStack, VENDOR_NAMES } from '@pinflow/platform';
 import { createScratchDatabase, freePort, ScratchDatabase, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { Kafka, KafkaConfig } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -30,6 +30,7 @@ describe('Kafka over SASL_SSL, one principal per service', () => {
   let stack: Stack;
   let client: PinflowClient;
   let recorder: TopicRecorder;
+  let writeToken: string;
 
   /** Connects as `principal` (none: TLS but no SASL) and gives what `attempt` threw, or undefined. */
   async function refusal(
@@ -84,10 +85,10 @@ describe('Kafka over SASL_SSL, one principal per service', () => {
       stateDir: path.join(work, 'state'),
       logDir: path.join(work, 'logs'),
       logLevel: 'debug',
-      apps: ['sandbox-pismo', 'worker-pismo', 'audit', 'intake'],
       env: kafka.appEnv(),
     });
-    client = new PinflowClient(stack, await stack.secrets.token([PIN_WRITE_SCOPE], { subject: 'mobile-backend' }), await stack.secrets.token([PIN_READ_SCOPE], { subject: 'mobile-backend' }));
+    writeToken = await stack.secrets.token([PIN_WRITE_SCOPE, PIN_READ_SCOPE], { subject: 'mobile-backend' });
+    client = new PinflowClient(stack, writeToken, writeToken);
     const admin = kafka.clientConfig(KAFKA_ADMIN_PRINCIPAL);
     recorder = await new TopicRecorder(kafka.brokers, [commandTopic('pismo'), EVENTS_TOPIC], { ssl: admin.ssl, sasl: admin.sasl }).start();
   }, 240_000);
@@ -120,6 +121,19 @@ describe('Kafka over SASL_SSL, one principal per service', () => {
     const passwords = Object.values(kafka.credentials).map((credential) => credential.password);
     expect(occurrences(recorder.messages.map((message) => message.value).join('\n'), [PIN])).toEqual([]);
     expect(passwords.filter((password) => readLogs(stack).includes(password))).toEqual([]);
+  });
+
+  it("changes a PIN at every vendor: each worker's grants cover all it does", async () => {
+    const scenarios = new PinChangeScenarios(stack, writeToken);
+    for (const vendor of VENDOR_NAMES) {
+      const cardId = scenarios.cardId(vendor, 1);
+      await scenarios.seed(vendor, cardId);
+      const request = await scenarios.request(vendor, cardId);
+      const accepted = await client.submit(request.path, request.body);
+      expect(accepted.status).toBe(202);
+      expect({ vendor, status: (await client.outcome(accepted.body.requestId)).status }).toEqual({ vendor, status: 'succeeded' });
+    }
+    expect(readLogs(stack)).not.toMatch(/AUTHORIZATION_FAILED|Not authorized/i);
   });
 
   it("refuses worker-pismo's principal Vault's commands, but lets it read its own", async () => {

@@ -3,16 +3,18 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { lock } from 'proper-lockfile';
 import { startLocalKafka } from './kafka';
+import { startSecuredLocalKafka } from './kafka-secured';
 import { repoRoot, waitFor } from '@pinflow/testing';
 import { localPorts } from './local-ports';
 import { PinChangeScenarios } from './pin-change-scenarios';
 import { startEmbeddedPostgres } from './postgres-embedded';
-import { APPS, Stack, startStack, VENDOR_NAMES } from './stack';
+import { APPS, Stack, StackOptions, startStack, VENDOR_NAMES } from './stack';
 
 /**
  * `npm start`: the platform on embedded defaults (a local Kafka broker from Maven Central's jars and a
  * PostgreSQL server from npm's binaries, unless KAFKA_BROKERS / DATABASE_URL say otherwise), then one
- * PIN change per vendor through it. `npm start -- --once` stops after those changes.
+ * PIN change per vendor through it. `npm start -- --once` stops after those changes. With
+ * PINFLOW_KAFKA_SECURED=1 the local broker speaks SASL_SSL only, each service as its own principal.
  */
 const stateDir = path.join(repoRoot, '.pinflow');
 const { kafka: KAFKA_PORT, kafkaController: KAFKA_CONTROLLER_PORT, postgres: POSTGRES_PORT, apps: ports } = localPorts();
@@ -88,11 +90,15 @@ async function main(): Promise<void> {
   try {
     cleanups.push(await interruptible(lockStateDir()));
     let kafkaBrokers = process.env.KAFKA_BROKERS;
+    let kafkaEnv: StackOptions['env'] = {};
     if (!kafkaBrokers) {
-      console.log(`starting a local Kafka broker on 127.0.0.1:${KAFKA_PORT} (first run fetches its jars through Maven)`);
-      const kafka = await interruptible(startLocalKafka({ port: KAFKA_PORT, controllerPort: KAFKA_CONTROLLER_PORT, stateDir: path.join(stateDir, 'kafka') }));
+      const secured = process.env.PINFLOW_KAFKA_SECURED === '1';
+      console.log(`starting a local Kafka broker on 127.0.0.1:${KAFKA_PORT}${secured ? ' (SASL_SSL, with ACLs)' : ''} (first run fetches its jars through Maven)`);
+      const options = { port: KAFKA_PORT, controllerPort: KAFKA_CONTROLLER_PORT, stateDir: path.join(stateDir, 'kafka') };
+      const kafka = secured ? await interruptible(startSecuredLocalKafka(options)) : await interruptible(startLocalKafka(options));
       cleanups.push(() => kafka.stop());
       kafkaBrokers = kafka.brokers;
+      if ('appEnv' in kafka) kafkaEnv = kafka.appEnv();
     }
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
@@ -104,7 +110,7 @@ async function main(): Promise<void> {
     const logDir = path.join(stateDir, 'logs');
     mkdirSync(logDir, { recursive: true });
     console.log('starting the services');
-    const stack = await interruptible(startStack({ kafkaBrokers, databaseUrl, stateDir, logDir, ports, env: { intake: { DATABASE_POOL_SIZE: '5' } } }));
+    const stack = await interruptible(startStack({ kafkaBrokers, databaseUrl, stateDir, logDir, ports, env: { ...kafkaEnv, intake: { ...kafkaEnv.intake, DATABASE_POOL_SIZE: '5' } } }));
     cleanups.push(() => stack.stop());
 
     await interruptible(firstPinChanges(stack));
