@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { lock } from 'proper-lockfile';
 import { startLocalKafka } from './kafka';
-import { startSecuredLocalKafka } from './kafka-secured';
+import { SecuredLocalKafka, startSecuredLocalKafka } from './kafka-secured';
 import { repoRoot, waitFor } from '@pinflow/testing';
 import { localPorts } from './local-ports';
 import { PinChangeScenarios } from './pin-change-scenarios';
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   try {
     cleanups.push(await interruptible(lockStateDir()));
     let kafkaBrokers = process.env.KAFKA_BROKERS;
-    let kafkaEnv: StackOptions['env'] = {};
+    let kafkaEnv: NonNullable<StackOptions['env']> = {};
     if (!kafkaBrokers) {
       const secured = process.env.PINFLOW_KAFKA_SECURED === '1';
       console.log(`starting a local Kafka broker on 127.0.0.1:${KAFKA_PORT}${secured ? ' (SASL_SSL, with ACLs)' : ''} (first run fetches its jars through Maven)`);
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
       const kafka = secured ? await interruptible(startSecuredLocalKafka(options)) : await interruptible(startLocalKafka(options));
       cleanups.push(() => kafka.stop());
       kafkaBrokers = kafka.brokers;
-      if ('appEnv' in kafka) kafkaEnv = kafka.appEnv();
+      if (secured) kafkaEnv = (kafka as SecuredLocalKafka).appEnv();
     }
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
