@@ -1,6 +1,5 @@
 import { PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC } from '@pinflow/contracts';
-import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
 import { KAFKA_ADMIN_PRINCIPAL, KafkaPrincipal, PinChangeScenarios, SecuredLocalKafka, Stack, startSecuredLocalKafka, startStack, VENDOR_NAMES } from '@pinflow/platform';
 import { createScratchDatabase, freePort, ScratchDatabase, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { Kafka, KafkaConfig } from 'kafkajs';
@@ -78,7 +77,6 @@ describe('Kafka over SASL_SSL, one principal per service', () => {
     const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-sasl-'));
     kafka = await startSecuredLocalKafka({ port: await freePort(), controllerPort: await freePort(), stateDir: path.join(work, 'kafka') });
     database = await createScratchDatabase(new URL('/postgres', testEnv().databaseUrl).toString(), 'pinflow_sasl');
-    await migrateDeploy(database.url, defaultMigrationsDir());
     stack = await startStack({
       kafkaBrokers: kafka.brokers,
       databaseUrl: database.url,
