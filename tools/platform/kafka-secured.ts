@@ -76,7 +76,9 @@ export interface SecuredLocalKafka extends LocalKafka {
   credentials: Record<KafkaPrincipal | typeof KAFKA_ADMIN_PRINCIPAL, KafkaCredential>;
   /** kafkajs options for a client as `principal` (none: TLS without SASL, which the broker refuses). */
   clientConfig(principal?: KafkaPrincipal | typeof KAFKA_ADMIN_PRINCIPAL): KafkaConfig;
-  /** Each app's KAFKA_SECURITY_* settings, as `StackOptions.env` takes them. */
+  /** The KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_* and KAFKA_SASL_* settings of a client as `principal`. */
+  settingsOf(principal: KafkaPrincipal | typeof KAFKA_ADMIN_PRINCIPAL): Record<string, string>;
+  /** Each app's settings, as `StackOptions.env` takes them. */
   appEnv(): Partial<Record<AppName, Record<string, string>>>;
 }
 
@@ -104,24 +106,20 @@ export async function startSecuredLocalKafka(options: { port: number; controller
     await kafka.stop();
     throw error;
   }
+  const settingsOf = (principal: KafkaPrincipal | typeof KAFKA_ADMIN_PRINCIPAL) => ({
+    KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+    KAFKA_SSL_CA_FILE: caFile,
+    KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+    KAFKA_SASL_USERNAME: credentials[principal].username,
+    KAFKA_SASL_PASSWORD: credentials[principal].password,
+  });
   return {
     ...kafka,
     caFile,
     credentials,
     clientConfig,
-    appEnv: () =>
-      Object.fromEntries(
-        KAFKA_PRINCIPALS.map((principal) => [
-          principal,
-          {
-            KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
-            KAFKA_SSL_CA_FILE: caFile,
-            KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
-            KAFKA_SASL_USERNAME: credentials[principal].username,
-            KAFKA_SASL_PASSWORD: credentials[principal].password,
-          },
-        ]),
-      ),
+    settingsOf,
+    appEnv: () => Object.fromEntries(KAFKA_PRINCIPALS.map((principal) => [principal, settingsOf(principal)])),
   };
 }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lock } from 'proper-lockfile';
-import { startLocalKafka } from './kafka';
-import { SecuredLocalKafka, startSecuredLocalKafka } from './kafka-secured';
+import { LocalKafka, startLocalKafka } from './kafka';
+import { KAFKA_ADMIN_PRINCIPAL, startSecuredLocalKafka } from './kafka-secured';
 import { repoRoot, waitFor } from '@pinflow/testing';
 import { localPorts } from './local-ports';
 import { PinChangeScenarios } from './pin-change-scenarios';
@@ -47,6 +47,17 @@ async function firstPinChanges(stack: Stack): Promise<void> {
     console.log(`\n${vendor}: POST ${request.path} → 202, request ${accepted.requestId}: ${outcome.status}`);
     for (const event of outcome.events) console.log(`  ${event.time}  ${event.type}`);
   }
+}
+
+/**
+ * The local broker on SASL_SSL, each app's settings for it, and the super user's in admin.env for the
+ * operator's tools: `env $(cat .pinflow/kafka/admin.env) npm run dlq -- list`.
+ */
+async function startSecuredKafka(options: { port: number; controllerPort: number; stateDir: string }): Promise<{ kafka: LocalKafka; env: NonNullable<StackOptions['env']> }> {
+  const kafka = await startSecuredLocalKafka(options);
+  const admin = kafka.settingsOf(KAFKA_ADMIN_PRINCIPAL);
+  writeFileSync(path.join(options.stateDir, 'admin.env'), Object.entries(admin).map(([name, value]) => `${name}=${value}\n`).join(''), { mode: 0o600 });
+  return { kafka, env: kafka.appEnv() };
 }
 
 /**
@@ -95,10 +106,10 @@ async function main(): Promise<void> {
       const secured = process.env.PINFLOW_KAFKA_SECURED === '1';
       console.log(`starting a local Kafka broker on 127.0.0.1:${KAFKA_PORT}${secured ? ' (SASL_SSL, with ACLs)' : ''} (first run fetches its jars through Maven)`);
       const options = { port: KAFKA_PORT, controllerPort: KAFKA_CONTROLLER_PORT, stateDir: path.join(stateDir, 'kafka') };
-      const kafka = secured ? await interruptible(startSecuredLocalKafka(options)) : await interruptible(startLocalKafka(options));
-      cleanups.push(() => kafka.stop());
-      kafkaBrokers = kafka.brokers;
-      if (secured) kafkaEnv = (kafka as SecuredLocalKafka).appEnv();
+      const started = await interruptible(secured ? startSecuredKafka(options) : startLocalKafka(options).then((kafka) => ({ kafka, env: {} })));
+      cleanups.push(() => started.kafka.stop());
+      kafkaBrokers = started.kafka.brokers;
+      kafkaEnv = started.env;
     }
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
