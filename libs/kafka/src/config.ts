@@ -23,7 +23,7 @@ export const kafkaConfig = {
   KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: positiveInt.default(6),
   /** As Kafka names them. PLAINTEXT keeps local runs and tests fast; a shared broker wants SASL_SSL. */
   KAFKA_SECURITY_PROTOCOL: z.enum(['PLAINTEXT', 'SSL', 'SASL_SSL']).default('PLAINTEXT'),
-  /** PEM certificates the broker's must chain to; without it, the system's CAs. */
+  /** PEM file of the CA(s) the brokers' certificates must chain to; without it, the system's CAs. */
   KAFKA_SSL_CA_FILE: z.string().min(1).refine(isReadable, 'must name a readable PEM file').optional(),
   KAFKA_SASL_MECHANISM: z.enum(['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN']).optional(),
   /** The service's own principal, which the broker's ACLs are written for. */
