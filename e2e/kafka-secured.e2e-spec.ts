@@ -9,11 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { occurrences, PinflowClient, readLogs } from './support';
 
-/**
- * Kafka as a trust boundary: the broker speaks SASL_SSL only, every service signs in as its own
- * principal, and the ACLs let each do its part and nothing else, so that a worker's credentials
- * can neither read another vendor's commands nor forge one. This suite runs its own broker.
- */
 /** What kafkajs throws: a protocol error, or an error around one (`cause`) once retries are given up. */
 interface KafkaError {
   name: string;
@@ -22,6 +17,11 @@ interface KafkaError {
   cause?: KafkaError;
 }
 
+/**
+ * Kafka as a trust boundary: the broker speaks SASL_SSL only, every service signs in as its own
+ * principal, and the ACLs let each do its part and nothing else, so that a worker's credentials
+ * can neither read another vendor's commands nor forge one. This suite runs its own broker.
+ */
 describe('Kafka over SASL_SSL, one principal per service', () => {
   const PIN = '730418';
   let kafka: SecuredLocalKafka;
