@@ -59,6 +59,7 @@ describe('intake given hostile requests', () => {
       ['Content-Encoding: compress', { 'content-encoding': 'compress' }, BODY, 415, 'UNSUPPORTED_MEDIA_TYPE'],
       ['Content-Encoding: gzip, gzip', { 'content-encoding': 'gzip, gzip' }, gzipSync(gzipSync(BODY)), 415, 'UNSUPPORTED_MEDIA_TYPE'],
       ['malformed JSON', {}, '{"encryptedPin":', 400, 'MALFORMED_JSON'],
+      ['a JSON body labelled text/plain', { 'content-type': 'text/plain' }, BODY, 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ])('answers %s with a problem document', async (_case, headers, body, status, code) => {
       expectProblem(await post(path, headers, body), status, code);
     });

@@ -298,6 +298,7 @@ describe('intake and audit given hostile tokens, JWEs and PINs', () => {
       ['no audience', await sign({ aud: undefined })],
       ['expired an hour ago', await sign({ exp: now - 3600 })],
       ['not before an hour from now', await sign({ nbf: now + 3600 })],
+      ['issued an hour from now', await sign({ iat: now + 3600, exp: now + 7200 })],
       ['no subject', await sign({ sub: undefined })],
       ['an empty subject', await sign({ sub: '' })],
       ['a subject that is a number', await sign({ sub: 42 })],

@@ -1,6 +1,6 @@
 import { OPERATOR_SCOPE, PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
 import { encryptPin, PinKeyRing } from '@pinflow/pin-crypto';
-import { AppName, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Stack, StackOptions, startStack } from '@pinflow/platform';
+import { AppName, APPS, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Stack, StackOptions, startStack } from '@pinflow/platform';
 import { SandboxClient } from '@pinflow/sandbox-kit';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { CompactEncrypt } from 'jose';
@@ -14,10 +14,12 @@ import { Client } from 'pg';
  * The stack an end-to-end suite runs against, on the test run's broker and database, with state and
  * logs in a fresh directory and debug logs: the most talkative, which the leak searches cover too.
  */
-function startSuiteStack(options: Pick<StackOptions, 'apps' | 'env'>): Promise<Stack> {
-  const { kafkaBrokers, databaseUrl } = testEnv();
+function startSuiteStack({ env = {}, ...options }: Pick<StackOptions, 'apps' | 'env'>): Promise<Stack> {
+  const { kafkaBrokers, databaseUrl, kafkaSecurity } = testEnv();
   const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-e2e-'));
-  return startStack({ kafkaBrokers, databaseUrl, stateDir: path.join(work, 'state'), logDir: path.join(work, 'logs'), logLevel: 'debug', ...options });
+  // On a secured broker (PINFLOW_KAFKA_SECURED=1) each app signs in as its own principal.
+  const withKafkaSecurity = Object.fromEntries(APPS.map((app) => [app, { ...kafkaSecurity?.apps[app], ...env[app] }]));
+  return startStack({ kafkaBrokers, databaseUrl, stateDir: path.join(work, 'state'), logDir: path.join(work, 'logs'), logLevel: 'debug', env: withKafkaSecurity, ...options });
 }
 
 export interface SuiteOptions extends Pick<StackOptions, 'apps' | 'env'> {
@@ -45,7 +47,7 @@ export async function startSuite({ writer, topics, ...stackOptions }: SuiteOptio
   try {
     const writeToken = await stack.secrets.token([PIN_WRITE_SCOPE], { subject: writer });
     const readToken = await stack.secrets.token([PIN_READ_SCOPE, OPERATOR_SCOPE], { subject: 'back-office' });
-    const recorder = await new TopicRecorder(testEnv().kafkaBrokers, topics).start();
+    const recorder = await new TopicRecorder(testEnv().kafkaBrokers, topics, testEnv().kafkaSecurity?.client).start();
     const stop = async () => {
       await recorder.stop();
       await stack.stop();

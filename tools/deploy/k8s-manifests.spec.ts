@@ -119,6 +119,26 @@ describe('Kubernetes manifests', () => {
       expect(readers.sort()).toEqual(PIN_KEY_READERS);
     });
 
+    it('signs every service in to Kafka over SASL_SSL as its own principal, with a password from a Secret of its own', () => {
+      expect(configMap.data).toMatchObject({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SSL_CA_FILE: expect.any(String) });
+      for (const deployment of deployments) {
+        const name = deployment.metadata.name;
+        const { containers, volumes } = deployment.spec.template.spec;
+        expect(containers[0].env).toEqual(
+          expect.arrayContaining([
+            { name: 'KAFKA_SASL_USERNAME', value: name },
+            { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: `pinflow-kafka-${name}`, key: 'password' } } },
+          ]),
+        );
+        const caVolume = volumes.find((volume: { configMap?: { name: string } }) => volume.configMap?.name === 'pinflow-kafka-ca');
+        const caMount = containers[0].volumeMounts.find((mount: { name: string }) => mount.name === caVolume?.name);
+        expect(configMap.data!.KAFKA_SSL_CA_FILE.startsWith(`${caMount?.mountPath}/`)).toBe(true);
+      }
+      const scalers = objects.filter((object) => object.kind === 'ScaledObject').flatMap((object) => object.spec.triggers);
+      expect(scalers.every((trigger: { authenticationRef?: { name: string } }) => trigger.authenticationRef?.name === 'pinflow-kafka-keda')).toBe(true);
+      expect(objects.filter((object) => object.kind === 'TriggerAuthentication').map((object) => object.metadata.name)).toEqual(['pinflow-kafka-keda']);
+    });
+
     it('lets a PodDisruptionBudget take down at most one pod of each service at a time', () => {
       for (const deployment of deployments) {
         const budgets = objects.filter((object) => object.kind === 'PodDisruptionBudget' && selects(object.spec.selector, deployment.spec.template.metadata.labels));
@@ -136,6 +156,7 @@ describe('Kubernetes manifests', () => {
       expect(worker.spec.replicas).toBeUndefined();
       expect(scaler.spec.triggers).toContainEqual({
         type: 'kafka',
+        authenticationRef: { name: 'pinflow-kafka-keda' },
         metadata: expect.objectContaining({ bootstrapServersFromEnv: 'KAFKA_BROKERS', consumerGroup: group, topic: commandTopic(vendor) }),
       });
       expect(configMap.data!.KAFKA_BROKERS).toBeDefined();

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
 import { provisionTestInfrastructure } from './infrastructure';
-import { TEST_ENV_FILE } from '@pinflow/testing';
+import { TEST_ENV_FILE, TEST_KAFKA_SECURITY_VARIABLE } from '@pinflow/testing';
 
 /**
  * Integration and end-to-end tests get a real broker and a real, freshly migrated PostgreSQL
@@ -13,5 +13,6 @@ export default async function globalSetup(): Promise<void> {
   await migrateDeploy(infrastructure.databaseUrl, defaultMigrationsDir());
   process.env.KAFKA_BROKERS = infrastructure.kafkaBrokers;
   process.env.DATABASE_URL = infrastructure.databaseUrl;
-  writeFileSync(TEST_ENV_FILE, JSON.stringify({ kafkaBrokers: infrastructure.kafkaBrokers, databaseUrl: infrastructure.databaseUrl }));
+  if (infrastructure.kafkaSecurity) process.env[TEST_KAFKA_SECURITY_VARIABLE] = JSON.stringify(infrastructure.kafkaSecurity);
+  writeFileSync(TEST_ENV_FILE, JSON.stringify({ kafkaBrokers: infrastructure.kafkaBrokers, databaseUrl: infrastructure.databaseUrl, kafkaSecurity: infrastructure.kafkaSecurity }));
 }

@@ -21,12 +21,16 @@ export interface LocalKafka {
   resume(): Promise<void>;
 }
 
-/** A real single-node KRaft broker from Apache Kafka's jars (fetched once through Maven). */
-export async function startLocalKafka(options: { port: number; controllerPort: number; stateDir: string }): Promise<LocalKafka> {
+/**
+ * A real single-node KRaft broker from Apache Kafka's jars (fetched once through Maven). With `users`
+ * (name to password, the first the broker's own super user) it serves SASL_SSL only: see kafka-secured.ts.
+ */
+export async function startLocalKafka(options: { port: number; controllerPort: number; stateDir: string; users?: Record<string, string> }): Promise<LocalKafka> {
   const env = {
     KAFKA_PORT: String(options.port),
     KAFKA_CONTROLLER_PORT: String(options.controllerPort),
     KAFKA_STATE_DIR: options.stateDir,
+    ...(options.users ? { KAFKA_SASL_USERS: Object.entries(options.users).map(([name, password]) => `${name}:${password}`).join(',') } : {}),
   };
   await kafkaLocal(['start'], env);
   return {

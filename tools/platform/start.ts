@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lock } from 'proper-lockfile';
-import { startLocalKafka } from './kafka';
+import { LocalKafka, startLocalKafka } from './kafka';
+import { KAFKA_ADMIN_PRINCIPAL, startSecuredLocalKafka } from './kafka-secured';
 import { repoRoot, waitFor } from '@pinflow/testing';
 import { localPorts } from './local-ports';
 import { PinChangeScenarios } from './pin-change-scenarios';
 import { startEmbeddedPostgres } from './postgres-embedded';
-import { APPS, Stack, startStack, VENDOR_NAMES } from './stack';
+import { APPS, Stack, StackOptions, startStack, VENDOR_NAMES } from './stack';
 
 /**
  * `npm start`: the platform on embedded defaults (a local Kafka broker from Maven Central's jars and a
  * PostgreSQL server from npm's binaries, unless KAFKA_BROKERS / DATABASE_URL say otherwise), then one
- * PIN change per vendor through it. `npm start -- --once` stops after those changes.
+ * PIN change per vendor through it. `npm start -- --once` stops after those changes. With
+ * PINFLOW_KAFKA_SECURED=1 the local broker speaks SASL_SSL only, each service as its own principal.
  */
 const stateDir = path.join(repoRoot, '.pinflow');
 const { kafka: KAFKA_PORT, kafkaController: KAFKA_CONTROLLER_PORT, postgres: POSTGRES_PORT, apps: ports } = localPorts();
@@ -45,6 +47,17 @@ async function firstPinChanges(stack: Stack): Promise<void> {
     console.log(`\n${vendor}: POST ${request.path} → 202, request ${accepted.requestId}: ${outcome.status}`);
     for (const event of outcome.events) console.log(`  ${event.time}  ${event.type}`);
   }
+}
+
+/**
+ * The local broker on SASL_SSL, each app's settings for it, and the super user's in admin.env for the
+ * operator's tools: `env $(cat .pinflow/kafka/admin.env) npm run dlq -- list`.
+ */
+async function startSecuredKafka(options: { port: number; controllerPort: number; stateDir: string }): Promise<{ kafka: LocalKafka; env: NonNullable<StackOptions['env']> }> {
+  const kafka = await startSecuredLocalKafka(options);
+  const admin = kafka.settingsOf(KAFKA_ADMIN_PRINCIPAL);
+  writeFileSync(path.join(options.stateDir, 'admin.env'), Object.entries(admin).map(([name, value]) => `${name}=${value}\n`).join(''), { mode: 0o600 });
+  return { kafka, env: kafka.appEnv() };
 }
 
 /**
@@ -88,11 +101,15 @@ async function main(): Promise<void> {
   try {
     cleanups.push(await interruptible(lockStateDir()));
     let kafkaBrokers = process.env.KAFKA_BROKERS;
+    let kafkaEnv: NonNullable<StackOptions['env']> = {};
     if (!kafkaBrokers) {
-      console.log(`starting a local Kafka broker on 127.0.0.1:${KAFKA_PORT} (first run fetches its jars through Maven)`);
-      const kafka = await interruptible(startLocalKafka({ port: KAFKA_PORT, controllerPort: KAFKA_CONTROLLER_PORT, stateDir: path.join(stateDir, 'kafka') }));
-      cleanups.push(() => kafka.stop());
-      kafkaBrokers = kafka.brokers;
+      const secured = process.env.PINFLOW_KAFKA_SECURED === '1';
+      console.log(`starting a local Kafka broker on 127.0.0.1:${KAFKA_PORT}${secured ? ' (SASL_SSL, with ACLs)' : ''} (first run fetches its jars through Maven)`);
+      const options = { port: KAFKA_PORT, controllerPort: KAFKA_CONTROLLER_PORT, stateDir: path.join(stateDir, 'kafka') };
+      const started = await interruptible(secured ? startSecuredKafka(options) : startLocalKafka(options).then((kafka) => ({ kafka, env: {} })));
+      cleanups.push(() => started.kafka.stop());
+      kafkaBrokers = started.kafka.brokers;
+      kafkaEnv = started.env;
     }
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
@@ -104,7 +121,7 @@ async function main(): Promise<void> {
     const logDir = path.join(stateDir, 'logs');
     mkdirSync(logDir, { recursive: true });
     console.log('starting the services');
-    const stack = await interruptible(startStack({ kafkaBrokers, databaseUrl, stateDir, logDir, ports, env: { intake: { DATABASE_POOL_SIZE: '5' } } }));
+    const stack = await interruptible(startStack({ kafkaBrokers, databaseUrl, stateDir, logDir, ports, env: { ...kafkaEnv, intake: { ...kafkaEnv.intake, DATABASE_POOL_SIZE: '5' } } }));
     cleanups.push(() => stack.stop());
 
     await interruptible(firstPinChanges(stack));

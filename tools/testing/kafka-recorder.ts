@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Consumer, Kafka, logLevel } from 'kafkajs';
+import { Consumer, Kafka, KafkaConfig, logLevel } from 'kafkajs';
 import { waitFor } from './processes';
 
 export interface RecordedMessage {
@@ -18,11 +18,12 @@ export class TopicRecorder {
   readonly messages: RecordedMessage[] = [];
   private consumer?: Consumer;
 
-  constructor(private readonly brokers: string, private readonly topics: string[]) {}
+  /** `security`: kafkajs' `ssl` and `sasl`, for a broker that wants them. */
+  constructor(private readonly brokers: string, private readonly topics: string[], private readonly security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {}) {}
 
   async start(): Promise<this> {
     process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
-    const kafka = new Kafka({ clientId: 'test-recorder', brokers: this.brokers.split(','), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ clientId: 'test-recorder', brokers: this.brokers.split(','), logLevel: logLevel.NOTHING, ...this.security });
     this.consumer = kafka.consumer({ groupId: `test-recorder-${randomUUID()}`, allowAutoTopicCreation: false });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });

@@ -21,11 +21,11 @@ async function writeKeyFile(name: string, content: unknown): Promise<string> {
   return file;
 }
 
-function sign(claims: JWTPayload, options: { signer?: DevSigningKey; kid?: string; exp?: string | null } = {}): Promise<string> {
+function sign(claims: JWTPayload, options: { signer?: DevSigningKey; kid?: string; exp?: string | null; iat?: string } = {}): Promise<string> {
   const signer = options.signer ?? key;
   const jwt = new SignJWT({ sub: 'backoffice', iss: ISSUER, aud: AUDIENCE, ...claims })
     .setProtectedHeader({ alg: 'ES256', kid: options.kid ?? signer.kid })
-    .setIssuedAt();
+    .setIssuedAt(options.iat);
   if (options.exp !== null) jwt.setExpirationTime(options.exp ?? '5m');
   return jwt.sign(signer.privateJwk);
 }
@@ -93,12 +93,14 @@ describe('JwtVerifier.verify', () => {
     expect((await byOrganisation.verify(await sign({ org_id: 'acme', tenant: 'not-this' }))).tenant).toBe('acme');
   });
 
-  it('tolerates 30 seconds of clock skew on expiry', async () => {
+  it('tolerates 30 seconds of clock skew on expiry and on the issue time', async () => {
     expect((await verifier.verify(await sign({}, { exp: '-10s' }))).subject).toBe('backoffice');
+    expect((await verifier.verify(await sign({}, { iat: '10s' }))).subject).toBe('backoffice');
   });
 
   it.each<[string, TokenRejectionCode, () => Promise<string>]>([
     ['expired beyond the clock tolerance', 'TOKEN_EXPIRED', () => sign({}, { exp: '-1m' })],
+    ['issued in the future beyond the clock tolerance', 'TOKEN_INVALID', () => sign({}, { iat: '2m', exp: '10m' })],
     ['for another audience', 'TOKEN_INVALID', () => sign({ aud: 'someone-else' })],
     ['from another issuer', 'TOKEN_INVALID', () => sign({ iss: 'https://evil.example' })],
     ['without expiry', 'TOKEN_INVALID', () => sign({}, { exp: null })],

@@ -112,7 +112,7 @@ export function localKeyResolver(keys: JWK[]): JWTVerifyGetKey {
   return jwks;
 }
 
-/** Verifies bearer access tokens: signature, issuer, audience and expiry. */
+/** Verifies bearer access tokens: signature, issuer, audience, expiry and issue time. */
 export class JwtVerifier {
   constructor(
     private readonly keys: JWTVerifyGetKey,
@@ -147,6 +147,9 @@ export class JwtVerifier {
       if (SIGNATURE_FAULTS.some((fault) => error instanceof fault)) throw new TokenRejectedError('TOKEN_INVALID', { cause: error });
       throw new KeySetUnavailableError({ cause: error });
     });
+    // jose checks `iat` only against a maximum age: a token issued in the future comes from a wrong
+    // clock, or was made to outlive the lifetime its issuer allows.
+    if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new TokenRejectedError('TOKEN_INVALID');
     const claims = accessTokenClaims.safeParse(payload);
     if (!claims.success) throw new TokenRejectedError('TOKEN_INVALID', { cause: claims.error });
     // A tenant claim of another shape (a list, an object) cannot name one tenant: visibility must not guess.

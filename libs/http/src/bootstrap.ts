@@ -8,6 +8,7 @@ import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { isProbeOrScrape, recordHttpRequests } from './metrics';
 import { problem, ProblemDetailsFilter, type Problem } from './problem';
+import { UnparsedBodyInterceptor } from './unparsed-body';
 
 /** Structured request logging with the shared redaction rules; health probes and metric scrapes are not logged. */
 export function httpLoggerModule(service: string, level: string): DynamicModule {
@@ -95,6 +96,7 @@ export function configureHttpApp(app: NestExpressApplication, options: Pick<Http
   // would let a 32 kB gzip bomb expand in memory before the size limit applies.
   app.useBodyParser('json', { limit: options.bodyLimit ?? '32kb', inflate: false });
   app.useGlobalFilters(new ProblemDetailsFilter(options.isUnavailable));
+  app.useGlobalInterceptors(new UnparsedBodyInterceptor());
   app.disable('x-powered-by');
   answerUnparsableRequests(app.getHttpServer());
 }

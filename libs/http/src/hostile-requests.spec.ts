@@ -17,6 +17,10 @@ class CardsController {
   changePin(@Body(new ZodValidationPipe(changePinBody)) body: z.output<typeof changePinBody>): { accepted: boolean } {
     return { accepted: body.pin.length > 0 };
   }
+
+  @Post('tries/reset')
+  @HttpCode(204)
+  resetTries(): void {}
 }
 
 @Controller('public-key')
@@ -64,6 +68,12 @@ describe('an app configured by configureHttpApp, given hostile requests', () => 
     expect(answer.head).toMatch(/cache-control: no-store/i);
   });
 
+  it('takes a POST without content and without Content-Type, as a body-less action is sent', async () => {
+    const answer = await sendRawHttp(base, 'POST /cards/card-1/tries/reset HTTP/1.1\nhost: localhost\ncontent-length: 0\nconnection: close\n');
+
+    expect(answer.status).toBe(204);
+  });
+
   it('lets a handler that serves public data say how long it may be cached', async () => {
     const answer = await sendRawHttp(base, 'GET /public-key HTTP/1.1\nhost: localhost\nconnection: close\n');
 
@@ -88,7 +98,9 @@ describe('an app configured by configureHttpApp, given hostile requests', () => 
     ['Content-Encoding: identity, gzip', { 'content-encoding': 'identity, gzip' }, gzipSync(JSON_BODY), 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ['malformed JSON', {}, '{"pin":', 400, 'MALFORMED_JSON'],
     ['JSON that is not an object', {}, '"8264"', 400, 'MALFORMED_JSON'],
-    ['a body that is not JSON at all', { 'content-type': 'text/plain' }, JSON_BODY, 400, 'VALIDATION_FAILED'],
+    ['a JSON body labelled text/plain', { 'content-type': 'text/plain' }, JSON_BODY, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }, 'pin=8264', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a body with an empty Content-Type', { 'content-type': '' }, JSON_BODY, 415, 'UNSUPPORTED_MEDIA_TYPE'],
   ])('answers %s with a problem document', async (_case, headers, body, status, code) => {
     const answer = await postRaw(`${base}/cards/card-1/pin`, headers, body);
 

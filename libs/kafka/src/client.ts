@@ -1,6 +1,7 @@
 import type { Logger } from '@pinflow/logging';
 import { Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
 import type { KafkaSettings } from './config';
+import { kafkaConnectionSecurity } from './security';
 
 // kafkajs warns on every start that its default partitioner changed in 2.0; we key every message,
 // and the default (murmur2, Java-compatible) partitioner is the one we want.
@@ -13,12 +14,13 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
-/** A kafkajs client whose log lines go through the service's (redacting) logger. */
+/** A kafkajs client, secured as the settings say, whose log lines go through the service's (redacting) logger. */
 export function createKafka(settings: KafkaSettings, clientId: string, logger: Logger): Kafka {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: settings.KAFKA_CLIENT_ID ?? clientId,
     brokers: settings.KAFKA_BROKERS,
+    ...kafkaConnectionSecurity(settings, clientId),
     logLevel: KafkaLogLevel.WARN,
     retry: { initialRetryTime: 300, retries: 10 },
     logCreator:

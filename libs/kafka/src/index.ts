@@ -1,5 +1,6 @@
 export * from './config';
 export * from './client';
+export * from './security';
 export * from './topics';
 export * from './producer';
 export * from './consumer';

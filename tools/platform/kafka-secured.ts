@@ -1,0 +1,148 @@
+import { commandTopic, EVENTS_TOPIC, REQUESTS_TOPIC, Vendor, VENDORS } from '@pinflow/contracts';
+import { DEAD_LETTER_TOPIC } from '@pinflow/kafka';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, KafkaConfig, logLevel, ResourcePatternTypes } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LocalKafka, startLocalKafka } from './kafka';
+import { AppName, PISMO_EVENTS_TOPIC } from './stack';
+
+/** The broker's own user, its only super user: it creates the ACLs, and tests record topics as it. */
+export const KAFKA_ADMIN_PRINCIPAL = 'admin';
+
+/** The apps that talk to Kafka, each as the principal of its own name. */
+export const KAFKA_PRINCIPALS = ['intake', 'audit', 'worker-pismo', 'worker-solaris', 'worker-thales-d1', 'worker-vault', 'sandbox-pismo'] as const satisfies readonly AppName[];
+export type KafkaPrincipal = (typeof KAFKA_PRINCIPALS)[number];
+
+type Operation = 'READ' | 'WRITE' | 'CREATE' | 'DESCRIBE';
+
+/** One ALLOW rule: `name` is a topic or group, `prefix` makes it every name that starts with it. */
+export interface KafkaGrant {
+  resource: 'topic' | 'group';
+  name: string;
+  prefix?: boolean;
+  operations: Operation[];
+}
+
+/**
+ * Every pinflow service makes (or checks) all of pinflow's topics at start-up, whichever starts
+ * first: seeing and creating them is not reading or writing them. A consumer parks what it cannot
+ * process on the dead-letter topic.
+ */
+const SERVICE: KafkaGrant[] = [
+  { resource: 'topic', name: 'pinflow.', prefix: true, operations: ['DESCRIBE', 'CREATE'] },
+  { resource: 'topic', name: DEAD_LETTER_TOPIC, operations: ['WRITE'] },
+];
+
+function worker(vendor: Vendor): KafkaGrant[] {
+  return [
+    ...SERVICE,
+    { resource: 'topic', name: commandTopic(vendor), operations: ['READ'] },
+    { resource: 'topic', name: EVENTS_TOPIC, operations: ['WRITE'] },
+    { resource: 'group', name: `pinflow-worker-${vendor}`, prefix: true, operations: ['READ'] },
+  ];
+}
+
+/**
+ * Who may do what, and nothing else (the broker denies what no rule allows): only intake writes
+ * commands, each worker reads its own vendor's commands only and writes outcome events, audit only
+ * reads events. intake writes events too: the refusals of requests that came in on its Kafka door.
+ */
+export const KAFKA_GRANTS: Record<KafkaPrincipal, KafkaGrant[]> = {
+  intake: [
+    ...SERVICE,
+    ...VENDORS.map((vendor): KafkaGrant => ({ resource: 'topic', name: commandTopic(vendor), operations: ['WRITE'] })),
+    { resource: 'topic', name: EVENTS_TOPIC, operations: ['READ', 'WRITE'] },
+    { resource: 'topic', name: REQUESTS_TOPIC, operations: ['READ'] },
+    { resource: 'group', name: 'pinflow-intake', prefix: true, operations: ['READ'] },
+  ],
+  audit: [...SERVICE, { resource: 'topic', name: EVENTS_TOPIC, operations: ['READ'] }, { resource: 'group', name: 'pinflow-audit', prefix: true, operations: ['READ'] }],
+  'worker-pismo': [...worker('pismo'), { resource: 'topic', name: PISMO_EVENTS_TOPIC, operations: ['DESCRIBE', 'CREATE', 'READ'] }],
+  'worker-solaris': worker('solaris'),
+  'worker-thales-d1': worker('thales-d1'),
+  'worker-vault': worker('vault'),
+  // Pismo's own event connector, which the sandbox plays.
+  'sandbox-pismo': [{ resource: 'topic', name: PISMO_EVENTS_TOPIC, operations: ['DESCRIBE', 'CREATE', 'WRITE'] }],
+};
+
+export interface KafkaCredential {
+  username: string;
+  password: string;
+}
+
+export interface SecuredLocalKafka extends LocalKafka {
+  /** The throwaway CA the broker's certificate chains to (PEM). */
+  caFile: string;
+  credentials: Record<KafkaPrincipal | typeof KAFKA_ADMIN_PRINCIPAL, KafkaCredential>;
+  /** kafkajs options for a client as `principal` (none: TLS without SASL, which the broker refuses). */
+  clientConfig(principal?: KafkaPrincipal | typeof KAFKA_ADMIN_PRINCIPAL): KafkaConfig;
+  /** The KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_* and KAFKA_SASL_* settings of a client as `principal`. */
+  settingsOf(principal: KafkaPrincipal | typeof KAFKA_ADMIN_PRINCIPAL): Record<string, string>;
+  /** Each app's settings, as `StackOptions.env` takes them. */
+  appEnv(): Partial<Record<AppName, Record<string, string>>>;
+}
+
+/**
+ * A local broker that serves SASL_SSL only (SCRAM-SHA-512, its certificate from a CA made for this
+ * start), with a user for every app that talks to Kafka, fresh passwords, and KAFKA_GRANTS as its ACLs.
+ */
+export async function startSecuredLocalKafka(options: { port: number; controllerPort: number; stateDir: string }): Promise<SecuredLocalKafka> {
+  const credentials = Object.fromEntries(
+    [KAFKA_ADMIN_PRINCIPAL, ...KAFKA_PRINCIPALS].map((username) => [username, { username, password: randomBytes(24).toString('base64url') }]),
+  ) as SecuredLocalKafka['credentials'];
+  const kafka = await startLocalKafka({ ...options, users: Object.fromEntries(Object.values(credentials).map(({ username, password }) => [username, password])) });
+  const caFile = path.join(options.stateDir, 'tls', 'ca.pem');
+  const ca = [readFileSync(caFile, 'utf8')];
+  const clientConfig = (principal?: KafkaPrincipal | typeof KAFKA_ADMIN_PRINCIPAL): KafkaConfig => ({
+    clientId: principal ?? 'anonymous',
+    brokers: kafka.brokers.split(','),
+    ssl: { ca },
+    ...(principal ? { sasl: { mechanism: 'scram-sha-512', ...credentials[principal] } } : {}),
+    logLevel: logLevel.NOTHING,
+  });
+  try {
+    await createAcls(new Kafka(clientConfig(KAFKA_ADMIN_PRINCIPAL)));
+  } catch (error) {
+    await kafka.stop();
+    throw error;
+  }
+  const settingsOf = (principal: KafkaPrincipal | typeof KAFKA_ADMIN_PRINCIPAL) => ({
+    KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+    KAFKA_SSL_CA_FILE: caFile,
+    KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+    KAFKA_SASL_USERNAME: credentials[principal].username,
+    KAFKA_SASL_PASSWORD: credentials[principal].password,
+  });
+  return {
+    ...kafka,
+    caFile,
+    credentials,
+    clientConfig,
+    settingsOf,
+    appEnv: () => Object.fromEntries(KAFKA_PRINCIPALS.map((principal) => [principal, settingsOf(principal)])),
+  };
+}
+
+async function createAcls(kafka: Kafka): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createAcls({
+      acl: Object.entries(KAFKA_GRANTS).flatMap(([principal, grants]) =>
+        grants.flatMap((grant) =>
+          grant.operations.map((operation) => ({
+            resourceType: grant.resource === 'topic' ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
+            resourceName: grant.name,
+            resourcePatternType: grant.prefix ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
+            principal: `User:${principal}`,
+            host: '*',
+            operation: AclOperationTypes[operation],
+            permissionType: AclPermissionTypes.ALLOW,
+          })),
+        ),
+      ),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
