@@ -1,5 +1,5 @@
 import { encodeIso0 } from '@pinflow/pin-block';
-import { PISMO_PIN_RULES, SOLARIS_PIN_RULES, THALES_D1_PIN_RULES, VAULT_PIN_RULES } from '@pinflow/pin-policy';
+import { PISMO_PIN_RULES, SOLARIS_PIN_RULES, THALES_D1_PIN_RULES, VAULT_PIN_RULES } from '@pinflow/contracts';
 import { acceptablePin, startLocalKafka, testPan, THALES_D1_ISSUER_ID, VENDOR_NAMES, VendorName } from '@pinflow/platform';
 import { SandboxClient } from '@pinflow/sandbox-kit';
 import { appEntry, freePort, ServiceProcess, SolarisDevice, waitForReady } from '@pinflow/testing';

@@ -1,6 +1,8 @@
-/** The vendors pinflow routes PIN changes to. Each has its own command topic. */
-export const VENDORS = ['pismo', 'solaris', 'thales-d1', 'vault'] as const;
-export type Vendor = (typeof VENDORS)[number];
+import { VENDOR_CONTRACTS } from './vendors';
+
+/** The vendors pinflow routes PIN changes to (see ./vendors). Each has its own command topic. */
+export const VENDORS = VENDOR_CONTRACTS.map((vendor) => vendor.name) as readonly Vendor[] as readonly [Vendor, ...Vendor[]];
+export type Vendor = (typeof VENDOR_CONTRACTS)[number]['name'];
 
 /** Commands for one vendor, keyed by card id so one card's commands stay in order. */
 export function commandTopic(vendor: Vendor): string {
