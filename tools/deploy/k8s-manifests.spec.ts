@@ -1,4 +1,5 @@
 import { commandTopic, VENDORS } from '@pinflow/contracts';
+import { VENDOR_PLATFORMS } from '@pinflow/platform';
 import { repoRoot } from '@pinflow/testing';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { parse, parseAllDocuments } from 'yaml';
  * pinflow's deployment promises (README, deploy/k8s/README.md) checked on what was rendered.
  */
 const K8S_DIR = path.join(repoRoot, 'deploy/k8s');
-const PIN_KEY_READERS = ['intake', 'worker-pismo', 'worker-thales-d1', 'worker-vault'];
+const PIN_KEY_READERS = ['intake', ...VENDOR_PLATFORMS.filter((platform) => platform.workerReadsPinKeys).map((platform) => `worker-${platform.contract.name}`)];
 const SERVICES = ['intake', 'audit', ...VENDORS.map((vendor) => `worker-${vendor}`)];
 
 interface K8sObject {

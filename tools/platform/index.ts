@@ -7,3 +7,4 @@ export * from './postgres-local';
 export * from './pin-change-scenarios';
 export * from './local-ports';
 export * from './vendor-platform';
+export { VENDOR_PLATFORMS } from './vendors';

@@ -1,5 +1,6 @@
 import type { Vendor, VendorContract } from '@pinflow/contracts';
 import type { PinPublicJwk } from '@pinflow/pin-crypto';
+import type { SandboxClient } from '@pinflow/sandbox-kit';
 
 /*
  * What the platform (npm start, the end-to-end tests, the benchmark, the drills) knows of a vendor:
@@ -57,12 +58,46 @@ export interface VendorPlatform<Name extends Vendor = Vendor> {
     seed(context: ScenarioContext, cardId: string): Promise<void>;
     request(context: ScenarioContext, cardId: string): Promise<PinChangeRequest>;
   };
+  /** How the sandbox benchmark (tools/bench/sandbox-cost.ts) drives the sandbox directly, as the vendor's worker calls it. */
+  sandboxBench: SandboxBenchDriver;
   /** How the drills count a change in the sandbox's `/sandbox/applied`: the operation it counts, and the key it counts it under. */
   applied: {
     operation: string;
     /** The command id intake gave it (the vendor's correlation id), the card, or something of the request. */
     key: 'commandId' | 'cardId' | ((request: PinChangeRequest) => string);
   };
+}
+
+/** One vendor call, ready to send. */
+export interface PreparedCall {
+  method: string;
+  route: string;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** How to drive one vendor's sandbox: its environment, its token path, and its main PIN operation. */
+export interface SandboxBenchDriver {
+  env: Record<string, string>;
+  tokenPath: string;
+  /** The status of a successful call. */
+  successStatus: number;
+  /** The sandbox publishes events, as the vendor does: it needs a broker. */
+  needsKafka?: boolean;
+  /** Seeds the cards `count` calls need and prepares those calls, encrypting as the vendor's callers do. */
+  prepare(sandbox: SandboxClient, count: number): Promise<PreparedCall[]>;
+  /** A vendor call that does next to nothing (token, drills, a lookup), answered 200: the floor under every call. */
+  floor: PreparedCall;
+}
+
+/** Cards the benchmark's calls of a vendor that keeps no per-call state on the card are spread over. */
+export const BENCH_CARD_POOL = 100;
+
+/** Seeds sandbox state through a signed-in sandbox client. */
+export async function seeded(sandbox: SandboxClient, route: string, body: unknown): Promise<any> {
+  const answer = await sandbox.call('PUT', route, { body });
+  if (answer.status !== 200) throw new Error(`seeding ${route} answered ${answer.status}: ${answer.text}`);
+  return answer.body;
 }
 
 async function json(response: Response): Promise<any> {

@@ -2,11 +2,14 @@ import { solaris, SOLARIS_PIN_RULES } from '@pinflow/contracts';
 import { SolarisDevice, SolarisPinJwk } from '@pinflow/testing';
 import { createHash } from 'node:crypto';
 import { acceptablePin } from '../pins';
-import { get, put, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, VendorPlatform, VendorWiring } from '../vendor-platform';
+import { BENCH_CARD_POOL, get, PreparedCall, put, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, seeded, VendorPlatform, VendorWiring } from '../vendor-platform';
 
-const solarisClient = ({ sandboxUrl, oauthClient }: VendorWiring) => ({ SOLARIS_BASE_URL: sandboxUrl, ...oauthClient('SOLARIS', '/oauth2/token') });
+const solarisClient = ({ sandboxUrl, oauthClient }: VendorWiring) => ({ SOLARIS_BASE_URL: sandboxUrl, ...oauthClient('SOLARIS', TOKEN_PATH) });
 
-export const solarisPlatform: VendorPlatform<'solaris'> = {
+/** Where the vendor's OAuth2 client credentials are exchanged for a token. */
+const TOKEN_PATH = '/oauth2/token';
+
+export const platform: VendorPlatform<'solaris'> = {
   contract: solaris,
   workerReadsPinKeys: false,
   sandboxEnv: () => ({ SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET }),
@@ -32,5 +35,29 @@ export const solarisPlatform: VendorPlatform<'solaris'> = {
     },
   },
   // The Solaris sandbox never sees pinflow's command id: it counts by the device JWE's digest.
+  sandboxBench: {
+    env: {},
+    tokenPath: TOKEN_PATH,
+    successStatus: 201,
+    floor: { method: 'GET', route: '/v1/cards/pin_keys/latest', body: undefined },
+    async prepare(sandbox, count) {
+      const cards = [];
+      for (let index = 0; index < BENCH_CARD_POOL; index += 1) {
+        const device = new SolarisDevice();
+        const cardId = `bench-card-${index}`;
+        await seeded(sandbox, `/sandbox/persons/person-${index}/devices/${device.id}`, { publicKey: device.publicKeyHex });
+        await seeded(sandbox, `/sandbox/cards/${cardId}`, { personId: `person-${index}` });
+        cards.push({ cardId, device });
+      }
+      const pinKey = (await sandbox.call('GET', '/v1/cards/pin_keys/latest')).body;
+      const calls: PreparedCall[] = [];
+      for (let index = 0; index < count; index += 1) {
+        const { cardId, device } = cards[index % BENCH_CARD_POOL];
+        const signed = await device.encryptAndSign(acceptablePin(SOLARIS_PIN_RULES), pinKey);
+        calls.push({ method: 'POST', route: `/v1/cards/${cardId}/pin_update_requests`, body: { device_id: device.id, ...signed } });
+      }
+      return calls;
+    },
+  },
   applied: { operation: 'pinChanges', key: (request) => createHash('sha256').update(String(request.body.encryptedPin)).digest('hex') },
 };
