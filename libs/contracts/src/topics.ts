@@ -14,7 +14,3 @@ export const EVENTS_TOPIC = 'pinflow.events.v1';
 
 /** Requests from upstream systems, signed by their requester, keyed by card id: intake's front door on Kafka. */
 export const REQUESTS_TOPIC = 'pinflow.requests.v1';
-
-export function allPinflowTopics(): string[] {
-  return [...VENDORS.map(commandTopic), EVENTS_TOPIC, REQUESTS_TOPIC];
-}

@@ -65,10 +65,8 @@ export type PismoCommand = z.infer<typeof pismoCommand>;
 export const pismoChangePinBody = z
   .strictObject({ encryptedPin: compactJwe.optional(), pin: clearSecret.optional(), syncOfflinePin: z.boolean().default(false) })
   .refine(...exactlyOne('encryptedPin', 'pin'));
-export type PismoChangePinBody = z.output<typeof pismoChangePinBody>;
 
 export const pismoIncreasePasswordTriesBody = z.strictObject({ blockCardExceedsCounter: z.boolean() });
-export type PismoIncreasePasswordTriesBody = z.output<typeof pismoIncreasePasswordTriesBody>;
 
 /** A PIN for the chip only, through the issuer's PIN update script registered with Pismo. */
 export const pismoUpdateOfflinePinBody = z
@@ -79,7 +77,6 @@ export const pismoUpdateOfflinePinBody = z
     accountId: pismoUpdateOfflinePinCommand.shape.accountId,
   })
   .refine(...exactlyOne('encryptedPin', 'pin'));
-export type PismoUpdateOfflinePinBody = z.output<typeof pismoUpdateOfflinePinBody>;
 
 /**
  * Pismo accepts 4 to 6 digits (PUT /cards/{id}/password, https://developers.pismo.io); the weak-PIN

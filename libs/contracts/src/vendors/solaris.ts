@@ -29,7 +29,6 @@ export const solarisChangePinBody = z.strictObject({
   signature: z.string().min(1).max(1024),
   deviceData: z.string().max(8192).optional(),
 });
-export type SolarisChangePinBody = z.output<typeof solarisChangePinBody>;
 
 /**
  * Solaris: exactly 4 digits, no sequence, no digit three times or more. Solaris enforces them (pinflow

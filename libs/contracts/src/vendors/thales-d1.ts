@@ -29,7 +29,6 @@ export const thalesD1ChangePinBody = z
   })
   .refine(...exactlyOne('encryptedPin', 'pin'))
   .refine(...exactlyOne('encryptedPan', 'pan'));
-export type ThalesD1ChangePinBody = z.output<typeof thalesD1ChangePinBody>;
 
 export const thalesD1CardIdParam = thalesD1ChangePinCommand.shape.cardId;
 /** D1 issuer ids are 10 characters; the contract checks only the length. */

@@ -50,13 +50,11 @@ export const vaultSetPasscodeBody = z
   })
   .refine(...exactlyOne('encryptedPasscode', 'passcode'))
   .refine(...exactlyOne('encryptedCode', 'code'));
-export type VaultSetPasscodeBody = z.output<typeof vaultSetPasscodeBody>;
 
 /** The one-time code the cardholder typed, to check before setting the passcode with it. */
 export const vaultCheckVerificationCodeBody = z
   .strictObject({ encryptedCode: compactJwe.optional(), code: clearSecret.optional() })
   .refine(...exactlyOne('encryptedCode', 'code'));
-export type VaultCheckVerificationCodeBody = z.output<typeof vaultCheckVerificationCodeBody>;
 
 const INT64_MAX = 2n ** 63n - 1n;
 /** Vault card ids are positive int64s; the contract's pattern allows 19 digits up to 9999999999999999999. */
