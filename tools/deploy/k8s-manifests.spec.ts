@@ -56,8 +56,8 @@ function podTemplates(objects: K8sObject[]): Array<{ owner: string; labels: Reco
 function selects(selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values: string[] }> }, labels: Record<string, string>): boolean {
   const labelsMatch = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
   const expressionsMatch = (selector.matchExpressions ?? []).every(({ key, operator, values }) => {
-    if (operator !== 'In') throw new Error(`the test understands only In selectors, not ${operator}`);
-    return values.includes(labels[key]);
+    if (operator !== 'In' && operator !== 'NotIn') throw new Error(`the test understands only In and NotIn selectors, not ${operator}`);
+    return values.includes(labels[key]) === (operator === 'In');
   });
   return labelsMatch && expressionsMatch;
 }
