@@ -10,3 +10,4 @@ export * from './database';
 export * from './paths';
 export * from './solaris-device';
 export * from './raw-http';
+export * from './test-command';
