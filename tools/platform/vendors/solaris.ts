@@ -34,7 +34,6 @@ export const platform: VendorPlatform<'solaris'> = {
       return { path: `/v1/solaris/cards/${cardId}/pin`, body: { deviceId: device.id, encryptedPin: signed.encrypted_pin, keyId: signed.key_id, signature: signed.signature } };
     },
   },
-  // The Solaris sandbox never sees pinflow's command id: it counts by the device JWE's digest.
   sandboxBench: {
     env: {},
     tokenPath: TOKEN_PATH,
@@ -59,5 +58,6 @@ export const platform: VendorPlatform<'solaris'> = {
       return calls;
     },
   },
+  // The Solaris sandbox never sees pinflow's command id: it counts by the device JWE's digest.
   applied: { operation: 'pinChanges', key: (request) => createHash('sha256').update(String(request.body.encryptedPin)).digest('hex') },
 };

@@ -29,7 +29,6 @@ export const platform: VendorPlatform<'vault'> = {
       };
     },
   },
-  // The Vault sandbox never sees pinflow's command id: it counts passcodes per card, and each change has its own.
   sandboxBench: {
     env: {},
     tokenPath: TOKEN_PATH,
@@ -50,5 +49,6 @@ export const platform: VendorPlatform<'vault'> = {
       return calls;
     },
   },
+  // The Vault sandbox never sees pinflow's command id: it counts passcodes per card, and each change has its own.
   applied: { operation: 'passcodeSets', key: 'cardId' },
 };
