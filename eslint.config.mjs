@@ -1,9 +1,18 @@
 import nx from '@nx/eslint-plugin';
+import { readdirSync, readFileSync } from 'node:fs';
 import tseslint from 'typescript-eslint';
 
 // Boundaries: apps import libs, never each other; libs never import apps; one vendor's code is
-// never imported by another vendor's. Enforced from the `tags` in each project.json.
-const VENDORS = ['pismo', 'solaris', 'thales-d1', 'vault'];
+// never imported by another vendor's. Enforced from the `tags` in each project.json: a vendor is
+// whatever an app's `vendor:<name>` tag names, so a new vendor's apps bring their own boundary.
+const VENDORS = [
+  ...new Set(
+    readdirSync(new URL('apps', import.meta.url)).flatMap((app) => {
+      const { tags = [] } = JSON.parse(readFileSync(new URL(`apps/${app}/project.json`, import.meta.url), 'utf8'));
+      return tags.filter((tag) => tag.startsWith('vendor:')).map((tag) => tag.slice('vendor:'.length));
+    }),
+  ),
+];
 
 export default tseslint.config(
   { ignores: ['**/*.js', '**/*.mjs', 'dist/**', 'node_modules/**', 'libs/db/src/generated/**', 'coverage/**', '.pinflow/**', 'tools/kafka-local/**'] },

@@ -1,8 +1,8 @@
 import { DEV_AUDIENCE, DEV_ISSUER, PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
-import { commandTopic, VENDORS } from '@pinflow/contracts';
+import { commandTopic, PISMO_PIN_RULES, THALES_D1_PIN_RULES, VAULT_PIN_RULES, VENDORS } from '@pinflow/contracts';
 import { waitFor } from '@pinflow/testing';
 import { encryptSecret, PIN_JWE_ALG, type PinPublicJwk, type SecretKind } from '@pinflow/pin-crypto';
-import { checkPin, COMMON_PINS_BY_LENGTH, PISMO_PIN_RULES, THALES_D1_PIN_RULES, VAULT_PIN_RULES, type PinRules } from '@pinflow/pin-policy';
+import { checkPin, COMMON_PINS_BY_LENGTH, type PinRules } from '@pinflow/pin-policy';
 import { base64url, CompactEncrypt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -1,11 +1,7 @@
-import { encodeIso0 } from '@pinflow/pin-block';
-import { PISMO_PIN_RULES, SOLARIS_PIN_RULES, THALES_D1_PIN_RULES, VAULT_PIN_RULES } from '@pinflow/pin-policy';
-import { acceptablePin, startLocalKafka, testPan, THALES_D1_ISSUER_ID, VENDOR_NAMES, VendorName } from '@pinflow/platform';
+import { PreparedCall, startLocalKafka, VENDOR_NAMES, VendorName, vendorPlatform } from '@pinflow/platform';
 import { SandboxClient } from '@pinflow/sandbox-kit';
-import { appEntry, freePort, ServiceProcess, SolarisDevice, waitForReady } from '@pinflow/testing';
-import { CompactEncrypt, importJWK, type JWK } from 'jose';
+import { appEntry, freePort, ServiceProcess, waitForReady } from '@pinflow/testing';
 import { execFileSync } from 'node:child_process';
-import { constants, createPublicKey, publicEncrypt, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +18,7 @@ import { parseArgs } from 'node:util';
  * `npm run bench`) --cpu-prof <dir> (writes a V8 CPU profile of each sandbox there when it stops).
  * Each sandbox's floor is measured too: the same number of calls to a vendor endpoint that does next
  * to nothing, i.e. what HTTP, NestJS, the token check and the drills cost whatever the operation.
- * Pismo publishes events: it gets a local broker unless KAFKA_BROKERS names one.
+ * A sandbox that publishes events (Pismo's) gets a local broker unless KAFKA_BROKERS names one.
  */
 const { values } = parseArgs({
   options: {
@@ -42,130 +38,6 @@ const concurrency = Number(values.concurrency);
 
 const CLIENT = { clientId: 'bench', clientSecret: 'bench-secret' };
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-
-/** One vendor call, ready to send. */
-interface PreparedCall {
-  method: string;
-  route: string;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
-/** How to drive one vendor's sandbox: its environment, its token path, and its main PIN operation. */
-interface VendorDriver {
-  env: Record<string, string>;
-  tokenPath: string;
-  /** The status of a successful call. */
-  successStatus: number;
-  /** Seeds the cards `count` calls need and prepares those calls, encrypting as the vendor's callers do. */
-  prepare(sandbox: SandboxClient, count: number): Promise<PreparedCall[]>;
-  /** A vendor call that does next to nothing (token, drills, a lookup), answered 200: the floor under every call. */
-  floor: PreparedCall;
-}
-
-/** Cards the calls of a vendor that keeps no per-call state on the card are spread over. */
-const CARD_POOL = 100;
-
-async function seeded(sandbox: SandboxClient, route: string, body: unknown): Promise<any> {
-  const answer = await sandbox.call('PUT', route, { body });
-  if (answer.status !== 200) throw new Error(`seeding ${route} answered ${answer.status}: ${answer.text}`);
-  return answer.body;
-}
-
-const DRIVERS: Record<VendorName, VendorDriver> = {
-  pismo: {
-    env: { PISMO_EVENTS_TOPIC: `bench.pismo.events.${randomUUID()}` },
-    tokenPath: '/passport/v1/oauth2/token',
-    successStatus: 201,
-    floor: { method: 'POST', route: '/wallet/v2/cards/bench-card-0/password-tries/reset', body: undefined, headers: { 'x-cid': 'bench-floor' } },
-    async prepare(sandbox, count) {
-      const cards = Array.from({ length: CARD_POOL }, (_, index) => `bench-card-${index}`);
-      for (const cardId of cards) await seeded(sandbox, `/sandbox/cards/${cardId}`, { status: 'NORMAL' });
-      return Array.from({ length: count }, (_, index) => ({
-        method: 'PUT',
-        route: `/pcicards/v2/pcicards/card/${cards[index % CARD_POOL]}`,
-        body: { pin: acceptablePin(PISMO_PIN_RULES, 6), sync_offline_pin: false },
-        headers: { 'x-cid': randomUUID() },
-      }));
-    },
-  },
-  solaris: {
-    env: {},
-    tokenPath: '/oauth2/token',
-    successStatus: 201,
-    floor: { method: 'GET', route: '/v1/cards/pin_keys/latest', body: undefined },
-    async prepare(sandbox, count) {
-      const cards = [];
-      for (let index = 0; index < CARD_POOL; index += 1) {
-        const device = new SolarisDevice();
-        const cardId = `bench-card-${index}`;
-        await seeded(sandbox, `/sandbox/persons/person-${index}/devices/${device.id}`, { publicKey: device.publicKeyHex });
-        await seeded(sandbox, `/sandbox/cards/${cardId}`, { personId: `person-${index}` });
-        cards.push({ cardId, device });
-      }
-      const pinKey = (await sandbox.call('GET', '/v1/cards/pin_keys/latest')).body;
-      const calls: PreparedCall[] = [];
-      for (let index = 0; index < count; index += 1) {
-        const { cardId, device } = cards[index % CARD_POOL];
-        const signed = await device.encryptAndSign(acceptablePin(SOLARIS_PIN_RULES), pinKey);
-        calls.push({ method: 'POST', route: `/v1/cards/${cardId}/pin_update_requests`, body: { device_id: device.id, ...signed } });
-      }
-      return calls;
-    },
-  },
-  'thales-d1': {
-    env: { D1_ISSUER_ID: THALES_D1_ISSUER_ID },
-    tokenPath: '/authz/d1/v1/oauth2/token',
-    successStatus: 204,
-    floor: { method: 'GET', route: `/cms/api/v1/issuers/${THALES_D1_ISSUER_ID}/cards/bench-card-0/pin/changeCounter`, body: undefined },
-    async prepare(sandbox, count) {
-      const cards = [];
-      for (let index = 0; index < CARD_POOL; index += 1) {
-        const cardId = `bench-card-${index}`;
-        const pan = testPan();
-        await seeded(sandbox, `/sandbox/cards/${cardId}`, { pan });
-        cards.push({ cardId, pan });
-      }
-      const cmsJwk = (await sandbox.call('GET', '/sandbox/encryption-key')).body as JWK;
-      const cmsKey = await importJWK(cmsJwk, 'ECDH-ES');
-      const calls: PreparedCall[] = [];
-      for (let index = 0; index < count; index += 1) {
-        const { cardId, pan } = cards[index % CARD_POOL];
-        const block = JSON.stringify({ format: 'ISO0', pinBlock: encodeIso0(acceptablePin(THALES_D1_PIN_RULES, 6), pan) });
-        const encryptedPinBlock = await new CompactEncrypt(new TextEncoder().encode(block))
-          .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', kid: cmsJwk.kid })
-          .encrypt(cmsKey);
-        calls.push({
-          method: 'PUT',
-          route: `/cms/api/v1/issuers/${THALES_D1_ISSUER_ID}/cards/${cardId}/pin`,
-          body: { type: 'ISO0', encryptedPinBlock },
-          headers: { 'x-correlation-id': randomUUID() },
-        });
-      }
-      return calls;
-    },
-  },
-  vault: {
-    env: {},
-    tokenPath: '/v2/auth/token',
-    successStatus: 200,
-    floor: { method: 'GET', route: '/v2/card/rsa-public-key', body: undefined },
-    // A one-time code is used up by the call: one card, and one code texted to it, per call.
-    async prepare(sandbox, count) {
-      const { id: keyId, publicKey } = (await sandbox.call('GET', '/v2/card/rsa-public-key')).body;
-      const key = createPublicKey({ key: Buffer.from(publicKey, 'base64'), format: 'der', type: 'spki' });
-      const calls: PreparedCall[] = [];
-      for (let index = 0; index < count; index += 1) {
-        const cardId = String(4_000_000_000 + index);
-        await seeded(sandbox, `/sandbox/cards/${cardId}`, {});
-        const { code } = (await sandbox.call('POST', `/sandbox/cards/${cardId}/otp`)).body;
-        const passCode = publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, Buffer.from(acceptablePin(VAULT_PIN_RULES))).toString('base64');
-        calls.push({ method: 'POST', route: `/v2/card/${cardId}/passcode/code/set`, body: { keyId, code, passCode } });
-      }
-      return calls;
-    },
-  },
-};
 
 /** CPU time the process has used so far, user and system, in ms (fields 14 and 15 of /proc/<pid>/stat). */
 function cpuMs(pid: number): number {
@@ -195,7 +67,7 @@ interface Measurement {
 }
 
 async function measure(vendor: VendorName, kafkaBrokers: string, work: string): Promise<Measurement> {
-  const driver = DRIVERS[vendor];
+  const driver = vendorPlatform(vendor).sandboxBench;
   const app = `sandbox-${vendor}`;
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -242,7 +114,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-sandbox-cost-'));
   let kafkaBrokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:1';
   let stopKafka = async () => {};
-  if (vendors.includes('pismo') && !process.env.KAFKA_BROKERS) {
+  if (vendors.some((vendor) => vendorPlatform(vendor).sandboxBench.needsKafka) && !process.env.KAFKA_BROKERS) {
     const kafka = await startLocalKafka({ port: await freePort(), controllerPort: await freePort(), stateDir: path.join(work, 'kafka') });
     kafkaBrokers = kafka.brokers;
     stopKafka = () => kafka.stop();

@@ -1,4 +1,5 @@
 import { commandTopic, VENDORS } from '@pinflow/contracts';
+import { VENDOR_PLATFORMS } from '@pinflow/platform';
 import { repoRoot } from '@pinflow/testing';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { parse, parseAllDocuments } from 'yaml';
  * pinflow's deployment promises (README, deploy/k8s/README.md) checked on what was rendered.
  */
 const K8S_DIR = path.join(repoRoot, 'deploy/k8s');
-const PIN_KEY_READERS = ['intake', 'worker-pismo', 'worker-thales-d1', 'worker-vault'];
+const PIN_KEY_READERS = ['intake', ...VENDOR_PLATFORMS.filter((platform) => platform.workerReadsPinKeys).map((platform) => `worker-${platform.contract.name}`)];
 const SERVICES = ['intake', 'audit', ...VENDORS.map((vendor) => `worker-${vendor}`)];
 
 interface K8sObject {
@@ -55,8 +56,8 @@ function podTemplates(objects: K8sObject[]): Array<{ owner: string; labels: Reco
 function selects(selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values: string[] }> }, labels: Record<string, string>): boolean {
   const labelsMatch = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
   const expressionsMatch = (selector.matchExpressions ?? []).every(({ key, operator, values }) => {
-    if (operator !== 'In') throw new Error(`the test understands only In selectors, not ${operator}`);
-    return values.includes(labels[key]);
+    if (operator !== 'In' && operator !== 'NotIn') throw new Error(`the test understands only In and NotIn selectors, not ${operator}`);
+    return values.includes(labels[key]) === (operator === 'In');
   });
   return labelsMatch && expressionsMatch;
 }

@@ -1,4 +1,4 @@
-import { APPS, AppName, LocalKafkaCluster, LocalPostgres, PinChangeScenarios, Stack, startLocalKafkaCluster, startLocalPostgres, startStack, VendorName } from '@pinflow/platform';
+import { APPS, AppName, LocalKafkaCluster, LocalPostgres, PinChangeScenarios, Stack, startLocalKafkaCluster, startLocalPostgres, startStack, VENDOR_NAMES, VendorName, vendorPlatform } from '@pinflow/platform';
 import { SandboxClient } from '@pinflow/sandbox-kit';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -34,8 +34,6 @@ export interface DrillEnvironmentOptions {
   log?: (line: string) => void;
 }
 
-const PISMO_EVENT_TIMEOUT_MS = 60_000;
-
 export function drillApps(vendors: readonly VendorName[]): AppName[] {
   return APPS.filter((app) => app === 'audit' || app === 'intake' || vendors.some((vendor) => app === `sandbox-${vendor}` || app === `worker-${vendor}`));
 }
@@ -61,8 +59,11 @@ export async function startDrillEnvironment(options: DrillEnvironmentOptions): P
     mkdirSync(logDir, { recursive: true });
     log(`starting ${apps.join(', ')} (logs in ${logDir})`);
     const replicated = { KAFKA_REPLICATION_FACTOR: String(cluster.nodes) };
-    // A Pismo change whose event never comes fails OUTCOME_UNKNOWN after this, well inside a drill's recovery window.
-    const appEnv = (app: AppName) => (app === 'worker-pismo' ? { ...replicated, PISMO_EVENT_TIMEOUT_MS: String(PISMO_EVENT_TIMEOUT_MS) } : replicated);
+    // Each vendor's worker with its drill settings (e.g. a vendor event's timeout well inside a recovery window).
+    const appEnv = (app: AppName) => {
+      const vendor = VENDOR_NAMES.find((name) => app === `worker-${name}`);
+      return { ...replicated, ...(vendor && vendorPlatform(vendor).drillWorkerEnv) };
+    };
     const stack = await startStack({
       kafkaBrokers: cluster.brokers,
       databaseUrl: postgres.url,

@@ -1,6 +1,6 @@
 import { EVENT_TYPES, TERMINAL_EVENT_TYPES } from '@pinflow/contracts';
 import { DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC } from '@pinflow/kafka';
-import type { VendorName } from '@pinflow/platform';
+import { vendorPlatform, type VendorName } from '@pinflow/platform';
 import { TopicRecorder, waitFor } from '@pinflow/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,15 +15,7 @@ export interface OutcomeRow {
   recordedAt: number;
 }
 
-/** What each sandbox counts in `/sandbox/applied` for one intended change. */
-const APPLIED_OPERATION: Record<VendorName, string> = {
-  pismo: 'pinChanges',
-  solaris: 'pinChanges',
-  'thales-d1': 'pinSets',
-  vault: 'passcodeSets',
-};
-
-/** Applied changes per sandbox key (Pismo, Thales D1: the command id; Solaris: the JWE's digest; Vault: the card). */
+/** Applied changes per sandbox key (each vendor's platform says which: the command id, the card, or something of the request). */
 export type AppliedCounts = Map<VendorName, Map<string, number>>;
 
 /** The terminal outcomes the audit trail holds for these requests. */
@@ -74,22 +66,15 @@ export async function appliedCounts(env: DrillEnvironment): Promise<AppliedCount
     const answer = await env.sandbox(vendor).call('GET', '/sandbox/applied');
     if (answer.status !== 200) throw new Error(`sandbox-${vendor} did not show what it applied: ${answer.status}`);
     const records = answer.body as Record<string, Record<string, number>>;
-    counts.set(vendor, new Map(Object.entries(records).map(([key, operations]) => [key, operations[APPLIED_OPERATION[vendor]] ?? 0])));
+    counts.set(vendor, new Map(Object.entries(records).map(([key, operations]) => [key, operations[vendorPlatform(vendor).applied.operation] ?? 0])));
   }
   return counts;
 }
 
 /** The key a request's change is counted under in its sandbox's records. */
 export function appliedKey(sent: SentCommand, commandId: string | undefined): string | undefined {
-  switch (sent.vendor) {
-    case 'pismo':
-    case 'thales-d1':
-      return commandId;
-    case 'solaris':
-      return sent.jweDigest;
-    case 'vault':
-      return sent.cardId;
-  }
+  const { key } = vendorPlatform(sent.vendor).applied;
+  return key === 'commandId' ? commandId : key === 'cardId' ? sent.cardId : sent.requestKey;
 }
 
 /** Dead letters parked since `since`, by the reason in their header. */

@@ -9,10 +9,10 @@ import { scenarioById, SCENARIOS } from './scenarios';
 /**
  * `npm run drills`: failure drills on a 3-broker cluster, a throwaway PostgreSQL and the whole stack,
  * each with a steady stream of PIN changes; prints a table and writes JSON to .pinflow/drills/.
- * Options: --scenario N|N,M|all  --commands 2000  --vendors pismo,solaris,thales-d1,vault
+ * Options: --scenario N|N,M|all  --commands 2000  --vendors <vendor,…> (default: every vendor)
  *          --rate 20 (changes/s at most)  --recovery 180 (s to wait for outcomes after the fault)
  */
-const usage = 'usage: npm run drills -- [--scenario N|N,M|all] [--commands 2000] [--vendors pismo,solaris,thales-d1,vault] [--rate 20] [--recovery 180]';
+const usage = `usage: npm run drills -- [--scenario N|N,M|all] [--commands 2000] [--vendors ${VENDOR_NAMES.join(',')}] [--rate 20] [--recovery 180]`;
 
 function fail(message: string): never {
   console.error(`${message}\n${usage}`);

@@ -1,5 +1,5 @@
-import type { VendorName } from '@pinflow/platform';
-import { createHash, randomUUID } from 'node:crypto';
+import { vendorPlatform, type VendorName } from '@pinflow/platform';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DrillEnvironment } from './environment';
 
@@ -20,8 +20,8 @@ export interface SentCommand extends PlannedCommand {
   attempts: number;
   /** From the first attempt to the 202. */
   acceptLatencyMs?: number;
-  /** SHA-256 of a Solaris request's device JWE: what the Solaris sandbox keys applied changes by. */
-  jweDigest?: string;
+  /** What the sandbox counts the change under, for a vendor whose sandbox keys it by the request (Solaris: its device JWE's digest). */
+  requestKey?: string;
 }
 
 /** Cards the stream's changes spread over, per vendor: about four changes per card. */
@@ -32,9 +32,9 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const SEED_CONCURRENCY = 16;
 
 /**
- * The stream's changes, round robin over the vendors and spread over many cards. Vault gets a card of
- * its own for every change: its one-time codes replace each other per card, and its sandbox counts
- * applied passcodes per card, so one card per change keeps every change valid and countable.
+ * The stream's changes, round robin over the vendors and spread over many cards. A vendor whose
+ * scenario says so (Vault: one-time codes replace each other per card, and its sandbox counts applied
+ * passcodes per card) gets a card of its own for every change, keeping every change valid and countable.
  * `scenario` keeps each scenario's cards apart from the others'.
  */
 export function planStream(env: DrillEnvironment, scenario: number, commands: number): PlannedCommand[] {
@@ -43,7 +43,7 @@ export function planStream(env: DrillEnvironment, scenario: number, commands: nu
   return Array.from({ length: commands }, (_, index) => {
     const vendor = vendors[index % vendors.length];
     const round = Math.floor(index / vendors.length);
-    const card = vendor === 'vault' ? round : round % cardsPerVendor;
+    const card = env.requests.oneChangePerCard(vendor) ? round : round % cardsPerVendor;
     return { vendor, cardId: env.requests.cardId(vendor, scenario * 1_000_000 + card) };
   });
 }
@@ -69,7 +69,8 @@ async function refusal(response: Response): Promise<string> {
 async function submit(env: DrillEnvironment, planned: PlannedCommand): Promise<SentCommand> {
   const sent: SentCommand = { ...planned, attempts: 0 };
   const request = await env.requests.request(planned.vendor, planned.cardId);
-  if (planned.vendor === 'solaris') sent.jweDigest = createHash('sha256').update(String(request.body.encryptedPin)).digest('hex');
+  const { key } = vendorPlatform(planned.vendor).applied;
+  if (typeof key === 'function') sent.requestKey = key(request);
   const idempotencyKey = randomUUID();
   const started = Date.now();
   for (;;) {

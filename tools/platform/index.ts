@@ -7,3 +7,5 @@ export * from './postgres-local';
 export * from './pin-change-scenarios';
 export * from './local-ports';
 export * from './kafka-secured';
+export * from './vendor-platform';
+export { VENDOR_PLATFORMS } from './vendors';

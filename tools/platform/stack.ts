@@ -1,22 +1,31 @@
 import { DEV_AUDIENCE, DEV_ISSUER } from '@pinflow/auth';
 import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
 import { appEntry, freePort, ServiceProcess, waitForReady } from '@pinflow/testing';
-import { writeFileSync } from 'node:fs';
+import type { Vendor } from '@pinflow/contracts';
 import path from 'node:path';
 import { DevSecrets, loadOrCreateDevSecrets } from './secrets';
+import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, VendorPlatform, VendorWiring } from './vendor-platform';
+import { VENDOR_PLATFORMS } from './vendors';
 
-export const VENDOR_NAMES = ['pismo', 'solaris', 'thales-d1', 'vault'] as const;
-export const SANDBOXES = VENDOR_NAMES.map((vendor) => `sandbox-${vendor}` as const);
-export const WORKERS = VENDOR_NAMES.map((vendor) => `worker-${vendor}` as const);
+export { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET } from './vendor-platform';
+export { PISMO_EVENTS_TOPIC, THALES_D1_ISSUER_ID } from './vendors';
+
+export type VendorName = Vendor;
+export const VENDOR_NAMES: readonly VendorName[] = VENDOR_PLATFORMS.map((platform) => platform.contract.name);
+type SandboxName = `sandbox-${VendorName}`;
+type WorkerName = `worker-${VendorName}`;
+export const SANDBOXES = VENDOR_NAMES.map((vendor): SandboxName => `sandbox-${vendor}`);
+export const WORKERS = VENDOR_NAMES.map((vendor): WorkerName => `worker-${vendor}`);
 /** Vendors first, front door last: the order things start in (and the reverse of how they stop). */
-export const APPS = [...SANDBOXES, ...WORKERS, 'audit', 'intake'] as const;
-export type AppName = (typeof APPS)[number];
+export const APPS: readonly AppName[] = [...SANDBOXES, ...WORKERS, 'audit', 'intake'];
+export type AppName = SandboxName | WorkerName | 'audit' | 'intake';
 
-export const PISMO_EVENTS_TOPIC = 'pismo.events';
-export const SANDBOX_CLIENT_ID = 'pinflow';
-export const SANDBOX_CLIENT_SECRET = 'sandbox-secret';
-/** The issuer the Thales D1 sandbox (a card management system) serves. */
-export const THALES_D1_ISSUER_ID = 'ISSUER0001';
+/** What the platform knows of a vendor (./vendors). */
+export function vendorPlatform(vendor: VendorName): VendorPlatform {
+  const platform = VENDOR_PLATFORMS.find((candidate) => candidate.contract.name === vendor);
+  if (!platform) throw new Error(`unknown vendor ${vendor}`);
+  return platform as VendorPlatform;
+}
 
 export interface StackOptions {
   kafkaBrokers: string;
@@ -45,43 +54,37 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** How a vendor's sandbox and worker are wired, given everyone's URLs. */
+function vendorWiring(options: StackOptions, urls: Record<AppName, string>, vendor: VendorName): VendorWiring {
+  const sandboxUrl = urls[`sandbox-${vendor}`];
+  return {
+    sandboxUrl,
+    stateDir: options.stateDir,
+    oauthClient: (prefix, tokenPath) => ({
+      [`${prefix}_TOKEN_URL`]: `${sandboxUrl}${tokenPath}`,
+      [`${prefix}_CLIENT_ID`]: SANDBOX_CLIENT_ID,
+      [`${prefix}_CLIENT_SECRET`]: SANDBOX_CLIENT_SECRET,
+    }),
+  };
+}
+
 /** How each app is wired to the others: its environment, given everyone's URLs. */
-function environments(options: StackOptions, secrets: DevSecrets, urls: Record<AppName, string>, cmsKeyFile: string): Record<AppName, Record<string, string>> {
+function environments(options: StackOptions, secrets: DevSecrets, urls: Record<AppName, string>): Record<AppName, Record<string, string>> {
   const database = { DATABASE_URL: options.databaseUrl };
   const pinKeys = { PIN_KEYS_FILE: secrets.pinKeysFile };
   const auth = { AUTH_ISSUER: DEV_ISSUER, AUTH_AUDIENCE: DEV_AUDIENCE, AUTH_PUBLIC_KEY_FILE: secrets.authPublicKeyFile };
-  const sandboxClient = { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET };
-  const vendorClient = (prefix: string, tokenPath: string, sandbox: AppName) => ({
-    [`${prefix}_TOKEN_URL`]: `${urls[sandbox]}${tokenPath}`,
-    [`${prefix}_CLIENT_ID`]: SANDBOX_CLIENT_ID,
-    [`${prefix}_CLIENT_SECRET`]: SANDBOX_CLIENT_SECRET,
-  });
-  const solarisClient = { SOLARIS_BASE_URL: urls['sandbox-solaris'], ...vendorClient('SOLARIS', '/oauth2/token', 'sandbox-solaris') };
-  return {
-    'sandbox-pismo': { PISMO_EVENTS_TOPIC, ...sandboxClient },
-    'sandbox-solaris': sandboxClient,
-    'sandbox-thales-d1': { D1_ISSUER_ID: THALES_D1_ISSUER_ID, ...sandboxClient },
-    'sandbox-vault': sandboxClient,
-    'worker-pismo': {
-      ...database,
-      ...pinKeys,
-      PISMO_PCI_BASE_URL: urls['sandbox-pismo'],
-      PISMO_API_BASE_URL: urls['sandbox-pismo'],
-      PISMO_EVENTS_TOPIC,
-      ...vendorClient('PISMO', '/passport/v1/oauth2/token', 'sandbox-pismo'),
-    },
-    'worker-solaris': { ...database, ...solarisClient },
-    'worker-thales-d1': {
-      ...database,
-      ...pinKeys,
-      THALES_D1_BASE_URL: urls['sandbox-thales-d1'],
-      THALES_D1_CMS_PUBLIC_KEY_FILE: cmsKeyFile,
-      ...vendorClient('THALES_D1', '/authz/d1/v1/oauth2/token', 'sandbox-thales-d1'),
-    },
-    'worker-vault': { ...database, ...pinKeys, VAULT_BASE_URL: urls['sandbox-vault'], ...vendorClient('VAULT', '/v2/auth/token', 'sandbox-vault') },
+  const env: Partial<Record<AppName, Record<string, string>>> = {
     audit: { ...database, ...auth },
-    intake: { ...database, ...pinKeys, ...auth, ...solarisClient, INTAKE_PUBLIC_BASE_URL: urls.intake },
+    intake: { ...database, ...pinKeys, ...auth, INTAKE_PUBLIC_BASE_URL: urls.intake },
   };
+  for (const platform of VENDOR_PLATFORMS) {
+    const vendor = platform.contract.name;
+    const wiring = vendorWiring(options, urls, vendor);
+    env[`sandbox-${vendor}`] = platform.sandboxEnv(wiring);
+    env[`worker-${vendor}`] = { ...database, ...(platform.workerReadsPinKeys ? pinKeys : {}), ...platform.workerEnv(wiring) };
+    Object.assign(env.intake!, platform.intakeEnv?.(wiring));
+  }
+  return env as Record<AppName, Record<string, string>>;
 }
 
 /**
@@ -96,8 +99,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const ports = {} as Record<AppName, number>;
   for (const app of APPS) ports[app] = options.ports?.[app] ?? (await freePort());
   const urls = Object.fromEntries(APPS.map((app) => [app, `http://127.0.0.1:${ports[app]}`])) as Record<AppName, string>;
-  const cmsKeyFile = path.join(options.stateDir, 'thales-d1-cms-key.json');
-  const env = environments(options, secrets, urls, cmsKeyFile);
+  const env = environments(options, secrets, urls);
   const common = { HOST: '127.0.0.1', LOG_LEVEL: options.logLevel ?? 'info', KAFKA_BROKERS: options.kafkaBrokers };
   const services = Object.fromEntries(
     APPS.map((app) => [
@@ -118,10 +120,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     // Sandboxes first: workers need their vendor's topics and keys.
     await startAll(selected.filter((app) => app.startsWith('sandbox-')));
-    if (selected.includes('sandbox-thales-d1')) {
-      // In production the card management system's key is exchanged at onboarding.
-      const key = await fetch(`${urls['sandbox-thales-d1']}/sandbox/encryption-key`).then((response) => response.text());
-      writeFileSync(cmsKeyFile, key);
+    for (const platform of VENDOR_PLATFORMS) {
+      if (selected.includes(`sandbox-${platform.contract.name}`)) await platform.onboard?.(vendorWiring(options, urls, platform.contract.name));
     }
     await startAll(selected.filter((app) => !app.startsWith('sandbox-')));
   } catch (error) {

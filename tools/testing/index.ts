@@ -12,3 +12,4 @@ export * from './solaris-device';
 export * from './raw-http';
 export * from './thales-d1-simulator';
 export * from './openapi-contract';
+export * from './test-command';

@@ -1,4 +1,4 @@
-import { cardIdParam, emptyBody, thalesD1CardIdParam, thalesD1IssuerIdParam, vaultCardIdParam, vaultCheckVerificationCodeBody } from './api-schemas';
+import { cardIdParam, emptyBody, thalesD1CardIdParam, thalesD1IssuerIdParam, vaultCardIdParam, vaultCheckVerificationCodeBody } from '@pinflow/contracts';
 
 /** Path ids as Express hands them over: percent-decoded, so %2F is already a `/`. */
 const HOSTILE_IDS: Array<[string, string]> = [

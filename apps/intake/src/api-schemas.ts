@@ -2,32 +2,10 @@ import { idempotencyKey } from '@pinflow/contracts';
 import { z } from 'zod';
 
 /*
- * Request bodies and path parameters are part of pinflow's contracts: the Kafka request door
- * (pinflow.requests.v1) carries exactly what this API takes.
+ * Request bodies and path parameters of the vendors' endpoints are part of each vendor's contract
+ * (@pinflow/contracts, ./vendors): the Kafka request door (pinflow.requests.v1) carries exactly what
+ * this API takes. What is left here is intake's own.
  */
-export {
-  cardIdParam,
-  pismoChangePinBody,
-  pismoIncreasePasswordTriesBody,
-  pismoUpdateOfflinePinBody,
-  emptyBody,
-  solarisChangePinBody,
-  thalesD1CardIdParam,
-  thalesD1ChangePinBody,
-  thalesD1IssuerIdParam,
-  vaultCardIdParam,
-  vaultSetPasscodeBody,
-  vaultCheckVerificationCodeBody,
-} from '@pinflow/contracts';
-export type {
-  PismoChangePinBody,
-  PismoIncreasePasswordTriesBody,
-  PismoUpdateOfflinePinBody,
-  SolarisChangePinBody,
-  ThalesD1ChangePinBody,
-  VaultCheckVerificationCodeBody,
-  VaultSetPasscodeBody,
-} from '@pinflow/contracts';
 export const requestIdParam = z.uuid();
 
 /** Idempotency-Key header (IETF httpapi-idempotency-key-header): a client-chosen unique string. */

@@ -30,7 +30,6 @@ const kafkaRequesters = z
       ]),
     ),
   );
-export type KafkaRequesters = z.output<typeof kafkaRequesters>;
 
 export const intakeConfigSchema = z
   .object({

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule, MessageSignatureVerifier } from '@pinflow/auth';
-import { REQUESTS_TOPIC } from '@pinflow/contracts';
+import { REQUESTS_TOPIC, VENDOR_CONTRACTS } from '@pinflow/contracts';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
 import { KafkaModule, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
@@ -13,11 +13,7 @@ import { OpenApiController } from './openapi.controller';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
 import { PinKeysController } from './pin-keys.controller';
-import { PismoController } from './pismo.controller';
-import { SolarisController } from './solaris.controller';
 import { SolarisPinKeyController, SolarisPinKeyService } from './solaris-pin-key';
-import { ThalesD1Controller } from './thales-d1.controller';
-import { VaultController } from './vault.controller';
 import { RequestDoorConsumer } from './request-door.consumer';
 import { RequestStatusConsumer } from './request-status.consumer';
 import { RequestStatusService } from './request-status.service';
@@ -27,6 +23,10 @@ import { RequestWriter } from './request-writer';
 import { SecretSealer } from './secrets';
 import { Submissions } from './submissions';
 import { INTAKE_LOGGER } from './tokens';
+import { vendorController } from './vendor-routes';
+
+/** intake's HTTP endpoints: each vendor's, from its contract, then intake's own. */
+export const HTTP_CONTROLLERS = [...VENDOR_CONTRACTS.map(vendorController), SolarisPinKeyController, RequestsController, PinKeysController, OpenApiController, D1PinManagementController];
 
 @Module({})
 export class IntakeModule {
@@ -53,7 +53,7 @@ export class IntakeModule {
           ],
         }),
       ],
-      controllers: [PismoController, SolarisController, SolarisPinKeyController, ThalesD1Controller, VaultController, RequestsController, PinKeysController, OpenApiController, RequestStatusConsumer, RequestDoorConsumer, D1PinManagementController],
+      controllers: [...HTTP_CONTROLLERS, RequestStatusConsumer, RequestDoorConsumer],
       providers: [
         { provide: INTAKE_CONFIG, useValue: config },
         { provide: INTAKE_LOGGER, useValue: logger },

@@ -1,19 +1,13 @@
+import { RouteContract, VENDOR_CONTRACTS, VendorContract } from '@pinflow/contracts';
 import { z } from 'zod';
-import {
-  acceptedResponse,
-  emptyBody,
-  pismoChangePinBody,
-  pismoIncreasePasswordTriesBody,
-  pismoUpdateOfflinePinBody,
-  requestStatusResponse,
-  solarisChangePinBody,
-  thalesD1ChangePinBody,
-  vaultCheckVerificationCodeBody,
-  vaultSetPasscodeBody,
-} from './api-schemas';
+import { acceptedResponse, requestIdParam, requestStatusResponse } from './api-schemas';
 import { d1InboundPaths, d1SecurityScheme } from './d1-inbound/openapi';
 
-const schema = (type: z.ZodType) => z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
+/** A zod schema as an OpenAPI 3.1 schema object (JSON Schema 2020-12, the document's dialect). */
+function schema(type: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(type, { io: 'input', unrepresentable: 'any' });
+  return jsonSchema;
+}
 
 const problem = {
   description: 'Problem details (RFC 9457)',
@@ -52,9 +46,6 @@ const rateLimited = {
   headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds until this caller may send again' } },
 };
 
-const pathParameter = (name: string, schema: Record<string, unknown>) => ({ name, in: 'path', required: true, schema });
-const cardIdParameter = pathParameter('cardId', { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' });
-const vaultCardIdParameter = pathParameter('cardId', { type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'A positive int64: at most 9223372036854775807' });
 const idempotencyKeyParameter = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -75,21 +66,63 @@ const writeErrors = {
   '503': problem,
 };
 
-/** A write operation: scope pin:write, an Idempotency-Key, 202 with a status URL. */
-function write(summary: string, description: string, parameters: object[], body: z.ZodType, bodyRequired = true) {
+/** Nest's `cards/:cardId/pin` as OpenAPI's `cards/{cardId}/pin`. */
+const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
+
+/** A vendor's write endpoint, from its contract: scope pin:write, an Idempotency-Key, 202 with a status URL. */
+function write(vendor: VendorContract, route: RouteContract) {
+  const bodySchema = schema(route.body);
   return {
     post: {
-      summary,
-      description: `Scope pin:write. ${description}`,
-      parameters: [...parameters, idempotencyKeyParameter],
-      requestBody: { required: bodyRequired, content: { 'application/json': { schema: schema(body) } } },
+      operationId: `${vendor.name}.${route.operation}`,
+      tags: [vendor.name],
+      summary: route.summary,
+      description: `Scope pin:write. ${route.description}`,
+      parameters: [...Object.entries(route.params).map(([name, parameter]) => ({ name, in: 'path', required: true, schema: schema(parameter.schema) })), idempotencyKeyParameter],
+      // An endpoint that takes no body takes `{}` too (emptyBody is optional).
+      requestBody: { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: bodySchema } } },
       responses: { '202': accepted, ...writeErrors },
     },
   };
 }
 
-/** intake's OpenAPI 3.1 document, generated from the zod schemas that validate the requests. */
-export function openApiDocument() {
+/** intake's endpoints other than the vendors' writes, with the schemas that validate and shape them. */
+const INTAKE_PATHS = {
+  '/v1/requests/{requestId}': {
+    get: {
+      summary: 'What happened to a request',
+      description:
+        'Scope pin:read. Status accepted until a final outcome (succeeded or failed) arrives, with the events that answered it. Only the caller that made the request, callers of its tenant and tokens with pinflow:operator see it; to anyone else it is 404.',
+      parameters: [{ name: 'requestId', in: 'path', required: true, schema: schema(requestIdParam) }],
+      responses: { '200': { description: 'Request status', content: { 'application/json': { schema: schema(requestStatusResponse) } } }, '400': problem, '401': problem, '403': problem, '404': problem, '429': rateLimited },
+    },
+  },
+  '/v1/solaris/pin-key': {
+    get: {
+      summary: "Solaris' current PIN encryption key (JWK)",
+      description:
+        'Scope pin:write. For the cardholder\'s device: encrypt {"pin":"…"} to it as a compact JWE (RSA-OAEP-256, A256CBC-HS512, kid), sign the JWE with the device-binding key, and send both to /v1/solaris/cards/{cardId}/pin.',
+      responses: { '200': { description: 'RSA JWK', content: { 'application/json': { schema: { type: 'object' } } } }, '401': problem, '403': problem, '502': problem, '503': problem },
+    },
+  },
+  '/v1/pin-keys': {
+    get: {
+      summary: "pinflow's public PIN encryption keys (JWKS)",
+      security: [],
+      responses: { '200': { description: 'JWKS with RSA keys for RSA-OAEP-256 / A256GCM', content: { 'application/json': { schema: { type: 'object' } } } } },
+    },
+  },
+  '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+  '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
+  '/health/ready': { get: { summary: 'Readiness (broker, database, status consumer)', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } } },
+};
+
+/**
+ * intake's OpenAPI 3.1 document: every vendor's write endpoints generated from its contract (routes,
+ * path parameter and body schemas, descriptions), the rest from intake's own response schemas.
+ */
+export function openApiDocument(vendors: readonly VendorContract[] = VENDOR_CONTRACTS) {
+  const vendorPaths = vendors.flatMap((vendor) => vendor.routes.map((route) => [openApiPath(`/v1/${vendor.name}/${route.path}`), write(vendor, route)] as const));
   return {
     openapi: '3.1.0',
     info: {
@@ -101,96 +134,6 @@ export function openApiDocument() {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, ...d1SecurityScheme },
     },
     security: [{ bearer: [] }],
-    paths: {
-      '/v1/pismo/cards/{cardId}/pin': write(
-        "Change a Pismo card's PIN",
-        "The PIN is checked against Pismo's rules (4–6 digits) and pinflow's weak-PIN policy before anything is published.",
-        [cardIdParameter],
-        pismoChangePinBody,
-      ),
-      '/v1/pismo/cards/{cardId}/password-tries/increase': write(
-        "Increase a Pismo card's password tries counter",
-        'With blockCardExceedsCounter, the card is blocked when the counter reaches the program maximum.',
-        [cardIdParameter],
-        pismoIncreasePasswordTriesBody,
-      ),
-      '/v1/pismo/cards/{cardId}/password-tries/reset': write(
-        "Reset a Pismo card's password tries counter",
-        'Pismo also unblocks a card that exceeding its tries had blocked; it refuses (failure event, vendorStatus 406) a card in any status but BLOCKED, NORMAL, PENDING or WARNING. No body, or {}.',
-        [cardIdParameter],
-        emptyBody,
-        false,
-      ),
-      '/v1/pismo/cards/{cardId}/offline-pin/sync': write(
-        "Write a Pismo card's online PIN to its chip",
-        "Pismo appends a SYNC_PIN script that the chip receives at its next contact authorization: pinflow.card.issuer_script.appended, then issuer_script.requested as Pismo creates and applies it. No body, or {}.",
-        [cardIdParameter],
-        emptyBody,
-        false,
-      ),
-      '/v1/pismo/cards/{cardId}/offline-pin': write(
-        "Write a PIN to a Pismo card's chip only",
-        "Through the issuer's PIN update script registered with Pismo (scriptId) for the card's account (accountId): the chip takes the PIN at its next contact authorization; the online PIN is left alone. The PIN is checked against Pismo's rules and the weak-PIN policy. Succeeds with pinflow.card.issuer_script.appended.",
-        [cardIdParameter],
-        pismoUpdateOfflinePinBody,
-      ),
-      '/v1/solaris/cards/{cardId}/pin': write(
-        "Change a Solaris card's PIN",
-        "Relays what the cardholder's device produced: the PIN as a JWE to Solaris' key (see /v1/solaris/pin-key) and the device-binding signature. pinflow cannot read the PIN; Solaris enforces its PIN rules.",
-        [cardIdParameter],
-        solarisChangePinBody,
-      ),
-      '/v1/solaris/pin-key': {
-        get: {
-          summary: "Solaris' current PIN encryption key (JWK)",
-          description: "Scope pin:write. For the cardholder's device: encrypt {\"pin\":\"…\"} to it as a compact JWE (RSA-OAEP-256, A256CBC-HS512, kid), sign the JWE with the device-binding key, and send both to /v1/solaris/cards/{cardId}/pin.",
-          responses: { '200': { description: 'RSA JWK', content: { 'application/json': { schema: { type: 'object' } } } }, '401': problem, '403': problem, '502': problem, '503': problem },
-        },
-      },
-      '/v1/thales-d1/issuers/{issuerId}/cards/{cardId}/pin': write(
-        'Push a PIN to a card management system speaking Thales D1\'s PIN Management API',
-        'PIN (4–12 digits, weak-PIN policy) and PAN (for the ISO 9564 format-0 PIN block) travel encrypted to pinflow\'s key.',
-        [pathParameter('issuerId', { type: 'string', pattern: '^[A-Za-z0-9_-]{10}$' }), pathParameter('cardId', { type: 'string', pattern: '^[A-Za-z0-9_-]{1,48}$' })],
-        thalesD1ChangePinBody,
-      ),
-      '/v1/vault/cards/{cardId}/passcode': write(
-        "Set a Vault card's passcode",
-        "The passcode (Vault's rules: 4 digits, no more than two identical digits in a row; weak-PIN policy) and the cardholder's one-time code from Vault's SMS step travel encrypted to pinflow's key.",
-        [pathParameter('cardId', { type: 'string', pattern: '^[1-9][0-9]{0,18}$', description: 'A positive int64: at most 9223372036854775807' })],
-        vaultSetPasscodeBody,
-      ),
-      '/v1/vault/cards/{cardId}/verification-code': write(
-        'Have Vault text the cardholder a one-time code',
-        'The code set_passcode needs; a new code replaces any earlier one. Succeeds with pinflow.card.verification_code.sent. No body, or {}.',
-        [vaultCardIdParameter],
-        emptyBody,
-        false,
-      ),
-      '/v1/vault/cards/{cardId}/verification-code/check': write(
-        'Check the one-time code the cardholder typed',
-        "Vault checks it is the latest code texted to the card, unused and unexpired, without using it up: pinflow.card.verification_code.checked, or a failure naming Vault's error (CODE_INVALID, CODE_EXPIRED, CODE_ALREADY_USED). The code travels encrypted to pinflow's key.",
-        [vaultCardIdParameter],
-        vaultCheckVerificationCodeBody,
-      ),
-      '/v1/requests/{requestId}': {
-        get: {
-          summary: 'What happened to a request',
-          description:
-            'Scope pin:read. Status accepted until a final outcome (succeeded or failed) arrives, with the events that answered it. Only the caller that made the request, callers of its tenant and tokens with pinflow:operator see it; to anyone else it is 404.',
-          parameters: [{ name: 'requestId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
-          responses: { '200': { description: 'Request status', content: { 'application/json': { schema: schema(requestStatusResponse) } } }, '400': problem, '401': problem, '403': problem, '404': problem, '429': rateLimited },
-        },
-      },
-      '/v1/pin-keys': {
-        get: {
-          summary: "pinflow's public PIN encryption keys (JWKS)",
-          security: [],
-          responses: { '200': { description: 'JWKS with RSA keys for RSA-OAEP-256 / A256GCM', content: { 'application/json': { schema: { type: 'object' } } } } },
-        },
-      },
-      ...d1InboundPaths,
-      '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
-      '/health/ready': { get: { summary: 'Readiness (broker, database, status consumer)', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } } },
-    },
+    paths: { ...Object.fromEntries(vendorPaths), ...INTAKE_PATHS, ...d1InboundPaths },
   };
 }

@@ -71,7 +71,7 @@ export class RequestDoorConsumer {
       const request = new ZodValidationPipe(schema, 'request').transform(message);
       const accepted = await this.requests.submit(
         { principal: { subject: requester, scopes: new Set([PIN_WRITE_SCOPE]) }, idempotencyKey: clientRequestId, replyTopic: allowedReplyTopic },
-        this.submissions.of(request),
+        this.submissions.fromKafka(request),
       );
       // A new request's answer is in the outbox with its command; a repeat gets that same answer again.
       if (accepted.replayed) await this.producer.sendBatch(answerBatches(accepted.event, allowedReplyTopic));

@@ -1,128 +1,45 @@
 import { Injectable } from '@nestjs/common';
-import type { PinflowRequest, RequestType } from '@pinflow/contracts';
-import { PISMO_PIN_RULES, THALES_D1_PAN_RULES, THALES_D1_PIN_RULES, VAULT_PIN_RULES } from '@pinflow/pin-policy';
-import type {
-  PismoChangePinBody,
-  PismoIncreasePasswordTriesBody,
-  PismoUpdateOfflinePinBody,
-  SolarisChangePinBody,
-  ThalesD1ChangePinBody,
-  VaultCheckVerificationCodeBody,
-  VaultSetPasscodeBody,
-} from './api-schemas';
+import { type PinflowRequest, type RouteContract, routeOf, type SecretField } from '@pinflow/contracts';
 import type { Submission } from './requests.service';
-import { SecretSealer } from './secrets';
+import { SecretInput, SecretSealer } from './secrets';
+
+type Body = Record<string, unknown> | undefined;
 
 /**
- * What each vendor's requests become, from a validated path and body, whichever door they came
- * through: the HTTP controllers and the Kafka door both build their submissions here.
+ * What a request becomes, from a vendor's route (its contract in @pinflow/contracts), the validated
+ * path parameters and body, whichever door it came through: `{ vendor, operation, ...parameters,
+ * ...body }`, each secret checked against the vendor's rules and re-sealed to pinflow's current key.
  */
 @Injectable()
 export class Submissions {
   constructor(private readonly secrets: SecretSealer) {}
 
-  pismoChangePin(cardId: string, body: PismoChangePinBody): Submission {
-    const { syncOfflinePin } = body;
+  of(vendor: string, route: RouteContract, params: Record<string, string>, body: Body): Submission {
+    const secrets = Object.entries(route.secrets ?? {});
+    const secretFields = new Set(secrets.flatMap(([field, secret]) => [field, secret.clear]));
+    const identity = { vendor, operation: route.operation, ...params, ...Object.fromEntries(Object.entries(body ?? {}).filter(([field]) => !secretFields.has(field))) };
     return {
-      fingerprintSource: { vendor: 'pismo', operation: 'change_pin', cardId, syncOfflinePin, encryptedPin: body.encryptedPin ?? null },
-      draft: async () => ({
-        vendor: 'pismo',
-        operation: 'change_pin',
-        cardId,
-        syncOfflinePin,
-        encryptedPin: await this.secrets.seal('pin', { encrypted: body.encryptedPin, clear: body.pin }, PISMO_PIN_RULES),
-      }),
-    };
-  }
-
-  pismoIncreasePasswordTries(cardId: string, body: PismoIncreasePasswordTriesBody): Submission {
-    const command = { vendor: 'pismo' as const, operation: 'increase_password_tries' as const, cardId, blockCardExceedsCounter: body.blockCardExceedsCounter };
-    return { fingerprintSource: command, draft: async () => command };
-  }
-
-  /** Clears the tries counter; Pismo unblocks a card that exceeding them had blocked. */
-  pismoResetPasswordTries(cardId: string): Submission {
-    const command = { vendor: 'pismo' as const, operation: 'reset_password_tries' as const, cardId };
-    return { fingerprintSource: command, draft: async () => command };
-  }
-
-  /** Pismo writes the card's current online PIN to its chip at the next contact authorization. */
-  pismoSyncOfflinePin(cardId: string): Submission {
-    const command = { vendor: 'pismo' as const, operation: 'sync_offline_pin' as const, cardId };
-    return { fingerprintSource: command, draft: async () => command };
-  }
-
-  /** Pismo writes this PIN to the card's chip at the next contact authorization; the online PIN stays. */
-  pismoUpdateOfflinePin(cardId: string, body: PismoUpdateOfflinePinBody): Submission {
-    const identity = { vendor: 'pismo' as const, operation: 'update_offline_pin' as const, cardId, scriptId: body.scriptId, accountId: body.accountId };
-    return {
-      fingerprintSource: { ...identity, encryptedPin: body.encryptedPin ?? null },
-      draft: async () => ({ ...identity, encryptedPin: await this.secrets.seal('pin', { encrypted: body.encryptedPin, clear: body.pin }, PISMO_PIN_RULES) }),
-    };
-  }
-
-  /**
-   * The cardholder's device encrypted the PIN to Solaris' key and signed it with its device-binding
-   * key; pinflow relays both untouched. It cannot read the PIN, so Solaris' PIN rules are Solaris'
-   * to enforce: their rejections come back as failure events.
-   */
-  solarisChangePin(cardId: string, body: SolarisChangePinBody): Submission {
-    const command = { vendor: 'solaris' as const, operation: 'change_pin' as const, cardId, ...body };
-    return { fingerprintSource: command, draft: async () => command };
-  }
-
-  thalesD1ChangePin(issuerId: string, cardId: string, body: ThalesD1ChangePinBody): Submission {
-    const identity = { vendor: 'thales-d1' as const, operation: 'change_pin' as const, issuerId, cardId, pinBlockFormat: body.pinBlockFormat };
-    return {
-      fingerprintSource: { ...identity, encryptedPin: body.encryptedPin ?? null, encryptedPan: body.encryptedPan ?? null },
-      draft: async () => ({
-        ...identity,
-        encryptedPin: await this.secrets.seal('pin', { encrypted: body.encryptedPin, clear: body.pin }, THALES_D1_PIN_RULES),
-        // The PAN goes into the ISO 9564 format-0 PIN block the worker builds: it travels like the PIN.
-        encryptedPan: await this.secrets.sealPan({ encrypted: body.encryptedPan, clear: body.pan }, THALES_D1_PAN_RULES),
-      }),
-    };
-  }
-
-  vaultSetPasscode(cardId: string, body: VaultSetPasscodeBody): Submission {
-    const identity = { vendor: 'vault' as const, operation: 'set_passcode' as const, cardId };
-    return {
-      fingerprintSource: { ...identity, encryptedPasscode: body.encryptedPasscode ?? null, encryptedCode: body.encryptedCode ?? null },
-      draft: async () => ({
-        ...identity,
-        encryptedPasscode: await this.secrets.seal('passcode', { encrypted: body.encryptedPasscode, clear: body.passcode }, VAULT_PIN_RULES),
-        encryptedCode: await this.secrets.seal('oneTimeCode', { encrypted: body.encryptedCode, clear: body.code }),
-      }),
-    };
-  }
-
-  /** Vault's SMS step: Vault texts the cardholder a new one-time code, replacing any earlier one. */
-  vaultSendVerificationCode(cardId: string): Submission {
-    const command = { vendor: 'vault' as const, operation: 'send_verification_code' as const, cardId };
-    return { fingerprintSource: command, draft: async () => command };
-  }
-
-  /** Checks the code the cardholder typed without using it up. */
-  vaultCheckVerificationCode(cardId: string, body: VaultCheckVerificationCodeBody): Submission {
-    const identity = { vendor: 'vault' as const, operation: 'check_verification_code' as const, cardId };
-    return {
-      // A clear code stays out of the stored fingerprint: hashed, a six-digit code is read back in a blink.
-      fingerprintSource: { ...identity, encryptedCode: body.encryptedCode ?? null },
-      draft: async () => ({ ...identity, encryptedCode: await this.secrets.seal('oneTimeCode', { encrypted: body.encryptedCode, clear: body.code }) }),
+      // Secrets enter the stored fingerprint only as the caller sealed them: hashed, a clear PIN or one-time code is read back in a blink.
+      fingerprintSource: { ...identity, ...Object.fromEntries(secrets.map(([field]) => [field, body?.[field] ?? null])) },
+      draft: async () => {
+        const sealed: Record<string, string> = {};
+        // One after the other: a request with two bad secrets is refused for the first, every time.
+        for (const [field, secret] of secrets) sealed[field] = await this.seal(secret, { encrypted: body?.[field] as string | undefined, clear: body?.[secret.clear] as string | undefined });
+        return { ...identity, ...sealed } as Awaited<ReturnType<Submission['draft']>>;
+      },
     };
   }
 
   /** A request from the Kafka door, which carries the same path parameters and body. */
-  of(request: PinflowRequest): Submission {
-    const build = this.byType[`${request.vendor}.${request.operation}` as RequestType] as (request: PinflowRequest) => Submission;
-    return build(request);
+  fromKafka(request: PinflowRequest): Submission {
+    const route = routeOf(request.vendor, request.operation);
+    if (!route) throw new Error(`no route for ${request.vendor}.${request.operation}: the request schema should have refused it`);
+    const params = Object.fromEntries(Object.keys(route.params).map((name) => [name, String(request[name])]));
+    return this.of(request.vendor, route, params, request.body);
   }
 
-  private readonly byType: { [T in RequestType]: (request: PinflowRequest<T>) => Submission } = {
-    'pismo.change_pin': (request) => this.pismoChangePin(request.cardId, request.body),
-    'pismo.increase_password_tries': (request) => this.pismoIncreasePasswordTries(request.cardId, request.body),
-    'solaris.change_pin': (request) => this.solarisChangePin(request.cardId, request.body),
-    'thales-d1.change_pin': (request) => this.thalesD1ChangePin(request.issuerId, request.cardId, request.body),
-    'vault.set_passcode': (request) => this.vaultSetPasscode(request.cardId, request.body),
-  };
+  private seal(secret: SecretField, input: SecretInput): Promise<string> {
+    if (secret.kind === 'pan') return this.secrets.sealPan(input, secret.panRules!);
+    return this.secrets.seal(secret.kind, input, secret.pinRules);
+  }
 }

@@ -1,22 +1,13 @@
-import { EVENT_TYPES, parseEvent, PismoChangePinCommand, PismoCommand, PismoIncreasePasswordTriesCommand, PismoResetPasswordTriesCommand } from '@pinflow/contracts';
+import { EVENT_TYPES, parseEvent, PismoCommand, pismoChangePinCommand, pismoCommand, pismoIncreasePasswordTriesCommand, pismoResetPasswordTriesCommand } from '@pinflow/contracts';
+import { testCommand } from '@pinflow/testing';
 import { COMMAND_STATES, VendorCallResult } from '@pinflow/worker-kit';
-import { randomUUID } from 'node:crypto';
 import { settle } from './outcomes';
 
 const answered = (status: number, body = ''): VendorCallResult => ({ kind: 'answered', status, body });
 
-const envelope = () => ({
-  schemaVersion: 1 as const,
-  commandId: randomUUID(),
-  requestId: randomUUID(),
-  cardId: 'card-1',
-  caller: { subject: 'mobile-backend' },
-  issuedAt: new Date().toISOString(),
-  vendor: 'pismo' as const,
-});
-const changePin = (): PismoChangePinCommand => ({ ...envelope(), operation: 'change_pin', encryptedPin: 'a.b.c.d.e', syncOfflinePin: true });
-const increaseTries = (): PismoIncreasePasswordTriesCommand => ({ ...envelope(), operation: 'increase_password_tries', blockCardExceedsCounter: true });
-const resetTries = (): PismoResetPasswordTriesCommand => ({ ...envelope(), operation: 'reset_password_tries' });
+const changePin = () => testCommand(pismoChangePinCommand, { vendor: 'pismo', operation: 'change_pin', encryptedPin: 'a.b.c.d.e', syncOfflinePin: true });
+const increaseTries = () => testCommand(pismoIncreasePasswordTriesCommand, { vendor: 'pismo', operation: 'increase_password_tries', blockCardExceedsCounter: true });
+const resetTries = () => testCommand(pismoResetPasswordTriesCommand, { vendor: 'pismo', operation: 'reset_password_tries' });
 
 describe('settle', () => {
   it('waits for Pismo’s event after a 201 to a PIN change, correlating on the x-cid it sent (the command id)', () => {
@@ -64,16 +55,16 @@ describe('settle', () => {
   });
 
   it.each<[string, PismoCommand, string, Record<string, unknown>]>([
-    ['an offline PIN sync on its 204', { ...envelope(), operation: 'sync_offline_pin' }, '', { scriptType: 'SYNC_PIN' }],
+    ['an offline PIN sync on its 204', testCommand(pismoCommand, { vendor: 'pismo', operation: 'sync_offline_pin' }), '', { scriptType: 'SYNC_PIN' }],
     [
       'a PIN update script on its 200, naming the card script Pismo created',
-      { ...envelope(), operation: 'update_offline_pin', encryptedPin: 'a.b.c.d.e', scriptId: 'issuer-script-1', accountId: '8675309' },
+      testCommand(pismoCommand, { vendor: 'pismo', operation: 'update_offline_pin', encryptedPin: 'a.b.c.d.e', scriptId: 'issuer-script-1', accountId: '8675309' }),
       '{"card_script_id":"11a10bff","script_id":"issuer-script-1","applied":false}',
       { scriptType: 'PIN_UPDATE', cardScriptId: '11a10bff' },
     ],
     [
       'a PIN update script whose answer names no card script',
-      { ...envelope(), operation: 'update_offline_pin', encryptedPin: 'a.b.c.d.e', scriptId: 'issuer-script-1', accountId: '8675309' },
+      testCommand(pismoCommand, { vendor: 'pismo', operation: 'update_offline_pin', encryptedPin: 'a.b.c.d.e', scriptId: 'issuer-script-1', accountId: '8675309' }),
       '{}',
       { scriptType: 'PIN_UPDATE' },
     ],

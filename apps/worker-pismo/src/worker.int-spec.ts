@@ -5,7 +5,7 @@ import { startHttpApp } from '@pinflow/http';
 import { createKafka, JsonProducer, connectKafkaTransport } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { encryptPin, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
-import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import { testCommand, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -185,26 +185,19 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
 
   const newCard = () => `it-${randomUUID().slice(0, 8)}`;
 
-  const commandBase = (cardId: string) => ({
-    schemaVersion: 1 as const,
-    vendor: 'pismo' as const,
-    commandId: randomUUID(),
-    requestId: randomUUID(),
-    cardId,
-    caller: { subject: 'worker-it' },
-    issuedAt: new Date().toISOString(),
-  });
+  /** A command for the card as intake publishes it, checked against the contract. */
+  const commandFor = (cardId: string, fields: Record<string, unknown>): PismoCommand => testCommand(pismoCommand, { vendor: 'pismo', cardId, caller: { subject: 'worker-it' }, ...fields });
 
   async function changePinCommand(cardId: string, pin: string, syncOfflinePin = false): Promise<PismoChangePinCommand> {
-    return { ...commandBase(cardId), operation: 'change_pin', encryptedPin: await encryptPin(pin, keyRing), syncOfflinePin };
+    return commandFor(cardId, { operation: 'change_pin', encryptedPin: await encryptPin(pin, keyRing), syncOfflinePin }) as PismoChangePinCommand;
   }
 
   function increaseCommand(cardId: string): PismoCommand {
-    return { ...commandBase(cardId), operation: 'increase_password_tries', blockCardExceedsCounter: true };
+    return commandFor(cardId, { operation: 'increase_password_tries', blockCardExceedsCounter: true });
   }
 
   function resetCommand(cardId: string): PismoCommand {
-    return { ...commandBase(cardId), operation: 'reset_password_tries' };
+    return commandFor(cardId, { operation: 'reset_password_tries' });
   }
 
   async function send(...commands: PismoCommand[]): Promise<void> {
@@ -380,7 +373,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   it('syncs the offline PIN with a bodiless call to the PCI host, and reports issuer_script.appended on Pismo’s 204', async () => {
     const cardId = newCard();
     fake.card(cardId);
-    const command: PismoCommand = { ...commandBase(cardId), operation: 'sync_offline_pin' };
+    const command: PismoCommand = commandFor(cardId, { operation: 'sync_offline_pin' });
 
     await send(command);
     const appended = await nextEvent(cardId, EVENT_TYPES.issuerScriptAppended);
@@ -392,7 +385,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   it('appends a PIN update script with the decrypted PIN, the script id and the account header, and reports the card script', async () => {
     const cardId = newCard();
     fake.card(cardId, { pin: PINS[10] });
-    const command: PismoCommand = { ...commandBase(cardId), operation: 'update_offline_pin', encryptedPin: await encryptPin(PINS[10], keyRing), scriptId: 'issuer-script-1', accountId: '8675309' };
+    const command: PismoCommand = commandFor(cardId, { operation: 'update_offline_pin', encryptedPin: await encryptPin(PINS[10], keyRing), scriptId: 'issuer-script-1', accountId: '8675309' });
 
     await send(command);
     const appended = await nextEvent(cardId, EVENT_TYPES.issuerScriptAppended);
@@ -593,7 +586,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   it('fails with UNDECRYPTABLE_PIN, without calling Pismo, when the JWE cannot be decrypted', async () => {
     const cardId = newCard();
     fake.card(cardId);
-    const command: PismoCommand = { ...commandBase(cardId), operation: 'change_pin', encryptedPin: 'eyJhbGciOiJub25lIn0.AAAA.BBBB.CCCC.DDDD', syncOfflinePin: false };
+    const command: PismoCommand = commandFor(cardId, { operation: 'change_pin', encryptedPin: 'eyJhbGciOiJub25lIn0.AAAA.BBBB.CCCC.DDDD', syncOfflinePin: false });
 
     await send(command);
     const failed = await nextEvent(cardId, EVENT_TYPES.failed);
@@ -605,7 +598,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   it('fails with UNDECRYPTABLE_PIN when the PIN was encrypted to a key the worker does not hold', async () => {
     const cardId = newCard();
     fake.card(cardId);
-    const command: PismoCommand = { ...commandBase(cardId), operation: 'change_pin', encryptedPin: await encryptPin(PINS[8], await generatePinKeyRing()), syncOfflinePin: false };
+    const command: PismoCommand = commandFor(cardId, { operation: 'change_pin', encryptedPin: await encryptPin(PINS[8], await generatePinKeyRing()), syncOfflinePin: false });
 
     await send(command);
     const failed = await nextEvent(cardId, EVENT_TYPES.failed);

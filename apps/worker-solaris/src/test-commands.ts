@@ -1,17 +1,11 @@
 import { SolarisChangePinCommand, solarisChangePinCommand } from '@pinflow/contracts';
-import { randomUUID } from 'node:crypto';
+import { testCommand } from '@pinflow/testing';
 
 /** A command as intake publishes it, checked against the contract; what a test leaves out is made up. */
 export function solarisCommand(fields: Partial<SolarisChangePinCommand> = {}): SolarisChangePinCommand {
-  return solarisChangePinCommand.parse({
-    schemaVersion: 1,
+  return testCommand(solarisChangePinCommand, {
     vendor: 'solaris',
     operation: 'change_pin',
-    commandId: randomUUID(),
-    requestId: randomUUID(),
-    cardId: 'card-1',
-    caller: { subject: 'worker-test' },
-    issuedAt: new Date().toISOString(),
     deviceId: 'device-1',
     encryptedPin: 'aaa.bbb.ccc.ddd.eee',
     keyId: 'key-1',

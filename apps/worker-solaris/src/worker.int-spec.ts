@@ -1,17 +1,15 @@
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, SolarisChangePinCommand, solarisChangePinCommand } from '@pinflow/contracts';
-import { createPrismaClient, PrismaClient } from '@pinflow/db';
-import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, JsonProducer } from '@pinflow/kafka';
-import { createLogger } from '@pinflow/logging';
+import type { PrismaClient } from '@pinflow/db';
+import { DEAD_LETTER_TOPIC, JsonProducer } from '@pinflow/kafka';
 import { leakedDigits, SandboxClient } from '@pinflow/sandbox-kit';
-import { appEntry, freePort, ServiceProcess, SolarisDevice, SolarisPinJwk, testEnv, TopicRecorder, waitFor, waitForReady } from '@pinflow/testing';
+import { ServiceProcess, SolarisDevice, SolarisPinJwk, TopicRecorder, waitFor } from '@pinflow/testing';
+import { WorkerSetup, WorkerUnderTest } from '@pinflow/worker-kit/testing';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { solarisCommand } from './test-commands';
 
 const COMMANDS = commandTopic('solaris');
-const CLIENT = { clientId: 'worker-solaris-it', clientSecret: 'worker-solaris-it-secret' };
+const CLIENT = { id: 'worker-solaris-it', secret: 'worker-solaris-it-secret' };
 const MAX_ATTEMPTS = 3;
 // Generous: a call that times out is never repeated, so a slow first call (token included) on a busy machine would end unknown.
 const HTTP_TIMEOUT_MS = 3000;
@@ -49,7 +47,7 @@ interface SandboxCall {
  * database: commands as intake publishes them, made by an emulated cardholder device.
  */
 describe('worker-solaris against the Solaris sandbox, a real broker and a real database', () => {
-  let work: string;
+  let suite: WorkerUnderTest;
   let sandboxProcess: ServiceProcess;
   let workerProcess: ServiceProcess;
   let sandbox: SandboxClient;
@@ -61,11 +59,7 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
   // What the worker relays and must never log or store: every JWE and signature a device made.
   const relayed: string[] = [];
 
-  const hook = async (method: string, route: string, body?: unknown) => {
-    const answer = await sandbox.call(method, route, { body });
-    if (answer.status >= 300) throw new Error(`${method} ${route}: ${answer.status} ${answer.text}`);
-    return answer.body;
-  };
+  const hook = (method: string, route: string, body?: unknown) => suite.hook(method, route, body);
 
   async function cardholder(): Promise<Cardholder> {
     const personId = `person-${randomUUID()}`;
@@ -103,72 +97,31 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
     (await hook('GET', '/sandbox/applied'))[createHash('sha256').update(encryptedPin).digest('hex')]?.pinChanges ?? 0;
   const rowOf = (commandId: string) => prisma.vendorCommand.findUniqueOrThrow({ where: { commandId } });
   /** Why the worker parked the command for an operator. */
-  const deadLetterReasonOf = async (command: SolarisChangePinCommand) => {
-    const parked = (message: { topic: string; value: string }) => message.topic === DEAD_LETTER_TOPIC && JSON.parse(message.value).commandId === command.commandId;
-    return (await waitFor('the command’s dead letter', async () => recorder.messages.find(parked))).headers[DEAD_LETTER_HEADERS.reason];
-  };
+  const deadLetterReasonOf = (command: SolarisChangePinCommand) => suite.deadLetterReason(command.commandId);
 
   beforeAll(async () => {
-    const { kafkaBrokers, databaseUrl } = testEnv();
-    work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-worker-solaris-it-'));
-    const [sandboxPort, workerPort] = [await freePort(), await freePort()];
-    sandbox = new SandboxClient(`http://127.0.0.1:${sandboxPort}`);
-    workerUrl = `http://127.0.0.1:${workerPort}`;
-    sandboxProcess = new ServiceProcess(
-      'sandbox-solaris',
-      appEntry('sandbox-solaris'),
-      { HOST: '127.0.0.1', PORT: String(sandboxPort), SANDBOX_CLIENT_ID: CLIENT.clientId, SANDBOX_CLIENT_SECRET: CLIENT.clientSecret, LOG_LEVEL: 'trace' },
-      path.join(work, 'sandbox-solaris.log'),
-    );
-    workerProcess = new ServiceProcess(
-      'worker-solaris',
-      appEntry('worker-solaris'),
-      {
-        HOST: '127.0.0.1',
-        PORT: String(workerPort),
-        // The most talkative level: the leak search at the end covers it.
-        LOG_LEVEL: 'trace',
-        KAFKA_BROKERS: kafkaBrokers,
-        DATABASE_URL: databaseUrl,
-        DATABASE_POOL_SIZE: '4',
-        SOLARIS_BASE_URL: sandbox.baseUrl,
-        SOLARIS_TOKEN_URL: `${sandbox.baseUrl}/oauth2/token`,
-        SOLARIS_CLIENT_ID: CLIENT.clientId,
-        SOLARIS_CLIENT_SECRET: CLIENT.clientSecret,
-        SOLARIS_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
-        SOLARIS_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-        SOLARIS_RETRY_BASE_MS: '10',
-        WORKER_COMMAND_GROUP: `it-worker-solaris-${randomUUID()}`,
+    suite = await WorkerUnderTest.start({
+      vendor: 'solaris',
+      client: CLIENT,
+      workerEnv: async ({ sandbox: solaris }: WorkerSetup) => {
+        solaris.bearer = await solaris.fetchToken('/oauth2/token', { clientId: CLIENT.id, clientSecret: CLIENT.secret });
+        pinKey = (await solaris.call('GET', '/v1/cards/pin_keys/latest')).body;
+        return {
+          SOLARIS_BASE_URL: solaris.baseUrl,
+          SOLARIS_TOKEN_URL: `${solaris.baseUrl}/oauth2/token`,
+          SOLARIS_CLIENT_ID: CLIENT.id,
+          SOLARIS_CLIENT_SECRET: CLIENT.secret,
+          SOLARIS_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
+          SOLARIS_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+          SOLARIS_RETRY_BASE_MS: '10',
+        };
       },
-      path.join(work, 'worker-solaris.log'),
-    );
-    sandboxProcess.start();
-    await waitForReady(sandboxProcess, sandbox.baseUrl);
-    sandbox.bearer = await sandbox.fetchToken('/oauth2/token', CLIENT);
-    pinKey = (await sandbox.call('GET', '/v1/cards/pin_keys/latest')).body;
-    workerProcess.start();
-    await waitForReady(workerProcess, workerUrl, 90_000);
-
-    const kafka = createKafka(
-      { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 6, KAFKA_EVENT_PARTITIONS: 6, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 1 },
-      'worker-solaris-int-spec',
-      createLogger('worker-solaris-int-spec', 'silent'),
-    );
-    producer = new JsonProducer(kafka);
-    await producer.connect();
-    prisma = createPrismaClient(databaseUrl, 2);
-    // The worker created the topics at start-up, so the recorder can subscribe to them.
-    recorder = await new TopicRecorder(kafkaBrokers, [COMMANDS, EVENTS_TOPIC, DEAD_LETTER_TOPIC]).start();
+      extraTopics: [DEAD_LETTER_TOPIC],
+    });
+    ({ sandbox, sandboxProcess, worker: workerProcess, workerUrl, producer, recorder, prisma } = suite);
   }, 180_000);
 
-  afterAll(async () => {
-    await recorder?.stop();
-    await producer?.disconnect();
-    await prisma?.$disconnect();
-    await workerProcess?.stop();
-    await sandboxProcess?.stop();
-    rmSync(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => suite?.stop(), 60_000);
 
   afterEach(async () => {
     await sandbox.setKnobs({ errorRate: 0, timeoutRate: 0 });

@@ -1,25 +1,13 @@
-import { EVENT_TYPES, parseEvent, ThalesD1ChangePinCommand } from '@pinflow/contracts';
+import { EVENT_TYPES, parseEvent, ThalesD1ChangePinCommand, thalesD1ChangePinCommand } from '@pinflow/contracts';
+import { testCommand } from '@pinflow/testing';
 import { COMMAND_STATES, VendorCallResult } from '@pinflow/worker-kit';
-import { randomUUID } from 'node:crypto';
 import { settle } from './outcomes';
 
 const answered = (status: number, body = ''): VendorCallResult => ({ kind: 'answered', status, body });
 const cmsError = (status: number, errorCode: string, errorMessage = 'The rule that was broken') => answered(status, JSON.stringify({ errorCode, errorMessage }));
 
-const command = (): ThalesD1ChangePinCommand => ({
-  schemaVersion: 1,
-  commandId: randomUUID(),
-  requestId: randomUUID(),
-  cardId: 'card-1',
-  caller: { subject: 'mobile-backend' },
-  issuedAt: new Date().toISOString(),
-  vendor: 'thales-d1',
-  operation: 'change_pin',
-  issuerId: 'ISSUER0001',
-  pinBlockFormat: 'ISO0',
-  encryptedPin: 'a.b.c.d.e',
-  encryptedPan: 'a.b.c.d.e',
-});
+const command = (): ThalesD1ChangePinCommand =>
+  testCommand(thalesD1ChangePinCommand, { vendor: 'thales-d1', operation: 'change_pin', issuerId: 'ISSUER0001', pinBlockFormat: 'ISO0', encryptedPin: 'a.b.c.d.e', encryptedPan: 'a.b.c.d.e' });
 
 function failure(result: VendorCallResult) {
   const settlement = settle(command(), result);

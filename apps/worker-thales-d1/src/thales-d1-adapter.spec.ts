@@ -1,10 +1,10 @@
-import type { ThalesD1ChangePinCommand } from '@pinflow/contracts';
+import { ThalesD1ChangePinCommand, thalesD1ChangePinCommand } from '@pinflow/contracts';
 import { createLogger } from '@pinflow/logging';
 import { decodeIso1, encodeIso0 } from '@pinflow/pin-block';
 import { encryptSecret, generatePinKeyRing, PinDecryptionError, PinKeyRing } from '@pinflow/pin-crypto';
+import { testCommand } from '@pinflow/testing';
 import { OAuth2HttpClient } from '@pinflow/worker-kit';
 import { compactDecrypt, generateKeyPair, type CryptoKey } from 'jose';
-import { randomUUID } from 'node:crypto';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CmsClient } from './d1/cms-client';
@@ -51,20 +51,15 @@ describe('ThalesD1Adapter', () => {
   const cardPath = '/cms/api/v1/issuers/ISSUER0001/cards/card_1-A/pin';
 
   async function command(pinBlockFormat: ThalesD1ChangePinCommand['pinBlockFormat']): Promise<ThalesD1ChangePinCommand> {
-    return {
-      schemaVersion: 1,
-      commandId: randomUUID(),
-      requestId: randomUUID(),
+    return testCommand(thalesD1ChangePinCommand, {
       cardId: 'card_1-A',
-      caller: { subject: 'mobile-backend' },
-      issuedAt: new Date().toISOString(),
       vendor: 'thales-d1',
       operation: 'change_pin',
       issuerId: 'ISSUER0001',
       pinBlockFormat,
       encryptedPin: await encryptSecret('pin', PIN, keyRing),
       encryptedPan: await encryptSecret('pan', PAN, keyRing),
-    };
+    });
   }
 
   /** What the CMS decrypts out of a PUT. */

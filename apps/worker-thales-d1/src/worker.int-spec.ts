@@ -1,15 +1,14 @@
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, ThalesD1ChangePinCommand, thalesD1ChangePinCommand } from '@pinflow/contracts';
-import { createPrismaClient, PrismaClient } from '@pinflow/db';
-import { createKafka, JsonProducer } from '@pinflow/kafka';
-import { createLogger } from '@pinflow/logging';
+import type { PrismaClient } from '@pinflow/db';
+import { JsonProducer } from '@pinflow/kafka';
 import { encodeIso0 } from '@pinflow/pin-block';
 import { encryptSecret, generatePinKeyRing, PinKeyRing, writePinKeyRingFile } from '@pinflow/pin-crypto';
 import { leakedDigits, SandboxClient } from '@pinflow/sandbox-kit';
-import { appEntry, freePort, ServiceProcess, testEnv, TopicRecorder, waitFor, waitForReady } from '@pinflow/testing';
+import { freePort, ServiceProcess, testCommand, TopicRecorder, waitFor } from '@pinflow/testing';
+import { WorkerSetup, WorkerUnderTest } from '@pinflow/worker-kit/testing';
 import { exportJWK, generateKeyPair } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -31,6 +30,7 @@ const PANS = { card: '4761739001010119', wrong: '4761739001017342' };
  * sandbox says which PIN arrived.
  */
 describe('worker-thales-d1 against the CMS sandbox, a real broker and a real database', () => {
+  let suite: WorkerUnderTest;
   let work: string;
   let sandboxProcess: ServiceProcess;
   let worker: ServiceProcess;
@@ -53,20 +53,15 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
 
   async function changePin(cardId: string, pin: string, pinBlockFormat: ThalesD1ChangePinCommand['pinBlockFormat'], pan = PANS.card): Promise<ThalesD1ChangePinCommand> {
     clearBlocks.push(pinBlockFormat === 'ISO0' ? encodeIso0(pin, pan) : `1${pin.length.toString(16)}${pin}`.toUpperCase());
-    return {
-      schemaVersion: 1,
+    return testCommand(thalesD1ChangePinCommand, {
       vendor: 'thales-d1',
       operation: 'change_pin',
-      commandId: randomUUID(),
-      requestId: randomUUID(),
       cardId,
       issuerId: ISSUER,
-      caller: { subject: 'worker-it' },
-      issuedAt: new Date().toISOString(),
       pinBlockFormat,
       encryptedPin: await encryptSecret('pin', pin, keyRing),
       encryptedPan: await encryptSecret('pan', pan, keyRing),
-    };
+    });
   }
 
   async function send(...commands: ThalesD1ChangePinCommand[]): Promise<void> {
@@ -83,74 +78,35 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
   const card = async (cardId: string) => (await sandbox.call('GET', `/sandbox/cards/${cardId}`)).body;
   const verifies = async (cardId: string, pin: string) => (await sandbox.call('POST', `/sandbox/cards/${cardId}/verify-pin`, { body: { pin } })).body.matches;
 
-  function workerProcess(name: string, env: Record<string, string>, port: number): ServiceProcess {
-    return new ServiceProcess(name, appEntry('worker-thales-d1'), { HOST: '127.0.0.1', PORT: String(port), ...env }, path.join(work, `${name}.log`));
-  }
-
   beforeAll(async () => {
-    const { kafkaBrokers, databaseUrl } = testEnv();
-    work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-worker-d1-it-'));
-    const sandboxPort = await freePort();
-    sandbox = new SandboxClient(`http://127.0.0.1:${sandboxPort}`);
-    sandboxProcess = new ServiceProcess(
-      'sandbox-thales-d1',
-      appEntry('sandbox-thales-d1'),
-      { HOST: '127.0.0.1', PORT: String(sandboxPort), SANDBOX_CLIENT_ID: CLIENT.id, SANDBOX_CLIENT_SECRET: CLIENT.secret, D1_ISSUER_ID: ISSUER, LOG_LEVEL: 'trace' },
-      path.join(work, 'sandbox-thales-d1.log'),
-    );
-    sandboxProcess.start();
-    await waitForReady(sandboxProcess, sandbox.baseUrl);
-
-    // Onboarding: the CMS's public key reaches pinflow as a file.
-    const cmsKeyFile = path.join(work, 'cms-key.json');
-    writeFileSync(cmsKeyFile, (await sandbox.call('GET', '/sandbox/encryption-key')).text);
     keyRing = await generatePinKeyRing();
-    const pinKeysFile = path.join(work, 'pin-keys.json');
-    await writePinKeyRingFile(pinKeysFile, keyRing);
-
-    workerEnv = {
-      // The most talkative level: the leak search at the end covers it.
-      LOG_LEVEL: 'trace',
-      KAFKA_BROKERS: kafkaBrokers,
-      DATABASE_URL: databaseUrl,
-      DATABASE_POOL_SIZE: '4',
-      PIN_KEYS_FILE: pinKeysFile,
-      THALES_D1_BASE_URL: sandbox.baseUrl,
-      THALES_D1_TOKEN_URL: `${sandbox.baseUrl}/authz/d1/v1/oauth2/token`,
-      THALES_D1_CLIENT_ID: CLIENT.id,
-      THALES_D1_CLIENT_SECRET: CLIENT.secret,
-      THALES_D1_CMS_PUBLIC_KEY_FILE: cmsKeyFile,
-      THALES_D1_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
-      THALES_D1_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-      THALES_D1_RETRY_BASE_MS: '10',
-      WORKER_COMMAND_GROUP: `it-worker-d1-${randomUUID()}`,
-    };
-    const workerPort = await freePort();
-    workerUrl = `http://127.0.0.1:${workerPort}`;
-    worker = workerProcess('worker-thales-d1', workerEnv, workerPort);
-    worker.start();
-    await waitForReady(worker, workerUrl, 90_000);
-
-    const kafka = createKafka(
-      { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 6, KAFKA_EVENT_PARTITIONS: 6, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 1 },
-      'worker-d1-int-spec',
-      createLogger('worker-d1-int-spec', 'silent'),
-    );
-    producer = new JsonProducer(kafka);
-    await producer.connect();
-    // The worker created its topics at start-up, so the recorder can subscribe to them.
-    recorder = await new TopicRecorder(kafkaBrokers, [EVENTS_TOPIC, COMMANDS]).start();
-    prisma = createPrismaClient(databaseUrl, 2);
+    suite = await WorkerUnderTest.start({
+      vendor: 'thales-d1',
+      client: CLIENT,
+      sandboxEnv: { D1_ISSUER_ID: ISSUER },
+      workerEnv: async ({ sandbox: cms, work: dir }: WorkerSetup) => {
+        // Onboarding: the CMS's public key reaches pinflow as a file.
+        const cmsKeyFile = path.join(dir, 'cms-key.json');
+        writeFileSync(cmsKeyFile, (await cms.call('GET', '/sandbox/encryption-key')).text);
+        const pinKeysFile = path.join(dir, 'pin-keys.json');
+        await writePinKeyRingFile(pinKeysFile, keyRing);
+        return {
+          PIN_KEYS_FILE: pinKeysFile,
+          THALES_D1_BASE_URL: cms.baseUrl,
+          THALES_D1_TOKEN_URL: `${cms.baseUrl}/authz/d1/v1/oauth2/token`,
+          THALES_D1_CLIENT_ID: CLIENT.id,
+          THALES_D1_CLIENT_SECRET: CLIENT.secret,
+          THALES_D1_CMS_PUBLIC_KEY_FILE: cmsKeyFile,
+          THALES_D1_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
+          THALES_D1_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+          THALES_D1_RETRY_BASE_MS: '10',
+        };
+      },
+    });
+    ({ work, sandbox, sandboxProcess, worker, workerUrl, producer, recorder, prisma, workerEnv } = suite);
   }, 180_000);
 
-  afterAll(async () => {
-    await recorder?.stop();
-    await producer?.disconnect();
-    await prisma?.$disconnect();
-    await worker?.stop();
-    await sandboxProcess?.stop();
-    rmSync(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => suite?.stop(), 60_000);
 
   it('is ready once its command consumer joined its group and the database answers, and reports the CMS’s circuit', async () => {
     const response = await fetch(`${workerUrl}/health/ready`);
@@ -303,7 +259,7 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
     const privateJwk = { ...(await exportJWK(privateKey)), kid: 'cms-private' };
     const keyFile = path.join(work, 'cms-private-key.json');
     writeFileSync(keyFile, JSON.stringify(privateJwk));
-    const misconfigured = workerProcess('worker-thales-d1-misconfigured', { ...workerEnv, THALES_D1_CMS_PUBLIC_KEY_FILE: keyFile }, await freePort());
+    const misconfigured = suite.workerProcess('worker-thales-d1-misconfigured', { ...workerEnv, THALES_D1_CMS_PUBLIC_KEY_FILE: keyFile }, await freePort());
 
     misconfigured.start();
     await waitFor('the misconfigured worker to exit', async () => !misconfigured.isRunning(), 60_000);

@@ -1,14 +1,12 @@
 import { commandTopic, EventData, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, VaultCommand, vaultCommand, VaultSetPasscodeCommand } from '@pinflow/contracts';
-import { createPrismaClient, PrismaClient } from '@pinflow/db';
-import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, JsonProducer } from '@pinflow/kafka';
-import { createLogger } from '@pinflow/logging';
+import type { PrismaClient } from '@pinflow/db';
+import { DEAD_LETTER_TOPIC, JsonProducer } from '@pinflow/kafka';
 import { encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
-import { leakedDigits, SandboxClient } from '@pinflow/sandbox-kit';
-import { appEntry, freePort, ServiceProcess, testEnv, TopicRecorder, waitFor, waitForReady } from '@pinflow/testing';
-import { randomInt, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { leakedDigits } from '@pinflow/sandbox-kit';
+import { ServiceProcess, TopicRecorder, waitFor } from '@pinflow/testing';
+import { WorkerSetup, WorkerUnderTest } from '@pinflow/worker-kit/testing';
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sealedCheckCodeCommand, sealedPasscodeCommand, sendCodeCommand } from './test-commands';
 
@@ -55,10 +53,9 @@ type FailedData = EventData<typeof EVENT_TYPES.failed>;
  * pinflow's key), outcomes read from pinflow.events.v1, and Vault's side read through its hooks.
  */
 describe('worker-vault against the Vault sandbox, a real broker and a real database', () => {
-  let work: string;
+  let suite: WorkerUnderTest;
   let vaultProcess: ServiceProcess;
   let workerProcess: ServiceProcess;
-  let sandbox: SandboxClient;
   let workerUrl: string;
   let producer: JsonProducer;
   let recorder: TopicRecorder;
@@ -66,11 +63,7 @@ describe('worker-vault against the Vault sandbox, a real broker and a real datab
   let keyRing: PinKeyRing;
   let defaultKnobs: Record<string, unknown>;
 
-  const hook = async <T = any>(method: string, route: string, body?: unknown): Promise<T> => {
-    const answer = await sandbox.call(method, route, { body });
-    if (answer.status >= 300) throw new Error(`${method} ${route} answered ${answer.status}: ${answer.text}`);
-    return answer.body as T;
-  };
+  const hook = <T = any>(method: string, route: string, body?: unknown): Promise<T> => suite.hook<T>(method, route, body);
 
   async function seedCard(status = 'ACTIVE'): Promise<string> {
     const cardId = String(randomInt(1, 2 ** 47));
@@ -107,12 +100,7 @@ describe('worker-vault against the Vault sandbox, a real broker and a real datab
   const passcodeChanges = async (cardId: string) => (await hook<{ passcodeChanges: number }>('GET', `/sandbox/cards/${cardId}`)).passcodeChanges;
   const stateOf = async (command: VaultSetPasscodeCommand) => prisma.vendorCommand.findUniqueOrThrow({ where: { commandId: command.commandId } });
   /** Why the worker parked the command for an operator. */
-  async function deadLetterReason(command: VaultSetPasscodeCommand): Promise<string> {
-    const letter = await waitFor('the dead letter', async () =>
-      recorder.messages.find((message) => message.topic === DEAD_LETTER_TOPIC && JSON.parse(message.value).commandId === command.commandId),
-    );
-    return letter.headers[DEAD_LETTER_HEADERS.reason];
-  }
+  const deadLetterReason = (command: VaultSetPasscodeCommand) => suite.deadLetterReason(command.commandId);
 
   async function withKnobs(knobs: Record<string, unknown>, run: () => Promise<void>): Promise<void> {
     await hook('PUT', '/sandbox/knobs', knobs);
@@ -124,68 +112,28 @@ describe('worker-vault against the Vault sandbox, a real broker and a real datab
   }
 
   beforeAll(async () => {
-    const { kafkaBrokers, databaseUrl } = testEnv();
-    work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-worker-vault-it-'));
     keyRing = await generatePinKeyRing();
-    const [vaultPort, workerPort] = [await freePort(), await freePort()];
-    const vaultUrl = `http://127.0.0.1:${vaultPort}`;
-    workerUrl = `http://127.0.0.1:${workerPort}`;
-    sandbox = new SandboxClient(vaultUrl);
-    vaultProcess = new ServiceProcess(
-      'sandbox-vault',
-      appEntry('sandbox-vault'),
-      { HOST: '127.0.0.1', PORT: String(vaultPort), SANDBOX_CLIENT_ID: CLIENT.id, SANDBOX_CLIENT_SECRET: CLIENT.secret, LOG_LEVEL: 'debug' },
-      path.join(work, 'sandbox-vault.log'),
-    );
-    workerProcess = new ServiceProcess(
-      'worker-vault',
-      appEntry('worker-vault'),
-      {
-        HOST: '127.0.0.1',
-        PORT: String(workerPort),
-        // The most talkative level: the leak search at the end covers it.
-        LOG_LEVEL: 'trace',
-        KAFKA_BROKERS: kafkaBrokers,
-        DATABASE_URL: databaseUrl,
-        DATABASE_POOL_SIZE: '4',
+    suite = await WorkerUnderTest.start({
+      vendor: 'vault',
+      client: CLIENT,
+      sandboxEnv: { LOG_LEVEL: 'debug' },
+      workerEnv: ({ sandbox: vault }: WorkerSetup) => ({
         PIN_KEYS: JSON.stringify(keyRing.toPrivateJwks()),
-        VAULT_BASE_URL: vaultUrl,
-        VAULT_TOKEN_URL: `${vaultUrl}/v2/auth/token`,
+        VAULT_BASE_URL: vault.baseUrl,
+        VAULT_TOKEN_URL: `${vault.baseUrl}/v2/auth/token`,
         VAULT_CLIENT_ID: CLIENT.id,
         VAULT_CLIENT_SECRET: CLIENT.secret,
         VAULT_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
         VAULT_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
         VAULT_RETRY_BASE_MS: '10',
-        WORKER_COMMAND_GROUP: `it-worker-vault-${randomUUID()}`,
-      },
-      path.join(work, 'worker-vault.log'),
-    );
-    vaultProcess.start();
-    await waitForReady(vaultProcess, vaultUrl, 90_000);
+      }),
+      extraTopics: [DEAD_LETTER_TOPIC],
+    });
+    ({ workerUrl, producer, recorder, prisma, sandboxProcess: vaultProcess, worker: workerProcess } = suite);
     defaultKnobs = await hook('GET', '/sandbox/knobs');
-    workerProcess.start();
-    await waitForReady(workerProcess, workerUrl, 90_000);
-
-    const kafka = createKafka(
-      { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 6, KAFKA_EVENT_PARTITIONS: 6, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 1 },
-      'worker-vault-int-spec',
-      createLogger('worker-vault-int-spec', 'silent'),
-    );
-    producer = new JsonProducer(kafka);
-    await producer.connect();
-    prisma = createPrismaClient(databaseUrl, 2);
-    // The worker created the topics at start-up, so the recorder can subscribe to them.
-    recorder = await new TopicRecorder(kafkaBrokers, [COMMANDS, EVENTS_TOPIC, DEAD_LETTER_TOPIC]).start();
   }, 180_000);
 
-  afterAll(async () => {
-    await workerProcess?.stop();
-    await vaultProcess?.stop();
-    await recorder?.stop();
-    await producer?.disconnect();
-    await prisma?.$disconnect();
-    rmSync(work, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => suite?.stop(), 60_000);
 
   it('is ready once its command consumer joined its group and the database answers, and reports Vault’s circuit', async () => {
     const response = await fetch(`${workerUrl}/health/ready`);

@@ -4,3 +4,5 @@ export * from './events';
 export * from './asyncapi';
 export * from './contract-of';
 export * from './requests';
+export * from './vendor-contract';
+export * from './vendors';

@@ -1,6 +1,8 @@
-/** The vendors pinflow routes PIN changes to. Each has its own command topic. */
-export const VENDORS = ['pismo', 'solaris', 'thales-d1', 'vault'] as const;
-export type Vendor = (typeof VENDORS)[number];
+import { VENDOR_CONTRACTS } from './vendors';
+
+/** The vendors pinflow routes PIN changes to (see ./vendors). Each has its own command topic. */
+export const VENDORS = VENDOR_CONTRACTS.map((vendor) => vendor.name) as readonly Vendor[] as readonly [Vendor, ...Vendor[]];
+export type Vendor = (typeof VENDOR_CONTRACTS)[number]['name'];
 
 /** Commands for one vendor, keyed by card id so one card's commands stay in order. */
 export function commandTopic(vendor: Vendor): string {
@@ -12,7 +14,3 @@ export const EVENTS_TOPIC = 'pinflow.events.v1';
 
 /** Requests from upstream systems, signed by their requester, keyed by card id: intake's front door on Kafka. */
 export const REQUESTS_TOPIC = 'pinflow.requests.v1';
-
-export function allPinflowTopics(): string[] {
-  return [...VENDORS.map(commandTopic), EVENTS_TOPIC, REQUESTS_TOPIC];
-}

@@ -5,7 +5,6 @@ export * from './topics';
 export * from './producer';
 export * from './consumer';
 export * from './kafka.module';
-export * from './consumer.service';
 export * from './dead-letters';
 export * from './nest';
 export * from './in-flight-limit';

@@ -4,9 +4,6 @@ export interface PanRules {
   readonly maxLength: number;
 }
 
-/** Thales D1 PIN Management takes PANs of 13 to 19 digits, as ISO/IEC 7812 allows for payment cards. */
-export const THALES_D1_PAN_RULES: PanRules = { minLength: 13, maxLength: 19 };
-
 /** The ISO/IEC 7812-1 (Luhn) check: from the right, every second digit doubled, digits summed, total a multiple of 10. */
 export function hasValidCheckDigit(digits: string): boolean {
   let sum = 0;

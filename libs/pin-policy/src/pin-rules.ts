@@ -1,8 +1,8 @@
 import { COMMON_PINS } from './common-pins';
 
 /**
- * What makes a PIN acceptable, as data: each vendor (and pinflow's own weak-PIN policy) is one value
- * of this type, so a new vendor needs no new code. Omitted checks are not applied.
+ * What makes a PIN acceptable, as data: each vendor's (in its contract, @pinflow/contracts) and pinflow's
+ * own weak-PIN policy are values of this type, so a new vendor needs no new code. Omitted checks are not applied.
  */
 export interface PinRules {
   readonly minLength: number;
@@ -43,42 +43,3 @@ export const WEAK_PIN_POLICY = {
   forbidPalindromes: true,
   blocklist: COMMON_PINS,
 } as const satisfies Partial<PinRules>;
-
-/**
- * Pismo accepts 4 to 6 digits (PUT /cards/{id}/password, https://developers.pismo.io); the weak-PIN
- * checks are pinflow's own policy on top.
- */
-export const PISMO_PIN_RULES: PinRules = {
-  minLength: 4,
-  maxLength: 6,
-  ...WEAK_PIN_POLICY,
-};
-
-/** Solaris: exactly 4 digits, no sequence, no digit three times or more. */
-export const SOLARIS_PIN_RULES: PinRules = {
-  minLength: 4,
-  maxLength: 4,
-  forbidSequences: true,
-  maxRepeatsOfDigit: 2,
-};
-
-/**
- * Vault: exactly 4 digits, no more than two identical digits in a row (1122 is fine, 1112 is not);
- * pinflow's weak-PIN checks on top.
- */
-export const VAULT_PIN_RULES: PinRules = {
-  minLength: 4,
-  maxLength: 4,
-  maxRunLength: 2,
-  ...WEAK_PIN_POLICY,
-};
-
-/**
- * A card management system behind Thales D1 takes what an ISO 9564 PIN block can carry: 4 to 12
- * digits; pinflow's weak-PIN checks on top.
- */
-export const THALES_D1_PIN_RULES: PinRules = {
-  minLength: 4,
-  maxLength: 12,
-  ...WEAK_PIN_POLICY,
-};

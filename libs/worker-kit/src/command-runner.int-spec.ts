@@ -1,4 +1,4 @@
-import { buildEvent, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, VaultSetPasscodeCommand } from '@pinflow/contracts';
+import { buildEvent, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, VaultSetPasscodeCommand, vaultSetPasscodeCommand } from '@pinflow/contracts';
 import { createDatabase, PrismaClient } from '@pinflow/db';
 import type { SqlPool } from '@pinflow/sql';
 import { INestApplication, Module } from '@nestjs/common';
@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { connectKafkaTransport, createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, JsonProducer, MessageMeta, PinflowKafkaServer, REPLAYED_FROM_HEADER } from '@pinflow/kafka';
 import { createLogger, Logger } from '@pinflow/logging';
 import { decryptSecret, encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
-import { RecordedMessage, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import { RecordedMessage, testCommand, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import type { QueryConfig } from 'pg';
 import { randomInt, randomUUID } from 'node:crypto';
@@ -114,18 +114,13 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   const newCard = () => String(randomInt(1, 2 ** 47));
 
   async function passcodeCommand(cardId: string, passcode: string, ring = keyRing): Promise<VaultSetPasscodeCommand> {
-    return {
-      schemaVersion: 1,
+    return testCommand(vaultSetPasscodeCommand, {
       vendor: 'vault',
       operation: 'set_passcode',
-      commandId: randomUUID(),
-      requestId: randomUUID(),
       cardId,
-      caller: { subject: 'worker-kit-it' },
-      issuedAt: new Date().toISOString(),
       encryptedPasscode: await encryptSecret('passcode', passcode, ring),
       encryptedCode: await encryptSecret('oneTimeCode', '123456', ring),
-    };
+    });
   }
 
   const row = (commandId: string) => prisma.vendorCommand.findUniqueOrThrow({ where: { commandId } });

@@ -21,7 +21,6 @@ export const COMMAND_STATES = {
   /** Failed without the vendor applying it (retries spent, secret undecryptable): a replay may run it again. */
   failedRetryable: 'FAILED_RETRYABLE',
 } as const;
-export type CommandState = (typeof COMMAND_STATES)[keyof typeof COMMAND_STATES];
 export type FinalState = typeof COMMAND_STATES.succeeded | typeof COMMAND_STATES.failed | typeof COMMAND_STATES.failedRetryable;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];

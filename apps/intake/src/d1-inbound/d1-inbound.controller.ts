@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Logger, Param, Post, Put, Res, UseFilters } from '@nestjs/common';
+import { routeOf } from '@pinflow/contracts';
 import { encryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
 import type { Response } from 'express';
 import { HttpDoor } from '../acceptance';
@@ -9,6 +10,9 @@ import type { D1IssuerRoute } from './config';
 import { D1Door } from './d1-door';
 import { D1Error, D1ErrorFilter } from './d1-errors';
 import { PinBlockType, setPinBody } from './pin-block';
+
+/** The one processor D1's pushes reach today (see D1_ROUTABLE_VENDORS): Pismo's PIN change, as its contract gives it. */
+const PISMO_CHANGE_PIN = routeOf('pismo', 'change_pin')!;
 
 export const D1_TOKEN_PATH = 'authz/d1/v1/oauth2/token';
 
@@ -96,7 +100,7 @@ export class D1PinManagementController {
   private pinChange(issuerId: string, cardId: string, type: PinBlockType, pin: string, route: D1IssuerRoute): Submission {
     return {
       fingerprintSource: { door: 'thales-d1', issuerId, cardId, type, vendor: route.vendor },
-      draft: async () => this.submissions.pismoChangePin(cardId, { encryptedPin: await encryptSecret('pin', pin, this.keyRing), syncOfflinePin: route.syncOfflinePin }).draft(),
+      draft: async () => this.submissions.of('pismo', PISMO_CHANGE_PIN, { cardId }, { encryptedPin: await encryptSecret('pin', pin, this.keyRing), syncOfflinePin: route.syncOfflinePin }).draft(),
     };
   }
 }

@@ -1,6 +1,8 @@
-import { checkPin, type PinViolationCode } from './check-pin';
-import { COMMON_PINS_BY_LENGTH } from './common-pins';
-import { PISMO_PIN_RULES, SOLARIS_PIN_RULES, THALES_D1_PIN_RULES, VAULT_PIN_RULES, type PinRules } from './pin-rules';
+import { checkPin, COMMON_PINS_BY_LENGTH, type PinRules, type PinViolationCode } from '@pinflow/pin-policy';
+import { PISMO_PIN_RULES } from './pismo';
+import { SOLARIS_PIN_RULES } from './solaris';
+import { THALES_D1_PIN_RULES } from './thales-d1';
+import { VAULT_PIN_RULES } from './vault';
 
 type Expectation = [pin: string, violations: PinViolationCode[]];
 

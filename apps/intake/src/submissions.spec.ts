@@ -1,0 +1,45 @@
+import { pismo, routeOf, thalesD1, THALES_D1_PAN_RULES, THALES_D1_PIN_RULES } from '@pinflow/contracts';
+import type { SecretSealer } from './secrets';
+import { Submissions } from './submissions';
+
+/** Seals by naming what it was given, so a test sees which secret went where, checked by which rules. */
+const sealer = {
+  seal: async (kind: string, input: { encrypted?: string; clear?: string }, rules?: unknown) => `sealed ${kind} ${input.encrypted ?? input.clear}${rules ? ' checked' : ''}`,
+  sealPan: async (input: { encrypted?: string; clear?: string }, rules: unknown) => `sealed pan ${input.encrypted ?? input.clear}${rules === THALES_D1_PAN_RULES ? ' checked' : ''}`,
+} as unknown as SecretSealer;
+
+describe('Submissions, from a route of a vendor contract', () => {
+  const submissions = new Submissions(sealer);
+  const changePin = thalesD1.routes[0];
+
+  it("makes the command of a route's parameters and body, each secret re-sealed under its field", async () => {
+    const submission = submissions.of('thales-d1', changePin, { issuerId: 'ISSUER0001', cardId: 'card-1' }, { pinBlockFormat: 'ISO0', encryptedPin: 'jwe-pin', pan: '4761739001010119' });
+
+    expect(await submission.draft()).toEqual({
+      vendor: 'thales-d1',
+      operation: 'change_pin',
+      issuerId: 'ISSUER0001',
+      cardId: 'card-1',
+      pinBlockFormat: 'ISO0',
+      encryptedPin: 'sealed pin jwe-pin checked',
+      encryptedPan: 'sealed pan 4761739001010119 checked',
+    });
+    expect(changePin.secrets?.encryptedPin.pinRules).toBe(THALES_D1_PIN_RULES);
+  });
+
+  it('fingerprints a request by its identity and its sealed secrets as sent, never a clear one, in a stable order', () => {
+    const submission = submissions.of('thales-d1', changePin, { issuerId: 'ISSUER0001', cardId: 'card-1' }, { pinBlockFormat: 'ISO0', encryptedPin: 'jwe-pin', pan: '4761739001010119' });
+
+    // The stored fingerprints of earlier requests were made in this order: a retry must hash the same.
+    expect(JSON.stringify(submission.fingerprintSource)).toBe(
+      JSON.stringify({ vendor: 'thales-d1', operation: 'change_pin', issuerId: 'ISSUER0001', cardId: 'card-1', pinBlockFormat: 'ISO0', encryptedPin: 'jwe-pin', encryptedPan: null }),
+    );
+  });
+
+  it('takes a request from the Kafka door by its vendor and operation, its path parameters from the message', async () => {
+    const submission = submissions.fromKafka({ vendor: 'pismo', operation: 'increase_password_tries', cardId: 'card-7', clientRequestId: 'r-1', body: { blockCardExceedsCounter: true } });
+
+    expect(await submission.draft()).toEqual({ vendor: 'pismo', operation: 'increase_password_tries', cardId: 'card-7', blockCardExceedsCounter: true });
+    expect(routeOf('pismo', 'increase_password_tries')).toBe(pismo.routes[1]);
+  });
+});
