@@ -3,7 +3,7 @@ import { KAFKA_GRANTS, KafkaPrincipal } from './kafka-secured';
 
 /** The principals a grant of `operation` on `topic` reaches, literally or by prefix. */
 function principalsThat(operation: 'READ' | 'WRITE', topic: string): KafkaPrincipal[] {
-  return (Object.entries(KAFKA_GRANTS) as [KafkaPrincipal, (typeof KAFKA_GRANTS)[KafkaPrincipal]][])
+  return (Object.entries(KAFKA_GRANTS) as [KafkaPrincipal, NonNullable<(typeof KAFKA_GRANTS)[KafkaPrincipal]>][])
     .filter(([, grants]) => grants.some((grant) => grant.resource === 'topic' && grant.operations.includes(operation) && (grant.prefix ? topic.startsWith(grant.name) : topic === grant.name)))
     .map(([principal]) => principal)
     .sort();

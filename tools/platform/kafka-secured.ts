@@ -5,24 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LocalKafka, startLocalKafka } from './kafka';
-import { AppName, PISMO_EVENTS_TOPIC } from './stack';
+import type { AppName } from './stack';
+import type { KafkaGrant } from './vendor-platform';
+import { VENDOR_PLATFORMS } from './vendors';
 
 /** The broker's own user, its only super user: it creates the ACLs, and tests record topics as it. */
 export const KAFKA_ADMIN_PRINCIPAL = 'admin';
 
-/** The apps that talk to Kafka, each as the principal of its own name. */
-export const KAFKA_PRINCIPALS = ['intake', 'audit', 'worker-pismo', 'worker-solaris', 'worker-thales-d1', 'worker-vault', 'sandbox-pismo'] as const satisfies readonly AppName[];
-export type KafkaPrincipal = (typeof KAFKA_PRINCIPALS)[number];
-
-type Operation = 'READ' | 'WRITE' | 'CREATE' | 'DESCRIBE';
-
-/** One ALLOW rule: `name` is a topic or group, `prefix` makes it every name that starts with it. */
-export interface KafkaGrant {
-  resource: 'topic' | 'group';
-  name: string;
-  prefix?: boolean;
-  operations: Operation[];
-}
+/** An app that talks to Kafka, as the principal of its own name. */
+export type KafkaPrincipal = AppName;
 
 /**
  * Every pinflow service makes (or checks) all of pinflow's topics at start-up, whichever starts
@@ -47,8 +38,9 @@ function worker(vendor: Vendor): KafkaGrant[] {
  * Who may do what, and nothing else (the broker denies what no rule allows): only intake writes
  * commands, each worker reads its own vendor's commands only and writes outcome events, audit only
  * reads events. intake writes events too: the refusals of requests that came in on its Kafka door.
+ * What a vendor needs beyond that (its own event stream) comes with its platform part.
  */
-export const KAFKA_GRANTS: Record<KafkaPrincipal, KafkaGrant[]> = {
+export const KAFKA_GRANTS: Partial<Record<KafkaPrincipal, KafkaGrant[]>> = {
   intake: [
     ...SERVICE,
     ...VENDORS.map((vendor): KafkaGrant => ({ resource: 'topic', name: commandTopic(vendor), operations: ['WRITE'] })),
@@ -57,13 +49,16 @@ export const KAFKA_GRANTS: Record<KafkaPrincipal, KafkaGrant[]> = {
     { resource: 'group', name: 'pinflow-intake', prefix: true, operations: ['READ'] },
   ],
   audit: [...SERVICE, { resource: 'topic', name: EVENTS_TOPIC, operations: ['READ'] }, { resource: 'group', name: 'pinflow-audit', prefix: true, operations: ['READ'] }],
-  'worker-pismo': [...worker('pismo'), { resource: 'topic', name: PISMO_EVENTS_TOPIC, operations: ['DESCRIBE', 'CREATE', 'READ'] }],
-  'worker-solaris': worker('solaris'),
-  'worker-thales-d1': worker('thales-d1'),
-  'worker-vault': worker('vault'),
-  // Pismo's own event connector, which the sandbox plays.
-  'sandbox-pismo': [{ resource: 'topic', name: PISMO_EVENTS_TOPIC, operations: ['DESCRIBE', 'CREATE', 'WRITE'] }],
+  ...Object.fromEntries(
+    VENDOR_PLATFORMS.flatMap(({ contract: { name: vendor }, kafkaGrants }) => [
+      [`worker-${vendor}`, [...worker(vendor), ...(kafkaGrants?.worker ?? [])]],
+      ...(kafkaGrants?.sandbox ? [[`sandbox-${vendor}`, kafkaGrants.sandbox]] : []),
+    ]),
+  ),
 };
+
+/** The apps that talk to Kafka: each gets a user of its own name. */
+export const KAFKA_PRINCIPALS = Object.keys(KAFKA_GRANTS) as KafkaPrincipal[];
 
 export interface KafkaCredential {
   username: string;

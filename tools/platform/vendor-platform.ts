@@ -38,6 +38,14 @@ export interface ScenarioContext {
   memory: Map<string, unknown>;
 }
 
+/** One ALLOW rule of a secured broker: `name` is a topic or group, `prefix` makes it every name that starts with it. */
+export interface KafkaGrant {
+  resource: 'topic' | 'group';
+  name: string;
+  prefix?: boolean;
+  operations: ('READ' | 'WRITE' | 'CREATE' | 'DESCRIBE')[];
+}
+
 export interface VendorPlatform<Name extends Vendor = Vendor> {
   contract: VendorContract<Name>;
   /** Its worker decrypts secrets sealed by intake: it gets pinflow's PIN keys. */
@@ -48,6 +56,11 @@ export interface VendorPlatform<Name extends Vendor = Vendor> {
   intakeEnv?(wiring: VendorWiring): Record<string, string>;
   /** Runs once its sandbox is ready, before any worker starts: what onboarding exchanges in production. */
   onboard?(wiring: VendorWiring): Promise<void>;
+  /**
+   * On a secured broker, what its worker needs beyond its commands and the events every worker has
+   * (a vendor's own event stream), and what its sandbox needs, if it talks to Kafka at all.
+   */
+  kafkaGrants?: { worker?: KafkaGrant[]; sandbox?: KafkaGrant[] };
   /** Extra worker environment for the drills, whose recovery windows are short. */
   drillWorkerEnv?: Record<string, string>;
   scenario: {

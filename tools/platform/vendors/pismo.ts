@@ -20,6 +20,11 @@ export const platform: VendorPlatform<'pismo'> = {
     PISMO_EVENTS_TOPIC,
     ...oauthClient('PISMO', TOKEN_PATH),
   }),
+  // Pismo's own event connector, which the sandbox plays, and the worker that turns its events into pinflow's.
+  kafkaGrants: {
+    worker: [{ resource: 'topic', name: PISMO_EVENTS_TOPIC, operations: ['DESCRIBE', 'CREATE', 'READ'] }],
+    sandbox: [{ resource: 'topic', name: PISMO_EVENTS_TOPIC, operations: ['DESCRIBE', 'CREATE', 'WRITE'] }],
+  },
   // A Pismo change whose event never comes fails OUTCOME_UNKNOWN after this, well inside a drill's recovery window.
   drillWorkerEnv: { PISMO_EVENT_TIMEOUT_MS: '60000' },
   scenario: {

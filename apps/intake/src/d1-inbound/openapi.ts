@@ -60,6 +60,15 @@ export const d1InboundPaths = {
       responses: { ...cardErrors, '404': d1Error('PIN_NOT_AVAILABLE, or ISSUER_NOT_FOUND') },
     },
   },
+  '/cms/api/v1/issuers/{issuerId}/cards/{cardId}/pin/changeCounter': {
+    get: {
+      summary: 'Thales D1 reads a card’s Seccos PIN change counter: never available',
+      description: 'pinflow keeps no PIN change counter (the processor holding the card does, if any): 404 CHANGE_COUNTER_NOT_AVAILABLE.',
+      security,
+      parameters: cardParameters,
+      responses: { ...cardErrors, '404': d1Error('CHANGE_COUNTER_NOT_AVAILABLE, or ISSUER_NOT_FOUND') },
+    },
+  },
 };
 
 /** D1's tokens are not pinflow's callers' tokens. */
