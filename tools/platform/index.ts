@@ -6,3 +6,4 @@ export * from './kafka-cluster';
 export * from './postgres-local';
 export * from './pin-change-scenarios';
 export * from './local-ports';
+export * from './kafka-requester';
