@@ -10,6 +10,8 @@ export type VendorName = 'pismo' | 'solaris' | 'thales-d1' | 'vault';
 export interface PinChangeRequest {
   path: string;
   body: Record<string, unknown>;
+  /** The same change on the Kafka door: vendor, operation, path parameters and body, without the envelope (schemaVersion, clientRequestId, replyTopic). */
+  kafkaRequest: Record<string, unknown>;
 }
 
 async function json(response: Response): Promise<any> {
@@ -91,29 +93,32 @@ export class PinChangeScenarios {
   async request(vendor: VendorName, cardId: string): Promise<PinChangeRequest> {
     const pinKey = this.stack.secrets.pinKeyRing.currentPublicJwk as PinPublicJwk;
     switch (vendor) {
-      case 'pismo':
-        return { path: `/v1/pismo/cards/${cardId}/pin`, body: { encryptedPin: await encryptSecret('pin', acceptablePin(PISMO_PIN_RULES, 6), pinKey) } };
+      case 'pismo': {
+        const body = { encryptedPin: await encryptSecret('pin', acceptablePin(PISMO_PIN_RULES, 6), pinKey) };
+        return { path: `/v1/pismo/cards/${cardId}/pin`, body, kafkaRequest: { vendor, operation: 'change_pin', cardId, body } };
+      }
       case 'solaris': {
         const device = this.devices.get(cardId);
         if (!device) throw new Error(`card ${cardId} was not seeded`);
         this.solarisKey ??= await fetch(`${this.stack.urls.intake}/v1/solaris/pin-key`, { headers: { authorization: `Bearer ${this.token}` } }).then(json);
         const signed = await device.encryptAndSign(acceptablePin(SOLARIS_PIN_RULES), this.solarisKey!);
-        return { path: `/v1/solaris/cards/${cardId}/pin`, body: { deviceId: device.id, encryptedPin: signed.encrypted_pin, keyId: signed.key_id, signature: signed.signature } };
+        const body = { deviceId: device.id, encryptedPin: signed.encrypted_pin, keyId: signed.key_id, signature: signed.signature };
+        return { path: `/v1/solaris/cards/${cardId}/pin`, body, kafkaRequest: { vendor, operation: 'change_pin', cardId, body } };
       }
       case 'thales-d1': {
         const pan = this.pans.get(cardId);
         if (!pan) throw new Error(`card ${cardId} was not seeded`);
+        const body = { pinBlockFormat: 'ISO0', encryptedPin: await encryptSecret('pin', acceptablePin(THALES_D1_PIN_RULES, 6), pinKey), encryptedPan: await encryptSecret('pan', pan, pinKey) };
         return {
           path: `/v1/thales-d1/issuers/${THALES_D1_ISSUER_ID}/cards/${cardId}/pin`,
-          body: { pinBlockFormat: 'ISO0', encryptedPin: await encryptSecret('pin', acceptablePin(THALES_D1_PIN_RULES, 6), pinKey), encryptedPan: await encryptSecret('pan', pan, pinKey) },
+          body,
+          kafkaRequest: { vendor, operation: 'change_pin', issuerId: THALES_D1_ISSUER_ID, cardId, body },
         };
       }
       case 'vault': {
         const { code } = await fetch(`${this.stack.urls['sandbox-vault']}/sandbox/cards/${cardId}/otp`, { method: 'POST' }).then(json);
-        return {
-          path: `/v1/vault/cards/${cardId}/passcode`,
-          body: { encryptedPasscode: await encryptSecret('passcode', acceptablePin(VAULT_PIN_RULES), pinKey), encryptedCode: await encryptSecret('oneTimeCode', code, pinKey) },
-        };
+        const body = { encryptedPasscode: await encryptSecret('passcode', acceptablePin(VAULT_PIN_RULES), pinKey), encryptedCode: await encryptSecret('oneTimeCode', code, pinKey) };
+        return { path: `/v1/vault/cards/${cardId}/passcode`, body, kafkaRequest: { vendor, operation: 'set_passcode', cardId, body } };
       }
     }
   }
