@@ -121,8 +121,13 @@ export class Submissions {
   private readonly byType: { [T in RequestType]: (request: PinflowRequest<T>) => Submission } = {
     'pismo.change_pin': (request) => this.pismoChangePin(request.cardId, request.body),
     'pismo.increase_password_tries': (request) => this.pismoIncreasePasswordTries(request.cardId, request.body),
+    'pismo.reset_password_tries': (request) => this.pismoResetPasswordTries(request.cardId),
+    'pismo.sync_offline_pin': (request) => this.pismoSyncOfflinePin(request.cardId),
+    'pismo.update_offline_pin': (request) => this.pismoUpdateOfflinePin(request.cardId, request.body),
     'solaris.change_pin': (request) => this.solarisChangePin(request.cardId, request.body),
     'thales-d1.change_pin': (request) => this.thalesD1ChangePin(request.issuerId, request.cardId, request.body),
     'vault.set_passcode': (request) => this.vaultSetPasscode(request.cardId, request.body),
+    'vault.send_verification_code': (request) => this.vaultSendVerificationCode(request.cardId),
+    'vault.check_verification_code': (request) => this.vaultCheckVerificationCode(request.cardId, request.body),
   };
 }

@@ -125,9 +125,14 @@ const envelopeFields = { ...requestEnvelope.shape, schemaVersion: z.literal(REQU
 export const REQUEST_SCHEMAS = {
   'pismo.change_pin': z.strictObject({ ...envelopeFields, vendor: z.literal('pismo'), operation: z.literal('change_pin'), cardId: cardIdParam, body: sealedOnly(pismoChangePinBody) }),
   'pismo.increase_password_tries': z.strictObject({ ...envelopeFields, vendor: z.literal('pismo'), operation: z.literal('increase_password_tries'), cardId: cardIdParam, body: pismoIncreasePasswordTriesBody }),
+  'pismo.reset_password_tries': z.strictObject({ ...envelopeFields, vendor: z.literal('pismo'), operation: z.literal('reset_password_tries'), cardId: cardIdParam, body: emptyBody }),
+  'pismo.sync_offline_pin': z.strictObject({ ...envelopeFields, vendor: z.literal('pismo'), operation: z.literal('sync_offline_pin'), cardId: cardIdParam, body: emptyBody }),
+  'pismo.update_offline_pin': z.strictObject({ ...envelopeFields, vendor: z.literal('pismo'), operation: z.literal('update_offline_pin'), cardId: cardIdParam, body: sealedOnly(pismoUpdateOfflinePinBody) }),
   'solaris.change_pin': z.strictObject({ ...envelopeFields, vendor: z.literal('solaris'), operation: z.literal('change_pin'), cardId: cardIdParam, body: solarisChangePinBody }),
   'thales-d1.change_pin': z.strictObject({ ...envelopeFields, vendor: z.literal('thales-d1'), operation: z.literal('change_pin'), issuerId: thalesD1IssuerIdParam, cardId: thalesD1CardIdParam, body: sealedOnly(thalesD1ChangePinBody) }),
   'vault.set_passcode': z.strictObject({ ...envelopeFields, vendor: z.literal('vault'), operation: z.literal('set_passcode'), cardId: vaultCardIdParam, body: sealedOnly(vaultSetPasscodeBody) }),
+  'vault.send_verification_code': z.strictObject({ ...envelopeFields, vendor: z.literal('vault'), operation: z.literal('send_verification_code'), cardId: vaultCardIdParam, body: emptyBody }),
+  'vault.check_verification_code': z.strictObject({ ...envelopeFields, vendor: z.literal('vault'), operation: z.literal('check_verification_code'), cardId: vaultCardIdParam, body: sealedOnly(vaultCheckVerificationCodeBody) }),
 } satisfies Record<string, z.ZodObject<{ vendor: z.ZodLiteral<Vendor>; operation: z.ZodLiteral<string> }>>;
 export type RequestType = keyof typeof REQUEST_SCHEMAS;
 export type PinflowRequest<T extends RequestType = RequestType> = z.output<(typeof REQUEST_SCHEMAS)[T]>;
