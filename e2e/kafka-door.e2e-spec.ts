@@ -11,7 +11,7 @@ import { http, PinflowClient, sandboxOf, shortPinOccurrences } from './support';
 
 describe('Requests through the Kafka door end to end', () => {
   // Every PIN and passcode this suite sends; none may be found outside memory afterwards.
-  const PINS = { pismo: '739146', pismoRepeated: '815263', pismoOther: '370851', pismoUnsigned: '461938', pismoWrongKey: '582047', pismoMalformed: '904317', vault: '0739', vaultRepeated: '0815', vaultOther: '0370' };
+  const PINS = { pismo: '739146', pismoRepeated: '815263', pismoOther: '370851', pismoUnsigned: '461938', pismoWrongKey: '582047', pismoMalformed: '904317', pismoOffline: '286419', vault: '0739', vaultRepeated: '0815', vaultOther: '0370' };
   const WEAK = { pismo: '123456', vault: '0123' };
   const codes: string[] = [];
 
@@ -131,6 +131,57 @@ describe('Requests through the Kafka door end to end', () => {
       expect(door.commandsFor(cardId)).toHaveLength(1);
       expect(await vendor.holds(cardId, secrets.repeated)).toBe(true);
     });
+  });
+
+  /** Publishes a signed request of the HTTP API's `operation` for the card, and waits for its accepted answer and then its success event. */
+  async function fulfilled(vendor: string, operation: string, cardId: string, success: string, body?: unknown) {
+    const clientRequestId = randomUUID();
+    await publish(cardId, { schemaVersion: 1, clientRequestId, vendor, operation, cardId, ...(body === undefined ? {} : { body }) });
+    const accepted = await door.answerTo(clientRequestId);
+    expect(accepted).toMatchObject({ type: EVENT_TYPES.accepted, data: { vendor, operation, clientRequestId } });
+    return door.outcomeOf(accepted.data.requestId, success);
+  }
+
+  it('Pismo: resets the password tries of a blocked card, which Pismo unblocks', async () => {
+    const cardId = `card-${randomUUID().slice(0, 8)}`;
+    await client.seedCard(cardId, { status: 'BLOCKED' });
+
+    await fulfilled('pismo', 'reset_password_tries', cardId, EVENT_TYPES.passwordTriesReset);
+
+    expect((await client.sandbox('GET', `/sandbox/cards/${cardId}`)).body).toMatchObject({ status: 'NORMAL', passwordTries: 0 });
+  });
+
+  it('Pismo: syncs the offline PIN through an issuer script', async () => {
+    const cardId = await vendors.pismo.newCard();
+
+    const appended = await fulfilled('pismo', 'sync_offline_pin', cardId, EVENT_TYPES.issuerScriptAppended);
+
+    expect(appended.data).toMatchObject({ scriptType: 'SYNC_PIN' });
+  });
+
+  it('Pismo: updates the offline PIN through the issuer’s script from a sealed PIN', async () => {
+    const cardId = `card-${randomUUID().slice(0, 8)}`;
+    await client.seedCard(cardId, { accountId: 8675309 });
+
+    const appended = await fulfilled('pismo', 'update_offline_pin', cardId, EVENT_TYPES.issuerScriptAppended, {
+      encryptedPin: await client.encrypt(PINS.pismoOffline),
+      scriptId: 'issuer-pin-update',
+      accountId: '8675309',
+    });
+
+    expect(appended.data).toMatchObject({ scriptType: 'PIN_UPDATE' });
+  });
+
+  it('Vault: texts a code on request and checks the sealed code without using it up', async () => {
+    const cardId = String(randomInt(1, 2 ** 47));
+    await hook('PUT', `/sandbox/cards/${cardId}`);
+
+    await fulfilled('vault', 'send_verification_code', cardId, EVENT_TYPES.verificationCodeSent);
+    const { code } = await hook('GET', `/sandbox/cards/${cardId}/otp`);
+    codes.push(code);
+    await fulfilled('vault', 'check_verification_code', cardId, EVENT_TYPES.verificationCodeChecked, { encryptedCode: await encryptSecret('oneTimeCode', code, pinflowKey) });
+
+    expect(await hook('GET', `/sandbox/cards/${cardId}/otp`)).toMatchObject({ used: false });
   });
 
   it.each([
