@@ -56,7 +56,23 @@ describe('Solaris and Thales D1 requests through the Kafka door end to end', () 
   const typesOf = (trail: { events: { type: string }[] }) => trail.events.map((event) => event.type);
 
   /** A signed request as the requester publishes it: envelope, vendor and operation, the HTTP API's path parameters and body. */
-  const request = (fields: Record<string, unknown>) => ({ schemaVersion: 1, clientRequestId: randomUUID(), replyTopic: door.replyTopic, operation: 'change_pin', ...fields });
+  const request = (fields: { cardId: string } & Record<string, unknown>) => ({ schemaVersion: 1, clientRequestId: randomUUID(), replyTopic: door.replyTopic, operation: 'change_pin', ...fields });
+
+  /** Publishes the request and returns its answer on the events topic, once the reply topic has the same. */
+  async function answered(published: ReturnType<typeof request>) {
+    await door.publish(published.cardId, published);
+    const answer = await door.answerTo(published.clientRequestId);
+    expect(await door.answerTo(published.clientRequestId, door.replyTopic)).toEqual(answer);
+    return answer;
+  }
+
+  /** Publishes the request and follows it: accepted for the requester, then password.changed, and the audit trail has both. */
+  async function changed(published: ReturnType<typeof request>): Promise<void> {
+    const accepted = await answered(published);
+    expect(accepted).toMatchObject({ type: EVENT_TYPES.accepted, subject: published.cardId, data: { caller: door.requester.name, clientRequestId: published.clientRequestId, requestId: expect.any(String) } });
+    await door.outcomeOf(accepted.data.requestId, EVENT_TYPES.passwordChanged);
+    expect(typesOf(await auditTrail(accepted.data.requestId, 'succeeded'))).toEqual([EVENT_TYPES.accepted, EVENT_TYPES.passwordChanged]);
+  }
 
   describe('Solaris', () => {
     /** A card of a person whose device is bound to Solaris. */
@@ -78,16 +94,10 @@ describe('Solaris and Thales D1 requests through the Kafka door end to end', () 
 
     it('accepts a signed request: accepted on the events and reply topics, password.changed follows, Solaris holds the PIN, the audit trail has both', async () => {
       const { cardId, device } = await cardholder();
-      const published = request({ vendor: 'solaris', cardId, body: await onDevice(device, PINS.solaris) });
 
-      await door.publish(cardId, published);
+      await changed(request({ vendor: 'solaris', cardId, body: await onDevice(device, PINS.solaris) }));
 
-      const accepted = await door.answerTo(published.clientRequestId);
-      expect(accepted).toMatchObject({ type: EVENT_TYPES.accepted, subject: cardId, data: { caller: door.requester.name, clientRequestId: published.clientRequestId, requestId: expect.any(String) } });
-      expect(await door.answerTo(published.clientRequestId, door.replyTopic)).toEqual(accepted);
-      await door.outcomeOf(accepted.data.requestId, EVENT_TYPES.passwordChanged);
       expect((await call(solaris, 'POST', `/sandbox/cards/${cardId}/verify-pin`, { pin: PINS.solaris })).matches).toBe(true);
-      expect(typesOf(await auditTrail(accepted.data.requestId, 'succeeded'))).toEqual([EVENT_TYPES.accepted, EVENT_TYPES.passwordChanged]);
     });
 
     it('rejects a request without the device’s signature as VALIDATION_FAILED, and sends Solaris nothing', async () => {
@@ -95,11 +105,9 @@ describe('Solaris and Thales D1 requests through the Kafka door end to end', () 
       const { signature: _dropped, ...unsigned } = await onDevice(device, PINS.solaris);
       const published = request({ vendor: 'solaris', cardId, body: unsigned });
 
-      await door.publish(cardId, published);
+      const rejected = await answered(published);
 
-      const rejected = await door.answerTo(published.clientRequestId);
       expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, subject: cardId, data: { vendor: 'solaris', caller: door.requester.name, problem: { status: 400, code: 'VALIDATION_FAILED' } } });
-      expect(await door.answerTo(published.clientRequestId, door.replyTopic)).toEqual(rejected);
       expect(door.commandsFor(cardId)).toEqual([]);
     });
 
@@ -107,9 +115,8 @@ describe('Solaris and Thales D1 requests through the Kafka door end to end', () 
       const { cardId, device } = await cardholder();
       const published = request({ vendor: 'solaris', cardId, body: await onDevice(device, PINS.solarisSequence) });
 
-      await door.publish(cardId, published);
+      const accepted = await answered(published);
 
-      const accepted = await door.answerTo(published.clientRequestId);
       expect(accepted.type).toBe(EVENT_TYPES.accepted);
       const failed = await door.outcomeOf(accepted.data.requestId, EVENT_TYPES.failed);
       expect(failed.data).toMatchObject({ vendor: 'solaris', reason: 'VENDOR_REJECTED', vendorError: { code: 'invalid_pin' } });
@@ -133,27 +140,19 @@ describe('Solaris and Thales D1 requests through the Kafka door end to end', () 
 
     it('accepts a signed request: accepted on the events and reply topics, password.changed follows, the CMS holds the PIN, the audit trail has both', async () => {
       const cardId = await seededCard();
-      const published = request({ vendor: 'thales-d1', issuerId: THALES_D1_ISSUER_ID, cardId, body: await sealedBody(PINS.thalesD1) });
 
-      await door.publish(cardId, published);
+      await changed(request({ vendor: 'thales-d1', issuerId: THALES_D1_ISSUER_ID, cardId, body: await sealedBody(PINS.thalesD1) }));
 
-      const accepted = await door.answerTo(published.clientRequestId);
-      expect(accepted).toMatchObject({ type: EVENT_TYPES.accepted, subject: cardId, data: { caller: door.requester.name, clientRequestId: published.clientRequestId, requestId: expect.any(String) } });
-      expect(await door.answerTo(published.clientRequestId, door.replyTopic)).toEqual(accepted);
-      await door.outcomeOf(accepted.data.requestId, EVENT_TYPES.passwordChanged);
       expect((await call(thalesD1, 'POST', `/sandbox/cards/${cardId}/verify-pin`, { pin: PINS.thalesD1 })).matches).toBe(true);
-      expect(typesOf(await auditTrail(accepted.data.requestId, 'succeeded'))).toEqual([EVENT_TYPES.accepted, EVENT_TYPES.passwordChanged]);
     });
 
     it('rejects a PIN the PIN rules refuse with PIN_REJECTED, and sends the CMS nothing', async () => {
       const cardId = await seededCard();
       const published = request({ vendor: 'thales-d1', issuerId: THALES_D1_ISSUER_ID, cardId, body: await sealedBody(PINS.thalesD1Weak) });
 
-      await door.publish(cardId, published);
+      const rejected = await answered(published);
 
-      const rejected = await door.answerTo(published.clientRequestId);
       expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, subject: cardId, data: { vendor: 'thales-d1', caller: door.requester.name, problem: { status: 422, code: 'PIN_REJECTED' } } });
-      expect(await door.answerTo(published.clientRequestId, door.replyTopic)).toEqual(rejected);
       expect(door.commandsFor(cardId)).toEqual([]);
     });
 
@@ -162,9 +161,8 @@ describe('Solaris and Thales D1 requests through the Kafka door end to end', () 
       const { encryptedPan: _sealed, ...body } = await sealedBody(PINS.thalesD1ClearPan);
       const published = request({ vendor: 'thales-d1', issuerId: THALES_D1_ISSUER_ID, cardId, body: { ...body, pan: PAN } });
 
-      await door.publish(cardId, published);
+      const rejected = await answered(published);
 
-      const rejected = await door.answerTo(published.clientRequestId);
       expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, data: { problem: { status: 400, code: 'VALIDATION_FAILED' } } });
       expect(door.commandsFor(cardId)).toEqual([]);
     });
