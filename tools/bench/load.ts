@@ -8,12 +8,19 @@ export interface PreparedRequest {
   body: Buffer;
 }
 
-export interface LoadOptions {
-  /** `http://host:port` of intake. */
-  baseUrl: string;
-  token: string;
+/** What a door answered one request: accepted as `requestId`, or refused for a reason. */
+export type Outcome = { requestId: string } | { refusal: string };
+
+/** How the load generator hands intake a request (HTTP or the Kafka door) and learns its answer; never throws on an answer. */
+export interface Door<R> {
+  submit(request: R): Promise<Outcome>;
+  close(): Promise<void>;
+}
+
+export interface LoadOptions<R> {
+  door: Door<R>;
   /** The next request to send; may be async for vendors whose requests cannot be built ahead. */
-  next: () => PreparedRequest | Promise<PreparedRequest>;
+  next: () => R | Promise<R>;
   durationMs: number;
   /** Open loop: requests started per second whatever the answers. Without it, closed loop. */
   rate?: number;
@@ -21,24 +28,20 @@ export interface LoadOptions {
   concurrency: number;
   /** Open loop: above this many unanswered requests, due ones are skipped (counted) rather than queued. */
   maxInFlight: number;
-  /** A request unanswered this long is given up and counted as refused. */
-  timeoutMs: number;
 }
 
 export interface LoadResult {
-  /** requestId → when its 202 arrived (epoch ms). */
+  /** requestId → when it was accepted (the 202, or the accepted answer on the reply topic; epoch ms). */
   accepted: Map<string, number>;
-  /** ms from sending (closed loop) or from the intended send time (open loop, so queueing is not hidden) to the 202. */
+  /** ms from sending (closed loop) or from the intended send time (open loop, so queueing is not hidden) to the acceptance. */
   acceptLatencies: number[];
-  /** Answers other than 202 and failed exchanges, by reason: `503 TEMPORARILY_UNAVAILABLE`, `network ECONNRESET: socket hang up`. */
+  /** Answers other than acceptance and failed exchanges, by reason: `503 TEMPORARILY_UNAVAILABLE`, `network ECONNRESET: socket hang up`, `rejected PIN_REJECTED`. */
   refused: Record<string, number>;
   /** Open loop only: due requests never sent because maxInFlight were unanswered. */
   skipped: number;
   sent: number;
   seconds: number;
 }
-
-type Outcome = { requestId: string } | { refusal: string };
 
 const acceptedBody = z.object({ requestId: z.string() });
 const problemBody = z.object({ code: z.string() });
@@ -52,19 +55,14 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * Drives intake over a keep-alive connection pool (node:http: no per-request connection, no fetch
- * overhead in the load generator), and never throws on an answer or a broken connection: under
- * overload those are results, counted by reason.
+ * intake's HTTP door over a keep-alive connection pool (node:http: no per-request connection, no
+ * fetch overhead in the load generator); under overload, answers and broken connections are results,
+ * counted by reason.
  */
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+export function httpDoor(options: { baseUrl: string; token: string; maxSockets: number; timeoutMs: number }): Door<PreparedRequest> {
   const url = new URL(options.baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.rate ? options.maxInFlight : options.concurrency });
-  const result: LoadResult = { accepted: new Map(), acceptLatencies: [], refused: {}, skipped: 0, sent: 0, seconds: 0 };
-  const refuse = (reason: string) => {
-    result.refused[reason] = (result.refused[reason] ?? 0) + 1;
-  };
-
-  const post = (request: PreparedRequest): Promise<Outcome> =>
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
+  const submit = (request: PreparedRequest): Promise<Outcome> =>
     new Promise((resolve) => {
       const outgoing = http.request(
         {
@@ -92,12 +90,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       outgoing.on('error', (error: NodeJS.ErrnoException) => resolve({ refusal: `network ${error.code ?? 'ERROR'}: ${error.message}` }));
       outgoing.end(request.body);
     });
+  return { submit, close: async () => agent.destroy() };
+}
+
+/** Sends `next()` requests through the door for the duration, closed or open loop, and counts what came back. */
+export async function runLoad<R>(options: LoadOptions<R>): Promise<LoadResult> {
+  const result: LoadResult = { accepted: new Map(), acceptLatencies: [], refused: {}, skipped: 0, sent: 0, seconds: 0 };
+  const refuse = (reason: string) => {
+    result.refused[reason] = (result.refused[reason] ?? 0) + 1;
+  };
 
   const send = async (startedAt: number): Promise<void> => {
     result.sent += 1;
     let outcome: Outcome;
     try {
-      outcome = await post(await options.next());
+      outcome = await options.door.submit(await options.next());
     } catch (error) {
       // Building the request failed (a vendor sandbox hook under load): the change was never offered.
       outcome = { refusal: `not sent: ${error instanceof Error ? error.message : String(error)}` };
@@ -141,7 +148,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     );
   }
   result.seconds = (Date.now() - started) / 1000;
-  agent.destroy();
   return result;
 }
 

@@ -1,14 +1,16 @@
-import { EVENT_TYPES } from '@pinflow/contracts';
+import { EVENT_TYPES, REQUEST_SCHEMA_VERSION } from '@pinflow/contracts';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { repoRoot } from '@pinflow/testing';
-import { AppName, PinChangeScenarios, provisionTestInfrastructure, startStack, VENDOR_NAMES, VendorName } from '@pinflow/platform';
+import { AppName, KafkaRequester, PinChangeRequest, PinChangeScenarios, provisionTestInfrastructure, startStack, VENDOR_NAMES, VendorName } from '@pinflow/platform';
 import { runBaseline } from './baseline';
 import { CpuMeter, listeningPid } from './cpu';
-import { LoadResult, percentile, PreparedRequest, runLoad } from './load';
+import { kafkaDoor, PreparedMessage } from './kafka-door';
+import { Door, httpDoor, LoadResult, percentile, PreparedRequest, runLoad } from './load';
 
 /**
  * `npm run bench`: PIN changes through intake → Kafka → worker → vendor sandbox (→ the vendor's
@@ -17,10 +19,13 @@ import { LoadResult, percentile, PreparedRequest, runLoad } from './load';
  * fixed rate whatever the answers, so overload shows as refusals and latency. After an unmeasured
  * warm-up it measures one window, from the first measured request until the last of them is audited,
  * and prints throughput, refusals by reason, latencies, CPU ms per change per process and peak memory.
+ * --door kafka sends the requests as signed messages on pinflow.requests.v1 instead of HTTP POSTs.
  * See README.md, "Benchmark", for the options.
  */
 const { values } = parseArgs({
   options: {
+    door: { type: 'string', default: 'http' },
+    presigned: { type: 'string' },
     concurrency: { type: 'string', default: '32' },
     rate: { type: 'string' },
     duration: { type: 'string', default: '30' },
@@ -55,6 +60,11 @@ const maxInFlight = positive('max-inflight', values['max-inflight']);
 const timeoutMs = positive('timeout-ms', values['timeout-ms']);
 const drainTimeoutMs = positive('drain-timeout', values['drain-timeout']) * 1000;
 const vendorLatencyMs = positive('vendor-latency-ms', values['vendor-latency-ms'], true);
+const door = values.door;
+if (door !== 'http' && door !== 'kafka') throw new Error(`--door must be http or kafka, not ${door}`);
+// Each Kafka-door request carries its own request id under its signature, so none can be sent twice:
+// enough are signed before the clock starts for the whole run (at 0.1 ms each).
+const presignedCount = positive('presigned', values.presigned ?? String(rate ? Math.ceil(rate * (warmupSeconds + durationSeconds) * 1.2) + concurrency : 20_000));
 const mode = rate ? `open loop ${rate}/s` : `closed loop, ${concurrency} in flight`;
 const TERMINAL_TYPES = [EVENT_TYPES.passwordChanged, EVENT_TYPES.failed];
 
@@ -115,6 +125,8 @@ async function main(): Promise<void> {
   const infrastructure = await provisionTestInfrastructure();
   const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-bench-'));
   const apps: AppName[] = ['audit', 'intake', ...vendors.flatMap((vendor) => [`sandbox-${vendor}` as const, `worker-${vendor}` as const])];
+  const replyTopic = `pinflow-bench.answers.${randomUUID().slice(0, 8)}`;
+  const requester = door === 'kafka' ? await KafkaRequester.create('bench', [replyTopic]) : undefined;
   const stack = await startStack({
     kafkaBrokers: infrastructure.kafkaBrokers,
     databaseUrl: infrastructure.databaseUrl,
@@ -123,7 +135,7 @@ async function main(): Promise<void> {
     logLevel: 'warn',
     apps,
     // One caller (`bench`) sends all the load: the per-caller rate limit would measure itself, not intake.
-    env: mergeEnvironments({ intake: { AUTH_RATE_LIMIT: String(Number.MAX_SAFE_INTEGER) } }, profilingEnvironments(apps)),
+    env: mergeEnvironments({ intake: { AUTH_RATE_LIMIT: String(Number.MAX_SAFE_INTEGER), ...requester?.intakeEnv } }, profilingEnvironments(apps)),
   });
   let stackRunning = true;
   const brokerPid = listeningPid(Number(infrastructure.kafkaBrokers.split(',')[0].split(':').at(-1)));
@@ -149,22 +161,63 @@ async function main(): Promise<void> {
     // Sealing a PIN costs an RSA encryption: done before the clock starts, so the load generator is
     // not what limits the rate. A vendor whose scenario needs a card state per change (Vault's requests
     // carry the one-time code texted for that change) has its requests built as they are sent.
-    const build = async (vendor: VendorName, cardId: string): Promise<PreparedRequest> => {
+    /** A change as both doors take it: the HTTP request and its Kafka-door form. */
+    type BenchRequest = PinChangeRequest & { kafkaRequest: Record<string, unknown> };
+    const build = async (vendor: VendorName, cardId: string): Promise<BenchRequest> => {
       const request = await scenarios.request(vendor, cardId);
-      return { path: request.path, body: Buffer.from(JSON.stringify(request.body)) };
+      return { ...request, kafkaRequest: scenarios.kafkaRequest(vendor, request) };
     };
-    const slots: (PreparedRequest | (() => Promise<PreparedRequest>))[] = [];
+    const slots: (BenchRequest | (() => Promise<BenchRequest>))[] = [];
     for (let index = 0; index < Math.max(bodyCount, cards.length); index += 1) {
       const { vendor, cardId } = cards[index % cards.length];
       slots.push(scenarios.oneChangePerCard(vendor) ? () => build(vendor, cardId) : await build(vendor, cardId));
     }
-    let sent = 0;
-    const next = () => {
-      const slot = slots[sent++ % slots.length];
-      return typeof slot === 'function' ? slot() : slot;
-    };
-    const load = (seconds: number, loadRate?: number): Promise<LoadResult> =>
-      runLoad({ baseUrl: stack.urls.intake, token, next, durationMs: seconds * 1000, rate: loadRate, concurrency, maxInFlight, timeoutMs });
+    /** Each slot in turn, made ready to send as `prepare` makes it: ahead of time for the slots built ahead. */
+    async function prepared<R>(count: number, prepare: (request: BenchRequest) => R | Promise<R>): Promise<(R | (() => Promise<R>))[]> {
+      const ready: (R | (() => Promise<R>))[] = [];
+      for (let index = 0; index < count; index += 1) {
+        const slot = slots[index % slots.length];
+        ready.push(typeof slot === 'function' ? async () => prepare(await slot()) : await prepare(slot));
+      }
+      return ready;
+    }
+    const loadThrough =
+      <R>(through: Door<R>, next: () => R | Promise<R>) =>
+      (seconds: number, loadRate?: number): Promise<LoadResult> =>
+        runLoad({ door: through, next, durationMs: seconds * 1000, rate: loadRate, concurrency, maxInFlight });
+    let load: (seconds: number, loadRate?: number) => Promise<LoadResult>;
+    let through: Door<PreparedMessage> | Door<PreparedRequest>;
+    if (requester) {
+      const sign = async ({ kafkaRequest }: BenchRequest): Promise<PreparedMessage> => {
+        const clientRequestId = randomUUID();
+        return { clientRequestId, message: await requester.message(String(kafkaRequest.cardId), { schemaVersion: REQUEST_SCHEMA_VERSION, clientRequestId, replyTopic, ...kafkaRequest }) };
+      };
+      console.error(`[bench] signing ${presignedCount} Kafka-door requests`);
+      const presigned = await prepared(presignedCount, sign);
+      const kafka = await kafkaDoor({ brokers: infrastructure.kafkaBrokers, replyTopic, timeoutMs });
+      const signedAsSent = (index: number) => {
+        const slot = slots[index % slots.length];
+        return typeof slot === 'function' ? slot().then(sign) : sign(slot);
+      };
+      let sent = 0;
+      load = loadThrough(kafka, () => {
+        const index = sent++;
+        if (index === presigned.length) console.error(`[bench] the ${presigned.length} pre-signed requests ran out: signing as sent (raise --presigned)`);
+        const slot = index < presigned.length ? presigned[index] : undefined;
+        if (slot === undefined) return signedAsSent(index);
+        return typeof slot === 'function' ? slot() : slot;
+      });
+      through = kafka;
+    } else {
+      const ready = await prepared(slots.length, ({ path: requestPath, body }): PreparedRequest => ({ path: requestPath, body: Buffer.from(JSON.stringify(body)) }));
+      let sent = 0;
+      const http = httpDoor({ baseUrl: stack.urls.intake, token, maxSockets: rate ? Math.max(concurrency, maxInFlight) : concurrency, timeoutMs });
+      load = loadThrough(http, () => {
+        const slot = ready[sent++ % ready.length];
+        return typeof slot === 'function' ? slot() : slot;
+      });
+      through = http;
+    }
 
     let warmupAccepted = 0;
     if (warmupSeconds > 0) {
@@ -177,10 +230,11 @@ async function main(): Promise<void> {
 
     const processes: Record<string, number | undefined> = Object.fromEntries(apps.map((app) => [app, stack.services[app].pid]));
     const meter = new CpuMeter({ ...processes, kafkaBroker: brokerPid, loadGenerator: process.pid }, db);
-    console.error(`[bench] measuring: ${mode} for ${durationSeconds} s over ${cards.length} cards (${vendors.join(', ')}); load average ${os.loadavg()[0]}`);
+    console.error(`[bench] measuring: ${mode} through the ${door} door for ${durationSeconds} s over ${cards.length} cards (${vendors.join(', ')}); load average ${os.loadavg()[0]}`);
     const startedAt = Date.now();
     await meter.start();
     const result = await load(durationSeconds, rate);
+    await through.close();
     const refusedCount = Object.values(result.refused).reduce((sum, count) => sum + count, 0);
     console.error(`[bench] load done: ${result.accepted.size} accepted, ${refusedCount} refused, ${result.skipped} skipped in ${result.seconds.toFixed(1)} s; draining`);
     const loadEndedAt = Date.now();
@@ -195,6 +249,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
       mode,
+      door,
       vendors,
       durationSeconds,
       warmupSeconds,

@@ -9,3 +9,4 @@ export * from './local-ports';
 export * from './kafka-secured';
 export * from './vendor-platform';
 export { VENDOR_PLATFORMS } from './vendors';
+export * from './kafka-requester';

@@ -35,6 +35,21 @@ export class PinChangeScenarios {
     return vendorPlatform(vendor).scenario.request(this.context(vendor), cardId);
   }
 
+  /**
+   * The same change on the Kafka door: vendor, operation, path parameters and body, without the
+   * envelope (schemaVersion, clientRequestId, replyTopic). Found from the vendor's route whose path
+   * the HTTP request took, so it is the HTTP request, whatever the vendor.
+   */
+  kafkaRequest(vendor: VendorName, request: PinChangeRequest): Record<string, unknown> {
+    for (const route of vendorPlatform(vendor).contract.routes) {
+      const names: string[] = [];
+      const pattern = new RegExp(`^/v1/${vendor}/${route.path.replace(/:(\w+)/g, (_, name: string) => (names.push(name), '([^/]+)'))}$`);
+      const match = pattern.exec(request.path);
+      if (match) return { vendor, operation: route.operation, ...Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1])])), body: request.body };
+    }
+    throw new Error(`${request.path} is none of ${vendor}'s routes`);
+  }
+
   private context(vendor: VendorName): ScenarioContext {
     if (!this.memory.has(vendor)) this.memory.set(vendor, new Map());
     return {

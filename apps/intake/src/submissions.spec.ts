@@ -1,4 +1,4 @@
-import { pismo, routeOf, thalesD1, THALES_D1_PAN_RULES, THALES_D1_PIN_RULES } from '@pinflow/contracts';
+import { pismo, requestSchemaOf, routeOf, thalesD1, THALES_D1_PAN_RULES, THALES_D1_PIN_RULES, VENDOR_CONTRACTS } from '@pinflow/contracts';
 import type { SecretSealer } from './secrets';
 import { Submissions } from './submissions';
 
@@ -41,5 +41,9 @@ describe('Submissions, from a route of a vendor contract', () => {
 
     expect(await submission.draft()).toEqual({ vendor: 'pismo', operation: 'increase_password_tries', cardId: 'card-7', blockCardExceedsCounter: true });
     expect(routeOf('pismo', 'increase_password_tries')).toBe(pismo.routes[1]);
+  });
+
+  it.each(VENDOR_CONTRACTS.flatMap((vendor) => vendor.routes.map((route) => [vendor.name, route.operation])))('takes %s %s on the Kafka door as on the HTTP door', (vendor, operation) => {
+    expect(requestSchemaOf(vendor, operation)).toBeDefined();
   });
 });

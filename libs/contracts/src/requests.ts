@@ -42,9 +42,9 @@ function requestSchema(vendor: VendorContract, route: RouteContract) {
   });
 }
 
-/** One message per vendor and operation that pinflow takes over Kafka (routes marked `kafka`). */
+/** One message per vendor and operation: the Kafka door takes every request the HTTP door takes. */
 export const REQUEST_SCHEMAS: Record<string, ReturnType<typeof requestSchema>> = Object.fromEntries(
-  VENDOR_CONTRACTS.flatMap((vendor) => vendor.routes.filter((route) => route.kafka).map((route) => [`${vendor.name}.${route.operation}`, requestSchema(vendor, route)])),
+  VENDOR_CONTRACTS.flatMap((vendor) => vendor.routes.map((route) => [`${vendor.name}.${route.operation}`, requestSchema(vendor, route)])),
 );
 
 /** A request from pinflow.requests.v1, validated: its vendor, operation, path parameters and body. */

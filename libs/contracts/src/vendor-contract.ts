@@ -82,8 +82,6 @@ export interface RouteContract {
   /** {@link emptyBody} for an endpoint that takes none. */
   body: z.ZodType<Record<string, unknown> | undefined>;
   secrets?: Record<string, SecretField>;
-  /** Whether requests also come over Kafka (pinflow.requests.v1), with the same parameters and body. */
-  kafka?: boolean;
   /** For the OpenAPI document. */
   summary: string;
   description: string;

@@ -51,7 +51,6 @@ export const solaris = defineVendor({
       path: 'cards/:cardId/pin',
       params: { cardId: { schema: cardIdParam, label: 'card account id' } },
       body: solarisChangePinBody,
-      kafka: true,
       summary: "Change a Solaris card's PIN",
       description:
         "Relays what the cardholder's device produced: the PIN as a JWE to Solaris' key (see /v1/solaris/pin-key) and the device-binding signature. pinflow cannot read the PIN; Solaris enforces its PIN rules.",

@@ -62,7 +62,6 @@ export const thalesD1 = defineVendor({
         // The PAN goes into the ISO 9564 format-0 PIN block the worker builds: it travels like the PIN.
         encryptedPan: { clear: 'pan', kind: 'pan', panRules: THALES_D1_PAN_RULES },
       },
-      kafka: true,
       summary: "Push a PIN to a card management system speaking Thales D1's PIN Management API",
       description: "PIN (4–12 digits, weak-PIN policy) and PAN (for the ISO 9564 format-0 PIN block) travel encrypted to pinflow's key.",
     },

@@ -91,7 +91,6 @@ export const vault = defineVendor({
       params: card,
       body: vaultSetPasscodeBody,
       secrets: { encryptedPasscode: { clear: 'passcode', kind: 'passcode', pinRules: VAULT_PIN_RULES }, ...oneTimeCode },
-      kafka: true,
       summary: "Set a Vault card's passcode",
       description:
         "The passcode (Vault's rules: 4 digits, no more than two identical digits in a row; weak-PIN policy) and the cardholder's one-time code from Vault's SMS step travel encrypted to pinflow's key.",

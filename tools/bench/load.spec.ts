@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Door, httpDoor, Outcome, PreparedRequest, runLoad } from './load';
+
+/** A stand-in for intake: 202 with a request id, or the problem it is told to answer for a path. */
+async function fakeIntake(): Promise<{ url: string; seen: http.IncomingHttpHeaders[]; close: () => Promise<void> }> {
+  const seen: http.IncomingHttpHeaders[] = [];
+  const server = http.createServer((request, response) => {
+    seen.push(request.headers);
+    request.resume().on('end', () => {
+      const overloaded = request.url === '/busy';
+      response.writeHead(overloaded ? 503 : 202, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(overloaded ? { code: 'TEMPORARILY_UNAVAILABLE' } : { requestId: randomUUID() }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const request = (path: string): PreparedRequest => ({ path, body: Buffer.from('{}') });
+
+describe('the load generator', () => {
+  it('over HTTP counts a 202 as accepted by its request id and any other answer as refused by status and problem code, with the bearer token and a new idempotency key each time', async () => {
+    const intake = await fakeIntake();
+    const door = httpDoor({ baseUrl: intake.url, token: 'bench-token', maxSockets: 2, timeoutMs: 5000 });
+    let sent = 0;
+    try {
+      const result = await runLoad({ door, next: () => request(sent++ % 2 === 0 ? '/ok' : '/busy'), durationMs: 200, concurrency: 2, maxInFlight: 2 });
+
+      expect(result.accepted.size).toBeGreaterThan(0);
+      expect(result.refused).toEqual({ '503 TEMPORARILY_UNAVAILABLE': expect.any(Number) });
+      expect(result.accepted.size + result.refused['503 TEMPORARILY_UNAVAILABLE']).toBe(result.sent);
+      expect(intake.seen.every((headers) => headers.authorization === 'Bearer bench-token')).toBe(true);
+      expect(new Set(intake.seen.map((headers) => headers['idempotency-key'])).size).toBe(intake.seen.length);
+    } finally {
+      await door.close();
+      await intake.close();
+    }
+  });
+
+  it('takes any door: what it answers is counted the same way, and a request that cannot be built is refused as not sent', async () => {
+    const answers: Outcome[] = [{ requestId: 'r-1' }, { refusal: 'rejected PIN_REJECTED' }];
+    let submitted = 0;
+    const door: Door<number> = { submit: async () => answers[submitted++ % answers.length], close: async () => undefined };
+    let built = 0;
+
+    const result = await runLoad({
+      door,
+      next: () => (built++ === 2 ? Promise.reject(new Error('sandbox down')) : built),
+      durationMs: 50,
+      concurrency: 1,
+      maxInFlight: 1,
+    });
+
+    expect([...result.accepted.keys()]).toEqual(['r-1']);
+    expect(result.refused).toMatchObject({ 'rejected PIN_REJECTED': expect.any(Number), 'not sent: sandbox down': 1 });
+  });
+});

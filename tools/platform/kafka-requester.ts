@@ -1,0 +1,47 @@
+import { REQUEST_SIGNATURE_HEADER } from '@pinflow/contracts';
+import { CompactSign, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A message ready for kafkajs' producer.send. */
+export interface SignedMessage {
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/**
+ * An upstream system on intake's Kafka door: an ES256 key pair whose public half is registered with
+ * intake (`intakeEnv`), and the detached JWS it puts on each request it publishes.
+ */
+export class KafkaRequester {
+  private constructor(
+    readonly name: string,
+    private readonly kid: string,
+    private readonly privateKey: CryptoKey,
+    /** INTAKE_KAFKA_REQUESTERS registering this requester, its public key and reply topics. */
+    readonly intakeEnv: { INTAKE_KAFKA_REQUESTERS: string },
+  ) {}
+
+  static async create(name: string, replyTopics: string[] = []): Promise<KafkaRequester> {
+    const kid = `${name}-1`;
+    const keys = await generateKeyPair('ES256', { extractable: true });
+    const jwksFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'pinflow-kafka-requester-')), `${name}.jwks.json`);
+    writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(keys.publicKey)), kid, alg: 'ES256', use: 'sig' }] }));
+    return new KafkaRequester(name, kid, keys.privateKey, { INTAKE_KAFKA_REQUESTERS: JSON.stringify({ [name]: { publicKeyFile: jwksFile, replyTopics } }) });
+  }
+
+  /** A compact JWS with detached payload over the value's exact bytes; `key` signs in this requester's name with another key. */
+  async signature(value: Uint8Array, key: CryptoKey = this.privateKey): Promise<string> {
+    const jws = await new CompactSign(value).setProtectedHeader({ alg: 'ES256', kid: this.kid, iss: this.name }).sign(key);
+    const [protectedHeader, , signed] = jws.split('.');
+    return `${protectedHeader}..${signed}`;
+  }
+
+  /** A request keyed by its card, signed (unless `key` is null) over the bytes it is sent as. */
+  async message(cardId: string, request: unknown, key: CryptoKey | null = this.privateKey): Promise<SignedMessage> {
+    const value = Buffer.from(typeof request === 'string' ? request : JSON.stringify(request));
+    return { key: cardId, value, headers: key === null ? {} : { [REQUEST_SIGNATURE_HEADER]: await this.signature(value, key) } };
+  }
+}
