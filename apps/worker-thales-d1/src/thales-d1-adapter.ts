@@ -76,13 +76,15 @@ export class ThalesD1Adapter implements VendorAdapter<ThalesD1ChangePinCommand> 
    * Settles a PUT that timed out (or was reset) by reading the change counter again. The counter
    * moves by one with every PIN change, whatever the block type (the CMS contract pinflow documents in
    * apps/sandbox-thales-d1/README.md), and pinflow changes a card's PIN one command at a time. So one
-   * step on from the value read before the PUT is the PUT applied; the same value is nothing applied,
-   * and the kit may push again; anything else (two steps, so someone else changed the PIN too; a reset
-   * card; no readable answer) cannot be told apart and stays unknown. GET .../pin could say which PIN
-   * the card holds, but needs a caller key registered with the CMS, brings the PIN back into the
-   * worker, and cannot tell this PUT from an earlier one that set the same PIN. Neither can see a PUT
-   * the CMS still holds when asked: a Seccos block arriving late is refused once the counter moved on;
-   * an ISO0 block would still set its PIN, if the CMS held it that long.
+   * step on from the value read before the PUT is the PUT applied. The same value does not mean the
+   * PUT was not applied: the CMS may still hold it (a slow CMS, a full queue) and apply it after the
+   * read. Pushing again then would set the PIN twice: an ISO0 block carries no counter, and a Seccos
+   * block refused as stale is read and pushed again. D1's x-correlation-id is for logs only, so the
+   * CMS cannot dedupe either. So anything but one step on stays unknown (OUTCOME_UNKNOWN, for an
+   * operator to check and replay), never a second push; only a PUT that never went out (the counter
+   * read before it timed out) is surely not applied. GET .../pin could say which PIN the card holds,
+   * but needs a caller key registered with the CMS, brings the PIN back into the worker, and cannot
+   * tell this PUT from an earlier one that set the same PIN.
    */
   async checkOutcome(command: ThalesD1ChangePinCommand): Promise<OutcomeCheck> {
     const before = this.countersBeforeUnansweredPut.get(command.commandId);
@@ -92,7 +94,6 @@ export class ThalesD1Adapter implements VendorAdapter<ThalesD1ChangePinCommand> 
     const read = await this.cms.changeCounter(command, command.commandId);
     const after = isSuccess(read) ? changeCounterOf(read.body) : undefined;
     if (after === before + 1) return { outcome: 'applied', result: read };
-    if (after === before) return { outcome: 'not_applied' };
     return { outcome: 'unknown' };
   }
 
