@@ -1,6 +1,5 @@
-import { ConfigError } from '@pinflow/config';
+import { loadJsonFile } from '@pinflow/config';
 import { createDecipheriv } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 // Pismo's side of PIN blocks, written here and nowhere else: the sandbox checks what worker-pismo's
@@ -77,14 +76,5 @@ export class ZonePinKeys {
 /** Pismo's sandbox key, and the one in PISMO_ZPK_FILE (`{keyId, key}`, as worker-pismo reads it) if set; checked at start-up. */
 export function loadZonePinKeys(file: string | undefined): ZonePinKeys {
   if (file === undefined) return new ZonePinKeys([PISMO_SANDBOX_ZPK]);
-  const refuse = (problem: string) => new ConfigError('sandbox-pismo', [`PISMO_ZPK_FILE (${file}): ${problem}`]);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw refuse((error as NodeJS.ErrnoException).code ? `cannot be read (${(error as NodeJS.ErrnoException).code})` : 'is not JSON');
-  }
-  const parsed = zpkFile.safeParse(json);
-  if (!parsed.success) throw refuse(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`).join('; '));
-  return new ZonePinKeys([PISMO_SANDBOX_ZPK, parsed.data]);
+  return new ZonePinKeys([PISMO_SANDBOX_ZPK, loadJsonFile('sandbox-pismo', 'PISMO_ZPK_FILE', file, zpkFile)]);
 }

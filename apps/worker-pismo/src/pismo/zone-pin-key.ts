@@ -1,7 +1,6 @@
-import { ConfigError } from '@pinflow/config';
+import { ConfigError, loadJsonFile } from '@pinflow/config';
 import { encipherTdes, encodeIso0, PinBlockError } from '@pinflow/pin-block';
 import { createSecretKey, KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -38,21 +37,13 @@ export class ZonePinKey {
  * usable TDES key with an id. Messages name the rule, never the file's content.
  */
 export function loadZonePinKey(file: string): ZonePinKey {
-  const refuse = (...problems: string[]) => new ConfigError('worker-pismo', problems.map((problem) => `PISMO_ZPK_FILE (${file}): ${problem}`));
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw refuse((error as NodeJS.ErrnoException).code ? `cannot be read (${(error as NodeJS.ErrnoException).code})` : 'is not JSON');
-  }
-  const parsed = zpkFile.safeParse(json);
-  if (!parsed.success) throw refuse(...parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`));
-  const zpk = new ZonePinKey(parsed.data.keyId, createSecretKey(Buffer.from(parsed.data.key, 'hex')));
+  const { keyId, key } = loadJsonFile('worker-pismo', 'PISMO_ZPK_FILE', file, zpkFile);
+  const zpk = new ZonePinKey(keyId, createSecretKey(Buffer.from(key, 'hex')));
   try {
     // Enciphering once is what tells a key triple DES refuses (equal components make it single DES).
     zpk.pinBlock('0000', '0000000000000');
   } catch (error) {
-    if (error instanceof PinBlockError) throw refuse('key: its components must differ (equal ones reduce triple DES to single DES)');
+    if (error instanceof PinBlockError) throw new ConfigError('worker-pismo', [`PISMO_ZPK_FILE (${file}): key: its components must differ (equal ones reduce triple DES to single DES)`]);
     throw error;
   }
   return zpk;
