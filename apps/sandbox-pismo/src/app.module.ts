@@ -10,6 +10,7 @@ import { CARD_ID_IN_PATH, CID_HEADER, PISMO_DIALECT, PISMO_OPERATIONS, TOKEN_PAT
 import { PismoSimulator, SANDBOX_CONFIG } from './pismo-simulator';
 import { SandboxController } from './sandbox.controller';
 import { CardsController } from './vendor.controller';
+import { loadZonePinKeys, ZonePinKeys } from './zone-pin-keys';
 
 const SERVICE = 'sandbox-pismo';
 
@@ -18,6 +19,7 @@ export class AppModule implements BeforeApplicationShutdown {
   static forRoot(config: SandboxConfig): DynamicModule {
     const logger = createLogger(SERVICE, config.LOG_LEVEL);
     const registry = new CardRegistry(config.PISMO_DEFAULT_MAX_PASSWORD_TRIES);
+    const zonePinKeys = loadZonePinKeys(config.PISMO_ZPK_FILE);
     return {
       module: AppModule,
       imports: [
@@ -48,6 +50,7 @@ export class AppModule implements BeforeApplicationShutdown {
         { provide: SANDBOX_CONFIG, useValue: config },
         { provide: EventOutbox, useFactory: (producer: JsonProducer) => new EventOutbox(producer, config.PISMO_EVENTS_TOPIC, logger), inject: [JsonProducer] },
         { provide: CardRegistry, useValue: registry },
+        { provide: ZonePinKeys, useValue: zonePinKeys },
         PismoSimulator,
       ],
     };

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { Card, CardStatus, CardType } from './card';
 
 export interface CardSeed {
@@ -8,6 +9,7 @@ export interface CardSeed {
   cardType: CardType;
   cardName?: string;
   printedName?: string;
+  pan?: string;
   maxPasswordTries?: number;
 }
 
@@ -34,6 +36,8 @@ export class CardRegistry {
         cardType: seed.cardType,
         cardName: seed.cardName ?? `Sandbox card ${cardId}`,
         printedName: seed.printedName ?? 'SANDBOX CARDHOLDER',
+        // Every card has a number; a test that builds PIN blocks for it seeds its own.
+        pan: seed.pan ?? `9${Array.from({ length: 15 }, () => randomInt(10)).join('')}`,
         issuingDate: now,
         expirationDate,
         maxPasswordTries: seed.maxPasswordTries,

@@ -1,4 +1,5 @@
 import type { PinHash } from '@pinflow/sandbox-kit';
+import type { PinBlockProblem } from './zone-pin-keys';
 
 /** Pismo's card statuses, as its event schemas list them (UNBOUND is spelled UMBOUND there). */
 export const CARD_STATUSES = [
@@ -41,6 +42,8 @@ export interface CardProfile {
   cardType: CardType;
   cardName: string;
   printedName: string;
+  /** The card number a format 0 PIN block is bound to. */
+  pan: string;
   issuingDate: Date;
   expirationDate: Date;
   /** Overrides the program's maximum for this card only. */
@@ -68,6 +71,7 @@ export interface ChipScript {
 /** What a successful operation changed; each change becomes one Pismo event. */
 export type CardChange =
   | { kind: 'password_changed' }
+  | { kind: 'password_change_failed' }
   | { kind: 'status_changed'; previousStatus: CardStatus }
   | { kind: 'script'; scriptEvent: 'script_created' | 'script_applied'; script: ChipScript };
 
@@ -94,6 +98,8 @@ export class Card {
   pinChanges = 0;
   readonly pendingScripts: ChipScript[] = [];
   readonly appliedScripts: ChipScript[] = [];
+  /** PIN blocks that set no PIN, and why: never the block. */
+  readonly pinBlockRefusals: { at: Date; problem: PinBlockProblem }[] = [];
 
   constructor(
     readonly profile: CardProfile,
@@ -113,6 +119,12 @@ export class Card {
     const changes: CardChange[] = [{ kind: 'password_changed' }];
     if (syncOfflinePin) changes.push(this.appendScript({ id: nextScriptId(), type: 'SYNC_PIN', createdAt: now }));
     return changes;
+  }
+
+  /** A PIN change Pismo took but could not apply (a PIN block it cannot read): reported, nothing changed. */
+  failPinChange(): CardChange[] {
+    this.refuseIfTerminal('change the password of');
+    return [{ kind: 'password_change_failed' }];
   }
 
   /** Appends a script that writes the online PIN, as it is when the chip receives it, to the chip. */

@@ -15,6 +15,8 @@ export const sandboxConfigSchema = z.object({
     .default('pismo.events'),
   PISMO_EVENTS_PARTITIONS: positiveInt.default(6),
   SANDBOX_ORG_ID: z.string().regex(/^TN-.+/, 'must look like a Pismo tenant id, e.g. TN-sandbox').default('TN-sandbox'),
+  /** A zone PIN key (`{keyId, key}`, the key in hex) the PIN block endpoint takes besides Pismo's published sandbox key. */
+  PISMO_ZPK_FILE: z.string().min(1).optional(),
   /** Applies to cards whose program has no maximum of its own (set one with PUT /sandbox/programs/{id}). */
   PISMO_DEFAULT_MAX_PASSWORD_TRIES: positiveInt.default(3),
 });

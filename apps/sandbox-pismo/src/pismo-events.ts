@@ -94,6 +94,12 @@ export function pismoEventFor(card: Card, change: CardChange, context: EventCont
         event_type: 'update_password-1',
         data: { ...cardData, expiration_date: profile.expirationDate.toISOString(), issuing_date: profile.issuingDate.toISOString(), status: 'SUCCESS' },
       };
+    case 'password_change_failed':
+      return {
+        ...head,
+        event_type: 'update_password-1',
+        data: { ...cardData, expiration_date: profile.expirationDate.toISOString(), issuing_date: profile.issuingDate.toISOString(), status: 'FAILURE' },
+      };
     case 'status_changed':
       return { ...head, event_type: 'update-1', data: { ...cardData, card_previous_status: change.previousStatus } };
     case 'script':

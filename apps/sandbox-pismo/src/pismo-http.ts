@@ -17,7 +17,7 @@ export function cidOf(request: Request): string {
   return correlationIdOf(request, CID_HEADER);
 }
 
-export const PISMO_OPERATIONS = ['pinChanges', 'triesIncreases', 'triesResets', 'offlinePinSyncs', 'pinUpdateScripts'] as const;
+export const PISMO_OPERATIONS = ['pinChanges', 'triesIncreases', 'triesResets', 'offlinePinSyncs', 'pinUpdateScripts', 'pinBlockUpdates'] as const;
 export type PismoOperation = (typeof PISMO_OPERATIONS)[number];
 
 const REJECTION_STATUS: Record<CardRejected['reason'], number> = { TERMINAL_STATUS: 403, TRIES_NOT_RESETTABLE: 406 };

@@ -31,6 +31,8 @@ const cardSeed = z
     cardType: z.enum(CARD_TYPES).default('PLASTIC'),
     cardName: z.string().min(1).max(100).optional(),
     printedName: z.string().min(1).max(100).optional(),
+    /** The card number PIN blocks are bound to; a random one when not given. */
+    pan: z.string().regex(/^\d{13,19}$/, 'must be 13 to 19 digits').optional(),
     maxPasswordTries: maxPasswordTries.optional(),
   })
   .prefault({});
@@ -62,6 +64,8 @@ export interface CardView {
   pinChanges: number;
   pendingScripts: ScriptView[];
   appliedScripts: ScriptView[];
+  /** Why PIN blocks for the card set no PIN (the PIN block endpoint answers 204 all the same). */
+  pinBlockRefusals: { at: string; problem: string }[];
 }
 
 function scriptView(script: ChipScript): ScriptView {
@@ -135,6 +139,7 @@ export class SandboxController extends CardHooksController<Card, CardView> {
       pinChanges: card.pinChanges,
       pendingScripts: card.pendingScripts.map(scriptView),
       appliedScripts: card.appliedScripts.map(scriptView),
+      pinBlockRefusals: card.pinBlockRefusals.map(({ at, problem }) => ({ at: at.toISOString(), problem })),
     };
   }
 }

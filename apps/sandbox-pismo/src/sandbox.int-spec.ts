@@ -1,7 +1,9 @@
 import { leakedDigits, SandboxCallOptions, SandboxClient } from '@pinflow/sandbox-kit';
 import { RunningApp, startAppProcess, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createCipheriv, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 interface PismoEnvelope {
   event_id: string;
@@ -29,7 +31,26 @@ const PINS = {
   inBrokenJson: '720418',
   hookBrokenJson: '648203',
   pinUpdate: '806251',
+  pinBlock: '739514',
+  pinBlockSeven: '3917265',
+  pinBlockOtherKey: '264819',
+  pinBlockOtherCard: '951736',
 };
+
+/** The zone PIN key the suite gives the sandbox (PISMO_ZPK_FILE), one it does not know, and Pismo's published sandbox key. */
+const ZPK = { keyId: 'it-zpk', key: '0123456789ABCDEFFEDCBA9876543210' };
+const FOREIGN_KEY = 'A1B2C3D4E5F60718293A4B5C6D7E8F90';
+const PISMO_SANDBOX_ZPK_ID = '7d14ca2e-1057-11ee-8cee-060f666de710';
+const PAN = '4000123412341234';
+
+/** An ISO 9564 format 0 block, built and enciphered here: the suite checks the sandbox's decoding, so it shares none of it. */
+function iso0(pin: string, pan: string, key = ZPK.key): string {
+  const pinField = `0${pin.length.toString(16)}${pin}`.padEnd(16, 'F');
+  const panField = `0000${pan.slice(0, -1).slice(-12)}`;
+  const clear = Buffer.from(Array.from({ length: 8 }, (_, index) => parseInt(pinField.slice(index * 2, index * 2 + 2), 16) ^ parseInt(panField.slice(index * 2, index * 2 + 2), 16)));
+  const cipher = createCipheriv('des-ede-ecb', Buffer.from(key, 'hex'), null).setAutoPadding(false);
+  return Buffer.concat([cipher.update(clear), cipher.final()]).toString('hex').toUpperCase();
+}
 
 /**
  * The sandbox as its own process, over real HTTP, publishing to the real broker: Pismo's two PIN
@@ -63,8 +84,11 @@ describe('the Pismo sandbox', () => {
 
   beforeAll(async () => {
     const { kafkaBrokers } = testEnv();
+    const zpkFile = path.join(mkdtempSync(path.join(tmpdir(), 'sandbox-pismo-it-')), 'zpk.json');
+    writeFileSync(zpkFile, JSON.stringify(ZPK));
     service = await startAppProcess('sandbox-pismo', {
       KAFKA_BROKERS: kafkaBrokers,
+      PISMO_ZPK_FILE: zpkFile,
       PISMO_EVENTS_TOPIC: topic,
       PISMO_EVENTS_PARTITIONS: '2',
       SANDBOX_CLIENT_ID: CLIENT.clientId,
@@ -275,6 +299,61 @@ describe('the Pismo sandbox', () => {
     });
   });
 
+  describe('PIN from a PIN block', () => {
+    const updateFromBlock = (cardId: string, body: unknown, cid = randomUUID()) => call('PUT', `/pcicards/v1/pcicards/${cardId}/pinblock`, { body, headers: { 'x-cid': cid } });
+
+    it('reads a format 0 block under a key it holds for the card’s PAN: 204, the PIN set, update_password-1 SUCCESS', async () => {
+      const cardId = await seed({ pan: PAN });
+      await increaseTries(cardId, false);
+      const cid = randomUUID();
+
+      const answer = await updateFromBlock(cardId, { pinblock: iso0(PINS.pinBlock, PAN), key_id: ZPK.keyId, sync_offline_pin: true }, cid);
+
+      expect([answer.status, answer.text]).toEqual([204, '']);
+      expect((await eventFor(cid, 'update_password-1')).data.status).toBe('SUCCESS');
+      expect(await verifies(cardId, PINS.pinBlock)).toBe(true);
+      expect(await cardState(cardId)).toMatchObject({ passwordTries: 0, pinChanges: 1, pendingScripts: [{ type: 'SYNC_PIN' }], pinBlockRefusals: [] });
+      expect((await call('GET', '/sandbox/applied')).body[cid]).toMatchObject({ pinBlockUpdates: 1, pinChanges: 0 });
+    });
+
+    it("reads Pismo's tutorial block under Pismo's published sandbox key", async () => {
+      const cardId = await seed({ pan: '1234560057855917' });
+      expect((await updateFromBlock(cardId, { pinblock: 'D04BCCEE7133CF01', key_id: PISMO_SANDBOX_ZPK_ID })).status).toBe(204);
+      expect(await verifies(cardId, '4986')).toBe(true);
+    });
+
+    it('takes a block it cannot read (another key, another card, a 7-digit PIN) with 204 and update_password-1 FAILURE, and keeps the PIN', async () => {
+      const cardId = await seed({ pan: PAN });
+      await changePin(cardId, { pin: PINS.first });
+      const cases = [
+        { pinblock: iso0(PINS.pinBlockOtherKey, PAN, FOREIGN_KEY), problem: 'NOT_FORMAT_0' },
+        { pinblock: iso0(PINS.pinBlockOtherCard, '4000123412349999'), problem: 'PAN_MISMATCH' },
+        { pinblock: iso0(PINS.pinBlockSeven, PAN), problem: 'PIN_LENGTH' },
+      ];
+      for (const { pinblock } of cases) {
+        const cid = randomUUID();
+        expect((await updateFromBlock(cardId, { pinblock, key_id: ZPK.keyId }, cid)).status).toBe(204);
+        expect((await eventFor(cid, 'update_password-1')).data.status).toBe('FAILURE');
+      }
+
+      expect(await verifies(cardId, PINS.first)).toBe(true);
+      expect((await cardState(cardId)).pinBlockRefusals.map((refusal: { problem: string }) => refusal.problem)).toEqual(cases.map((refused) => refused.problem));
+    });
+
+    it('answers 403 for a key id it does not hold, 404 for an unknown card, 403 for a canceled one and 400 for a block that is not 16 hex digits', async () => {
+      const cardId = await seed({ pan: PAN });
+      const canceled = await seed({ pan: PAN, status: 'CANCELED' });
+      const block = iso0(PINS.pinBlock, PAN);
+
+      expect((await updateFromBlock(cardId, { pinblock: block, key_id: 'not-a-key-we-hold' })).status).toBe(403);
+      expect((await updateFromBlock('never-seeded', { pinblock: block, key_id: ZPK.keyId })).status).toBe(404);
+      expect((await updateFromBlock(canceled, { pinblock: block, key_id: ZPK.keyId })).status).toBe(403);
+      const malformed = await updateFromBlock(cardId, { pinblock: 'XYZ', key_id: ZPK.keyId });
+      expect([malformed.status, malformed.body]).toEqual([400, { message: 'pinblock must be 16 hex digits' }]);
+      expect((await cardState(cardId)).pinChanges).toBe(0);
+    });
+  });
+
   describe('password tries', () => {
     it("blocks a NORMAL card when the counter reaches its program's maximum, emitting update-1 once, and a reset unblocks it", async () => {
       expect((await call('PUT', '/sandbox/programs/77', { body: { maxPasswordTries: 2 } })).status).toBe(200);
@@ -355,7 +434,7 @@ describe('the Pismo sandbox', () => {
       expect([applied.status, applied.body]).toEqual([504, { message: 'Endpoint request timed out' }]);
       expect(lost.status).toBe(504);
       const counts = (await call('GET', '/sandbox/applied')).body;
-      expect(counts[appliedCid]).toEqual({ pinChanges: 1, triesIncreases: 0, triesResets: 0, offlinePinSyncs: 0, pinUpdateScripts: 0 });
+      expect(counts[appliedCid]).toEqual({ pinChanges: 1, triesIncreases: 0, triesResets: 0, offlinePinSyncs: 0, pinUpdateScripts: 0, pinBlockUpdates: 0 });
       expect(counts[lostCid]).toBeUndefined();
       expect(await verifies(cardId, PINS.drilledTimeout)).toBe(true);
       await eventFor(appliedCid, 'update_password-1');
@@ -414,7 +493,7 @@ describe('the Pismo sandbox', () => {
         { at: expect.any(String), method: 'PUT', path: `/pcicards/v2/pcicards/card/${cardId}`, cardId, cid, status: 201 },
         { at: expect.any(String), method: 'PUT', path: `/pcicards/v2/pcicards/card/${cardId}`, cardId, cid, status: 201 },
       ]);
-      expect(applied[cid]).toEqual({ pinChanges: 2, triesIncreases: 0, triesResets: 0, offlinePinSyncs: 0, pinUpdateScripts: 0 });
+      expect(applied[cid]).toEqual({ pinChanges: 2, triesIncreases: 0, triesResets: 0, offlinePinSyncs: 0, pinUpdateScripts: 0, pinBlockUpdates: 0 });
     });
 
     it('forgets cards, calls, knobs and tokens on reset', async () => {

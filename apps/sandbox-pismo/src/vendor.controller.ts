@@ -29,6 +29,16 @@ const pinUpdateScriptBody = z.object(
   { error: 'the body must be a JSON object' },
 );
 
+/** UpdatePinFromPinblockBody: a 64-bit PIN block in hex, and the id of the zone PIN key it is enciphered under. */
+const pinBlockBody = z.object(
+  {
+    pinblock: z.string({ error: 'pinblock must be 16 hex digits' }).regex(/^[0-9A-Fa-f]{16}$/, { error: 'pinblock must be 16 hex digits' }),
+    key_id: z.string({ error: 'key_id must be a string' }).min(1, { error: 'key_id must be a string' }).max(64),
+    sync_offline_pin: z.boolean({ error: 'sync_offline_pin must be a boolean' }).optional(),
+  },
+  { error: 'the body must be a JSON object' },
+);
+
 const accountIdHeader = z.string({ error: 'x-account-id header is required' }).regex(/^[1-9]\d{0,14}$/, { error: 'x-account-id must be a Pismo account id' });
 
 /** AppendIssuerScriptResponse. */
@@ -61,6 +71,15 @@ export class CardsController {
     const cid = cidOf(request);
     await this.faults.underDrills(() => this.simulator.changePassword(cardId, pin, syncOfflinePin, cid));
     return JSON.stringify(`[${cid}] Card updated`);
+  }
+
+  /** 204; the PIN is changed, or the block refused, as update_password-1 tells (SUCCESS or FAILURE). */
+  @Put('pcicards/v1/pcicards/:cardId/pinblock')
+  @HttpCode(204)
+  async updatePinFromPinBlock(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: Request): Promise<void> {
+    const { pinblock, key_id: keyId, sync_offline_pin: syncOfflinePin = false } = parseVendorBody(pinBlockBody, body);
+    const cid = cidOf(request);
+    await this.faults.underDrills(() => this.simulator.updatePinFromPinBlock(cardId, pinblock, keyId, syncOfflinePin, cid));
   }
 
   @Post('wallet/v2/cards/:cardId/password-tries/increase')

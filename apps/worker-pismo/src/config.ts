@@ -11,6 +11,8 @@ export const workerConfigSchema = z.object({
   /** Pismo's PCI gateway (change password) and its normal API host (password tries) are separate. */
   PISMO_PCI_BASE_URL: z.url(),
   PISMO_API_BASE_URL: z.url(),
+  /** The zone PIN key PIN blocks are enciphered under (JSON `{keyId, key}`, the key in hex); read and checked at start-up. */
+  PISMO_ZPK_FILE: z.string().min(1),
   /** Where Pismo's own events (update_password-1, issuer_script-1, update-1) arrive. */
   PISMO_EVENTS_TOPIC: z.string().min(1).default('pismo.events'),
   /**

@@ -1,4 +1,4 @@
-import { EVENT_TYPES, parseEvent, PismoCommand, pismoChangePinCommand, pismoCommand, pismoIncreasePasswordTriesCommand, pismoResetPasswordTriesCommand } from '@pinflow/contracts';
+import { EVENT_TYPES, parseEvent, PismoCommand, pismoChangePinCommand, pismoCommand, pismoIncreasePasswordTriesCommand, pismoResetPasswordTriesCommand, pismoUpdatePinBlockCommand } from '@pinflow/contracts';
 import { testCommand } from '@pinflow/testing';
 import { COMMAND_STATES, VendorCallResult } from '@pinflow/worker-kit';
 import { settle } from './outcomes';
@@ -17,6 +17,11 @@ describe('settle', () => {
       correlationId: command.commandId,
       vendorStatus: 201,
     });
+  });
+
+  it('waits for Pismo’s event after a 204 to a PIN block, as after a change: update_password-1 tells whether the block was read', () => {
+    const command = testCommand(pismoUpdatePinBlockCommand, { vendor: 'pismo', operation: 'update_pin_block', encryptedPin: 'a.b.c.d.e', encryptedPan: 'a.b.c.d.e', syncOfflinePin: false });
+    expect(settle(command, answered(204))).toEqual({ state: COMMAND_STATES.awaitingVendorEvent, correlationId: command.commandId, vendorStatus: 204 });
   });
 
   it.each([

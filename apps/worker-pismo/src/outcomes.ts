@@ -15,6 +15,7 @@ export function settle(command: PismoCommand, result: VendorCallResult): Settlem
   if (!isSuccess(result)) return failedSettlement(command, result);
   switch (command.operation) {
     case 'change_pin':
+    case 'update_pin_block':
       // Pismo's update_password-1 event tells how the change ended, under the x-cid the call sent (the
       // command id). The answer's `"[<cid>] Card updated"` is informational: Pismo's own spec example,
       // `[:correlationId]`, shows that a gateway or mock may fill it with anything.

@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { PismoCommand } from '@pinflow/contracts';
-import { decryptPin, PinKeyRing } from '@pinflow/pin-crypto';
+import { decryptPin, decryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
 import type { CommandRef, VendorAdapter, VendorCall } from '@pinflow/worker-kit';
 import { settle } from './outcomes';
 import type { PismoDetails } from './pismo-events';
 import { PismoClient } from './pismo/pismo-client';
+import { ZonePinKey } from './pismo/zone-pin-key';
+
+/** The operations that change the online PIN, each ended by Pismo's update_password-1. */
+const PIN_CHANGES: readonly string[] = ['change_pin', 'update_pin_block'];
 
 /** Pismo's part of running a command; the cid Pismo gets is the command id. */
 @Injectable()
@@ -14,6 +18,7 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
   constructor(
     private readonly pismo: PismoClient,
     private readonly keyRing: PinKeyRing,
+    private readonly zonePinKey: ZonePinKey,
   ) {}
 
   async prepare(command: PismoCommand): Promise<VendorCall> {
@@ -21,6 +26,12 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
       case 'change_pin': {
         const pin = await decryptPin(command.encryptedPin, this.keyRing);
         return () => this.pismo.changePin(command.cardId, pin, command.syncOfflinePin, command.commandId);
+      }
+      case 'update_pin_block': {
+        // Only the enciphered block outlives this step: the clear PIN, PAN and block are gone once it is made.
+        const pinBlock = this.zonePinKey.pinBlock(await decryptSecret('pin', command.encryptedPin, this.keyRing), await decryptSecret('pan', command.encryptedPan, this.keyRing));
+        const update = { pinBlock, keyId: this.zonePinKey.keyId, syncOfflinePin: command.syncOfflinePin };
+        return () => this.pismo.updatePinFromPinBlock(command.cardId, update, command.commandId);
       }
       case 'increase_password_tries':
         return () => this.pismo.increasePasswordTries(command.cardId, command.blockCardExceedsCounter, command.commandId);
@@ -37,17 +48,17 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
   }
 
   /**
-   * Pismo raises update_password-1 with the cid a change sent, answered or not: a change whose answer
+   * Pismo raises update_password-1 with the cid a change (of the PIN or from a PIN block) sent, answered or not: a change whose answer
    * was lost (a timeout, a crash mid-call) awaits that event instead of failing with OUTCOME_UNKNOWN.
    * Nothing else raises an event that ends its command: the script operations' issuer_script-1 events
    * follow their answer and only report the script's progress.
    */
   outcomeReportedByEvent(command: CommandRef): boolean {
-    return command.operation === 'change_pin';
+    return PIN_CHANGES.includes(command.operation);
   }
 
   /** password.changed echoes syncOfflinePin, but it is built from Pismo's event, which does not carry it. */
   details(command: PismoCommand): PismoDetails | undefined {
-    return command.operation === 'change_pin' ? { syncOfflinePin: command.syncOfflinePin } : undefined;
+    return command.operation === 'change_pin' || command.operation === 'update_pin_block' ? { syncOfflinePin: command.syncOfflinePin } : undefined;
   }
 }

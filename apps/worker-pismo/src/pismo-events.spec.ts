@@ -19,7 +19,7 @@ function known(raw: unknown): KnownPismoEvent {
   return event;
 }
 
-const command = { commandId: randomUUID(), requestId: randomUUID(), cardId: '1234', syncOfflinePin: true };
+const command = { commandId: randomUUID(), requestId: randomUUID(), cardId: '1234', operation: 'change_pin', syncOfflinePin: true };
 
 describe('pismoEvent (the schema)', () => {
   it('accepts numeric card ids, extra fields and either enum case', () => {
@@ -70,6 +70,12 @@ describe('translatePismoEvent', () => {
     if (!('event' in translation)) throw new Error(translation.skip);
     expect(translation.settles).toBe('FAILED');
     expect(translation.event).toMatchObject({ type: EVENT_TYPES.failed, data: { reason: 'VENDOR_REJECTED', operation: 'change_pin', requestId: command.requestId } });
+  });
+
+  it('names the operation that failed: a PIN block Pismo could not verify fails update_pin_block', () => {
+    const translation = translatePismoEvent(known(envelope('update_password-1', { card_id: 1234, status: 'FAILURE' })), { ...command, operation: 'update_pin_block' });
+    if (!('event' in translation)) throw new Error(translation.skip);
+    expect(translation.event).toMatchObject({ type: EVENT_TYPES.failed, data: { reason: 'VENDOR_REJECTED', operation: 'update_pin_block' } });
   });
 
   it('skips a password FAILURE that matches no command: there is no request to fail', () => {

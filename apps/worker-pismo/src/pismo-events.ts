@@ -60,11 +60,12 @@ export interface CorrelatedCommand {
   commandId: string;
   requestId: string;
   cardId: string;
-  /** Whether Pismo was asked to sync the chip's offline PIN; change_pin only. */
+  operation: string;
+  /** Whether Pismo was asked to sync the chip's offline PIN; PIN changes only. */
   syncOfflinePin?: boolean;
 }
 
-/** What the worker keeps with a change_pin command for the update_password-1 event that ends it. */
+/** What the worker keeps with a change_pin or update_pin_block command for the update_password-1 event that ends it. */
 const pismoDetails = z.object({ syncOfflinePin: z.boolean() });
 export type PismoDetails = z.infer<typeof pismoDetails>;
 
@@ -74,6 +75,7 @@ function correlatedCommand(stored: StoredCommand): CorrelatedCommand {
     commandId: stored.commandId,
     requestId: stored.requestId,
     cardId: stored.cardId,
+    operation: stored.operation,
     ...(details.success ? { syncOfflinePin: details.data.syncOfflinePin } : {}),
   };
 }
@@ -112,7 +114,7 @@ export function translatePismoEvent(pismo: KnownPismoEvent, command?: Correlated
         event: buildEvent(EVENT_TYPES.failed, {
           ...base,
           cardId,
-          data: { ...correlation, requestId: command.requestId, commandId: command.commandId, operation: 'change_pin', reason: 'VENDOR_REJECTED' },
+          data: { ...correlation, requestId: command.requestId, commandId: command.commandId, operation: command.operation, reason: 'VENDOR_REJECTED' },
         }),
         settles: COMMAND_STATES.failed,
       };

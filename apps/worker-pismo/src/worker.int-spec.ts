@@ -4,12 +4,15 @@ import { createPrismaClient, PrismaClient } from '@pinflow/db';
 import { startHttpApp } from '@pinflow/http';
 import { createKafka, JsonProducer, connectKafkaTransport } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
-import { encryptPin, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
+import { encryptPin, encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
 import { testCommand, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { workerConfigSchema } from './config';
 import { WorkerModule } from './worker.module';
 
@@ -20,6 +23,9 @@ const MAX_ATTEMPTS = 3;
 const HTTP_TIMEOUT_MS = 1000;
 /** How long a change waits for Pismo's event before it fails with OUTCOME_UNKNOWN. */
 const EVENT_TIMEOUT_MS = 4000;
+/** Pismo's published sandbox ZPK, and the block its PIN/PINBlock tutorial makes with it for PIN 4986 of that PAN. */
+const ZPK = { keyId: '7d14ca2e-1057-11ee-8cee-060f666de710', key: '0404F2543B1C6E70AB61586E1304B6A7' };
+const TUTORIAL = { pin: '4986', pan: '1234560057855917', pinBlock: 'D04BCCEE7133CF01' };
 
 // Every PIN this suite encrypts; none may appear in any Kafka message or database row.
 // Six digits each: a shorter run could turn up by chance inside a UUID or a JWE.
@@ -101,7 +107,8 @@ class FakePismo {
     const increase = /^\/api\/wallet\/v2\/cards\/([^/]+)\/password-tries\/increase$/.exec(url);
     const reset = /^\/api\/wallet\/v2\/cards\/([^/]+)\/password-tries\/reset$/.exec(url);
     const script = /^\/pci\/pcicards\/v1\/pcicards\/([^/]+)\/scripts\/(sync-offline-pin|pin-update)$/.exec(url);
-    const cardId = decodeURIComponent((changePin ?? increase ?? reset ?? script)?.[1] ?? '');
+    const pinBlock = /^\/pci\/pcicards\/v1\/pcicards\/([^/]+)\/pinblock$/.exec(url);
+    const cardId = decodeURIComponent((changePin ?? increase ?? reset ?? script ?? pinBlock)?.[1] ?? '');
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     const cid = request.headers['x-cid'] as string | undefined;
     const { pin, ...body } = JSON.parse(text || '{}') as Record<string, unknown>;
@@ -118,7 +125,7 @@ class FakePismo {
     });
 
     if (!token || !this.validTokens.has(token)) return this.json(response, 401, { message: 'Unauthorized' });
-    if (!card || (!changePin && !increase && !reset && !script)) return this.json(response, 404, { code: 'CARD_NOT_FOUND', message: 'Card not found' });
+    if (!card || (!changePin && !increase && !reset && !script && !pinBlock)) return this.json(response, 404, { code: 'CARD_NOT_FOUND', message: 'Card not found' });
     const answer = card.answers.length > 1 ? card.answers.shift()! : (card.answers[0] ?? (changePin ? 201 : 200));
     if (answer === 'apply-and-hang') await this.publishPismoEvents(cardId, [pismoEvent('update_password-1', cardId, cid, { status: 'SUCCESS' })]);
     if (answer === 'hang' || answer === 'apply-and-hang') {
@@ -134,6 +141,10 @@ class FakePismo {
     if (increase) return this.json(response, answer, { success: 'Incremented password tries counter' });
     if (reset) return this.json(response, answer, { success: true });
     if (script?.[2] === 'sync-offline-pin') return void response.writeHead(204).end();
+    if (pinBlock) {
+      await this.publishPismoEvents(cardId, [pismoEvent('update_password-1', cardId, cid, { status: 'SUCCESS' })]);
+      return void response.writeHead(204).end();
+    }
     if (script) return this.json(response, answer, { card_script_id: 'card-script-1', card_id: cardId, script_id: body.script_id, applied: false });
 
     const events: object[] = [pismoEvent('update_password-1', cardId, cid, { status: 'SUCCESS' })];
@@ -245,6 +256,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     fake = new FakePismo(publishPismoEvents);
     const pismoUrl = await fake.start();
 
+    const zpkFile = path.join(mkdtempSync(path.join(tmpdir(), 'worker-pismo-it-')), 'zpk.json');
+    writeFileSync(zpkFile, JSON.stringify(ZPK));
     const config = workerConfigSchema.parse({
       PORT: '0',
       LOG_LEVEL: 'silent',
@@ -258,6 +271,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       PISMO_CLIENT_ID: CLIENT.id,
       PISMO_CLIENT_SECRET: CLIENT.secret,
       PISMO_EVENTS_TOPIC: PISMO_EVENTS,
+      PISMO_ZPK_FILE: zpkFile,
       PISMO_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS),
       PISMO_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       PISMO_RETRY_BASE_MS: '10',
@@ -394,6 +408,33 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       { method: 'POST', path: `/pci/pcicards/v1/pcicards/${cardId}/scripts/pin-update`, cid: command.commandId, accountId: '8675309', body: { script_id: 'issuer-script-1' }, pinMatches: true },
     ]);
     expect(appended.data).toEqual({ vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, scriptType: 'PIN_UPDATE', cardScriptId: 'card-script-1' });
+  });
+
+  it('changes a PIN from a PIN block: the ISO 9564 format 0 block under the ZPK, its key id, the command id as x-cid; update_password-1 ends it', async () => {
+    const cardId = newCard();
+    fake.card(cardId);
+    const command: PismoCommand = commandFor(cardId, {
+      operation: 'update_pin_block',
+      encryptedPin: await encryptSecret('pin', TUTORIAL.pin, keyRing),
+      encryptedPan: await encryptSecret('pan', TUTORIAL.pan, keyRing),
+      syncOfflinePin: true,
+    });
+
+    await send(command);
+    const changed = await nextEvent(cardId, EVENT_TYPES.passwordChanged);
+
+    expect(fake.callsFor(cardId)).toEqual([
+      {
+        method: 'PUT',
+        path: `/pci/pcicards/v1/pcicards/${cardId}/pinblock`,
+        cardId,
+        cid: command.commandId,
+        token: expect.stringMatching(/^token-/),
+        body: { pinblock: TUTORIAL.pinBlock, key_id: ZPK.keyId, sync_offline_pin: true },
+      },
+    ]);
+    expect(changed.data).toEqual({ vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, vendorEventId: expect.any(String), syncOfflinePin: true });
+    await settledAs(command.commandId, 'SUCCEEDED');
   });
 
   it('reports a block Pismo raised on its own, without request ids, once even when Pismo delivers it twice', async () => {

@@ -5,6 +5,7 @@ import type { WorkerConfig } from './config';
 import { PismoAdapter } from './pismo-adapter';
 import { pismoEvent, routePismoEvent } from './pismo-events';
 import { PismoClient } from './pismo/pismo-client';
+import { loadZonePinKey, ZonePinKey } from './pismo/zone-pin-key';
 
 /** The worker kit, given Pismo: its adapter and client, and the topic of its own events. */
 export class WorkerModule {
@@ -24,6 +25,7 @@ export class WorkerModule {
       },
       providers: [
         { provide: PinKeyRing, useFactory: () => loadPinKeyRing(config) },
+        { provide: ZonePinKey, useFactory: () => loadZonePinKey(config.PISMO_ZPK_FILE) },
         { provide: PismoClient, useValue: new PismoClient(http, { pciBaseUrl: config.PISMO_PCI_BASE_URL, apiBaseUrl: config.PISMO_API_BASE_URL }) },
       ],
     });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Thrown when a service's environment does not satisfy its schema; lists every problem at once. */
@@ -20,6 +21,30 @@ export function loadConfig<S extends z.ZodType>(service: string, schema: S, env:
     return `${name}: ${issue.message}`;
   });
   throw new ConfigError(service, problems);
+}
+
+/**
+ * Reads the JSON file a variable names and parses it with `schema`, refusing to start (ConfigError)
+ * when it cannot. Problems name the variable, the file and the rule, never the content: the file may
+ * hold a key.
+ */
+export function loadJsonFile<S extends z.ZodType>(service: string, variable: string, file: string, schema: S): z.output<S> {
+  const refuse = (problems: string[]) => new ConfigError(service, problems.map((problem) => `${variable} (${file}): ${problem}`));
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw refuse([`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw refuse(['is not JSON']);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw refuse(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`));
+  return parsed.data;
 }
 
 /** Comma-separated list, e.g. KAFKA_BROKERS=127.0.0.1:9092,127.0.0.1:9094. */

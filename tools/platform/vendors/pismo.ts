@@ -1,8 +1,10 @@
 import { pismo, PISMO_PIN_RULES } from '@pinflow/contracts';
 import { encryptSecret } from '@pinflow/pin-crypto';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { acceptablePin } from '../pins';
-import { BENCH_CARD_POOL, put, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, seeded, VendorPlatform } from '../vendor-platform';
+import { BENCH_CARD_POOL, put, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, seeded, VendorPlatform, VendorWiring } from '../vendor-platform';
 
 /** Where the Pismo sandbox publishes Pismo's own events (as Pismo does to its clients' streams). */
 export const PISMO_EVENTS_TOPIC = 'pismo.events';
@@ -10,15 +12,26 @@ export const PISMO_EVENTS_TOPIC = 'pismo.events';
 /** Where the vendor's OAuth2 client credentials are exchanged for a token. */
 const TOKEN_PATH = '/passport/v1/oauth2/token';
 
+/**
+ * The zone PIN key worker and sandbox share for PIN blocks, made on first use and kept with the other
+ * dev keys; in production Pismo's security team hands it over.
+ */
+export function pismoZpkFile({ stateDir }: VendorWiring): string {
+  const file = path.join(stateDir, 'pismo-zpk.json');
+  if (!existsSync(file)) writeFileSync(file, JSON.stringify({ keyId: randomUUID(), key: randomBytes(16).toString('hex').toUpperCase() }), { mode: 0o600 });
+  return file;
+}
+
 export const platform: VendorPlatform<'pismo'> = {
   contract: pismo,
   workerReadsPinKeys: true,
-  sandboxEnv: () => ({ PISMO_EVENTS_TOPIC, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET }),
-  workerEnv: ({ sandboxUrl, oauthClient }) => ({
-    PISMO_PCI_BASE_URL: sandboxUrl,
-    PISMO_API_BASE_URL: sandboxUrl,
+  sandboxEnv: (wiring) => ({ PISMO_EVENTS_TOPIC, PISMO_ZPK_FILE: pismoZpkFile(wiring), SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET }),
+  workerEnv: (wiring) => ({
+    PISMO_PCI_BASE_URL: wiring.sandboxUrl,
+    PISMO_API_BASE_URL: wiring.sandboxUrl,
     PISMO_EVENTS_TOPIC,
-    ...oauthClient('PISMO', TOKEN_PATH),
+    PISMO_ZPK_FILE: pismoZpkFile(wiring),
+    ...wiring.oauthClient('PISMO', TOKEN_PATH),
   }),
   // Pismo's own event connector, which the sandbox plays, and the worker that turns its events into pinflow's.
   kafkaGrants: {

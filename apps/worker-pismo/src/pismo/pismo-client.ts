@@ -12,6 +12,13 @@ export interface PinUpdateScript {
   pin: string;
 }
 
+/** A PIN block as Pismo takes it: enciphered under the zone PIN key `keyId` names. */
+export interface PinBlockUpdate {
+  pinBlock: string;
+  keyId: string;
+  syncOfflinePin: boolean;
+}
+
 /** Pismo's card endpoints, on two hosts, behind one client-credentials token; `cid` goes out as x-cid. */
 export class PismoClient {
   constructor(
@@ -26,6 +33,16 @@ export class PismoClient {
       url: joinUrl(this.hosts.pciBaseUrl, `/pcicards/v2/pcicards/card/${encodeURIComponent(cardId)}`),
       headers: { 'x-cid': cid },
       body: { pin, sync_offline_pin: syncOfflinePin },
+    });
+  }
+
+  /** PUT /pcicards/v1/pcicards/{cardId}/pinblock; 204 on success, then update_password-1 as for a change. */
+  updatePinFromPinBlock(cardId: string, update: PinBlockUpdate, cid: string): Promise<VendorCallResult> {
+    return this.http.send({
+      method: 'PUT',
+      url: joinUrl(this.hosts.pciBaseUrl, `/pcicards/v1/pcicards/${encodeURIComponent(cardId)}/pinblock`),
+      headers: { 'x-cid': cid },
+      body: { pinblock: update.pinBlock, key_id: update.keyId, sync_offline_pin: update.syncOfflinePin },
     });
   }
 

@@ -1,11 +1,13 @@
 import { OAuth2HttpClient, VendorCallResult } from '@pinflow/worker-kit';
 import { HttpExchange, OpenApiContract, repoRoot, RunningApp, startAppProcess, testEnv } from '@pinflow/testing';
 import { randomInt, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { PismoClient } from './pismo-client';
+import { PinBlockUpdate, PismoClient } from './pismo-client';
+import { loadZonePinKey, ZonePinKey } from './zone-pin-key';
 
 // Pismo's published OpenAPI for the Cards API (../shared/specs/README.md): read at test time only.
 const SPECS_DIR = process.env.PINFLOW_SPECS_DIR ?? path.join(repoRoot, '..', 'shared', 'specs');
@@ -13,6 +15,10 @@ const PISMO_OPENAPI = path.join(SPECS_DIR, 'pismo-cards-openapi.yaml');
 const CLIENT = { clientId: 'contract-it', clientSecret: 'contract-it-secret' };
 const TOKEN_PATH = '/passport/v1/oauth2/token';
 const ACCOUNT_ID = 8675309;
+const PAN = '4000123412341234';
+/** The zone PIN key worker and sandbox share, and one the sandbox does not know (same id, other key). */
+const ZPK = { keyId: 'contract-zpk', key: '0123456789ABCDEFFEDCBA9876543210' };
+const WRONG_ZPK = { keyId: 'contract-zpk', key: 'A1B2C3D4E5F60718293A4B5C6D7E8F90' };
 
 /**
  * Stands between worker-pismo's client and sandbox-pismo and keeps every exchange as it crossed the
@@ -71,6 +77,14 @@ describe("worker-pismo and sandbox-pismo against Pismo's published OpenAPI", () 
   let sandbox: RunningApp;
   let proxy: RecordingProxy;
   let pismo: PismoClient;
+  let zpk: ZonePinKey;
+  let wrongZpk: ZonePinKey;
+  const keyFile = (key: object) => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'pismo-contract-')), 'zpk.json');
+    writeFileSync(file, JSON.stringify(key));
+    return file;
+  };
+  const pinBlock = (pin: string, key = zpk, keyId = key.keyId): PinBlockUpdate => ({ pinBlock: key.pinBlock(pin, PAN), keyId, syncOfflinePin: false });
 
   /** A Pismo card id (Pismo's are integers), seeded in the sandbox. */
   async function seedCard(card: Record<string, unknown> = {}): Promise<string> {
@@ -106,8 +120,12 @@ describe("worker-pismo and sandbox-pismo against Pismo's published OpenAPI", () 
   beforeAll(async () => {
     if (!existsSync(PISMO_OPENAPI)) throw new Error(`Pismo's OpenAPI is not at ${PISMO_OPENAPI}: set PINFLOW_SPECS_DIR to the directory of the vendors' specs`);
     contract = await OpenApiContract.load(PISMO_OPENAPI);
+    const zpkFile = keyFile(ZPK);
+    zpk = loadZonePinKey(zpkFile);
+    wrongZpk = loadZonePinKey(keyFile(WRONG_ZPK));
     sandbox = await startAppProcess('sandbox-pismo', {
       KAFKA_BROKERS: testEnv().kafkaBrokers,
+      PISMO_ZPK_FILE: zpkFile,
       PISMO_EVENTS_TOPIC: `it.pismo.contract.${randomUUID()}`,
       PISMO_EVENTS_PARTITIONS: '1',
       SANDBOX_CLIENT_ID: CLIENT.clientId,
@@ -188,13 +206,35 @@ describe("worker-pismo and sandbox-pismo against Pismo's published OpenAPI", () 
     expect(violations).toEqual([]);
   });
 
+  it('updates a PIN from a PIN block (PUT /pcicards/v1/pcicards/{cardId}/pinblock): 204 (a block it cannot read too), and 403 and 404', async () => {
+    const cardId = await seedCard({ pan: PAN });
+    const canceled = await seedCard({ pan: PAN, status: 'CANCELED' });
+    const violations = await exchanged(
+      async () => [
+        await pismo.updatePinFromPinBlock(cardId, pinBlock('739146'), randomUUID()),
+        await pismo.updatePinFromPinBlock(cardId, { ...pinBlock('582047'), syncOfflinePin: true }, randomUUID()),
+        await pismo.updatePinFromPinBlock(cardId, pinBlock('904317', wrongZpk), randomUUID()),
+        await pismo.updatePinFromPinBlock(cardId, pinBlock('630958', zpk, 'a-key-pismo-never-gave'), randomUUID()),
+        await pismo.updatePinFromPinBlock(canceled, pinBlock('815263'), randomUUID()),
+        await pismo.updatePinFromPinBlock(unknownCard(), pinBlock('370851'), randomUUID()),
+      ],
+      [204, 204, 204, 403, 403, 404],
+    );
+    expect(violations).toEqual([]);
+  });
+
   it('refuses a token it does not accept with 401 on the PCI host', async () => {
     const cardId = await seedCard();
     proxy.spoilTokens = true;
     try {
       const violations = await exchanged(
-        async () => [await pismo.changePin(cardId, '370851', false, randomUUID()), await pismo.syncOfflinePin(cardId, randomUUID()), await pismo.appendPinUpdateScript(cardId, { scriptId: 'issuer-pin-update', accountId: String(ACCOUNT_ID), pin: '461938' }, randomUUID())],
-        [401, 401, 401],
+        async () => [
+          await pismo.changePin(cardId, '370851', false, randomUUID()),
+          await pismo.syncOfflinePin(cardId, randomUUID()),
+          await pismo.appendPinUpdateScript(cardId, { scriptId: 'issuer-pin-update', accountId: String(ACCOUNT_ID), pin: '461938' }, randomUUID()),
+          await pismo.updatePinFromPinBlock(cardId, pinBlock('461938'), randomUUID()),
+        ],
+        [401, 401, 401, 401],
       );
       expect(violations).toEqual([]);
     } finally {
@@ -212,8 +252,9 @@ describe("worker-pismo and sandbox-pismo against Pismo's published OpenAPI", () 
         await pismo.resetPasswordTries(cardId, randomUUID()),
         await pismo.syncOfflinePin(cardId, randomUUID()),
         await pismo.appendPinUpdateScript(cardId, { scriptId: 'issuer-pin-update', accountId: String(ACCOUNT_ID), pin: '529376' }, randomUUID()),
+        await pismo.updatePinFromPinBlock(cardId, pinBlock('529376'), randomUUID()),
       ],
-      [500, 500, 500, 500, 500],
+      [500, 500, 500, 500, 500, 500],
     );
     expect(violations).toEqual([]);
   });
@@ -227,6 +268,10 @@ describe("worker-pismo and sandbox-pismo against Pismo's published OpenAPI", () 
     expect(contract.responseViolations({ ...base, status: 400 })).toEqual([expect.stringContaining('status 400 is not one the operation declares')]);
     expect(contract.responseViolations({ ...base, responseBody: '{"message":"ok"}' })).toEqual([expect.stringContaining('must be string')]);
     expect(contract.requestViolations({ ...base, method: 'POST', url: '/pcicards/v1/pcicards/12345/scripts/pin-update', requestBody: '{"script_id":"s"}' })).toEqual(['header parameter x-account-id is required']);
+    const pinBlockCall = { ...base, url: '/pcicards/v1/pcicards/12345/pinblock', requestBody: '{"pinblock":"D04BCCEE7133CF01","key_id":"k"}', status: 204, responseHeaders: {}, responseBody: '' };
+    expect(contract.responseViolations(pinBlockCall)).toEqual([]);
+    expect(contract.responseViolations({ ...pinBlockCall, status: 400 })).toEqual([expect.stringContaining('status 400 is not one the operation declares')]);
+    expect(contract.requestViolations({ ...pinBlockCall, method: 'POST' })).toEqual([expect.stringContaining('no such operation')]);
     expect(contract.requestViolations({ ...base, url: '/pcicards/v9/unknown' })).toEqual([expect.stringContaining('no such operation')]);
   });
 });

@@ -1,4 +1,4 @@
-import { PinRules, WEAK_PIN_POLICY } from '@pinflow/pin-policy';
+import { PanRules, PinRules, WEAK_PIN_POLICY } from '@pinflow/pin-policy';
 import { z } from 'zod';
 import { cardIdParam, clearSecret, commandEnvelope, compactJwe, defineVendor, emptyBody, exactlyOne } from '../vendor-contract';
 
@@ -46,6 +46,20 @@ export const pismoUpdateOfflinePinCommand = z.object({
   accountId: z.string().regex(/^[1-9][0-9]{0,14}$/, 'must be a Pismo account id'),
 });
 
+/**
+ * Changes the card's PIN through Pismo's PIN block endpoint: the worker builds the ISO 9564 format 0
+ * block from the PIN and the PAN, both sealed to pinflow's PIN key, and enciphers it under the zone
+ * PIN key it shares with Pismo.
+ */
+export const pismoUpdatePinBlockCommand = z.object({
+  ...commandEnvelope,
+  vendor: z.literal('pismo'),
+  operation: z.literal('update_pin_block'),
+  encryptedPin: compactJwe,
+  encryptedPan: compactJwe,
+  syncOfflinePin: z.boolean(),
+});
+
 /** Messages on pinflow.commands.pismo.v1. */
 export const pismoCommand = z.discriminatedUnion('operation', [
   pismoChangePinCommand,
@@ -53,6 +67,7 @@ export const pismoCommand = z.discriminatedUnion('operation', [
   pismoResetPasswordTriesCommand,
   pismoSyncOfflinePinCommand,
   pismoUpdateOfflinePinCommand,
+  pismoUpdatePinBlockCommand,
 ]);
 
 export type PismoChangePinCommand = z.infer<typeof pismoChangePinCommand>;
@@ -60,6 +75,7 @@ export type PismoIncreasePasswordTriesCommand = z.infer<typeof pismoIncreasePass
 export type PismoResetPasswordTriesCommand = z.infer<typeof pismoResetPasswordTriesCommand>;
 export type PismoSyncOfflinePinCommand = z.infer<typeof pismoSyncOfflinePinCommand>;
 export type PismoUpdateOfflinePinCommand = z.infer<typeof pismoUpdateOfflinePinCommand>;
+export type PismoUpdatePinBlockCommand = z.infer<typeof pismoUpdatePinBlockCommand>;
 export type PismoCommand = z.infer<typeof pismoCommand>;
 
 export const pismoChangePinBody = z
@@ -78,6 +94,17 @@ export const pismoUpdateOfflinePinBody = z
   })
   .refine(...exactlyOne('encryptedPin', 'pin'));
 
+export const pismoUpdatePinBlockBody = z
+  .strictObject({
+    encryptedPin: compactJwe.optional(),
+    pin: clearSecret.optional(),
+    encryptedPan: compactJwe.optional(),
+    pan: clearSecret.optional(),
+    syncOfflinePin: z.boolean().default(false),
+  })
+  .refine(...exactlyOne('encryptedPin', 'pin'))
+  .refine(...exactlyOne('encryptedPan', 'pan'));
+
 /**
  * Pismo accepts 4 to 6 digits (PUT /cards/{id}/password, https://developers.pismo.io); the weak-PIN
  * checks are pinflow's own policy on top.
@@ -87,6 +114,9 @@ export const PISMO_PIN_RULES: PinRules = {
   maxLength: 6,
   ...WEAK_PIN_POLICY,
 };
+
+/** The PAN bound into a format 0 PIN block: a payment card's, 13 to 19 digits (ISO/IEC 7812). */
+export const PISMO_PAN_RULES: PanRules = { minLength: 13, maxLength: 19 };
 
 const card = { cardId: { schema: cardIdParam, label: 'card id' } };
 const pin = { encryptedPin: { clear: 'pin', kind: 'pin', pinRules: PISMO_PIN_RULES } } as const;
@@ -140,6 +170,20 @@ export const pismo = defineVendor({
       summary: "Write a PIN to a Pismo card's chip only",
       description:
         "Through the issuer's PIN update script registered with Pismo (scriptId) for the card's account (accountId): the chip takes the PIN at its next contact authorization; the online PIN is left alone. The PIN is checked against Pismo's rules and the weak-PIN policy. Succeeds with pinflow.card.issuer_script.appended.",
+    },
+    {
+      operation: 'update_pin_block',
+      path: 'cards/:cardId/pin-block',
+      params: card,
+      body: pismoUpdatePinBlockBody,
+      secrets: {
+        ...pin,
+        // Bound into the ISO 9564 format 0 block the worker builds: it travels like the PIN.
+        encryptedPan: { clear: 'pan', kind: 'pan', panRules: PISMO_PAN_RULES },
+      },
+      summary: "Change a Pismo card's PIN through a PIN block",
+      description:
+        "For issuers whose Pismo set-up takes PINs as PIN blocks only: the worker builds the ISO 9564 format 0 block from the PIN (Pismo's rules, 4–6 digits, and the weak-PIN policy) and the card's PAN, and enciphers it under the zone PIN key (ZPK) shared with Pismo. Succeeds with pinflow.card.password.changed, as a change does; a block Pismo cannot verify fails with VENDOR_REJECTED.",
     },
   ],
 });
