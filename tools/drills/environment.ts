@@ -62,7 +62,9 @@ export async function startDrillEnvironment(options: DrillEnvironmentOptions): P
     // Each vendor's worker with its drill settings (e.g. a vendor event's timeout well inside a recovery window).
     const appEnv = (app: AppName) => {
       const vendor = VENDOR_NAMES.find((name) => app === `worker-${name}`);
-      return { ...replicated, ...(vendor && vendorPlatform(vendor).drillWorkerEnv) };
+      // One caller (the drill) sends the whole stream: the per-caller rate limit would refuse the drill, not test intake.
+      const intake = app === 'intake' ? { AUTH_RATE_LIMIT: String(Number.MAX_SAFE_INTEGER) } : {};
+      return { ...replicated, ...intake, ...(vendor && vendorPlatform(vendor).drillWorkerEnv) };
     };
     const stack = await startStack({
       kafkaBrokers: cluster.brokers,
