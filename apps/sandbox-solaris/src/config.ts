@@ -6,6 +6,8 @@ export const sandboxConfigSchema = z.object({
   ...httpConfig,
   ...logConfig,
   ...sandboxConfig,
+  /** How long a PIN change request may wait for its authorization and confirmation. */
+  SOLARIS_CHANGE_REQUEST_TTL_SECONDS: z.coerce.number().int().positive().default(300),
 });
 
 export type SandboxConfig = z.infer<typeof sandboxConfigSchema>;
