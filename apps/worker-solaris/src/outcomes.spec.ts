@@ -1,4 +1,4 @@
-import { EVENT_TYPES, parseEvent } from '@pinflow/contracts';
+import { EVENT_TYPES, parseEvent, SolarisCommand } from '@pinflow/contracts';
 import { COMMAND_STATES, VendorCallResult } from '@pinflow/worker-kit';
 import { randomUUID } from 'node:crypto';
 import { settle, solarisErrorOf } from './outcomes';
@@ -132,10 +132,10 @@ describe('settle, for the change request variant', () => {
     });
   });
 
-  it.each([
-    [changePinRequestCommand(), 'a change request Solaris completed without confirmation'],
-    [confirmChangeRequestCommand(), 'a confirmed change request'],
-  ])('turns %#: %s into password.changed', (request) => {
+  it.each<[string, SolarisCommand]>([
+    ['a change request Solaris completed without confirmation', changePinRequestCommand()],
+    ['a confirmed change request', confirmChangeRequestCommand()],
+  ])('turns %s into password.changed', (_case, request) => {
     const settlement = settle(request, changeRequest('COMPLETED'));
     expect(settlement).toMatchObject({ state: COMMAND_STATES.succeeded });
     if (!('event' in settlement)) throw new Error('expected an event');
