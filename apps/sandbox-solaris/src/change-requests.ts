@@ -2,15 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { PinHash } from '@pinflow/sandbox-kit';
 import { randomInt, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { PinUpdateRequest, PinUpdates } from './pin-update';
+import { PinUpdateRequest, PinUpdates, requiredString } from './pin-update';
 import { Card } from './registry';
 import { modelNotFound, solarisError, unauthorizedAction } from './solaris-http';
 
 export const CHANGE_REQUEST_STATUSES = ['ACCEPTED', 'AUTHORIZATION_REQUIRED', 'CONFIRMATION_REQUIRED', 'COMPLETED', 'FAILED'] as const;
 export type ChangeRequestStatus = (typeof CHANGE_REQUEST_STATUSES)[number];
-
-const requiredString = (field: string) =>
-  z.string({ error: (issue) => `${field} ${issue.input === undefined ? 'is missing' : 'must be a string'}` }).min(1, `${field} must not be empty`);
 
 /** Only the SMS TAN: the sandbox does not play Solaris' device-signing confirmation. */
 export const authorizeSchema = z.object(

@@ -9,7 +9,8 @@ import { brokenPinRule, PIN_RULE_MESSAGES } from './pin-rules';
 import { Card, CLOSED_STATUSES, SolarisRegistry } from './registry';
 import { modelNotFound, solarisError, unauthorizedAction } from './solaris-http';
 
-const requiredString = (field: string) =>
+/** A required, non-empty string, refused in Solaris' words naming the field. */
+export const requiredString = (field: string) =>
   z.string({ error: (issue) => `${field} ${issue.input === undefined ? 'is missing' : 'must be a string'}` }).min(1, `${field} must not be empty`);
 
 export const pinUpdateRequestSchema = z.object(

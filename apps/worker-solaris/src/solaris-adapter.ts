@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { SolarisChangePinRequestCommand, SolarisCommand } from '@pinflow/contracts';
 import { decryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
-import { isSuccess, type VendorAdapter, type VendorCall } from '@pinflow/worker-kit';
+import { isSuccess, type OutcomeCheck, type VendorAdapter, type VendorCall, type VendorCallResult } from '@pinflow/worker-kit';
 import { changeRequestOf, settle } from './outcomes';
 import { pinUpdateRequestOf, SolarisClient } from './solaris/solaris-client';
+
+/** A gateway's 504 is a call whose outcome is unknown, as a timeout is: the kit then asks the change request. */
+function gatewayTimeoutAsTimeout(result: VendorCallResult): VendorCallResult {
+  return result.kind === 'answered' && result.status === 504 ? { kind: 'unreachable', cause: 'timeout' } : result;
+}
 
 /**
  * Solaris' part of running a command. The PIN needs no decrypting: the cardholder's device encrypted
@@ -31,9 +36,21 @@ export class SolarisAdapter implements VendorAdapter<SolarisCommand> {
         return this.requestChange(command);
       case 'confirm_change_request': {
         const tan = await decryptSecret('oneTimeCode', command.encryptedTan, this.keyRing);
-        return () => this.solaris.confirmChangeRequest(command.changeRequestId, { person_id: command.personId, tan });
+        return async () => gatewayTimeoutAsTimeout(await this.solaris.confirmChangeRequest(command.changeRequestId, { person_id: command.personId, tan }));
       }
     }
+  }
+
+  /**
+   * A confirmation whose answer was lost is settled by the change request itself: COMPLETED, the PIN
+   * changed; still waiting for confirmation, nothing happened and confirming again is safe.
+   */
+  async checkOutcome(command: SolarisCommand): Promise<OutcomeCheck> {
+    if (command.operation !== 'confirm_change_request') return { outcome: 'unknown' };
+    const result = await this.solaris.changeRequest(command.changeRequestId);
+    const status = isSuccess(result) ? changeRequestOf(result.body)?.status : undefined;
+    if (status === 'COMPLETED') return { outcome: 'applied', result };
+    return status === 'CONFIRMATION_REQUIRED' ? { outcome: 'not_applied' } : { outcome: 'unknown' };
   }
 
   /**

@@ -65,4 +65,9 @@ export class SolarisClient {
   confirmChangeRequest(changeRequestId: string, body: ConfirmChangeRequest): Promise<VendorCallResult> {
     return this.http.send({ method: 'POST', url: joinUrl(this.baseUrl, `/v1/change_requests/${encodeURIComponent(changeRequestId)}/confirm`), body });
   }
+
+  /** 200 with the change request as it stands. */
+  changeRequest(changeRequestId: string): Promise<VendorCallResult> {
+    return this.http.send({ method: 'GET', url: joinUrl(this.baseUrl, `/v1/change_requests/${encodeURIComponent(changeRequestId)}`) });
+  }
 }
