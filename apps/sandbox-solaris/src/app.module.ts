@@ -44,7 +44,7 @@ export class AppModule {
         {
           provide: ChangeRequests,
           inject: [PinUpdates],
-          useFactory: (pinUpdates: PinUpdates) => (changeRequests = new ChangeRequests(pinUpdates, config.SOLARIS_CHANGE_REQUEST_TTL_SECONDS * 1000)),
+          useFactory: (pinUpdates: PinUpdates) => (changeRequests = new ChangeRequests(pinUpdates, registry, config.SOLARIS_CHANGE_REQUEST_TTL_SECONDS * 1000)),
         },
       ],
     };

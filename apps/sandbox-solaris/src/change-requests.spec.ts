@@ -1,7 +1,9 @@
 import { VendorError } from '@pinflow/sandbox-kit';
+import { SolarisDevice } from '@pinflow/testing';
 import { ChangeRequests } from './change-requests';
+import { deviceKeyFromHex } from './device-signature';
 import type { PinUpdateRequest, PinUpdates } from './pin-update';
-import type { Card } from './registry';
+import { Card, SolarisRegistry } from './registry';
 
 const TTL_MS = 5 * 60_000;
 const REQUEST: PinUpdateRequest = { device_id: 'device-1', encrypted_pin: 'a.b.c.d.e', key_id: 'key-1', signature: 'sig' };
@@ -19,9 +21,12 @@ function setUp() {
       applied.push(encryptedPin);
     },
   } as unknown as PinUpdates;
-  const changeRequests = new ChangeRequests(pinUpdates, TTL_MS);
+  const registry = new SolarisRegistry();
+  const device = new SolarisDevice('device-1');
+  registry.bindDevice('person-1', device.id, 'restricted', deviceKeyFromHex(device.publicKeyHex));
+  const changeRequests = new ChangeRequests(pinUpdates, registry, TTL_MS);
   const tanOf = (id: string) => changeRequests.textsTo('person-1').find((text) => text.changeRequestId === id)!.tan;
-  return { card, applied, changeRequests, tanOf };
+  return { card, applied, changeRequests, tanOf, device, registry };
 }
 
 function refusal(run: () => unknown): { status: number; code: string; field?: string } {
@@ -100,6 +105,42 @@ describe('Solaris’ PIN change requests', () => {
     changeRequests.confirm(id, { person_id: 'person-1', tan: tanOf(id) });
     expect(changeRequests.expire(id).status).toBe('COMPLETED');
     expect(changeRequests.view(id).status).toBe('COMPLETED');
+  });
+
+  describe('confirmed by device signing', () => {
+    const BY_DEVICE = { person_id: 'person-1', delivery_method: 'device_signing', device_id: 'device-1' } as const;
+
+    it('hand the device a string to sign, text nothing, and apply the PIN once the bound device signed it', () => {
+      const { applied, changeRequests, device } = setUp();
+      const { id } = changeRequests.create('card-1', REQUEST);
+      const authorized = changeRequests.authorize(id, BY_DEVICE);
+      expect(authorized).toMatchObject({ status: 'CONFIRMATION_REQUIRED', string_to_sign: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(changeRequests.textsTo('person-1')).toEqual([]);
+
+      const confirmed = changeRequests.confirm(id, { person_id: 'person-1', device_signature: { signature: device.sign(authorized.string_to_sign!) } });
+
+      expect(confirmed.status).toBe('COMPLETED');
+      expect(confirmed).not.toHaveProperty('string_to_sign');
+      expect(applied).toHaveLength(1);
+    });
+
+    it('refuse a signature by another device, and a TAN in place of a signature', () => {
+      const { applied, changeRequests } = setUp();
+      const { id } = changeRequests.create('card-1', REQUEST);
+      const { string_to_sign } = changeRequests.authorize(id, BY_DEVICE);
+      const forged = { person_id: 'person-1', device_signature: { signature: new SolarisDevice().sign(string_to_sign!) } };
+      expect(refusal(() => changeRequests.confirm(id, forged))).toEqual({ status: 422, code: 'invalid_signature', field: 'device_signature.signature' });
+      expect(refusal(() => changeRequests.confirm(id, { person_id: 'person-1', tan: '123456' }))).toEqual({ status: 400, code: 'validation_error', field: 'device_signature' });
+      expect(applied).toEqual([]);
+    });
+
+    it('refuse a device that is not the person’s', () => {
+      const { changeRequests, registry } = setUp();
+      const stranger = new SolarisDevice('device-2');
+      registry.bindDevice('person-2', stranger.id, 'restricted', deviceKeyFromHex(stranger.publicKeyHex));
+      const { id } = changeRequests.create('card-1', REQUEST);
+      expect(refusal(() => changeRequests.authorize(id, { ...BY_DEVICE, device_id: stranger.id }))).toEqual({ status: 403, code: 'unauthorized_action' });
+    });
   });
 
   it('do not exist for Solaris once unknown', () => {

@@ -1,24 +1,35 @@
 import { Injectable } from '@nestjs/common';
 import { PinHash } from '@pinflow/sandbox-kit';
-import { randomInt, randomUUID } from 'node:crypto';
+import { KeyObject, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { deviceSignatureIsValid } from './device-signature';
 import { PinUpdateRequest, PinUpdates, requiredString } from './pin-update';
-import { Card } from './registry';
+import { Card, SolarisRegistry } from './registry';
 import { modelNotFound, solarisError, unauthorizedAction } from './solaris-http';
 
 export const CHANGE_REQUEST_STATUSES = ['ACCEPTED', 'AUTHORIZATION_REQUIRED', 'CONFIRMATION_REQUIRED', 'COMPLETED', 'FAILED'] as const;
 export type ChangeRequestStatus = (typeof CHANGE_REQUEST_STATUSES)[number];
 
-/** Only the SMS TAN: the sandbox does not play Solaris' device-signing confirmation. */
-export const authorizeSchema = z.object(
-  {
-    person_id: requiredString('person_id'),
-    delivery_method: z.literal('mobile_number', { error: 'delivery_method must be mobile_number' }),
-  },
-  { error: 'the body must be a JSON object' },
+const NOT_AN_OBJECT = { error: 'the body must be a JSON object' };
+
+/** SMS TAN (`mobile_number`), or `device_signing` by a device bound to the person. */
+export const authorizeSchema = z.discriminatedUnion(
+  'delivery_method',
+  [
+    z.object({ person_id: requiredString('person_id'), delivery_method: z.literal('mobile_number') }),
+    z.object({ person_id: requiredString('person_id'), delivery_method: z.literal('device_signing'), device_id: requiredString('device_id') }),
+  ],
+  { error: (issue) => (issue.code === 'invalid_union' ? 'delivery_method must be mobile_number or device_signing' : NOT_AN_OBJECT.error) },
 );
 
-export const confirmSchema = z.object({ person_id: requiredString('person_id'), tan: requiredString('tan') }, { error: 'the body must be a JSON object' });
+/** The TAN, or the device's signature over `string_to_sign`, as the change request was authorized. */
+export const confirmSchema = z.union(
+  [
+    z.strictObject({ person_id: requiredString('person_id'), tan: requiredString('tan') }),
+    z.strictObject({ person_id: requiredString('person_id'), device_signature: z.strictObject({ signature: requiredString('device_signature.signature') }) }),
+  ],
+  { error: 'the body must hold person_id and either tan or device_signature.signature' },
+);
 
 /** Solaris' change request as its endpoints answer it; `url` is where the next step is posted. */
 export interface ChangeRequestView {
@@ -26,6 +37,8 @@ export interface ChangeRequestView {
   status: ChangeRequestStatus;
   updated_at: string;
   url: string;
+  /** For device_signing: what the device signs to confirm. */
+  string_to_sign?: string;
   /** Once COMPLETED: what the held call (the PIN update) answered. */
   response_code?: number;
   response_body?: { id: string; status: 'COMPLETED' };
@@ -47,7 +60,7 @@ interface ChangeRequest {
   /** The checked new PIN, only as a hash, applied when the change request completes. */
   pinHash: PinHash;
   encryptedPin: string;
-  tan?: PinHash;
+  confirmation?: { method: 'mobile_number'; tan: PinHash } | { method: 'device_signing'; stringToSign: string; deviceKey: KeyObject };
 }
 
 const TAN_DIGITS = 6;
@@ -66,6 +79,7 @@ export class ChangeRequests {
 
   constructor(
     private readonly pinUpdates: PinUpdates,
+    private readonly registry: SolarisRegistry,
     private readonly ttlMs: number,
   ) {}
 
@@ -85,22 +99,20 @@ export class ChangeRequests {
     return viewOf(changeRequest);
   }
 
-  authorize(id: string, { person_id }: z.output<typeof authorizeSchema>, now = new Date()): ChangeRequestView {
-    const changeRequest = this.open(id, person_id, now);
+  authorize(id: string, authorization: z.output<typeof authorizeSchema>, now = new Date()): ChangeRequestView {
+    const changeRequest = this.open(id, authorization.person_id, now);
     if (changeRequest.status === 'AUTHORIZATION_REQUIRED') {
-      const tan = String(randomInt(0, 10 ** TAN_DIGITS)).padStart(TAN_DIGITS, '0');
-      changeRequest.tan = PinHash.of(tan);
+      changeRequest.confirmation = this.confirmationFor(changeRequest, authorization, now);
       changeRequest.status = 'CONFIRMATION_REQUIRED';
       changeRequest.updatedAt = now;
-      this.text(changeRequest.card.personId, { changeRequestId: id, tan, sentAt: now.toISOString() });
     }
     return viewOf(changeRequest);
   }
 
-  confirm(id: string, { person_id, tan }: z.output<typeof confirmSchema>, now = new Date()): ChangeRequestView {
-    const changeRequest = this.open(id, person_id, now);
-    if (changeRequest.status === 'AUTHORIZATION_REQUIRED') throw solarisError('validation_error', 'the change request must be authorized before it is confirmed');
-    if (!changeRequest.tan?.matches(tan)) throw solarisError('invalid_tan', 'tan is not the TAN sent for this change request', 'tan', 422);
+  confirm(id: string, confirmation: z.output<typeof confirmSchema>, now = new Date()): ChangeRequestView {
+    const changeRequest = this.open(id, confirmation.person_id, now);
+    if (!changeRequest.confirmation) throw solarisError('validation_error', 'the change request must be authorized before it is confirmed');
+    refuseUnlessConfirmedBy(changeRequest.confirmation, confirmation);
     if (changeRequest.status === 'CONFIRMATION_REQUIRED') {
       this.pinUpdates.apply(changeRequest.card, changeRequest.pinHash, changeRequest.encryptedPin);
       changeRequest.status = 'COMPLETED';
@@ -153,13 +165,36 @@ export class ChangeRequests {
     changeRequest.updatedAt = changeRequest.expiresAt;
   }
 
-  private text(personId: string, message: TextMessage): void {
-    this.phones.set(personId, [...this.textsTo(personId), message]);
+  /** Texts the person a TAN, or makes the string their device is to sign. */
+  private confirmationFor(changeRequest: ChangeRequest, authorization: z.output<typeof authorizeSchema>, now: Date): ChangeRequest['confirmation'] {
+    if (authorization.delivery_method === 'mobile_number') {
+      const tan = String(randomInt(0, 10 ** TAN_DIGITS)).padStart(TAN_DIGITS, '0');
+      this.phones.set(changeRequest.card.personId, [...this.textsTo(changeRequest.card.personId), { changeRequestId: changeRequest.id, tan, sentAt: now.toISOString() }]);
+      return { method: 'mobile_number', tan: PinHash.of(tan) };
+    }
+    const device = this.registry.device(authorization.device_id);
+    const deviceKey = device?.personId === changeRequest.card.personId ? device.keys.restricted : undefined;
+    if (!deviceKey) throw unauthorizedAction();
+    return { method: 'device_signing', stringToSign: randomBytes(32).toString('hex'), deviceKey };
   }
 }
 
-function viewOf({ id, status, updatedAt }: ChangeRequest): ChangeRequestView {
+/** The confirmation must be of the kind the change request was authorized for, and right. */
+function refuseUnlessConfirmedBy(expected: NonNullable<ChangeRequest['confirmation']>, given: z.output<typeof confirmSchema>): void {
+  if (expected.method === 'mobile_number') {
+    if (!('tan' in given)) throw solarisError('validation_error', 'tan is missing: the change request was authorized for mobile_number', 'tan');
+    if (!expected.tan.matches(given.tan)) throw solarisError('invalid_tan', 'tan is not the TAN sent for this change request', 'tan', 422);
+    return;
+  }
+  if (!('device_signature' in given)) throw solarisError('validation_error', 'device_signature is missing: the change request was authorized for device_signing', 'device_signature');
+  if (!deviceSignatureIsValid(expected.deviceKey, expected.stringToSign, given.device_signature.signature)) {
+    throw solarisError('invalid_signature', "device_signature is not the device's signature of string_to_sign", 'device_signature.signature', 422);
+  }
+}
+
+function viewOf({ id, status, updatedAt, confirmation }: ChangeRequest): ChangeRequestView {
   const step = status === 'AUTHORIZATION_REQUIRED' ? '/authorize' : status === 'CONFIRMATION_REQUIRED' ? '/confirm' : '';
   const view: ChangeRequestView = { id, status, updated_at: updatedAt.toISOString(), url: `/v1/change_requests/${id}${step}` };
+  if (status === 'CONFIRMATION_REQUIRED' && confirmation?.method === 'device_signing') view.string_to_sign = confirmation.stringToSign;
   return status === 'COMPLETED' ? { ...view, response_code: 201, response_body: { id, status: 'COMPLETED' } } : view;
 }

@@ -17,6 +17,7 @@ const TITLES = {
   validation_error: 'Validation Error',
   invalid_pin: 'Invalid PIN',
   invalid_tan: 'Invalid TAN',
+  invalid_signature: 'Invalid Signature',
   change_request_expired: 'Change Request Expired',
   unauthorized_action: 'Unauthorized Action',
   model_not_found: 'Model Not Found',

@@ -2,7 +2,7 @@ import { EVENT_TYPES, parseEvent, SolarisCommand } from '@pinflow/contracts';
 import { COMMAND_STATES, VendorCallResult } from '@pinflow/worker-kit';
 import { randomUUID } from 'node:crypto';
 import { settle, solarisErrorOf } from './outcomes';
-import { changePinRequestCommand, confirmChangeRequestCommand, solarisCommand as command } from './test-commands';
+import { changePinRequestCommand, confirmChangeRequestCommand, signChangeRequestCommand, solarisCommand as command } from './test-commands';
 
 const answered = (status: number, body: unknown = ''): VendorCallResult => ({
   kind: 'answered',
@@ -132,9 +132,19 @@ describe('settle, for the change request variant', () => {
     });
   });
 
+  it('passes on the string a device is to sign, for device signing', () => {
+    const settlement = settle(
+      changePinRequestCommand({ deliveryMethod: 'device_signing' }),
+      answered(201, { id: 'f3a1c2cchr', status: 'CONFIRMATION_REQUIRED', string_to_sign: 'b4c1e2', url: '/v1/change_requests/f3a1c2cchr/confirm' }),
+    );
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(parseEvent(settlement.event).data).toMatchObject({ deliveryMethod: 'device_signing', stringToSign: 'b4c1e2' });
+  });
+
   it.each<[string, SolarisCommand]>([
     ['a change request Solaris completed without confirmation', changePinRequestCommand()],
-    ['a confirmed change request', confirmChangeRequestCommand()],
+    ['a change request confirmed with a TAN', confirmChangeRequestCommand()],
+    ['a change request confirmed by the device', signChangeRequestCommand()],
   ])('turns %s into password.changed', (_case, request) => {
     const settlement = settle(request, changeRequest('COMPLETED'));
     expect(settlement).toMatchObject({ state: COMMAND_STATES.succeeded });

@@ -43,11 +43,13 @@ export function solarisErrorOf(body: string): SolarisErrorSummary | undefined {
  * through, so a call that got no answer is never settled here: the kit fails it with OUTCOME_UNKNOWN.
  * A gateway's 504 is no better than no answer: Solaris may have changed the PIN behind it.
  */
+const CONFIRMATIONS: ReadonlySet<SolarisCommand['operation']> = new Set(['confirm_change_request', 'sign_change_request']);
+
 function reasonFor(command: SolarisCommand, result: VendorCallResult, error: SolarisErrorSummary | undefined): FailureReason {
   if (result.kind === 'answered' && result.status === 504) return 'OUTCOME_UNKNOWN';
   // Solaris names the card it did not find with model_not_found; another 404 (a wrong base URL) says nothing about the
   // card, nor does one about a change request (the model a confirmation names).
-  if (result.kind === 'answered' && result.status === 404 && (error?.code !== 'model_not_found' || command.operation === 'confirm_change_request')) return 'VENDOR_REJECTED';
+  if (result.kind === 'answered' && result.status === 404 && (error?.code !== 'model_not_found' || CONFIRMATIONS.has(command.operation))) return 'VENDOR_REJECTED';
   return failureReasonFor(result);
 }
 
@@ -62,6 +64,8 @@ function failure(command: SolarisCommand, result: VendorCallResult, reason?: Fai
 export const changeRequestAnswer = z.object({
   id: changeRequestIdParam,
   status: z.enum(['ACCEPTED', 'AUTHORIZATION_REQUIRED', 'CONFIRMATION_REQUIRED', 'COMPLETED', 'FAILED']),
+  /** For device_signing: a challenge for the device, passed on to the caller. */
+  string_to_sign: z.string().max(1024).optional(),
 });
 export type ChangeRequestAnswer = z.infer<typeof changeRequestAnswer>;
 
@@ -85,7 +89,12 @@ function settleChangeRequest(command: SolarisCommand, result: VendorAnswered): S
       if (command.operation !== 'change_pin_request') break;
       return {
         state: COMMAND_STATES.succeeded,
-        event: commandEvent(EVENT_TYPES.confirmationRequired, command, { changeRequestId: changeRequest.id, changeRequestStatus: changeRequest.status, deliveryMethod: command.deliveryMethod }),
+        event: commandEvent(EVENT_TYPES.confirmationRequired, command, {
+          changeRequestId: changeRequest.id,
+          changeRequestStatus: changeRequest.status,
+          deliveryMethod: command.deliveryMethod,
+          ...(changeRequest.string_to_sign === undefined ? {} : { stringToSign: changeRequest.string_to_sign }),
+        }),
         vendorStatus,
       };
     case 'FAILED':

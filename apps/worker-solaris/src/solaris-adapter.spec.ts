@@ -2,7 +2,7 @@ import { encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-cryp
 import type { VendorCallResult } from '@pinflow/worker-kit';
 import { SolarisAdapter } from './solaris-adapter';
 import type { AuthorizeChangeRequest, ConfirmChangeRequest, SolarisClient } from './solaris/solaris-client';
-import { changePinRequestCommand, confirmChangeRequestCommand } from './test-commands';
+import { changePinRequestCommand, confirmChangeRequestCommand, signChangeRequestCommand } from './test-commands';
 
 const answered = (status: number, body: unknown): VendorCallResult => ({ kind: 'answered', status, body: JSON.stringify(body) });
 const changeRequest = (status: string, code = 201) => answered(code, { id: 'cr-1', status, url: '/v1/change_requests/cr-1' });
@@ -52,6 +52,20 @@ describe('SolarisAdapter, for change requests', () => {
     expect(solaris.calls[1]).toEqual({ endpoint: 'authorize', id: 'cr-1', body: { person_id: 'person-7', delivery_method: 'mobile_number' } });
   });
 
+  it('authorizes device signing for the device that made the PIN', async () => {
+    const call = await adapter.prepare(changePinRequestCommand({ personId: 'person-7', deviceId: 'device-7', deliveryMethod: 'device_signing' }));
+
+    await call(1);
+
+    expect(solaris.calls[1].body).toEqual({ person_id: 'person-7', delivery_method: 'device_signing', device_id: 'device-7' });
+  });
+
+  it('confirms with the device’s signature as it came', async () => {
+    await (await adapter.prepare(signChangeRequestCommand({ changeRequestId: 'cr-9', personId: 'person-7', signature: 'MEUCIQ==' })))(1);
+
+    expect(solaris.calls).toEqual([{ endpoint: 'confirm', id: 'cr-9', body: { person_id: 'person-7', device_signature: { signature: 'MEUCIQ==' } } }]);
+  });
+
   it('authorizes the change request it already made when an authorization is tried again, rather than making another', async () => {
     solaris.answers.authorize = [SERVER_ERROR, changeRequest('CONFIRMATION_REQUIRED')];
     const call = await adapter.prepare(changePinRequestCommand());
@@ -96,7 +110,8 @@ describe('SolarisAdapter, for change requests', () => {
     solaris.answers.show = [changeRequest(status, 200)];
 
     expect(await adapter.checkOutcome(confirmChangeRequestCommand({ changeRequestId: 'cr-9' }))).toMatchObject({ outcome });
-    expect(solaris.calls).toEqual([{ endpoint: 'show', id: 'cr-9' }]);
+    expect(await adapter.checkOutcome(signChangeRequestCommand({ changeRequestId: 'cr-9' }))).toMatchObject({ outcome });
+    expect(solaris.calls).toEqual([{ endpoint: 'show', id: 'cr-9' }, { endpoint: 'show', id: 'cr-9' }]);
   });
 
   it('cannot tell whether a lost change_pin_request went through', async () => {

@@ -38,15 +38,19 @@ export class SolarisAdapter implements VendorAdapter<SolarisCommand> {
         const tan = await decryptSecret('oneTimeCode', command.encryptedTan, this.keyRing);
         return async () => gatewayTimeoutAsTimeout(await this.solaris.confirmChangeRequest(command.changeRequestId, { person_id: command.personId, tan }));
       }
+      case 'sign_change_request': {
+        const body = { person_id: command.personId, device_signature: { signature: command.signature } };
+        return async () => gatewayTimeoutAsTimeout(await this.solaris.confirmChangeRequest(command.changeRequestId, body));
+      }
     }
   }
 
   /**
-   * A confirmation whose answer was lost is settled by the change request itself: COMPLETED, the PIN
+   * A confirmation (TAN or signature) whose answer was lost is settled by the change request itself: COMPLETED, the PIN
    * changed; still waiting for confirmation, nothing happened and confirming again is safe.
    */
   async checkOutcome(command: SolarisCommand): Promise<OutcomeCheck> {
-    if (command.operation !== 'confirm_change_request') return { outcome: 'unknown' };
+    if (command.operation !== 'confirm_change_request' && command.operation !== 'sign_change_request') return { outcome: 'unknown' };
     const result = await this.solaris.changeRequest(command.changeRequestId);
     const status = isSuccess(result) ? changeRequestOf(result.body)?.status : undefined;
     if (status === 'COMPLETED') return { outcome: 'applied', result };
@@ -54,7 +58,8 @@ export class SolarisAdapter implements VendorAdapter<SolarisCommand> {
   }
 
   /**
-   * Creates the change request and authorizes it, so Solaris texts the TAN. The change request is
+   * Creates the change request and authorizes it, so Solaris texts the TAN or hands the string the
+   * device that made the PIN is to sign. The change request is
    * created once per command: an attempt after a failed authorization authorizes the one already made
    * rather than leaving it behind for a second. (A change request left by a crash holds nothing: it
    * expires unconfirmed.)
@@ -70,7 +75,8 @@ export class SolarisAdapter implements VendorAdapter<SolarisCommand> {
         if (changeRequest?.status !== 'AUTHORIZATION_REQUIRED') return result;
         created = changeRequest.id;
       }
-      return this.solaris.authorizeChangeRequest(created, { person_id: command.personId, delivery_method: command.deliveryMethod });
+      const device = command.deliveryMethod === 'device_signing' ? { device_id: command.deviceId } : {};
+      return this.solaris.authorizeChangeRequest(created, { person_id: command.personId, delivery_method: command.deliveryMethod, ...device });
     };
   }
 }

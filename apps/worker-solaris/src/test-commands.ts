@@ -5,6 +5,8 @@ import {
   solarisChangePinRequestCommand,
   SolarisConfirmChangeRequestCommand,
   solarisConfirmChangeRequestCommand,
+  SolarisSignChangeRequestCommand,
+  solarisSignChangeRequestCommand,
 } from '@pinflow/contracts';
 import { testCommand } from '@pinflow/testing';
 
@@ -28,4 +30,8 @@ export function confirmChangeRequestCommand(fields: Partial<SolarisConfirmChange
     encryptedTan: 'aaa.bbb.ccc.ddd.eee',
     ...fields,
   });
+}
+
+export function signChangeRequestCommand(fields: Partial<SolarisSignChangeRequestCommand> = {}): SolarisSignChangeRequestCommand {
+  return testCommand(solarisSignChangeRequestCommand, { vendor: 'solaris', operation: 'sign_change_request', changeRequestId: 'cr-1', personId: 'person-1', signature: 'c2lnbmF0dXJl', ...fields });
 }

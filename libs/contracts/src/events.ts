@@ -77,8 +77,10 @@ export const eventDataSchemas = {
     changeRequestId: z.string(),
     /** The vendor's status of it, as it answered (Solaris: CONFIRMATION_REQUIRED). */
     changeRequestStatus: z.string(),
-    /** How the cardholder receives what confirms it (Solaris: mobile_number, an SMS TAN). */
+    /** How the cardholder confirms it (Solaris: mobile_number, an SMS TAN; device_signing). */
     deliveryMethod: z.string(),
+    /** What the cardholder's device signs to confirm it, for device_signing: a challenge, no secret. */
+    stringToSign: z.string().optional(),
   }),
   [EVENT_TYPES.cardBlocked]: z.object({ ...correlation, previousStatus: z.string().optional() }),
   [EVENT_TYPES.failed]: z.object({

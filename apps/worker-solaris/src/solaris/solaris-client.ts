@@ -23,17 +23,15 @@ export function pinUpdateRequestOf(command: DeviceMade): PinUpdateRequest {
   };
 }
 
-/** `POST /v1/change_requests/{id}/authorize`: which person authorizes, and how Solaris sends the TAN. */
+/** `POST /v1/change_requests/{id}/authorize`: which person authorizes, and how they will confirm (with which device). */
 export interface AuthorizeChangeRequest {
   person_id: string;
   delivery_method: string;
+  device_id?: string;
 }
 
-/** `POST /v1/change_requests/{id}/confirm`: the TAN Solaris texted the person. */
-export interface ConfirmChangeRequest {
-  person_id: string;
-  tan: string;
-}
+/** `POST /v1/change_requests/{id}/confirm`: the TAN Solaris texted the person, or their device's signature of `string_to_sign`. */
+export type ConfirmChangeRequest = { person_id: string; tan: string } | { person_id: string; device_signature: { signature: string } };
 
 /** Solaris' change-card-PIN endpoints, behind its client-credentials token. Solaris takes no correlation id. */
 export class SolarisClient {

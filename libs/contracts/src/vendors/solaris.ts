@@ -2,6 +2,9 @@ import { PinRules } from '@pinflow/pin-policy';
 import { z } from 'zod';
 import { cardIdParam, clearSecret, commandEnvelope, compactJwe, defineVendor, exactlyOne } from '../vendor-contract';
 
+/** A device-binding signature, as the device made it. */
+const deviceSignature = z.string().min(1).max(1024);
+
 /**
  * Messages on pinflow.commands.solaris.v1. The PIN was encrypted on the cardholder's device to
  * Solaris' key and signed with the device-binding key: pinflow relays both untouched and can never
@@ -13,7 +16,7 @@ const deviceMade = {
   /** Solaris' PIN key the device encrypted to. */
   keyId: z.string().min(1).max(256),
   /** The device's signature over `encryptedPin`. */
-  signature: z.string().min(1).max(1024),
+  signature: deviceSignature,
   deviceData: z.string().max(8192).optional(),
 };
 
@@ -24,10 +27,11 @@ const personId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 lett
 export const changeRequestIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -');
 
 /**
- * How Solaris delivers the confirmation of a change request. Only the SMS TAN for now: device signing
- * needs the device to sign Solaris' `string_to_sign`, a round trip pinflow does not relay yet.
+ * How the cardholder confirms a change request: a TAN Solaris texts them (`mobile_number`), or their
+ * bound device signing Solaris' `string_to_sign` (`device_signing`, the device that made the PIN).
  */
-export const SOLARIS_DELIVERY_METHODS = ['mobile_number'] as const;
+export const SOLARIS_DELIVERY_METHODS = ['mobile_number', 'device_signing'] as const;
+
 
 export const solarisChangePinCommand = z.object({
   ...commandEnvelope,
@@ -62,7 +66,23 @@ export const solarisConfirmChangeRequestCommand = z.object({
 });
 export type SolarisConfirmChangeRequestCommand = z.infer<typeof solarisConfirmChangeRequestCommand>;
 
-export const solarisCommand = z.discriminatedUnion('operation', [solarisChangePinCommand, solarisChangePinRequestCommand, solarisConfirmChangeRequestCommand]);
+/** Step two by device signing: the bound device's signature over the change request's `string_to_sign`. */
+export const solarisSignChangeRequestCommand = z.object({
+  ...commandEnvelope,
+  vendor: z.literal('solaris'),
+  operation: z.literal('sign_change_request'),
+  changeRequestId: changeRequestIdParam,
+  personId,
+  signature: deviceSignature,
+});
+export type SolarisSignChangeRequestCommand = z.infer<typeof solarisSignChangeRequestCommand>;
+
+export const solarisCommand = z.discriminatedUnion('operation', [
+  solarisChangePinCommand,
+  solarisChangePinRequestCommand,
+  solarisConfirmChangeRequestCommand,
+  solarisSignChangeRequestCommand,
+]);
 export type SolarisCommand = z.infer<typeof solarisCommand>;
 
 /** Solaris: what the cardholder's device produced, relayed untouched (pinflow cannot read the PIN). */
@@ -84,6 +104,9 @@ export const solarisChangePinRequestBody = solarisChangePinBody.extend({
 export const solarisConfirmChangeRequestBody = z
   .strictObject({ personId, encryptedTan: compactJwe.optional(), tan: clearSecret.optional() })
   .refine(...exactlyOne('encryptedTan', 'tan'));
+
+/** The device's signature over the `stringToSign` that pinflow.pin_change.confirmation_required carried. */
+export const solarisSignChangeRequestBody = z.strictObject({ personId, signature: deviceSignature });
 
 /**
  * Solaris: exactly 4 digits, no sequence, no digit three times or more. Solaris enforces them (pinflow
@@ -120,7 +143,7 @@ export const solaris = defineVendor({
       body: solarisChangePinRequestBody,
       summary: "Ask Solaris to change a card's PIN once the cardholder confirms (SCA)",
       description:
-        "Step one of Solaris' change request: the same device-made JWE and signature as change_pin, with the cardholder's person id. Solaris checks them and texts the cardholder a TAN; pinflow.pin_change.confirmation_required names the change request to confirm. The PIN changes only when confirmed.",
+        "Step one of Solaris' change request: the same device-made JWE and signature as change_pin, with the cardholder's person id. Solaris checks them and texts the cardholder a TAN (deliveryMethod mobile_number, the default) or hands a string for the device to sign (device_signing); pinflow.pin_change.confirmation_required names the change request to confirm (and the stringToSign). The PIN changes only when confirmed.",
     },
     {
       operation: 'confirm_change_request',
@@ -131,6 +154,15 @@ export const solaris = defineVendor({
       summary: "Confirm a Solaris PIN change request with the cardholder's TAN",
       description:
         "Step two: the TAN Solaris texted the cardholder, encrypted to pinflow's key. Solaris applies the PIN: pinflow.card.password.changed; a wrong TAN or an expired change request fails with Solaris' error (invalid_tan, change_request_expired).",
+    },
+    {
+      operation: 'sign_change_request',
+      path: 'cards/:cardId/pin/change-requests/:changeRequestId/signature',
+      params: { ...card, changeRequestId: { schema: changeRequestIdParam, label: 'change request id' } },
+      body: solarisSignChangeRequestBody,
+      summary: 'Confirm a Solaris PIN change request with the device’s signature',
+      description:
+        "Step two when the change request was made with deliveryMethod device_signing: the bound device's signature (as for change_pin) over the stringToSign of pinflow.pin_change.confirmation_required. Solaris applies the PIN: pinflow.card.password.changed, or a failure (invalid_signature, change_request_expired).",
     },
   ],
 });
