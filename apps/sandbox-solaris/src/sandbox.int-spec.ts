@@ -19,6 +19,7 @@ const PINS = {
   tampered: '6482',
   changeRequested: '7061',
   expired: '5093',
+  signedByDevice: '3085',
 };
 
 /**
@@ -349,6 +350,21 @@ describe('the Solaris sandbox', () => {
       expect(await verifies(cardId, PINS.changeRequested)).toBe(true);
       expect((await confirm(created.body.id, personId, tan)).body.status).toBe('COMPLETED');
       expect(await cardState(cardId)).toMatchObject({ pinChanges: 1 });
+    });
+
+    it('confirmed by device signing: the bound device signs string_to_sign, no TAN is texted', async () => {
+      const { personId, cardId, device } = await cardholder();
+      const { id } = (await requestChange(cardId, { device_id: device.id, ...(await signedPin(device, PINS.signedByDevice)) })).body;
+      const authorized = await call('POST', `/v1/change_requests/${id}/authorize`, { body: { person_id: personId, delivery_method: 'device_signing', device_id: device.id } });
+      expect([authorized.status, authorized.body.status, authorized.body.string_to_sign]).toEqual([201, 'CONFIRMATION_REQUIRED', expect.any(String)]);
+
+      const forged = await call('POST', `/v1/change_requests/${id}/confirm`, { body: { person_id: personId, device_signature: { signature: new SolarisDevice().sign(authorized.body.string_to_sign) } } });
+      expectSolarisError(forged, 422, { code: 'invalid_signature', source: { field: 'device_signature.signature', message: expect.any(String) } });
+      const signed = await call('POST', `/v1/change_requests/${id}/confirm`, { body: { person_id: personId, device_signature: { signature: device.sign(authorized.body.string_to_sign) } } });
+
+      expect([signed.status, signed.body.status]).toEqual([201, 'COMPLETED']);
+      expect(await verifies(cardId, PINS.signedByDevice)).toBe(true);
+      expect((await call('GET', `/sandbox/persons/${personId}/sms`)).body).toEqual([]);
     });
 
     it('refuse a PIN that breaks the rules at once, before any TAN is sent', async () => {

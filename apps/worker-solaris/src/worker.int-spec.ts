@@ -7,7 +7,7 @@ import { ServiceProcess, SolarisDevice, SolarisPinJwk, TopicRecorder, waitFor } 
 import { WorkerSetup, WorkerUnderTest } from '@pinflow/worker-kit/testing';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { changePinRequestCommand, confirmChangeRequestCommand, solarisCommand } from './test-commands';
+import { changePinRequestCommand, confirmChangeRequestCommand, signChangeRequestCommand, solarisCommand } from './test-commands';
 
 const COMMANDS = commandTopic('solaris');
 const CLIENT = { id: 'worker-solaris-it', secret: 'worker-solaris-it-secret' };
@@ -29,6 +29,7 @@ const PINS = {
   marker: '6928',
   interrupted: '8640',
   changeRequested: '5208',
+  signedByDevice: '4927',
   wrongTan: '7049',
   expired: '6150',
 };
@@ -107,7 +108,7 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
   const deadLetterReasonOf = (command: SolarisChangePinCommand) => suite.deadLetterReason(command.commandId);
 
   /** Step one as intake publishes it: the device-made change, as a change request. */
-  async function changeRequest(cardholder: Cardholder, pin: string) {
+  async function changeRequest(cardholder: Cardholder, pin: string, deliveryMethod: 'mobile_number' | 'device_signing' = 'mobile_number') {
     const signed = await cardholder.device.encryptAndSign(pin, pinKey);
     relayed.push(signed.encrypted_pin, signed.signature);
     return changePinRequestCommand({
@@ -117,6 +118,7 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
       encryptedPin: signed.encrypted_pin,
       keyId: signed.key_id,
       signature: signed.signature,
+      deliveryMethod,
     });
   }
   /** Step two: the TAN, sealed to pinflow's key as intake does. */
@@ -336,6 +338,23 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
       expect(await verifies(holder.cardId, PINS.changeRequested)).toBe(true);
       expect(await rowOf(request.commandId)).toMatchObject({ operation: 'change_pin_request', state: 'SUCCEEDED', vendorStatus: 201, attempts: 1 });
       expect(await rowOf(confirm.commandId)).toMatchObject({ operation: 'confirm_change_request', state: 'SUCCEEDED', vendorStatus: 201, attempts: 1 });
+    });
+
+    it('confirms by device signing: the event carries the string the device signs, and the signature confirms it', async () => {
+      const holder = await cardholder();
+      const request = await changeRequest(holder, PINS.signedByDevice, 'device_signing');
+      await sendAny(request);
+      const required = await eventOf(request, EVENT_TYPES.confirmationRequired);
+      const { changeRequestId, stringToSign } = required.data as { changeRequestId: string; stringToSign: string };
+      expect(required.data).toMatchObject({ deliveryMethod: 'device_signing', stringToSign: expect.any(String) });
+
+      const signature = holder.device.sign(stringToSign);
+      relayed.push(signature);
+      const confirm = signChangeRequestCommand({ cardId: holder.cardId, personId: holder.personId, changeRequestId, signature });
+      await sendAny(confirm);
+
+      await eventOf(confirm, EVENT_TYPES.passwordChanged);
+      expect(await verifies(holder.cardId, PINS.signedByDevice)).toBe(true);
     });
 
     it('fails the confirmation with Solaris’ invalid_tan for a wrong TAN, and changes nothing', async () => {
