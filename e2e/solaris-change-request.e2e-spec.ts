@@ -27,7 +27,7 @@ describe('Solaris PIN change requests end to end', () => {
   const COMMAND_TOPIC = commandTopic('solaris');
   // Every PIN a device encrypts in this suite, four digits as Solaris wants them; with every TAN Solaris
   // texted, none may be found outside the sandbox's memory.
-  const PINS = { confirmed: '8264', wrongTan: '7049', expired: '6150' };
+  const PINS = { confirmed: '8264', signedByDevice: '4927', wrongTan: '7049', expired: '6150' };
   const tans: string[] = [];
 
   let suite: Suite;
@@ -57,11 +57,11 @@ describe('Solaris PIN change requests end to end', () => {
   }
 
   /** Step one: the device encrypts and signs the PIN as for change_pin; the backend adds the person. */
-  async function requestChange({ personId, cardId, device }: Cardholder, pin: string) {
+  async function requestChange({ personId, cardId, device }: Cardholder, pin: string, deliveryMethod?: 'device_signing') {
     const key = await http<SolarisPinJwk>('GET', `${stack.urls.intake}/v1/solaris/pin-key`, { token: writeToken });
     const signed = await device.encryptAndSign(pin, key.body);
     relayed.push(signed.encrypted_pin, signed.signature);
-    const body = { deviceId: device.id, encryptedPin: signed.encrypted_pin, keyId: signed.key_id, signature: signed.signature, personId };
+    const body = { deviceId: device.id, encryptedPin: signed.encrypted_pin, keyId: signed.key_id, signature: signed.signature, personId, ...(deliveryMethod ? { deliveryMethod } : {}) };
     return client.submit(`/v1/solaris/cards/${cardId}/pin/change-requests`, body);
   }
 
@@ -128,6 +128,21 @@ describe('Solaris PIN change requests end to end', () => {
       return types.includes(EVENT_TYPES.passwordChanged) && types.includes(EVENT_TYPES.confirmationRequired) && types;
     });
     expect(trail.filter((type: string) => type === EVENT_TYPES.accepted)).toHaveLength(2);
+  });
+
+  it('confirms by device signing: the event hands the app the string its device signs, and the signature changes the PIN', async () => {
+    const holder = await cardholder();
+    const pending = await client.outcome((await requestChange(holder, PINS.signedByDevice, 'device_signing')).body.requestId);
+    const required = pending.events.find((event: { type: string }) => event.type === EVENT_TYPES.confirmationRequired).data;
+    expect(required).toMatchObject({ deliveryMethod: 'device_signing', stringToSign: expect.any(String) });
+
+    const signature = holder.device.sign(required.stringToSign);
+    relayed.push(signature);
+    const path = `/v1/solaris/cards/${holder.cardId}/pin/change-requests/${required.changeRequestId}/signature`;
+    const done = await client.outcome((await client.submit(path, { personId: holder.personId, signature })).body.requestId);
+
+    expect(done).toMatchObject({ status: 'succeeded', operation: 'sign_change_request' });
+    expect(await verifies(holder.cardId, PINS.signedByDevice)).toBe(true);
   });
 
   it('fails the confirmation with Solaris’ invalid_tan for a wrong TAN, and the PIN stays as it was', async () => {
