@@ -67,8 +67,8 @@ const TAN_DIGITS = 6;
 
 /**
  * Solaris' change requests for `sca_pin_update_requests`: the device-made PIN change is checked at
- * once and held until the cardholder's person authorizes it (Solaris texts a TAN) and confirms it with
- * that TAN; only then does the card get the PIN. A change request not completed within its lifetime
+ * once and held until the cardholder's person authorizes it (Solaris texts a TAN, or hands their bound
+ * device a string to sign) and confirms it with that TAN or signature; only then does the card get the PIN. A change request not completed within its lifetime
  * FAILS and answers 410 from then on. Authorizing or confirming again what already happened answers
  * as the first time and sends or applies nothing again.
  */
