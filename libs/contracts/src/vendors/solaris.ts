@@ -55,24 +55,21 @@ export const solarisChangePinRequestCommand = z.object({
 });
 export type SolarisChangePinRequestCommand = z.infer<typeof solarisChangePinRequestCommand>;
 
+/** Step two names the change request step one's event named, and the person confirming it. */
+const changeRequestStep = { ...commandEnvelope, vendor: z.literal('solaris'), changeRequestId: changeRequestIdParam, personId };
+
 /** Step two: the TAN the cardholder received, encrypted to pinflow's PIN key, confirms the change request. */
 export const solarisConfirmChangeRequestCommand = z.object({
-  ...commandEnvelope,
-  vendor: z.literal('solaris'),
+  ...changeRequestStep,
   operation: z.literal('confirm_change_request'),
-  changeRequestId: changeRequestIdParam,
-  personId,
   encryptedTan: compactJwe,
 });
 export type SolarisConfirmChangeRequestCommand = z.infer<typeof solarisConfirmChangeRequestCommand>;
 
 /** Step two by device signing: the bound device's signature over the change request's `string_to_sign`. */
 export const solarisSignChangeRequestCommand = z.object({
-  ...commandEnvelope,
-  vendor: z.literal('solaris'),
+  ...changeRequestStep,
   operation: z.literal('sign_change_request'),
-  changeRequestId: changeRequestIdParam,
-  personId,
   signature: deviceSignature,
 });
 export type SolarisSignChangeRequestCommand = z.infer<typeof solarisSignChangeRequestCommand>;
