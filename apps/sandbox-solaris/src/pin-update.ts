@@ -9,7 +9,8 @@ import { brokenPinRule, PIN_RULE_MESSAGES } from './pin-rules';
 import { Card, CLOSED_STATUSES, SolarisRegistry } from './registry';
 import { modelNotFound, solarisError, unauthorizedAction } from './solaris-http';
 
-const requiredString = (field: string) =>
+/** A required, non-empty string, refused in Solaris' words naming the field. */
+export const requiredString = (field: string) =>
   z.string({ error: (issue) => `${field} ${issue.input === undefined ? 'is missing' : 'must be a string'}` }).min(1, `${field} must not be empty`);
 
 export const pinUpdateRequestSchema = z.object(
@@ -22,7 +23,7 @@ export const pinUpdateRequestSchema = z.object(
   },
   { error: 'the body must be a JSON object' },
 );
-type PinUpdateRequest = z.output<typeof pinUpdateRequestSchema>;
+export type PinUpdateRequest = z.output<typeof pinUpdateRequestSchema>;
 
 /** What a successful `pin_update_requests` call answers. */
 export interface PinUpdateResponse {
@@ -53,16 +54,27 @@ export class PinUpdates {
 
   /** Checks and changes in one step, so nothing can change the card between the two. */
   async changePin(cardId: string, request: PinUpdateRequest): Promise<PinUpdateResponse> {
-    const card = this.registry.card(cardId);
-    if (!card) throw modelNotFound('Solaris::CardAccount', cardId);
-    card.pinHash = PinHash.of(this.checkedPin(card, request));
-    card.pinChangedAt = new Date();
-    card.pinChanges += 1;
-    this.calls.countApplied(appliedKeyOf(request.encrypted_pin), 'pinChanges');
+    const card = this.cardOf(cardId);
+    this.apply(card, PinHash.of(this.checkedPin(card, request)), request.encrypted_pin);
     return { id: randomUUID(), status: 'COMPLETED' };
   }
 
-  private checkedPin(card: Card, request: PinUpdateRequest): string {
+  cardOf(cardId: string): Card {
+    const card = this.registry.card(cardId);
+    if (!card) throw modelNotFound('Solaris::CardAccount', cardId);
+    return card;
+  }
+
+  /** Gives the card the new PIN (by its hash), counted under the device JWE that asked for it. */
+  apply(card: Card, pinHash: PinHash, encryptedPin: string): void {
+    card.pinHash = pinHash;
+    card.pinChangedAt = new Date();
+    card.pinChanges += 1;
+    this.calls.countApplied(appliedKeyOf(encryptedPin), 'pinChanges');
+  }
+
+  /** The PIN the request carries, once device, key, signature and Solaris' PIN rules passed. */
+  checkedPin(card: Card, request: PinUpdateRequest): string {
     const device = this.registry.device(request.device_id);
     // An unknown device is refused like another person's: the caller learns nothing about devices.
     if (device?.personId !== card.personId || CLOSED_STATUSES.has(card.status)) throw unauthorizedAction();

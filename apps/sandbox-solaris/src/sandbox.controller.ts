@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ProblemException, ZodValidationPipe } from '@pinflow/http';
 import { CardHooksController, holdsSecret } from '@pinflow/sandbox-kit';
 import { z } from 'zod';
+import { ChangeRequests, ChangeRequestView, TextMessage } from './change-requests';
 import { deviceKeyFromHex } from './device-signature';
 import { PinKeys, SolarisPinJwk } from './pin-keys';
 import { Card, CARD_STATUSES, CardStatus, KEY_PURPOSES, KeyPurpose, SolarisRegistry } from './registry';
@@ -44,8 +45,22 @@ export class SandboxController extends CardHooksController<Card, CardView> {
   constructor(
     private readonly registry: SolarisRegistry,
     private readonly keys: PinKeys,
+    private readonly changeRequests: ChangeRequests,
   ) {
     super();
+  }
+
+  /** The person's phone: every TAN Solaris texted them, oldest first. */
+  @Get('persons/:personId/sms')
+  textsTo(@Param('personId', new ZodValidationPipe(idParam, 'person id')) personId: string): TextMessage[] {
+    return this.changeRequests.textsTo(personId);
+  }
+
+  /** Ends the change request's lifetime now, as if its TTL had passed: it FAILS at its next use. */
+  @Post('change_requests/:id/expire')
+  @HttpCode(200)
+  expireChangeRequest(@Param('id', new ZodValidationPipe(idParam, 'change request id')) id: string): ChangeRequestView {
+    return this.changeRequests.expire(id);
   }
 
   /** Device binding, done: the device's public key of that purpose is registered to the person. */

@@ -17,6 +17,9 @@ const PINS = {
   otherDevice: '2958',
   rotated: '7204',
   tampered: '6482',
+  changeRequested: '7061',
+  expired: '5093',
+  signedByDevice: '3085',
 };
 
 /**
@@ -315,6 +318,76 @@ describe('the Solaris sandbox', () => {
       expect(await latestKey()).toEqual(key);
       const again = await cardholder();
       expect((await changePin(again.cardId, { device_id: device.id, ...(await signedPin(device, PINS.first)) })).status).toBe(403);
+    });
+  });
+
+  describe('change requests (strong customer authentication)', () => {
+    const tans: string[] = [];
+    const requestChange = (cardId: string, body: unknown) => call('POST', `/v1/cards/${cardId}/sca_pin_update_requests`, { body });
+    const authorize = (id: string, personId: string) => call('POST', `/v1/change_requests/${id}/authorize`, { body: { person_id: personId, delivery_method: 'mobile_number' } });
+    const confirm = (id: string, personId: string, tan: string) => call('POST', `/v1/change_requests/${id}/confirm`, { body: { person_id: personId, tan } });
+    async function texted(personId: string, id: string): Promise<string> {
+      const { tan } = ((await call('GET', `/sandbox/persons/${personId}/sms`)).body as { changeRequestId: string; tan: string }[]).find((text) => text.changeRequestId === id)!;
+      tans.push(tan);
+      return tan;
+    }
+
+    it('change the PIN only once authorized and confirmed with the TAN texted to the person', async () => {
+      const { personId, cardId, device } = await cardholder();
+      const created = await requestChange(cardId, { device_id: device.id, ...(await signedPin(device, PINS.changeRequested)) });
+      expect([created.status, created.body]).toEqual([202, { id: expect.any(String), status: 'AUTHORIZATION_REQUIRED', updated_at: expect.any(String), url: `/v1/change_requests/${created.body.id}/authorize` }]);
+
+      const authorized = await authorize(created.body.id, personId);
+      expect([authorized.status, authorized.body.status]).toEqual([201, 'CONFIRMATION_REQUIRED']);
+      expect(await cardState(cardId)).toMatchObject({ pinChanges: 0 });
+
+      const tan = await texted(personId, created.body.id);
+      expectSolarisError(await confirm(created.body.id, personId, tan === '000000' ? '111111' : '000000'), 422, { code: 'invalid_tan', source: { field: 'tan', message: expect.any(String) } });
+      expect(await cardState(cardId)).toMatchObject({ pinChanges: 0 });
+
+      const confirmed = await confirm(created.body.id, personId, tan);
+      expect([confirmed.status, confirmed.body]).toEqual([201, expect.objectContaining({ status: 'COMPLETED', response_code: 201 })]);
+      expect(await verifies(cardId, PINS.changeRequested)).toBe(true);
+      expect((await confirm(created.body.id, personId, tan)).body.status).toBe('COMPLETED');
+      expect(await cardState(cardId)).toMatchObject({ pinChanges: 1 });
+    });
+
+    it('confirmed by device signing: the bound device signs string_to_sign, no TAN is texted', async () => {
+      const { personId, cardId, device } = await cardholder();
+      const { id } = (await requestChange(cardId, { device_id: device.id, ...(await signedPin(device, PINS.signedByDevice)) })).body;
+      const authorized = await call('POST', `/v1/change_requests/${id}/authorize`, { body: { person_id: personId, delivery_method: 'device_signing', device_id: device.id } });
+      expect([authorized.status, authorized.body.status, authorized.body.string_to_sign]).toEqual([201, 'CONFIRMATION_REQUIRED', expect.any(String)]);
+
+      const forged = await call('POST', `/v1/change_requests/${id}/confirm`, { body: { person_id: personId, device_signature: { signature: new SolarisDevice().sign(authorized.body.string_to_sign) } } });
+      expectSolarisError(forged, 422, { code: 'invalid_signature', source: { field: 'device_signature.signature', message: expect.any(String) } });
+      const signed = await call('POST', `/v1/change_requests/${id}/confirm`, { body: { person_id: personId, device_signature: { signature: device.sign(authorized.body.string_to_sign) } } });
+
+      expect([signed.status, signed.body.status]).toEqual([201, 'COMPLETED']);
+      expect(await verifies(cardId, PINS.signedByDevice)).toBe(true);
+      expect((await call('GET', `/sandbox/persons/${personId}/sms`)).body).toEqual([]);
+    });
+
+    it('refuse a PIN that breaks the rules at once, before any TAN is sent', async () => {
+      const { personId, cardId, device } = await cardholder();
+      expectSolarisError(await requestChange(cardId, { device_id: device.id, ...(await signedPin(device, PINS.tripled)) }), 400, { code: 'invalid_pin', source: { field: 'pin', message: expect.any(String) } }, PINS.tripled);
+      expect((await call('GET', `/sandbox/persons/${personId}/sms`)).body).toEqual([]);
+    });
+
+    it('FAIL when not confirmed in time: 410 change_request_expired, the PIN unchanged', async () => {
+      const { personId, cardId, device } = await cardholder();
+      const { id } = (await requestChange(cardId, { device_id: device.id, ...(await signedPin(device, PINS.expired)) })).body;
+      await authorize(id, personId);
+      const tan = await texted(personId, id);
+      await call('POST', `/sandbox/change_requests/${id}/expire`);
+
+      expectSolarisError(await confirm(id, personId, tan), 410, { code: 'change_request_expired' });
+      expect((await call('GET', `/v1/change_requests/${id}`)).body.status).toBe('FAILED');
+      expect(await verifies(cardId, PINS.expired)).toBe(false);
+    });
+
+    it('keep the TANs out of the log', async () => {
+      expect(tans.length).toBeGreaterThan(1);
+      expect(leakedDigits(readFileSync(service.logFile, 'utf8'), tans)).toEqual([]);
     });
   });
 

@@ -16,6 +16,9 @@ export const SOLARIS_OPERATIONS = ['pinChanges'] as const;
 const TITLES = {
   validation_error: 'Validation Error',
   invalid_pin: 'Invalid PIN',
+  invalid_tan: 'Invalid TAN',
+  invalid_signature: 'Invalid Signature',
+  change_request_expired: 'Change Request Expired',
   unauthorized_action: 'Unauthorized Action',
   model_not_found: 'Model Not Found',
   generic_error: 'Generic Error',

@@ -1,11 +1,13 @@
+import { pinKeysConfig } from '@pinflow/pin-crypto';
 import { clientCredentialsConfig, vendorCallConfig, workerConfig } from '@pinflow/worker-kit';
 import { z } from 'zod';
 
-// No PIN keys: the device encrypted the PIN to Solaris' key, and pinflow has nothing to decrypt.
+// PIN keys for the TAN that confirms a change request; the PIN itself the device encrypted to Solaris' key.
 export const workerConfigSchema = z.object({
   ...workerConfig('solaris'),
   ...vendorCallConfig('SOLARIS'),
   ...clientCredentialsConfig('SOLARIS'),
+  ...pinKeysConfig,
   /** Solaris' token endpoint wants `scope=partners` for its standard API. */
   SOLARIS_TOKEN_SCOPE: z.string().min(1).default('partners'),
   SOLARIS_BASE_URL: z.url(),

@@ -1,8 +1,8 @@
-import { EVENT_TYPES, parseEvent } from '@pinflow/contracts';
+import { EVENT_TYPES, parseEvent, SolarisCommand } from '@pinflow/contracts';
 import { COMMAND_STATES, VendorCallResult } from '@pinflow/worker-kit';
 import { randomUUID } from 'node:crypto';
 import { settle, solarisErrorOf } from './outcomes';
-import { solarisCommand as command } from './test-commands';
+import { changePinRequestCommand, confirmChangeRequestCommand, signChangeRequestCommand, solarisCommand as command } from './test-commands';
 
 const answered = (status: number, body: unknown = ''): VendorCallResult => ({
   kind: 'answered',
@@ -115,5 +115,74 @@ describe('solarisErrorOf', () => {
 
   it('says nothing about an empty body', () => {
     expect(solarisErrorOf('')).toBeUndefined();
+  });
+});
+
+describe('settle, for the change request variant', () => {
+  const changeRequest = (status: string) => answered(201, { id: 'f3a1c2cchr', status, updated_at: new Date().toISOString(), url: '/v1/change_requests/f3a1c2cchr/confirm' });
+
+  it('ends step one with confirmation_required, naming the change request and how the cardholder gets the TAN', () => {
+    const request = changePinRequestCommand();
+    const settlement = settle(request, changeRequest('CONFIRMATION_REQUIRED'));
+    expect(settlement).toMatchObject({ state: COMMAND_STATES.succeeded, vendorStatus: 201 });
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(parseEvent(settlement.event)).toMatchObject({
+      type: EVENT_TYPES.confirmationRequired,
+      data: { vendor: 'solaris', commandId: request.commandId, changeRequestId: 'f3a1c2cchr', changeRequestStatus: 'CONFIRMATION_REQUIRED', deliveryMethod: 'mobile_number' },
+    });
+  });
+
+  it('passes on the string a device is to sign, for device signing', () => {
+    const settlement = settle(
+      changePinRequestCommand({ deliveryMethod: 'device_signing' }),
+      answered(201, { id: 'f3a1c2cchr', status: 'CONFIRMATION_REQUIRED', string_to_sign: 'b4c1e2', url: '/v1/change_requests/f3a1c2cchr/confirm' }),
+    );
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(parseEvent(settlement.event).data).toMatchObject({ deliveryMethod: 'device_signing', stringToSign: 'b4c1e2' });
+  });
+
+  it.each<[string, SolarisCommand]>([
+    ['a change request Solaris completed without confirmation', changePinRequestCommand()],
+    ['a change request confirmed with a TAN', confirmChangeRequestCommand()],
+    ['a change request confirmed by the device', signChangeRequestCommand()],
+  ])('turns %s into password.changed', (_case, request) => {
+    const settlement = settle(request, changeRequest('COMPLETED'));
+    expect(settlement).toMatchObject({ state: COMMAND_STATES.succeeded });
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(settlement.event.type).toBe(EVENT_TYPES.passwordChanged);
+  });
+
+  it('does not take a confirmation answered with a change request still waiting as done: the outcome is unknown', () => {
+    const settlement = settle(confirmChangeRequestCommand(), changeRequest('CONFIRMATION_REQUIRED'));
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(parseEvent(settlement.event).data).toMatchObject({ reason: 'OUTCOME_UNKNOWN', operation: 'confirm_change_request' });
+  });
+
+  it('fails a wrong TAN and an expired change request with Solaris’ code, and an unknown change request without blaming the card', () => {
+    const confirm = confirmChangeRequestCommand();
+    const failed = (result: VendorCallResult) => {
+      const settlement = settle(confirm, result);
+      if (!('event' in settlement)) throw new Error('expected an event');
+      return parseEvent(settlement.event).data;
+    };
+    expect(failed(answered(422, solarisErrors('422', 'invalid_tan', 'Invalid TAN', 'tan is not the TAN sent for this change request', 'tan')))).toMatchObject({
+      reason: 'VENDOR_REJECTED',
+      vendorStatus: 422,
+      vendorError: { code: 'invalid_tan', field: 'tan' },
+    });
+    expect(failed(answered(410, solarisErrors('410', 'change_request_expired', 'Change Request Expired', 'the change request expired')))).toMatchObject({
+      reason: 'VENDOR_REJECTED',
+      vendorStatus: 410,
+      vendorError: { code: 'change_request_expired' },
+    });
+    expect(failed(answered(404, solarisErrors('404', 'model_not_found', 'Model Not Found', "Couldn't find 'Solaris::ChangeRequest' for id 'cr-1'.")))).toMatchObject({
+      reason: 'VENDOR_REJECTED',
+    });
+  });
+
+  it('refuses a change request id that could not sit in a URL path', () => {
+    const settlement = settle(changePinRequestCommand(), answered(201, { id: '../cards', status: 'CONFIRMATION_REQUIRED' }));
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(parseEvent(settlement.event).data).toMatchObject({ reason: 'OUTCOME_UNKNOWN' });
   });
 });

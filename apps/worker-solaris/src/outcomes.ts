@@ -1,4 +1,4 @@
-import { EVENT_TYPES, SolarisChangePinCommand } from '@pinflow/contracts';
+import { changeRequestIdParam, EVENT_TYPES, SolarisCommand } from '@pinflow/contracts';
 import {
   COMMAND_STATES,
   commandEvent,
@@ -9,6 +9,7 @@ import {
   parseJsonOrText,
   Settlement,
   summarizeVendorError,
+  VendorAnswered,
   VendorCallResult,
   VendorErrorSummary,
   vendorStatusOf,
@@ -42,22 +43,72 @@ export function solarisErrorOf(body: string): SolarisErrorSummary | undefined {
  * through, so a call that got no answer is never settled here: the kit fails it with OUTCOME_UNKNOWN.
  * A gateway's 504 is no better than no answer: Solaris may have changed the PIN behind it.
  */
-function reasonFor(result: VendorCallResult, error: SolarisErrorSummary | undefined): FailureReason {
+const CONFIRMATIONS: ReadonlySet<SolarisCommand['operation']> = new Set(['confirm_change_request', 'sign_change_request']);
+
+function reasonFor(command: SolarisCommand, result: VendorCallResult, error: SolarisErrorSummary | undefined): FailureReason {
   if (result.kind === 'answered' && result.status === 504) return 'OUTCOME_UNKNOWN';
-  // Solaris names the card it did not find with model_not_found; another 404 (a wrong base URL) says nothing about the card.
-  if (result.kind === 'answered' && result.status === 404 && error?.code !== 'model_not_found') return 'VENDOR_REJECTED';
+  // Solaris names the card it did not find with model_not_found; another 404 (a wrong base URL) says nothing about the
+  // card, nor does one about a change request (the model a confirmation names).
+  if (result.kind === 'answered' && result.status === 404 && (error?.code !== 'model_not_found' || CONFIRMATIONS.has(command.operation))) return 'VENDOR_REJECTED';
   return failureReasonFor(result);
 }
 
 /** A call that did not succeed: FAILED, with Solaris' status and error (the field it blamed included). */
-function failure(command: SolarisChangePinCommand, result: VendorCallResult): Settlement {
+function failure(command: SolarisCommand, result: VendorCallResult, reason?: FailureReason): Settlement {
   const error = result.kind === 'answered' ? solarisErrorOf(result.body) : undefined;
   const vendorStatus = vendorStatusOf(result);
-  return { state: COMMAND_STATES.failed, event: failedEvent(command, reasonFor(result, error), { status: vendorStatus, error }), vendorStatus };
+  return { state: COMMAND_STATES.failed, event: failedEvent(command, reason ?? reasonFor(command, result, error), { status: vendorStatus, error }), vendorStatus };
 }
 
-/** What Solaris' last answer to a PIN change means. Solaris changes the PIN before it answers: a 2xx is final. */
-export function settle(command: SolarisChangePinCommand, result: VendorCallResult): Settlement {
+/** Solaris' change request, as far as pinflow reads it: its id ends up in the caller's next URL, so it is held to the path's charset. */
+export const changeRequestAnswer = z.object({
+  id: changeRequestIdParam,
+  status: z.enum(['ACCEPTED', 'AUTHORIZATION_REQUIRED', 'CONFIRMATION_REQUIRED', 'COMPLETED', 'FAILED']),
+  /** For device_signing: a challenge for the device, passed on to the caller. */
+  string_to_sign: z.string().max(1024).optional(),
+});
+export type ChangeRequestAnswer = z.infer<typeof changeRequestAnswer>;
+
+export function changeRequestOf(body: string): ChangeRequestAnswer | undefined {
+  return changeRequestAnswer.safeParse(parseJsonOrText(body)).data;
+}
+
+/**
+ * What a change request's state means. COMPLETED: the PIN changed. Waiting for the person: step one is
+ * done, and the event names the change request to confirm. FAILED: Solaris gave up on it (expired).
+ * ACCEPTED, or an answer that is no change request: Solaris holds something pinflow cannot follow up.
+ */
+function settleChangeRequest(command: SolarisCommand, result: VendorAnswered): Settlement {
+  const changeRequest = changeRequestOf(result.body);
+  const vendorStatus = result.status;
+  switch (changeRequest?.status) {
+    case 'COMPLETED':
+      return { state: COMMAND_STATES.succeeded, event: commandEvent(EVENT_TYPES.passwordChanged, command, {}), vendorStatus };
+    case 'AUTHORIZATION_REQUIRED':
+    case 'CONFIRMATION_REQUIRED':
+      if (command.operation !== 'change_pin_request') break;
+      return {
+        state: COMMAND_STATES.succeeded,
+        event: commandEvent(EVENT_TYPES.confirmationRequired, command, {
+          changeRequestId: changeRequest.id,
+          changeRequestStatus: changeRequest.status,
+          deliveryMethod: command.deliveryMethod,
+          ...(changeRequest.string_to_sign === undefined ? {} : { stringToSign: changeRequest.string_to_sign }),
+        }),
+        vendorStatus,
+      };
+    case 'FAILED':
+      return failure(command, result, 'VENDOR_REJECTED');
+  }
+  return failure(command, result, 'OUTCOME_UNKNOWN');
+}
+
+/**
+ * What Solaris' last answer to a command means. A direct PIN change is made before Solaris answers: a
+ * 2xx is final. A change request's answer says by its status.
+ */
+export function settle(command: SolarisCommand, result: VendorCallResult): Settlement {
   if (!isSuccess(result)) return failure(command, result);
-  return { state: COMMAND_STATES.succeeded, event: commandEvent(EVENT_TYPES.passwordChanged, command, {}), vendorStatus: result.status };
+  if (command.operation === 'change_pin') return { state: COMMAND_STATES.succeeded, event: commandEvent(EVENT_TYPES.passwordChanged, command, {}), vendorStatus: result.status };
+  return settleChangeRequest(command, result);
 }

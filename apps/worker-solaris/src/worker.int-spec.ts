@@ -1,4 +1,5 @@
-import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, SolarisChangePinCommand, solarisChangePinCommand } from '@pinflow/contracts';
+import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, SolarisChangePinCommand, solarisChangePinCommand, SolarisCommand, solarisCommand as solarisCommandSchema } from '@pinflow/contracts';
+import { encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
 import type { PrismaClient } from '@pinflow/db';
 import { DEAD_LETTER_TOPIC, JsonProducer } from '@pinflow/kafka';
 import { leakedDigits, SandboxClient } from '@pinflow/sandbox-kit';
@@ -6,7 +7,7 @@ import { ServiceProcess, SolarisDevice, SolarisPinJwk, TopicRecorder, waitFor } 
 import { WorkerSetup, WorkerUnderTest } from '@pinflow/worker-kit/testing';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { solarisCommand } from './test-commands';
+import { changePinRequestCommand, confirmChangeRequestCommand, signChangeRequestCommand, solarisCommand } from './test-commands';
 
 const COMMANDS = commandTopic('solaris');
 const CLIENT = { id: 'worker-solaris-it', secret: 'worker-solaris-it-secret' };
@@ -27,6 +28,10 @@ const PINS = {
   duplicate: '9371',
   marker: '6928',
   interrupted: '8640',
+  changeRequested: '5208',
+  signedByDevice: '4927',
+  wrongTan: '7049',
+  expired: '6150',
 };
 
 interface Cardholder {
@@ -56,6 +61,9 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
   let recorder: TopicRecorder;
   let prisma: PrismaClient;
   let pinKey: SolarisPinJwk;
+  let keyRing: PinKeyRing;
+  // Every TAN Solaris texted in this suite: as secret as the PINs.
+  const tans: string[] = [];
   // What the worker relays and must never log or store: every JWE and signature a device made.
   const relayed: string[] = [];
 
@@ -99,7 +107,43 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
   /** Why the worker parked the command for an operator. */
   const deadLetterReasonOf = (command: SolarisChangePinCommand) => suite.deadLetterReason(command.commandId);
 
+  /** Step one as intake publishes it: the device-made change, as a change request. */
+  async function changeRequest(cardholder: Cardholder, pin: string, deliveryMethod: 'mobile_number' | 'device_signing' = 'mobile_number') {
+    const signed = await cardholder.device.encryptAndSign(pin, pinKey);
+    relayed.push(signed.encrypted_pin, signed.signature);
+    return changePinRequestCommand({
+      cardId: cardholder.cardId,
+      personId: cardholder.personId,
+      deviceId: cardholder.device.id,
+      encryptedPin: signed.encrypted_pin,
+      keyId: signed.key_id,
+      signature: signed.signature,
+      deliveryMethod,
+    });
+  }
+  /** Step two: the TAN, sealed to pinflow's key as intake does. */
+  const confirmation = async (cardholder: Cardholder, changeRequestId: string, tan: string) =>
+    confirmChangeRequestCommand({ cardId: cardholder.cardId, personId: cardholder.personId, changeRequestId, encryptedTan: await encryptSecret('oneTimeCode', tan, keyRing) });
+  const sendAny = (command: SolarisCommand) => producer.send(COMMANDS, solarisCommandSchema, [{ key: command.cardId, value: command }]);
+  const eventOf = (command: SolarisCommand, type: string) =>
+    recorder.waitForJson<PinflowEvent>(EVENTS_TOPIC, (event) => event.data.commandId === command.commandId && event.type === type);
+  async function textedTan(personId: string, changeRequestId: string): Promise<string> {
+    const texts = (await hook('GET', `/sandbox/persons/${personId}/sms`)) as { changeRequestId: string; tan: string }[];
+    const { tan } = texts.find((text) => text.changeRequestId === changeRequestId)!;
+    tans.push(tan);
+    return tan;
+  }
+  /** Step one, run: the change request id the event names, and the TAN Solaris texted. */
+  async function awaitingConfirmation(cardholder: Cardholder, pin: string): Promise<{ changeRequestId: string; tan: string }> {
+    const request = await changeRequest(cardholder, pin);
+    await sendAny(request);
+    const required = await eventOf(request, EVENT_TYPES.confirmationRequired);
+    const { changeRequestId } = required.data as { changeRequestId: string };
+    return { changeRequestId, tan: await textedTan(cardholder.personId, changeRequestId) };
+  }
+
   beforeAll(async () => {
+    keyRing = await generatePinKeyRing();
     suite = await WorkerUnderTest.start({
       vendor: 'solaris',
       client: CLIENT,
@@ -107,6 +151,7 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
         solaris.bearer = await solaris.fetchToken('/oauth2/token', { clientId: CLIENT.id, clientSecret: CLIENT.secret });
         pinKey = (await solaris.call('GET', '/v1/cards/pin_keys/latest')).body;
         return {
+          PIN_KEYS: JSON.stringify(keyRing.toPrivateJwks()),
           SOLARIS_BASE_URL: solaris.baseUrl,
           SOLARIS_TOKEN_URL: `${solaris.baseUrl}/oauth2/token`,
           SOLARIS_CLIENT_ID: CLIENT.id,
@@ -266,9 +311,80 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
     expect(await callsFor(cardId)).toEqual([]);
   });
 
-  it('leaves no PIN, relayed JWE or signature in any event, log line or row of its table', async () => {
-    // Runs last: by now every PIN above went through the worker.
-    const pins = Object.values(PINS);
+  describe('Solaris’ change request, in two commands', () => {
+    it('creates and authorizes it, says confirmation is required and how, and applies the PIN only when the TAN confirms it', async () => {
+      const holder = await cardholder();
+      const request = await changeRequest(holder, PINS.changeRequested);
+      await sendAny(request);
+
+      const required = await eventOf(request, EVENT_TYPES.confirmationRequired);
+      expect(required.data).toEqual({
+        vendor: 'solaris',
+        requestId: request.requestId,
+        commandId: request.commandId,
+        changeRequestId: expect.stringMatching(/^[A-Za-z0-9_-]+$/),
+        changeRequestStatus: 'CONFIRMATION_REQUIRED',
+        deliveryMethod: 'mobile_number',
+      });
+      expect(await pinChangesOf(holder.cardId)).toBe(0);
+      const { changeRequestId } = required.data as { changeRequestId: string };
+      const tan = await textedTan(holder.personId, changeRequestId);
+
+      const confirm = await confirmation(holder, changeRequestId, tan);
+      await sendAny(confirm);
+      const changed = await eventOf(confirm, EVENT_TYPES.passwordChanged);
+
+      expect(changed.data).toEqual({ vendor: 'solaris', requestId: confirm.requestId, commandId: confirm.commandId });
+      expect(await verifies(holder.cardId, PINS.changeRequested)).toBe(true);
+      expect(await rowOf(request.commandId)).toMatchObject({ operation: 'change_pin_request', state: 'SUCCEEDED', vendorStatus: 201, attempts: 1 });
+      expect(await rowOf(confirm.commandId)).toMatchObject({ operation: 'confirm_change_request', state: 'SUCCEEDED', vendorStatus: 201, attempts: 1 });
+    });
+
+    it('confirms by device signing: the event carries the string the device signs, and the signature confirms it', async () => {
+      const holder = await cardholder();
+      const request = await changeRequest(holder, PINS.signedByDevice, 'device_signing');
+      await sendAny(request);
+      const required = await eventOf(request, EVENT_TYPES.confirmationRequired);
+      const { changeRequestId, stringToSign } = required.data as { changeRequestId: string; stringToSign: string };
+      expect(required.data).toMatchObject({ deliveryMethod: 'device_signing', stringToSign: expect.any(String) });
+
+      const signature = holder.device.sign(stringToSign);
+      relayed.push(signature);
+      const confirm = signChangeRequestCommand({ cardId: holder.cardId, personId: holder.personId, changeRequestId, signature });
+      await sendAny(confirm);
+
+      await eventOf(confirm, EVENT_TYPES.passwordChanged);
+      expect(await verifies(holder.cardId, PINS.signedByDevice)).toBe(true);
+    });
+
+    it('fails the confirmation with Solaris’ invalid_tan for a wrong TAN, and changes nothing', async () => {
+      const holder = await cardholder();
+      const { changeRequestId, tan } = await awaitingConfirmation(holder, PINS.wrongTan);
+      const confirm = await confirmation(holder, changeRequestId, tan === '000000' ? '111111' : '000000');
+      await sendAny(confirm);
+
+      const failed = await eventOf(confirm, EVENT_TYPES.failed);
+      expect(failed.data).toMatchObject({ operation: 'confirm_change_request', reason: 'VENDOR_REJECTED', vendorStatus: 422, vendorError: { code: 'invalid_tan', field: 'tan' } });
+      expect(await pinChangesOf(holder.cardId)).toBe(0);
+    });
+
+    it('fails the confirmation of an expired change request with change_request_expired, the right TAN notwithstanding', async () => {
+      const holder = await cardholder();
+      const { changeRequestId, tan } = await awaitingConfirmation(holder, PINS.expired);
+      await hook('POST', `/sandbox/change_requests/${changeRequestId}/expire`);
+      const confirm = await confirmation(holder, changeRequestId, tan);
+      await sendAny(confirm);
+
+      const failed = await eventOf(confirm, EVENT_TYPES.failed);
+      expect(failed.data).toMatchObject({ reason: 'VENDOR_REJECTED', vendorStatus: 410, vendorError: { code: 'change_request_expired' } });
+      expect(await verifies(holder.cardId, PINS.expired)).toBe(false);
+    });
+  });
+
+  it('leaves no PIN, TAN, relayed JWE or signature in any event, log line or row of its table', async () => {
+    // Runs last: by now every PIN and TAN above went through the worker.
+    expect(tans.length).toBeGreaterThanOrEqual(3);
+    const pins = [...Object.values(PINS), ...tans];
     const events = recorder.messages.filter((message) => message.topic === EVENTS_TOPIC);
     const eventText = events.map((message) => `${message.key} ${message.value} ${JSON.stringify(message.headers)}`).join('\n');
     expect(events.length).toBeGreaterThanOrEqual(10);

@@ -1,10 +1,11 @@
 import type { DynamicModule } from '@nestjs/common';
+import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
 import { clientCredentialsFrom, OAuth2HttpClient, retryPolicyFrom, WorkerKitModule } from '@pinflow/worker-kit';
 import type { WorkerConfig } from './config';
 import { SolarisAdapter } from './solaris-adapter';
 import { SolarisClient } from './solaris/solaris-client';
 
-/** The worker kit, given Solaris: its adapter and client. Solaris publishes no events about PIN changes. */
+/** The worker kit, given Solaris: its adapter, its client and pinflow's PIN keys (for TANs). Solaris publishes no events about PIN changes. */
 export class WorkerModule {
   static forRoot(config: WorkerConfig): DynamicModule {
     // Solaris' token endpoint takes the client credentials as HTTP Basic.
@@ -14,7 +15,10 @@ export class WorkerModule {
       config,
       retryPolicy: retryPolicyFrom('SOLARIS', config),
       adapter: SolarisAdapter,
-      providers: [{ provide: SolarisClient, useValue: new SolarisClient(http, config.SOLARIS_BASE_URL) }],
+      providers: [
+        { provide: PinKeyRing, useFactory: () => loadPinKeyRing(config) },
+        { provide: SolarisClient, useValue: new SolarisClient(http, config.SOLARIS_BASE_URL) },
+      ],
     });
   }
 }

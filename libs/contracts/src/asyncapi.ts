@@ -16,6 +16,8 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   [EVENT_TYPES.passwordTriesReset]: "The vendor cleared the card's PIN tries counter (Pismo also unblocks a card the tries had blocked). Final outcome of a tries reset.",
   [EVENT_TYPES.verificationCodeSent]: 'The vendor texted the cardholder a new one-time code for setting a passcode (Vault). Final outcome of a code request.',
   [EVENT_TYPES.verificationCodeChecked]: 'The vendor confirmed the one-time code is the one it sent, unused and unexpired (Vault); the code stays usable. Final outcome of a code check.',
+  [EVENT_TYPES.confirmationRequired]:
+    "The vendor holds the PIN change until the cardholder confirms it (Solaris' change request: a TAN texted to the cardholder). Final outcome of change_pin_request; confirm_change_request with `changeRequestId` ends in password.changed or failed.",
   [EVENT_TYPES.cardBlocked]: 'The vendor blocked the card (for instance: too many PIN tries). May answer no request.',
   [EVENT_TYPES.failed]: 'The request failed; `reason` says why, `vendorStatus` / `vendorError` what the vendor answered. Final outcome.',
   [EVENT_TYPES.rejected]:

@@ -38,7 +38,7 @@ describe('pinflow contracts', () => {
     ).toThrow();
   });
 
-  it('treats each operation’s outcome (password changed, script appended, tries increased or reset, code sent or checked) and failed as final, and nothing else', () => {
+  it('treats each operation’s outcome (password changed, script appended, tries increased or reset, code sent or checked, confirmation required) and failed as final, and nothing else', () => {
     expect([...TERMINAL_EVENT_TYPES].sort()).toEqual(
       [
         EVENT_TYPES.failed,
@@ -48,6 +48,7 @@ describe('pinflow contracts', () => {
         EVENT_TYPES.passwordTriesReset,
         EVENT_TYPES.verificationCodeSent,
         EVENT_TYPES.verificationCodeChecked,
+        EVENT_TYPES.confirmationRequired,
       ].sort(),
     );
   });

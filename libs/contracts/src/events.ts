@@ -12,6 +12,7 @@ export const EVENT_TYPES = {
   passwordTriesReset: 'pinflow.card.password_tries.reset',
   verificationCodeSent: 'pinflow.card.verification_code.sent',
   verificationCodeChecked: 'pinflow.card.verification_code.checked',
+  confirmationRequired: 'pinflow.pin_change.confirmation_required',
   cardBlocked: 'pinflow.card.blocked',
   failed: 'pinflow.pin_change.failed',
   rejected: 'pinflow.pin_change.rejected',
@@ -70,6 +71,17 @@ export const eventDataSchemas = {
   [EVENT_TYPES.passwordTriesReset]: z.object(correlation),
   [EVENT_TYPES.verificationCodeSent]: z.object(correlation),
   [EVENT_TYPES.verificationCodeChecked]: z.object(correlation),
+  [EVENT_TYPES.confirmationRequired]: z.object({
+    ...correlation,
+    /** The vendor's change request to confirm (Solaris), named in the confirming request's path. */
+    changeRequestId: z.string(),
+    /** The vendor's status of it, as it answered (Solaris: CONFIRMATION_REQUIRED). */
+    changeRequestStatus: z.string(),
+    /** How the cardholder confirms it (Solaris: mobile_number, an SMS TAN; device_signing). */
+    deliveryMethod: z.string(),
+    /** What the cardholder's device signs to confirm it, for device_signing: a challenge, no secret. */
+    stringToSign: z.string().optional(),
+  }),
   [EVENT_TYPES.cardBlocked]: z.object({ ...correlation, previousStatus: z.string().optional() }),
   [EVENT_TYPES.failed]: z.object({
     ...correlation,
@@ -145,6 +157,8 @@ const SUCCESS_EVENT_TYPES: ReadonlySet<EventType> = new Set([
   EVENT_TYPES.passwordTriesReset,
   EVENT_TYPES.verificationCodeSent,
   EVENT_TYPES.verificationCodeChecked,
+  // Step one of a confirmed change ends here; the confirming request has its own outcome.
+  EVENT_TYPES.confirmationRequired,
 ]);
 
 /** Events after which a request has its final outcome. */

@@ -11,7 +11,8 @@ const TOKEN_PATH = '/oauth2/token';
 
 export const platform: VendorPlatform<'solaris'> = {
   contract: solaris,
-  workerReadsPinKeys: false,
+  // For the TAN that confirms a change request.
+  workerReadsPinKeys: true,
   sandboxEnv: () => ({ SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET }),
   workerEnv: solarisClient,
   // intake serves Solaris' PIN key to cardholders' devices.
