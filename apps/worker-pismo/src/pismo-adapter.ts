@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { PismoCommand } from '@pinflow/contracts';
-import { decryptPin, PinKeyRing } from '@pinflow/pin-crypto';
+import { decryptPin, COMMAND_KEYS, type DecryptionKeys } from '@pinflow/pin-crypto';
 import type { CommandRef, VendorAdapter, VendorCall } from '@pinflow/worker-kit';
 import { settle } from './outcomes';
 import type { PismoDetails } from './pismo-events';
@@ -13,13 +13,13 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
 
   constructor(
     private readonly pismo: PismoClient,
-    private readonly keyRing: PinKeyRing,
+    @Inject(COMMAND_KEYS) private readonly commandKeys: DecryptionKeys,
   ) {}
 
   async prepare(command: PismoCommand): Promise<VendorCall> {
     switch (command.operation) {
       case 'change_pin': {
-        const pin = await decryptPin(command.encryptedPin, this.keyRing);
+        const pin = await decryptPin(command.encryptedPin, this.commandKeys, command);
         return () => this.pismo.changePin(command.cardId, pin, command.syncOfflinePin, command.commandId);
       }
       case 'increase_password_tries':
@@ -29,7 +29,7 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
       case 'sync_offline_pin':
         return () => this.pismo.syncOfflinePin(command.cardId, command.commandId);
       case 'update_offline_pin': {
-        const pin = await decryptPin(command.encryptedPin, this.keyRing);
+        const pin = await decryptPin(command.encryptedPin, this.commandKeys, command);
         const script = { scriptId: command.scriptId, accountId: command.accountId, pin };
         return () => this.pismo.appendPinUpdateScript(command.cardId, script, command.commandId);
       }

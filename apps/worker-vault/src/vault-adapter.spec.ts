@@ -70,7 +70,8 @@ describe('VaultAdapter', () => {
   it('refuses, before any call, a command whose passcode or code it cannot decrypt', async () => {
     const other = await generatePinKeyRing();
     const unreadableCode = { ...(await command()), encryptedCode: await encryptSecret('oneTimeCode', '482913', other) };
-    const codeAsPasscode = { ...(await command()), encryptedPasscode: (await command()).encryptedCode };
+    const sealed = await command();
+    const codeAsPasscode = { ...sealed, encryptedPasscode: sealed.encryptedCode };
 
     await expect(adapter.prepare(unreadableCode)).rejects.toThrow(PinDecryptionError);
     await expect(adapter.prepare(codeAsPasscode)).rejects.toThrow(PinDecryptionError);

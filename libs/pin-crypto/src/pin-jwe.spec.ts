@@ -228,8 +228,10 @@ describe('a secret bound to its card, its command and an expiry', () => {
 
   it('says no more of the binding than which part did not match', async () => {
     const jwe = await encryptPin(PIN, ring, { ...binding, expiresAt: inAnHour() });
-    const error = await decryptSecret('pin', jwe, ring, { ...binding, cardId: 'card-2' }).catch((thrown: unknown) => thrown as Error);
+    const error = await decryptSecret('pin', jwe, ring, { ...binding, cardId: 'card-2' }).then(String, (thrown: unknown) => thrown as Error);
 
-    expect(error.message).toBe('The encrypted secret was sealed for another card');
+    expect(error).toBeInstanceOf(PinDecryptionError);
+
+    expect((error as Error).message).toBe('The encrypted secret was sealed for another card');
   });
 });

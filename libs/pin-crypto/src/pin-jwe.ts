@@ -101,6 +101,11 @@ export async function encryptSecret(
     .encrypt(key);
 }
 
+/** Seals a secret into a command as intake does: to `recipient` (the vendor's command keys), for that card and command only, for `ttlSeconds`. */
+export function sealForCommand(kind: SecretKind, value: string, recipient: SecretRecipient, command: SecretBinding, ttlSeconds = 3_600): Promise<string> {
+  return encryptSecret(kind, value, recipient, { cardId: command.cardId, commandId: command.commandId, expiresAt: new Date(Date.now() + ttlSeconds * 1000) });
+}
+
 export function encryptPin(pin: string, recipient: SecretRecipient, binding?: SecretBinding & { expiresAt: Date }): Promise<string> {
   return encryptSecret('pin', pin, recipient, binding);
 }

@@ -27,6 +27,9 @@ export function keyRingFileOptions(config: KeyFilesSettings, log: { warn(fields:
   };
 }
 
+/** The Nest token of a worker's command keys ({@link DecryptionKeys}): its adapter opens the command's secrets with them. */
+export const COMMAND_KEYS = Symbol('COMMAND_KEYS');
+
 /** A worker's command key ring, validated now: a start-up with a missing or broken file fails, naming it. */
 export function openCommandKeys(config: { COMMAND_KEYS_FILE: string } & KeyFilesSettings, log: Parameters<typeof keyRingFileOptions>[1]): Promise<PrivateKeyRingFile> {
   return PrivateKeyRingFile.open(config.COMMAND_KEYS_FILE, keyRingFileOptions(config, log));
