@@ -81,6 +81,15 @@ async function decryptsItsOwnCiphertext(publicJwk: PinPublicJwk, privateKey: Cry
   );
 }
 
+function parseJwksText(json: string, source: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    // JSON.parse's own message quotes the text around the error, which would be key material.
+    throw new Error(`Invalid ${source}: not valid JSON`);
+  }
+}
+
 function describeIssues(error: z.ZodError): string {
   // Only paths and zod's generic messages: neither ever contains the offending value, so no key
   // material reaches the message.
@@ -124,14 +133,7 @@ export class PinKeyRing {
 
   /** Parses a JWKS held in a string, such as an environment variable named by `source`. */
   static async fromJson(json: string, source = 'PIN key ring'): Promise<PinKeyRing> {
-    let value: unknown;
-    try {
-      value = JSON.parse(json);
-    } catch {
-      // JSON.parse's own message quotes the text around the error, which would be key material.
-      throw new Error(`Invalid ${source}: not valid JSON`);
-    }
-    return PinKeyRing.fromJwks(value, source);
+    return PinKeyRing.fromJwks(parseJwksText(json, source), source);
   }
 
   static async fromFile(file: string): Promise<PinKeyRing> {
@@ -176,13 +178,7 @@ export class PinPublicKeyRing {
   }
 
   static fromJson(json: string, source = 'public PIN key ring'): PinPublicKeyRing {
-    let value: unknown;
-    try {
-      value = JSON.parse(json);
-    } catch {
-      throw new Error(`Invalid ${source}: not valid JSON`);
-    }
-    return PinPublicKeyRing.fromJwks(value, source);
+    return PinPublicKeyRing.fromJwks(parseJwksText(json, source), source);
   }
 
   get currentKid(): string {
