@@ -5,6 +5,7 @@ import { rotateDevKeyRing } from '@pinflow/platform';
 import { waitFor } from '@pinflow/testing';
 import { decodeProtectedHeader } from 'jose';
 import { randomInt, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { http, readLogs, shortPinOccurrences, startSuite, Suite } from './support';
 
 /**
@@ -44,18 +45,19 @@ describe('Key rotation without downtime', () => {
     return { requestId: accepted.body.requestId, cardId, pin };
   }
 
-  const commandKidOf = (cardId: string) =>
-    suite.recorder
-      .json<{ cardId: string; encryptedPin?: string }>(COMMAND_TOPIC)
-      .filter((command) => command.cardId === cardId && command.encryptedPin)
-      .map((command) => decodeProtectedHeader(command.encryptedPin!).kid)[0];
+  const commandOf = (cardId: string) => suite.recorder.json<{ cardId: string; commandId: string; encryptedPin?: string }>(COMMAND_TOPIC).find((command) => command.cardId === cardId && command.encryptedPin);
+  const commandKidOf = (cardId: string) => {
+    const command = commandOf(cardId);
+    return command && decodeProtectedHeader(command.encryptedPin!).kid;
+  };
 
   beforeAll(async () => {
     // Files are read again twice a second, so the test sees a rotation taken up within moments.
     const fastReload = { KEYS_RELOAD_INTERVAL_MS: '500' };
     suite = await startSuite({
       apps: ['sandbox-pismo', 'worker-pismo', 'audit', 'intake'],
-      env: { intake: fastReload, 'worker-pismo': { ...fastReload, PISMO_RETRY_BASE_MS: '50' } },
+      // One command at a time, so that a burst sealed to the old command key is still being worked off once the worker took up the new one.
+      env: { intake: fastReload, 'worker-pismo': { ...fastReload, PISMO_RETRY_BASE_MS: '50', WORKER_COMMANDS_IN_FLIGHT: '1' } },
       writer: 'rotating-backend',
       topics: [COMMAND_TOPIC, EVENTS_TOPIC],
     });
@@ -71,11 +73,13 @@ describe('Key rotation without downtime', () => {
 
     const before = await Promise.all([1, 2, 3].map(() => change(oldCallerKey)));
 
-    // A burst in flight while both files are replaced: many of its commands are sealed to the old
-    // command key and reach the worker after it took up the new file.
+    // A burst in flight while both files are replaced: its commands are sealed to the old command key,
+    // and Pismo answering slowly holds them back until the worker has read its new file.
+    await suite.client.sandbox('PUT', '/sandbox/knobs', { latencyMs: 300 });
     const burst = Array.from({ length: 12 }, () => change(oldCallerKey));
     const [newCaller, newCommand] = await Promise.all([rotateDevKeyRing({ file: stack.secrets.pinKeysFile, ring: stack.secrets.pinKeyRing }), rotateDevKeyRing(pismoKeys)]);
     const during = await Promise.all(burst);
+    await suite.client.sandbox('PUT', '/sandbox/knobs', { latencyMs: 0 });
     // A caller that cached the old public key keeps using it for a while: the grace period covers it.
     during.push(await change(oldCallerKey));
 
@@ -97,6 +101,12 @@ describe('Key rotation without downtime', () => {
     }
     expect(before.map(({ cardId }) => commandKidOf(cardId))).toEqual(before.map(() => oldCommandKid));
     expect(commandKidOf(after.at(-1)!.cardId)).toBe(newCommand.currentKid);
+    // Some commands sealed to the old command key were opened after the worker had dropped that key from its file.
+    const workerLog = readFileSync(stack.services['worker-pismo'].logFile, 'utf8').split('\n');
+    const reloaded = workerLog.findIndex((line) => line.includes('"msg":"key file reloaded"'));
+    const receivedAt = (commandId: string) => workerLog.findIndex((line) => line.includes('"msg":"command received"') && line.includes(commandId));
+    expect(reloaded).toBeGreaterThan(-1);
+    expect(during.filter(({ cardId }) => commandKidOf(cardId) === oldCommandKid && receivedAt(commandOf(cardId)!.commandId) > reloaded).length).toBeGreaterThan(0);
     expect(shortPinOccurrences(readLogs(stack), PINS)).toEqual([]);
   }, 180_000);
 });
