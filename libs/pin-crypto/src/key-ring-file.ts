@@ -9,8 +9,8 @@ export interface KeyRingFileOptions {
   gracePeriodMs: number;
   /** A reload that failed (the old ring stays in use); the message names the file, never key material. */
   onReloadError?: (error: Error) => void;
-  /** A reload that changed the ring. */
-  onReload?: (kids: string[]) => void;
+  /** A reload that changed the ring: the file and the kids it now holds, current first. */
+  onReload?: (file: string, kids: string[]) => void;
 }
 
 /** A lookup of an unknown kid reads the file again, at most this often: a flood of bad kids costs no disk storm. */
@@ -83,7 +83,7 @@ abstract class KeyRingFile<R extends PinKeyRing | PinPublicKeyRing> {
       this.#retired.push({ ring: this.#ring, until: Date.now() + this.options.gracePeriodMs });
       this.#ring = ring;
       this.#text = text;
-      this.options.onReload?.(ring.publicJwks().keys.map((key) => key.kid));
+      this.options.onReload?.(this.file, ring.publicJwks().keys.map((key) => key.kid));
     } catch (error) {
       // fs errors name the file only; parse errors are built to carry no key material.
       this.options.onReloadError?.(error instanceof Error ? error : new Error(`Reloading ${this.file} failed`));

@@ -23,7 +23,7 @@ export function keyRingFileOptions(config: KeyFilesSettings, log: { warn(fields:
     reloadIntervalMs: config.KEYS_RELOAD_INTERVAL_MS,
     gracePeriodMs: config.KEYS_GRACE_PERIOD_SECONDS * 1000,
     onReloadError: (error) => log.warn({ error: error.message }, 'a key file could not be reloaded: the keys read before stay in use'),
-    onReload: (kids) => log.info({ kids }, 'key file reloaded'),
+    onReload: (file, kids) => log.info({ file, kids }, 'key file reloaded'),
   };
 }
 
