@@ -12,7 +12,8 @@ import { parse, parseAllDocuments } from 'yaml';
  * pinflow's deployment promises (README, deploy/k8s/README.md) checked on what was rendered.
  */
 const K8S_DIR = path.join(repoRoot, 'deploy/k8s');
-const PIN_KEY_READERS = ['intake', ...VENDOR_PLATFORMS.filter((platform) => platform.workerReadsPinKeys).map((platform) => `worker-${platform.contract.name}`)];
+/** Vendors whose workers open secrets intake sealed: each holds its own command key ring, intake the public halves. */
+const COMMAND_KEY_VENDORS = VENDOR_PLATFORMS.filter((platform) => platform.workerReadsPinKeys).map((platform) => platform.contract.name);
 const SERVICES = ['intake', 'audit', ...VENDORS.map((vendor) => `worker-${vendor}`)];
 
 interface K8sObject {
@@ -112,12 +113,31 @@ describe('Kubernetes manifests', () => {
       for (const image of images) expect(image).toMatch(/^[^:@]+(:(?!latest$)[\w][\w.-]*|@sha256:[0-9a-f]{64})$/);
     });
 
-    it('mounts the PIN keys only into intake and the workers that encrypt PINs to their vendor', () => {
-      const readers = podTemplates(objects)
-        .filter(({ spec }) => (spec.volumes ?? []).some((volume: { secret?: { secretName: string } }) => volume.secret?.secretName === 'pinflow-pin-keys'))
-        .map(({ owner }) => owner);
+    const keySecrets = (spec: any): string[] =>
+      ((spec.volumes ?? []) as Array<{ secret?: { secretName: string } }>)
+        .map((volume) => volume.secret?.secretName ?? '')
+        .filter((name) => name === 'pinflow-pin-keys' || name.startsWith('pinflow-command-keys-'));
 
-      expect(readers.sort()).toEqual(PIN_KEY_READERS);
+    it("mounts the caller-facing PIN keys into intake only, and each vendor's command keys into its own worker only", () => {
+      const mounted = Object.fromEntries(podTemplates(objects).map(({ owner, spec }) => [owner, keySecrets(spec)]));
+
+      expect(Object.fromEntries(Object.entries(mounted).filter(([, secrets]) => secrets.length > 0))).toEqual({
+        intake: ['pinflow-pin-keys'],
+        ...Object.fromEntries(COMMAND_KEY_VENDORS.map((vendor) => [`worker-${vendor}`, [`pinflow-command-keys-${vendor}`]])),
+      });
+    });
+
+    it("gives intake the public half of every such vendor's command keys, from files it mounts", () => {
+      const intake = podTemplates(objects).find(({ owner }) => owner === 'intake')!;
+      const [container] = intake.spec.containers;
+      const files: Record<string, string> = JSON.parse(container.env.find((variable: { name: string }) => variable.name === 'COMMAND_KEYS_FILES').value);
+      const mountOf = (file: string) => container.volumeMounts.find((mount: { mountPath: string }) => file.startsWith(`${mount.mountPath}/`));
+
+      expect(Object.keys(files).sort()).toEqual([...COMMAND_KEY_VENDORS].sort());
+      for (const file of Object.values(files)) {
+        const volume = intake.spec.volumes.find((candidate: { name: string }) => candidate.name === mountOf(file)?.name);
+        expect(volume).toEqual({ name: 'command-public-keys', configMap: { name: 'pinflow-command-public-keys' } });
+      }
     });
 
     it('signs every service in to Kafka over SASL_SSL as its own principal, with a password from a Secret of its own', () => {
@@ -233,10 +253,10 @@ describe('docker-compose.yml', () => {
     for (const port of published) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
   });
 
-  it('mounts the PIN keys only into intake and the workers that encrypt PINs to their vendor', () => {
-    const readers = Object.entries(services).filter(([, service]) => service.secrets?.includes('pin-keys'));
+  it("mounts the caller-facing PIN keys into intake only, and each vendor's command keys into its own worker only", () => {
+    const mounted = Object.entries(services).flatMap(([name, service]) => (service.secrets ?? []).filter((secret) => secret === 'pin-keys' || secret.startsWith('command-keys-')).map((secret) => [name, secret]));
 
-    expect(readers.map(([name]) => name).sort()).toEqual(PIN_KEY_READERS);
+    expect(mounted.sort()).toEqual([['intake', 'pin-keys'], ...COMMAND_KEY_VENDORS.map((vendor) => [`worker-${vendor}`, `command-keys-${vendor}`])].sort());
   });
 
   it('gives the sandboxes no secret and no database, and their test hooks only when SANDBOX_TEST_HOOKS=true', () => {

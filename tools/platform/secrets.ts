@@ -1,34 +1,72 @@
 import { DEV_AUDIENCE, DEV_ISSUER, loadOrCreateDevSigningKey, mintToken } from '@pinflow/auth';
-import { generatePinKeyRing, PinKeyRing, writePinKeyRingFile } from '@pinflow/pin-crypto';
+import type { Vendor } from '@pinflow/contracts';
+import { generatePinKeyRing, PinKeyRing, writePinKeyRingFile, writePublicKeyRingFile } from '@pinflow/pin-crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { VENDOR_PLATFORMS } from './vendors';
+
+/** A private key ring kept in a file of the state directory. */
+export interface DevKeyRing {
+  /** The private JWKS: intake's PIN_KEYS_FILE, or a worker's COMMAND_KEYS_FILE. */
+  file: string;
+  ring: PinKeyRing;
+}
+
+/** A vendor's command key ring, and the public half intake seals to. */
+export interface DevCommandKeyRing extends DevKeyRing {
+  publicFile: string;
+}
 
 export interface DevSecrets {
+  /** The caller-facing PIN key ring (intake only), served at /v1/pin-keys. */
   pinKeysFile: string;
   pinKeyRing: PinKeyRing;
+  /** Each vendor's command key ring, for vendors whose workers open sealed secrets. */
+  commandKeys: Partial<Record<Vendor, DevCommandKeyRing>>;
   authPublicKeyFile: string;
   /** A token from the local dev issuer, as a caller of intake or audit would present. */
   token(scopes: string[], options?: { subject?: string; tenant?: string; expiresIn?: string }): Promise<string>;
 }
 
+async function loadOrCreateRing(file: string): Promise<PinKeyRing> {
+  if (existsSync(file)) return PinKeyRing.fromFile(file);
+  const ring = await generatePinKeyRing();
+  await writePinKeyRingFile(file, ring);
+  return ring;
+}
+
+/** A fresh key replaces the ring in its file(s), as an operator rotates a Secret; services pick it up without a restart. */
+export async function rotateDevKeyRing(keys: DevKeyRing | DevCommandKeyRing): Promise<PinKeyRing> {
+  const ring = await generatePinKeyRing();
+  // The worker's private ring first: intake seals to a new key only once its owner can open it.
+  await writePinKeyRingFile(keys.file, ring);
+  if ('publicFile' in keys) await writePublicKeyRingFile(keys.publicFile, ring);
+  return ring;
+}
+
 /**
- * Keys for a local platform: pinflow's PIN key ring and a token signing key, created on first use
- * and kept in the state directory so that restarts (and `npm run token`) keep working. Production
- * deployments bring their own (PIN_KEYS_FILE from a secret store, AUTH_JWKS_URL from their issuer).
+ * Keys for a local platform: intake's caller-facing PIN key ring, a command key ring per vendor
+ * worker that opens sealed secrets (with its public half for intake), and a token signing key,
+ * created on first use and kept in the state directory so that restarts (and `npm run token`) keep
+ * working. Production deployments bring their own (mounted Secrets, AUTH_JWKS_URL from their issuer).
  */
 export async function loadOrCreateDevSecrets(stateDir: string): Promise<DevSecrets> {
   const pinKeysFile = path.join(stateDir, 'pin-keys.json');
-  let pinKeyRing: PinKeyRing;
-  if (existsSync(pinKeysFile)) {
-    pinKeyRing = await PinKeyRing.fromFile(pinKeysFile);
-  } else {
-    pinKeyRing = await generatePinKeyRing();
-    await writePinKeyRingFile(pinKeysFile, pinKeyRing);
+  const pinKeyRing = await loadOrCreateRing(pinKeysFile);
+  const commandKeys: DevSecrets['commandKeys'] = {};
+  for (const platform of VENDOR_PLATFORMS.filter((candidate) => candidate.workerReadsPinKeys)) {
+    const vendor = platform.contract.name;
+    const file = path.join(stateDir, 'command-keys', `${vendor}.json`);
+    const publicFile = path.join(stateDir, 'command-keys', `${vendor}.public.json`);
+    const ring = await loadOrCreateRing(file);
+    await writePublicKeyRingFile(publicFile, ring);
+    commandKeys[vendor] = { file, publicFile, ring };
   }
   const { key, publicKeyFile } = await loadOrCreateDevSigningKey(path.join(stateDir, 'dev-signing-key.json'));
   return {
     pinKeysFile,
     pinKeyRing,
+    commandKeys,
     authPublicKeyFile: publicKeyFile,
     token: (scopes, options = {}) =>
       mintToken({

@@ -71,17 +71,18 @@ function vendorWiring(options: StackOptions, urls: Record<AppName, string>, vend
 /** How each app is wired to the others: its environment, given everyone's URLs. */
 function environments(options: StackOptions, secrets: DevSecrets, urls: Record<AppName, string>): Record<AppName, Record<string, string>> {
   const database = { DATABASE_URL: options.databaseUrl };
-  const pinKeys = { PIN_KEYS_FILE: secrets.pinKeysFile };
+  const commandPublicKeys = Object.fromEntries(Object.entries(secrets.commandKeys).map(([vendor, keys]) => [vendor, keys.publicFile]));
   const auth = { AUTH_ISSUER: DEV_ISSUER, AUTH_AUDIENCE: DEV_AUDIENCE, AUTH_PUBLIC_KEY_FILE: secrets.authPublicKeyFile };
   const env: Partial<Record<AppName, Record<string, string>>> = {
     audit: { ...database, ...auth },
-    intake: { ...database, ...pinKeys, ...auth, INTAKE_PUBLIC_BASE_URL: urls.intake },
+    intake: { ...database, PIN_KEYS_FILE: secrets.pinKeysFile, COMMAND_KEYS_FILES: JSON.stringify(commandPublicKeys), ...auth, INTAKE_PUBLIC_BASE_URL: urls.intake },
   };
   for (const platform of VENDOR_PLATFORMS) {
     const vendor = platform.contract.name;
     const wiring = vendorWiring(options, urls, vendor);
     env[`sandbox-${vendor}`] = platform.sandboxEnv(wiring);
-    env[`worker-${vendor}`] = { ...database, ...(platform.workerReadsPinKeys ? pinKeys : {}), ...platform.workerEnv(wiring) };
+    const commandKeys = secrets.commandKeys[vendor];
+    env[`worker-${vendor}`] = { ...database, ...(commandKeys ? { COMMAND_KEYS_FILE: commandKeys.file } : {}), ...platform.workerEnv(wiring) };
     Object.assign(env.intake!, platform.intakeEnv?.(wiring));
   }
   return env as Record<AppName, Record<string, string>>;

@@ -48,7 +48,7 @@ export interface KafkaGrant {
 
 export interface VendorPlatform<Name extends Vendor = Vendor> {
   contract: VendorContract<Name>;
-  /** Its worker decrypts secrets sealed by intake: it gets pinflow's PIN keys. */
+  /** Its worker decrypts secrets sealed by intake: it gets its own command key ring, intake its public half. */
   workerReadsPinKeys: boolean;
   sandboxEnv(wiring: VendorWiring): Record<string, string>;
   workerEnv(wiring: VendorWiring): Record<string, string>;

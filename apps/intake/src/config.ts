@@ -1,4 +1,5 @@
-import { booleanFlag, httpConfig, logConfig, positiveInt } from '@pinflow/config';
+import { booleanFlag, httpConfig, jsonText, logConfig, positiveInt } from '@pinflow/config';
+import { VENDOR_CONTRACTS, VENDORS } from '@pinflow/contracts';
 import { databaseConfig } from '@pinflow/sql';
 import { kafkaConfig } from '@pinflow/kafka';
 import { authConfig } from '@pinflow/auth';
@@ -31,6 +32,15 @@ const kafkaRequesters = z
     ),
   );
 
+/** The vendors whose commands carry a secret intake seals: each needs its command keys. */
+export const VENDORS_WITH_SECRETS = VENDOR_CONTRACTS.filter((vendor) => vendor.routes.some((route) => route.secrets)).map((vendor) => vendor.name);
+
+function requireCommandKeyFiles(config: { COMMAND_KEYS_FILES: Partial<Record<string, string>> }, context: z.RefinementCtx): void {
+  for (const vendor of VENDORS_WITH_SECRETS) {
+    if (!config.COMMAND_KEYS_FILES[vendor]) context.addIssue({ code: 'custom', path: ['COMMAND_KEYS_FILES', vendor], message: `${vendor}'s commands carry secrets: name the file of its public command keys` });
+  }
+}
+
 export const intakeConfigSchema = z
   .object({
     ...httpConfig,
@@ -40,6 +50,13 @@ export const intakeConfigSchema = z
     ...databaseConfig,
     ...authConfig,
     ...pinKeysConfig,
+    /**
+     * Each vendor's command keys, as JSON: vendor → a JWKS file of public keys only (its worker holds
+     * the private ones). Every vendor whose commands carry secrets needs one.
+     */
+    COMMAND_KEYS_FILES: jsonText.pipe(z.partialRecord(z.enum(VENDORS), z.string().min(1))),
+    /** How long a secret sealed into a command may be used: a command run later than this fails with SECRET_EXPIRED. */
+    INTAKE_SEALED_SECRET_TTL_SECONDS: positiveInt.default(86_400),
     /** Accept `pin` in clear (over TLS) besides `encryptedPin`. Off unless a deployment opts in. */
     INTAKE_ALLOW_PLAINTEXT_PIN: booleanFlag.default(false),
     /** Where callers reach intake; status URLs are built from it. */
@@ -63,6 +80,7 @@ export const intakeConfigSchema = z
     ...d1InboundConfig,
   })
   .superRefine(requireD1InboundSettings)
+  .superRefine(requireCommandKeyFiles)
   .transform((config) => ({
     ...config,
     INTAKE_PUBLIC_BASE_URL: (config.INTAKE_PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, ''),

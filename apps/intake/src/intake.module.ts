@@ -4,7 +4,7 @@ import { REQUESTS_TOPIC, VENDOR_CONTRACTS } from '@pinflow/contracts';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
 import { KafkaModule, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
-import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
+import { keyRingFileOptions, PrivateKeyRingFile, PublicKeyRingFile } from '@pinflow/pin-crypto';
 import { SqlModule, SqlPool, sqlIsReachable } from '@pinflow/sql';
 import { HttpDoor } from './acceptance';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
@@ -20,10 +20,18 @@ import { RequestStatusService } from './request-status.service';
 import { RequestsController } from './requests.controller';
 import { RequestsService } from './requests.service';
 import { RequestWriter } from './request-writer';
-import { SecretSealer } from './secrets';
+import { CommandKeys, SecretSealer } from './secrets';
 import { Submissions } from './submissions';
 import { INTAKE_LOGGER } from './tokens';
 import { vendorController } from './vendor-routes';
+
+/** Each vendor's public command keys, each file read and checked now: a broken one stops the start, naming it. */
+async function openCommandKeys(config: IntakeConfig, logger: ReturnType<typeof createLogger>): Promise<CommandKeys> {
+  const files = await Promise.all(
+    Object.entries(config.COMMAND_KEYS_FILES).map(async ([vendor, file]) => [vendor, await PublicKeyRingFile.open(file!, keyRingFileOptions(config, logger))] as const),
+  );
+  return new CommandKeys(new Map(files) as ConstructorParameters<typeof CommandKeys>[0]);
+}
 
 /** intake's HTTP endpoints: each vendor's, from its contract, then intake's own. */
 export const HTTP_CONTROLLERS = [...VENDOR_CONTRACTS.map(vendorController), SolarisPinKeyController, RequestsController, PinKeysController, OpenApiController, D1PinManagementController];
@@ -57,7 +65,8 @@ export class IntakeModule {
       providers: [
         { provide: INTAKE_CONFIG, useValue: config },
         { provide: INTAKE_LOGGER, useValue: logger },
-        { provide: PinKeyRing, useFactory: () => loadPinKeyRing(config) },
+        { provide: PrivateKeyRingFile, useFactory: () => PrivateKeyRingFile.open(config.PIN_KEYS_FILE, keyRingFileOptions(config, logger)) },
+        { provide: CommandKeys, useFactory: () => openCommandKeys(config, logger) },
         RequestsService,
         HttpDoor,
         Submissions,

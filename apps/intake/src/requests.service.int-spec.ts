@@ -239,7 +239,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
       let letDraftFinish!: () => void;
       const draftHeld = new Promise<void>((resolve) => (letDraftFinish = resolve));
       const slow = increaseTries(`slow-card-${randomUUID()}`);
-      const inProgress = submit(door, { ...slow, draft: () => draftHeld.then(slow.draft) });
+      const inProgress = submit(door, { ...slow, draft: (commandId) => draftHeld.then(() => slow.draft(commandId)) });
 
       await expect(submit(door, increaseTries(`refused-card-${randomUUID()}`))).rejects.toBeInstanceOf(TemporarilyUnavailableException);
       letDraftFinish();

@@ -17,8 +17,8 @@ export type CommandDraft = PinflowCommand extends infer C ? (C extends PinflowCo
 export interface Submission {
   /** The request's identity for idempotency: never a clear secret (encrypted ones count as their opaque text). */
   fingerprintSource: Record<string, unknown>;
-  /** Builds the command only once the request is known to be new: sealing a secret costs RSA operations. */
-  draft: () => Promise<CommandDraft>;
+  /** Builds the command only once the request is known to be new: sealing a secret costs RSA operations. Its secrets are bound to `commandId`. */
+  draft: (commandId: string) => Promise<CommandDraft>;
 }
 
 /** Who submits a request, authenticated by either door, and how it is answered. */
@@ -63,9 +63,9 @@ export class RequestsService {
       if (earlier) return this.replay(requester, earlier, fingerprint);
     }
 
-    const draft = await submission.draft();
-    const requestId = randomUUID();
     const commandId = randomUUID();
+    const draft = await submission.draft(commandId);
+    const requestId = randomUUID();
     const command = {
       ...draft,
       schemaVersion: 1 as const,

@@ -15,7 +15,7 @@ describe('Submissions, from a route of a vendor contract', () => {
   it("makes the command of a route's parameters and body, each secret re-sealed under its field", async () => {
     const submission = submissions.of('thales-d1', changePin, { issuerId: 'ISSUER0001', cardId: 'card-1' }, { pinBlockFormat: 'ISO0', encryptedPin: 'jwe-pin', pan: '4761739001010119' });
 
-    expect(await submission.draft()).toEqual({
+    expect(await submission.draft('command-1')).toEqual({
       vendor: 'thales-d1',
       operation: 'change_pin',
       issuerId: 'ISSUER0001',
@@ -39,7 +39,7 @@ describe('Submissions, from a route of a vendor contract', () => {
   it('takes a request from the Kafka door by its vendor and operation, its path parameters from the message', async () => {
     const submission = submissions.fromKafka({ vendor: 'pismo', operation: 'increase_password_tries', cardId: 'card-7', clientRequestId: 'r-1', body: { blockCardExceedsCounter: true } });
 
-    expect(await submission.draft()).toEqual({ vendor: 'pismo', operation: 'increase_password_tries', cardId: 'card-7', blockCardExceedsCounter: true });
+    expect(await submission.draft('command-1')).toEqual({ vendor: 'pismo', operation: 'increase_password_tries', cardId: 'card-7', blockCardExceedsCounter: true });
     expect(routeOf('pismo', 'increase_password_tries')).toBe(pismo.routes[1]);
   });
 

@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { type PinflowRequest, type RouteContract, routeOf, type SecretField } from '@pinflow/contracts';
+import { type PinflowRequest, type RouteContract, routeOf, type SecretField, type Vendor } from '@pinflow/contracts';
 import type { Submission } from './requests.service';
-import { SecretInput, SecretSealer } from './secrets';
+import { SealTarget, SecretInput, SecretSealer } from './secrets';
 
 type Body = Record<string, unknown> | undefined;
 
 /**
  * What a request becomes, from a vendor's route (its contract in @pinflow/contracts), the validated
  * path parameters and body, whichever door it came through: `{ vendor, operation, ...parameters,
- * ...body }`, each secret checked against the vendor's rules and re-sealed to pinflow's current key.
+ * ...body }`, each secret checked against the vendor's rules and re-sealed to the vendor's command key
+ * for that card and command.
  */
 @Injectable()
 export class Submissions {
@@ -21,10 +22,11 @@ export class Submissions {
     return {
       // Secrets enter the stored fingerprint only as the caller sealed them: hashed, a clear PIN or one-time code is read back in a blink.
       fingerprintSource: { ...identity, ...Object.fromEntries(secrets.map(([field]) => [field, body?.[field] ?? null])) },
-      draft: async () => {
+      draft: async (commandId) => {
         const sealed: Record<string, string> = {};
+        const target = { vendor: vendor as Vendor, cardId: String((identity as Record<string, unknown>).cardId), commandId };
         // One after the other: a request with two bad secrets is refused for the first, every time.
-        for (const [field, secret] of secrets) sealed[field] = await this.seal(secret, { encrypted: body?.[field] as string | undefined, clear: body?.[secret.clear] as string | undefined });
+        for (const [field, secret] of secrets) sealed[field] = await this.seal(secret, { encrypted: body?.[field] as string | undefined, clear: body?.[secret.clear] as string | undefined }, target);
         return { ...identity, ...sealed } as Awaited<ReturnType<Submission['draft']>>;
       },
     };
@@ -38,8 +40,8 @@ export class Submissions {
     return this.of(request.vendor, route, params, request.body);
   }
 
-  private seal(secret: SecretField, input: SecretInput): Promise<string> {
-    if (secret.kind === 'pan') return this.secrets.sealPan(input, secret.panRules!);
-    return this.secrets.seal(secret.kind, input, secret.pinRules);
+  private seal(secret: SecretField, input: SecretInput, target: SealTarget): Promise<string> {
+    if (secret.kind === 'pan') return this.secrets.sealPan(input, secret.panRules!, target);
+    return this.secrets.seal(secret.kind, input, secret.pinRules, target);
   }
 }

@@ -1,5 +1,5 @@
 import { positiveInt } from '@pinflow/config';
-import { pinKeysConfig } from '@pinflow/pin-crypto';
+import { commandKeysConfig } from '@pinflow/pin-crypto';
 import { clientCredentialsConfig, vendorCallConfig, workerConfig } from '@pinflow/worker-kit';
 import { z } from 'zod';
 
@@ -7,7 +7,7 @@ export const workerConfigSchema = z.object({
   ...workerConfig('pismo'),
   ...vendorCallConfig('PISMO'),
   ...clientCredentialsConfig('PISMO'),
-  ...pinKeysConfig,
+  ...commandKeysConfig,
   /** Pismo's PCI gateway (change password) and its normal API host (password tries) are separate. */
   PISMO_PCI_BASE_URL: z.url(),
   PISMO_API_BASE_URL: z.url(),

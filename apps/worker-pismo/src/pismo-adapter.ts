@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { PismoCommand } from '@pinflow/contracts';
-import { decryptPin, decryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
+import { COMMAND_KEYS, decryptPin, decryptSecret, type DecryptionKeys } from '@pinflow/pin-crypto';
 import type { CommandRef, VendorAdapter, VendorCall } from '@pinflow/worker-kit';
 import { settle } from './outcomes';
 import type { PismoDetails } from './pismo-events';
@@ -17,19 +17,19 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
 
   constructor(
     private readonly pismo: PismoClient,
-    private readonly keyRing: PinKeyRing,
+    @Inject(COMMAND_KEYS) private readonly commandKeys: DecryptionKeys,
     private readonly zonePinKey: ZonePinKey,
   ) {}
 
   async prepare(command: PismoCommand): Promise<VendorCall> {
     switch (command.operation) {
       case 'change_pin': {
-        const pin = await decryptPin(command.encryptedPin, this.keyRing);
+        const pin = await decryptPin(command.encryptedPin, this.commandKeys, command);
         return () => this.pismo.changePin(command.cardId, pin, command.syncOfflinePin, command.commandId);
       }
       case 'update_pin_block': {
         // Only the enciphered block outlives this step: the clear PIN, PAN and block are gone once it is made.
-        const pinBlock = this.zonePinKey.pinBlock(await decryptSecret('pin', command.encryptedPin, this.keyRing), await decryptSecret('pan', command.encryptedPan, this.keyRing));
+        const pinBlock = this.zonePinKey.pinBlock(await decryptSecret('pin', command.encryptedPin, this.commandKeys, command), await decryptSecret('pan', command.encryptedPan, this.commandKeys, command));
         const update = { pinBlock, keyId: this.zonePinKey.keyId, syncOfflinePin: command.syncOfflinePin };
         return () => this.pismo.updatePinFromPinBlock(command.cardId, update, command.commandId);
       }
@@ -40,7 +40,7 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
       case 'sync_offline_pin':
         return () => this.pismo.syncOfflinePin(command.cardId, command.commandId);
       case 'update_offline_pin': {
-        const pin = await decryptPin(command.encryptedPin, this.keyRing);
+        const pin = await decryptPin(command.encryptedPin, this.commandKeys, command);
         const script = { scriptId: command.scriptId, accountId: command.accountId, pin };
         return () => this.pismo.appendPinUpdateScript(command.cardId, script, command.commandId);
       }

@@ -4,11 +4,12 @@ import { createPrismaClient, PrismaClient } from '@pinflow/db';
 import { startHttpApp } from '@pinflow/http';
 import { createKafka, JsonProducer, connectKafkaTransport } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
-import { encryptPin, encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
+import { generatePinKeyRing, PinKeyRing, sealForCommand, writePinKeyRingFile } from '@pinflow/pin-crypto';
 import { testCommand, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -190,6 +191,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   let recorder: TopicRecorder;
   let prisma: PrismaClient;
   let keyRing: PinKeyRing;
+  let keysDir: string;
   let fake: FakePismo;
   let worker: INestApplication;
   let workerUrl: string;
@@ -200,7 +202,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   const commandFor = (cardId: string, fields: Record<string, unknown>): PismoCommand => testCommand(pismoCommand, { vendor: 'pismo', cardId, caller: { subject: 'worker-it' }, ...fields });
 
   async function changePinCommand(cardId: string, pin: string, syncOfflinePin = false): Promise<PismoChangePinCommand> {
-    return commandFor(cardId, { operation: 'change_pin', encryptedPin: await encryptPin(pin, keyRing), syncOfflinePin }) as PismoChangePinCommand;
+    const command = commandFor(cardId, { operation: 'change_pin', encryptedPin: 'a.b.c.d.e', syncOfflinePin }) as PismoChangePinCommand;
+    return { ...command, encryptedPin: await sealForCommand('pin', pin, keyRing, command) };
   }
 
   function increaseCommand(cardId: string): PismoCommand {
@@ -253,6 +256,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     rawProducer = kafka.producer({ allowAutoTopicCreation: false });
     prisma = createPrismaClient(databaseUrl, 2);
     keyRing = await generatePinKeyRing();
+    keysDir = await mkdtemp(path.join(tmpdir(), 'worker-pismo-it-'));
+    await writePinKeyRingFile(path.join(keysDir, 'command-keys.json'), keyRing);
     fake = new FakePismo(publishPismoEvents);
     const pismoUrl = await fake.start();
 
@@ -264,7 +269,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       KAFKA_BROKERS: kafkaBrokers,
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: '4',
-      PIN_KEYS: JSON.stringify(keyRing.toPrivateJwks()),
+      COMMAND_KEYS_FILE: path.join(keysDir, 'command-keys.json'),
       PISMO_PCI_BASE_URL: `${pismoUrl}/pci`,
       PISMO_API_BASE_URL: `${pismoUrl}/api/`,
       PISMO_TOKEN_URL: `${pismoUrl}/token`,
@@ -294,6 +299,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     await rawProducer?.disconnect();
     await fake?.stop();
     await prisma?.$disconnect();
+    await rm(keysDir, { recursive: true, force: true });
   });
 
   it('is ready once both consumers joined their groups and the database answers', async () => {
@@ -399,7 +405,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   it('appends a PIN update script with the decrypted PIN, the script id and the account header, and reports the card script', async () => {
     const cardId = newCard();
     fake.card(cardId, { pin: PINS[10] });
-    const command: PismoCommand = commandFor(cardId, { operation: 'update_offline_pin', encryptedPin: await encryptPin(PINS[10], keyRing), scriptId: 'issuer-script-1', accountId: '8675309' });
+    const unsealed = commandFor(cardId, { operation: 'update_offline_pin', encryptedPin: 'a.b.c.d.e', scriptId: 'issuer-script-1', accountId: '8675309' });
+    const command: PismoCommand = { ...unsealed, encryptedPin: await sealForCommand('pin', PINS[10], keyRing, unsealed) } as PismoCommand;
 
     await send(command);
     const appended = await nextEvent(cardId, EVENT_TYPES.issuerScriptAppended);
@@ -413,12 +420,12 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   it('changes a PIN from a PIN block: the ISO 9564 format 0 block under the ZPK, its key id, the command id as x-cid; update_password-1 ends it', async () => {
     const cardId = newCard();
     fake.card(cardId);
-    const command: PismoCommand = commandFor(cardId, {
-      operation: 'update_pin_block',
-      encryptedPin: await encryptSecret('pin', TUTORIAL.pin, keyRing),
-      encryptedPan: await encryptSecret('pan', TUTORIAL.pan, keyRing),
-      syncOfflinePin: true,
-    });
+    const unsealed = commandFor(cardId, { operation: 'update_pin_block', encryptedPin: 'a.b.c.d.e', encryptedPan: 'a.b.c.d.e', syncOfflinePin: true });
+    const command = {
+      ...unsealed,
+      encryptedPin: await sealForCommand('pin', TUTORIAL.pin, keyRing, unsealed),
+      encryptedPan: await sealForCommand('pan', TUTORIAL.pan, keyRing, unsealed),
+    } as PismoCommand;
 
     await send(command);
     const changed = await nextEvent(cardId, EVENT_TYPES.passwordChanged);
@@ -639,7 +646,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   it('fails with UNDECRYPTABLE_PIN when the PIN was encrypted to a key the worker does not hold', async () => {
     const cardId = newCard();
     fake.card(cardId);
-    const command: PismoCommand = commandFor(cardId, { operation: 'change_pin', encryptedPin: await encryptPin(PINS[8], await generatePinKeyRing()), syncOfflinePin: false });
+    const unsealed = commandFor(cardId, { operation: 'change_pin', encryptedPin: 'a.b.c.d.e', syncOfflinePin: false });
+    const command: PismoCommand = { ...unsealed, encryptedPin: await sealForCommand('pin', PINS[8], await generatePinKeyRing(), unsealed) } as PismoCommand;
 
     await send(command);
     const failed = await nextEvent(cardId, EVENT_TYPES.failed);

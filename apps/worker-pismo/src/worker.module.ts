@@ -1,6 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
-import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
-import { clientCredentialsFrom, OAuth2HttpClient, retryPolicyFrom, WorkerKitModule } from '@pinflow/worker-kit';
+import type { Logger } from '@pinflow/logging';
+import { COMMAND_KEYS, openCommandKeys } from '@pinflow/pin-crypto';
+import { clientCredentialsFrom, OAuth2HttpClient, retryPolicyFrom, WORKER_LOGGER, WorkerKitModule } from '@pinflow/worker-kit';
 import type { WorkerConfig } from './config';
 import { PismoAdapter } from './pismo-adapter';
 import { pismoEvent, routePismoEvent } from './pismo-events';
@@ -24,7 +25,7 @@ export class WorkerModule {
         timeoutMs: config.PISMO_EVENT_TIMEOUT_MS,
       },
       providers: [
-        { provide: PinKeyRing, useFactory: () => loadPinKeyRing(config) },
+        { provide: COMMAND_KEYS, inject: [WORKER_LOGGER], useFactory: (logger: Logger) => openCommandKeys(config, logger) },
         { provide: ZonePinKey, useFactory: () => loadZonePinKey(config.PISMO_ZPK_FILE) },
         { provide: PismoClient, useValue: new PismoClient(http, { pciBaseUrl: config.PISMO_PCI_BASE_URL, apiBaseUrl: config.PISMO_API_BASE_URL }) },
       ],

@@ -1,4 +1,4 @@
-import { encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
+import { generatePinKeyRing, PinKeyRing, sealForCommand } from '@pinflow/pin-crypto';
 import type { VendorCallResult } from '@pinflow/worker-kit';
 import { SolarisAdapter } from './solaris-adapter';
 import type { AuthorizeChangeRequest, ConfirmChangeRequest, SolarisClient } from './solaris/solaris-client';
@@ -87,8 +87,14 @@ describe('SolarisAdapter, for change requests', () => {
     }
   });
 
-  it('confirms with the TAN decrypted from pinflow’s key, for the person', async () => {
-    const command = confirmChangeRequestCommand({ changeRequestId: 'cr-9', personId: 'person-7', encryptedTan: await encryptSecret('oneTimeCode', '482913', keyRing) });
+  /** A confirmation whose TAN is sealed to the worker's command key and bound to it, as intake seals it. */
+  async function sealedConfirmation(fields: Parameters<typeof confirmChangeRequestCommand>[0] = {}) {
+    const command = confirmChangeRequestCommand({ ...fields, encryptedTan: 'a.b.c.d.e' });
+    return { ...command, encryptedTan: await sealForCommand('oneTimeCode', '482913', keyRing, command) };
+  }
+
+  it('confirms with the TAN decrypted from the worker’s command key, for the person', async () => {
+    const command = await sealedConfirmation({ changeRequestId: 'cr-9', personId: 'person-7' });
 
     await (await adapter.prepare(command))(1);
 
@@ -97,7 +103,7 @@ describe('SolarisAdapter, for change requests', () => {
 
   it('takes a gateway’s 504 to a confirmation as the timeout it is', async () => {
     solaris.answers.confirm = [answered(504, { errors: [{ code: 'gateway_timeout' }] })];
-    const command = confirmChangeRequestCommand({ encryptedTan: await encryptSecret('oneTimeCode', '482913', keyRing) });
+    const command = await sealedConfirmation();
 
     expect(await (await adapter.prepare(command))(1)).toEqual({ kind: 'unreachable', cause: 'timeout' });
   });

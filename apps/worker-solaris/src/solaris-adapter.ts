@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { SolarisChangePinRequestCommand, SolarisCommand } from '@pinflow/contracts';
-import { decryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
+import { COMMAND_KEYS, decryptSecret, type DecryptionKeys } from '@pinflow/pin-crypto';
 import { isSuccess, type OutcomeCheck, type VendorAdapter, type VendorCall, type VendorCallResult } from '@pinflow/worker-kit';
 import { changeRequestOf, settle } from './outcomes';
 import { pinUpdateRequestOf, SolarisClient } from './solaris/solaris-client';
@@ -13,7 +13,7 @@ function gatewayTimeoutAsTimeout(result: VendorCallResult): VendorCallResult {
 /**
  * Solaris' part of running a command. The PIN needs no decrypting: the cardholder's device encrypted
  * it to Solaris' key and signed the JWE, and the worker relays both as they came. The TAN that
- * confirms a change request arrives encrypted to pinflow's key and is decrypted for the call alone.
+ * confirms a change request arrives sealed to the worker's command key, bound to the command, and is decrypted for the call alone.
  * Device-made values and the TAN live in the call's closure only, never in a log line, an error or
  * `details`.
  */
@@ -23,7 +23,7 @@ export class SolarisAdapter implements VendorAdapter<SolarisCommand> {
 
   constructor(
     private readonly solaris: SolarisClient,
-    private readonly keyRing: PinKeyRing,
+    @Inject(COMMAND_KEYS) private readonly commandKeys: DecryptionKeys,
   ) {}
 
   async prepare(command: SolarisCommand): Promise<VendorCall> {
@@ -35,7 +35,7 @@ export class SolarisAdapter implements VendorAdapter<SolarisCommand> {
       case 'change_pin_request':
         return this.requestChange(command);
       case 'confirm_change_request': {
-        const tan = await decryptSecret('oneTimeCode', command.encryptedTan, this.keyRing);
+        const tan = await decryptSecret('oneTimeCode', command.encryptedTan, this.commandKeys, command);
         return async () => gatewayTimeoutAsTimeout(await this.solaris.confirmChangeRequest(command.changeRequestId, { person_id: command.personId, tan }));
       }
       case 'sign_change_request': {

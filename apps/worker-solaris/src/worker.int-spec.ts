@@ -1,5 +1,6 @@
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, SolarisChangePinCommand, solarisChangePinCommand, SolarisCommand, solarisCommand as solarisCommandSchema } from '@pinflow/contracts';
-import { encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
+import path from 'node:path';
+import { generatePinKeyRing, PinKeyRing, sealForCommand, writePinKeyRingFile } from '@pinflow/pin-crypto';
 import type { PrismaClient } from '@pinflow/db';
 import { DEAD_LETTER_TOPIC, JsonProducer } from '@pinflow/kafka';
 import { leakedDigits, SandboxClient } from '@pinflow/sandbox-kit';
@@ -121,9 +122,11 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
       deliveryMethod,
     });
   }
-  /** Step two: the TAN, sealed to pinflow's key as intake does. */
-  const confirmation = async (cardholder: Cardholder, changeRequestId: string, tan: string) =>
-    confirmChangeRequestCommand({ cardId: cardholder.cardId, personId: cardholder.personId, changeRequestId, encryptedTan: await encryptSecret('oneTimeCode', tan, keyRing) });
+  /** Step two: the TAN, sealed to the worker's command key and bound to the command, as intake does. */
+  const confirmation = async (cardholder: Cardholder, changeRequestId: string, tan: string) => {
+    const command = confirmChangeRequestCommand({ cardId: cardholder.cardId, personId: cardholder.personId, changeRequestId, encryptedTan: 'a.b.c.d.e' });
+    return { ...command, encryptedTan: await sealForCommand('oneTimeCode', tan, keyRing, command) };
+  };
   const sendAny = (command: SolarisCommand) => producer.send(COMMANDS, solarisCommandSchema, [{ key: command.cardId, value: command }]);
   const eventOf = (command: SolarisCommand, type: string) =>
     recorder.waitForJson<PinflowEvent>(EVENTS_TOPIC, (event) => event.data.commandId === command.commandId && event.type === type);
@@ -142,16 +145,21 @@ describe('worker-solaris against the Solaris sandbox, a real broker and a real d
     return { changeRequestId, tan: await textedTan(cardholder.personId, changeRequestId) };
   }
 
+  async function writtenKeyFile(file: string): Promise<string> {
+    await writePinKeyRingFile(file, keyRing);
+    return file;
+  }
+
   beforeAll(async () => {
     keyRing = await generatePinKeyRing();
     suite = await WorkerUnderTest.start({
       vendor: 'solaris',
       client: CLIENT,
-      workerEnv: async ({ sandbox: solaris }: WorkerSetup) => {
+      workerEnv: async ({ sandbox: solaris, work }: WorkerSetup) => {
         solaris.bearer = await solaris.fetchToken('/oauth2/token', { clientId: CLIENT.id, clientSecret: CLIENT.secret });
         pinKey = (await solaris.call('GET', '/v1/cards/pin_keys/latest')).body;
         return {
-          PIN_KEYS: JSON.stringify(keyRing.toPrivateJwks()),
+          COMMAND_KEYS_FILE: await writtenKeyFile(path.join(work, 'command-keys.json')),
           SOLARIS_BASE_URL: solaris.baseUrl,
           SOLARIS_TOKEN_URL: `${solaris.baseUrl}/oauth2/token`,
           SOLARIS_CLIENT_ID: CLIENT.id,

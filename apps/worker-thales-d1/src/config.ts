@@ -1,4 +1,4 @@
-import { pinKeysConfig } from '@pinflow/pin-crypto';
+import { commandKeysConfig } from '@pinflow/pin-crypto';
 import { clientCredentialsConfig, vendorCallConfig, workerConfig } from '@pinflow/worker-kit';
 import { z } from 'zod';
 
@@ -6,7 +6,7 @@ export const workerConfigSchema = z.object({
   ...workerConfig('thales-d1'),
   ...vendorCallConfig('THALES_D1'),
   ...clientCredentialsConfig('THALES_D1'),
-  ...pinKeysConfig,
+  ...commandKeysConfig,
   /** The card management system's PIN Management API; paths start at /cms/api/v1. */
   THALES_D1_BASE_URL: z.url(),
   /**

@@ -1,7 +1,7 @@
 import { ThalesD1ChangePinCommand, thalesD1ChangePinCommand } from '@pinflow/contracts';
 import { createLogger } from '@pinflow/logging';
 import { decodeIso1, encodeIso0 } from '@pinflow/pin-block';
-import { encryptSecret, generatePinKeyRing, PinDecryptionError, PinKeyRing } from '@pinflow/pin-crypto';
+import { encryptSecret, generatePinKeyRing, PinDecryptionError, PinKeyRing, sealForCommand } from '@pinflow/pin-crypto';
 import { testCommand } from '@pinflow/testing';
 import { OAuth2HttpClient } from '@pinflow/worker-kit';
 import { compactDecrypt, generateKeyPair, type CryptoKey } from 'jose';
@@ -51,15 +51,16 @@ describe('ThalesD1Adapter', () => {
   const cardPath = '/cms/api/v1/issuers/ISSUER0001/cards/card_1-A/pin';
 
   async function command(pinBlockFormat: ThalesD1ChangePinCommand['pinBlockFormat']): Promise<ThalesD1ChangePinCommand> {
-    return testCommand(thalesD1ChangePinCommand, {
+    const command = testCommand(thalesD1ChangePinCommand, {
       cardId: 'card_1-A',
       vendor: 'thales-d1',
       operation: 'change_pin',
       issuerId: 'ISSUER0001',
       pinBlockFormat,
-      encryptedPin: await encryptSecret('pin', PIN, keyRing),
-      encryptedPan: await encryptSecret('pan', PAN, keyRing),
+      encryptedPin: 'a.b.c.d.e',
+      encryptedPan: 'a.b.c.d.e',
     });
+    return { ...command, encryptedPin: await sealForCommand('pin', PIN, keyRing, command), encryptedPan: await sealForCommand('pan', PAN, keyRing, command) };
   }
 
   /** What the CMS decrypts out of a PUT. */

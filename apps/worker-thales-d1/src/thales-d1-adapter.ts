@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ThalesD1ChangePinCommand } from '@pinflow/contracts';
 import type { Logger } from '@pinflow/logging';
-import { decryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
+import { decryptSecret, COMMAND_KEYS, type DecryptionKeys } from '@pinflow/pin-crypto';
 import { isSuccess, mayHaveApplied, OutcomeCheck, VendorAdapter, VendorCall, VendorCallResult, WORKER_LOGGER } from '@pinflow/worker-kit';
 import { changeCounterOf, CmsClient, EncryptedPinBlock } from './d1/cms-client';
 import { CmsEncryptionKey } from './d1/cms-key';
@@ -54,7 +54,7 @@ export class ThalesD1Adapter implements VendorAdapter<ThalesD1ChangePinCommand> 
   constructor(
     private readonly cms: CmsClient,
     private readonly cmsKey: CmsEncryptionKey,
-    private readonly keyRing: PinKeyRing,
+    @Inject(COMMAND_KEYS) private readonly commandKeys: DecryptionKeys,
     @Inject(WORKER_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -99,14 +99,14 @@ export class ThalesD1Adapter implements VendorAdapter<ThalesD1ChangePinCommand> 
 
   /** An ISO0 block depends on the PIN and the PAN only: built and encrypted once, so the call keeps nothing but the JWE. */
   private async iso0Block(command: ThalesD1ChangePinCommand): Promise<BlockFor> {
-    const block = iso0PinBlock(await decryptSecret('pin', command.encryptedPin, this.keyRing), await decryptSecret('pan', command.encryptedPan, this.keyRing));
+    const block = iso0PinBlock(await decryptSecret('pin', command.encryptedPin, this.commandKeys, command), await decryptSecret('pan', command.encryptedPan, this.commandKeys, command));
     const pinBlock: EncryptedPinBlock = { type: 'ISO0', encryptedPinBlock: await this.cmsKey.encrypt(JSON.stringify(block)) };
     return async () => pinBlock;
   }
 
   /** A Seccos block is computed with the counter of each push. The PAN plays no part and is not decrypted. */
   private async seccosBlock(command: ThalesD1ChangePinCommand): Promise<BlockFor> {
-    const pin = await decryptSecret('pin', command.encryptedPin, this.keyRing);
+    const pin = await decryptSecret('pin', command.encryptedPin, this.commandKeys, command);
     return async (changeCounter) => ({ type: '3DES_SECCOS', encryptedPinBlock: await this.cmsKey.encrypt(JSON.stringify(seccosPinBlock(pin, changeCounter))) });
   }
 

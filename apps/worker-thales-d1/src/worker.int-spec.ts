@@ -2,7 +2,7 @@ import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, ThalesD1ChangePi
 import type { PrismaClient } from '@pinflow/db';
 import { JsonProducer } from '@pinflow/kafka';
 import { encodeIso0 } from '@pinflow/pin-block';
-import { encryptSecret, generatePinKeyRing, PinKeyRing, writePinKeyRingFile } from '@pinflow/pin-crypto';
+import { generatePinKeyRing, PinKeyRing, sealForCommand, writePinKeyRingFile } from '@pinflow/pin-crypto';
 import { leakedDigits, SandboxClient } from '@pinflow/sandbox-kit';
 import { freePort, ServiceProcess, testCommand, TopicRecorder, waitFor } from '@pinflow/testing';
 import { WorkerSetup, WorkerUnderTest } from '@pinflow/worker-kit/testing';
@@ -53,15 +53,8 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
 
   async function changePin(cardId: string, pin: string, pinBlockFormat: ThalesD1ChangePinCommand['pinBlockFormat'], pan = PANS.card): Promise<ThalesD1ChangePinCommand> {
     clearBlocks.push(pinBlockFormat === 'ISO0' ? encodeIso0(pin, pan) : `1${pin.length.toString(16)}${pin}`.toUpperCase());
-    return testCommand(thalesD1ChangePinCommand, {
-      vendor: 'thales-d1',
-      operation: 'change_pin',
-      cardId,
-      issuerId: ISSUER,
-      pinBlockFormat,
-      encryptedPin: await encryptSecret('pin', pin, keyRing),
-      encryptedPan: await encryptSecret('pan', pan, keyRing),
-    });
+    const command = testCommand(thalesD1ChangePinCommand, { vendor: 'thales-d1', operation: 'change_pin', cardId, issuerId: ISSUER, pinBlockFormat, encryptedPin: 'a.b.c.d.e', encryptedPan: 'a.b.c.d.e' });
+    return { ...command, encryptedPin: await sealForCommand('pin', pin, keyRing, command), encryptedPan: await sealForCommand('pan', pan, keyRing, command) };
   }
 
   async function send(...commands: ThalesD1ChangePinCommand[]): Promise<void> {
@@ -88,10 +81,10 @@ describe('worker-thales-d1 against the CMS sandbox, a real broker and a real dat
         // Onboarding: the CMS's public key reaches pinflow as a file.
         const cmsKeyFile = path.join(dir, 'cms-key.json');
         writeFileSync(cmsKeyFile, (await cms.call('GET', '/sandbox/encryption-key')).text);
-        const pinKeysFile = path.join(dir, 'pin-keys.json');
-        await writePinKeyRingFile(pinKeysFile, keyRing);
+        const commandKeysFile = path.join(dir, 'command-keys.json');
+        await writePinKeyRingFile(commandKeysFile, keyRing);
         return {
-          PIN_KEYS_FILE: pinKeysFile,
+          COMMAND_KEYS_FILE: commandKeysFile,
           THALES_D1_BASE_URL: cms.baseUrl,
           THALES_D1_TOKEN_URL: `${cms.baseUrl}/authz/d1/v1/oauth2/token`,
           THALES_D1_CLIENT_ID: CLIENT.id,

@@ -1,6 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
-import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
-import { clientCredentialsFrom, OAuth2HttpClient, retryPolicyFrom, WorkerKitModule } from '@pinflow/worker-kit';
+import type { Logger } from '@pinflow/logging';
+import { COMMAND_KEYS, openCommandKeys } from '@pinflow/pin-crypto';
+import { clientCredentialsFrom, OAuth2HttpClient, retryPolicyFrom, WORKER_LOGGER, WorkerKitModule } from '@pinflow/worker-kit';
 import type { WorkerConfig } from './config';
 import { CmsClient } from './d1/cms-client';
 import { CmsEncryptionKey, loadCmsEncryptionKey } from './d1/cms-key';
@@ -17,7 +18,7 @@ export class WorkerModule {
       retryPolicy: retryPolicyFrom('THALES_D1', config),
       adapter: ThalesD1Adapter,
       providers: [
-        { provide: PinKeyRing, useFactory: () => loadPinKeyRing(config) },
+        { provide: COMMAND_KEYS, inject: [WORKER_LOGGER], useFactory: (logger: Logger) => openCommandKeys(config, logger) },
         { provide: CmsEncryptionKey, useFactory: () => loadCmsEncryptionKey(config.THALES_D1_CMS_PUBLIC_KEY_FILE) },
         { provide: CmsClient, useValue: new CmsClient(http, config.THALES_D1_BASE_URL) },
       ],

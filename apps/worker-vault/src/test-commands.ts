@@ -6,7 +6,7 @@ import {
   VaultSetPasscodeCommand,
   vaultSetPasscodeCommand,
 } from '@pinflow/contracts';
-import { encryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
+import { sealForCommand, type SecretRecipient } from '@pinflow/pin-crypto';
 import { testCommand } from '@pinflow/testing';
 
 /** Vault's card ids are int64s. */
@@ -18,8 +18,9 @@ export function setPasscodeCommand(fields: Partial<VaultSetPasscodeCommand> = {}
 }
 
 /** For tests: a set_passcode command carrying `passcode` and `code` sealed to `keyRing`, as intake seals them. */
-export async function sealedPasscodeCommand(keyRing: PinKeyRing, passcode: string, code: string, fields: Partial<VaultSetPasscodeCommand> = {}): Promise<VaultSetPasscodeCommand> {
-  return setPasscodeCommand({ ...fields, encryptedPasscode: await encryptSecret('passcode', passcode, keyRing), encryptedCode: await encryptSecret('oneTimeCode', code, keyRing) });
+export async function sealedPasscodeCommand(keyRing: SecretRecipient, passcode: string, code: string, fields: Partial<VaultSetPasscodeCommand> = {}): Promise<VaultSetPasscodeCommand> {
+  const command = setPasscodeCommand(fields);
+  return { ...command, encryptedPasscode: await sealForCommand('passcode', passcode, keyRing, command), encryptedCode: await sealForCommand('oneTimeCode', code, keyRing, command) };
 }
 
 /** For tests: a send_verification_code command as intake publishes it, with fresh ids. */
@@ -28,6 +29,7 @@ export function sendCodeCommand(fields: Partial<VaultSendVerificationCodeCommand
 }
 
 /** For tests: a check_verification_code command carrying `code` sealed to `keyRing`, as intake seals it. */
-export async function sealedCheckCodeCommand(keyRing: PinKeyRing, code: string, fields: Partial<VaultCheckVerificationCodeCommand> = {}): Promise<VaultCheckVerificationCodeCommand> {
-  return testCommand(vaultCheckVerificationCodeCommand, { ...card, operation: 'check_verification_code', encryptedCode: await encryptSecret('oneTimeCode', code, keyRing), ...fields });
+export async function sealedCheckCodeCommand(keyRing: SecretRecipient, code: string, fields: Partial<VaultCheckVerificationCodeCommand> = {}): Promise<VaultCheckVerificationCodeCommand> {
+  const command = testCommand(vaultCheckVerificationCodeCommand, { ...card, operation: 'check_verification_code', encryptedCode: 'a.b.c.d.e', ...fields });
+  return { ...command, encryptedCode: await sealForCommand('oneTimeCode', code, keyRing, command) };
 }

@@ -1,6 +1,7 @@
 import { encryptSecret, generatePinKeyRing, PinDecryptionError, PinKeyRing } from '@pinflow/pin-crypto';
+import type { VaultSetPasscodeCommand } from '@pinflow/contracts';
 import type { VendorCallResult } from '@pinflow/worker-kit';
-import { constants, generateKeyPairSync, privateDecrypt } from 'node:crypto';
+import { constants, generateKeyPairSync, privateDecrypt, randomUUID } from 'node:crypto';
 import { sealedCheckCodeCommand, sealedPasscodeCommand, sendCodeCommand } from './test-commands';
 import { VaultAdapter } from './vault-adapter';
 import type { VaultClient, VaultPasscodeBody } from './vault/vault-client';
@@ -70,10 +71,21 @@ describe('VaultAdapter', () => {
   it('refuses, before any call, a command whose passcode or code it cannot decrypt', async () => {
     const other = await generatePinKeyRing();
     const unreadableCode = { ...(await command()), encryptedCode: await encryptSecret('oneTimeCode', '482913', other) };
-    const codeAsPasscode = { ...(await command()), encryptedPasscode: (await command()).encryptedCode };
+    const sealed = await command();
+    const codeAsPasscode = { ...sealed, encryptedPasscode: sealed.encryptedCode };
 
     await expect(adapter.prepare(unreadableCode)).rejects.toThrow(PinDecryptionError);
     await expect(adapter.prepare(codeAsPasscode)).rejects.toThrow(PinDecryptionError);
+    expect(vault.sets).toEqual([]);
+  });
+
+  it.each([
+    ['another card', (sealed: VaultSetPasscodeCommand) => ({ cardId: `${sealed.cardId}9` }), 'BOUND_TO_ANOTHER_CARD'],
+    ['another command', () => ({ commandId: randomUUID() }), 'BOUND_TO_ANOTHER_COMMAND'],
+  ] as const)('refuses, before any call, secrets replayed from a command for %s', async (_case, elsewhere, code) => {
+    const sealed = await command();
+
+    await expect(adapter.prepare({ ...sealed, ...elsewhere(sealed) })).rejects.toMatchObject({ code });
     expect(vault.sets).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { VaultCommand, VaultSetPasscodeCommand } from '@pinflow/contracts';
-import { decryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
+import { decryptSecret, COMMAND_KEYS, type DecryptionKeys } from '@pinflow/pin-crypto';
 import type { OutcomeCheck, VendorAdapter, VendorCall, VendorCallResult } from '@pinflow/worker-kit';
 import { settle } from './outcomes';
 import { encryptPasscode, RsaPadding } from './vault/passcode-encryption';
@@ -31,7 +31,7 @@ export class VaultAdapter implements VendorAdapter<VaultCommand> {
   constructor(
     private readonly vault: VaultClient,
     private readonly keys: VaultKeys,
-    private readonly keyRing: PinKeyRing,
+    @Inject(COMMAND_KEYS) private readonly commandKeys: DecryptionKeys,
     @Inject(VAULT_RSA_PADDING) private readonly padding: RsaPadding,
   ) {}
 
@@ -43,7 +43,7 @@ export class VaultAdapter implements VendorAdapter<VaultCommand> {
         // Sent again after a timeout, a second code would replace the one the cardholder may be reading.
         return async () => gatewayTimeoutAsTimeout(await this.vault.sendCode(command.cardId));
       case 'check_verification_code': {
-        const code = await decryptSecret('oneTimeCode', command.encryptedCode, this.keyRing);
+        const code = await decryptSecret('oneTimeCode', command.encryptedCode, this.commandKeys, command);
         return async () => gatewayTimeoutAsTimeout(await this.vault.verifyCode(command.cardId, code));
       }
     }
@@ -55,8 +55,8 @@ export class VaultAdapter implements VendorAdapter<VaultCommand> {
   }
 
   private async setPasscode(command: VaultSetPasscodeCommand): Promise<VendorCall> {
-    const passcode = await decryptSecret('passcode', command.encryptedPasscode, this.keyRing);
-    const code = await decryptSecret('oneTimeCode', command.encryptedCode, this.keyRing);
+    const passcode = await decryptSecret('passcode', command.encryptedPasscode, this.commandKeys, command);
+    const code = await decryptSecret('oneTimeCode', command.encryptedCode, this.commandKeys, command);
     return () =>
       this.keys.withCurrentKey(async (key) =>
         gatewayTimeoutAsTimeout(await this.vault.setPasscode(command.cardId, { keyId: key.id, code, passCode: encryptPasscode(passcode, key.publicKey, this.padding) })),

@@ -1,12 +1,13 @@
 import { commandTopic, EventData, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, VaultCommand, vaultCommand, VaultSetPasscodeCommand } from '@pinflow/contracts';
 import type { PrismaClient } from '@pinflow/db';
 import { DEAD_LETTER_TOPIC, JsonProducer } from '@pinflow/kafka';
-import { encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
+import { generatePinKeyRing, PinKeyRing, sealForCommand, writePinKeyRingFile } from '@pinflow/pin-crypto';
 import { leakedDigits } from '@pinflow/sandbox-kit';
 import { ServiceProcess, TopicRecorder, waitFor } from '@pinflow/testing';
 import { WorkerSetup, WorkerUnderTest } from '@pinflow/worker-kit/testing';
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sealedCheckCodeCommand, sealedPasscodeCommand, sendCodeCommand } from './test-commands';
 
@@ -111,14 +112,19 @@ describe('worker-vault against the Vault sandbox, a real broker and a real datab
     }
   }
 
+  async function writtenKeyFile(file: string): Promise<string> {
+    await writePinKeyRingFile(file, keyRing);
+    return file;
+  }
+
   beforeAll(async () => {
     keyRing = await generatePinKeyRing();
     suite = await WorkerUnderTest.start({
       vendor: 'vault',
       client: CLIENT,
       sandboxEnv: { LOG_LEVEL: 'debug' },
-      workerEnv: ({ sandbox: vault }: WorkerSetup) => ({
-        PIN_KEYS: JSON.stringify(keyRing.toPrivateJwks()),
+      workerEnv: async ({ sandbox: vault, work }: WorkerSetup) => ({
+        COMMAND_KEYS_FILE: await writtenKeyFile(path.join(work, 'command-keys.json')),
         VAULT_BASE_URL: vault.baseUrl,
         VAULT_TOKEN_URL: `${vault.baseUrl}/v2/auth/token`,
         VAULT_CLIENT_ID: CLIENT.id,
@@ -340,7 +346,8 @@ describe('worker-vault against the Vault sandbox, a real broker and a real datab
   it('fails with UNDECRYPTABLE_PIN, without calling Vault, when the code was sealed to a key the worker does not hold', async () => {
     const cardId = await seedCard();
     const code = await textCode(cardId);
-    const command = { ...(await passcodeCommand(cardId, PASSCODES.undecryptable, code)), encryptedCode: await encryptSecret('oneTimeCode', code, await generatePinKeyRing()) };
+    const sealed = await passcodeCommand(cardId, PASSCODES.undecryptable, code);
+    const command = { ...sealed, encryptedCode: await sealForCommand('oneTimeCode', code, await generatePinKeyRing(), sealed) };
 
     await send(command);
 

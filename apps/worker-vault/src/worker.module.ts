@@ -1,6 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
-import { loadPinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
-import { clientCredentialsFrom, OAuth2HttpClient, retryPolicyFrom, WorkerKitModule } from '@pinflow/worker-kit';
+import type { Logger } from '@pinflow/logging';
+import { COMMAND_KEYS, openCommandKeys } from '@pinflow/pin-crypto';
+import { clientCredentialsFrom, OAuth2HttpClient, retryPolicyFrom, WORKER_LOGGER, WorkerKitModule } from '@pinflow/worker-kit';
 import type { WorkerConfig } from './config';
 import { VAULT_RSA_PADDING, VaultAdapter } from './vault-adapter';
 import { VaultClient } from './vault/vault-client';
@@ -17,7 +18,7 @@ export class WorkerModule {
       retryPolicy: retryPolicyFrom('VAULT', config),
       adapter: VaultAdapter,
       providers: [
-        { provide: PinKeyRing, useFactory: () => loadPinKeyRing(config) },
+        { provide: COMMAND_KEYS, inject: [WORKER_LOGGER], useFactory: (logger: Logger) => openCommandKeys(config, logger) },
         { provide: VaultClient, useValue: vault },
         { provide: VaultKeys, useValue: new VaultKeys(() => vault.publicKey()) },
         { provide: VAULT_RSA_PADDING, useValue: config.VAULT_RSA_PADDING },

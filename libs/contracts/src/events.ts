@@ -28,6 +28,10 @@ export const FAILURE_REASONS = [
   'OUTCOME_UNKNOWN',
   'INVALID_COMMAND',
   'UNDECRYPTABLE_PIN',
+  /** A secret of the command was sealed for another card, another command, or for no command at all. */
+  'SECRET_NOT_FOR_THIS_COMMAND',
+  /** A secret of the command was sealed too long ago to be used. */
+  'SECRET_EXPIRED',
 ] as const;
 
 /**

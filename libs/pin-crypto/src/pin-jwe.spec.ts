@@ -177,3 +177,61 @@ describe('other secrets travel the same way, each under its own name', () => {
     expect((error as Error).message).not.toContain('12345');
   });
 });
+
+describe('a secret bound to its card, its command and an expiry', () => {
+  const binding = { cardId: 'card-1', commandId: '0b6f7f6e-3a55-4c1e-9a0c-7d7b3c3f2d11' };
+  const inAnHour = () => new Date(Date.now() + 3_600_000);
+
+  async function refusal(jwe: string, expected: typeof binding, now?: number): Promise<PinDecryptionErrorCode | undefined> {
+    return decryptSecret('pin', jwe, ring, expected, now).then(
+      () => undefined,
+      (error: unknown) => (error instanceof PinDecryptionError ? error.code : undefined),
+    );
+  }
+
+  it('opens for the card and command it was sealed for, before it expires', async () => {
+    const jwe = await encryptPin(PIN, ring, { ...binding, expiresAt: inAnHour() });
+
+    expect(await decryptPin(jwe, ring, binding)).toBe(PIN);
+  });
+
+  it('is refused for another card', async () => {
+    const jwe = await encryptPin(PIN, ring, { ...binding, expiresAt: inAnHour() });
+
+    expect(await refusal(jwe, { ...binding, cardId: 'card-2' })).toBe('BOUND_TO_ANOTHER_CARD');
+  });
+
+  it('is refused for another command of the same card', async () => {
+    const jwe = await encryptPin(PIN, ring, { ...binding, expiresAt: inAnHour() });
+
+    expect(await refusal(jwe, { ...binding, commandId: '9d1c8f57-0f0e-4a0f-8f7e-2c5d6b7a8e90' })).toBe('BOUND_TO_ANOTHER_COMMAND');
+  });
+
+  it('is refused once expired', async () => {
+    const expiresAt = inAnHour();
+    const jwe = await encryptPin(PIN, ring, { ...binding, expiresAt });
+
+    expect(await refusal(jwe, binding, expiresAt.getTime() + 1_000)).toBe('EXPIRED');
+  });
+
+  it('is refused when it carries no binding at all', async () => {
+    expect(await refusal(await encryptPin(PIN, ring), binding)).toBe('UNBOUND');
+  });
+
+  it('cannot be re-bound by editing its header: the content encryption authenticates it', async () => {
+    const [header, ...rest] = (await encryptPin(PIN, ring, { ...binding, expiresAt: inAnHour() })).split('.');
+    const edited = { ...JSON.parse(Buffer.from(header, 'base64url').toString()), pinflow_card: 'card-2' };
+    const forged = [Buffer.from(JSON.stringify(edited)).toString('base64url'), ...rest].join('.');
+
+    expect(await refusal(forged, { ...binding, cardId: 'card-2' })).toBe('DECRYPTION_FAILED');
+  });
+
+  it('says no more of the binding than which part did not match', async () => {
+    const jwe = await encryptPin(PIN, ring, { ...binding, expiresAt: inAnHour() });
+    const error = await decryptSecret('pin', jwe, ring, { ...binding, cardId: 'card-2' }).then(String, (thrown: unknown) => thrown as Error);
+
+    expect(error).toBeInstanceOf(PinDecryptionError);
+
+    expect((error as Error).message).toBe('The encrypted secret was sealed for another card');
+  });
+});

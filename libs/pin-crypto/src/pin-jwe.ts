@@ -1,6 +1,6 @@
-import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, errors, type ProtectedHeaderParameters } from 'jose';
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, errors, type CryptoKey, type ProtectedHeaderParameters } from 'jose';
 import { z } from 'zod';
-import { PIN_JWE_ALG, PIN_JWE_ENC, PinKeyRing, type PinPublicJwk } from './pin-key-ring';
+import { PIN_JWE_ALG, PIN_JWE_ENC, type PinPublicJwk } from './pin-key-ring';
 
 const ACCEPTED_ENCS = [PIN_JWE_ENC, 'A256CBC-HS512'] as const;
 
@@ -29,7 +29,27 @@ export type PinDecryptionErrorCode =
   | 'MALFORMED'
   | 'UNSUPPORTED_ALGORITHM'
   | 'DECRYPTION_FAILED'
-  | 'INVALID_PLAINTEXT';
+  | 'INVALID_PLAINTEXT'
+  | 'UNBOUND'
+  | 'BOUND_TO_ANOTHER_CARD'
+  | 'BOUND_TO_ANOTHER_COMMAND'
+  | 'EXPIRED';
+
+/** The codes of a secret that opens fine but was sealed for something else, or too long ago. */
+export const BINDING_ERROR_CODES = ['UNBOUND', 'BOUND_TO_ANOTHER_CARD', 'BOUND_TO_ANOTHER_COMMAND', 'EXPIRED'] as const satisfies readonly PinDecryptionErrorCode[];
+
+/**
+ * What a secret inside a command is sealed for: that card, that command, until `expiresAt`. Carried in
+ * the JWE's protected header, which the content encryption authenticates: changing it breaks the JWE.
+ */
+export interface SecretBinding {
+  cardId: string;
+  commandId: string;
+}
+
+// Header parameter names, private to pinflow (RFC 7516 §4.3); `exp` as in JWT, seconds since the epoch.
+const CARD = 'pinflow_card';
+const COMMAND = 'pinflow_command';
 
 // Fixed texts: a message built from the input could carry the PIN or the JWE into a log line.
 const MESSAGES: Record<PinDecryptionErrorCode, string> = {
@@ -38,7 +58,19 @@ const MESSAGES: Record<PinDecryptionErrorCode, string> = {
   UNSUPPORTED_ALGORITHM: `The encrypted PIN must use alg ${PIN_JWE_ALG}, enc ${ACCEPTED_ENCS.join(' or ')} and no compression`,
   DECRYPTION_FAILED: 'The encrypted PIN could not be decrypted: wrong key or tampered JWE',
   INVALID_PLAINTEXT: 'The decrypted payload is not a JSON object holding a well-formed value of the expected kind',
+  UNBOUND: 'The encrypted secret is not bound to a card, a command and an expiry',
+  BOUND_TO_ANOTHER_CARD: 'The encrypted secret was sealed for another card',
+  BOUND_TO_ANOTHER_COMMAND: 'The encrypted secret was sealed for another command',
+  EXPIRED: 'The encrypted secret has expired',
 };
+
+/** Whoever a secret is sealed to: a ring's current key (fixed or reloading), or a public PIN JWK. */
+export type SecretRecipient = { readonly currentPublicJwk: PinPublicJwk } | PinPublicJwk;
+
+/** Whatever holds the private keys by kid: a ring, or a ring file that may have to read its file first. */
+export interface DecryptionKeys {
+  decryptionKey(kid: string): CryptoKey | undefined | Promise<CryptoKey | undefined>;
+}
 
 /** Why an encrypted PIN was refused. Carries no cause, since causes can quote the input. */
 export class PinDecryptionError extends Error {
@@ -51,19 +83,31 @@ export class PinDecryptionError extends Error {
 
 /**
  * Encrypts a secret as a compact JWE to `recipient`: the current key of a ring, or a public PIN JWK
- * (for instance one served by intake's public key endpoint).
+ * (for instance one served by intake's public key endpoint). With `binding`, the JWE opens only for
+ * that card and command until `expiresAt` (see {@link decryptSecret}).
  */
-export async function encryptSecret(kind: SecretKind, value: string, recipient: PinKeyRing | PinPublicJwk): Promise<string> {
+export async function encryptSecret(
+  kind: SecretKind,
+  value: string,
+  recipient: SecretRecipient,
+  binding?: SecretBinding & { expiresAt: Date },
+): Promise<string> {
   // A value that decryptSecret would refuse must not travel at all.
   if (!SECRET_PATTERNS[kind].test(value)) throw new RangeError(`A ${kind} must match ${SECRET_PATTERNS[kind]} to be encrypted`);
-  const key = recipient instanceof PinKeyRing ? recipient.currentPublicJwk : recipient;
+  const key = 'currentPublicJwk' in recipient ? recipient.currentPublicJwk : recipient;
+  const bound = binding && { [CARD]: binding.cardId, [COMMAND]: binding.commandId, exp: Math.floor(binding.expiresAt.getTime() / 1000) };
   return new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ [kind]: value })))
-    .setProtectedHeader({ alg: PIN_JWE_ALG, enc: PIN_JWE_ENC, kid: key.kid })
+    .setProtectedHeader({ alg: PIN_JWE_ALG, enc: PIN_JWE_ENC, kid: key.kid, ...bound })
     .encrypt(key);
 }
 
-export function encryptPin(pin: string, recipient: PinKeyRing | PinPublicJwk): Promise<string> {
-  return encryptSecret('pin', pin, recipient);
+/** Seals a secret into a command as intake does: to `recipient` (the vendor's command keys), for that card and command only, for `ttlSeconds`. */
+export function sealForCommand(kind: SecretKind, value: string, recipient: SecretRecipient, command: SecretBinding, ttlSeconds = 3_600): Promise<string> {
+  return encryptSecret(kind, value, recipient, { cardId: command.cardId, commandId: command.commandId, expiresAt: new Date(Date.now() + ttlSeconds * 1000) });
+}
+
+export function encryptPin(pin: string, recipient: SecretRecipient, binding?: SecretBinding & { expiresAt: Date }): Promise<string> {
+  return encryptSecret('pin', pin, recipient, binding);
 }
 
 function protectedHeader(jwe: string): ProtectedHeaderParameters {
@@ -94,17 +138,30 @@ function readPlaintext(kind: SecretKind, plaintext: Uint8Array): string {
   return parsed.data[kind] as string;
 }
 
-export function decryptPin(jwe: string, ring: PinKeyRing): Promise<string> {
-  return decryptSecret('pin', jwe, ring);
+export function decryptPin(jwe: string, keys: DecryptionKeys, binding?: SecretBinding): Promise<string> {
+  return decryptSecret('pin', jwe, keys, binding);
 }
 
-/** Decrypts a secret's JWE with the ring's key named by its `kid`; throws {@link PinDecryptionError}. */
-export async function decryptSecret(kind: SecretKind, jwe: string, ring: PinKeyRing): Promise<string> {
+// Checked before the RSA operation, which is the expensive part; a forged header then fails decryption.
+function checkBinding(header: ProtectedHeaderParameters, binding: SecretBinding, now: number): void {
+  const [card, command, exp] = [header[CARD], header[COMMAND], header.exp];
+  if (typeof card !== 'string' || typeof command !== 'string' || typeof exp !== 'number') throw new PinDecryptionError('UNBOUND');
+  if (card !== binding.cardId) throw new PinDecryptionError('BOUND_TO_ANOTHER_CARD');
+  if (command !== binding.commandId) throw new PinDecryptionError('BOUND_TO_ANOTHER_COMMAND');
+  if (exp * 1000 <= now) throw new PinDecryptionError('EXPIRED');
+}
+
+/**
+ * Decrypts a secret's JWE with the key named by its `kid`; throws {@link PinDecryptionError}. With
+ * `binding` (a command's card and id), the JWE must have been sealed for exactly those and not expired.
+ */
+export async function decryptSecret(kind: SecretKind, jwe: string, keys: DecryptionKeys, binding?: SecretBinding, now = Date.now()): Promise<string> {
   const header = protectedHeader(jwe);
   if (header.alg !== PIN_JWE_ALG || !ACCEPTED_ENCS.some((enc) => enc === header.enc)) {
     throw new PinDecryptionError('UNSUPPORTED_ALGORITHM');
   }
-  const key = header.kid === undefined ? undefined : ring.decryptionKey(header.kid);
+  if (binding) checkBinding(header, binding, now);
+  const key = header.kid === undefined ? undefined : await keys.decryptionKey(header.kid);
   if (!key) throw new PinDecryptionError('UNKNOWN_KEY');
   const { plaintext } = await compactDecrypt(jwe, key, {
     keyManagementAlgorithms: [PIN_JWE_ALG],

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type CryptoKey } from 'jose';
 import { z } from 'zod';
@@ -40,6 +40,20 @@ const privatePinJwks = z.object({
 
 export type PrivatePinJwk = z.infer<typeof privatePinJwk>;
 
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+const publicPinJwk = z
+  .looseObject(privatePinJwk.pick({ kty: true, kid: true, use: true, alg: true, n: true, e: true }).shape)
+  // A service meant to hold only public halves must never be handed private ones by mistake.
+  .refine((jwk) => PRIVATE_MEMBERS.every((member) => !(member in jwk)), 'must be a public key: private members are not allowed here');
+
+const publicPinJwks = z.object({
+  keys: z
+    .array(publicPinJwk)
+    .min(1)
+    .refine((keys) => new Set(keys.map((key) => key.kid)).size === keys.length, 'every key needs a distinct kid'),
+});
+
 /** The public half of a PIN key, as served to clients that encrypt PINs themselves. */
 export interface PinPublicJwk {
   kty: 'RSA';
@@ -65,6 +79,15 @@ async function decryptsItsOwnCiphertext(publicJwk: PinPublicJwk, privateKey: Cry
     () => true,
     () => false,
   );
+}
+
+function parseJwksText(json: string, source: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    // JSON.parse's own message quotes the text around the error, which would be key material.
+    throw new Error(`Invalid ${source}: not valid JSON`);
+  }
 }
 
 function describeIssues(error: z.ZodError): string {
@@ -110,14 +133,7 @@ export class PinKeyRing {
 
   /** Parses a JWKS held in a string, such as an environment variable named by `source`. */
   static async fromJson(json: string, source = 'PIN key ring'): Promise<PinKeyRing> {
-    let value: unknown;
-    try {
-      value = JSON.parse(json);
-    } catch {
-      // JSON.parse's own message quotes the text around the error, which would be key material.
-      throw new Error(`Invalid ${source}: not valid JSON`);
-    }
-    return PinKeyRing.fromJwks(value, source);
+    return PinKeyRing.fromJwks(parseJwksText(json, source), source);
   }
 
   static async fromFile(file: string): Promise<PinKeyRing> {
@@ -148,6 +164,36 @@ export class PinKeyRing {
   }
 }
 
+/**
+ * The public halves of a key ring held elsewhere: intake holds each vendor's command keys this way,
+ * so it can seal secrets to a worker without being able to open them. The first key is current.
+ */
+export class PinPublicKeyRing {
+  private constructor(readonly keys: readonly PinPublicJwk[]) {}
+
+  static fromJwks(value: unknown, source = 'public PIN key ring'): PinPublicKeyRing {
+    const parsed = publicPinJwks.safeParse(value);
+    if (!parsed.success) throw new Error(`Invalid ${source}: ${describeIssues(parsed.error)}`);
+    return new PinPublicKeyRing(parsed.data.keys.map(({ kty, n, e, kid }) => ({ kty, n, e, kid, use: 'enc', alg: PIN_JWE_ALG })));
+  }
+
+  static fromJson(json: string, source = 'public PIN key ring'): PinPublicKeyRing {
+    return PinPublicKeyRing.fromJwks(parseJwksText(json, source), source);
+  }
+
+  get currentKid(): string {
+    return this.keys[0].kid;
+  }
+
+  get currentPublicJwk(): PinPublicJwk {
+    return this.keys[0];
+  }
+
+  publicJwks(): { keys: PinPublicJwk[] } {
+    return { keys: [...this.keys] };
+  }
+}
+
 function newKid(): string {
   // A date in the kid tells operators at a glance how old a key is when deciding to retire it.
   return `pin-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
@@ -162,6 +208,18 @@ export async function generatePinKeyRing(options: { modulusLength?: 2048 | 3072 
 
 /** Writes the ring's private JWKS readable by its owner only, creating the directory if needed. */
 export async function writePinKeyRingFile(file: string, ring: PinKeyRing): Promise<void> {
+  await writeJwksFile(file, ring.toPrivateJwks(), 0o600);
+}
+
+/** Writes the public halves of a ring, for the service that seals secrets to it. */
+export async function writePublicKeyRingFile(file: string, ring: PinKeyRing | PinPublicKeyRing): Promise<void> {
+  await writeJwksFile(file, ring.publicJwks(), 0o644);
+}
+
+// Written beside and renamed over: a service reloading the file never reads half of it.
+async function writeJwksFile(file: string, jwks: object, mode: number): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, `${JSON.stringify(ring.toPrivateJwks(), null, 2)}\n`, { mode: 0o600 });
+  const partial = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(partial, `${JSON.stringify(jwks, null, 2)}\n`, { mode });
+  await rename(partial, file);
 }

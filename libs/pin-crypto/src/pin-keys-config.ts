@@ -1,18 +1,36 @@
 import { z } from 'zod';
-import { PinKeyRing } from './pin-key-ring';
+import { type KeyRingFileOptions, PrivateKeyRingFile } from './key-ring-file';
 
-/**
- * Where a service finds pinflow's PIN keys: a JWKS file (a mounted secret) or the JWKS itself in an
- * environment variable. Exactly one; checked by {@link loadPinKeyRing} at start-up.
- */
-export const pinKeysConfig = {
-  PIN_KEYS_FILE: z.string().min(1).optional(),
-  PIN_KEYS: z.string().min(1).optional(),
+const positiveInt = z.coerce.number().int().positive();
+
+/** How every key file is kept fresh: read again on this interval, old keys kept for the grace period. */
+export const keyFilesConfig = {
+  KEYS_RELOAD_INTERVAL_MS: positiveInt.default(10_000),
+  /** At least as long as a command may wait before it runs: what was sealed to a retired key must still open. */
+  KEYS_GRACE_PERIOD_SECONDS: positiveInt.default(86_400),
 };
 
-export async function loadPinKeyRing(config: { PIN_KEYS_FILE?: string; PIN_KEYS?: string }): Promise<PinKeyRing> {
-  if ((config.PIN_KEYS_FILE === undefined) === (config.PIN_KEYS === undefined)) {
-    throw new Error('Set exactly one of PIN_KEYS_FILE and PIN_KEYS');
-  }
-  return config.PIN_KEYS_FILE ? PinKeyRing.fromFile(config.PIN_KEYS_FILE) : PinKeyRing.fromJson(config.PIN_KEYS!, 'PIN_KEYS');
+/** intake's caller-facing PIN key ring: a JWKS of private keys (a mounted Secret), served at /v1/pin-keys. */
+export const pinKeysConfig = { PIN_KEYS_FILE: z.string().min(1), ...keyFilesConfig };
+
+/** A vendor worker's own command key ring: a JWKS of private keys that intake seals the command's secrets to. */
+export const commandKeysConfig = { COMMAND_KEYS_FILE: z.string().min(1), ...keyFilesConfig };
+
+type KeyFilesSettings = { KEYS_RELOAD_INTERVAL_MS: number; KEYS_GRACE_PERIOD_SECONDS: number };
+
+export function keyRingFileOptions(config: KeyFilesSettings, log: { warn(fields: object, message: string): void; info(fields: object, message: string): void }): KeyRingFileOptions {
+  return {
+    reloadIntervalMs: config.KEYS_RELOAD_INTERVAL_MS,
+    gracePeriodMs: config.KEYS_GRACE_PERIOD_SECONDS * 1000,
+    onReloadError: (error) => log.warn({ error: error.message }, 'a key file could not be reloaded: the keys read before stay in use'),
+    onReload: (file, kids) => log.info({ file, kids }, 'key file reloaded'),
+  };
+}
+
+/** The Nest token of a worker's command keys ({@link DecryptionKeys}): its adapter opens the command's secrets with them. */
+export const COMMAND_KEYS = Symbol('COMMAND_KEYS');
+
+/** A worker's command key ring, validated now: a start-up with a missing or broken file fails, naming it. */
+export function openCommandKeys(config: { COMMAND_KEYS_FILE: string } & KeyFilesSettings, log: Parameters<typeof keyRingFileOptions>[1]): Promise<PrivateKeyRingFile> {
+  return PrivateKeyRingFile.open(config.COMMAND_KEYS_FILE, keyRingFileOptions(config, log));
 }

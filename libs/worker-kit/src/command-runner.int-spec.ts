@@ -5,7 +5,7 @@ import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { connectKafkaTransport, createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, JsonProducer, MessageMeta, PinflowKafkaServer, REPLAYED_FROM_HEADER } from '@pinflow/kafka';
 import { createLogger, Logger } from '@pinflow/logging';
-import { decryptSecret, encryptSecret, generatePinKeyRing, PinKeyRing } from '@pinflow/pin-crypto';
+import { decryptSecret, generatePinKeyRing, PinKeyRing, sealForCommand, type SecretBinding } from '@pinflow/pin-crypto';
 import { RecordedMessage, testCommand, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import type { QueryConfig } from 'pg';
@@ -54,7 +54,7 @@ class ScriptedVendor implements VendorAdapter<VaultSetPasscodeCommand> {
   }
 
   async prepare(command: VaultSetPasscodeCommand): Promise<VendorCall> {
-    const passcode = await decryptSecret('passcode', command.encryptedPasscode, this.keyRing);
+    const passcode = await decryptSecret('passcode', command.encryptedPasscode, this.keyRing, command);
     return async (attempt) => {
       this.log.push(`call ${command.cardId} ${attempt}`);
       this.passcodes.push(passcode);
@@ -113,14 +113,15 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
 
   const newCard = () => String(randomInt(1, 2 ** 47));
 
-  async function passcodeCommand(cardId: string, passcode: string, ring = keyRing): Promise<VaultSetPasscodeCommand> {
-    return testCommand(vaultSetPasscodeCommand, {
-      vendor: 'vault',
-      operation: 'set_passcode',
-      cardId,
-      encryptedPasscode: await encryptSecret('passcode', passcode, ring),
-      encryptedCode: await encryptSecret('oneTimeCode', '123456', ring),
-    });
+  /** A command as intake seals it: its secrets for its card and id; `sealedFor` seals them for something else. */
+  async function passcodeCommand(cardId: string, passcode: string, ring = keyRing, sealedFor: Partial<SecretBinding> & { ttlSeconds?: number } = {}): Promise<VaultSetPasscodeCommand> {
+    const command = testCommand(vaultSetPasscodeCommand, { vendor: 'vault', operation: 'set_passcode', cardId, encryptedPasscode: 'a.b.c.d.e', encryptedCode: 'a.b.c.d.e' });
+    const binding = { cardId, commandId: command.commandId, ...sealedFor };
+    return {
+      ...command,
+      encryptedPasscode: await sealForCommand('passcode', passcode, ring, binding, sealedFor.ttlSeconds),
+      encryptedCode: await sealForCommand('oneTimeCode', '123456', ring, binding, sealedFor.ttlSeconds),
+    };
   }
 
   const row = (commandId: string) => prisma.vendorCommand.findUniqueOrThrow({ where: { commandId } });
@@ -435,6 +436,21 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     ]);
     expect(await row(command.commandId)).toMatchObject({ state: 'FAILED_RETRYABLE', attempts: 0 });
     expect(verdict).toEqual({ deadLetter: { reason: 'UNDECRYPTABLE', detail: 'UNDECRYPTABLE_PIN', attempts: 0 }, parked: expect.any(Function) });
+  });
+
+  it.each([
+    ['sealed for another card', { cardId: 'another-card' }, 'SECRET_NOT_FOR_THIS_COMMAND'],
+    ['sealed for another command', { commandId: '5d1c9a0e-7b7e-4d43-9f3a-3c1f0e2b8a61' }, 'SECRET_NOT_FOR_THIS_COMMAND'],
+    ['expired', { ttlSeconds: -1 }, 'SECRET_EXPIRED'],
+  ] as const)('fails with %s → %s, without calling the vendor, and dead-letters the command', async (_case, sealedFor, reason) => {
+    const cardId = newCard();
+    const command = await passcodeCommand(cardId, '815263', keyRing, sealedFor);
+
+    const verdict = await runner.handle(command, heartbeat);
+
+    expect(vendor.callsFor(cardId)).toEqual([]);
+    expect(await eventsFor(cardId)).toEqual([expect.objectContaining({ data: expect.objectContaining({ commandId: command.commandId, reason }) })]);
+    expect(verdict).toEqual({ deadLetter: { reason: 'UNDECRYPTABLE', detail: reason, attempts: 0 }, parked: expect.any(Function) });
   });
 
   describe('a replayed command', () => {

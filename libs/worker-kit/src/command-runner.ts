@@ -1,13 +1,13 @@
 import { cardId, COMMAND_SCHEMAS, EVENT_TYPES, PinflowEvent, Vendor } from '@pinflow/contracts';
 import { describeError, HandlerVerdict, JsonProducer, MessageMeta } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
-import { PinDecryptionError } from '@pinflow/pin-crypto';
+import { BINDING_ERROR_CODES, PinDecryptionError, type PinDecryptionErrorCode } from '@pinflow/pin-crypto';
 import { VendorCallResult, vendorStatusOf } from '@pinflow/vendor-http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { CallPermit, CircuitBreaker, CircuitState, DEFAULT_BREAKER_POLICY } from './circuit-breaker';
 import { CommandDetails, CommandLedger, isBetweenCalls, isFinal, StoredCommand } from './command-ledger';
-import { COMMAND_STATES, CommandRef, failedEvent, failureReasonOf, Settlement } from './outcomes';
+import { COMMAND_STATES, CommandRef, failedEvent, FailureReason, failureReasonOf, Settlement } from './outcomes';
 import { backoffMs, isRetryable, isTransient, mayHaveApplied, RetryPolicy } from './retry-policy';
 import { observedVendorCall, reportCircuitState, vendorCommandStates } from './worker-metrics';
 
@@ -70,6 +70,14 @@ const identifiableCommand = z.object({
 type CallStart = { kind: 'call'; attempt: number } | Instead;
 type Instead = { kind: 'instead'; go: () => Promise<HandlerVerdict | void> };
 
+const UNREADABLE_SECRET_REASONS = new Set<FailureReason>(['UNDECRYPTABLE_PIN', 'SECRET_NOT_FOR_THIS_COMMAND', 'SECRET_EXPIRED']);
+
+/** Why a command whose secret would not open fails: a replayed or misplaced secret is told apart from a broken one. */
+function unreadableSecretReason(code: PinDecryptionErrorCode): FailureReason {
+  if (code === 'EXPIRED') return 'SECRET_EXPIRED';
+  return (BINDING_ERROR_CODES as readonly PinDecryptionErrorCode[]).includes(code) ? 'SECRET_NOT_FOR_THIS_COMMAND' : 'UNDECRYPTABLE_PIN';
+}
+
 /**
  * The dead letter a command that ended badly leaves for an operator: one the vendor never applied
  * (replaying it runs it again), or one whose outcome nobody knows (for a human to find out; replaying
@@ -80,7 +88,7 @@ function deadLetterOf(state: string, outcome: PinflowEvent, attempts: number): H
   const { reason, vendorStatus } = outcome.data;
   const detail = vendorStatus === undefined ? reason : `${reason}, vendor status ${vendorStatus}`;
   if (state === COMMAND_STATES.failedRetryable) {
-    return { reason: reason === 'UNDECRYPTABLE_PIN' ? 'UNDECRYPTABLE' : 'RETRIES_EXHAUSTED', detail, attempts };
+    return { reason: UNREADABLE_SECRET_REASONS.has(reason) ? 'UNDECRYPTABLE' : 'RETRIES_EXHAUSTED', detail, attempts };
   }
   if (reason === 'OUTCOME_UNKNOWN') return { reason: 'OUTCOME_UNKNOWN', detail, attempts };
   return undefined;
@@ -141,7 +149,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
     } catch (error) {
       if (!(error instanceof PinDecryptionError)) throw error;
       log.warn({ decryptionError: error.code }, 'an encrypted secret of the command cannot be decrypted');
-      return this.endWithoutCall(command, log);
+      return this.endWithoutCall(command, log, unreadableSecretReason(error.code));
     }
     return this.run(command, call, heartbeat, log, () => this.claim(command, delivery, log));
   }
@@ -191,8 +199,8 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
   }
 
   /** A command whose secret cannot be decrypted ends without a call; a known one goes its known way. */
-  private async endWithoutCall(command: C, log: Logger): Promise<HandlerVerdict | void> {
-    const event = failedEvent(command, 'UNDECRYPTABLE_PIN');
+  private async endWithoutCall(command: C, log: Logger, reason: FailureReason): Promise<HandlerVerdict | void> {
+    const event = failedEvent(command, reason);
     if (!(await this.ledger.recordWithoutCall(command, event))) return this.resumeKnown(command.commandId, log);
     await this.publishOutcome(command.commandId, event);
     return this.verdict(command.commandId, COMMAND_STATES.failedRetryable, event, 0);

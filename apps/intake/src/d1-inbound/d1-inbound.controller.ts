@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Logger, Param, Post, Put, Res, UseFilters } from '@nestjs/common';
 import { routeOf } from '@pinflow/contracts';
-import { encryptSecret, PinKeyRing } from '@pinflow/pin-crypto';
+import { encryptSecret, PrivateKeyRingFile } from '@pinflow/pin-crypto';
 import type { Response } from 'express';
 import { HttpDoor } from '../acceptance';
 import type { Submission } from '../requests.service';
@@ -43,7 +43,7 @@ export class D1PinManagementController {
     private readonly door: D1Door,
     private readonly requests: HttpDoor,
     private readonly submissions: Submissions,
-    private readonly keyRing: PinKeyRing,
+    private readonly callerKeys: PrivateKeyRingFile,
   ) {}
 
   /**
@@ -100,7 +100,7 @@ export class D1PinManagementController {
   private pinChange(issuerId: string, cardId: string, type: PinBlockType, pin: string, route: D1IssuerRoute): Submission {
     return {
       fingerprintSource: { door: 'thales-d1', issuerId, cardId, type, vendor: route.vendor },
-      draft: async () => this.submissions.of('pismo', PISMO_CHANGE_PIN, { cardId }, { encryptedPin: await encryptSecret('pin', pin, this.keyRing), syncOfflinePin: route.syncOfflinePin }).draft(),
+      draft: async (commandId) => this.submissions.of('pismo', PISMO_CHANGE_PIN, { cardId }, { encryptedPin: await encryptSecret('pin', pin, this.callerKeys), syncOfflinePin: route.syncOfflinePin }).draft(commandId),
     };
   }
 }
