@@ -1,7 +1,7 @@
-import { createParamDecorator, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext, Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import type { AuthenticatedPrincipal, AuthenticatedRequest } from '@pinflow/auth';
 import { ProblemException, TemporarilyUnavailableException, ZodValidationPipe } from '@pinflow/http';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { AcceptedResponse, idempotencyKeyHeader } from './api-schemas';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { RequestsService, Submission } from './requests.service';
@@ -35,29 +35,45 @@ export const Accepting = createParamDecorator((_data: unknown, context: Executio
 });
 
 /**
+ * Beyond INTAKE_MAX_PENDING_ACCEPTANCES write requests in progress, more are refused at once (503,
+ * Retry-After), before their token is verified or a secret decrypted: under overload intake spends its
+ * CPU on the requests it can finish, rather than on checking ones it would then refuse, and those it
+ * takes are answered without a multi-second queue.
+ */
+@Injectable()
+export class AdmissionLimit implements NestMiddleware {
+  private pending = 0;
+
+  constructor(@Inject(INTAKE_CONFIG) private readonly config: IntakeConfig) {}
+
+  use(_request: Request, response: Response, next: () => void): void {
+    if (this.pending >= this.config.INTAKE_MAX_PENDING_ACCEPTANCES) throw new TemporarilyUnavailableException();
+    this.pending += 1;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.pending -= 1;
+    };
+    // 'close' also comes for a caller that hung up before its answer.
+    response.once('finish', release);
+    response.once('close', release);
+    next();
+  }
+}
+
+/**
  * The HTTP door over {@link RequestsService}: answers 202 with the status URL in Location, and says
- * when it replays an earlier answer (IETF idempotency-key draft). Beyond INTAKE_MAX_PENDING_ACCEPTANCES
- * requests in progress, more are refused at once (503, Retry-After) rather than queued into a stall.
+ * when it replays an earlier answer (IETF idempotency-key draft).
  */
 @Injectable()
 export class HttpDoor {
-  private pending = 0;
-
-  constructor(
-    private readonly requests: RequestsService,
-    @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
-  ) {}
+  constructor(private readonly requests: RequestsService) {}
 
   async accept(acceptance: Acceptance, submission: Submission): Promise<AcceptedResponse> {
-    if (this.pending >= this.config.INTAKE_MAX_PENDING_ACCEPTANCES) throw new TemporarilyUnavailableException();
-    this.pending += 1;
-    try {
-      const { response, replayed } = await this.requests.submit(acceptance, submission);
-      acceptance.response.location(response.statusUrl);
-      if (replayed) acceptance.response.setHeader('Idempotent-Replayed', 'true');
-      return response;
-    } finally {
-      this.pending -= 1;
-    }
+    const { response, replayed } = await this.requests.submit(acceptance, submission);
+    acceptance.response.location(response.statusUrl);
+    if (replayed) acceptance.response.setHeader('Idempotent-Replayed', 'true');
+    return response;
   }
 }

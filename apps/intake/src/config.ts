@@ -75,8 +75,8 @@ export const intakeConfigSchema = z
     INTAKE_SOLARIS_KEY_TTL_SECONDS: positiveInt.default(300),
     /** How often the outbox relay looks for work it was not woken for (another replica's, a retry). */
     INTAKE_OUTBOX_POLL_MS: positiveInt.default(200),
-    /** Requests being accepted at once beyond which more are refused (503, Retry-After) instead of queued. */
-    INTAKE_MAX_PENDING_ACCEPTANCES: positiveInt.default(128),
+    /** Write requests in progress at once beyond which more are refused (503, Retry-After) instead of queued. */
+    INTAKE_MAX_PENDING_ACCEPTANCES: positiveInt.default(256),
     ...d1InboundConfig,
   })
   .superRefine(requireD1InboundSettings)

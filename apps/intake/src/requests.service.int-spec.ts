@@ -77,7 +77,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
   /** What a caller gets from intake: the answer, and the headers it set. */
   /** intake's HTTP door over a RequestsService of this writer and relay. */
   function httpDoor(relay: OutboxRelay, config = intakeConfig()): HttpDoor {
-    return new HttpDoor(new RequestsService(writer, relay, config), config);
+    return new HttpDoor(new RequestsService(writer, relay, config));
   }
 
   async function submit(door: HttpDoor, submission: Submission, options: { caller?: string; tenant?: string; idempotencyKey?: string } = {}) {
@@ -232,19 +232,6 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
       expect(await database.prisma.intakeRequest.findUnique({ where: { id: body.requestId } })).toMatchObject({ caller: 'acme-backend', tenant: 'acme' });
       const [acceptedEvent] = await database.prisma.outboxMessage.findMany({ where: { topic: EVENTS_TOPIC, key: cardId } });
       expect(JSON.parse(acceptedEvent.value).data).toMatchObject({ requestId: body.requestId, caller: 'acme-backend', tenant: 'acme' });
-    });
-
-    it('refuses a request at once with 503 while as many as it may take are being accepted, and takes it again after', async () => {
-      const door = httpDoor(idleRelay(), intakeConfig({ INTAKE_MAX_PENDING_ACCEPTANCES: 1 }));
-      let letDraftFinish!: () => void;
-      const draftHeld = new Promise<void>((resolve) => (letDraftFinish = resolve));
-      const slow = increaseTries(`slow-card-${randomUUID()}`);
-      const inProgress = submit(door, { ...slow, draft: (commandId) => draftHeld.then(() => slow.draft(commandId)) });
-
-      await expect(submit(door, increaseTries(`refused-card-${randomUUID()}`))).rejects.toBeInstanceOf(TemporarilyUnavailableException);
-      letDraftFinish();
-      await expect(inProgress).resolves.toMatchObject({ body: { status: 'accepted' } });
-      await expect(submit(door, increaseTries(`later-card-${randomUUID()}`))).resolves.toMatchObject({ body: { status: 'accepted' } });
     });
 
     it('answers 503 to a caller whose request could not be committed, and records nothing of it', async () => {

@@ -98,7 +98,12 @@ export function configureHttpApp(app: NestExpressApplication, options: Pick<Http
   app.useGlobalFilters(new ProblemDetailsFilter(options.isUnavailable));
   app.useGlobalInterceptors(new UnparsedBodyInterceptor());
   app.disable('x-powered-by');
-  answerUnparsableRequests(app.getHttpServer());
+  const server: Server = app.getHttpServer();
+  // Node closes an idle keep-alive connection after 5 s, which races a client (or load balancer) that
+  // reuses it just then: the request meets a reset. Idle connections stay longer than clients keep them.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  answerUnparsableRequests(server);
 }
 
 /** The module, with a last shutdown hook that exports the spans left once the listener and the consumers stopped. */

@@ -1,5 +1,5 @@
 import { OAuth2HttpClient, VendorCallResult } from '@pinflow/worker-kit';
-import { HttpExchange, OpenApiContract, repoRoot, RunningApp, startAppProcess, testEnv } from '@pinflow/testing';
+import { HttpExchange, OpenApiContract, RunningApp, startAppProcess, testEnv } from '@pinflow/testing';
 import { randomInt, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +9,10 @@ import path from 'node:path';
 import { PinBlockUpdate, PismoClient } from './pismo-client';
 import { loadZonePinKey, ZonePinKey } from './zone-pin-key';
 
-// Pismo's published OpenAPI for the Cards API (../shared/specs/README.md): read at test time only.
-const SPECS_DIR = process.env.PINFLOW_SPECS_DIR ?? path.join(repoRoot, '..', 'shared', 'specs');
-const PISMO_OPENAPI = path.join(SPECS_DIR, 'pismo-cards-openapi.yaml');
+// Pismo's published OpenAPI for the Cards API, copied unchanged from the vendors' documents
+// (../shared/specs) so that the test runs from any checkout; read at test time only. PINFLOW_SPECS_DIR
+// checks against another copy (a newer one Pismo published).
+const PISMO_OPENAPI = process.env.PINFLOW_SPECS_DIR ? path.join(process.env.PINFLOW_SPECS_DIR, 'pismo-cards-openapi.yaml') : path.join(__dirname, 'pismo-cards-openapi.yaml');
 const CLIENT = { clientId: 'contract-it', clientSecret: 'contract-it-secret' };
 const TOKEN_PATH = '/passport/v1/oauth2/token';
 const ACCOUNT_ID = 8675309;
