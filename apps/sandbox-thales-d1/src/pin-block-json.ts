@@ -1,6 +1,6 @@
-import { decodeIso0, decodeIso1, encodeIso0, encodeIso1, PinBlockError } from '@pinflow/pin-block';
-import { z } from 'zod';
 import { VendorError } from '@pinflow/sandbox-kit';
+import { z } from 'zod';
+import { decodeFormat0, decodeFormat1, encodeFormat0, encodeFormat1, PinBlockRejected } from './iso9564';
 
 /** The PIN block types of D1's `type` field, spelled as pinflow's Thales D1 command spells them. */
 export const PIN_BLOCK_TYPES = ['ISO0', '3DES_SECCOS'] as const;
@@ -43,10 +43,10 @@ export function parsePinBlockJson(type: PinBlockType, plaintext: string): PinBlo
 /** The PIN inside the block: 4 to 12 digits, and for ISO0 bound to `pan`. */
 export function pinOf(block: PinBlockJson, pan: string): string {
   try {
-    return block.format === 'ISO0' ? decodeIso0(block.pinBlock, pan) : decodeIso1(block.pinBlock);
+    return block.format === 'ISO0' ? decodeFormat0(block.pinBlock, pan) : decodeFormat1(block.pinBlock);
   } catch (error) {
-    // PinBlockError messages name the rule only, never the block, PIN or PAN.
-    if (error instanceof PinBlockError) throw invalid(error.message);
+    // Its messages name the rule only, never the block, PIN or PAN.
+    if (error instanceof PinBlockRejected) throw invalid(error.message);
     throw error;
   }
 }
@@ -54,6 +54,6 @@ export function pinOf(block: PinBlockJson, pan: string): string {
 /** The JSON PIN block the CMS answers D1's GET with, the same schema D1 sends. */
 export function pinBlockJsonOf(type: PinBlockType, pin: string, pan: string, counter: number): string {
   const block: PinBlockJson =
-    type === 'ISO0' ? { format: type, pinBlock: encodeIso0(pin, pan) } : { format: type, pinBlock: encodeIso1(pin), changeCounter: counter };
+    type === 'ISO0' ? { format: type, pinBlock: encodeFormat0(pin, pan) } : { format: type, pinBlock: encodeFormat1(pin), changeCounter: counter };
   return JSON.stringify(block);
 }
