@@ -20,7 +20,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
-# Heap flags for every service (same as tools/testing/processes.ts; README, "Benchmark", "Memory"): an
+# Heap flags for every service (same as libs/testing/processes.ts; README, "Benchmark", "Memory"): an
 # old-generation ceiling makes V8 collect instead of growing to ~200 MB of garbage under load, and a
 # smaller young generation.
 ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=256"

@@ -30,7 +30,7 @@ const shared = {
 module.exports = {
   // Per-project testTimeout is ignored by Jest 30; integration and end-to-end tests need minutes.
   testTimeout: 120000,
-  reporters: ['default', '<rootDir>/tools/testing/summary-reporter.js'],
+  reporters: ['default', '<rootDir>/libs/testing/summary-reporter.js'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
     {
