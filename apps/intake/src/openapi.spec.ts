@@ -1,7 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { VENDOR_CONTRACTS } from '@pinflow/contracts';
-import { HTTP_CONTROLLERS } from './intake.module';
+import { HTTP_CONTROLLERS } from './app.module';
 import { openApiDocument } from './openapi';
 
 /** Every route Nest maps for intake's controllers, as OpenAPI path and method. */

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { workerConfigSchema } from './config';
-import { WorkerModule } from './worker.module';
+import { AppModule } from './app.module';
 
 const COMMANDS = commandTopic('pismo');
 const PISMO_EVENTS = `pismo.events.it-${randomUUID()}`;
@@ -284,7 +284,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       WORKER_COMMAND_GROUP: `it-worker-commands-${randomUUID()}`,
       WORKER_VENDOR_EVENT_GROUP: `it-worker-pismo-events-${randomUUID()}`,
     });
-    worker = await startHttpApp(WorkerModule.forRoot(config), { service: 'worker-pismo', host: '127.0.0.1', port: 0, beforeListen: connectKafkaTransport });
+    worker = await startHttpApp(AppModule.forRoot(config), { service: 'worker-pismo', host: '127.0.0.1', port: 0, beforeListen: connectKafkaTransport });
     workerUrl = await worker.getUrl();
     await Promise.all([producer.connect(), rawProducer.connect()]);
     // The worker created every topic it uses at start-up, so the recorder can subscribe to them.

@@ -3,9 +3,9 @@ import { loadConfig, startOrExit } from '@pinflow/config';
 import { startHttpApp } from '@pinflow/http';
 import { connectKafkaTransport } from '@pinflow/kafka';
 import { workerConfigSchema } from './config';
-import { WorkerModule } from './worker.module';
+import { AppModule } from './app.module';
 
 void startOrExit(async () => {
   const config = loadConfig('worker-vault', workerConfigSchema);
-  await startHttpApp(WorkerModule.forRoot(config), { service: 'worker-vault', host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, beforeListen: connectKafkaTransport });
+  await startHttpApp(AppModule.forRoot(config), { service: 'worker-vault', host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, beforeListen: connectKafkaTransport });
 });

@@ -37,7 +37,7 @@ async function openCommandKeys(config: IntakeConfig, logger: ReturnType<typeof c
 export const HTTP_CONTROLLERS = [...VENDOR_CONTRACTS.map(vendorController), SolarisPinKeyController, RequestsController, PinKeysController, OpenApiController, D1PinManagementController];
 
 @Module({})
-export class IntakeModule implements NestModule {
+export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     // pinflow's own API; Thales D1's door answers in D1's error model and is not limited here.
     consumer.apply(AdmissionLimit).forRoutes({ path: 'v1/{*path}', method: RequestMethod.POST });
@@ -48,7 +48,7 @@ export class IntakeModule implements NestModule {
     // intake answers requesters on the reply topics they registered: it makes sure they exist.
     const replyTopics = [...new Set(Object.values(config.INTAKE_KAFKA_REQUESTERS).flatMap((requester) => requester.replyTopics))];
     return {
-      module: IntakeModule,
+      module: AppModule,
       imports: [
         httpLoggerModule('intake', config.LOG_LEVEL),
         SqlModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),

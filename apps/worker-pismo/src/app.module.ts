@@ -9,7 +9,7 @@ import { PismoClient } from './pismo/pismo-client';
 import { loadZonePinKey, ZonePinKey } from './pismo/zone-pin-key';
 
 /** The worker kit, given Pismo: its adapter and client, and the topic of its own events. */
-export class WorkerModule {
+export class AppModule {
   static forRoot(config: WorkerConfig): DynamicModule {
     const http = new OAuth2HttpClient({ ...clientCredentialsFrom('PISMO', config, 'body'), timeoutMs: config.PISMO_HTTP_TIMEOUT_MS });
     return WorkerKitModule.forRoot({

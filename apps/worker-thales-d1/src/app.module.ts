@@ -8,7 +8,7 @@ import { CmsEncryptionKey, loadCmsEncryptionKey } from './d1/cms-key';
 import { ThalesD1Adapter } from './thales-d1-adapter';
 
 /** The worker kit, given Thales D1: pinflow plays D1 towards the issuer's card management system. */
-export class WorkerModule {
+export class AppModule {
   static forRoot(config: WorkerConfig): DynamicModule {
     // A CMS's token endpoint takes D1's client credentials as HTTP Basic.
     const http = new OAuth2HttpClient({ ...clientCredentialsFrom('THALES_D1', config, 'basic'), timeoutMs: config.THALES_D1_HTTP_TIMEOUT_MS });

@@ -8,7 +8,7 @@ import { VaultClient } from './vault/vault-client';
 import { VaultKeys } from './vault/vault-keys';
 
 /** The worker kit, given Vault: its adapter, its client and its RSA key. Vault publishes no events. */
-export class WorkerModule {
+export class AppModule {
   static forRoot(config: WorkerConfig): DynamicModule {
     const http = new OAuth2HttpClient({ ...clientCredentialsFrom('VAULT', config, 'body'), timeoutMs: config.VAULT_HTTP_TIMEOUT_MS });
     const vault = new VaultClient(http, config.VAULT_BASE_URL);

@@ -15,11 +15,11 @@ import { AUDIT_LOGGER } from './tokens';
 import { auditDatabaseUrl, WriterRoleCheck } from './writer-role';
 
 @Module({})
-export class AuditModule {
+export class AppModule {
   static forRoot(config: AuditConfig): DynamicModule {
     const logger = createLogger('audit', config.LOG_LEVEL);
     return {
-      module: AuditModule,
+      module: AppModule,
       imports: [
         httpLoggerModule('audit', config.LOG_LEVEL),
         SqlModule.forRoot(auditDatabaseUrl(config), config.DATABASE_POOL_SIZE),

@@ -7,7 +7,7 @@ import { SolarisAdapter } from './solaris-adapter';
 import { SolarisClient } from './solaris/solaris-client';
 
 /** The worker kit, given Solaris: its adapter, its client and its command keys (for TANs). Solaris publishes no events about PIN changes. */
-export class WorkerModule {
+export class AppModule {
   static forRoot(config: WorkerConfig): DynamicModule {
     // Solaris' token endpoint takes the client credentials as HTTP Basic.
     const http = new OAuth2HttpClient({ ...clientCredentialsFrom('SOLARIS', config, 'basic'), timeoutMs: config.SOLARIS_HTTP_TIMEOUT_MS });
