@@ -54,6 +54,7 @@ export class ZonePinKeys {
   /** The PIN in `pinBlock` (16 hex digits), enciphered under `keyId`'s key as format 0 for `pan`, or why there is none. */
   read(keyId: string, pinBlock: string, pan: string): PinBlockReading {
     const key = this.keys.get(keyId);
+    // Callers check has() first (403 UNKNOWN_KEY); the message is fixed and names no key id, block or PAN.
     if (!key) throw new Error('read a PIN block under a key the sandbox does not hold');
     const decipher = createDecipheriv(key.length === 16 ? 'des-ede-ecb' : 'des-ede3-ecb', key, null).setAutoPadding(false);
     const clear = Buffer.concat([decipher.update(Buffer.from(pinBlock, 'hex')), decipher.final()]);

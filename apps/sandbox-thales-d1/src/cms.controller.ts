@@ -35,7 +35,7 @@ export class PinManagementController {
       await this.simulator.setPin(cardId, pinBlock);
       this.calls.countApplied(correlationId, 'pinSets');
       // Only the block's format (a validated PinBlockType), never the block: the log must not hold what opens to a PIN.
-      this.logger.debug({ correlationId, cardId, pinBlockFormat: pinBlock.type }, 'PIN set');
+      this.logger.debug({ correlationId, cardId, blockFormat: pinBlock.type }, 'PIN set');
     });
   }
 
@@ -51,7 +51,7 @@ export class PinManagementController {
     requireCardAddress(issuerId, cardId, this.config.D1_ISSUER_ID);
     return this.faults.underDrills(async () => {
       const pinBlock = await this.simulator.pinBlock(cardId);
-      this.logger.debug({ correlationId: correlationIdOf(request, CORRELATION_HEADER), cardId, pinBlockFormat: pinBlock.type }, 'PIN read');
+      this.logger.debug({ correlationId: correlationIdOf(request, CORRELATION_HEADER), cardId, blockFormat: pinBlock.type }, 'PIN read');
       return pinBlock;
     });
   }

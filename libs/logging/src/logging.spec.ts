@@ -60,7 +60,7 @@ describe('service logs', () => {
   it('are JSON lines naming the service, with the fields that are not secret intact beside the ones that are redacted', () => {
     const { lines, logger } = capture();
     logger.info(
-      { cardId: 'card-1', commandId: 'c-1', command: { pinBlockFormat: 'ISO0', keyId: 'k1', kid: 'pin-1', pinBlock: '0412AC89', encryptedPinBlock: 'eyJ.0412AC89' } },
+      { cardId: 'card-1', commandId: 'c-1', blockFormat: 'ISO0', command: { keyId: 'k1', kid: 'pin-1', pinBlock: '0412AC89', encryptedPinBlock: 'eyJ.0412AC89' } },
       'called vendor',
     );
     expect(lines[0]).not.toContain('0412AC89');
@@ -69,7 +69,8 @@ describe('service logs', () => {
       service: 'spec',
       cardId: 'card-1',
       commandId: 'c-1',
-      command: { pinBlockFormat: 'ISO0', keyId: 'k1', kid: 'pin-1', pinBlock: '[REDACTED]', encryptedPinBlock: '[REDACTED]' },
+      blockFormat: 'ISO0',
+      command: { keyId: 'k1', kid: 'pin-1', pinBlock: '[REDACTED]', encryptedPinBlock: '[REDACTED]' },
       msg: 'called vendor',
     });
   });
@@ -82,5 +83,13 @@ describe('redactLine', () => {
 
   it('withholds a line that is not JSON rather than write what it cannot inspect', () => {
     expect(redactLine('pin=739146\n')).not.toContain('739146');
+  });
+});
+
+describe('a field named like a PIN block', () => {
+  it.each(['pinBlockType', 'pinBlockFormat', 'clearPinBlock', 'pin_block_hex', 'PINBLOCK'])('is redacted wherever it sits, whatever it holds: %s', (name) => {
+    const line = redactLine(JSON.stringify({ level: 'info', type: 'ISO0', command: { [name]: '0412AC89ABCDEF67' } }));
+    expect(line).not.toContain('0412AC89ABCDEF67');
+    expect(JSON.parse(line).command[name]).toBe('[REDACTED]');
   });
 });

@@ -10,13 +10,19 @@ const SECRET_NAMES = new Set([
 ]);
 /** Suffixes that make any field a secret: newPin, encryptedPin, currentPasscode, clientSecret, client_secret, access_token. */
 const SECRET_SUFFIXES = ['pin', 'passcode', 'password', 'secret', 'token'];
+/**
+ * Parts that make any field a secret wherever they sit in its name: `pinBlockFormat`, `pinBlockType`,
+ * `clearPinBlock`. A name that says "PIN block" is redacted even when its value is only a format name, so
+ * that no field named like a PIN block can carry one into a log; log a block's format as `blockFormat`.
+ */
+const SECRET_PARTS = ['pinblock'];
 /** The private members of a JWK (RFC 7518 §6.3.2 for RSA, §6.2.2 for EC, §6.4 for symmetric keys), compared as written. */
 const PRIVATE_JWK_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
 
 function isSecretName(name: string): boolean {
   if (PRIVATE_JWK_MEMBERS.has(name)) return true;
   const normalised = name.toLowerCase().replace(/[-_]/g, '');
-  return SECRET_NAMES.has(normalised) || SECRET_SUFFIXES.some((suffix) => normalised.endsWith(suffix));
+  return SECRET_NAMES.has(normalised) || SECRET_SUFFIXES.some((suffix) => normalised.endsWith(suffix)) || SECRET_PARTS.some((part) => normalised.includes(part));
 }
 
 /** What pino's error serializer makes of an Error: its `code` (ECONNREFUSED, P2028) names its kind, not a one-time code. */

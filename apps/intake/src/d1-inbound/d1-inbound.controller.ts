@@ -75,7 +75,8 @@ export class D1PinManagementController {
       this.pinChange(issuerId, cardId, parsed.data.type, pin, route),
     );
     // D1 troubleshoots by its correlation id: the log ties it to intake's request.
-    this.logger.log({ correlationId, issuerId, cardId, pinBlockType: parsed.data.type, requestId }, 'D1 PIN push accepted');
+    // `blockFormat` is D1's `type`, one of PIN_BLOCK_TYPES (the schema refused anything else); never the block.
+    this.logger.log({ correlationId, issuerId, cardId, blockFormat: parsed.data.type, requestId }, 'D1 PIN push accepted');
   }
 
   /** pinflow never stores a PIN, so it has none to give back: D1's "not available". */
