@@ -1,9 +1,9 @@
-import { createParamDecorator, ExecutionContext, Inject, Injectable, NestMiddleware } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import type { AuthenticatedPrincipal, AuthenticatedRequest } from '@pinflow/auth';
-import { ProblemException, TemporarilyUnavailableException, ZodValidationPipe } from '@pinflow/http';
-import type { Request, Response } from 'express';
+import { ProblemException, ZodValidationPipe, type AdmissionLimitOptions } from '@pinflow/http';
+import type { Response } from 'express';
 import { AcceptedResponse, idempotencyKeyHeader } from './api-schemas';
-import { INTAKE_CONFIG, IntakeConfig } from './config';
+import type { IntakeConfig } from './config';
 import { RequestsService, Submission } from './requests.service';
 
 const validIdempotencyKey = new ZodValidationPipe(idempotencyKeyHeader, 'Idempotency-Key header');
@@ -35,31 +35,12 @@ export const Accepting = createParamDecorator((_data: unknown, context: Executio
 });
 
 /**
- * Beyond INTAKE_MAX_PENDING_ACCEPTANCES write requests in progress, more are refused at once (503,
- * Retry-After), before their token is verified or a secret decrypted: under overload intake spends its
- * CPU on the requests it can finish, rather than on checking ones it would then refuse, and those it
- * takes are answered without a multi-second queue.
+ * pinflow's own write endpoints, refused at once beyond INTAKE_MAX_PENDING_ACCEPTANCES in progress, before
+ * their token is verified or a secret decrypted. Thales D1's door answers in D1's error model and is not
+ * limited here.
  */
-@Injectable()
-export class AdmissionLimit implements NestMiddleware {
-  private pending = 0;
-
-  constructor(@Inject(INTAKE_CONFIG) private readonly config: IntakeConfig) {}
-
-  use(_request: Request, response: Response, next: () => void): void {
-    if (this.pending >= this.config.INTAKE_MAX_PENDING_ACCEPTANCES) throw new TemporarilyUnavailableException();
-    this.pending += 1;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.pending -= 1;
-    };
-    // 'close' also comes for a caller that hung up before its answer.
-    response.once('finish', release);
-    response.once('close', release);
-    next();
-  }
+export function writeAdmission(config: Pick<IntakeConfig, 'INTAKE_MAX_PENDING_ACCEPTANCES'>): AdmissionLimitOptions {
+  return { maxInProgress: config.INTAKE_MAX_PENDING_ACCEPTANCES, applies: (request) => request.method === 'POST' && (request.url ?? '').startsWith('/v1/') };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule, MessageSignatureVerifier } from '@pinflow/auth';
 import { REQUESTS_TOPIC, VENDOR_CONTRACTS } from '@pinflow/contracts';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
@@ -6,7 +6,7 @@ import { KafkaModule, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSp
 import { createLogger } from '@pinflow/logging';
 import { keyRingFileOptions, PrivateKeyRingFile, PublicKeyRingFile } from '@pinflow/pin-crypto';
 import { SqlModule, SqlPool, sqlIsReachable } from '@pinflow/sql';
-import { AdmissionLimit, HttpDoor } from './acceptance';
+import { HttpDoor } from './acceptance';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { D1InboundModule, D1PinManagementController } from './d1-inbound/d1-inbound.module';
 import { OpenApiController } from './openapi.controller';
@@ -37,12 +37,7 @@ async function openCommandKeys(config: IntakeConfig, logger: ReturnType<typeof c
 export const HTTP_CONTROLLERS = [...VENDOR_CONTRACTS.map(vendorController), SolarisPinKeyController, RequestsController, PinKeysController, OpenApiController, D1PinManagementController];
 
 @Module({})
-export class AppModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    // pinflow's own API; Thales D1's door answers in D1's error model and is not limited here.
-    consumer.apply(AdmissionLimit).forRoutes({ path: 'v1/{*path}', method: RequestMethod.POST });
-  }
-
+export class AppModule {
   static forRoot(config: IntakeConfig): DynamicModule {
     const logger = createLogger('intake', config.LOG_LEVEL);
     // intake answers requesters on the reply topics they registered: it makes sure they exist.
@@ -74,7 +69,6 @@ export class AppModule implements NestModule {
         { provide: CommandKeys, useFactory: () => openCommandKeys(config, logger) },
         RequestsService,
         HttpDoor,
-        AdmissionLimit,
         Submissions,
         { provide: MessageSignatureVerifier, useFactory: () => MessageSignatureVerifier.fromKeySources(config.INTAKE_KAFKA_REQUESTERS, 'INTAKE_KAFKA_REQUESTERS') },
         RequestWriter,

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createLocalJWKSet, createRemoteJWKSet, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { generateDevSigningKey, mintToken, type DevSigningKey } from './dev-keys';
-import { JwtVerifier, KeySetUnavailableError, TokenRejectedError, type TokenRejectionCode } from './jwt-verifier';
+import { JwtVerifier, KeySetUnavailableError, TokenRejectedError, VERIFIED_TOKEN_TTL_MS, type TokenRejectionCode } from './jwt-verifier';
 
 const ISSUER = 'https://issuer.example';
 const AUDIENCE = 'pinflow';
@@ -143,6 +143,63 @@ describe('JwtVerifier.verify', () => {
     const withoutKid = await new SignJWT({ sub: 'backoffice', iss: ISSUER, aud: AUDIENCE }).setProtectedHeader({ alg: 'ES256' }).setExpirationTime('5m').sign(key.privateJwk);
 
     expect((await rejection(withoutKid, twoKeys)).code).toBe('TOKEN_INVALID');
+  });
+});
+
+describe('JwtVerifier, for a token it has verified before', () => {
+  /** A verifier whose clock the test moves, counting how often it looks up a key to check a signature with. */
+  function countingVerifier() {
+    const clock = { now: Date.now() };
+    const keys = createLocalJWKSet({ keys: [key.publicJwk] });
+    const lookups = { count: 0 };
+    const counted: JWTVerifyGetKey = (header, token) => {
+      lookups.count += 1;
+      return keys(header, token);
+    };
+    return { clock, lookups, verifier: new JwtVerifier(counted, { issuer: ISSUER, audience: AUDIENCE }, undefined, () => clock.now) };
+  }
+
+  it('takes the same token again without checking its signature, within a minute', async () => {
+    const { clock, lookups, verifier: caching } = countingVerifier();
+    const token = await sign({ scope: 'pin:write' }, { exp: '1h' });
+
+    const first = await caching.verify(token);
+    clock.now += VERIFIED_TOKEN_TTL_MS - 1;
+    const again = await caching.verify(token);
+
+    expect(again).toEqual(first);
+    expect(lookups.count).toBe(1);
+  });
+
+  it('checks the signature afresh once the minute is over', async () => {
+    const { clock, lookups, verifier: caching } = countingVerifier();
+    const token = await sign({}, { exp: '1h' });
+
+    await caching.verify(token);
+    clock.now += VERIFIED_TOKEN_TTL_MS;
+    await caching.verify(token);
+
+    expect(lookups.count).toBe(2);
+  });
+
+  it('refuses a token it took before once the token has expired', async () => {
+    const { clock, verifier: caching } = countingVerifier();
+    const token = await sign({}, { exp: '20s' });
+
+    await caching.verify(token);
+    clock.now += 51_000; // past exp and its 30 s of tolerated skew
+
+    expect((await rejection(token, caching)).code).toBe('TOKEN_EXPIRED');
+  });
+
+  it('remembers no refusal: a token refused is checked again each time it comes', async () => {
+    const { lookups, verifier: caching } = countingVerifier();
+    const token = await sign({}, { kid: 'unknown-key' });
+
+    await rejection(token, caching);
+    await rejection(token, caching);
+
+    expect(lookups.count).toBe(2);
   });
 });
 

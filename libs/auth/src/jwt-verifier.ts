@@ -112,12 +112,32 @@ export function localKeyResolver(keys: JWK[]): JWTVerifyGetKey {
   return jwks;
 }
 
+/**
+ * How long a token, once verified, is taken on its word without checking its signature again (never
+ * past its own `exp`). Callers send the same access token for minutes on end; checking its ES256 or RSA
+ * signature on every request cost intake more CPU than decrypting the PIN. The price: a signing key
+ * withdrawn from the issuer's JWKS stops its tokens here up to this much later.
+ */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+/** Enough for every caller's current token; beyond it the oldest entry goes first. */
+export const VERIFIED_TOKEN_CACHE_SIZE = 1024;
+
+interface VerifiedToken {
+  principal: AuthenticatedPrincipal;
+  /** Epoch ms after which the token is verified afresh: the sooner of its `exp` and the TTL. */
+  until: number;
+}
+
 /** Verifies bearer access tokens: signature, issuer, audience, expiry and issue time. */
 export class JwtVerifier {
+  /** Keyed by the token's exact text: the same bytes under the same signature verify the same way. */
+  private readonly verified = new Map<string, VerifiedToken>();
+
   constructor(
     private readonly keys: JWTVerifyGetKey,
     private readonly expected: { issuer: string; audience: string },
     private readonly tenantClaim = DEFAULT_TENANT_CLAIM,
+    private readonly now: () => number = Date.now,
   ) {}
 
   static async fromConfig(config: AuthConfig): Promise<JwtVerifier> {
@@ -137,10 +157,22 @@ export class JwtVerifier {
    * endpoint unreachable, JWKSTimeout, JWKSInvalid, a non-200 answer) is no reason to refuse the token.
    */
   async verify(token: string): Promise<AuthenticatedPrincipal> {
+    const now = this.now();
+    const known = this.verified.get(token);
+    if (known !== undefined && now < known.until) return known.principal;
+    this.verified.delete(token);
+    const { principal, expiresAt } = await this.verifySignedToken(token);
+    if (this.verified.size >= VERIFIED_TOKEN_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, { principal, until: Math.min(expiresAt, now + VERIFIED_TOKEN_TTL_MS) });
+    return principal;
+  }
+
+  private async verifySignedToken(token: string): Promise<{ principal: AuthenticatedPrincipal; expiresAt: number }> {
     const { payload } = await jwtVerify(token, this.keys, {
       ...this.expected,
       algorithms: [...JWT_ALGORITHMS],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      currentDate: new Date(this.now()),
       requiredClaims: ['exp', 'sub'],
     }).catch((error: unknown) => {
       if (error instanceof errors.JWTExpired) throw new TokenRejectedError('TOKEN_EXPIRED', { cause: error });
@@ -149,18 +181,20 @@ export class JwtVerifier {
     });
     // jose checks `iat` only against a maximum age: a token issued in the future comes from a wrong
     // clock, or was made to outlive the lifetime its issuer allows.
-    if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new TokenRejectedError('TOKEN_INVALID');
+    if (payload.iat !== undefined && payload.iat > this.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new TokenRejectedError('TOKEN_INVALID');
     const claims = accessTokenClaims.safeParse(payload);
     if (!claims.success) throw new TokenRejectedError('TOKEN_INVALID', { cause: claims.error });
     // A tenant claim of another shape (a list, an object) cannot name one tenant: visibility must not guess.
     const tenant = tenantClaimValue.safeParse(payload[this.tenantClaim]);
     if (!tenant.success) throw new TokenRejectedError('TOKEN_INVALID', { cause: tenant.error });
     const { sub, client_id, azp, scope, scp } = claims.data;
-    return {
+    const principal = {
       subject: sub,
       clientId: client_id ?? azp,
       ...(tenant.data === undefined ? {} : { tenant: tenant.data }),
       scopes: new Set([...scopeList(scope), ...scopeList(scp)].filter(Boolean)),
     };
+    // requiredClaims makes jose refuse a token without a numeric exp.
+    return { principal, expiresAt: (payload.exp as number) * 1000 };
   }
 }

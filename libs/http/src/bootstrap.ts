@@ -6,9 +6,10 @@ import { startTracing } from '@pinflow/tracing';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { limitAdmission, type AdmissionLimitOptions } from './admission-limit';
 import { isProbeOrScrape, recordHttpRequests } from './metrics';
 import { problem, ProblemDetailsFilter, type Problem } from './problem';
-import { UnparsedBodyInterceptor } from './unparsed-body';
+import { UnparsedBodyGuard } from './unparsed-body';
 
 /** Structured request logging with the shared redaction rules; health probes and metric scrapes are not logged. */
 export function httpLoggerModule(service: string, level: string): DynamicModule {
@@ -38,6 +39,8 @@ export interface HttpAppOptions {
   bodyLimit?: string;
   /** Errors that mean a dependency is down or overloaded: answered 503 with Retry-After rather than 500. */
   isUnavailable?: (error: unknown) => boolean;
+  /** Requests refused at once (503) beyond a number in progress: see {@link limitAdmission}. */
+  admission?: AdmissionLimitOptions;
   /** Runs once the app's modules are initialised, before it listens: e.g. connecting its message consumers. */
   beforeListen?: (app: INestApplication) => Promise<void>;
 }
@@ -83,7 +86,7 @@ function answerUnparsableRequests(server: Server): void {
  * framework's, body-parser's and Node's HTTP parser's alike), only small, uncompressed JSON bodies,
  * and nothing cached unless a handler says otherwise.
  */
-export function configureHttpApp(app: NestExpressApplication, options: Pick<HttpAppOptions, 'bodyLimit' | 'isUnavailable'> = {}): void {
+export function configureHttpApp(app: NestExpressApplication, options: Pick<HttpAppOptions, 'bodyLimit' | 'isUnavailable' | 'admission'> = {}): void {
   app.useLogger(app.get(Logger));
   app.use(recordHttpRequests);
   // Answers carry card ids, request states and audit trails, refusals included: no cache, shared or
@@ -96,14 +99,17 @@ export function configureHttpApp(app: NestExpressApplication, options: Pick<Http
   // would let a 32 kB gzip bomb expand in memory before the size limit applies.
   app.useBodyParser('json', { limit: options.bodyLimit ?? '32kb', inflate: false });
   app.useGlobalFilters(new ProblemDetailsFilter(options.isUnavailable));
-  app.useGlobalInterceptors(new UnparsedBodyInterceptor());
+  app.useGlobalGuards(new UnparsedBodyGuard());
   app.disable('x-powered-by');
+  // Every answer is no-store, so a validator would never be used: hashing each body for an ETag is waste.
+  app.set('etag', false);
   const server: Server = app.getHttpServer();
   // Node closes an idle keep-alive connection after 5 s, which races a client (or load balancer) that
   // reuses it just then: the request meets a reset. Idle connections stay longer than clients keep them.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   answerUnparsableRequests(server);
+  if (options.admission) limitAdmission(server, options.admission);
 }
 
 /** The module, with a last shutdown hook that exports the spans left once the listener and the consumers stopped. */

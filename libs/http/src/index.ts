@@ -3,3 +3,4 @@ export * from './zod-pipe';
 export * from './health';
 export * from './bootstrap';
 export * from './metrics';
+export * from './admission-limit';

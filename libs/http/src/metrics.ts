@@ -10,7 +10,7 @@ const httpRequestDuration = histogram({
 });
 
 /** What Express knows of a request once routed: the matched route's template, never the URL. */
-interface RoutedRequest extends IncomingMessage {
+export interface RoutedRequest extends IncomingMessage {
   baseUrl?: string;
   route?: { path?: unknown };
 }

@@ -67,8 +67,8 @@ function titleOf(code: string): string {
   return code.replace(/_/g, ' ').toLowerCase().replace(/^\w/, (c) => c.toUpperCase());
 }
 
-const RETRY_AFTER_SECONDS = 1;
-const UNAVAILABLE = problem(
+export const RETRY_AFTER_SECONDS = 1;
+export const UNAVAILABLE_PROBLEM = problem(
   503,
   'TEMPORARILY_UNAVAILABLE',
   'Temporarily unavailable',
@@ -82,7 +82,7 @@ const UNAVAILABLE = problem(
 export class TemporarilyUnavailableException extends ProblemException {
   /** `cause`: the fault, when one is known (a consumer waits out an infrastructure fault rather than refusing). */
   constructor(options?: ErrorOptions) {
-    super(UNAVAILABLE.status, UNAVAILABLE.code, UNAVAILABLE.title, UNAVAILABLE.detail, {}, options);
+    super(UNAVAILABLE_PROBLEM.status, UNAVAILABLE_PROBLEM.code, UNAVAILABLE_PROBLEM.title, UNAVAILABLE_PROBLEM.detail, {}, options);
   }
 }
 
@@ -111,14 +111,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const problem = this.toProblem(exception);
     // Deliberate HTTP errors (a 503 from a readiness check, say) and refused bodies are answers, not faults.
     if (problem.status >= 500 && !(exception instanceof HttpException)) this.logger.error({ err: exception }, 'request failed');
-    if (problem.code === UNAVAILABLE.code) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (problem.code === UNAVAILABLE_PROBLEM.code) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     response.status(problem.status).type('application/problem+json').json(problem);
   }
 
   private toProblem(exception: unknown): Problem {
     if (!(exception instanceof HttpException)) {
       if (isClientHttpError(exception)) return bodyRefusal(exception);
-      if (this.isUnavailable(exception)) return UNAVAILABLE;
+      if (this.isUnavailable(exception)) return UNAVAILABLE_PROBLEM;
       return { type: PROBLEM_BASE + 'internal', title: 'Internal Server Error', status: 500, code: 'INTERNAL' };
     }
     const status = exception.getStatus();
