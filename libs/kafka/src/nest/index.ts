@@ -1,7 +1,6 @@
 export * from './contract.pipe';
 export * from './message-context';
 export * from './message-exception.filter';
-export * from './message-logging.interceptor';
 export * from './pinflow-kafka.server';
 export * from './connect';
 export * from './pinflow-kafka.client';

@@ -55,11 +55,6 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
     super();
   }
 
-  /** The service's logger, for the message interceptors (Nest's own `logger` is not the redacting one). */
-  get messageLogger(): Logger {
-    return this.options.logger;
-  }
-
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       await this.options.prepare?.();
@@ -125,11 +120,31 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
     return startConsumer({ ...common, handle: (value, meta) => this.invoke(handler, value, [meta]) });
   }
 
-  /** Runs the handler through Nest's pipeline; resolves with its verdict, rejects with what it threw. */
+  /**
+   * Runs the handler through Nest's pipeline; resolves with its verdict, rejects with what it threw.
+   * Logs where each handled message came from and how long it took, at debug level: offsets and counts
+   * only, since payloads may hold sealed secrets. Here rather than in a global interceptor, which would
+   * put every message through an RxJS pipeline even with debug off.
+   */
   private async invoke(handler: MessageHandler, payload: unknown, metas: MessageMeta[]): Promise<HandlerVerdict | void> {
-    const result = await handler(payload, new KafkaMessageContext([metas]));
-    return lastValueFrom(this.transformToObservable(result), { defaultValue: undefined }) as Promise<HandlerVerdict | void>;
+    const { logger } = this.options;
+    const started = logger.isLevelEnabled('debug') ? performance.now() : undefined;
+    try {
+      const result = await handler(payload, new KafkaMessageContext([metas]));
+      const verdict = (await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined })) as HandlerVerdict | void;
+      if (started !== undefined) logger.debug({ ...whereFrom(metas), ms: Math.round(performance.now() - started) }, 'message handled');
+      return verdict;
+    } catch (error) {
+      if (started !== undefined) logger.debug({ ...whereFrom(metas), error: (error as Error)?.name }, 'message handling failed');
+      throw error;
+    }
   }
+}
+
+function whereFrom(metas: MessageMeta[]): { topic: string; partition: number; offsets: string } {
+  const [first] = metas;
+  const last = metas[metas.length - 1];
+  return { topic: first.topic, partition: first.partition, offsets: metas.length === 1 ? first.offset : `${first.offset}..${last.offset}` };
 }
 
 /** The module provider of a service's PinflowKafkaServer, on the service's injectable Kafka client. */
