@@ -1,4 +1,4 @@
-import { commandTopic, EVENT_TYPES, REQUESTS_TOPIC } from '@pinflow/contracts';
+import { commandTopic, EVENT_TYPES } from '@pinflow/contracts';
 import { DEAD_LETTER_HEADERS } from '@pinflow/kafka';
 import { encryptSecret, PinPublicJwk } from '@pinflow/pin-crypto';
 import { PISMO_EVENTS_TOPIC, Stack } from '@pinflow/platform';
@@ -11,7 +11,7 @@ import { http, PinflowClient, sandboxOf, shortPinOccurrences } from './support';
 
 describe('Requests through the Kafka door end to end', () => {
   // Every PIN and passcode this suite sends; none may be found outside memory afterwards.
-  const PINS = { pismo: '739146', pismoRepeated: '815263', pismoOther: '370851', pismoUnsigned: '461938', pismoWrongKey: '582047', pismoMalformed: '904317', pismoOffline: '286419', vault: '0739', vaultRepeated: '0815', vaultOther: '0370' };
+  const PINS = { pismo: '739146', pismoRepeated: '815263', pismoOther: '370851', pismoUnsigned: '461938', pismoWrongKey: '582047', pismoMalformed: '904317', pismoElsewhere: '528160', pismoOffline: '286419', vault: '0739', vaultRepeated: '0815', vaultOther: '0370' };
   const WEAK = { pismo: '123456', vault: '0123' };
   const codes: string[] = [];
 
@@ -197,7 +197,22 @@ describe('Requests through the Kafka door end to end', () => {
     expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, data: { clientRequestId, problem: { code: 'SIGNATURE_INVALID' } } });
     expect(rejected.data.caller).toBeUndefined();
     const letter: RecordedMessage = await door.deadLetterFor(cardId);
-    expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'SIGNATURE_INVALID', [DEAD_LETTER_HEADERS.topic]: REQUESTS_TOPIC });
+    expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'SIGNATURE_INVALID', [DEAD_LETTER_HEADERS.topic]: door.requester.topic });
+    expect(door.answersTo(clientRequestId, replyTopic)).toEqual([]);
+    expect(door.commandsFor(cardId)).toEqual([]);
+  });
+
+  it("refuses a request signed by one requester on another's topic: dead-lettered, answered as REQUESTER_MISMATCH in no one's name, nothing sent to the vendor", async () => {
+    const cardId = await vendors.pismo.newCard();
+    const clientRequestId = randomUUID();
+
+    await door.publish(cardId, { schemaVersion: 1, clientRequestId, replyTopic, ...(await vendors.pismo.request(cardId, PINS.pismoElsewhere)) }, undefined, door.other.topic);
+
+    const rejected = await door.answerTo(clientRequestId);
+    expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, subject: cardId, data: { clientRequestId, problem: { code: 'REQUESTER_MISMATCH' } } });
+    expect(rejected.data.caller).toBeUndefined();
+    const letter: RecordedMessage = await door.deadLetterFor(cardId);
+    expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'REQUESTER_MISMATCH', [DEAD_LETTER_HEADERS.topic]: door.other.topic });
     expect(door.answersTo(clientRequestId, replyTopic)).toEqual([]);
     expect(door.commandsFor(cardId)).toEqual([]);
   });
@@ -222,7 +237,7 @@ describe('Requests through the Kafka door end to end', () => {
     const secrets = [...Object.values(PINS), ...Object.values(WEAK), ...codes];
     const { kafka, logs, rows } = await door.leakSurfaces();
 
-    expect(recorder.messages.some((message) => message.topic === REQUESTS_TOPIC)).toBe(true);
+    expect(recorder.messages.some((message) => message.topic === door.requester.topic)).toBe(true);
     expect(shortPinOccurrences(kafka, secrets)).toEqual([]);
     expect(logs).toContain('request from Kafka rejected');
     expect(shortPinOccurrences(logs, secrets)).toEqual([]);
