@@ -39,8 +39,8 @@ describe('Requests through the Kafka door end to end', () => {
 
   afterAll(() => door?.stop(), 60_000);
 
-  const publish = (cardId: string, request: unknown, signing: 'requester' | 'stranger' | 'none' = 'requester') =>
-    door.publish(cardId, request, { requester: undefined, stranger: strangerKey, none: null }[signing]);
+  const publish = (cardId: string, request: unknown, signing: 'requester' | 'stranger' | 'none' = 'requester', topic?: string) =>
+    door.publish(cardId, request, { requester: undefined, stranger: strangerKey, none: null }[signing], topic);
 
   const hook = async (method: string, route: string, body?: unknown) => {
     const answer = await vault.call(method, route, { body });
@@ -185,34 +185,21 @@ describe('Requests through the Kafka door end to end', () => {
   });
 
   it.each([
-    ['without a signature', 'none', PINS.pismoUnsigned],
-    ['signed with a key the requester did not register', 'stranger', PINS.pismoWrongKey],
-  ] as const)('refuses a request %s: dead-lettered, answered as SIGNATURE_INVALID on the events topic only, nothing sent to the vendor', async (_case, signing, pin) => {
+    ['without a signature', 'SIGNATURE_INVALID', 'none', 'requester', PINS.pismoUnsigned],
+    ['signed with a key the requester did not register', 'SIGNATURE_INVALID', 'stranger', 'requester', PINS.pismoWrongKey],
+    ["signed by the requester on another requester's topic", 'REQUESTER_MISMATCH', 'requester', 'other', PINS.pismoElsewhere],
+  ] as const)("refuses a request %s: dead-lettered, answered as %s in no one's name on the events topic only, nothing sent to the vendor", async (_case, code, signing, owner, pin) => {
     const cardId = await vendors.pismo.newCard();
     const clientRequestId = randomUUID();
+    const topic = door[owner].topic;
 
-    await publish(cardId, { schemaVersion: 1, clientRequestId, replyTopic, ...(await vendors.pismo.request(cardId, pin)) }, signing);
-
-    const rejected = await door.answerTo(clientRequestId);
-    expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, data: { clientRequestId, problem: { code: 'SIGNATURE_INVALID' } } });
-    expect(rejected.data.caller).toBeUndefined();
-    const letter: RecordedMessage = await door.deadLetterFor(cardId);
-    expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'SIGNATURE_INVALID', [DEAD_LETTER_HEADERS.topic]: door.requester.topic });
-    expect(door.answersTo(clientRequestId, replyTopic)).toEqual([]);
-    expect(door.commandsFor(cardId)).toEqual([]);
-  });
-
-  it("refuses a request signed by one requester on another's topic: dead-lettered, answered as REQUESTER_MISMATCH in no one's name, nothing sent to the vendor", async () => {
-    const cardId = await vendors.pismo.newCard();
-    const clientRequestId = randomUUID();
-
-    await door.publish(cardId, { schemaVersion: 1, clientRequestId, replyTopic, ...(await vendors.pismo.request(cardId, PINS.pismoElsewhere)) }, undefined, door.other.topic);
+    await publish(cardId, { schemaVersion: 1, clientRequestId, replyTopic, ...(await vendors.pismo.request(cardId, pin)) }, signing, topic);
 
     const rejected = await door.answerTo(clientRequestId);
-    expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, subject: cardId, data: { clientRequestId, problem: { code: 'REQUESTER_MISMATCH' } } });
+    expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, subject: cardId, data: { clientRequestId, problem: { code } } });
     expect(rejected.data.caller).toBeUndefined();
     const letter: RecordedMessage = await door.deadLetterFor(cardId);
-    expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'REQUESTER_MISMATCH', [DEAD_LETTER_HEADERS.topic]: door.other.topic });
+    expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: code, [DEAD_LETTER_HEADERS.topic]: topic });
     expect(door.answersTo(clientRequestId, replyTopic)).toEqual([]);
     expect(door.commandsFor(cardId)).toEqual([]);
   });
