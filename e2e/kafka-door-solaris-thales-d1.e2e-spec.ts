@@ -1,4 +1,4 @@
-import { commandTopic, EVENT_TYPES, REQUESTS_TOPIC } from '@pinflow/contracts';
+import { commandTopic, EVENT_TYPES } from '@pinflow/contracts';
 import { encodeIso0 } from '@pinflow/pin-block';
 import { encryptSecret } from '@pinflow/pin-crypto';
 import { Stack, THALES_D1_ISSUER_ID } from '@pinflow/platform';
@@ -12,7 +12,7 @@ import { http, PinflowClient, sandboxOf, shortPinOccurrences } from './support';
  * The Kafka door for the two vendors whose requests differ most from a plain sealed PIN: Solaris,
  * whose PIN the cardholder's device encrypts to Solaris and signs (pinflow relays it unread), and
  * Thales D1, which takes the PAN with the PIN. An upstream system publishes a signed request to
- * pinflow.requests.v1; the answer, the vendor's outcome and the audit trail follow.
+ * the requester's request topic; the answer, the vendor's outcome and the audit trail follow.
  */
 describe('Solaris and Thales D1 requests through the Kafka door end to end', () => {
   // Every PIN and PAN this suite sends; none may be found outside memory afterwards.
@@ -172,7 +172,7 @@ describe('Solaris and Thales D1 requests through the Kafka door end to end', () 
     const secrets = [...Object.values(PINS), ...iso0Blocks];
     const { kafka, logs, rows } = await door.leakSurfaces();
 
-    expect(door.recorder.messages.filter((message) => message.topic === REQUESTS_TOPIC)).not.toHaveLength(0);
+    expect(door.recorder.messages.filter((message) => message.topic === door.requester.topic)).not.toHaveLength(0);
     expect(shortPinOccurrences(kafka, secrets)).toEqual([]);
     expect(shortPinOccurrences(logs, secrets)).toEqual([]);
     expect(shortPinOccurrences(rows, secrets)).toEqual([]);

@@ -1,4 +1,4 @@
-import { EVENTS_TOPIC, EVENT_TYPES, REQUESTS_TOPIC } from '@pinflow/contracts';
+import { EVENTS_TOPIC, EVENT_TYPES } from '@pinflow/contracts';
 import { DEAD_LETTER_TOPIC } from '@pinflow/kafka';
 import { KafkaRequester } from '@pinflow/platform';
 import { RecordedMessage, testEnv, waitFor } from '@pinflow/testing';
@@ -10,10 +10,12 @@ import { dumpDatabase, readLogs, startSuite, Suite, SuiteOptions } from './suppo
 /** A suite whose stack takes requests through the Kafka door from one registered requester, and what it reads the answers with. */
 export interface KafkaDoorSuite extends Suite {
   requester: KafkaRequester;
+  /** Another registered requester, whose topic is not the requester's. */
+  other: KafkaRequester;
   /** A reply topic registered for the requester. */
   replyTopic: string;
-  /** Publishes a request keyed by its card, signed by the requester, with another key, or (null) not at all. */
-  publish(cardId: string, request: unknown, key?: CryptoKey | null): Promise<void>;
+  /** Publishes a request keyed by its card, signed by the requester, with another key, or (null) not at all, on the requester's topic unless told. */
+  publish(cardId: string, request: unknown, key?: CryptoKey | null, topic?: string): Promise<void>;
   /** The accepted and rejected answers to a request id seen so far on a topic (the events topic unless told). */
   answersTo(clientRequestId: string, topic?: string): any[];
   answerTo(clientRequestId: string, topic?: string): Promise<any>;
@@ -26,14 +28,15 @@ export interface KafkaDoorSuite extends Suite {
   leakSurfaces(): Promise<{ kafka: string; logs: string; rows: string }>;
 }
 
-/** Starts a suite (see startSuite) with the requester registered with intake, recording the Kafka door's topics besides `topics`. */
+/** Starts a suite (see startSuite) with two requesters registered with intake, recording the Kafka door's topics besides `topics`. */
 export async function startKafkaDoorSuite({ env = {}, topics, ...options }: SuiteOptions): Promise<KafkaDoorSuite> {
   const replyTopic = `core-banking.pinflow-answers.${randomUUID().slice(0, 8)}`;
   const requester = await KafkaRequester.create('core-banking', [replyTopic]);
+  const other = await KafkaRequester.create('card-lifecycle');
   const suite = await startSuite({
     ...options,
-    env: { ...env, intake: { ...env.intake, ...requester.intakeEnv } },
-    topics: [...new Set([REQUESTS_TOPIC, EVENTS_TOPIC, replyTopic, DEAD_LETTER_TOPIC, ...topics])],
+    env: { ...env, intake: { ...env.intake, ...KafkaRequester.intakeEnvOf([requester, other]) } },
+    topics: [...new Set([requester.topic, other.topic, EVENTS_TOPIC, replyTopic, DEAD_LETTER_TOPIC, ...topics])],
   });
   const producer = new Kafka({ clientId: requester.name, brokers: testEnv().kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).producer();
   try {
@@ -49,9 +52,10 @@ export async function startKafkaDoorSuite({ env = {}, topics, ...options }: Suit
   return {
     ...suite,
     requester,
+    other,
     replyTopic,
-    async publish(cardId, request, key) {
-      await producer.send({ topic: REQUESTS_TOPIC, messages: [await requester.message(cardId, request, key)] });
+    async publish(cardId, request, key, topic = requester.topic) {
+      await producer.send({ topic, messages: [await requester.message(cardId, request, key)] });
     },
     answersTo,
     answerTo: (clientRequestId, topic = EVENTS_TOPIC) => waitFor(`the answer to ${clientRequestId} on ${topic}`, async () => answersTo(clientRequestId, topic)[0]),

@@ -1,4 +1,4 @@
-import { commandTopic, EVENT_TYPES, REQUESTS_TOPIC } from '@pinflow/contracts';
+import { commandTopic, EVENT_TYPES } from '@pinflow/contracts';
 import { DEAD_LETTER_HEADERS } from '@pinflow/kafka';
 import { encryptSecret, PinPublicJwk } from '@pinflow/pin-crypto';
 import { PISMO_EVENTS_TOPIC, Stack } from '@pinflow/platform';
@@ -11,7 +11,7 @@ import { http, PinflowClient, sandboxOf, shortPinOccurrences } from './support';
 
 describe('Requests through the Kafka door end to end', () => {
   // Every PIN and passcode this suite sends; none may be found outside memory afterwards.
-  const PINS = { pismo: '739146', pismoRepeated: '815263', pismoOther: '370851', pismoUnsigned: '461938', pismoWrongKey: '582047', pismoMalformed: '904317', pismoOffline: '286419', vault: '0739', vaultRepeated: '0815', vaultOther: '0370' };
+  const PINS = { pismo: '739146', pismoRepeated: '815263', pismoOther: '370851', pismoUnsigned: '461938', pismoWrongKey: '582047', pismoMalformed: '904317', pismoElsewhere: '528160', pismoOffline: '286419', vault: '0739', vaultRepeated: '0815', vaultOther: '0370' };
   const WEAK = { pismo: '123456', vault: '0123' };
   const codes: string[] = [];
 
@@ -39,8 +39,8 @@ describe('Requests through the Kafka door end to end', () => {
 
   afterAll(() => door?.stop(), 60_000);
 
-  const publish = (cardId: string, request: unknown, signing: 'requester' | 'stranger' | 'none' = 'requester') =>
-    door.publish(cardId, request, { requester: undefined, stranger: strangerKey, none: null }[signing]);
+  const publish = (cardId: string, request: unknown, signing: 'requester' | 'stranger' | 'none' = 'requester', topic?: string) =>
+    door.publish(cardId, request, { requester: undefined, stranger: strangerKey, none: null }[signing], topic);
 
   const hook = async (method: string, route: string, body?: unknown) => {
     const answer = await vault.call(method, route, { body });
@@ -185,19 +185,21 @@ describe('Requests through the Kafka door end to end', () => {
   });
 
   it.each([
-    ['without a signature', 'none', PINS.pismoUnsigned],
-    ['signed with a key the requester did not register', 'stranger', PINS.pismoWrongKey],
-  ] as const)('refuses a request %s: dead-lettered, answered as SIGNATURE_INVALID on the events topic only, nothing sent to the vendor', async (_case, signing, pin) => {
+    ['without a signature', 'SIGNATURE_INVALID', 'none', 'requester', PINS.pismoUnsigned],
+    ['signed with a key the requester did not register', 'SIGNATURE_INVALID', 'stranger', 'requester', PINS.pismoWrongKey],
+    ["signed by the requester on another requester's topic", 'REQUESTER_MISMATCH', 'requester', 'other', PINS.pismoElsewhere],
+  ] as const)("refuses a request %s: dead-lettered, answered as %s in no one's name on the events topic only, nothing sent to the vendor", async (_case, code, signing, owner, pin) => {
     const cardId = await vendors.pismo.newCard();
     const clientRequestId = randomUUID();
+    const topic = door[owner].topic;
 
-    await publish(cardId, { schemaVersion: 1, clientRequestId, replyTopic, ...(await vendors.pismo.request(cardId, pin)) }, signing);
+    await publish(cardId, { schemaVersion: 1, clientRequestId, replyTopic, ...(await vendors.pismo.request(cardId, pin)) }, signing, topic);
 
     const rejected = await door.answerTo(clientRequestId);
-    expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, data: { clientRequestId, problem: { code: 'SIGNATURE_INVALID' } } });
+    expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, subject: cardId, data: { clientRequestId, problem: { code } } });
     expect(rejected.data.caller).toBeUndefined();
     const letter: RecordedMessage = await door.deadLetterFor(cardId);
-    expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'SIGNATURE_INVALID', [DEAD_LETTER_HEADERS.topic]: REQUESTS_TOPIC });
+    expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: code, [DEAD_LETTER_HEADERS.topic]: topic });
     expect(door.answersTo(clientRequestId, replyTopic)).toEqual([]);
     expect(door.commandsFor(cardId)).toEqual([]);
   });
@@ -222,7 +224,7 @@ describe('Requests through the Kafka door end to end', () => {
     const secrets = [...Object.values(PINS), ...Object.values(WEAK), ...codes];
     const { kafka, logs, rows } = await door.leakSurfaces();
 
-    expect(recorder.messages.some((message) => message.topic === REQUESTS_TOPIC)).toBe(true);
+    expect(recorder.messages.some((message) => message.topic === door.requester.topic)).toBe(true);
     expect(shortPinOccurrences(kafka, secrets)).toEqual([]);
     expect(logs).toContain('request from Kafka rejected');
     expect(shortPinOccurrences(logs, secrets)).toEqual([]);

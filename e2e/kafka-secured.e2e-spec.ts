@@ -1,8 +1,9 @@
 import { PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
-import { commandTopic, EVENT_TYPES, EVENTS_TOPIC } from '@pinflow/contracts';
-import { KAFKA_ADMIN_PRINCIPAL, KafkaPrincipal, PinChangeScenarios, SecuredLocalKafka, Stack, startSecuredLocalKafka, startStack, VENDOR_NAMES } from '@pinflow/platform';
+import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, REQUEST_SCHEMA_VERSION } from '@pinflow/contracts';
+import { DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC } from '@pinflow/kafka';
+import { KAFKA_ADMIN_PRINCIPAL, KAFKA_REQUESTERS, KafkaPrincipal, KafkaRequester, KafkaRequesterName, PinChangeScenarios, SecuredLocalKafka, Stack, startSecuredLocalKafka, startStack, VENDOR_NAMES } from '@pinflow/platform';
 import { createScratchDatabase, freePort, ScratchDatabase, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
-import { Kafka, KafkaConfig } from 'kafkajs';
+import { Kafka, KafkaConfig, Message } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +31,9 @@ describe('Kafka over SASL_SSL, one principal per service', () => {
   let client: PinflowClient;
   let recorder: TopicRecorder;
   let writeToken: string;
+  /** Upstream systems on intake's Kafka door, each producing as its own principal. */
+  let coreBanking: KafkaRequester;
+  let cardLifecycle: KafkaRequester;
 
   /** Connects as `principal` (none: TLS but no SASL) and gives what `attempt` threw, or undefined. */
   async function refusal(
@@ -45,11 +49,11 @@ describe('Kafka over SASL_SSL, one principal per service', () => {
     }
   }
 
-  async function produce(kafkaClient: Kafka, topic: string): Promise<void> {
+  async function produce(kafkaClient: Kafka, topic: string, message: Message = { key: 'forged-card', value: '{"forged":true}' }): Promise<void> {
     const producer = kafkaClient.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     try {
-      await producer.send({ topic, messages: [{ key: 'forged-card', value: '{"forged":true}' }] });
+      await producer.send({ topic, messages: [message] });
     } finally {
       await producer.disconnect();
     }
@@ -77,18 +81,21 @@ describe('Kafka over SASL_SSL, one principal per service', () => {
     const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-sasl-'));
     kafka = await startSecuredLocalKafka({ port: await freePort(), controllerPort: await freePort(), stateDir: path.join(work, 'kafka') });
     database = await createScratchDatabase(new URL('/postgres', testEnv().databaseUrl).toString(), 'pinflow_sasl');
+    const requester = (name: KafkaRequesterName) => KafkaRequester.create(name, [KAFKA_REQUESTERS[name]]);
+    [coreBanking, cardLifecycle] = await Promise.all([requester('core-banking'), requester('card-lifecycle')]);
+    const appEnv = kafka.appEnv();
     stack = await startStack({
       kafkaBrokers: kafka.brokers,
       databaseUrl: database.url,
       stateDir: path.join(work, 'state'),
       logDir: path.join(work, 'logs'),
       logLevel: 'debug',
-      env: kafka.appEnv(),
+      env: { ...appEnv, intake: { ...appEnv.intake, ...KafkaRequester.intakeEnvOf([coreBanking, cardLifecycle]) } },
     });
     writeToken = await stack.secrets.token([PIN_WRITE_SCOPE, PIN_READ_SCOPE], { subject: 'mobile-backend' });
     client = new PinflowClient(stack, writeToken, writeToken);
     const admin = kafka.clientConfig(KAFKA_ADMIN_PRINCIPAL);
-    recorder = await new TopicRecorder(kafka.brokers, [commandTopic('pismo'), EVENTS_TOPIC], { ssl: admin.ssl, sasl: admin.sasl }).start();
+    recorder = await new TopicRecorder(kafka.brokers, [commandTopic('pismo'), EVENTS_TOPIC, DEAD_LETTER_TOPIC], { ssl: admin.ssl, sasl: admin.sasl }).start();
   }, 240_000);
 
   afterAll(async () => {
@@ -155,6 +162,55 @@ describe('Kafka over SASL_SSL, one principal per service', () => {
     expect(event?.message).toMatch(/Not authorized to access topics/);
 
     expect(recorder.messages.filter((message) => message.value.includes('forged'))).toEqual([]);
+  });
+
+  describe("intake's Kafka door, each requester producing as its own principal", () => {
+    /** A Pismo PIN change for a new card, as `signer` signs it, with the request id its answer carries. */
+    async function signedRequest(signer: KafkaRequester) {
+      const cardId = `sasl-door-${randomUUID().slice(0, 8)}`;
+      await client.seedCard(cardId);
+      const clientRequestId = randomUUID();
+      const request = { schemaVersion: REQUEST_SCHEMA_VERSION, clientRequestId, replyTopic: KAFKA_REQUESTERS[signer.name as KafkaRequesterName], vendor: 'pismo', operation: 'change_pin', cardId, body: { encryptedPin: await client.encrypt(PIN) } };
+      return { cardId, clientRequestId, message: await signer.message(cardId, request) };
+    }
+
+    it('takes a request its requester published on its own topic and answers it on its reply topic, which the requester reads', async () => {
+      const { ssl, sasl } = kafka.clientConfig('core-banking');
+      const answers = await new TopicRecorder(kafka.brokers, [KAFKA_REQUESTERS['core-banking']], { ssl, sasl }, 'core-banking').start();
+      try {
+        const { cardId, clientRequestId, message } = await signedRequest(coreBanking);
+
+        expect(await refusal('core-banking', (client) => produce(client, coreBanking.topic, message))).toBeUndefined();
+
+        const accepted = await answers.waitForJson<{ type: string; data: { clientRequestId: string; caller: string; requestId: string } }>(KAFKA_REQUESTERS['core-banking'], (event) => event.data?.clientRequestId === clientRequestId);
+        expect(accepted).toMatchObject({ type: EVENT_TYPES.accepted, subject: cardId, data: { caller: 'core-banking', clientRequestId } });
+        // Its status is the requester's to ask (over HTTP, as its own caller): the outcome event says it.
+        await recorder.waitForJson(EVENTS_TOPIC, (event: { type?: string; data?: { requestId?: string } }) => event.type === EVENT_TYPES.passwordChanged && event.data?.requestId === accepted.data.requestId);
+      } finally {
+        await answers.stop();
+      }
+    });
+
+    it("refuses a requester's principal another requester's topic", async () => {
+      const { message } = await signedRequest(coreBanking);
+
+      const refused = await refusal('core-banking', (client) => produce(client, cardLifecycle.topic, message));
+
+      expect(refused?.message).toMatch(/Not authorized to access topics/);
+    });
+
+    it("rejects a request signed by one requester that another put on its own topic (REQUESTER_MISMATCH): nothing is sent to the vendor", async () => {
+      const { cardId, clientRequestId, message } = await signedRequest(coreBanking);
+
+      expect(await refusal('card-lifecycle', (client) => produce(client, cardLifecycle.topic, message))).toBeUndefined();
+
+      const rejected = await recorder.waitForJson<{ type: string; data: { clientRequestId?: string; caller?: string; problem: { code: string } } }>(EVENTS_TOPIC, (event) => event.data?.clientRequestId === clientRequestId);
+      expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, subject: cardId, data: { problem: { code: 'REQUESTER_MISMATCH' } } });
+      expect(rejected.data.caller).toBeUndefined();
+      const letter = await waitFor('the dead letter', async () => recorder.messages.find((recorded) => recorded.topic === DEAD_LETTER_TOPIC && recorded.key === cardId));
+      expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'REQUESTER_MISMATCH', [DEAD_LETTER_HEADERS.topic]: cardLifecycle.topic });
+      expect(recorder.messages.filter((recorded) => recorded.topic === commandTopic('pismo') && recorded.key === cardId)).toEqual([]);
+    });
   });
 
   it('refuses a client without credentials, or with a wrong password', async () => {

@@ -18,13 +18,21 @@ export class TopicRecorder {
   readonly messages: RecordedMessage[] = [];
   private consumer?: Consumer;
 
-  /** `security`: kafkajs' `ssl` and `sasl`, for a broker that wants them. */
-  constructor(private readonly brokers: string, private readonly topics: string[], private readonly security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {}) {}
+  /**
+   * `security`: kafkajs' `ssl` and `sasl`, for a broker that wants them; `groupPrefix`: what its
+   * consumer group's name starts with, for a principal allowed only groups of its own name.
+   */
+  constructor(
+    private readonly brokers: string,
+    private readonly topics: string[],
+    private readonly security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {},
+    private readonly groupPrefix = 'test-recorder',
+  ) {}
 
   async start(): Promise<this> {
     process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
     const kafka = new Kafka({ clientId: 'test-recorder', brokers: this.brokers.split(','), logLevel: logLevel.NOTHING, ...this.security });
-    this.consumer = kafka.consumer({ groupId: `test-recorder-${randomUUID()}`, allowAutoTopicCreation: false });
+    this.consumer = kafka.consumer({ groupId: `${this.groupPrefix}-${randomUUID()}`, allowAutoTopicCreation: false });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({

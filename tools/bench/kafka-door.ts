@@ -1,4 +1,4 @@
-import { EVENT_TYPES, REQUESTS_TOPIC } from '@pinflow/contracts';
+import { EVENT_TYPES } from '@pinflow/contracts';
 import type { SignedMessage } from '@pinflow/platform';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -17,11 +17,11 @@ const answer = z.object({
 });
 
 /**
- * intake's Kafka door as an upstream system uses it: each request is published to
- * pinflow.requests.v1 and answered when its accepted or rejected answer arrives on the requester's
+ * intake's Kafka door as an upstream system uses it: each request is published to the requester's
+ * request topic and answered when its accepted or rejected answer arrives on the requester's
  * reply topic (a rejection counts as a refusal, by its problem code).
  */
-export async function kafkaDoor(options: { brokers: string; replyTopic: string; timeoutMs: number }): Promise<Door<PreparedMessage>> {
+export async function kafkaDoor(options: { brokers: string; requestTopic: string; replyTopic: string; timeoutMs: number }): Promise<Door<PreparedMessage>> {
   const kafka = new Kafka({ clientId: 'pinflow-bench', brokers: options.brokers.split(','), logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   const consumer = kafka.consumer({ groupId: `pinflow-bench-${randomUUID()}` });
@@ -58,7 +58,7 @@ export async function kafkaDoor(options: { brokers: string; replyTopic: string; 
           clearTimeout(timer);
           resolve(outcome);
         });
-        producer.send({ topic: REQUESTS_TOPIC, messages: [message] }).catch((error: Error) => settle(clientRequestId, { refusal: `not published: ${error.name}` }));
+        producer.send({ topic: options.requestTopic, messages: [message] }).catch((error: Error) => settle(clientRequestId, { refusal: `not published: ${error.name}` }));
       }),
     async close() {
       await Promise.all([producer.disconnect(), consumer.disconnect()]);

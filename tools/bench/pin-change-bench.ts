@@ -19,7 +19,7 @@ import { Door, httpDoor, LoadResult, percentile, PreparedRequest, runLoad } from
  * fixed rate whatever the answers, so overload shows as refusals and latency. After an unmeasured
  * warm-up it measures one window, from the first measured request until the last of them is audited,
  * and prints throughput, refusals by reason, latencies, CPU ms per change per process and peak memory.
- * --door kafka sends the requests as signed messages on pinflow.requests.v1 instead of HTTP POSTs.
+ * --door kafka sends the requests as signed messages on the bench requester's request topic instead of HTTP POSTs.
  * See README.md, "Benchmark", for the options.
  */
 const { values } = parseArgs({
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
       };
       console.error(`[bench] signing ${presignedCount} Kafka-door requests`);
       const presigned = await prepared(presignedCount, sign);
-      const kafka = await kafkaDoor({ brokers: infrastructure.kafkaBrokers, replyTopic, timeoutMs });
+      const kafka = await kafkaDoor({ brokers: infrastructure.kafkaBrokers, requestTopic: requester.topic, replyTopic, timeoutMs });
       const signedAsSent = (index: number) => {
         const slot = slots[index % slots.length];
         return typeof slot === 'function' ? slot().then(sign) : sign(slot);

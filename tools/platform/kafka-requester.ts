@@ -1,4 +1,4 @@
-import { REQUEST_SIGNATURE_HEADER } from '@pinflow/contracts';
+import { REQUEST_SIGNATURE_HEADER, requestTopic } from '@pinflow/contracts';
 import { CompactSign, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,25 +11,46 @@ export interface SignedMessage {
   headers: Record<string, string>;
 }
 
+/** One requester's entry in INTAKE_KAFKA_REQUESTERS. */
+interface Registration {
+  publicKeyFile: string;
+  replyTopics: string[];
+}
+
 /**
  * An upstream system on intake's Kafka door: an ES256 key pair whose public half is registered with
- * intake (`intakeEnv`), and the detached JWS it puts on each request it publishes.
+ * intake (`intakeEnv`), the detached JWS it puts on each request it publishes, and the request topic
+ * it publishes them to.
  */
 export class KafkaRequester {
+  /** Its request topic, which only it may write where Kafka authentication is on. */
+  readonly topic: string;
+
   private constructor(
     readonly name: string,
     private readonly kid: string,
     private readonly privateKey: CryptoKey,
-    /** INTAKE_KAFKA_REQUESTERS registering this requester, its public key and reply topics. */
-    readonly intakeEnv: { INTAKE_KAFKA_REQUESTERS: string },
-  ) {}
+    private readonly registration: Registration,
+  ) {
+    this.topic = requestTopic(name);
+  }
 
   static async create(name: string, replyTopics: string[] = []): Promise<KafkaRequester> {
     const kid = `${name}-1`;
     const keys = await generateKeyPair('ES256', { extractable: true });
     const jwksFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'pinflow-kafka-requester-')), `${name}.jwks.json`);
     writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(keys.publicKey)), kid, alg: 'ES256', use: 'sig' }] }));
-    return new KafkaRequester(name, kid, keys.privateKey, { INTAKE_KAFKA_REQUESTERS: JSON.stringify({ [name]: { publicKeyFile: jwksFile, replyTopics } }) });
+    return new KafkaRequester(name, kid, keys.privateKey, { publicKeyFile: jwksFile, replyTopics });
+  }
+
+  /** INTAKE_KAFKA_REQUESTERS registering these requesters, their public keys and reply topics. */
+  static intakeEnvOf(requesters: KafkaRequester[]): { INTAKE_KAFKA_REQUESTERS: string } {
+    return { INTAKE_KAFKA_REQUESTERS: JSON.stringify(Object.fromEntries(requesters.map((requester) => [requester.name, requester.registration]))) };
+  }
+
+  /** INTAKE_KAFKA_REQUESTERS registering this requester alone. */
+  get intakeEnv(): { INTAKE_KAFKA_REQUESTERS: string } {
+    return KafkaRequester.intakeEnvOf([this]);
   }
 
   /** A compact JWS with detached payload over the value's exact bytes; `key` signs in this requester's name with another key. */

@@ -1,5 +1,5 @@
-import { commandTopic, EVENTS_TOPIC, VENDORS } from '@pinflow/contracts';
-import { KAFKA_GRANTS, KafkaPrincipal } from './kafka-secured';
+import { commandTopic, EVENTS_TOPIC, requestTopic, VENDORS } from '@pinflow/contracts';
+import { KAFKA_GRANTS, KAFKA_REQUESTERS, KafkaPrincipal, KafkaRequesterName } from './kafka-secured';
 
 /** The principals a grant of `operation` on `topic` reaches, literally or by prefix. */
 function principalsThat(operation: 'READ' | 'WRITE', topic: string): KafkaPrincipal[] {
@@ -18,6 +18,23 @@ describe("the local broker's ACLs", () => {
   it('let the workers write outcome events, and intake its refusals; audit only reads them', () => {
     expect(principalsThat('WRITE', EVENTS_TOPIC)).toEqual(['intake', ...VENDORS.map((vendor) => `worker-${vendor}`)].sort());
     expect(principalsThat('READ', EVENTS_TOPIC)).toEqual(['audit', 'intake']);
+  });
+
+  it.each(Object.keys(KAFKA_REQUESTERS) as KafkaRequesterName[])("let only %s write its request topic, and only intake read it", (requester) => {
+    expect(principalsThat('WRITE', requestTopic(requester))).toEqual([requester]);
+    expect(principalsThat('READ', requestTopic(requester))).toEqual(['intake']);
+  });
+
+  it.each(Object.keys(KAFKA_REQUESTERS) as KafkaRequesterName[])('let only intake write the answers to %s, and only it read them', (requester) => {
+    expect(principalsThat('WRITE', KAFKA_REQUESTERS[requester])).toEqual(['intake']);
+    expect(principalsThat('READ', KAFKA_REQUESTERS[requester])).toEqual([requester]);
+  });
+
+  it('give a requester nothing of pinflow but its own request topic', () => {
+    for (const requester of Object.keys(KAFKA_REQUESTERS) as KafkaRequesterName[]) {
+      const topics = KAFKA_GRANTS[requester]!.filter((grant) => grant.resource === 'topic' && grant.name.startsWith('pinflow.'));
+      expect(topics).toEqual([{ resource: 'topic', name: requestTopic(requester), operations: ['WRITE'] }]);
+    }
   });
 
   it('grant reading and writing topic by topic, never by prefix', () => {

@@ -1,4 +1,4 @@
-import { commandTopic, EVENTS_TOPIC, REQUESTS_TOPIC, Vendor, VENDORS } from '@pinflow/contracts';
+import { commandTopic, EVENTS_TOPIC, requestTopic, Vendor, VENDORS } from '@pinflow/contracts';
 import { DEAD_LETTER_TOPIC } from '@pinflow/kafka';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, KafkaConfig, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
@@ -12,8 +12,16 @@ import { VENDOR_PLATFORMS } from './vendors';
 /** The broker's own user, its only super user: it creates the ACLs, and tests record topics as it. */
 export const KAFKA_ADMIN_PRINCIPAL = 'admin';
 
-/** An app that talks to Kafka, as the principal of its own name. */
-export type KafkaPrincipal = AppName;
+/**
+ * The upstream systems on intake's Kafka door that the local broker knows, each a principal of its
+ * own name (its requester id, see INTAKE_KAFKA_REQUESTERS) with the one reply topic it reads.
+ */
+export const KAFKA_REQUESTERS = { 'core-banking': 'core-banking.pinflow-answers', 'card-lifecycle': 'card-lifecycle.pinflow-answers' } as const;
+export type KafkaRequesterName = keyof typeof KAFKA_REQUESTERS;
+const REQUESTER_NAMES = Object.keys(KAFKA_REQUESTERS) as KafkaRequesterName[];
+
+/** An app that talks to Kafka, as the principal of its own name, or a requester. */
+export type KafkaPrincipal = AppName | KafkaRequesterName;
 
 /**
  * Every pinflow service makes (or checks) all of pinflow's topics at start-up, whichever starts
@@ -35,9 +43,22 @@ function worker(vendor: Vendor): KafkaGrant[] {
 }
 
 /**
+ * A requester writes its own request topic only (so a record there was produced by it, which intake
+ * checks against the request's signer), and reads its answers in groups named after it.
+ */
+function requester(name: KafkaRequesterName): KafkaGrant[] {
+  return [
+    { resource: 'topic', name: requestTopic(name), operations: ['WRITE'] },
+    { resource: 'topic', name: KAFKA_REQUESTERS[name], operations: ['READ'] },
+    { resource: 'group', name, prefix: true, operations: ['READ'] },
+  ];
+}
+
+/**
  * Who may do what, and nothing else (the broker denies what no rule allows): only intake writes
  * commands, each worker reads its own vendor's commands only and writes outcome events, audit only
- * reads events. intake writes events too: the refusals of requests that came in on its Kafka door.
+ * reads events. intake writes events too: the refusals of requests that came in on its Kafka door,
+ * whose request topics it reads and whose reply topics (outside pinflow.*) it creates and writes.
  * What a vendor needs beyond that (its own event stream) comes with its platform part.
  */
 export const KAFKA_GRANTS: Partial<Record<KafkaPrincipal, KafkaGrant[]>> = {
@@ -45,10 +66,14 @@ export const KAFKA_GRANTS: Partial<Record<KafkaPrincipal, KafkaGrant[]>> = {
     ...SERVICE,
     ...VENDORS.map((vendor): KafkaGrant => ({ resource: 'topic', name: commandTopic(vendor), operations: ['WRITE'] })),
     { resource: 'topic', name: EVENTS_TOPIC, operations: ['READ', 'WRITE'] },
-    { resource: 'topic', name: REQUESTS_TOPIC, operations: ['READ'] },
+    ...REQUESTER_NAMES.flatMap((name): KafkaGrant[] => [
+      { resource: 'topic', name: requestTopic(name), operations: ['READ'] },
+      { resource: 'topic', name: KAFKA_REQUESTERS[name], operations: ['CREATE', 'WRITE'] },
+    ]),
     { resource: 'group', name: 'pinflow-intake', prefix: true, operations: ['READ'] },
   ],
   audit: [...SERVICE, { resource: 'topic', name: EVENTS_TOPIC, operations: ['READ'] }, { resource: 'group', name: 'pinflow-audit', prefix: true, operations: ['READ'] }],
+  ...Object.fromEntries(REQUESTER_NAMES.map((name) => [name, requester(name)])),
   ...Object.fromEntries(
     VENDOR_PLATFORMS.flatMap(({ contract: { name: vendor }, kafkaGrants }) => [
       [`worker-${vendor}`, [...worker(vendor), ...(kafkaGrants?.worker ?? [])]],
@@ -57,8 +82,9 @@ export const KAFKA_GRANTS: Partial<Record<KafkaPrincipal, KafkaGrant[]>> = {
   ),
 };
 
-/** The apps that talk to Kafka: each gets a user of its own name. */
+/** The apps that talk to Kafka, and the requesters: each gets a user of its own name. */
 export const KAFKA_PRINCIPALS = Object.keys(KAFKA_GRANTS) as KafkaPrincipal[];
+const APP_PRINCIPALS = KAFKA_PRINCIPALS.filter((principal): principal is AppName => !Object.hasOwn(KAFKA_REQUESTERS, principal));
 
 export interface KafkaCredential {
   username: string;
@@ -114,7 +140,7 @@ export async function startSecuredLocalKafka(options: { port: number; controller
     credentials,
     clientConfig,
     settingsOf,
-    appEnv: () => Object.fromEntries(KAFKA_PRINCIPALS.map((principal) => [principal, settingsOf(principal)])),
+    appEnv: () => Object.fromEntries(APP_PRINCIPALS.map((principal) => [principal, settingsOf(principal)])),
   };
 }
 

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule, MessageSignatureVerifier } from '@pinflow/auth';
-import { REQUESTS_TOPIC, VENDOR_CONTRACTS } from '@pinflow/contracts';
+import { requestTopic, VENDOR_CONTRACTS } from '@pinflow/contracts';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
 import { KafkaModule, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
@@ -14,7 +14,7 @@ import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
 import { PinKeysController } from './pin-keys.controller';
 import { SolarisPinKeyController, SolarisPinKeyService } from './solaris-pin-key';
-import { RequestDoorConsumer } from './request-door.consumer';
+import { REQUEST_TOPICS, RequestDoorConsumer } from './request-door.consumer';
 import { RequestStatusConsumer } from './request-status.consumer';
 import { RequestStatusService } from './request-status.service';
 import { RequestsController } from './requests.controller';
@@ -40,14 +40,21 @@ export const HTTP_CONTROLLERS = [...VENDOR_CONTRACTS.map(vendorController), Sola
 export class AppModule {
   static forRoot(config: IntakeConfig): DynamicModule {
     const logger = createLogger('intake', config.LOG_LEVEL);
-    // intake answers requesters on the reply topics they registered: it makes sure they exist.
+    // intake takes requests on each registered requester's topic and answers on the reply topics they
+    // registered: it makes sure they exist. Request topics are keyed by card id like the command
+    // topics, whose order they feed.
+    const requestTopics = Object.keys(config.INTAKE_KAFKA_REQUESTERS).map(requestTopic);
     const replyTopics = [...new Set(Object.values(config.INTAKE_KAFKA_REQUESTERS).flatMap((requester) => requester.replyTopics))];
     return {
       module: AppModule,
       imports: [
         httpLoggerModule('intake', config.LOG_LEVEL),
         SqlModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
-        KafkaModule.forRoot({ settings: config, clientId: 'pinflow-intake', logger, topics: [...pinflowTopicSpecs(config), ...replyTopics.map((topic) => ({ topic, partitions: config.KAFKA_EVENT_PARTITIONS }))] }),
+        KafkaModule.forRoot({ settings: config, clientId: 'pinflow-intake', logger, topics: [
+            ...pinflowTopicSpecs(config),
+            ...requestTopics.map((topic) => ({ topic, partitions: config.KAFKA_COMMAND_PARTITIONS })),
+            ...replyTopics.map((topic) => ({ topic, partitions: config.KAFKA_EVENT_PARTITIONS })),
+          ] }),
         AuthModule.forRoot(config),
         D1InboundModule.forRoot(config),
         HealthModule.register({
@@ -81,7 +88,7 @@ export class AppModule {
           logger,
           groupId: config.INTAKE_STATUS_GROUP,
           partitionsConsumedConcurrently: config.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
-          handlers: { [REQUESTS_TOPIC]: { groupId: config.INTAKE_REQUESTS_GROUP, keysConsumedConcurrently: config.INTAKE_REQUESTS_KEYS_CONCURRENTLY } },
+          handlers: { [REQUEST_TOPICS]: { topics: requestTopics, groupId: config.INTAKE_REQUESTS_GROUP, keysConsumedConcurrently: config.INTAKE_REQUESTS_KEYS_CONCURRENTLY } },
         }),
       ],
     };

@@ -1,5 +1,5 @@
 import { booleanFlag, httpConfig, jsonText, logConfig, positiveInt } from '@pinflow/config';
-import { VENDOR_CONTRACTS, VENDORS } from '@pinflow/contracts';
+import { REQUESTER_ID, VENDOR_CONTRACTS, VENDORS } from '@pinflow/contracts';
 import { databaseConfig } from '@pinflow/sql';
 import { kafkaConfig } from '@pinflow/kafka';
 import { authConfig } from '@pinflow/auth';
@@ -8,9 +8,11 @@ import { z } from 'zod';
 import { d1InboundConfig, requireD1InboundSettings } from './d1-inbound/config';
 
 /**
- * Who may publish to pinflow.requests.v1, as JSON: requester id → where its signing keys are
+ * Who may publish requests over Kafka, as JSON: requester id → where its signing keys are
  * (`jwksUrl`, or `publicKeyFile`: a JWK, JWKS or PEM SPKI key) and the topics it may ask its answers
- * on (`replyTopics`; intake creates them). The requester id is the `caller` of its requests.
+ * on (`replyTopics`; intake creates them). The requester id is the `caller` of its requests, the
+ * `iss` of its signatures, its Kafka principal, and names its request topic (requestTopic), which
+ * intake creates and consumes.
  */
 const kafkaRequesters = z
   .string()
@@ -24,7 +26,7 @@ const kafkaRequesters = z
   })
   .pipe(
     z.record(
-      z.string().min(1).max(128),
+      z.string().regex(REQUESTER_ID, 'a requester id is 1-64 letters, digits, - or _ (it names a Kafka topic)'),
       z.union([
         z.strictObject({ jwksUrl: z.url({ protocol: /^https?$/ }), replyTopics: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,249}$/)).default([]) }),
         z.strictObject({ publicKeyFile: z.string().min(1), replyTopics: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,249}$/)).default([]) }),
@@ -62,7 +64,7 @@ export const intakeConfigSchema = z
     /** Where callers reach intake; status URLs are built from it. */
     INTAKE_PUBLIC_BASE_URL: z.url().optional(),
     INTAKE_STATUS_GROUP: z.string().min(1).default('pinflow-intake-status'),
-    /** The consumer group of the Kafka front door (pinflow.requests.v1). */
+    /** The consumer group of the Kafka front door (the requesters' request topics). */
     INTAKE_REQUESTS_GROUP: z.string().min(1).default('pinflow-intake-requests'),
     /** Cards whose requests the Kafka door accepts at once (each card's in order); they share the group commits. */
     INTAKE_REQUESTS_KEYS_CONCURRENTLY: positiveInt.default(64),

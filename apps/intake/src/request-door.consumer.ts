@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { MessageSignatureVerifier, PIN_WRITE_SCOPE, SignatureRejectedError } from '@pinflow/auth';
-import { buildEvent, cardId, deterministicEventId, EVENT_TYPES, REQUEST_SCHEMA_VERSION, REQUEST_SIGNATURE_HEADER, requestEnvelope, requestSchemaOf, REQUESTS_TOPIC, VENDORS } from '@pinflow/contracts';
+import { buildEvent, cardId, deterministicEventId, EVENT_TYPES, REQUEST_SCHEMA_VERSION, REQUEST_SIGNATURE_HEADER, requestEnvelope, requesterOfTopic, requestSchemaOf, requestTopic, VENDORS } from '@pinflow/contracts';
 import { problem, Problem, ProblemException, TemporarilyUnavailableException, ZodValidationPipe } from '@pinflow/http';
 import { HandlerVerdict, JsonProducer, KafkaMessageContext, MessageMeta } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
@@ -23,9 +23,15 @@ interface Rejected {
 
 const deadLetter = (reason: HandlerVerdict['deadLetter']['reason'], detail: string): HandlerVerdict => ({ deadLetter: { reason, detail, attempts: 1 } });
 
+/** Names the handler of the requesters' request topics; which topics those are is configuration (see app.module). */
+export const REQUEST_TOPICS = requestTopic('*');
+
 /**
- * intake's front door on Kafka (pinflow.requests.v1): the HTTP controllers' counterpart. A request
- * is authenticated by its signature instead of a bearer token, then validated, checked, recorded and
+ * intake's front door on Kafka (a request topic per requester): the HTTP controllers' counterpart.
+ * A request is authenticated by its signature instead of a bearer token, and must be signed by the
+ * requester whose topic it came on: a consumer is not told who produced a record, but where Kafka
+ * authentication is on only that requester's principal may write its topic, so the producer is the
+ * signer. It is then validated, checked, recorded and
  * answered by the same code as over HTTP; only the answer differs: an accepted or rejected event,
  * correlated by the requester's `clientRequestId`, instead of a 202 or a problem document. Cards are
  * worked on concurrently, each card's requests in order, so acceptances share group commits.
@@ -42,7 +48,7 @@ export class RequestDoorConsumer {
   ) {}
 
   // Group and concurrency are deployment settings: see the `handlers` of intake's Kafka transport.
-  @EventPattern(REQUESTS_TOPIC)
+  @EventPattern(REQUEST_TOPICS)
   async receive(@Payload() message: unknown, @Ctx() context: KafkaMessageContext): Promise<HandlerVerdict | void> {
     const [meta] = context.getMessages();
     const envelope = requestEnvelope.safeParse(message);
@@ -53,6 +59,13 @@ export class RequestDoorConsumer {
       if (!(error instanceof SignatureRejectedError)) throw error;
       if (envelope.success) await this.reject(meta, { envelope: envelope.data }, problem(401, 'SIGNATURE_INVALID', 'The request is not validly signed', error.message));
       return deadLetter('SIGNATURE_INVALID', error.message);
+    }
+    const owner = requesterOfTopic(meta.topic);
+    if (requester !== owner) {
+      // Not answered in the signer's name nor on its reply topic: it may be another's replay of the signer's request.
+      const detail = `signed by ${requester}, on the request topic of ${owner ?? 'no requester'}`;
+      if (envelope.success) await this.reject(meta, { envelope: envelope.data }, problem(403, 'REQUESTER_MISMATCH', "The request is not signed by the requester whose topic it is on", detail));
+      return deadLetter('REQUESTER_MISMATCH', detail);
     }
     if (!envelope.success) return deadLetter('CONTRACT_VIOLATION', envelope.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`).join('; '));
     const { clientRequestId, replyTopic, schemaVersion } = envelope.data;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { COMMAND_SCHEMAS } from './commands';
 import { EVENT_TYPES, eventDataSchemas, EventType, pinflowEvent } from './events';
 import { REQUEST_SCHEMAS, REQUEST_SIGNATURE_HEADER } from './requests';
-import { commandTopic, EVENTS_TOPIC, REQUESTS_TOPIC, Vendor, VENDORS } from './topics';
+import { commandTopic, EVENTS_TOPIC, requestTopic, Vendor, VENDORS } from './topics';
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', target: 'draft-07' });
 
@@ -21,7 +21,7 @@ const EVENT_DESCRIPTIONS: Record<EventType, string> = {
   [EVENT_TYPES.cardBlocked]: 'The vendor blocked the card (for instance: too many PIN tries). May answer no request.',
   [EVENT_TYPES.failed]: 'The request failed; `reason` says why, `vendorStatus` / `vendorError` what the vendor answered. Final outcome.',
   [EVENT_TYPES.rejected]:
-    'intake refused a request from pinflow.requests.v1 (`problem` has the `code` HTTP would have answered: VALIDATION_FAILED, PIN_REJECTED, IDEMPOTENCY_KEY_REUSED, SIGNATURE_INVALID…). Final outcome; nothing was sent to the vendor.',
+    "intake refused a request from a requester's request topic (`problem` has the `code` HTTP would have answered: VALIDATION_FAILED, PIN_REJECTED, IDEMPOTENCY_KEY_REUSED, SIGNATURE_INVALID…, or REQUESTER_MISMATCH: signed by another requester than the topic's). Final outcome; nothing was sent to the vendor.",
 };
 
 function camel(name: string): string {
@@ -89,9 +89,11 @@ export function asyncApiDocument() {
     defaultContentType: 'application/json',
     channels: {
       requests: {
-        address: REQUESTS_TOPIC,
+        address: requestTopic('{requester}'),
+        parameters: { requester: { description: 'The requester id registered with intake (INTAKE_KAFKA_REQUESTERS): the `iss` of its signatures and its Kafka principal.' } },
         description:
-          "PIN-change requests from upstream systems, consumed by intake like calls to its HTTP API (same validation, PIN rules and idempotency). Key: card id. " +
+          "PIN-change requests from one upstream system, consumed by intake like calls to its HTTP API (same validation, PIN rules and idempotency). Key: card id. " +
+          'Only the requester\'s principal may write its topic (broker ACLs), and intake rejects (REQUESTER_MISMATCH) a request signed by anyone but the requester whose topic it is. ' +
           'Each is answered once on pinflow.events.v1 (pinflow.pin_change.accepted or pinflow.pin_change.rejected, with `clientRequestId`) and on `replyTopic` when the requester may use it; ' +
           'a message that is not JSON, has an unknown schemaVersion or is not validly signed is dead-lettered (and answered where its clientRequestId can be read).',
         messages: requestMessages,

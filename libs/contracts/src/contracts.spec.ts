@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ASYNCAPI_FILE, renderAsyncApi } from './asyncapi-document';
-import { buildEvent, EVENT_TYPES, parseEvent, pismoCommand, TERMINAL_EVENT_TYPES } from './index';
+import { buildEvent, EVENT_TYPES, parseEvent, pismoCommand, requesterOfTopic, requestTopic, TERMINAL_EVENT_TYPES } from './index';
 
 const JWE = 'eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a2V5.aXY.Y2lwaGVy.dGFn';
 
@@ -55,5 +55,18 @@ describe('pinflow contracts', () => {
 
   it('ships an AsyncAPI document that matches the schemas (regenerate with npm run contracts:doc)', () => {
     expect(readFileSync(ASYNCAPI_FILE, 'utf8')).toBe(renderAsyncApi());
+  });
+});
+
+describe('request topics, one per requester', () => {
+  it("name the requester they belong to, which is read back from the name", () => {
+    expect(requestTopic('core-banking')).toBe('pinflow.requests.core-banking.v1');
+    expect(requesterOfTopic(requestTopic('core-banking'))).toBe('core-banking');
+  });
+
+  it('belong to no requester when the name is not that of a request topic or holds no requester id', () => {
+    expect(requesterOfTopic('pinflow.requests.v1')).toBeUndefined();
+    expect(requesterOfTopic('pinflow.events.v1')).toBeUndefined();
+    expect(requesterOfTopic('pinflow.requests.core.banking.v1')).toBeUndefined();
   });
 });

@@ -17,7 +17,7 @@ function sealedOnly<S extends z.ZodType<Record<string, unknown> | undefined>>(bo
 }
 
 /**
- * What every message on pinflow.requests.v1 starts with. `clientRequestId` is the requester's
+ * What every message on a request topic (pinflow.requests.<requester>.v1) starts with. `clientRequestId` is the requester's
  * request id: its idempotency key, echoed in the answer. Answers go to pinflow.events.v1 and, when
  * `replyTopic` names one the requester may use, there too.
  */
@@ -30,7 +30,7 @@ export const requestEnvelope = z.looseObject({
 
 const envelopeFields = { ...requestEnvelope.shape, schemaVersion: z.literal(REQUEST_SCHEMA_VERSION) };
 
-/** A message on pinflow.requests.v1 for one route: the HTTP API's path parameters and body (`body`), secrets sealed. */
+/** A message on a request topic for one route: the HTTP API's path parameters and body (`body`), secrets sealed. */
 function requestSchema(vendor: VendorContract, route: RouteContract) {
   const params = Object.fromEntries(Object.entries(route.params).map(([name, parameter]) => [name, parameter.schema]));
   return z.strictObject({
@@ -47,7 +47,7 @@ export const REQUEST_SCHEMAS: Record<string, ReturnType<typeof requestSchema>> =
   VENDOR_CONTRACTS.flatMap((vendor) => vendor.routes.map((route) => [`${vendor.name}.${route.operation}`, requestSchema(vendor, route)])),
 );
 
-/** A request from pinflow.requests.v1, validated: its vendor, operation, path parameters and body. */
+/** A request from a request topic, validated: its vendor, operation, path parameters and body. */
 export type PinflowRequest = { vendor: string; operation: string; body?: Record<string, unknown> } & Record<string, unknown>;
 
 /** The schema of a request of `vendor` and `operation`, if pinflow takes such requests. */

@@ -1,4 +1,4 @@
-import { commandTopic, EVENTS_TOPIC, REQUESTS_TOPIC, VENDORS } from '@pinflow/contracts';
+import { commandTopic, EVENTS_TOPIC, VENDORS } from '@pinflow/contracts';
 import type { Kafka } from 'kafkajs';
 import type { KafkaSettings } from './config';
 import { DEAD_LETTER_TOPIC } from './dead-letters';
@@ -12,8 +12,6 @@ export function pinflowTopicSpecs(settings: KafkaSettings): TopicSpec[] {
   return [
     ...VENDORS.map((vendor) => ({ topic: commandTopic(vendor), partitions: settings.KAFKA_COMMAND_PARTITIONS })),
     { topic: EVENTS_TOPIC, partitions: settings.KAFKA_EVENT_PARTITIONS },
-    // Keyed by card id like the command topics, whose order it feeds.
-    { topic: REQUESTS_TOPIC, partitions: settings.KAFKA_COMMAND_PARTITIONS },
     { topic: DEAD_LETTER_TOPIC, partitions: 1 },
   ];
 }

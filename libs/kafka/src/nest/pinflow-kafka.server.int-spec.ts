@@ -16,9 +16,13 @@ type Greeting = z.output<typeof greeting>;
 
 const GREETINGS = `it.nest.greetings.${randomUUID()}`;
 const FAREWELLS = `it.nest.farewells.${randomUUID()}`;
+/** Names a handler whose topics (one per party) only the deployment's settings list; and one that lists none. */
+const PARTIES = 'it.nest.parties.*';
+const PARTY_TOPICS = ['a', 'b'].map((party) => `it.nest.parties.${party}.${randomUUID()}`);
+const NOBODY = `it.nest.nobody.${randomUUID()}`;
 
 /** What the handlers below saw, for the test to read. */
-const seen = { batches: [] as string[][], intercepted: [] as string[], farewells: [] as string[], partitions: [] as number[], bootstraps: 0 };
+const seen = { batches: [] as string[][], intercepted: [] as string[], farewells: [] as string[], partitions: [] as number[], parties: [] as string[], nobody: 0, bootstraps: 0 };
 
 /** Stands for a service's own background work started at bootstrap (intake's outbox relay, a worker's sweep). */
 @Injectable()
@@ -50,6 +54,16 @@ class GreetingsController {
     seen.farewells.push(value.text);
     if (value.text === 'park me') return { deadLetter: { reason: 'RETRIES_EXHAUSTED', detail: 'asked to', attempts: 1 } };
   }
+
+  @EventPattern(PARTIES)
+  async party(@Payload(new ContractPipe(greeting)) value: Greeting, @Ctx() context: KafkaMessageContext): Promise<void> {
+    seen.parties.push(`${context.getTopic()} ${value.text}`);
+  }
+
+  @EventPattern(NOBODY)
+  async nobody(): Promise<void> {
+    seen.nobody += 1;
+  }
 }
 
 describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consumer', () => {
@@ -66,7 +80,7 @@ describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consum
       'nest-transport-int-spec',
       logger,
     );
-    await ensureTopics(kafka, [GREETINGS, FAREWELLS, DEAD_LETTER_TOPIC, EVENTS_TOPIC].map((topic) => ({ topic, partitions: 1 })), 1);
+    await ensureTopics(kafka, [GREETINGS, FAREWELLS, ...PARTY_TOPICS, NOBODY, DEAD_LETTER_TOPIC, EVENTS_TOPIC].map((topic) => ({ topic, partitions: 1 })), 1);
     producer = new JsonProducer(kafka);
     await producer.connect();
     recorder = await new TopicRecorder(kafkaBrokers, [DEAD_LETTER_TOPIC, EVENTS_TOPIC]).start();
@@ -76,7 +90,16 @@ describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consum
       providers: [
         RecordingInterceptor,
         BackgroundWork,
-        { provide: PinflowKafkaServer, useValue: new PinflowKafkaServer({ kafka, logger, groupId: `it-nest-${randomUUID()}`, partitionsConsumedConcurrently: 1 }) },
+        {
+          provide: PinflowKafkaServer,
+          useValue: new PinflowKafkaServer({
+            kafka,
+            logger,
+            groupId: `it-nest-${randomUUID()}`,
+            partitionsConsumedConcurrently: 1,
+            handlers: { [PARTIES]: { topics: PARTY_TOPICS, groupId: `it-nest-parties-${randomUUID()}` }, [NOBODY]: { topics: [] } },
+          }),
+        },
       ],
     })
     class TestModule {}
@@ -132,6 +155,18 @@ describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consum
     expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'RETRIES_EXHAUSTED', [DEAD_LETTER_HEADERS.detail]: 'asked to' });
     await waitFor('the farewell after the parked one', async () => seen.farewells.includes('bye'));
     expect(seen.farewells).toEqual(['park me', 'bye']);
+    expect(app.get(PinflowKafkaServer).isHealthy()).toBe(true);
+  });
+
+  it("consumes for a handler the topics the deployment's settings list, and nothing for one they list none for", async () => {
+    const [a, b] = PARTY_TOPICS;
+    await producer.send(a, greeting, [{ key: 'k', value: { id: randomUUID(), text: 'from a' } }]);
+    await producer.send(b, greeting, [{ key: 'k', value: { id: randomUUID(), text: 'from b' } }]);
+    await producer.send(NOBODY, greeting, [{ key: 'k', value: { id: randomUUID(), text: 'unheard' } }]);
+
+    await waitFor("both parties' messages", async () => seen.parties.length === 2);
+    expect(seen.parties.sort()).toEqual([`${a} from a`, `${b} from b`]);
+    expect(seen.nobody).toBe(0);
     expect(app.get(PinflowKafkaServer).isHealthy()).toBe(true);
   });
 

@@ -20,6 +20,11 @@ export interface KafkaHandlerOptions {
   maxHandlingAttempts?: number;
   /** Places shared with other handlers or partitions (see ConsumerOptions.inFlight). */
   inFlight?: InFlightLimit;
+  /**
+   * The topics the handler consumes when they are known only from the deployment's settings (one per
+   * registered party, say): the pattern then only names the handler. None: the handler has no consumer.
+   */
+  topics?: string[];
 }
 
 export interface PinflowKafkaServerOptions {
@@ -61,10 +66,12 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
       const groups = new Set<string>();
       for (const [topic, handler] of this.messageHandlers) {
         const handlerOptions: KafkaHandlerOptions = { ...(handler.extras as KafkaHandlerOptions | undefined), ...this.options.handlers?.[topic] };
+        const topics = handlerOptions.topics ?? [topic];
+        if (topics.length === 0) continue;
         const groupId = handlerOptions.groupId ?? this.options.groupId;
         if (groups.has(groupId)) throw new Error(`two handlers share consumer group ${groupId}: give one of them its own groupId`);
         groups.add(groupId);
-        this.consumers.set(topic, await this.consume(topic, handler, groupId, handlerOptions));
+        this.consumers.set(topic, await this.consume(topics, handler, groupId, handlerOptions));
       }
       this.started = true;
       callback();
@@ -93,11 +100,11 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
     return this.options.kafka as T;
   }
 
-  private consume(topic: string, handler: MessageHandler, groupId: string, handlerOptions: KafkaHandlerOptions): Promise<RunningConsumer> {
+  private consume(topics: string[], handler: MessageHandler, groupId: string, handlerOptions: KafkaHandlerOptions): Promise<RunningConsumer> {
     const common = {
       kafka: this.options.kafka,
       groupId,
-      topics: [topic],
+      topics,
       schema: anyJson,
       logger: this.options.logger,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,

@@ -1,0 +1,78 @@
+import { MessageSignatureVerifier, SignatureRejectedError } from '@pinflow/auth';
+import { EVENTS_TOPIC, REQUEST_SCHEMA_VERSION, REQUEST_SIGNATURE_HEADER, requestTopic } from '@pinflow/contracts';
+import { HandlerVerdict, JsonProducer, KafkaMessageContext, MessageMeta, TopicBatch } from '@pinflow/kafka';
+import type { Logger } from '@pinflow/logging';
+import type { IntakeConfig } from './config';
+import { RequestDoorConsumer } from './request-door.consumer';
+import type { Requester, RequestsService } from './requests.service';
+import type { Submissions } from './submissions';
+
+const REPLY_TOPIC = 'core-banking.pinflow-answers';
+
+/** Trusts the signature header to name its signer, so that the topic check is what is tested here. */
+const signatures = {
+  verify: async (_payload: Uint8Array, signature: string | undefined) => {
+    if (!signature) throw new SignatureRejectedError('expected a compact JWS with detached payload');
+    return signature;
+  },
+} as unknown as MessageSignatureVerifier;
+
+/** The door over recording fakes: what it submitted and what it published. */
+function door() {
+  const submitted: Requester[] = [];
+  const published: TopicBatch[] = [];
+  const requests = { submit: async (requester: Requester) => (submitted.push(requester), { replayed: false }) } as unknown as RequestsService;
+  const submissions = { fromKafka: (request: unknown) => request } as unknown as Submissions;
+  const producer = { sendBatch: async (batches: TopicBatch[]) => void published.push(...batches) } as unknown as JsonProducer;
+  const config = { INTAKE_KAFKA_REQUESTERS: { 'core-banking': { publicKeyFile: 'unused', replyTopics: [REPLY_TOPIC] }, 'card-lifecycle': { publicKeyFile: 'unused', replyTopics: [] } } } as unknown as IntakeConfig;
+  const logger = { info: () => undefined } as unknown as Logger;
+  return { consumer: new RequestDoorConsumer(requests, submissions, signatures, producer, config, logger), submitted, published };
+}
+
+/** A Pismo PIN change for card-1 on `topic`, signed by `signer`. */
+function received(consumer: RequestDoorConsumer, topic: string, signer: string): Promise<HandlerVerdict | void> {
+  const request = {
+    schemaVersion: REQUEST_SCHEMA_VERSION,
+    clientRequestId: 'reissue-42',
+    replyTopic: REPLY_TOPIC,
+    vendor: 'pismo',
+    operation: 'change_pin',
+    cardId: 'card-1',
+    body: { encryptedPin: 'aGVhZGVy.a2V5.aXY.Y2lwaGVy.dGFn' },
+  };
+  const meta: MessageMeta = { topic, partition: 0, offset: '7', key: 'card-1', headers: { [REQUEST_SIGNATURE_HEADER]: signer }, rawValue: Buffer.from(JSON.stringify(request)), heartbeat: async () => undefined };
+  return consumer.receive(request, new KafkaMessageContext([[meta]]));
+}
+
+describe("intake's Kafka door: a request must be signed by the requester whose topic it came on", () => {
+  it("submits a request signed by its topic's requester, in that requester's name", async () => {
+    const { consumer, submitted } = door();
+
+    const verdict = await received(consumer, requestTopic('core-banking'), 'core-banking');
+
+    expect(verdict).toBeUndefined();
+    expect(submitted).toEqual([expect.objectContaining({ principal: expect.objectContaining({ subject: 'core-banking' }), idempotencyKey: 'reissue-42', replyTopic: REPLY_TOPIC })]);
+  });
+
+  it("rejects a request signed by another requester (REQUESTER_MISMATCH): dead-lettered, answered on the events topic in no one's name, nothing submitted", async () => {
+    const { consumer, submitted, published } = door();
+
+    const verdict = await received(consumer, requestTopic('card-lifecycle'), 'core-banking');
+
+    expect(verdict).toEqual({ deadLetter: { reason: 'REQUESTER_MISMATCH', detail: 'signed by core-banking, on the request topic of card-lifecycle', attempts: 1 } });
+    expect(submitted).toEqual([]);
+    expect(published.map((batch) => batch.topic)).toEqual([EVENTS_TOPIC]);
+    const [answer] = published[0].messages.map((message) => message.value as { data: { caller?: string } });
+    expect(answer).toMatchObject({ type: 'pinflow.pin_change.rejected', subject: 'card-1', data: { clientRequestId: 'reissue-42', problem: { status: 403, code: 'REQUESTER_MISMATCH' } } });
+    expect(answer.data.caller).toBeUndefined();
+  });
+
+  it('rejects a validly signed request on a topic that is no request topic', async () => {
+    const { consumer, submitted } = door();
+
+    const verdict = await received(consumer, 'pinflow.requests.v1', 'core-banking');
+
+    expect(verdict).toMatchObject({ deadLetter: { reason: 'REQUESTER_MISMATCH', detail: 'signed by core-banking, on the request topic of no requester' } });
+    expect(submitted).toEqual([]);
+  });
+});
