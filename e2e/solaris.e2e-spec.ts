@@ -1,22 +1,9 @@
 import { commandTopic, EVENTS_TOPIC, EVENT_TYPES } from '@pinflow/contracts';
 import { Stack } from '@pinflow/platform';
-import { SandboxClient } from '@pinflow/sandbox-kit';
-import { SolarisDevice, SolarisPinJwk, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import { SolarisDevice, TopicRecorder, waitFor } from '@pinflow/testing';
 import { createHash, randomUUID } from 'node:crypto';
-import { dumpDatabase, http, PinflowClient, readLogs, sandboxOf, shortPinOccurrences, startSuite, Suite } from './support';
-
-interface Cardholder {
-  cardId: string;
-  device: SolarisDevice;
-}
-
-/** What the cardholder's app sends its backend, and the backend relays to intake untouched. */
-interface SolarisPinChange {
-  deviceId: string;
-  encryptedPin: string;
-  keyId: string;
-  signature: string;
-}
+import { SolarisWorld } from './solaris-support';
+import { http, PinflowClient, startSuite, Suite } from './support';
 
 /**
  * The Solaris path as a card issuer's mobile app and backend use it: the app gets Solaris' PIN key
@@ -42,51 +29,17 @@ describe('Solaris PIN changes end to end', () => {
   let suite: Suite;
   let stack: Stack;
   let client: PinflowClient;
-  let sandbox: SandboxClient;
   let recorder: TopicRecorder;
   let writeToken: string;
   let readToken: string;
-  // Cards this suite uses, and every JWE and signature its devices made: relayed, never logged.
-  const cards = new Set<string>();
-  const relayed: string[] = [];
-
-  const hook = async (method: string, route: string, body?: unknown) => {
-    const answer = await sandbox.call(method, route, { body });
-    if (answer.status >= 300) throw new Error(`${method} ${route}: ${answer.status} ${answer.text}`);
-    return answer.body;
-  };
-
-  const newCardId = () => {
-    const cardId = `card-${randomUUID()}`;
-    cards.add(cardId);
-    return cardId;
-  };
-
-  /** A person with a device bound to Solaris, and a card of theirs. */
-  async function cardholder(): Promise<Cardholder> {
-    const personId = `person-${randomUUID()}`;
-    const cardId = newCardId();
-    const device = new SolarisDevice(`device-${randomUUID()}`);
-    await hook('PUT', `/sandbox/persons/${personId}/devices/${device.id}`, { publicKey: device.publicKeyHex, purpose: 'restricted' });
-    await hook('PUT', `/sandbox/cards/${cardId}`, { personId });
-    return { cardId, device };
-  }
-
-  /** The app: Solaris' PIN key comes from intake; the device encrypts `{"pin"}` to it and signs the JWE. */
-  async function onDevice(device: SolarisDevice, pin: string): Promise<SolarisPinChange> {
-    const key = await http<SolarisPinJwk>('GET', `${stack.urls.intake}/v1/solaris/pin-key`, { token: writeToken });
-    expect(key.status).toBe(200);
-    const signed = await device.encryptAndSign(pin, key.body);
-    relayed.push(signed.encrypted_pin, signed.signature);
-    return { deviceId: device.id, encryptedPin: signed.encrypted_pin, keyId: signed.key_id, signature: signed.signature };
-  }
+  let world: SolarisWorld;
 
   /** The issuer's backend relaying the app's request to intake. */
   const changePin = (cardId: string, body: unknown, idempotencyKey?: string) => client.submit(`/v1/solaris/cards/${cardId}/pin`, body, { idempotencyKey });
 
-  const pinChangesOf = async (cardId: string): Promise<number> => (await hook('GET', `/sandbox/cards/${cardId}`)).pinChanges;
+  const pinChangesOf = async (cardId: string): Promise<number> => (await world.hook('GET', `/sandbox/cards/${cardId}`)).pinChanges;
   const timesApplied = async (encryptedPin: string): Promise<number> =>
-    (await hook('GET', '/sandbox/applied'))[createHash('sha256').update(encryptedPin).digest('hex')]?.pinChanges ?? 0;
+    (await world.hook('GET', '/sandbox/applied'))[createHash('sha256').update(encryptedPin).digest('hex')]?.pinChanges ?? 0;
   const messagesOf = (cardId: string) => recorder.messages.filter((message) => message.key === cardId);
 
   beforeAll(async () => {
@@ -97,13 +50,13 @@ describe('Solaris PIN changes end to end', () => {
       topics: [COMMAND_TOPIC, EVENTS_TOPIC],
     });
     ({ stack, client, recorder, writeToken, readToken } = suite);
-    sandbox = await sandboxOf(stack, 'sandbox-solaris', '/oauth2/token');
+    world = await SolarisWorld.of(stack, writeToken);
   }, 180_000);
 
   afterAll(() => suite?.stop(), 60_000);
 
   it('hands the app Solaris’ current PIN key through intake, to the issuer’s backend only', async () => {
-    const fromSolaris = await sandbox.call('GET', '/v1/cards/pin_keys/latest');
+    const fromSolaris = await world.sandbox.call('GET', '/v1/cards/pin_keys/latest');
 
     const served = await http('GET', `${stack.urls.intake}/v1/solaris/pin-key`, { token: writeToken });
 
@@ -116,16 +69,16 @@ describe('Solaris PIN changes end to end', () => {
   });
 
   it('changes a PIN made on the device: 202, then succeeded with password.changed, Solaris holds the new PIN, and the audit trail has both events', async () => {
-    const { cardId, device } = await cardholder();
+    const { cardId, device } = await world.cardholder();
 
-    const accepted = await changePin(cardId, await onDevice(device, PINS.changed));
+    const accepted = await changePin(cardId, await world.onDevice(device, PINS.changed));
 
     expect(accepted.status).toBe(202);
     expect(accepted.body).toEqual({ requestId: expect.any(String), status: 'accepted', statusUrl: `${stack.urls.intake}/v1/requests/${accepted.body.requestId}` });
     const outcome = await client.outcome(accepted.body.requestId);
     expect(outcome).toMatchObject({ status: 'succeeded', vendor: 'solaris', operation: 'change_pin', cardId });
     expect(outcome.events.map((event: { type: string }) => event.type)).toEqual([EVENT_TYPES.accepted, EVENT_TYPES.passwordChanged]);
-    expect((await hook('POST', `/sandbox/cards/${cardId}/verify-pin`, { pin: PINS.changed })).matches).toBe(true);
+    expect((await world.hook('POST', `/sandbox/cards/${cardId}/verify-pin`, { pin: PINS.changed })).matches).toBe(true);
     const trail = await waitFor('the audit trail of the request', async () => {
       const result = await client.auditRequest(accepted.body.requestId);
       return result.body.status === 'succeeded' ? result.body : undefined;
@@ -141,11 +94,11 @@ describe('Solaris PIN changes end to end', () => {
       ['a device bound to another person', 'foreignDevice', 403, 'VENDOR_REJECTED', { code: 'unauthorized_action' }],
       ['a card Solaris does not know', 'unknownCard', 404, 'CARD_NOT_FOUND', { code: 'model_not_found' }],
     ] as const)('%s', async (_case, pinName, vendorStatus, reason, vendorError) => {
-      const cardholderOfCard = await cardholder();
-      const someoneElse = await cardholder();
+      const cardholderOfCard = await world.cardholder();
+      const someoneElse = await world.cardholder();
       const device = pinName === 'foreignDevice' ? someoneElse.device : cardholderOfCard.device;
-      const cardId = pinName === 'unknownCard' ? newCardId() : cardholderOfCard.cardId;
-      const body = await onDevice(device, PINS[pinName]);
+      const cardId = pinName === 'unknownCard' ? world.newCardId() : cardholderOfCard.cardId;
+      const body = await world.onDevice(device, PINS[pinName]);
       if (pinName === 'unsigned') body.signature = new SolarisDevice().sign(body.encryptedPin);
 
       const accepted = await changePin(cardId, body);
@@ -160,13 +113,13 @@ describe('Solaris PIN changes end to end', () => {
   });
 
   it('answers a repeated Idempotency-Key with the first answer, relays the change once, and refuses the key for another body', async () => {
-    const { cardId, device } = await cardholder();
+    const { cardId, device } = await world.cardholder();
     const key = randomUUID();
-    const body = await onDevice(device, PINS.repeated);
+    const body = await world.onDevice(device, PINS.repeated);
 
     const first = await changePin(cardId, body, key);
     const second = await changePin(cardId, body, key);
-    const otherBody = await changePin(cardId, await onDevice(device, PINS.otherBody), key);
+    const otherBody = await changePin(cardId, await world.onDevice(device, PINS.otherBody), key);
 
     expect(first.status).toBe(202);
     expect(second.status).toBe(202);
@@ -184,8 +137,8 @@ describe('Solaris PIN changes end to end', () => {
     ['a clear PIN (Solaris PINs come encrypted by the device)', { pin: PINS.changed }],
     ['a request without the device’s signature', { signature: undefined }],
   ])('refuses %s with a problem body and publishes nothing', async (_case, change) => {
-    const { cardId, device } = await cardholder();
-    const body = { ...(await onDevice(device, PINS.changed)), ...change };
+    const { cardId, device } = await world.cardholder();
+    const body = { ...(await world.onDevice(device, PINS.changed)), ...change };
 
     const response = await changePin(cardId, body);
 
@@ -198,26 +151,6 @@ describe('Solaris PIN changes end to end', () => {
   });
 
   it('leaves no PIN in any topic, service log or database row, and no relayed JWE or signature in any log', async () => {
-    const everyPin = Object.values(PINS);
-    // Let in-flight work finish so that its logs and rows are part of the search.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    // Commands (and intake's outbox) carry the device's JWE and signature by design: opaque to pinflow.
-    const withoutRelayed = (text: string) => relayed.reduce((result, secret) => result.replaceAll(secret, '<relayed>'), text);
-
-    const messages = recorder.messages.filter((message) => message.key !== null && cards.has(message.key));
-    expect(messages.length).toBeGreaterThan(15);
-    const kafkaText = messages.map((message) => `${message.key} ${message.value} ${JSON.stringify(message.headers)}`).join('\n');
-    expect(shortPinOccurrences(withoutRelayed(kafkaText), everyPin)).toEqual([]);
-    const eventText = messages.filter((message) => message.topic === EVENTS_TOPIC).map((message) => message.value).join('\n');
-    expect(relayed.filter((secret) => eventText.includes(secret))).toEqual([]);
-
-    const logs = readLogs(stack);
-    expect(logs).toContain('worker-solaris');
-    expect(shortPinOccurrences(logs, everyPin)).toEqual([]);
-    expect(relayed.filter((secret) => logs.includes(secret))).toEqual([]);
-
-    const rows = await dumpDatabase(testEnv().databaseUrl);
-    expect(rows).toContain('vendor_commands');
-    expect(shortPinOccurrences(withoutRelayed(rows), everyPin)).toEqual([]);
+    await world.expectNoLeaks(recorder, Object.values(PINS), 15);
   });
 });

@@ -17,7 +17,7 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
   const ISSUER = 'PISMOISS01';
   const D1_CLIENT = { clientId: 'thales-d1', clientSecret: randomUUID() + randomUUID() };
   // Every PIN this suite sends anywhere; none may be found outside memory afterwards.
-  const PINS = { pushed: '739146', retried: '582047', audited: '904317', fourDigit: '6093', iso0: '815263', noCorrelation: '370851' };
+  const PINS = { pushed: '739146', retried: '582047', audited: '904317', fourDigit: '6093', iso0: '815263', noCorrelation: '370851', counted: '460739', stale: '918264' };
   const REJECTED = { weak: '123456', tooLong: '1593574' };
 
   let suite: Suite;
@@ -124,7 +124,7 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
     await client.seedCard(cardId);
     await d1.signIn();
 
-    const answers = [await d1.setPin(ISSUER, cardId, seccos(PINS.noCorrelation)), await d1.setPin(ISSUER, cardId, seccos(PINS.noCorrelation))];
+    const answers = [await d1.changePinSeccos(ISSUER, cardId, PINS.noCorrelation), await d1.changePinSeccos(ISSUER, cardId, PINS.noCorrelation)];
 
     expect(answers.map((answer) => answer.status)).toEqual([204, 204]);
     expect(requestIdOf(answers[1])).not.toBe(requestIdOf(answers[0]));
@@ -147,6 +147,88 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/authz/d1/v1/oauth2/token', '/cms/api/v1/issuers/{issuerId}/cards/{cardId}/pin']));
   });
 
+  describe('the Seccos PIN change counter', () => {
+    const counterOf = async (cardId: string) => (await d1.readChangeCounter(ISSUER, cardId)).body;
+
+    it('starts at 0 and moves on by one with each push pinflow accepts', async () => {
+      const cardId = newCard();
+      await client.seedCard(cardId);
+      await d1.signIn();
+      expect(await counterOf(cardId)).toEqual({ changeCounter: 0 });
+
+      const answer = await d1.changePinSeccos(ISSUER, cardId, PINS.counted, { correlationId: randomUUID() });
+
+      expect(answer.status).toBe(204);
+      expect(await counterOf(cardId)).toEqual({ changeCounter: 1 });
+      expect((await client.outcome(requestIdOf(answer))).status).toBe('succeeded');
+    });
+
+    it('refuses a block computed with a stale counter, a replay among them, with 409 STALE_CHANGE_COUNTER, and changes nothing', async () => {
+      const cardId = newCard();
+      await client.seedCard(cardId);
+      await d1.signIn();
+      const block = seccos(PINS.stale);
+      expect((await d1.setPin(ISSUER, cardId, block, { correlationId: randomUUID() })).status).toBe(204);
+
+      const replayed = await d1.setPin(ISSUER, cardId, block, { correlationId: randomUUID() });
+      const ahead = await d1.setPin(ISSUER, cardId, { ...block, changeCounter: 5 }, { correlationId: randomUUID() });
+
+      for (const answer of [replayed, ahead]) expect(answer).toMatchObject({ status: 409, body: { errorCode: 'STALE_CHANGE_COUNTER', errorMessage: expect.any(String) } });
+      expect(await counterOf(cardId)).toEqual({ changeCounter: 1 });
+      await waitFor('the accepted change', async () => (await pismoCard(cardId)).pinChanges === 1);
+    });
+
+    it('answers a retry with the same x-correlation-id again, though its counter has moved on since', async () => {
+      const cardId = newCard();
+      await client.seedCard(cardId);
+      await d1.signIn();
+      const correlationId = randomUUID();
+      const first = await d1.changePinSeccos(ISSUER, cardId, PINS.counted, { correlationId });
+      const next = await d1.changePinSeccos(ISSUER, cardId, PINS.counted, { correlationId: randomUUID() });
+
+      const retry = await d1.setPin(ISSUER, cardId, seccos(PINS.counted), { correlationId });
+
+      expect([first.status, next.status, retry.status]).toEqual([204, 204, 204]);
+      expect(requestIdOf(retry)).toBe(requestIdOf(first));
+      expect(await counterOf(cardId)).toEqual({ changeCounter: 2 });
+    });
+
+    it('gives the counter back when the push is refused, so D1 can push again with the same one', async () => {
+      const cardId = newCard();
+      await client.seedCard(cardId);
+      await d1.signIn();
+
+      expect(await d1.setPin(ISSUER, cardId, seccos(REJECTED.weak), { correlationId: randomUUID() })).toMatchObject({ status: 400, body: { errorCode: 'PIN_REJECTED' } });
+
+      expect(await counterOf(cardId)).toEqual({ changeCounter: 0 });
+      expect((await d1.setPin(ISSUER, cardId, seccos(PINS.counted), { correlationId: randomUUID() })).status).toBe(204);
+    });
+
+    it('keeps one counter per card: a push to one card leaves another’s alone', async () => {
+      const [pushed, other] = [newCard(), newCard()];
+      await client.seedCard(pushed);
+      await d1.signIn();
+
+      expect((await d1.changePinSeccos(ISSUER, pushed, PINS.counted, { correlationId: randomUUID() })).status).toBe(204);
+
+      expect(await counterOf(other)).toEqual({ changeCounter: 0 });
+    });
+  });
+
+  it('holds D1 to the per-caller rate limit, answering 429 in D1’s error model with Retry-After', async () => {
+    await d1.signIn();
+    // Over AUTH_RATE_LIMIT (100 a second by default) at once; the window is a second, so the suite's
+    // later calls get a fresh budget.
+    const answers = await Promise.all(Array.from({ length: 250 }, () => d1.readChangeCounter(ISSUER, 'card-rate-limited')));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    const limited = answers.filter((answer) => answer.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(answers.every((answer) => answer.status === 200 || answer.status === 429)).toBe(true);
+    expect(limited[0].body).toEqual({ errorCode: 'RATE_LIMITED', errorMessage: expect.any(String) });
+    expect(Number(limited[0].headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   describe('refusals, in D1’s error model', () => {
     const cardId = 'card-refused';
 
@@ -156,8 +238,9 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
     });
 
     afterAll(async () => {
-      // Nothing refused reached Pismo.
+      // Nothing refused reached Pismo, nor used up the card's change counter.
       expect(await pismoCard(cardId)).toMatchObject({ pinChanges: 0 });
+      expect((await d1.readChangeCounter(ISSUER, cardId)).body).toEqual({ changeCounter: 0 });
     });
 
     it('refuses a token for wrong credentials or another grant, as OAuth2 does', async () => {
@@ -204,7 +287,7 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
       }
     });
 
-    it('refuses an ISO0 block, bound to a PAN pinflow does not hold, with 400 PIN_BLOCK_TYPE_NOT_SUPPORTED', async () => {
+    it('refuses an ISO0 block with 400 PIN_BLOCK_TYPE_NOT_SUPPORTED: D1’s call carries no PAN to decode it with, and pinflow holds none', async () => {
       const answer = await d1.setPin(ISSUER, cardId, { format: 'ISO0', pinBlock: iso1Block(PINS.iso0) });
       expect(answer).toMatchObject({ status: 400, body: { errorCode: 'PIN_BLOCK_TYPE_NOT_SUPPORTED' } });
     });
@@ -224,6 +307,8 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
     it('answers a PIN read with 404 PIN_NOT_AVAILABLE: pinflow never stores PINs', async () => {
       expect(await d1.readPin(ISSUER, cardId, { correlationId: randomUUID() })).toMatchObject({ status: 404, body: { errorCode: 'PIN_NOT_AVAILABLE' } });
       expect(await d1.readPin(ISSUER, cardId, { token: 'nope' })).toMatchObject({ status: 401, body: { errorCode: 'UNAUTHORIZED' } });
+      expect(await d1.readChangeCounter(ISSUER, cardId, { token: 'nope' })).toMatchObject({ status: 401, body: { errorCode: 'UNAUTHORIZED' } });
+      expect(await d1.readChangeCounter('OTHERISS01', cardId)).toMatchObject({ status: 404, body: { errorCode: 'ISSUER_NOT_FOUND' } });
     });
   });
 

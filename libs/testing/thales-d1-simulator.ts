@@ -70,6 +70,21 @@ export class ThalesD1Simulator {
     return this.call('PUT', this.pinPath(issuerId, cardId), { ...this.headers(options), 'content-type': 'application/json' }, JSON.stringify(body));
   }
 
+  /** `GET .../pin/changeCounter`: the card's Seccos PIN change counter, `{changeCounter}`. */
+  readChangeCounter(issuerId: string, cardId: string, options: { correlationId?: string; token?: string } = {}): Promise<D1Answer> {
+    return this.call('GET', `${this.pinPath(issuerId, cardId)}/changeCounter`, this.headers(options));
+  }
+
+  /**
+   * A Seccos PIN change as D1 makes one: reads the card's change counter, computes the block with it
+   * (here: an ISO 9564 format 1 block and the counter, as the JSON block carries them) and pushes it.
+   */
+  async changePinSeccos(issuerId: string, cardId: string, pin: string, options: { correlationId?: string } = {}): Promise<D1Answer> {
+    const read = await this.readChangeCounter(issuerId, cardId, options);
+    if (read.status !== 200) return read;
+    return this.setPin(issuerId, cardId, { format: '3DES_SECCOS', pinBlock: iso1Block(pin), changeCounter: read.body.changeCounter }, options);
+  }
+
   /** `GET .../pin`. */
   readPin(issuerId: string, cardId: string, options: { correlationId?: string; token?: string } = {}): Promise<D1Answer> {
     return this.call('GET', this.pinPath(issuerId, cardId), this.headers(options));

@@ -140,6 +140,25 @@ describe('Kubernetes manifests', () => {
       }
     });
 
+    it("gives intake alone D1's inbound credentials and encryption key, from Secrets, for the issuers its configuration names", () => {
+      const secretsOf = (spec: any): string[] => [
+        ...((spec.volumes ?? []) as Array<{ secret?: { secretName: string } }>).map((volume) => volume.secret?.secretName ?? ''),
+        ...spec.containers.flatMap((container: any) => (container.env ?? []).map((variable: any) => variable.valueFrom?.secretKeyRef?.name ?? '')),
+      ].filter((name) => name.startsWith('pinflow-d1-inbound'));
+      const holders = Object.fromEntries(podTemplates(objects).map(({ owner, spec }) => [owner, [...new Set(secretsOf(spec))].sort()]).filter(([, names]) => names.length > 0));
+      expect(holders).toEqual({ intake: ['pinflow-d1-inbound', 'pinflow-d1-inbound-encryption-key'] });
+
+      const intake = podTemplates(objects).find(({ owner }) => owner === 'intake')!;
+      const [container] = intake.spec.containers;
+      const env = Object.fromEntries(container.env.map((variable: any) => [variable.name, variable]));
+      expect(env.D1_INBOUND_CLIENT_ID.valueFrom.secretKeyRef).toMatchObject({ name: 'pinflow-d1-inbound', key: 'client-id' });
+      expect(env.D1_INBOUND_CLIENT_SECRET.valueFrom.secretKeyRef).toMatchObject({ name: 'pinflow-d1-inbound', key: 'client-secret' });
+      const keyFile: string = env.D1_INBOUND_ENCRYPTION_KEY_FILE.value;
+      const mount = container.volumeMounts.find((candidate: { mountPath: string }) => keyFile.startsWith(`${candidate.mountPath}/`));
+      expect(intake.spec.volumes.find((volume: { name: string }) => volume.name === mount?.name)?.secret?.secretName).toBe('pinflow-d1-inbound-encryption-key');
+      expect(Object.keys(JSON.parse(configMap.data!.D1_INBOUND_ISSUERS)).length).toBeGreaterThan(0);
+    });
+
     it('signs every service in to Kafka over SASL_SSL as its own principal, with a password from a Secret of its own', () => {
       expect(configMap.data).toMatchObject({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SSL_CA_FILE: expect.any(String) });
       for (const deployment of deployments) {
@@ -257,6 +276,14 @@ describe('docker-compose.yml', () => {
     const mounted = Object.entries(services).flatMap(([name, service]) => (service.secrets ?? []).filter((secret) => secret === 'pin-keys' || secret.startsWith('command-keys-')).map((secret) => [name, secret]));
 
     expect(mounted.sort()).toEqual([['intake', 'pin-keys'], ...COMMAND_KEY_VENDORS.map((vendor) => [`worker-${vendor}`, `command-keys-${vendor}`])].sort());
+  });
+
+  it("gives intake alone D1's inbound encryption key, and the issuers and credentials D1 calls with", () => {
+    const holders = Object.entries(services).filter(([, service]) => (service.secrets ?? []).includes('d1-inbound-encryption-key')).map(([name]) => name);
+
+    expect(holders).toEqual(['intake']);
+    expect(services.intake.environment).toMatchObject({ D1_INBOUND_ENCRYPTION_KEY_FILE: '/run/secrets/d1-inbound-encryption-key', D1_INBOUND_CLIENT_ID: expect.any(String), D1_INBOUND_CLIENT_SECRET: expect.any(String) });
+    expect(Object.keys(JSON.parse(services.intake.environment!.D1_INBOUND_ISSUERS)).length).toBeGreaterThan(0);
   });
 
   it('gives the sandboxes no secret and no database, and their test hooks only when SANDBOX_TEST_HOOKS=true', () => {

@@ -1,53 +1,23 @@
-import { randomUUID } from 'node:crypto';
+import { repoRoot } from '@pinflow/testing';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lock } from 'proper-lockfile';
+import { d1Inbound, Demo } from './demo';
 import { LocalKafka, startLocalKafka } from './kafka';
 import { KAFKA_ADMIN_PRINCIPAL, startSecuredLocalKafka } from './kafka-secured';
-import { repoRoot, waitFor } from '@pinflow/testing';
 import { localPorts } from './local-ports';
-import { PinChangeScenarios } from './pin-change-scenarios';
 import { startEmbeddedPostgres } from './postgres-embedded';
-import { APPS, Stack, StackOptions, startStack, VENDOR_NAMES } from './stack';
+import { APPS, StackOptions, startStack } from './stack';
 
 /**
  * `npm start`: the platform on embedded defaults (a local Kafka broker from Maven Central's jars and a
  * PostgreSQL server from npm's binaries, unless KAFKA_BROKERS / DATABASE_URL say otherwise), then one
- * PIN change per vendor through it. `npm start -- --once` stops after those changes. With
+ * PIN change per vendor through it, each vendor's other operations, and one PIN Thales D1 pushes into it
+ * (./demo.ts). `npm start -- --once` stops after those. With
  * PINFLOW_KAFKA_SECURED=1 the local broker speaks SASL_SSL only, each service as its own principal.
  */
 const stateDir = path.join(repoRoot, '.pinflow');
 const { kafka: KAFKA_PORT, kafkaController: KAFKA_CONTROLLER_PORT, postgres: POSTGRES_PORT, apps: ports } = localPorts();
-
-async function json(response: Response): Promise<any> {
-  const body = await response.json();
-  if (!response.ok) throw new Error(`${response.url} answered ${response.status}: ${JSON.stringify(body)}`);
-  return body;
-}
-
-/** One PIN change per vendor through the front door, each followed to its outcome. */
-async function firstPinChanges(stack: Stack): Promise<void> {
-  const token = await stack.secrets.token(['pin:write', 'pin:read'], { subject: 'pinflow-demo' });
-  const scenarios = new PinChangeScenarios(stack, token);
-  for (const vendor of VENDOR_NAMES) {
-    const cardId = scenarios.cardId(vendor, 1);
-    await scenarios.seed(vendor, cardId);
-    const request = await scenarios.request(vendor, cardId);
-    const accepted = await json(
-      await fetch(`${stack.urls.intake}${request.path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-        body: JSON.stringify(request.body),
-      }),
-    );
-    const outcome = await waitFor(`the ${vendor} PIN change to finish`, async () => {
-      const status = await json(await fetch(accepted.statusUrl, { headers: { authorization: `Bearer ${token}` } }));
-      return status.status === 'accepted' ? undefined : status;
-    }, 60_000, 250);
-    console.log(`\n${vendor}: POST ${request.path} → 202, request ${accepted.requestId}: ${outcome.status}`);
-    for (const event of outcome.events) console.log(`  ${event.time}  ${event.type}`);
-  }
-}
 
 /**
  * The local broker on SASL_SSL, each app's settings for it, and the super user's in admin.env for the
@@ -121,10 +91,14 @@ async function main(): Promise<void> {
     const logDir = path.join(stateDir, 'logs');
     mkdirSync(logDir, { recursive: true });
     console.log('starting the services');
-    const stack = await interruptible(startStack({ kafkaBrokers, databaseUrl, stateDir, logDir, ports, env: { ...kafkaEnv, intake: { ...kafkaEnv.intake, DATABASE_POOL_SIZE: '5' } } }));
+    const d1 = await d1Inbound(stateDir);
+    const stack = await interruptible(startStack({ kafkaBrokers, databaseUrl, stateDir, logDir, ports, env: { ...kafkaEnv, intake: { ...kafkaEnv.intake, DATABASE_POOL_SIZE: '5', ...d1.env } } }));
     cleanups.push(() => stack.stop());
 
-    await interruptible(firstPinChanges(stack));
+    const demo = await Demo.of(stack);
+    await interruptible(demo.firstPinChanges());
+    await interruptible(demo.otherOperations());
+    await interruptible(demo.d1Push(d1.simulator(stack.urls.intake)));
 
     console.log(`\npinflow is running (logs in ${logDir}):`);
     for (const app of APPS) console.log(`  ${app.padEnd(14)} ${stack.urls[app]}`);

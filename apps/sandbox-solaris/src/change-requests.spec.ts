@@ -1,6 +1,6 @@
 import { VendorError } from '@pinflow/sandbox-kit';
 import { SolarisDevice } from '@pinflow/testing';
-import { ChangeRequests } from './change-requests';
+import { ChangeRequests, MAX_WRONG_CONFIRMATIONS } from './change-requests';
 import { deviceKeyFromHex } from './device-signature';
 import type { PinUpdateRequest, PinUpdates } from './pin-update';
 import { Card, SolarisRegistry } from './registry';
@@ -67,6 +67,32 @@ describe('Solaris’ PIN change requests', () => {
     expect(refusal(() => changeRequests.confirm(id, { person_id: 'person-1', tan: wrong }))).toEqual({ status: 422, code: 'invalid_tan', field: 'tan' });
     expect(applied).toEqual([]);
     expect(changeRequests.confirm(id, { person_id: 'person-1', tan: tanOf(id) }).status).toBe('COMPLETED');
+  });
+
+  it(`FAIL with the ${MAX_WRONG_CONFIRMATIONS} wrong TANs they take, and answer 410 too_many_wrong_confirmations from then on, the right TAN included`, () => {
+    const { applied, changeRequests, tanOf } = setUp();
+    const { id } = changeRequests.create('card-1', REQUEST);
+    changeRequests.authorize(id, SMS);
+    const wrong = { person_id: 'person-1', tan: tanOf(id) === '000000' ? '111111' : '000000' };
+
+    for (let attempt = 1; attempt < MAX_WRONG_CONFIRMATIONS; attempt += 1) expect(refusal(() => changeRequests.confirm(id, wrong))).toMatchObject({ status: 422, code: 'invalid_tan' });
+    expect(refusal(() => changeRequests.confirm(id, wrong))).toEqual({ status: 410, code: 'too_many_wrong_confirmations' });
+
+    expect(refusal(() => changeRequests.confirm(id, { person_id: 'person-1', tan: tanOf(id) }))).toEqual({ status: 410, code: 'too_many_wrong_confirmations' });
+    expect(refusal(() => changeRequests.authorize(id, SMS))).toEqual({ status: 410, code: 'too_many_wrong_confirmations' });
+    expect(changeRequests.view(id).status).toBe('FAILED');
+    expect(applied).toEqual([]);
+  });
+
+  it('count wrong device signatures as wrong TANs, but not a confirmation of the wrong kind', () => {
+    const { changeRequests, device } = setUp();
+    const { id } = changeRequests.create('card-1', REQUEST);
+    changeRequests.authorize(id, { person_id: 'person-1', delivery_method: 'device_signing', device_id: device.id });
+    const forged = { person_id: 'person-1', device_signature: { signature: device.sign('not the string to sign') } };
+
+    for (let attempt = 0; attempt < 5; attempt += 1) expect(refusal(() => changeRequests.confirm(id, { person_id: 'person-1', tan: '123456' }))).toMatchObject({ status: 400 });
+    for (let attempt = 1; attempt < MAX_WRONG_CONFIRMATIONS; attempt += 1) expect(refusal(() => changeRequests.confirm(id, forged))).toMatchObject({ status: 422, code: 'invalid_signature' });
+    expect(refusal(() => changeRequests.confirm(id, forged))).toEqual({ status: 410, code: 'too_many_wrong_confirmations' });
   });
 
   it('answer replays as the first time: no second TAN, no second change', () => {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PinHash } from '@pinflow/sandbox-kit';
+import { PinHash, VendorError } from '@pinflow/sandbox-kit';
 import { KeyObject, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { deviceSignatureIsValid } from './device-signature';
@@ -61,15 +61,24 @@ interface ChangeRequest {
   pinHash: PinHash;
   encryptedPin: string;
   confirmation?: { method: 'mobile_number'; tan: PinHash } | { method: 'device_signing'; stringToSign: string; deviceKey: KeyObject };
+  wrongConfirmations: number;
+  /** Why a FAILED change request failed. */
+  failure?: 'expired' | 'too_many_wrong_confirmations';
 }
 
 const TAN_DIGITS = 6;
 
 /**
+ * Wrong TANs or signatures a change request takes; the last of them FAILS it. Solaris' change request
+ * documentation gives no number: 3, as card issuers commonly allow for a PIN or TAN.
+ */
+export const MAX_WRONG_CONFIRMATIONS = 3;
+
+/**
  * Solaris' change requests for `sca_pin_update_requests`: the device-made PIN change is checked at
  * once and held until the cardholder's person authorizes it (Solaris texts a TAN, or hands their bound
- * device a string to sign) and confirms it with that TAN or signature; only then does the card get the PIN. A change request not completed within its lifetime
- * FAILS and answers 410 from then on. Authorizing or confirming again what already happened answers
+ * device a string to sign) and confirms it with that TAN or signature; only then does the card get the PIN. A change request not completed within its lifetime,
+ * or confirmed wrongly {@link MAX_WRONG_CONFIRMATIONS} times, FAILS and answers 410 from then on. Authorizing or confirming again what already happened answers
  * as the first time and sends or applies nothing again.
  */
 @Injectable()
@@ -94,6 +103,7 @@ export class ChangeRequests {
       expiresAt: new Date(now.getTime() + this.ttlMs),
       pinHash,
       encryptedPin: request.encrypted_pin,
+      wrongConfirmations: 0,
     };
     this.requests.set(changeRequest.id, changeRequest);
     return viewOf(changeRequest);
@@ -112,7 +122,11 @@ export class ChangeRequests {
   confirm(id: string, confirmation: z.output<typeof confirmSchema>, now = new Date()): ChangeRequestView {
     const changeRequest = this.open(id, confirmation.person_id, now);
     if (!changeRequest.confirmation) throw solarisError('validation_error', 'the change request must be authorized before it is confirmed');
-    refuseUnlessConfirmedBy(changeRequest.confirmation, confirmation);
+    try {
+      refuseUnlessConfirmedBy(changeRequest.confirmation, confirmation);
+    } catch (error) {
+      throw this.countWrong(changeRequest, error, now);
+    }
     if (changeRequest.status === 'CONFIRMATION_REQUIRED') {
       this.pinUpdates.apply(changeRequest.card, changeRequest.pinHash, changeRequest.encryptedPin);
       changeRequest.status = 'COMPLETED';
@@ -149,8 +163,22 @@ export class ChangeRequests {
     const changeRequest = this.find(id);
     if (changeRequest.card.personId !== personId) throw unauthorizedAction();
     this.failIfExpired(changeRequest, now);
-    if (changeRequest.status === 'FAILED') throw solarisError('change_request_expired', 'the change request expired before it was confirmed', undefined, 410);
+    if (changeRequest.status === 'FAILED') throw failedError(changeRequest);
     return changeRequest;
+  }
+
+  /**
+   * A wrong TAN or signature (422) counts against the change request; the one that uses up
+   * MAX_WRONG_CONFIRMATIONS FAILS it and says so. A TAN given for a signature (400) does not count.
+   */
+  private countWrong(changeRequest: ChangeRequest, error: unknown, now: Date): unknown {
+    if (!(error instanceof VendorError) || error.status !== 422 || changeRequest.status !== 'CONFIRMATION_REQUIRED') return error;
+    changeRequest.wrongConfirmations += 1;
+    if (changeRequest.wrongConfirmations < MAX_WRONG_CONFIRMATIONS) return error;
+    changeRequest.status = 'FAILED';
+    changeRequest.failure = 'too_many_wrong_confirmations';
+    changeRequest.updatedAt = now;
+    return failedError(changeRequest);
   }
 
   private find(id: string): ChangeRequest {
@@ -162,6 +190,7 @@ export class ChangeRequests {
   private failIfExpired(changeRequest: ChangeRequest, now: Date): void {
     if (changeRequest.status === 'COMPLETED' || changeRequest.status === 'FAILED' || now < changeRequest.expiresAt) return;
     changeRequest.status = 'FAILED';
+    changeRequest.failure = 'expired';
     changeRequest.updatedAt = changeRequest.expiresAt;
   }
 
@@ -177,6 +206,13 @@ export class ChangeRequests {
     if (!deviceKey) throw unauthorizedAction();
     return { method: 'device_signing', stringToSign: randomBytes(32).toString('hex'), deviceKey };
   }
+}
+
+/** 410 for a FAILED change request, saying why it failed. */
+function failedError(changeRequest: ChangeRequest): VendorError {
+  return changeRequest.failure === 'too_many_wrong_confirmations'
+    ? solarisError('too_many_wrong_confirmations', `the change request failed after ${MAX_WRONG_CONFIRMATIONS} wrong confirmations`, undefined, 410)
+    : solarisError('change_request_expired', 'the change request expired before it was confirmed', undefined, 410);
 }
 
 /** The confirmation must be of the kind the change request was authorized for, and right. */

@@ -19,6 +19,7 @@ const TITLES = {
   invalid_tan: 'Invalid TAN',
   invalid_signature: 'Invalid Signature',
   change_request_expired: 'Change Request Expired',
+  too_many_wrong_confirmations: 'Too Many Wrong Confirmations',
   unauthorized_action: 'Unauthorized Action',
   model_not_found: 'Model Not Found',
   generic_error: 'Generic Error',

@@ -180,6 +180,15 @@ describe('settle, for the change request variant', () => {
     });
   });
 
+  it.each<[string, SolarisCommand]>([
+    ['a TAN', confirmChangeRequestCommand()],
+    ['a device signature', signChangeRequestCommand()],
+  ])('fails with CONFIRMATION_ATTEMPTS_EXHAUSTED when %s comes after Solaris gave the change request up for too many wrong confirmations', (_case, request) => {
+    const settlement = settle(request, answered(410, solarisErrors('410', 'too_many_wrong_confirmations', 'Too Many Wrong Confirmations', 'the change request failed after 3 wrong confirmations')));
+    if (!('event' in settlement)) throw new Error('expected an event');
+    expect(parseEvent(settlement.event).data).toMatchObject({ reason: 'CONFIRMATION_ATTEMPTS_EXHAUSTED', vendorStatus: 410, vendorError: { code: 'too_many_wrong_confirmations' } });
+  });
+
   it('refuses a change request id that could not sit in a URL path', () => {
     const settlement = settle(changePinRequestCommand(), answered(201, { id: '../cards', status: 'CONFIRMATION_REQUIRED' }));
     if (!('event' in settlement)) throw new Error('expected an event');

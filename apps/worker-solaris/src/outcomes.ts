@@ -47,6 +47,8 @@ const CONFIRMATIONS: ReadonlySet<SolarisCommand['operation']> = new Set(['confir
 
 function reasonFor(command: SolarisCommand, result: VendorCallResult, error: SolarisErrorSummary | undefined): FailureReason {
   if (result.kind === 'answered' && result.status === 504) return 'OUTCOME_UNKNOWN';
+  // The wrong confirmation that used up the change request's tries, or any step after it: a new change request is needed.
+  if (CONFIRMATIONS.has(command.operation) && error?.code === 'too_many_wrong_confirmations') return 'CONFIRMATION_ATTEMPTS_EXHAUSTED';
   // Solaris names the card it did not find with model_not_found; another 404 (a wrong base URL) says nothing about the
   // card, nor does one about a change request (the model a confirmation names).
   if (result.kind === 'answered' && result.status === 404 && (error?.code !== 'model_not_found' || CONFIRMATIONS.has(command.operation))) return 'VENDOR_REJECTED';

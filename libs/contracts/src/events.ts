@@ -32,6 +32,8 @@ export const FAILURE_REASONS = [
   'SECRET_NOT_FOR_THIS_COMMAND',
   /** A secret of the command was sealed too long ago to be used. */
   'SECRET_EXPIRED',
+  /** The vendor gave up on a change request after too many wrong confirmations (Solaris: wrong TANs or device signatures). */
+  'CONFIRMATION_ATTEMPTS_EXHAUSTED',
 ] as const;
 
 /**

@@ -2,8 +2,7 @@ import { D1AccessTokens, D1TokenResponse } from './access-tokens';
 import { D1InboundConfig, D1IssuerRoute } from './config';
 import { D1Error, TokenRefusal } from './d1-errors';
 import { CARD_ID, CORRELATION_ID } from './d1-http';
-import { D1EncryptionKeys, SetPinBody } from './pin-block';
-
+import { D1EncryptionKeys, SeccosPush, SetPinBody } from './pin-block';
 
 /**
  * pinflow as the card management system D1 calls: its onboarding (D1's credentials, pinflow's keys,
@@ -28,19 +27,22 @@ export class D1Door {
     return this.tokens.issue(authorization, grantType);
   }
 
-  /**
-   * The first checks of every card call, in this order: the token (401), the path as D1 declares it
-   * (400), then an issuer pinflow serves (404, as a CMS has no cards of another issuer). Gives the D1
-   * client and where the issuer's cards are.
-   */
-  async admit(authorization: string | undefined, issuerId: string, cardId: string): Promise<{ client: string; route: D1IssuerRoute }> {
+  /** D1's access token (401 otherwise): the D1 client it was issued to. */
+  authenticate(authorization: string | undefined): Promise<string> {
     if (!this.tokens) throw new D1Error(401, 'UNAUTHORIZED', 'A valid bearer token from /authz/d1/v1/oauth2/token is required');
-    const client = await this.tokens.verify(authorization);
+    return this.tokens.verify(authorization);
+  }
+
+  /**
+   * The checks of every card call after its token's: the path as D1 declares it (400), then an issuer
+   * pinflow serves (404, as a CMS has no cards of another issuer). Gives where the issuer's cards are.
+   */
+  route(issuerId: string, cardId: string): D1IssuerRoute {
     if (issuerId.length !== 10) throw new D1Error(400, 'INVALID_ISSUER_ID', 'issuerId must be exactly 10 characters');
     if (!CARD_ID.test(cardId)) throw new D1Error(400, 'INVALID_CARD_ID', 'cardId must match ^[A-Za-z0-9_-]{1,48}$');
-    const route = Object.hasOwn(this.settings!.issuers, issuerId) ? this.settings!.issuers[issuerId] : undefined;
+    const route = this.settings && Object.hasOwn(this.settings.issuers, issuerId) ? this.settings.issuers[issuerId] : undefined;
     if (!route) throw new D1Error(404, 'ISSUER_NOT_FOUND', 'The CMS serves no issuer with this id');
-    return { client, route };
+    return route;
   }
 
   /** x-correlation-id, which D1 may leave out. */
@@ -50,7 +52,7 @@ export class D1Door {
     return header;
   }
 
-  pinOf(body: SetPinBody): Promise<string> {
-    return this.keys!.pinOf(body);
+  read(body: SetPinBody): Promise<SeccosPush> {
+    return this.keys!.read(body);
   }
 }

@@ -1,14 +1,18 @@
-import { Body, Controller, Get, Headers, HttpCode, Logger, Param, Post, Put, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Logger, Param, Post, Put, Res, UseFilters, UseGuards } from '@nestjs/common';
+import type { AuthenticatedPrincipal } from '@pinflow/auth';
 import { routeOf } from '@pinflow/contracts';
 import { encryptSecret, PrivateKeyRingFile } from '@pinflow/pin-crypto';
 import type { Response } from 'express';
 import { HttpDoor } from '../acceptance';
+import { RequestWriter } from '../request-writer';
 import type { Submission } from '../requests.service';
 import { Submissions } from '../submissions';
 import type { D1TokenResponse } from './access-tokens';
+import { D1ChangeCounters } from './change-counters';
 import type { D1IssuerRoute } from './config';
 import { D1Door } from './d1-door';
 import { D1Error, D1ErrorFilter } from './d1-errors';
+import { D1AuthGuard, D1Caller, D1RateLimitGuard } from './d1-guards';
 import { PinBlockType, setPinBody } from './pin-block';
 
 /** The one processor D1's pushes reach today (see D1_ROUTABLE_VENDORS): Pismo's PIN change, as its contract gives it. */
@@ -36,12 +40,15 @@ export class D1TokenController {
  */
 @Controller('cms/api/v1/issuers/:issuerId/cards/:cardId/pin')
 @UseFilters(D1ErrorFilter)
+@UseGuards(D1AuthGuard, D1RateLimitGuard)
 export class D1PinManagementController {
   private readonly logger = new Logger('ThalesD1Inbound');
 
   constructor(
     private readonly door: D1Door,
     private readonly requests: HttpDoor,
+    private readonly writer: RequestWriter,
+    private readonly counters: D1ChangeCounters,
     private readonly submissions: Submissions,
     private readonly callerKeys: PrivateKeyRingFile,
   ) {}
@@ -55,42 +62,46 @@ export class D1PinManagementController {
   async setPin(
     @Param('issuerId') issuerId: string,
     @Param('cardId') cardId: string,
-    @Headers('authorization') authorization: string | undefined,
+    @D1Caller() principal: AuthenticatedPrincipal,
     @Headers('x-correlation-id') correlationHeader: string | undefined,
     @Body() body: unknown,
     @Res({ passthrough: true }) response: Response,
   ): Promise<void> {
-    const { client, route } = await this.door.admit(authorization, issuerId, cardId);
+    const route = this.door.route(issuerId, cardId);
     const correlationId = this.door.correlationId(correlationHeader);
     const parsed = setPinBody.safeParse(body);
     if (!parsed.success) throw new D1Error(400, 'INVALID_BODY', 'The body must be {type: "ISO0" | "3DES_SECCOS", encryptedPinBlock: <JWE, at most 8192 characters>}');
-    const pin = await this.door.pinOf(parsed.data);
-    const { requestId } = await this.requests.accept(
-      {
-        principal: { subject: `thales-d1:${client}`, clientId: client, scopes: new Set() },
-        // D1's correlation id is not promised unique: scoped to the card, a reuse elsewhere is harmless.
-        idempotencyKey: correlationId && `d1/${issuerId}/${cardId}/${correlationId}`,
-        response,
-      },
-      this.pinChange(issuerId, cardId, parsed.data.type, pin, route),
-    );
+    const { pin, changeCounter } = await this.door.read(parsed.data);
+    // D1's correlation id is not promised unique: scoped to the card, a reuse elsewhere is harmless.
+    const idempotencyKey = correlationId && `d1/${issuerId}/${cardId}/${correlationId}`;
+    // A retry of an accepted push carries the counter that push moved on: it is answered, not stale.
+    const retry = idempotencyKey !== undefined && (await this.writer.earlierRequest(principal.subject, idempotencyKey)) !== undefined;
+    const claim = retry ? { moved: false } : await this.counters.claim(issuerId, cardId, changeCounter, correlationId);
+    let requestId: string;
+    try {
+      ({ requestId } = await this.requests.accept({ principal, idempotencyKey, response }, this.pinChange(issuerId, cardId, parsed.data.type, pin, route)));
+    } catch (error) {
+      // A refused push changes no PIN, so it must not use up the counter D1 computed the block with.
+      if (claim.moved) await this.counters.release(issuerId, cardId, changeCounter, correlationId).catch((releaseError: unknown) => this.logger.warn({ err: releaseError, correlationId, issuerId, cardId }, 'the change counter of a refused push could not be given back'));
+      throw error;
+    }
     // D1 troubleshoots by its correlation id: the log ties it to intake's request.
     // `blockFormat` is D1's `type`, one of PIN_BLOCK_TYPES (the schema refused anything else); never the block.
-    this.logger.log({ correlationId, issuerId, cardId, blockFormat: parsed.data.type, requestId }, 'D1 PIN push accepted');
+    this.logger.log({ correlationId, issuerId, cardId, blockFormat: parsed.data.type, changeCounter, requestId }, 'D1 PIN push accepted');
   }
 
   /** pinflow never stores a PIN, so it has none to give back: D1's "not available". */
   @Get()
-  async pin(@Param('issuerId') issuerId: string, @Param('cardId') cardId: string, @Headers('authorization') authorization: string | undefined): Promise<never> {
-    await this.door.admit(authorization, issuerId, cardId);
+  pin(@Param('issuerId') issuerId: string, @Param('cardId') cardId: string): never {
+    this.door.route(issuerId, cardId);
     throw new D1Error(404, 'PIN_NOT_AVAILABLE', 'This card management system never stores PINs: none can be read back');
   }
 
-  /** pinflow keeps no Seccos PIN change counter: the processor holding the card does, if any. */
+  /** The card's Seccos PIN change counter, which the next 3DES_SECCOS push must carry (0 for a card never pushed to). */
   @Get('changeCounter')
-  async changeCounter(@Param('issuerId') issuerId: string, @Param('cardId') cardId: string, @Headers('authorization') authorization: string | undefined): Promise<never> {
-    await this.door.admit(authorization, issuerId, cardId);
-    throw new D1Error(404, 'CHANGE_COUNTER_NOT_AVAILABLE', 'This card management system keeps no PIN change counter');
+  async changeCounter(@Param('issuerId') issuerId: string, @Param('cardId') cardId: string): Promise<{ changeCounter: number }> {
+    this.door.route(issuerId, cardId);
+    return { changeCounter: await this.counters.current(issuerId, cardId) };
   }
 
   /**

@@ -2,6 +2,7 @@ import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } 
 import { urlencoded } from 'express';
 import { d1InboundSettings } from './config';
 import type { IntakeConfig } from '../config';
+import { D1ChangeCounters } from './change-counters';
 import { D1Door } from './d1-door';
 import { D1PinManagementController, D1TokenController, D1_TOKEN_PATH } from './d1-inbound.controller';
 
@@ -16,8 +17,8 @@ export class D1InboundModule implements NestModule {
     return {
       module: D1InboundModule,
       controllers: [D1TokenController],
-      providers: [{ provide: D1Door, useFactory: () => D1Door.create(d1InboundSettings(config)) }],
-      exports: [D1Door],
+      providers: [{ provide: D1Door, useFactory: () => D1Door.create(d1InboundSettings(config)) }, D1ChangeCounters],
+      exports: [D1Door, D1ChangeCounters],
     };
   }
 

@@ -19,7 +19,9 @@ const cardParameters = [
 ];
 
 const security = [{ d1: [] }];
-const cardErrors = { '400': d1Error('INVALID_ISSUER_ID, INVALID_CARD_ID, INVALID_CORRELATION_ID'), '401': d1Error('UNAUTHORIZED: no valid token from /authz/d1/v1/oauth2/token'), '404': d1Error('ISSUER_NOT_FOUND: an issuer pinflow does not serve') };
+const cardErrors = { '400': d1Error('INVALID_ISSUER_ID, INVALID_CARD_ID, INVALID_CORRELATION_ID'), '401': d1Error('UNAUTHORIZED: no valid token from /authz/d1/v1/oauth2/token'), '404': d1Error('ISSUER_NOT_FOUND: an issuer pinflow does not serve'),
+  '429': d1Error("RATE_LIMITED: more calls from this D1 client than AUTH_RATE_LIMIT per AUTH_RATE_LIMIT_WINDOW_MS; retry after Retry-After seconds"),
+};
 
 /** The part of intake's OpenAPI document that Thales D1 calls: pinflow as the issuer's card management system. */
 export const d1InboundPaths = {
@@ -48,7 +50,7 @@ export const d1InboundPaths = {
         '204': { description: 'Accepted, durably' },
         ...cardErrors,
         '400': d1Error('INVALID_BODY, INVALID_ENCRYPTED_PIN_BLOCK, INVALID_PIN_BLOCK, PIN_BLOCK_TYPE_NOT_SUPPORTED (ISO0: bound to a PAN pinflow does not hold), PIN_REJECTED, and the path errors'),
-        '409': d1Error('CORRELATION_ID_REUSED: the same x-correlation-id pushed another block type for this card'),
+        '409': d1Error("CORRELATION_ID_REUSED: the same x-correlation-id pushed another block type for this card; STALE_CHANGE_COUNTER: a 3DES_SECCOS block computed with another counter than the card's current one (read .../pin/changeCounter again)"),
         '503': d1Error('UNAVAILABLE: nothing was recorded; retry (Retry-After)'),
       },
     },
@@ -62,11 +64,14 @@ export const d1InboundPaths = {
   },
   '/cms/api/v1/issuers/{issuerId}/cards/{cardId}/pin/changeCounter': {
     get: {
-      summary: 'Thales D1 reads a card’s Seccos PIN change counter: never available',
-      description: 'pinflow keeps no PIN change counter (the processor holding the card does, if any): 404 CHANGE_COUNTER_NOT_AVAILABLE.',
+      summary: 'Thales D1 reads a card’s Seccos PIN change counter',
+      description: "The counter D1 computes a 3DES_SECCOS block with (its PRW and MAC), which the push must carry: 0 for a card never pushed to, one more for each push pinflow accepted.",
       security,
       parameters: cardParameters,
-      responses: { ...cardErrors, '404': d1Error('CHANGE_COUNTER_NOT_AVAILABLE, or ISSUER_NOT_FOUND') },
+      responses: {
+        '200': { description: 'The current counter', content: { 'application/json': { schema: { type: 'object', required: ['changeCounter'], properties: { changeCounter: { type: 'integer', minimum: 0 } } } } } },
+        ...cardErrors,
+      },
     },
   },
 };

@@ -1,0 +1,46 @@
+import { issuerEncryptionKeyPair, iso1Block, ThalesD1Simulator } from '@pinflow/testing';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { D1Error } from './d1-errors';
+import { D1EncryptionKeys } from './pin-block';
+
+/** D1's encrypted JSON PIN blocks, read in memory as pinflow's CMS door reads them. */
+describe('D1EncryptionKeys.read', () => {
+  const PIN = '739146';
+  let keys: D1EncryptionKeys;
+  let d1: ThalesD1Simulator;
+
+  beforeAll(async () => {
+    const pair = await issuerEncryptionKeyPair();
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'pinflow-d1-key-')), 'key.json');
+    writeFileSync(file, JSON.stringify(pair.privateJwk));
+    keys = await D1EncryptionKeys.load(file);
+    // Only its encryption is used: no call is made.
+    d1 = new ThalesD1Simulator('http://unused.invalid', { clientId: 'd1', clientSecret: 'unused' }, pair.publicJwk);
+  });
+
+  const refusal = (read: Promise<unknown>) => read.then(() => 'read', (error: D1Error) => error.getResponse());
+
+  it('gives a 3DES_SECCOS block’s PIN and the change counter it was computed with', async () => {
+    const encryptedPinBlock = await d1.encrypt(JSON.stringify({ format: '3DES_SECCOS', pinBlock: iso1Block(PIN), changeCounter: 7 }));
+
+    expect(await keys.read({ type: '3DES_SECCOS', encryptedPinBlock })).toEqual({ pin: PIN, changeCounter: 7 });
+  });
+
+  it('refuses an ISO0 block, which only the PAN D1’s call does not carry could decode, without quoting it', async () => {
+    const block = '041225EEEEEEEEEE';
+    const encryptedPinBlock = await d1.encrypt(JSON.stringify({ format: 'ISO0', pinBlock: block }));
+
+    const refused = await refusal(keys.read({ type: 'ISO0', encryptedPinBlock }));
+
+    expect(refused).toEqual({ errorCode: 'PIN_BLOCK_TYPE_NOT_SUPPORTED', errorMessage: expect.stringContaining('PAN') });
+    expect(JSON.stringify(refused)).not.toContain(block);
+  });
+
+  it('refuses a Seccos block without its change counter', async () => {
+    const encryptedPinBlock = await d1.encrypt(JSON.stringify({ format: '3DES_SECCOS', pinBlock: iso1Block(PIN) }));
+
+    expect(await refusal(keys.read({ type: '3DES_SECCOS', encryptedPinBlock }))).toMatchObject({ errorCode: 'INVALID_PIN_BLOCK' });
+  });
+});
