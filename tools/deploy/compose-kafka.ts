@@ -1,11 +1,11 @@
 // `npm run compose:kafka`: the Kafka credentials docker-compose.yml reads, one principal per service,
-// created once in .pinflow/compose-kafka/ (the broker keeps the SCRAM users it was formatted with, so
-// they are never replaced behind its back). `-- --acl-script` writes deploy/compose/kafka-acls.sh from
+// in .pinflow/compose-kafka/: created once, and for a new principal later (the broker keeps the SCRAM
+// users it was formatted with, so a password is never replaced behind its back). `-- --acl-script` writes deploy/compose/kafka-acls.sh from
 // KAFKA_GRANTS instead, which the compose spec checks is up to date.
 import { KAFKA_ADMIN_PRINCIPAL, KAFKA_GRANTS, KAFKA_PRINCIPALS, KafkaGrant } from '@pinflow/platform';
 import { repoRoot } from '@pinflow/testing';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -43,32 +43,43 @@ const password = () => randomBytes(24).toString('base64url');
 /**
  * Creates what is missing in `dir`: `users` (name:password,..., the super user first) for the broker
  * only, `admin-client.properties` for the ACL job and the broker's health check, and `<service>.env`
- * (KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD) for each service alone. Returns the files it wrote.
+ * (KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD) for each service alone. A principal that has a
+ * password keeps it (the broker was formatted with it); a new one gets one. Returns the files it wrote.
  */
 export function writeComposeKafkaCredentials(dir = COMPOSE_KAFKA_DIR): string[] {
-  const users = path.join(dir, 'users');
-  if (existsSync(users)) return [];
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const credentials = [KAFKA_ADMIN_PRINCIPAL, ...KAFKA_PRINCIPALS].map((username) => ({ username, password: password() }));
-  const [admin] = credentials;
+  const usersFile = path.join(dir, 'users');
+  const known = new Map(
+    existsSync(usersFile)
+      ? readFileSync(usersFile, 'utf8')
+          .trim()
+          .split(',')
+          .map((user) => [user.slice(0, user.indexOf(':')), user.slice(user.indexOf(':') + 1)] as const)
+      : [],
+  );
+  const missing = [KAFKA_ADMIN_PRINCIPAL, ...KAFKA_PRINCIPALS].filter((username) => !known.has(username));
+  if (missing.length === 0) return [];
+  for (const username of missing) known.set(username, password());
+  const adminPassword = known.get(KAFKA_ADMIN_PRINCIPAL)!;
   const files: Record<string, string> = {
-    users: `${credentials.map(({ username, password }) => `${username}:${password}`).join(',')}\n`,
-    'admin-client.properties': [
-      'security.protocol=SASL_SSL',
-      'sasl.mechanism=SCRAM-SHA-512',
-      `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${admin.username}" password="${admin.password}";`,
-      'ssl.truststore.type=PEM',
-      `ssl.truststore.location=${COMPOSE_KAFKA_CA_FILE}`,
-      '',
-    ].join('\n'),
+    ...(missing.includes(KAFKA_ADMIN_PRINCIPAL) && {
+      'admin-client.properties': [
+        'security.protocol=SASL_SSL',
+        'sasl.mechanism=SCRAM-SHA-512',
+        `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${KAFKA_ADMIN_PRINCIPAL}" password="${adminPassword}";`,
+        'ssl.truststore.type=PEM',
+        `ssl.truststore.location=${COMPOSE_KAFKA_CA_FILE}`,
+        '',
+      ].join('\n'),
+    }),
     ...Object.fromEntries(
-      credentials.slice(1).map(({ username, password }) => [`${username}.env`, `KAFKA_SASL_USERNAME=${username}\nKAFKA_SASL_PASSWORD=${password}\n`]),
+      missing.filter((username) => username !== KAFKA_ADMIN_PRINCIPAL).map((username) => [`${username}.env`, `KAFKA_SASL_USERNAME=${username}\nKAFKA_SASL_PASSWORD=${known.get(username)}\n`]),
     ),
+    // Last: a principal is in it only once its own file exists.
+    users: `${[...known].map(([username, secret]) => `${username}:${secret}`).join(',')}\n`,
   };
-  // `users` last: its presence means the set is complete.
-  const names = [...Object.keys(files).filter((name) => name !== 'users'), 'users'];
-  for (const name of names) writeFileSync(path.join(dir, name), files[name], { mode: 0o600 });
-  return names.map((name) => path.join(dir, name));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content, { mode: 0o600 });
+  return Object.keys(files).map((name) => path.join(dir, name));
 }
 
 function main(): void {

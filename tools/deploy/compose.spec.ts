@@ -1,6 +1,6 @@
 import { KAFKA_ADMIN_PRINCIPAL, KAFKA_PRINCIPALS } from '@pinflow/platform';
 import { repoRoot } from '@pinflow/testing';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -113,5 +113,18 @@ describe('npm run compose:kafka', () => {
     const before = readFileSync(path.join(dir, 'users'), 'utf8');
     expect(writeComposeKafkaCredentials(dir)).toEqual([]);
     expect(readFileSync(path.join(dir, 'users'), 'utf8')).toBe(before);
+  });
+
+  it('gives a principal that has none yet (a new vendor\'s worker) its credentials, and leaves the others alone', () => {
+    const [newcomer] = KAFKA_PRINCIPALS;
+    const users = readFileSync(path.join(dir, 'users'), 'utf8').trim().split(',');
+    const others = users.filter((user) => !user.startsWith(`${newcomer}:`));
+    writeFileSync(path.join(dir, 'users'), `${others.join(',')}\n`);
+
+    expect(writeComposeKafkaCredentials(dir)).toEqual([path.join(dir, `${newcomer}.env`), path.join(dir, 'users')]);
+
+    const after = readFileSync(path.join(dir, 'users'), 'utf8').trim().split(',');
+    expect(after).toEqual([...others, `${newcomer}:${envOf(newcomer).KAFKA_SASL_PASSWORD}`]);
+    expect(users).not.toContain(after.at(-1));
   });
 });
