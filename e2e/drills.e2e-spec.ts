@@ -3,9 +3,9 @@ import type { VendorName } from '@pinflow/platform';
 
 /**
  * Nothing lost, nothing doubled: the failure drills of `npm run drills` with small streams. One
- * 3-broker cluster (replication 3, min ISR 2), one throwaway PostgreSQL and one stack serve every
- * drill; each drill resets the sandboxes and uses cards of its own. PINFLOW_DRILL_VENDORS chooses the
- * vendors (default: Pismo and Vault).
+ * 3-broker cluster (replication 3, min ISR 2, SASL_SSL only with a principal per service), one
+ * throwaway PostgreSQL and one stack serve every drill; each drill resets the sandboxes and uses cards
+ * of its own. PINFLOW_DRILL_VENDORS chooses the vendors (default: Pismo and Vault).
  */
 const VENDORS = (process.env.PINFLOW_DRILL_VENDORS ?? 'pismo,vault').split(',') as VendorName[];
 const DRILL = { commands: 80, ratePerSecond: 20, recoveryWindowMs: 120_000, quietMs: 3_000 };

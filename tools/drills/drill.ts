@@ -99,7 +99,7 @@ export async function runDrill(env: DrillEnvironment, scenario: Scenario, option
   log(`stream sent: ${accepted.length} accepted, ${sent.length - accepted.length} refused; waiting for outcomes`);
 
   const rows = await awaitOutcomes(env, requestIds, options.recoveryWindowMs, options.quietMs);
-  const [ids, applied, deadLetters] = await Promise.all([commandIds(env, requestIds), appliedCounts(env), deadLettersSince(env.cluster.brokers, started)]);
+  const [ids, applied, deadLetters] = await Promise.all([commandIds(env, requestIds), appliedCounts(env), deadLettersSince(env, started)]);
   const ledger = await ledgerStates(env, [...ids.values()]);
   const result = judge({ scenario, vendors: env.vendors, sent, rows, ids, applied, ledger, deadLetters, timeline: { started, streamMs, faultStart, faultEnd } });
   log(`${result.passed ? 'passed' : 'FAILED'}: lost ${result.lost}, outcomes 0/1/>1 ${result.terminalOutcomes.none}/${result.terminalOutcomes.one}/${result.terminalOutcomes.many}, applied twice ${result.appliedTwice}`);

@@ -1,13 +1,33 @@
-import { APPS, AppName, LocalKafkaCluster, LocalPostgres, PinChangeScenarios, Stack, startLocalKafkaCluster, startLocalPostgres, startStack, VENDOR_NAMES, VendorName, vendorPlatform } from '@pinflow/platform';
+import {
+  APPS,
+  AppName,
+  KAFKA_ADMIN_PRINCIPAL,
+  LocalPostgres,
+  PinChangeScenarios,
+  SecuredLocalKafkaCluster,
+  Stack,
+  startLocalPostgres,
+  startSecuredLocalKafkaCluster,
+  startStack,
+  VENDOR_NAMES,
+  VendorName,
+  vendorPlatform,
+} from '@pinflow/platform';
+import { Kafka } from 'kafkajs';
 import { SandboxClient } from '@pinflow/sandbox-kit';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
 
-/** Everything a drill runs against: a 3-node Kafka cluster, its own PostgreSQL, the services and the vendors' sandboxes. */
+/**
+ * Everything a drill runs against: a 3-node Kafka cluster (SASL_SSL only, each service as its own
+ * principal under KAFKA_GRANTS' ACLs), its own PostgreSQL, the services and the vendors' sandboxes.
+ */
 export interface DrillEnvironment {
   vendors: readonly VendorName[];
-  cluster: LocalKafkaCluster;
+  cluster: SecuredLocalKafkaCluster;
+  /** A client of the cluster as its super user, for what the drill itself reads (leaders, dead letters). */
+  kafkaAdmin(): Kafka;
   postgres: LocalPostgres;
   stack: Stack;
   /** The apps this environment runs: the chosen vendors' sandboxes and workers, audit and intake. */
@@ -51,7 +71,7 @@ export async function startDrillEnvironment(options: DrillEnvironmentOptions): P
   try {
     log('starting a 3-node Kafka cluster and a throwaway PostgreSQL');
     const [cluster, postgres] = await Promise.all([
-      startLocalKafkaCluster({ nodes: 3 }).then((started) => (cleanups.push(() => started.stop()), started)),
+      startSecuredLocalKafkaCluster({ nodes: 3 }).then((started) => (cleanups.push(() => started.stop()), started)),
       startLocalPostgres().then((started) => (cleanups.push(() => started.stop()), started)),
     ]);
     const apps = drillApps(options.vendors);
@@ -64,7 +84,7 @@ export async function startDrillEnvironment(options: DrillEnvironmentOptions): P
       const vendor = VENDOR_NAMES.find((name) => app === `worker-${name}`);
       // One caller (the drill) sends the whole stream: the per-caller rate limit would refuse the drill, not test intake.
       const intake = app === 'intake' ? { AUTH_RATE_LIMIT: String(Number.MAX_SAFE_INTEGER) } : {};
-      return { ...replicated, ...intake, ...(vendor && vendorPlatform(vendor).drillWorkerEnv) };
+      return { ...cluster.appEnv()[app], ...replicated, ...intake, ...(vendor && vendorPlatform(vendor).drillWorkerEnv) };
     };
     const stack = await startStack({
       kafkaBrokers: cluster.brokers,
@@ -86,6 +106,7 @@ export async function startDrillEnvironment(options: DrillEnvironmentOptions): P
     return {
       vendors: options.vendors,
       cluster,
+      kafkaAdmin: () => new Kafka({ ...cluster.clientConfig(KAFKA_ADMIN_PRINCIPAL), clientId: 'drills' }),
       postgres,
       stack,
       apps,

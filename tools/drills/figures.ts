@@ -1,8 +1,7 @@
 import { EVENT_TYPES, TERMINAL_EVENT_TYPES } from '@pinflow/contracts';
 import { DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC } from '@pinflow/kafka';
-import { vendorPlatform, type VendorName } from '@pinflow/platform';
+import { KAFKA_ADMIN_PRINCIPAL, vendorPlatform, type VendorName } from '@pinflow/platform';
 import { TopicRecorder, waitFor } from '@pinflow/testing';
-import { Kafka, logLevel } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DrillEnvironment } from './environment';
 import type { SentCommand } from './stream';
@@ -78,9 +77,8 @@ export function appliedKey(sent: SentCommand, commandId: string | undefined): st
 }
 
 /** Dead letters parked since `since`, by the reason in their header. */
-export async function deadLettersSince(brokers: string, since: number): Promise<Record<string, number>> {
-  const kafka = new Kafka({ clientId: 'drills', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
+export async function deadLettersSince(env: DrillEnvironment, since: number): Promise<Record<string, number>> {
+  const admin = env.kafkaAdmin().admin();
   await admin.connect();
   let total = 0;
   try {
@@ -91,7 +89,8 @@ export async function deadLettersSince(brokers: string, since: number): Promise<
     await admin.disconnect();
   }
   if (total === 0) return {};
-  const recorder = await new TopicRecorder(brokers, [DEAD_LETTER_TOPIC]).start();
+  const { ssl, sasl } = env.cluster.clientConfig(KAFKA_ADMIN_PRINCIPAL);
+  const recorder = await new TopicRecorder(env.cluster.brokers, [DEAD_LETTER_TOPIC], { ssl, sasl }).start();
   try {
     await waitFor('every dead letter', async () => recorder.messages.length >= total, 60_000, 250);
   } finally {

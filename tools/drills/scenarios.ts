@@ -1,5 +1,4 @@
 import { commandTopic, EVENTS_TOPIC } from '@pinflow/contracts';
-import { Kafka, logLevel } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DrillEnvironment } from './environment';
 
@@ -23,8 +22,7 @@ export interface Scenario {
 
 /** The node leading the most partitions of the stream's topics: killing it moves the most leaders. */
 async function busiestBroker(env: DrillEnvironment): Promise<number> {
-  const kafka = new Kafka({ clientId: 'drills', brokers: env.cluster.brokers.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
+  const admin = env.kafkaAdmin().admin();
   await admin.connect();
   try {
     const { topics } = await admin.fetchTopicMetadata({ topics: [...env.vendors.map(commandTopic), EVENTS_TOPIC] });

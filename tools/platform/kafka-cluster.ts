@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '@pinflow/testing';
-import { kafkaLocal } from './kafka';
+import { kafkaLocal, usersSetting } from './kafka';
 
 export interface LocalKafkaCluster {
   /** Every node's client address, comma-separated, as KAFKA_BROKERS takes them. */
@@ -26,9 +26,10 @@ export interface LocalKafkaCluster {
  * A real KRaft cluster on loopback from Apache Kafka's jars: `nodes` combined broker+controller nodes
  * in a static quorum, on free ports. Topics the brokers make themselves (consumer offsets,
  * transactions) get replication 3 and min ISR 2; pinflow's services make theirs with
- * KAFKA_REPLICATION_FACTOR. For failure drills: any node can be killed and resumed.
+ * KAFKA_REPLICATION_FACTOR. For failure drills: any node can be killed and resumed. With `users`
+ * (name to password, the first the brokers' own super user) it serves SASL_SSL only: see kafka-secured.ts.
  */
-export async function startLocalKafkaCluster(options: { nodes?: number; stateDir?: string } = {}): Promise<LocalKafkaCluster> {
+export async function startLocalKafkaCluster(options: { nodes?: number; stateDir?: string; users?: Record<string, string> } = {}): Promise<LocalKafkaCluster> {
   const nodes = options.nodes ?? 3;
   const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'pinflow-kafka-cluster-'));
   const ports: number[] = [];
@@ -41,6 +42,7 @@ export async function startLocalKafkaCluster(options: { nodes?: number; stateDir
     KAFKA_STATE_DIR: stateDir,
     KAFKA_CLUSTER_PORTS: ports.join(','),
     KAFKA_CLUSTER_CONTROLLER_PORTS: controllerPorts.join(','),
+    ...(options.users ? { KAFKA_SASL_USERS: usersSetting(options.users) } : {}),
   };
   const nodeId = (i: number) => {
     if (!Number.isInteger(i) || i < 0 || i >= nodes) throw new Error(`no node ${i}: the cluster has nodes 0 to ${nodes - 1}`);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LocalKafka, startLocalKafka } from './kafka';
+import { LocalKafkaCluster, startLocalKafkaCluster } from './kafka-cluster';
 import type { AppName } from './stack';
 import type { KafkaGrant } from './vendor-platform';
 import { VENDOR_PLATFORMS } from './vendors';
@@ -84,15 +85,17 @@ export const KAFKA_GRANTS: Partial<Record<KafkaPrincipal, KafkaGrant[]>> = {
 
 /** The apps that talk to Kafka, and the requesters: each gets a user of its own name. */
 export const KAFKA_PRINCIPALS = Object.keys(KAFKA_GRANTS) as KafkaPrincipal[];
-const APP_PRINCIPALS = KAFKA_PRINCIPALS.filter((principal): principal is AppName => !Object.hasOwn(KAFKA_REQUESTERS, principal));
+/** The principals pinflow runs itself; the rest are the upstream requesters of the Kafka door. */
+export const APP_PRINCIPALS = KAFKA_PRINCIPALS.filter((principal): principal is AppName => !Object.hasOwn(KAFKA_REQUESTERS, principal));
 
 export interface KafkaCredential {
   username: string;
   password: string;
 }
 
-export interface SecuredLocalKafka extends LocalKafka {
-  /** The throwaway CA the broker's certificate chains to (PEM). */
+/** How to reach a broker (or cluster) that serves SASL_SSL only, as each principal. */
+export interface KafkaSecurity {
+  /** The throwaway CA the brokers' certificate chains to (PEM). */
   caFile: string;
   credentials: Record<KafkaPrincipal | typeof KAFKA_ADMIN_PRINCIPAL, KafkaCredential>;
   /** kafkajs options for a client as `principal` (none: TLS without SASL, which the broker refuses). */
@@ -103,16 +106,29 @@ export interface SecuredLocalKafka extends LocalKafka {
   appEnv(): Partial<Record<AppName, Record<string, string>>>;
 }
 
+export type SecuredLocalKafka = LocalKafka & KafkaSecurity;
+export type SecuredLocalKafkaCluster = LocalKafkaCluster & KafkaSecurity;
+
 /**
  * A local broker that serves SASL_SSL only (SCRAM-SHA-512, its certificate from a CA made for this
  * start), with a user for every app that talks to Kafka, fresh passwords, and KAFKA_GRANTS as its ACLs.
  */
-export async function startSecuredLocalKafka(options: { port: number; controllerPort: number; stateDir: string }): Promise<SecuredLocalKafka> {
+export function startSecuredLocalKafka(options: { port: number; controllerPort: number; stateDir: string }): Promise<SecuredLocalKafka> {
+  return secured((users) => startLocalKafka({ ...options, users }));
+}
+
+/** The same for a cluster of `nodes`: every node serves SASL_SSL only, and they replicate to each other as the super user. */
+export function startSecuredLocalKafkaCluster(options: { nodes?: number; stateDir?: string } = {}): Promise<SecuredLocalKafkaCluster> {
+  return secured((users) => startLocalKafkaCluster({ ...options, users }));
+}
+
+/** Starts Kafka with a fresh password for every principal (the super user first), then creates KAFKA_GRANTS' ACLs as the super user. */
+async function secured<T extends { brokers: string; stateDir: string; stop(): Promise<void> }>(start: (users: Record<string, string>) => Promise<T>): Promise<T & KafkaSecurity> {
   const credentials = Object.fromEntries(
     [KAFKA_ADMIN_PRINCIPAL, ...KAFKA_PRINCIPALS].map((username) => [username, { username, password: randomBytes(24).toString('base64url') }]),
-  ) as SecuredLocalKafka['credentials'];
-  const kafka = await startLocalKafka({ ...options, users: Object.fromEntries(Object.values(credentials).map(({ username, password }) => [username, password])) });
-  const caFile = path.join(options.stateDir, 'tls', 'ca.pem');
+  ) as KafkaSecurity['credentials'];
+  const kafka = await start(Object.fromEntries(Object.values(credentials).map(({ username, password }) => [username, password])));
+  const caFile = path.join(kafka.stateDir, 'tls', 'ca.pem');
   const ca = [readFileSync(caFile, 'utf8')];
   const clientConfig = (principal?: KafkaPrincipal | typeof KAFKA_ADMIN_PRINCIPAL): KafkaConfig => ({
     clientId: principal ?? 'anonymous',
@@ -134,14 +150,13 @@ export async function startSecuredLocalKafka(options: { port: number; controller
     KAFKA_SASL_USERNAME: credentials[principal].username,
     KAFKA_SASL_PASSWORD: credentials[principal].password,
   });
-  return {
-    ...kafka,
+  return Object.assign(kafka, {
     caFile,
     credentials,
     clientConfig,
     settingsOf,
     appEnv: () => Object.fromEntries(APP_PRINCIPALS.map((principal) => [principal, settingsOf(principal)])),
-  };
+  });
 }
 
 async function createAcls(kafka: Kafka): Promise<void> {

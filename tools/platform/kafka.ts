@@ -11,6 +11,13 @@ export async function kafkaLocal(args: string[], env: Record<string, string>): P
   await execFileAsync('bash', [SCRIPT, ...args], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 });
 }
 
+/** KAFKA_SASL_USERS of kafka-local.sh: name:password,... */
+export function usersSetting(users: Record<string, string>): string {
+  return Object.entries(users)
+    .map(([name, password]) => `${name}:${password}`)
+    .join(',');
+}
+
 export interface LocalKafka {
   brokers: string;
   stateDir: string;
@@ -30,7 +37,7 @@ export async function startLocalKafka(options: { port: number; controllerPort: n
     KAFKA_PORT: String(options.port),
     KAFKA_CONTROLLER_PORT: String(options.controllerPort),
     KAFKA_STATE_DIR: options.stateDir,
-    ...(options.users ? { KAFKA_SASL_USERS: Object.entries(options.users).map(([name, password]) => `${name}:${password}`).join(',') } : {}),
+    ...(options.users ? { KAFKA_SASL_USERS: usersSetting(options.users) } : {}),
   };
   await kafkaLocal(['start'], env);
   return {
