@@ -1,7 +1,9 @@
 import type { PinflowEvent, Vendor } from '@pinflow/contracts';
 import type { Prisma } from '@pinflow/db';
 import { Coalescer, SqlPool } from '@pinflow/sql';
+import { inSpan, SpanKind, traceHeaders, type TraceHeaders } from '@pinflow/tracing';
 import type { QueryResult } from 'pg';
+import { z } from 'zod';
 import { COMMAND_STATES, CommandRef, FinalState } from './outcomes';
 
 export type StoredCommand = Prisma.VendorCommandModel;
@@ -23,7 +25,7 @@ const FINAL_STATES: readonly string[] = [COMMAND_STATES.succeeded, COMMAND_STATE
 /** vendor_commands' columns under the names of StoredCommand, so a row needs no mapping. */
 const COMMAND_COLUMNS = `command_id AS "commandId", vendor, request_id AS "requestId", card_id AS "cardId", operation, state,
   correlation_id AS "correlationId", attempts, vendor_status AS "vendorStatus", details, outcome_event AS "outcomeEvent",
-  outcome_published_at AS "outcomePublishedAt", dead_lettered_at AS "deadLetteredAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  outcome_published_at AS "outcomePublishedAt", dead_lettered_at AS "deadLetteredAt", trace_context AS "traceContext", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 const { calling, retrying, awaitingVendorEvent, failed, failedRetryable } = COMMAND_STATES;
 const FINAL_STATE_LIST = FINAL_STATES.map((state) => `'${state}'`).join(', ');
@@ -64,8 +66,9 @@ const STATEMENTS = {
   },
   awaitVendorEvent: {
     name: 'vendor-commands-await-vendor-event',
-    text: `UPDATE vendor_commands SET state = '${awaitingVendorEvent}', vendor_status = input.vendor_status, correlation_id = input.correlation_id, updated_at = now()
-      FROM unnest($1::uuid[], $3::integer[], $4::text[]) AS input (command_id, vendor_status, correlation_id)
+    text: `UPDATE vendor_commands SET state = '${awaitingVendorEvent}', vendor_status = input.vendor_status, correlation_id = input.correlation_id,
+        trace_context = input.trace_context::jsonb, updated_at = now()
+      FROM unnest($1::uuid[], $3::integer[], $4::text[], $5::text[]) AS input (command_id, vendor_status, correlation_id, trace_context)
       WHERE vendor_commands.command_id = input.command_id AND vendor = $2 AND state = '${calling}'
       RETURNING vendor_commands.command_id AS "commandId"`,
   },
@@ -191,10 +194,11 @@ export class CommandLedger {
     inputs.map((input) => input.vendorStatus),
   ]);
 
-  private readonly awaits = this.mover<{ commandId: string; vendorStatus: number | null; correlationId: string }>('awaitVendorEvent', (inputs) => [
+  private readonly awaits = this.mover<{ commandId: string; vendorStatus: number | null; correlationId: string; traceContext: TraceHeaders }>('awaitVendorEvent', (inputs) => [
     inputs.map((input) => input.commandId),
     inputs.map((input) => input.vendorStatus),
     inputs.map((input) => input.correlationId),
+    inputs.map((input) => (Object.keys(input.traceContext).length === 0 ? null : JSON.stringify(input.traceContext))),
   ]);
 
   private readonly finishes = this.mover<{ commandId: string; state: FinalState; event: PinflowEvent; vendorStatus: number | null }>('finishCall', (inputs) => [
@@ -311,9 +315,11 @@ export class CommandLedger {
   /**
    * The vendor's event will tell how the command ended: it accepted the command, or its answer was
    * lost but its event would still come. False when that event already settled the command.
+   * `traceContext` is the trace the command is in (empty when not tracing): the vendor echoes only
+   * the correlation id, so the event's handling resumes this trace from the ledger.
    */
-  awaitVendorEvent(commandId: string, vendorStatus: number | undefined, correlationId: string): Promise<boolean> {
-    return this.awaits.submit({ commandId, vendorStatus: vendorStatus ?? null, correlationId });
+  awaitVendorEvent(commandId: string, vendorStatus: number | undefined, correlationId: string, traceContext: TraceHeaders): Promise<boolean> {
+    return this.awaits.submit({ commandId, vendorStatus: vendorStatus ?? null, correlationId, traceContext });
   }
 
   /** Commands whose vendor event has been due since before `cutoff`, oldest first. */
@@ -389,6 +395,24 @@ export class CommandLedger {
       { maxBatch: MAX_BATCH, keyOf: commandIdOf },
     );
   }
+}
+
+const storedTraceContext = z.record(z.string(), z.string());
+
+/** The trace context stored with a command, if it was traced (see awaitVendorEvent). */
+export function traceContextOf(command: StoredCommand): TraceHeaders | undefined {
+  const parsed = storedTraceContext.safeParse(command.traceContext);
+  return parsed.success && Object.keys(parsed.data).length > 0 ? parsed.data : undefined;
+}
+
+/**
+ * Runs `work` (which ends a command awaiting its vendor's event) in a span of the trace the command
+ * was handled in, linked to the trace in hand (the vendor event's own message): so the outcome it
+ * publishes travels in the request's trace. Without a stored trace, a span of the trace in hand.
+ */
+export function inCommandTrace<T>(name: string, command: StoredCommand | null, work: () => Promise<T>): Promise<T> {
+  const stored = command ? traceContextOf(command) : undefined;
+  return inSpan(name, { kind: SpanKind.INTERNAL, ...(stored ? { parent: stored, links: [traceHeaders()] } : {}) }, work);
 }
 
 export function isFinal(command: StoredCommand): boolean {

@@ -16,6 +16,8 @@ import { CommandRunner, OutcomeCheck, VendorAdapter, VendorCall } from './comman
 import { COMMAND_STATES, CommandRef, commandEvent, failedSettlement, Settlement } from './outcomes';
 import { VendorEvent, VendorEventRunner } from './vendor-events';
 import { isSuccess, VendorCallResult } from '@pinflow/vendor-http';
+import { inSpan, SpanKind, startTracing, traceIdOf } from '@pinflow/tracing';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 
 const MAX_ATTEMPTS = 3;
 const ok = (status = 200): VendorCallResult => ({ kind: 'answered', status, body: '{"result":"ok"}' });
@@ -106,6 +108,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   let vendorEvents: VendorEventRunner;
   let kafka: Kafka;
   let logger: Logger;
+  const spans = new InMemorySpanExporter();
 
   const heartbeat = async () => {
     vendor.log.push('heartbeat');
@@ -171,6 +174,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   beforeAll(async () => {
     const { kafkaBrokers, databaseUrl } = testEnv();
     logger = createLogger('worker-kit-int-spec', 'silent');
+    await startTracing('worker-kit-int-spec', { spanProcessors: [new SimpleSpanProcessor(spans)] });
     const settings = { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 6, KAFKA_EVENT_PARTITIONS: 6, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 1 };
     kafka = createKafka(settings, 'worker-kit-int-spec', logger);
     await ensureTopics(kafka, [{ topic: EVENTS_TOPIC, partitions: settings.KAFKA_EVENT_PARTITIONS }, { topic: DEAD_LETTER_TOPIC, partitions: 1 }], 1);
@@ -598,6 +602,39 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED' });
   });
 
+  it('publishes the outcome a vendor’s event brings in the trace the command was handled in, though the event carried no trace of its own', async () => {
+    const cardId = newCard();
+    vendor.script(cardId, ok(202));
+    const command = await passcodeCommand(cardId, '508163');
+    // What the consumer does for a command: handle it in a span continuing its message's trace.
+    const commandTraceId = await inSpan('command process', { kind: SpanKind.CONSUMER }, async (span) => {
+      await runner.handle(command, heartbeat);
+      return span!.spanContext().traceId;
+    });
+    expect(traceIdOf((await row(command.commandId)).traceContext as Record<string, string>)).toBe(commandTraceId);
+
+    const eventId = randomUUID();
+    const vendorEvent: VendorEvent = {
+      eventId,
+      eventType: 'passcode_set',
+      correlationId: `vault-${command.commandId}`,
+      translate: () => ({ event: commandEvent(EVENT_TYPES.passwordChanged, command, { vendorEventId: eventId }), settles: COMMAND_STATES.succeeded }),
+    };
+    // The vendor's event arrives without a traceparent: its consumer span starts a trace of its own.
+    const eventTraceId = await inSpan('vendor events process', { kind: SpanKind.CONSUMER }, async (span) => {
+      await vendorEvents.handle(vendorEvent);
+      return span!.spanContext().traceId;
+    });
+
+    const outcome = await waitFor('the outcome on the events topic', async () =>
+      recorder.messages.find((message) => message.topic === EVENTS_TOPIC && (JSON.parse(message.value) as PinflowEvent).data.vendorEventId === eventId),
+    );
+    expect(eventTraceId).not.toBe(commandTraceId);
+    expect(traceIdOf(outcome.headers)).toBe(commandTraceId);
+    const resumed = spans.getFinishedSpans().find((span) => span.name === 'vault event' && span.spanContext().traceId === commandTraceId);
+    expect(resumed?.links.map((link) => link.context.traceId)).toEqual([eventTraceId]);
+  });
+
   it('keeps each vendor to its own commands, and lets two vendors use the same correlation id', async () => {
     const command = await passcodeCommand(newCard(), '461938');
     const shared = `shared-${command.commandId}`;
@@ -606,8 +643,8 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     await ledger.claim(command);
     await solaris.claim(solarisCommand);
 
-    expect(await ledger.awaitVendorEvent(command.commandId, 202, shared)).toBe(true);
-    expect(await solaris.awaitVendorEvent(solarisCommand.commandId, 202, shared)).toBe(true);
+    expect(await ledger.awaitVendorEvent(command.commandId, 202, shared, {})).toBe(true);
+    expect(await solaris.awaitVendorEvent(solarisCommand.commandId, 202, shared, {})).toBe(true);
 
     expect(await solaris.find(command.commandId)).toBeNull();
     expect(await ledger.findByCorrelationId(shared)).toMatchObject({ commandId: command.commandId, vendor: 'vault' });

@@ -2,11 +2,12 @@ import { cardId, COMMAND_SCHEMAS, EVENT_TYPES, PinflowEvent, Vendor } from '@pin
 import { describeError, HandlerVerdict, JsonProducer, MessageMeta } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
 import { BINDING_ERROR_CODES, PinDecryptionError, type PinDecryptionErrorCode } from '@pinflow/pin-crypto';
+import { traceHeaders } from '@pinflow/tracing';
 import { VendorCallResult, vendorStatusOf } from '@pinflow/vendor-http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { CallPermit, CircuitBreaker, CircuitState, DEFAULT_BREAKER_POLICY } from './circuit-breaker';
-import { CommandDetails, CommandLedger, isBetweenCalls, isFinal, StoredCommand } from './command-ledger';
+import { CommandDetails, CommandLedger, inCommandTrace, isBetweenCalls, isFinal, StoredCommand } from './command-ledger';
 import { COMMAND_STATES, CommandRef, failedEvent, FailureReason, failureReasonOf, Settlement } from './outcomes';
 import { backoffMs, isRetryable, isTransient, mayHaveApplied, RetryPolicy } from './retry-policy';
 import { observedVendorCall, reportCircuitState, vendorCommandStates } from './worker-metrics';
@@ -262,7 +263,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
 
   private async conclude(command: C, settlement: Settlement, attempts: number, log: Logger): Promise<HandlerVerdict | void> {
     if (settlement.state === COMMAND_STATES.awaitingVendorEvent) {
-      const moved = await this.ledger.awaitVendorEvent(command.commandId, settlement.vendorStatus, settlement.correlationId);
+      const moved = await this.ledger.awaitVendorEvent(command.commandId, settlement.vendorStatus, settlement.correlationId, traceHeaders());
       log.info({ vendorStatus: settlement.vendorStatus, settledByVendorEvent: !moved }, 'the vendor accepted the command; awaiting its event');
       return;
     }
@@ -303,7 +304,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
       // or may not have changed, and calling again could change it twice.
       const command = { ...known, vendor: this.ledger.vendor };
       if (this.adapter.outcomeReportedByEvent?.(command)) {
-        if (await this.ledger.awaitVendorEvent(known.commandId, undefined, known.correlationId ?? known.commandId)) {
+        if (await this.ledger.awaitVendorEvent(known.commandId, undefined, known.correlationId ?? known.commandId, traceHeaders())) {
           log.warn({ attempts: known.attempts }, 'redelivered command was interrupted mid-call; awaiting the vendor’s event to learn its outcome');
           return;
         }
@@ -342,7 +343,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
       const event = failedEvent({ ...known, vendor: this.ledger.vendor }, 'OUTCOME_UNKNOWN');
       if (!(await this.ledger.stopAwaiting(known.commandId, event))) continue;
       this.logger.warn({ commandId: known.commandId, cardId: known.cardId, awaitedMs }, 'the vendor’s event about the command never came; its outcome is unknown');
-      await this.publishOutcome(known.commandId, event);
+      await inCommandTrace(`${this.ledger.vendor} event overdue`, known, () => this.publishOutcome(known.commandId, event));
     }
   }
 
