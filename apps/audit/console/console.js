@@ -44,15 +44,10 @@
     return type.replace(/^pinflow\./, '');
   }
 
+  // The wording is the ops CLI's: outcomes.js, which audit builds from describeOutcome in @pinflow/contracts.
   function outcomeOf(event) {
-    const data = event.data || {};
-    if (event.type === 'pinflow.pin_change.failed') {
-      const vendorAnswer = [data.vendorStatus && `HTTP ${data.vendorStatus}`, data.vendorError && data.vendorError.code].filter(Boolean).join(' ');
-      return { text: `failed ${data.reason || '?'}${vendorAnswer ? ` (vendor ${vendorAnswer})` : ''}`, className: 'outcome-failed' };
-    }
-    if (event.type === 'pinflow.pin_change.rejected') return { text: `rejected ${(data.problem && data.problem.code) || '?'}`, className: 'outcome-rejected' };
-    if (event.type === 'pinflow.pin_change.accepted') return { text: 'accepted' };
-    return { text: 'succeeded', className: 'outcome-succeeded' };
+    const outcome = window.pinflowOutcome(event.type, event.data);
+    return { text: outcome.text, className: `outcome-${outcome.kind}` };
   }
 
   function showError(id, error) {
