@@ -41,9 +41,9 @@ const STATEMENTS = {
   claim: {
     name: 'vendor-commands-claim',
     text: `WITH claimed AS (
-        INSERT INTO vendor_commands (command_id, vendor, request_id, card_id, operation, state, correlation_id, attempts, details, updated_at)
-        SELECT input.command_id, $2, input.request_id, input.card_id, input.operation, '${calling}', input.command_id::text, 1, input.details::jsonb, now()
-        FROM unnest($1::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) AS input (command_id, request_id, card_id, operation, details)
+        INSERT INTO vendor_commands (command_id, vendor, request_id, card_id, operation, state, correlation_id, attempts, details, trace_context, updated_at)
+        SELECT input.command_id, $2, input.request_id, input.card_id, input.operation, '${calling}', input.command_id::text, 1, input.details::jsonb, input.trace_context::jsonb, now()
+        FROM unnest($1::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[]) AS input (command_id, request_id, card_id, operation, details, trace_context)
         ON CONFLICT (command_id) DO NOTHING
         RETURNING ${COMMAND_COLUMNS})
       SELECT true AS claimed, * FROM claimed
@@ -66,9 +66,8 @@ const STATEMENTS = {
   },
   awaitVendorEvent: {
     name: 'vendor-commands-await-vendor-event',
-    text: `UPDATE vendor_commands SET state = '${awaitingVendorEvent}', vendor_status = input.vendor_status, correlation_id = input.correlation_id,
-        trace_context = input.trace_context::jsonb, updated_at = now()
-      FROM unnest($1::uuid[], $3::integer[], $4::text[], $5::text[]) AS input (command_id, vendor_status, correlation_id, trace_context)
+    text: `UPDATE vendor_commands SET state = '${awaitingVendorEvent}', vendor_status = input.vendor_status, correlation_id = input.correlation_id, updated_at = now()
+      FROM unnest($1::uuid[], $3::integer[], $4::text[]) AS input (command_id, vendor_status, correlation_id)
       WHERE vendor_commands.command_id = input.command_id AND vendor = $2 AND state = '${calling}'
       RETURNING vendor_commands.command_id AS "commandId"`,
   },
@@ -127,7 +126,7 @@ const ONE_COMMAND_STATEMENTS = {
   },
   reclaim: {
     name: 'vendor-commands-reclaim',
-    text: `UPDATE vendor_commands SET state = '${calling}', attempts = attempts + 1, correlation_id = command_id::text, details = COALESCE($3::jsonb, details),
+    text: `UPDATE vendor_commands SET state = '${calling}', attempts = attempts + 1, correlation_id = command_id::text, details = COALESCE($3::jsonb, details), trace_context = $4::jsonb,
         vendor_status = NULL, outcome_event = NULL, outcome_published_at = NULL, updated_at = now()
       WHERE vendor = $1 AND command_id = $2::uuid AND state = '${failedRetryable}'`,
   },
@@ -172,7 +171,7 @@ type VendorEventContextRow = { handled: boolean } & ({ commandId: null } | Store
  * Prisma client (see SqlPool).
  */
 export class CommandLedger {
-  private readonly claims = new Coalescer<{ command: CommandRef; details?: CommandDetails }, ClaimRow | undefined>(
+  private readonly claims = new Coalescer<{ command: CommandRef; details?: CommandDetails; traceContext: TraceHeaders }, ClaimRow | undefined>(
     async (inputs) => {
       const rows = await this.run<ClaimRow>('claim', [
         inputs.map(({ command }) => command.commandId),
@@ -180,6 +179,7 @@ export class CommandLedger {
         inputs.map(({ command }) => command.cardId),
         inputs.map(({ command }) => command.operation),
         inputs.map(({ details }) => (details === undefined ? null : JSON.stringify(details))),
+        inputs.map(({ traceContext }) => storedTrace(traceContext)),
       ]);
       const byCommand = new Map(rows.map((row) => [row.commandId, row]));
       return inputs.map(({ command }) => byCommand.get(command.commandId));
@@ -194,11 +194,10 @@ export class CommandLedger {
     inputs.map((input) => input.vendorStatus),
   ]);
 
-  private readonly awaits = this.mover<{ commandId: string; vendorStatus: number | null; correlationId: string; traceContext: TraceHeaders }>('awaitVendorEvent', (inputs) => [
+  private readonly awaits = this.mover<{ commandId: string; vendorStatus: number | null; correlationId: string }>('awaitVendorEvent', (inputs) => [
     inputs.map((input) => input.commandId),
     inputs.map((input) => input.vendorStatus),
     inputs.map((input) => input.correlationId),
-    inputs.map((input) => (Object.keys(input.traceContext).length === 0 ? null : JSON.stringify(input.traceContext))),
   ]);
 
   private readonly finishes = this.mover<{ commandId: string; state: FinalState; event: PinflowEvent; vendorStatus: number | null }>('finishCall', (inputs) => [
@@ -259,10 +258,13 @@ export class CommandLedger {
    * Records a new command CALLING, its first call counted, before that call, with the command id as
    * correlation id (the id workers send as the vendor's correlation header), so that a vendor event
    * overtaking the HTTP answer still finds it. A known command comes back as it stands, unchanged.
+   * `traceContext` is the trace the command is handled in (empty when not tracing): a vendor's event
+   * echoes only the correlation id, so its handling resumes this trace (see inCommandTrace). Kept
+   * from the claim on, since the event may overtake the call's answer.
    */
-  async claim(command: CommandRef, details?: CommandDetails): Promise<Claim> {
+  async claim(command: CommandRef, traceContext: TraceHeaders, details?: CommandDetails): Promise<Claim> {
     const { commandId } = command;
-    const row = await this.claims.submit({ command, details });
+    const row = await this.claims.submit({ command, details, traceContext });
     if (row) {
       const { claimed, ...known } = row;
       return claimed ? { claimed: true } : { claimed: false, known };
@@ -299,10 +301,10 @@ export class CommandLedger {
   /**
    * A replayed command the vendor never applied starts over: FAILED_RETRYABLE → CALLING, the call
    * counted, its old outcome dropped so that the new one gets published. False when it is no longer
-   * FAILED_RETRYABLE.
+   * FAILED_RETRYABLE. The replay's trace (`traceContext`) is the one its vendor's event resumes.
    */
-  async reclaim(commandId: string, details?: CommandDetails): Promise<boolean> {
-    const { rowCount } = await this.runOne('reclaim', [commandId, details === undefined ? null : JSON.stringify(details)]);
+  async reclaim(commandId: string, traceContext: TraceHeaders, details?: CommandDetails): Promise<boolean> {
+    const { rowCount } = await this.runOne('reclaim', [commandId, details === undefined ? null : JSON.stringify(details), storedTrace(traceContext)]);
     return rowCount === 1;
   }
 
@@ -315,11 +317,9 @@ export class CommandLedger {
   /**
    * The vendor's event will tell how the command ended: it accepted the command, or its answer was
    * lost but its event would still come. False when that event already settled the command.
-   * `traceContext` is the trace the command is in (empty when not tracing): the vendor echoes only
-   * the correlation id, so the event's handling resumes this trace from the ledger.
    */
-  awaitVendorEvent(commandId: string, vendorStatus: number | undefined, correlationId: string, traceContext: TraceHeaders): Promise<boolean> {
-    return this.awaits.submit({ commandId, vendorStatus: vendorStatus ?? null, correlationId, traceContext });
+  awaitVendorEvent(commandId: string, vendorStatus: number | undefined, correlationId: string): Promise<boolean> {
+    return this.awaits.submit({ commandId, vendorStatus: vendorStatus ?? null, correlationId });
   }
 
   /** Commands whose vendor event has been due since before `cutoff`, oldest first. */
@@ -398,6 +398,11 @@ export class CommandLedger {
 }
 
 const storedTraceContext = z.record(z.string(), z.string());
+
+/** A trace context as trace_context stores it: null when not tracing. */
+function storedTrace(traceContext: TraceHeaders): string | null {
+  return Object.keys(traceContext).length === 0 ? null : JSON.stringify(traceContext);
+}
 
 /** The trace context stored with a command, if it was traced (see awaitVendorEvent). */
 export function traceContextOf(command: StoredCommand): TraceHeaders | undefined {

@@ -170,7 +170,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
    * any other known command is not called again.
    */
   private async claim(command: C, delivery: CommandDelivery, log: Logger): Promise<CallStart> {
-    const claim = await this.ledger.claim(command, this.adapter.details?.(command));
+    const claim = await this.ledger.claim(command, traceHeaders(), this.adapter.details?.(command));
     if (claim.claimed) {
       log.info('command received');
       return { kind: 'call', attempt: 1 };
@@ -190,7 +190,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
       return { kind: 'instead', go: async () => log.warn('replayed command not run again: the card got a later command, which running this one would undo') };
     }
     log.info({ attempts: known.attempts }, 'replayed command the vendor never applied: running it again');
-    if (await this.ledger.reclaim(command.commandId, this.adapter.details?.(command))) return { kind: 'call', attempt: 1 };
+    if (await this.ledger.reclaim(command.commandId, traceHeaders(), this.adapter.details?.(command))) return { kind: 'call', attempt: 1 };
     return { kind: 'instead', go: this.tookOver(log) };
   }
 
@@ -263,7 +263,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
 
   private async conclude(command: C, settlement: Settlement, attempts: number, log: Logger): Promise<HandlerVerdict | void> {
     if (settlement.state === COMMAND_STATES.awaitingVendorEvent) {
-      const moved = await this.ledger.awaitVendorEvent(command.commandId, settlement.vendorStatus, settlement.correlationId, traceHeaders());
+      const moved = await this.ledger.awaitVendorEvent(command.commandId, settlement.vendorStatus, settlement.correlationId);
       log.info({ vendorStatus: settlement.vendorStatus, settledByVendorEvent: !moved }, 'the vendor accepted the command; awaiting its event');
       return;
     }
@@ -304,7 +304,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
       // or may not have changed, and calling again could change it twice.
       const command = { ...known, vendor: this.ledger.vendor };
       if (this.adapter.outcomeReportedByEvent?.(command)) {
-        if (await this.ledger.awaitVendorEvent(known.commandId, undefined, known.correlationId ?? known.commandId, traceHeaders())) {
+        if (await this.ledger.awaitVendorEvent(known.commandId, undefined, known.correlationId ?? known.commandId)) {
           log.warn({ attempts: known.attempts }, 'redelivered command was interrupted mid-call; awaiting the vendor’s event to learn its outcome');
           return;
         }
