@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
 export const OPS_USAGE = `usage: npm run ops -- <command>
-  dlq list | inspect [--limit N] | replay (--offset N ... | --all) [--reason R]
+  dlq list | inspect [--limit N] | replay (--offset N ... | --all) [--reason R] [--force]
                           dead letters on KAFKA_BROKERS (default: npm start's broker)
   history <cardId> [--limit N]
                           a card's audit trail, oldest first (AUDIT_URL, default: npm start's audit)
