@@ -31,6 +31,8 @@ describe('operator console in a browser', () => {
   /** Takes the services' spans and drops them: tracing on, so that events carry the trace they travelled in. */
   const collector = createServer((request, response) => request.resume().on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}')));
   const newCard = () => `console-${randomUUID().slice(0, 8)}`;
+  /** The dead letter the outage test replayed: its offset and its card. */
+  let replayed: { offset: string; cardId: string } | undefined;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -126,8 +128,8 @@ describe('operator console in a browser', () => {
     expect(await textShown('#request-summary')).toBe(`request ${accepted.body.requestId}: succeeded · pismo change_pin on card ${cardId}`);
     expect((await rowsOf('#request-events')).map((row) => row.slice(1))).toEqual([
       ['pin_change.accepted', 'pismo', 'change_pin', 'accepted', traceId],
-      // Pismo tells the outcome in an event of its own, which the worker handles in a trace of its own.
-      ['card.password.changed', 'pismo', '—', 'succeeded', expect.stringMatching(/^[0-9a-f]{32}$/)],
+      // Pismo's own event echoes only the cid: the worker resumes the change's trace from its ledger.
+      ['card.password.changed', 'pismo', '—', 'succeeded', traceId],
     ]);
   });
 
@@ -148,6 +150,8 @@ describe('operator console in a browser', () => {
 
     await page.click(`#dead-letters-rows button[data-offset="${letter[0]}"]`);
     expect(await textShown('#dead-letters-status')).toBe(`Replayed letter ${letter[0]} to pinflow.commands.pismo.v1.`);
+    expect(await textOf(`#dead-letters-rows td[data-offset="${letter[0]}"]`)).toMatch(/^Replayed at \d{4}-\d\d-\d\dT/);
+    replayed = { offset: letter[0], cardId };
 
     await waitFor('the replayed change in the audit trail', async () => (await client.auditRequest(accepted.body.requestId)).body.status === 'succeeded');
     await searchCard(cardId);
@@ -164,6 +168,32 @@ describe('operator console in a browser', () => {
     expect(pismo[1]).toMatch(/^(degraded|failing)$/);
     expect(pismo[5]).toMatch(/VENDOR_UNAVAILABLE ×[1-9]/);
     if (SCREENSHOT) await page.screenshot({ path: path.resolve(SCREENSHOT), fullPage: true });
+  });
+
+  it('still shows a replayed letter as replayed after the page is reloaded, with no Replay button, and audit refuses a second replay unless forced', async () => {
+    if (!replayed) throw new Error('the replay test above did not get as far as the replay');
+    const { offset, cardId } = replayed;
+
+    await page.reload();
+    await page.locator('#token').fill(suite.readToken);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForSelector('#dead-letters-rows tr');
+    const row = (await rowsOf('#dead-letters-rows')).find((cells) => cells[0] === offset);
+
+    expect(row?.[6]).toBe(cardId);
+    expect(row?.[7]).toMatch(/^Replayed at \d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    expect(await page.$(`#dead-letters-rows button[data-offset="${offset}"]`)).toBeNull();
+
+    const replay = (body: object) => http('POST', `${suite.stack.urls.audit}/v1/operator/dead-letters/replay`, { token: suite.readToken, body });
+    const partition = (await http('GET', `${suite.stack.urls.audit}/v1/operator/dead-letters`, { token: suite.readToken })).body.letters.find(
+      (letter: { offset: string; key: string }) => letter.offset === offset && letter.key === cardId,
+    ).partition;
+    const again = await replay({ partition, offset });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ code: 'DEAD_LETTER_ALREADY_REPLAYED', replayedAt: row?.[7].replace('Replayed at ', '') });
+    const forced = await replay({ partition, offset, force: true });
+    expect(forced.status).toBe(200);
+    expect(forced.body.replayed.replayedAt > again.body.replayedAt).toBe(true);
   });
 
   it('never hands the page a PIN or an encrypted PIN', () => {

@@ -1,4 +1,4 @@
-import { EVENTS_TOPIC } from '@pinflow/contracts';
+import { EVENT_TYPES, EVENTS_TOPIC } from '@pinflow/contracts';
 import { waitFor } from '@pinflow/testing';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -73,7 +73,7 @@ describe('tracing a PIN change across the services', () => {
     await receiver.stop();
   }, 60_000);
 
-  it('follows the change from the request to the vendor call in one trace, and links the audit record to it', async () => {
+  it('follows the change from the request to the vendor call and Pismo’s event in one trace, and links the audit record to it', async () => {
     const { client } = suite;
     const cardId = `card-${randomUUID().slice(0, 8)}`;
     await client.seedCard(cardId);
@@ -86,13 +86,21 @@ describe('tracing a PIN change across the services', () => {
     const inTrace = (service: string, name: string) => named(service, name).find((span) => span.traceId === traceId);
     const command = await waitFor('worker-pismo’s span of the command', async () => inTrace('worker-pismo', 'pinflow.commands.pismo.v1 process'));
     const vendorCall = await waitFor('worker-pismo’s span of the call to Pismo', async () => inTrace('worker-pismo', 'pismo call'));
+    // Pismo's update_password-1 echoes only the cid: worker-pismo resumes the command's trace from its ledger.
+    const pismoEvent = await waitFor('worker-pismo’s span of Pismo’s event', async () => inTrace('worker-pismo', 'pismo event'));
     const audit = await waitFor('audit’s span linked to the trace', async () =>
       named('audit', `${EVENTS_TOPIC} process`).find((span) => span.links.some((link) => link.traceId === traceId)),
     );
 
     expect(command.parentSpanId).toBe(request.spanId);
     expect(vendorCall.parentSpanId).toBe(command.spanId);
+    expect(pismoEvent.parentSpanId).toBe(command.spanId);
     expect(audit.links).toContainEqual(expect.objectContaining({ traceId, spanId: request.spanId }));
+    const recorded = await waitFor('the outcome in the audit trail', async () => {
+      const { body } = await client.auditRequest(accepted.body.requestId);
+      return (body.events as { type: string; traceId: string | null }[]).find((event) => event.type === EVENT_TYPES.passwordChanged);
+    });
+    expect(recorded.traceId).toBe(traceId);
     expect(JSON.stringify(receiver.spans)).not.toContain('739146');
   });
 });

@@ -54,7 +54,7 @@ describe('npm run ops: timeline', () => {
     expect(lines.map((line) => line.split(/\s+/))).toEqual([
       ['2026-12-04T10:00:00.000Z', 'pin_change.accepted', 'pismo', 'change-pin', 'request', REQUEST_ID, 'accepted'],
       ['2026-12-04T10:00:01.000Z', 'pin_change.failed', 'pismo', 'change-pin', 'request', REQUEST_ID, 'failed', 'VENDOR_REJECTED', '(vendor', 'HTTP', '422', 'WEAK_PIN)'],
-      ['2026-12-04T10:00:02.000Z', 'card.blocked', 'pismo', '-', 'request', '-', 'ok'],
+      ['2026-12-04T10:00:02.000Z', 'card.blocked', 'pismo', '-', 'request', '-', 'succeeded'],
       ['2026-12-04T10:00:03.000Z', 'pin_change.rejected', '-', '-', 'request', '-', 'rejected', 'PIN_TOO_WEAK'],
     ]);
   });

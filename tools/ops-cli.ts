@@ -1,9 +1,9 @@
-import { cardId, EVENT_TYPES } from '@pinflow/contracts';
+import { cardId, describeOutcome } from '@pinflow/contracts';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
 export const OPS_USAGE = `usage: npm run ops -- <command>
-  dlq list | inspect [--limit N] | replay (--offset N ... | --all) [--reason R]
+  dlq list | inspect [--limit N] | replay (--offset N ... | --all) [--reason R] [--force]
                           dead letters on KAFKA_BROKERS (default: npm start's broker)
   history <cardId> [--limit N]
                           a card's audit trail, oldest first (AUDIT_URL, default: npm start's audit)
@@ -46,26 +46,12 @@ const timelineFields = z.looseObject({
   vendor: z.string().optional(),
   operation: z.string().optional(),
   requestId: z.string().optional(),
-  reason: z.string().optional(),
-  vendorStatus: z.number().optional(),
-  vendorError: z.looseObject({ code: z.string().optional() }).optional(),
-  problem: z.looseObject({ code: z.string().optional() }).optional(),
 });
 
 export const auditedEvent = z.object({ id: z.string(), type: z.string(), time: z.string(), data: z.unknown() });
 export type AuditedEvent = z.output<typeof auditedEvent>;
 
 const SHORT_TYPE = /^pinflow\./;
-
-function outcomeOf(type: string, fields: z.output<typeof timelineFields>): string {
-  if (type === EVENT_TYPES.failed) {
-    const vendorAnswer = [fields.vendorStatus && `HTTP ${fields.vendorStatus}`, fields.vendorError?.code].filter(Boolean).join(' ');
-    return `failed ${fields.reason ?? '?'}${vendorAnswer ? ` (vendor ${vendorAnswer})` : ''}`;
-  }
-  if (type === EVENT_TYPES.rejected) return `rejected ${fields.problem?.code ?? '?'}`;
-  if (type === EVENT_TYPES.accepted) return 'accepted';
-  return 'ok';
-}
 
 /** One line per event, in the order given: time, type, vendor, operation, request, outcome or reason. */
 export function formatTimeline(events: readonly AuditedEvent[]): string[] {
@@ -78,7 +64,7 @@ export function formatTimeline(events: readonly AuditedEvent[]): string[] {
       (fields.vendor ?? '-').padEnd(9),
       (fields.operation ?? '-').padEnd(24),
       (fields.requestId ? `request ${fields.requestId}` : 'request -').padEnd(44),
-      outcomeOf(event.type, fields),
+      describeOutcome(event.type, event.data).text,
     ].join(' ');
   });
 }

@@ -44,15 +44,10 @@
     return type.replace(/^pinflow\./, '');
   }
 
+  // The wording is the ops CLI's: outcomes.js, which audit builds from describeOutcome in @pinflow/contracts.
   function outcomeOf(event) {
-    const data = event.data || {};
-    if (event.type === 'pinflow.pin_change.failed') {
-      const vendorAnswer = [data.vendorStatus && `HTTP ${data.vendorStatus}`, data.vendorError && data.vendorError.code].filter(Boolean).join(' ');
-      return { text: `failed ${data.reason || '?'}${vendorAnswer ? ` (vendor ${vendorAnswer})` : ''}`, className: 'outcome-failed' };
-    }
-    if (event.type === 'pinflow.pin_change.rejected') return { text: `rejected ${(data.problem && data.problem.code) || '?'}`, className: 'outcome-rejected' };
-    if (event.type === 'pinflow.pin_change.accepted') return { text: 'accepted' };
-    return { text: 'succeeded', className: 'outcome-succeeded' };
+    const outcome = window.pinflowOutcome(event.type, event.data);
+    return { text: outcome.text, className: `outcome-${outcome.kind}` };
   }
 
   function showError(id, error) {
@@ -131,13 +126,19 @@
       const list = await api('GET', '/v1/operator/dead-letters');
       $('dead-letters-total').textContent = `${list.total} on the dead-letter topic${list.total > list.letters.length ? `, the newest ${list.letters.length} shown` : ''}`;
       fill($('dead-letters-rows'), list.letters.map((letter) => {
-        const replay = document.createElement('button');
-        replay.type = 'button';
-        replay.textContent = 'Replay';
-        replay.dataset.offset = letter.offset;
-        replay.addEventListener('click', () => replayLetter(letter, replay));
         const action = document.createElement('td');
-        action.append(replay);
+        action.dataset.offset = letter.offset;
+        if (letter.replayedAt) {
+          // It stays on the topic once replayed: audit keeps the replay, and refuses a second one.
+          showReplayed(action, letter);
+        } else {
+          const replay = document.createElement('button');
+          replay.type = 'button';
+          replay.textContent = 'Replay';
+          replay.dataset.offset = letter.offset;
+          replay.addEventListener('click', () => replayLetter(letter, replay, action));
+          action.append(replay);
+        }
         return [
           cell(letter.offset),
           cell(letter.at),
@@ -154,14 +155,20 @@
     }
   }
 
-  async function replayLetter(letter, button) {
+  function showReplayed(action, letter) {
+    action.className = 'replayed';
+    action.title = letter.replayedBy ? `by ${letter.replayedBy}` : '';
+    action.textContent = `Replayed at ${letter.replayedAt}`;
+  }
+
+  async function replayLetter(letter, button, action) {
     button.disabled = true;
     $('dead-letters-error').textContent = '';
     $('dead-letters-status').textContent = '';
     try {
       const answer = await api('POST', '/v1/operator/dead-letters/replay', { partition: letter.partition, offset: letter.offset });
       $('dead-letters-status').textContent = `Replayed letter ${answer.replayed.offset} to ${answer.replayed.source.topic}.`;
-      button.textContent = 'Replayed';
+      showReplayed(action, answer.replayed);
     } catch (error) {
       button.disabled = false;
       showError('dead-letters-error', error);

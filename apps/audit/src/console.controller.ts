@@ -1,4 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { outcomeWordingScript } from '@pinflow/contracts';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -34,6 +35,7 @@ const read = (file: string) => readFileSync(path.join(consoleDir(), file), 'utf8
 @Controller('console')
 export class ConsoleController {
   private readonly files = { page: read('index.html'), script: read('console.js'), style: read('console.css') };
+  private readonly outcomeWording = outcomeWordingScript();
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
@@ -49,6 +51,14 @@ export class ConsoleController {
   @Header('X-Content-Type-Options', 'nosniff')
   script(): string {
     return this.files.script;
+  }
+
+  /** describeOutcome, the wording the ops CLI prints too, as a script for the page (see outcomeWordingScript). */
+  @Get('outcomes.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('X-Content-Type-Options', 'nosniff')
+  outcomes(): string {
+    return this.outcomeWording;
   }
 
   @Get('console.css')

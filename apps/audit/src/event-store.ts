@@ -82,6 +82,14 @@ const CARD_EVENTS = {
          ORDER BY sequence DESC LIMIT $3`,
 };
 
+/** The outcome events since $1 ($2: the outcome types), read through audit_events_type_time_idx, not a scan of the trail. */
+export const OUTCOME_COUNTS = {
+  name: 'audit-outcome-counts',
+  text: `SELECT data->>'vendor' AS vendor, type, data->>'reason' AS reason, count(*)::int AS count, max(time) AS last_at
+           FROM audit_events WHERE time >= $1 AND type = ANY($2::text[]) AND data ? 'vendor'
+          GROUP BY 1, 2, 3`,
+};
+
 /** audit_events: written once per event id, read by request and by card; never changed. */
 @Injectable()
 export class AuditEventStore {
@@ -141,12 +149,10 @@ export class AuditEventStore {
 
   /** Outcome events since `since`, counted by vendor, type and failure reason: what the console's vendor health is read from. */
   async outcomeCounts(since: Date): Promise<OutcomeCount[]> {
-    const { rows } = await this.pool.query<{ vendor: string; type: string; reason: string | null; count: number; last_at: Date }>(
-      `SELECT data->>'vendor' AS vendor, type, data->>'reason' AS reason, count(*)::int AS count, max(time) AS last_at
-         FROM audit_events WHERE time >= $1 AND type = ANY($2::text[]) AND data ? 'vendor'
-        GROUP BY 1, 2, 3`,
-      [since, [...TERMINAL_EVENT_TYPES]],
-    );
+    const { rows } = await this.pool.query<{ vendor: string; type: string; reason: string | null; count: number; last_at: Date }>({
+      ...OUTCOME_COUNTS,
+      values: [since, [...TERMINAL_EVENT_TYPES]],
+    });
     return rows.map((row) => ({ vendor: row.vendor, type: row.type, reason: row.reason, count: row.count, lastAt: row.last_at.toISOString() }));
   }
 }

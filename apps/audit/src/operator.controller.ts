@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { OPERATOR_SCOPE, PIN_READ_SCOPE, RequireScopes } from '@pinflow/auth';
+import { OPERATOR_SCOPE, PIN_READ_SCOPE, Principal, RequireScopes, type AuthenticatedPrincipal } from '@pinflow/auth';
 import { ProblemException, ZodValidationPipe } from '@pinflow/http';
-import { readDeadLetters, replayDeadLetters, summarize, type DeadLetterSummary } from '@pinflow/kafka';
+import { DeadLetterReplays, readDeadLetters, replayKeyOf, summarize, type DeadLetterSummary } from '@pinflow/kafka';
+import { SqlPool } from '@pinflow/sql';
 import { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { AuditEventStore } from './event-store';
@@ -13,6 +14,8 @@ const DEAD_LETTER_PAGE = 100;
 const replayRequest = z.strictObject({
   partition: z.number().int().min(0),
   offset: z.string().regex(/^\d{1,19}$/, 'must be the offset of a dead letter, in decimal'),
+  /** Replay a letter that was replayed before: without it, a second replay is refused (409). */
+  force: z.boolean().default(false),
 });
 
 export interface DeadLetterList {
@@ -29,25 +32,46 @@ export interface DeadLetterList {
 @Controller('v1/operator')
 @RequireScopes(PIN_READ_SCOPE, OPERATOR_SCOPE)
 export class OperatorController {
+  private readonly replays: DeadLetterReplays;
+
   constructor(
     private readonly kafka: Kafka,
     private readonly store: AuditEventStore,
-  ) {}
+    pool: SqlPool,
+  ) {
+    this.replays = new DeadLetterReplays(pool);
+  }
 
+  /** The newest letters, each with its replay if an operator replayed it (it stays on the topic). */
   @Get('dead-letters')
   async deadLetters(): Promise<DeadLetterList> {
     const letters = await readDeadLetters(this.kafka);
-    return { total: letters.length, letters: letters.slice(-DEAD_LETTER_PAGE).reverse().map(summarize) };
+    const page = letters.slice(-DEAD_LETTER_PAGE).reverse();
+    const replays = await this.replays.recordsOf(page);
+    return { total: letters.length, letters: page.map((letter) => summarize(letter, replays.get(replayKeyOf(letter)))) };
   }
 
-  /** Puts one letter back on the topic it came from, as `npm run ops -- dlq replay --offset N` does. */
+  /**
+   * Puts one letter back on the topic it came from, as `npm run ops -- dlq replay --offset N` does,
+   * once: a letter replayed before is refused (409) unless the request says `force`.
+   */
   @Post('dead-letters/replay')
   @HttpCode(200)
-  async replay(@Body(new ZodValidationPipe(replayRequest)) request: z.output<typeof replayRequest>): Promise<{ replayed: DeadLetterSummary }> {
+  async replay(
+    @Body(new ZodValidationPipe(replayRequest)) request: z.output<typeof replayRequest>,
+    @Principal() principal: AuthenticatedPrincipal,
+  ): Promise<{ replayed: DeadLetterSummary }> {
     const letter = (await readDeadLetters(this.kafka)).find((candidate) => candidate.partition === request.partition && candidate.offset === request.offset);
     if (!letter) throw new ProblemException(404, 'DEAD_LETTER_NOT_FOUND', 'Dead letter not found', 'The dead-letter topic holds no letter at this partition and offset.');
-    await replayDeadLetters(this.kafka, [letter]);
-    return { replayed: summarize(letter) };
+    const outcome = await this.replays.replayOnce(this.kafka, letter, principal.subject, request.force);
+    if (!outcome.replayed) {
+      const { replayedAt, replayedBy } = outcome.record;
+      throw new ProblemException(409, 'DEAD_LETTER_ALREADY_REPLAYED', 'Dead letter already replayed', `Replayed at ${replayedAt} by ${replayedBy}; send "force": true to replay it again.`, {
+        replayedAt,
+        replayedBy,
+      });
+    }
+    return { replayed: summarize(letter, outcome.record) };
   }
 
   @Get('vendors')

@@ -6,3 +6,4 @@ export * from './contract-of';
 export * from './requests';
 export * from './vendor-contract';
 export * from './vendors';
+export * from './outcome-wording';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { ReplayRecord } from './dead-letter-replays';
 import { DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, REPLAYED_FROM_HEADER } from './dead-letters';
 
 /** A message parked on the dead-letter topic, as read back: where it sits there, and what it carries. */
@@ -21,9 +22,12 @@ export interface DeadLetterSummary {
   attempts: number;
   source: { topic: string; partition: number; offset: string; group: string };
   key: string | null;
+  /** When an operator replayed it, and who (see DeadLetterReplays); null while it was never replayed. */
+  replayedAt: string | null;
+  replayedBy: string | null;
 }
 
-export function summarize(letter: StoredDeadLetter): DeadLetterSummary {
+export function summarize(letter: StoredDeadLetter, replay?: ReplayRecord): DeadLetterSummary {
   const h = letter.headers;
   return {
     partition: letter.partition,
@@ -39,6 +43,8 @@ export function summarize(letter: StoredDeadLetter): DeadLetterSummary {
       group: h[DEAD_LETTER_HEADERS.group] ?? '',
     },
     key: letter.key,
+    replayedAt: replay?.replayedAt ?? null,
+    replayedBy: replay?.replayedBy ?? null,
   };
 }
 

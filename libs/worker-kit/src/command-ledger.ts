@@ -1,7 +1,9 @@
 import type { PinflowEvent, Vendor } from '@pinflow/contracts';
 import type { Prisma } from '@pinflow/db';
 import { Coalescer, SqlPool } from '@pinflow/sql';
+import { inSpan, SpanKind, traceHeaders, type TraceHeaders } from '@pinflow/tracing';
 import type { QueryResult } from 'pg';
+import { z } from 'zod';
 import { COMMAND_STATES, CommandRef, FinalState } from './outcomes';
 
 export type StoredCommand = Prisma.VendorCommandModel;
@@ -23,7 +25,7 @@ const FINAL_STATES: readonly string[] = [COMMAND_STATES.succeeded, COMMAND_STATE
 /** vendor_commands' columns under the names of StoredCommand, so a row needs no mapping. */
 const COMMAND_COLUMNS = `command_id AS "commandId", vendor, request_id AS "requestId", card_id AS "cardId", operation, state,
   correlation_id AS "correlationId", attempts, vendor_status AS "vendorStatus", details, outcome_event AS "outcomeEvent",
-  outcome_published_at AS "outcomePublishedAt", dead_lettered_at AS "deadLetteredAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  outcome_published_at AS "outcomePublishedAt", dead_lettered_at AS "deadLetteredAt", trace_context AS "traceContext", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 const { calling, retrying, awaitingVendorEvent, failed, failedRetryable } = COMMAND_STATES;
 const FINAL_STATE_LIST = FINAL_STATES.map((state) => `'${state}'`).join(', ');
@@ -39,9 +41,9 @@ const STATEMENTS = {
   claim: {
     name: 'vendor-commands-claim',
     text: `WITH claimed AS (
-        INSERT INTO vendor_commands (command_id, vendor, request_id, card_id, operation, state, correlation_id, attempts, details, updated_at)
-        SELECT input.command_id, $2, input.request_id, input.card_id, input.operation, '${calling}', input.command_id::text, 1, input.details::jsonb, now()
-        FROM unnest($1::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) AS input (command_id, request_id, card_id, operation, details)
+        INSERT INTO vendor_commands (command_id, vendor, request_id, card_id, operation, state, correlation_id, attempts, details, trace_context, updated_at)
+        SELECT input.command_id, $2, input.request_id, input.card_id, input.operation, '${calling}', input.command_id::text, 1, input.details::jsonb, input.trace_context::jsonb, now()
+        FROM unnest($1::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[]) AS input (command_id, request_id, card_id, operation, details, trace_context)
         ON CONFLICT (command_id) DO NOTHING
         RETURNING ${COMMAND_COLUMNS})
       SELECT true AS claimed, * FROM claimed
@@ -124,7 +126,7 @@ const ONE_COMMAND_STATEMENTS = {
   },
   reclaim: {
     name: 'vendor-commands-reclaim',
-    text: `UPDATE vendor_commands SET state = '${calling}', attempts = attempts + 1, correlation_id = command_id::text, details = COALESCE($3::jsonb, details),
+    text: `UPDATE vendor_commands SET state = '${calling}', attempts = attempts + 1, correlation_id = command_id::text, details = COALESCE($3::jsonb, details), trace_context = $4::jsonb,
         vendor_status = NULL, outcome_event = NULL, outcome_published_at = NULL, updated_at = now()
       WHERE vendor = $1 AND command_id = $2::uuid AND state = '${failedRetryable}'`,
   },
@@ -169,7 +171,7 @@ type VendorEventContextRow = { handled: boolean } & ({ commandId: null } | Store
  * Prisma client (see SqlPool).
  */
 export class CommandLedger {
-  private readonly claims = new Coalescer<{ command: CommandRef; details?: CommandDetails }, ClaimRow | undefined>(
+  private readonly claims = new Coalescer<{ command: CommandRef; details?: CommandDetails; traceContext: TraceHeaders }, ClaimRow | undefined>(
     async (inputs) => {
       const rows = await this.run<ClaimRow>('claim', [
         inputs.map(({ command }) => command.commandId),
@@ -177,6 +179,7 @@ export class CommandLedger {
         inputs.map(({ command }) => command.cardId),
         inputs.map(({ command }) => command.operation),
         inputs.map(({ details }) => (details === undefined ? null : JSON.stringify(details))),
+        inputs.map(({ traceContext }) => storedTrace(traceContext)),
       ]);
       const byCommand = new Map(rows.map((row) => [row.commandId, row]));
       return inputs.map(({ command }) => byCommand.get(command.commandId));
@@ -255,10 +258,13 @@ export class CommandLedger {
    * Records a new command CALLING, its first call counted, before that call, with the command id as
    * correlation id (the id workers send as the vendor's correlation header), so that a vendor event
    * overtaking the HTTP answer still finds it. A known command comes back as it stands, unchanged.
+   * `traceContext` is the trace the command is handled in (empty when not tracing): a vendor's event
+   * echoes only the correlation id, so its handling resumes this trace (see inCommandTrace). Kept
+   * from the claim on, since the event may overtake the call's answer.
    */
-  async claim(command: CommandRef, details?: CommandDetails): Promise<Claim> {
+  async claim(command: CommandRef, traceContext: TraceHeaders, details?: CommandDetails): Promise<Claim> {
     const { commandId } = command;
-    const row = await this.claims.submit({ command, details });
+    const row = await this.claims.submit({ command, details, traceContext });
     if (row) {
       const { claimed, ...known } = row;
       return claimed ? { claimed: true } : { claimed: false, known };
@@ -295,10 +301,10 @@ export class CommandLedger {
   /**
    * A replayed command the vendor never applied starts over: FAILED_RETRYABLE → CALLING, the call
    * counted, its old outcome dropped so that the new one gets published. False when it is no longer
-   * FAILED_RETRYABLE.
+   * FAILED_RETRYABLE. The replay's trace (`traceContext`) is the one its vendor's event resumes.
    */
-  async reclaim(commandId: string, details?: CommandDetails): Promise<boolean> {
-    const { rowCount } = await this.runOne('reclaim', [commandId, details === undefined ? null : JSON.stringify(details)]);
+  async reclaim(commandId: string, traceContext: TraceHeaders, details?: CommandDetails): Promise<boolean> {
+    const { rowCount } = await this.runOne('reclaim', [commandId, details === undefined ? null : JSON.stringify(details), storedTrace(traceContext)]);
     return rowCount === 1;
   }
 
@@ -389,6 +395,29 @@ export class CommandLedger {
       { maxBatch: MAX_BATCH, keyOf: commandIdOf },
     );
   }
+}
+
+const storedTraceContext = z.record(z.string(), z.string());
+
+/** A trace context as trace_context stores it: null when not tracing. */
+function storedTrace(traceContext: TraceHeaders): string | null {
+  return Object.keys(traceContext).length === 0 ? null : JSON.stringify(traceContext);
+}
+
+/** The trace context stored with a command, if it was traced (see awaitVendorEvent). */
+export function traceContextOf(command: StoredCommand): TraceHeaders | undefined {
+  const parsed = storedTraceContext.safeParse(command.traceContext);
+  return parsed.success && Object.keys(parsed.data).length > 0 ? parsed.data : undefined;
+}
+
+/**
+ * Runs `work` (which ends a command awaiting its vendor's event) in a span of the trace the command
+ * was handled in, linked to the trace in hand (the vendor event's own message): so the outcome it
+ * publishes travels in the request's trace. Without a stored trace, a span of the trace in hand.
+ */
+export function inCommandTrace<T>(name: string, command: StoredCommand | null, work: () => Promise<T>): Promise<T> {
+  const stored = command ? traceContextOf(command) : undefined;
+  return inSpan(name, { kind: SpanKind.INTERNAL, ...(stored ? { parent: stored, links: [traceHeaders()] } : {}) }, work);
 }
 
 export function isFinal(command: StoredCommand): boolean {

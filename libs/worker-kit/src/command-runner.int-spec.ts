@@ -16,6 +16,9 @@ import { CommandRunner, OutcomeCheck, VendorAdapter, VendorCall } from './comman
 import { COMMAND_STATES, CommandRef, commandEvent, failedSettlement, Settlement } from './outcomes';
 import { VendorEvent, VendorEventRunner } from './vendor-events';
 import { isSuccess, VendorCallResult } from '@pinflow/vendor-http';
+import { inSpan, SpanKind, startTracing, traceIdOf } from '@pinflow/tracing';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 
 const MAX_ATTEMPTS = 3;
 const ok = (status = 200): VendorCallResult => ({ kind: 'answered', status, body: '{"result":"ok"}' });
@@ -106,6 +109,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   let vendorEvents: VendorEventRunner;
   let kafka: Kafka;
   let logger: Logger;
+  const spans = new InMemorySpanExporter();
 
   const heartbeat = async () => {
     vendor.log.push('heartbeat');
@@ -147,7 +151,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   async function succeededUnpublished(cardId: string, passcode: string): Promise<{ command: VaultSetPasscodeCommand; outcome: PinflowEvent }> {
     const command = await passcodeCommand(cardId, passcode);
     const outcome = commandEvent(EVENT_TYPES.passwordChanged, command, {});
-    await ledger.claim(command);
+    await ledger.claim(command, {});
     await ledger.finishCall(command.commandId, COMMAND_STATES.succeeded, outcome, 200);
     return { command, outcome };
   }
@@ -171,6 +175,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   beforeAll(async () => {
     const { kafkaBrokers, databaseUrl } = testEnv();
     logger = createLogger('worker-kit-int-spec', 'silent');
+    await startTracing('worker-kit-int-spec', { spanProcessors: [new SimpleSpanProcessor(spans)] });
     const settings = { KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_COMMAND_PARTITIONS: 6, KAFKA_EVENT_PARTITIONS: 6, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 1 };
     kafka = createKafka(settings, 'worker-kit-int-spec', logger);
     await ensureTopics(kafka, [{ topic: EVENTS_TOPIC, partitions: settings.KAFKA_EVENT_PARTITIONS }, { topic: DEAD_LETTER_TOPIC, partitions: 1 }], 1);
@@ -273,7 +278,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   it('never calls the vendor for a command a crashed worker left CALLING: it fails with OUTCOME_UNKNOWN and is dead-lettered', async () => {
     const cardId = newCard();
     const command = await passcodeCommand(cardId, '904317');
-    await ledger.claim(command);
+    await ledger.claim(command, {});
 
     const verdict = await runner.handle(command, heartbeat);
 
@@ -307,7 +312,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
       const cardId = newCard();
       vendor.reportingByEvent.add(cardId);
       const command = await passcodeCommand(cardId, '905316');
-      await ledger.claim(command);
+      await ledger.claim(command, {});
 
       expect(await runner.handle(command, heartbeat)).toBeUndefined();
 
@@ -388,7 +393,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
   it('goes on with the retries of a command a stopped worker left RETRYING, since the vendor applied none of its calls', async () => {
     const cardId = newCard();
     const command = await passcodeCommand(cardId, '617283');
-    await ledger.claim(command);
+    await ledger.claim(command, {});
     await ledger.retrying(command.commandId, 503);
 
     await runner.handle(command, heartbeat);
@@ -598,13 +603,52 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
     expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED' });
   });
 
+  it('publishes the outcome a vendor’s event brings in the trace the command was handled in, though the event carried no trace and overtook the call’s answer', async () => {
+    const cardId = newCard();
+    const command = await passcodeCommand(cardId, '508163');
+    const eventId = randomUUID();
+    const vendorEvent: VendorEvent = {
+      eventId,
+      eventType: 'passcode_set',
+      correlationId: command.commandId,
+      translate: () => ({ event: commandEvent(EVENT_TYPES.passwordChanged, command, { vendorEventId: eventId }), settles: COMMAND_STATES.succeeded }),
+    };
+    let eventTraceId: string | undefined;
+    // The vendor's event arrives before its answer, without a traceparent: its consumer span, in the
+    // vendor events' consumer, starts a trace of its own.
+    vendor.script(cardId, async () => {
+      eventTraceId = await context.with(ROOT_CONTEXT, () =>
+        inSpan('vendor events process', { kind: SpanKind.CONSUMER }, async (span) => {
+          await vendorEvents.handle(vendorEvent);
+          return span!.spanContext().traceId;
+        }),
+      );
+      return ok(202);
+    });
+    // What the consumer does for a command: handle it in a span continuing its message's trace.
+    const commandTraceId = await inSpan('command process', { kind: SpanKind.CONSUMER }, async (span) => {
+      await runner.handle(command, heartbeat);
+      return span!.spanContext().traceId;
+    });
+    expect(await row(command.commandId)).toMatchObject({ state: 'SUCCEEDED' });
+    expect(traceIdOf((await row(command.commandId)).traceContext as Record<string, string>)).toBe(commandTraceId);
+
+    const outcome = await waitFor('the outcome on the events topic', async () =>
+      recorder.messages.find((message) => message.topic === EVENTS_TOPIC && (JSON.parse(message.value) as PinflowEvent).data.vendorEventId === eventId),
+    );
+    expect(eventTraceId).not.toBe(commandTraceId);
+    expect(traceIdOf(outcome.headers)).toBe(commandTraceId);
+    const resumed = spans.getFinishedSpans().find((span) => span.name === 'vault event' && span.spanContext().traceId === commandTraceId);
+    expect(resumed?.links.map((link) => link.context.traceId)).toEqual([eventTraceId]);
+  });
+
   it('keeps each vendor to its own commands, and lets two vendors use the same correlation id', async () => {
     const command = await passcodeCommand(newCard(), '461938');
     const shared = `shared-${command.commandId}`;
     const solaris = new CommandLedger(pool, 'solaris');
     const solarisCommand = { vendor: 'solaris' as const, commandId: randomUUID(), requestId: randomUUID(), cardId: 'solaris-card', operation: 'change_pin' };
-    await ledger.claim(command);
-    await solaris.claim(solarisCommand);
+    await ledger.claim(command, {});
+    await solaris.claim(solarisCommand, {});
 
     expect(await ledger.awaitVendorEvent(command.commandId, 202, shared)).toBe(true);
     expect(await solaris.awaitVendorEvent(solarisCommand.commandId, 202, shared)).toBe(true);

@@ -2,11 +2,12 @@ import { cardId, COMMAND_SCHEMAS, EVENT_TYPES, PinflowEvent, Vendor } from '@pin
 import { describeError, HandlerVerdict, JsonProducer, MessageMeta } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
 import { BINDING_ERROR_CODES, PinDecryptionError, type PinDecryptionErrorCode } from '@pinflow/pin-crypto';
+import { traceHeaders } from '@pinflow/tracing';
 import { VendorCallResult, vendorStatusOf } from '@pinflow/vendor-http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { CallPermit, CircuitBreaker, CircuitState, DEFAULT_BREAKER_POLICY } from './circuit-breaker';
-import { CommandDetails, CommandLedger, isBetweenCalls, isFinal, StoredCommand } from './command-ledger';
+import { CommandDetails, CommandLedger, inCommandTrace, isBetweenCalls, isFinal, StoredCommand } from './command-ledger';
 import { COMMAND_STATES, CommandRef, failedEvent, FailureReason, failureReasonOf, Settlement } from './outcomes';
 import { backoffMs, isRetryable, isTransient, mayHaveApplied, RetryPolicy } from './retry-policy';
 import { observedVendorCall, reportCircuitState, vendorCommandStates } from './worker-metrics';
@@ -169,7 +170,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
    * any other known command is not called again.
    */
   private async claim(command: C, delivery: CommandDelivery, log: Logger): Promise<CallStart> {
-    const claim = await this.ledger.claim(command, this.adapter.details?.(command));
+    const claim = await this.ledger.claim(command, traceHeaders(), this.adapter.details?.(command));
     if (claim.claimed) {
       log.info('command received');
       return { kind: 'call', attempt: 1 };
@@ -189,7 +190,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
       return { kind: 'instead', go: async () => log.warn('replayed command not run again: the card got a later command, which running this one would undo') };
     }
     log.info({ attempts: known.attempts }, 'replayed command the vendor never applied: running it again');
-    if (await this.ledger.reclaim(command.commandId, this.adapter.details?.(command))) return { kind: 'call', attempt: 1 };
+    if (await this.ledger.reclaim(command.commandId, traceHeaders(), this.adapter.details?.(command))) return { kind: 'call', attempt: 1 };
     return { kind: 'instead', go: this.tookOver(log) };
   }
 
@@ -342,7 +343,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
       const event = failedEvent({ ...known, vendor: this.ledger.vendor }, 'OUTCOME_UNKNOWN');
       if (!(await this.ledger.stopAwaiting(known.commandId, event))) continue;
       this.logger.warn({ commandId: known.commandId, cardId: known.cardId, awaitedMs }, 'the vendor’s event about the command never came; its outcome is unknown');
-      await this.publishOutcome(known.commandId, event);
+      await inCommandTrace(`${this.ledger.vendor} event overdue`, known, () => this.publishOutcome(known.commandId, event));
     }
   }
 

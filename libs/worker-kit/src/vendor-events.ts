@@ -1,6 +1,6 @@
 import type { JsonProducer } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
-import type { CommandLedger, StoredCommand } from './command-ledger';
+import { inCommandTrace, type CommandLedger, type StoredCommand } from './command-ledger';
 import type { VendorEventTranslation } from './outcomes';
 
 /** A vendor's own event, as the kit handles it. */
@@ -34,7 +34,12 @@ export class VendorEventRunner {
       log.info('vendor event already handled; skipped');
       return;
     }
-    let { command } = context;
+    // The vendor echoes the command's correlation id, not pinflow's traceparent: the outcome is
+    // published in the trace stored with the command, so the change stays one trace.
+    await inCommandTrace(`${this.ledger.vendor} event`, context.command, () => this.publish(event, context.command, log));
+  }
+
+  private async publish(event: VendorEvent, command: StoredCommand | null, log: Logger): Promise<void> {
     let translation = event.translate(command ?? undefined);
     if (command && 'event' in translation && translation.settles) {
       if (!(await this.ledger.settleByVendorEvent(command.commandId, translation.settles, translation.event))) {
