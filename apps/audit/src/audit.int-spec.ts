@@ -375,7 +375,7 @@ describe('the audit service', () => {
       const letters = await get('/v1/operator/dead-letters');
       expect(letters.status).toBe(200);
       expect(letters.body).toEqual({ total: expect.any(Number), letters: expect.any(Array) });
-      for (const letter of letters.body.letters) expect(Object.keys(letter).sort()).toEqual(['at', 'attempts', 'detail', 'key', 'offset', 'partition', 'reason', 'source']);
+      for (const letter of letters.body.letters) expect(Object.keys(letter).sort()).toEqual(['at', 'attempts', 'detail', 'key', 'offset', 'partition', 'reason', 'replayedAt', 'replayedBy', 'source']);
 
       const health = await get('/v1/operator/vendors');
       expect(health.body.windowMinutes).toBe(15);
