@@ -1,7 +1,7 @@
 import { booleanFlag, httpConfig, jsonText, logConfig, positiveInt } from '@pinflow/config';
 import { VENDOR_CONTRACTS, VENDORS } from '@pinflow/contracts';
 import { databaseConfig } from '@pinflow/sql';
-import { kafkaConfig } from '@pinflow/kafka';
+import { kafkaConfig, messageSigningConfig, messageVerifyingConfig } from '@pinflow/kafka';
 import { authConfig } from '@pinflow/auth';
 import { pinKeysConfig } from '@pinflow/pin-crypto';
 import { z } from 'zod';
@@ -47,6 +47,8 @@ export const intakeConfigSchema = z
     PORT: httpConfig.PORT.default(8080),
     ...logConfig,
     ...kafkaConfig,
+    ...messageSigningConfig,
+    ...messageVerifyingConfig,
     ...databaseConfig,
     ...authConfig,
     ...pinKeysConfig,

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, PismoChangePinCommand, PismoCommand, pismoCommand } from '@pinflow/contracts';
 import { createPrismaClient, PrismaClient } from '@pinflow/db';
 import { startHttpApp } from '@pinflow/http';
-import { createKafka, JsonProducer, connectKafkaTransport } from '@pinflow/kafka';
+import { createKafka, INTAKE_SIGNER, JsonProducer, connectKafkaTransport, writeMessageKeyFiles } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { generatePinKeyRing, PinKeyRing, sealForCommand, writePinKeyRingFile } from '@pinflow/pin-crypto';
 import { testCommand, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
@@ -252,11 +252,12 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       'worker-int-spec',
       logger,
     );
-    producer = new JsonProducer(kafka);
     rawProducer = kafka.producer({ allowAutoTopicCreation: false });
     prisma = createPrismaClient(databaseUrl, 2);
     keyRing = await generatePinKeyRing();
     keysDir = await mkdtemp(path.join(tmpdir(), 'worker-pismo-it-'));
+    const messageKeys = writeMessageKeyFiles(path.join(keysDir, 'message-keys'));
+    producer = new JsonProducer(kafka, messageKeys.signerOf(INTAKE_SIGNER));
     await writePinKeyRingFile(path.join(keysDir, 'command-keys.json'), keyRing);
     fake = new FakePismo(publishPismoEvents);
     const pismoUrl = await fake.start();
@@ -270,6 +271,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: '4',
       COMMAND_KEYS_FILE: path.join(keysDir, 'command-keys.json'),
+      MESSAGE_SIGNING_KEY_FILE: messageKeys.signingKeyFiles['worker-pismo'],
+      MESSAGE_SIGNERS_FILE: messageKeys.signersFile,
       PISMO_PCI_BASE_URL: `${pismoUrl}/pci`,
       PISMO_API_BASE_URL: `${pismoUrl}/api/`,
       PISMO_TOKEN_URL: `${pismoUrl}/token`,

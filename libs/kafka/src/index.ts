@@ -9,3 +9,4 @@ export * from './dead-letters';
 export * from './nest';
 export * from './in-flight-limit';
 export * from './dead-letter-queue';
+export * from './message-signing';
