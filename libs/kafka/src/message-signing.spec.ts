@@ -9,7 +9,6 @@ import {
   INTAKE_SIGNER,
   MessageSigner,
   MessageTrust,
-  MessageVerifier,
   rightfulSigner,
   signersOf,
   workerSigner,
