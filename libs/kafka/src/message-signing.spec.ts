@@ -1,9 +1,13 @@
 import { ConfigError } from '@pinflow/config';
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, REQUESTS_TOPIC } from '@pinflow/contracts';
+import { createLogger } from '@pinflow/logging';
 import { flattenedVerify, importJWK } from 'jose';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { z } from 'zod';
+import { createKafka } from './client';
+import { startConsumer } from './consumer';
 import {
   generateMessageSigningKey,
   INTAKE_SIGNER,
@@ -91,6 +95,13 @@ describe('who may publish what', () => {
     expect(rightfulSigner(EVENTS_TOPIC, event(EVENT_TYPES.failed, 'vault'))).toBe('worker-vault');
     expect(rightfulSigner(EVENTS_TOPIC, { type: EVENT_TYPES.failed, data: { vendor: 'nobody' } })).toBeUndefined();
     expect(rightfulSigner(EVENTS_TOPIC, null)).toBeUndefined();
+  });
+
+  it('leaves no consumer of commands or events without a verifier: it does not start', async () => {
+    const kafka = createKafka({ KAFKA_BROKERS: ['127.0.0.1:1'], KAFKA_COMMAND_PARTITIONS: 1, KAFKA_EVENT_PARTITIONS: 1, KAFKA_REPLICATION_FACTOR: 1, KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: 1 }, 'spec', createLogger('spec', 'silent'));
+    const consumer = { kafka, groupId: 'spec', schema: z.unknown(), logger: createLogger('spec', 'silent'), partitionsConsumedConcurrently: 1, handle: async () => undefined };
+
+    await expect(startConsumer({ ...consumer, topics: [EVENTS_TOPIC] })).rejects.toThrow(`consuming ${EVENTS_TOPIC} needs a verifier of their signatures (MESSAGE_SIGNERS_FILE)`);
   });
 
   it('does not sign the topics of others: a requester signs its own requests', () => {
