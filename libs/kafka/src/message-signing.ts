@@ -1,8 +1,8 @@
 import { ConfigError, loadJsonFile, positiveInt } from '@pinflow/config';
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, type Vendor, VENDORS } from '@pinflow/contracts';
 import type { Logger } from '@pinflow/logging';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -275,7 +275,7 @@ export interface MessageKeyFiles {
  * all in one signers file. Kept if present (restarts keep verifying what was published before).
  */
 export function writeMessageKeyFiles(dir: string, signers: readonly string[] = MESSAGE_SIGNERS): MessageKeyFiles {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true });
   const privateKeys = Object.fromEntries(
     signers.map((service) => {
       const file = path.join(dir, `${service}.json`);
@@ -284,14 +284,14 @@ export function writeMessageKeyFiles(dir: string, signers: readonly string[] = M
         jwk = privateJwk.parse(JSON.parse(readFileSync(file, 'utf8')));
       } catch {
         jwk = generateMessageSigningKey(`${service}-${Date.now().toString(36)}`).privateJwk;
-        writeFileSync(file, JSON.stringify(jwk), { mode: 0o600 });
+        writeAtomically(file, JSON.stringify(jwk), 0o600);
       }
       return [service, { file, jwk }];
     }),
   );
   const signersFilePath = path.join(dir, 'signers.json');
   const publicKeys = Object.fromEntries(Object.entries(privateKeys).map(([service, { jwk }]) => [service, { keys: [{ kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid: jwk.kid }] }]));
-  writeFileSync(signersFilePath, JSON.stringify(publicKeys, null, 2));
+  writeAtomically(signersFilePath, JSON.stringify(publicKeys, null, 2), 0o644);
   const signerOf = (service: string) => {
     if (!privateKeys[service]) throw new Error(`no message key for ${service}`);
     return new MessageSigner(privateKeys[service].jwk);
@@ -309,4 +309,11 @@ export function writeMessageKeyFiles(dir: string, signers: readonly string[] = M
       },
     },
   };
+}
+
+// Written beside and renamed over: a service reloading the file never reads half of it.
+function writeAtomically(file: string, text: string, mode: number): void {
+  const partial = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(partial, `${text}\n`, { mode });
+  renameSync(partial, file);
 }
