@@ -38,6 +38,8 @@ describe('npm run ops -- history, against a running audit service', () => {
         'ops-int-spec',
         createLogger('ops-int-spec', 'silent'),
       ),
+      // Stands for intake and the worker: each event signed by whoever may publish it.
+      stack.secrets.messageKeys.rightfulSigners,
     );
     await producer.connect();
   });

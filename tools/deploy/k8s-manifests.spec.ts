@@ -179,6 +179,24 @@ describe('Kubernetes manifests', () => {
       expect(objects.filter((object) => object.kind === 'TriggerAuthentication').map((object) => object.metadata.name)).toEqual(['pinflow-kafka-keda']);
     });
 
+    it("mounts each signer's message key into it alone, and everyone's public message keys into every consumer of commands or events", () => {
+      const fileIn = (deployment: K8sObject, file: string, volume: object) => {
+        const { containers, volumes } = deployment.spec.template.spec;
+        const mount = containers[0].volumeMounts.find((candidate: { mountPath: string }) => file.startsWith(`${candidate.mountPath}/`));
+        return volumes.find((candidate: { name: string }) => candidate.name === mount?.name) ?? volume;
+      };
+      const signingKeys = Object.fromEntries(
+        deployments.flatMap((deployment) => {
+          const file = deployment.spec.template.spec.containers[0].env.find((variable: { name: string }) => variable.name === 'MESSAGE_SIGNING_KEY_FILE')?.value;
+          return file ? [[deployment.metadata.name, fileIn(deployment, file, {}).secret?.secretName]] : [];
+        }),
+      );
+      expect(signingKeys).toEqual(Object.fromEntries(SERVICES.filter((service) => service !== 'audit').map((service) => [service, `pinflow-message-key-${service}`])));
+      for (const deployment of deployments) {
+        expect(fileIn(deployment, configMap.data!.MESSAGE_SIGNERS_FILE, {})).toMatchObject({ configMap: { name: 'pinflow-message-signers' } });
+      }
+    });
+
     it('lets a PodDisruptionBudget take down at most one pod of each service at a time', () => {
       for (const deployment of deployments) {
         const budgets = objects.filter((object) => object.kind === 'PodDisruptionBudget' && selects(object.spec.selector, deployment.spec.template.metadata.labels));
@@ -284,6 +302,17 @@ describe('docker-compose.yml', () => {
     expect(holders).toEqual(['intake']);
     expect(services.intake.environment).toMatchObject({ D1_INBOUND_ENCRYPTION_KEY_FILE: '/run/secrets/d1-inbound-encryption-key', D1_INBOUND_CLIENT_ID: expect.any(String), D1_INBOUND_CLIENT_SECRET: expect.any(String) });
     expect(Object.keys(JSON.parse(services.intake.environment!.D1_INBOUND_ISSUERS)).length).toBeGreaterThan(0);
+  });
+
+  it("mounts each signer's message key into it alone, and the public message keys wherever commands or events are consumed", () => {
+    const signingKeys = Object.entries(services).flatMap(([name, service]) => (service.secrets ?? []).filter((secret) => secret.startsWith('message-key-')).map((secret) => [name, secret]));
+    const pinflowServices = Object.keys(services).filter((name) => name === 'intake' || name === 'audit' || name.startsWith('worker-'));
+
+    expect(signingKeys.sort()).toEqual(pinflowServices.filter((name) => name !== 'audit').map((name) => [name, `message-key-${name}`]).sort());
+    for (const name of pinflowServices) {
+      expect(services[name].secrets).toContain('message-signers');
+      expect(services[name].environment).toHaveProperty('MESSAGE_SIGNERS_FILE', '/run/secrets/message-signers');
+    }
   });
 
   it('gives the sandboxes no secret and no database, and their test hooks only when SANDBOX_TEST_HOOKS=true', () => {

@@ -1,5 +1,6 @@
 import { DEV_AUDIENCE, DEV_ISSUER, loadOrCreateDevSigningKey, mintToken } from '@pinflow/auth';
 import type { Vendor } from '@pinflow/contracts';
+import { MessageKeyFiles, writeMessageKeyFiles } from '@pinflow/kafka';
 import { generatePinKeyRing, PinKeyRing, writePinKeyRingFile, writePublicKeyRingFile } from '@pinflow/pin-crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,8 @@ export interface DevSecrets {
   /** Each vendor's command key ring, for vendors whose workers open sealed secrets. */
   commandKeys: Partial<Record<Vendor, DevCommandKeyRing>>;
   authPublicKeyFile: string;
+  /** intake's and each worker's message signing key, and everyone's public ones (the trusted signers). */
+  messageKeys: MessageKeyFiles;
   /** A token from the local dev issuer, as a caller of intake or audit would present. */
   token(scopes: string[], options?: { subject?: string; tenant?: string; expiresIn?: string }): Promise<string>;
 }
@@ -46,7 +49,8 @@ export async function rotateDevKeyRing(keys: DevKeyRing | DevCommandKeyRing): Pr
 
 /**
  * Keys for a local platform: intake's caller-facing PIN key ring, a command key ring per vendor
- * worker that opens sealed secrets (with its public half for intake), and a token signing key,
+ * worker that opens sealed secrets (with its public half for intake), a message signing key for
+ * intake and each worker (with everyone's public ones in one signers file), and a token signing key,
  * created on first use and kept in the state directory so that restarts (and `npm run token`) keep
  * working. Production deployments bring their own (mounted Secrets, AUTH_JWKS_URL from their issuer).
  */
@@ -68,6 +72,7 @@ export async function loadOrCreateDevSecrets(stateDir: string): Promise<DevSecre
     pinKeyRing,
     commandKeys,
     authPublicKeyFile: publicKeyFile,
+    messageKeys: writeMessageKeyFiles(path.join(stateDir, 'message-keys')),
     token: (scopes, options = {}) =>
       mintToken({
         privateKey: key.privateJwk,

@@ -2,6 +2,7 @@ import { DEV_AUDIENCE, DEV_ISSUER } from '@pinflow/auth';
 import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
 import { appEntry, freePort, ServiceProcess, waitForReady } from '@pinflow/testing';
 import type { Vendor } from '@pinflow/contracts';
+import { INTAKE_SIGNER, workerSigner } from '@pinflow/kafka';
 import path from 'node:path';
 import { DevSecrets, loadOrCreateDevSecrets } from './secrets';
 import { SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, VendorPlatform, VendorWiring } from './vendor-platform';
@@ -73,16 +74,25 @@ function environments(options: StackOptions, secrets: DevSecrets, urls: Record<A
   const database = { DATABASE_URL: options.databaseUrl };
   const commandPublicKeys = Object.fromEntries(Object.entries(secrets.commandKeys).map(([vendor, keys]) => [vendor, keys.publicFile]));
   const auth = { AUTH_ISSUER: DEV_ISSUER, AUTH_AUDIENCE: DEV_AUDIENCE, AUTH_PUBLIC_KEY_FILE: secrets.authPublicKeyFile };
+  const { signingKeyFiles, signersFile } = secrets.messageKeys;
+  const messageKeys = (signer: string) => ({ MESSAGE_SIGNING_KEY_FILE: signingKeyFiles[signer], MESSAGE_SIGNERS_FILE: signersFile });
   const env: Partial<Record<AppName, Record<string, string>>> = {
-    audit: { ...database, ...auth },
-    intake: { ...database, PIN_KEYS_FILE: secrets.pinKeysFile, COMMAND_KEYS_FILES: JSON.stringify(commandPublicKeys), ...auth, INTAKE_PUBLIC_BASE_URL: urls.intake },
+    audit: { ...database, ...auth, MESSAGE_SIGNERS_FILE: signersFile },
+    intake: {
+      ...database,
+      PIN_KEYS_FILE: secrets.pinKeysFile,
+      COMMAND_KEYS_FILES: JSON.stringify(commandPublicKeys),
+      ...auth,
+      ...messageKeys(INTAKE_SIGNER),
+      INTAKE_PUBLIC_BASE_URL: urls.intake,
+    },
   };
   for (const platform of VENDOR_PLATFORMS) {
     const vendor = platform.contract.name;
     const wiring = vendorWiring(options, urls, vendor);
     env[`sandbox-${vendor}`] = platform.sandboxEnv(wiring);
     const commandKeys = secrets.commandKeys[vendor];
-    env[`worker-${vendor}`] = { ...database, ...(commandKeys ? { COMMAND_KEYS_FILE: commandKeys.file } : {}), ...platform.workerEnv(wiring) };
+    env[`worker-${vendor}`] = { ...database, ...(commandKeys ? { COMMAND_KEYS_FILE: commandKeys.file } : {}), ...messageKeys(workerSigner(vendor)), ...platform.workerEnv(wiring) };
     Object.assign(env.intake!, platform.intakeEnv?.(wiring));
   }
   return env as Record<AppName, Record<string, string>>;

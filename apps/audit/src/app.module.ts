@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@pinflow/auth';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
-import { createKafka, ensureTopics, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
+import { createKafka, ensureTopics, kafkaTransportProvider, messageTrustProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { SqlModule, SqlPool, sqlIsReachable } from '@pinflow/sql';
 import { Kafka } from 'kafkajs';
@@ -38,6 +38,7 @@ export class AppModule {
         { provide: AUDIT_LOGGER, useValue: logger },
         // Consumes events; produces only when an operator replays a dead letter, so it needs no KafkaModule producer.
         { provide: Kafka, useFactory: () => createKafka(config, 'pinflow-audit', logger) },
+        messageTrustProvider(config, 'audit', logger),
         kafkaTransportProvider({
           logger,
           groupId: config.AUDIT_CONSUMER_GROUP,

@@ -23,7 +23,10 @@ export class AuditEventConsumer {
   @EventPattern(EVENTS_TOPIC, { batch: true } satisfies KafkaHandlerOptions)
   async record(@Payload(new ContractPipe(pinflowEvent, { each: true })) events: PinflowEvent[], @Ctx() context: KafkaMessageContext): Promise<void> {
     const messages = context.getMessages();
-    const stored = await this.store.record(events, messages.map((message) => traceIdOf(message.headers)));
+    const stored = await this.store.record(
+      events,
+      messages.map((message) => ({ traceId: traceIdOf(message.headers), signer: message.signer })),
+    );
     if (!this.logger.isLevelEnabled('debug')) return;
     // Ids and types only: the event's data belongs in the audit trail, not in the logs.
     events.forEach((event, index) => {

@@ -1,6 +1,6 @@
 import { DEV_AUDIENCE, DEV_ISSUER, DevSigningKey, generateDevSigningKey, mintToken, OPERATOR_SCOPE, PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
 import { buildEvent, EVENTS_TOPIC, EVENT_TYPES, PinflowEvent } from '@pinflow/contracts';
-import { createKafka, JsonProducer } from '@pinflow/kafka';
+import { createKafka, JsonProducer, MESSAGE_SIGNATURE_HEADER, MessageKeyFiles, writeMessageKeyFiles } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { appEntry, freePort, ServiceProcess, testEnv, waitFor, waitForReady } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
@@ -26,6 +26,7 @@ describe('the audit service', () => {
   let baseUrl: string;
   let kafka: Kafka;
   let producer: JsonProducer;
+  let messageKeys: MessageKeyFiles;
   let db: Client;
   let signingKey: DevSigningKey;
   /** An operator's: it sees every request and card. */
@@ -76,6 +77,7 @@ describe('the audit service', () => {
     const publicKeyFile = path.join(work, 'auth-public-key.json');
     writeFileSync(publicKeyFile, JSON.stringify(signingKey.publicJwk));
     readToken = await token([PIN_READ_SCOPE, OPERATOR_SCOPE]);
+    messageKeys = writeMessageKeyFiles(path.join(work, 'message-keys'));
 
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
@@ -92,6 +94,7 @@ describe('the audit service', () => {
         AUTH_ISSUER: DEV_ISSUER,
         AUTH_AUDIENCE: DEV_AUDIENCE,
         AUTH_PUBLIC_KEY_FILE: publicKeyFile,
+        MESSAGE_SIGNERS_FILE: messageKeys.signersFile,
         AUDIT_CONSUMER_GROUP: `audit-it-${randomUUID()}`,
       },
       path.join(work, 'audit.log'),
@@ -103,7 +106,8 @@ describe('the audit service', () => {
       'audit-int-spec',
       createLogger('audit-int-spec', 'silent'),
     );
-    producer = new JsonProducer(kafka);
+    // Stands for intake and every worker: each event signed by whoever may publish it.
+    producer = new JsonProducer(kafka, messageKeys.rightfulSigners);
     db = new Client({ connectionString: databaseUrl });
     // Readiness includes the consumer having joined its group, and the topic exists by then.
     await Promise.all([waitForReady(service, baseUrl, 90_000), producer.connect(), db.connect()]);
@@ -346,7 +350,9 @@ describe('the audit service', () => {
     const traceId = randomUUID().replaceAll('-', '');
     const raw = kafka.producer();
     await raw.connect();
-    await raw.send({ topic: EVENTS_TOPIC, messages: [{ key: cardId, value: JSON.stringify(traced), headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } }] });
+    const value = Buffer.from(JSON.stringify(traced));
+    const signature = messageKeys.rightfulSigners.sign(EVENTS_TOPIC, value);
+    await raw.send({ topic: EVENTS_TOPIC, messages: [{ key: cardId, value, headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, [MESSAGE_SIGNATURE_HEADER]: signature } }] });
     await raw.disconnect();
     await recorded([traced]);
 

@@ -9,9 +9,10 @@ describe('audit configuration', () => {
     AUTH_ISSUER: 'https://issuer.example',
     AUTH_AUDIENCE: 'pinflow',
     AUTH_PUBLIC_KEY_FILE: '/etc/pinflow/auth.pub.json',
+    MESSAGE_SIGNERS_FILE: '/etc/pinflow/message-signers.json',
   };
 
-  it('needs only the listener, broker, database and token issuer; the consumer group has a default', () => {
+  it('needs only the listener, broker, database, token issuer and trusted message signers; the consumer group has a default', () => {
     const config = loadConfig('audit', auditConfigSchema, env);
     expect(config).toMatchObject({
       PORT: 8083,
@@ -37,7 +38,7 @@ describe('audit configuration', () => {
 
   it('names every missing variable at once', () => {
     expect(() => loadConfig('audit', auditConfigSchema, {})).toThrow(
-      expect.objectContaining({ problems: expect.arrayContaining([expect.stringMatching(/^KAFKA_BROKERS:/), expect.stringMatching(/^DATABASE_URL:/), expect.stringMatching(/^AUTH_ISSUER:/)]) }),
+      expect.objectContaining({ problems: expect.arrayContaining([expect.stringMatching(/^KAFKA_BROKERS:/), expect.stringMatching(/^DATABASE_URL:/), expect.stringMatching(/^AUTH_ISSUER:/), expect.stringMatching(/^MESSAGE_SIGNERS_FILE:/)]) }),
     );
   });
 });

@@ -1,7 +1,7 @@
 import { AUTH_KEY_SOURCE_RULE, authConfig } from '@pinflow/auth';
 import { httpConfig, logConfig } from '@pinflow/config';
 import { databaseConfig } from '@pinflow/sql';
-import { kafkaConfig } from '@pinflow/kafka';
+import { kafkaConfig, messageVerifyingConfig } from '@pinflow/kafka';
 import { z } from 'zod';
 
 export const auditConfigSchema = z
@@ -9,6 +9,7 @@ export const auditConfigSchema = z
     ...httpConfig,
     ...logConfig,
     ...kafkaConfig,
+    ...messageVerifyingConfig,
     ...databaseConfig,
     ...authConfig,
     /** A new group name re-reads pinflow.events.v1 from its start; events already stored are skipped. */

@@ -57,8 +57,8 @@ function toAudited(row: AuditRow): AuditedEvent {
  */
 const RECORD_EVENTS = {
   name: 'audit-record-events',
-  text: `INSERT INTO audit_events (event_id, type, source, card_id, request_id, command_id, time, data, trace_id)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[], $9::text[])
+  text: `INSERT INTO audit_events (event_id, type, source, card_id, request_id, command_id, time, data, trace_id, signer)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[], $9::text[], $10::text[])
          ON CONFLICT (event_id) DO NOTHING
          RETURNING event_id`,
 };
@@ -90,6 +90,12 @@ export const OUTCOME_COUNTS = {
           GROUP BY 1, 2, 3`,
 };
 
+/** Where a stored event came from. */
+export interface EventOrigin {
+  traceId?: string;
+  signer?: string;
+}
+
 /** audit_events: written once per event id, read by request and by card; never changed. */
 @Injectable()
 export class AuditEventStore {
@@ -97,9 +103,10 @@ export class AuditEventStore {
 
   /**
    * Stores the events not stored yet (ON CONFLICT DO NOTHING), so a redelivery is absorbed; the ids
-   * this call stored. `traceIds[i]` is the trace of `events[i]`, if it had one.
+   * this call stored. `origins[i]` is where `events[i]` came from: the trace of its message, if it had
+   * one, and the service that signed it.
    */
-  async record(events: PinflowEvent[], traceIds: readonly (string | undefined)[] = []): Promise<Set<string>> {
+  async record(events: PinflowEvent[], origins: readonly EventOrigin[] = []): Promise<Set<string>> {
     if (events.length === 0) return new Set();
     const { rows } = await this.pool.query<{ event_id: string }>({
       ...RECORD_EVENTS,
@@ -112,7 +119,8 @@ export class AuditEventStore {
         events.map((event) => event.data.commandId ?? null),
         events.map((event) => event.time),
         events.map((event) => JSON.stringify(event.data)),
-        events.map((_, index) => traceIds[index] ?? null),
+        events.map((_, index) => origins[index]?.traceId ?? null),
+        events.map((_, index) => origins[index]?.signer ?? null),
       ],
     });
     return new Set(rows.map((row) => row.event_id));

@@ -1,7 +1,7 @@
 import { booleanFlag, httpConfig, jsonText, logConfig, positiveInt } from '@pinflow/config';
 import { REQUESTER_ID, VENDOR_CONTRACTS, VENDORS } from '@pinflow/contracts';
 import { databaseConfig } from '@pinflow/sql';
-import { kafkaConfig } from '@pinflow/kafka';
+import { kafkaConfig, messageSigningConfig, messageVerifyingConfig } from '@pinflow/kafka';
 import { authConfig } from '@pinflow/auth';
 import { pinKeysConfig } from '@pinflow/pin-crypto';
 import { z } from 'zod';
@@ -49,6 +49,8 @@ export const intakeConfigSchema = z
     PORT: httpConfig.PORT.default(8080),
     ...logConfig,
     ...kafkaConfig,
+    ...messageSigningConfig,
+    ...messageVerifyingConfig,
     ...databaseConfig,
     ...authConfig,
     ...pinKeysConfig,

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, PinflowEvent, PismoChangePinCommand, PismoCommand, pismoCommand } from '@pinflow/contracts';
 import { createPrismaClient, PrismaClient } from '@pinflow/db';
 import { startHttpApp } from '@pinflow/http';
-import { createKafka, JsonProducer, connectKafkaTransport } from '@pinflow/kafka';
+import { createKafka, INTAKE_SIGNER, JsonProducer, connectKafkaTransport, MESSAGE_SIGNATURE_HEADER, MessageKeyFiles, writeMessageKeyFiles } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { generatePinKeyRing, PinKeyRing, sealForCommand, writePinKeyRingFile } from '@pinflow/pin-crypto';
 import { testCommand, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
@@ -192,6 +192,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
   let prisma: PrismaClient;
   let keyRing: PinKeyRing;
   let keysDir: string;
+  let messageKeys: MessageKeyFiles;
   let fake: FakePismo;
   let worker: INestApplication;
   let workerUrl: string;
@@ -252,11 +253,12 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       'worker-int-spec',
       logger,
     );
-    producer = new JsonProducer(kafka);
     rawProducer = kafka.producer({ allowAutoTopicCreation: false });
     prisma = createPrismaClient(databaseUrl, 2);
     keyRing = await generatePinKeyRing();
     keysDir = await mkdtemp(path.join(tmpdir(), 'worker-pismo-it-'));
+    messageKeys = writeMessageKeyFiles(path.join(keysDir, 'message-keys'));
+    producer = new JsonProducer(kafka, messageKeys.signerOf(INTAKE_SIGNER));
     await writePinKeyRingFile(path.join(keysDir, 'command-keys.json'), keyRing);
     fake = new FakePismo(publishPismoEvents);
     const pismoUrl = await fake.start();
@@ -270,6 +272,8 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: '4',
       COMMAND_KEYS_FILE: path.join(keysDir, 'command-keys.json'),
+      MESSAGE_SIGNING_KEY_FILE: messageKeys.signingKeyFiles['worker-pismo'],
+      MESSAGE_SIGNERS_FILE: messageKeys.signersFile,
       PISMO_PCI_BASE_URL: `${pismoUrl}/pci`,
       PISMO_API_BASE_URL: `${pismoUrl}/api/`,
       PISMO_TOKEN_URL: `${pismoUrl}/token`,
@@ -661,7 +665,9 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     fake.card(cardId);
     const { encryptedPin: _missing, ...broken } = await changePinCommand(cardId, PINS[0]);
 
-    await rawProducer.send({ topic: COMMANDS, messages: [{ key: cardId, value: JSON.stringify(broken) }] });
+    // Signed by intake, as a command of an older intake would be: the contract, not the signature, is what is wrong.
+    const value = Buffer.from(JSON.stringify(broken));
+    await rawProducer.send({ topic: COMMANDS, messages: [{ key: cardId, value, headers: { [MESSAGE_SIGNATURE_HEADER]: messageKeys.signerOf(INTAKE_SIGNER).sign(COMMANDS, value) } }] });
     const failed = await nextEvent(cardId, EVENT_TYPES.failed);
 
     expect(failed.data).toMatchObject({ commandId: broken.commandId, requestId: broken.requestId, operation: 'change_pin', reason: 'INVALID_COMMAND' });

@@ -29,6 +29,8 @@ export const kafkaConfig = {
   /** The service's own principal, which the broker's ACLs are written for. */
   KAFKA_SASL_USERNAME: z.string().min(1).optional(),
   KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  /** `production` (as the image sets it) refuses KAFKA_SECURITY_PROTOCOL=PLAINTEXT. */
+  NODE_ENV: z.string().optional(),
 };
 
 export interface KafkaSettings {
@@ -43,4 +45,5 @@ export interface KafkaSettings {
   KAFKA_SASL_MECHANISM?: 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN';
   KAFKA_SASL_USERNAME?: string;
   KAFKA_SASL_PASSWORD?: string;
+  NODE_ENV?: string;
 }

@@ -5,6 +5,7 @@ import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { z } from 'zod';
 import { DeadLetterReason, DeadLetters, describeError, isInfrastructureFault } from './dead-letters';
 import type { InFlightLimit } from './in-flight-limit';
+import { MESSAGE_SIGNATURE_HEADER, rightfulSigner, signersOf, VerifiesMessages } from './message-signing';
 
 export interface MessageMeta {
   topic: string;
@@ -14,6 +15,8 @@ export interface MessageMeta {
   headers: Record<string, string>;
   /** The value's bytes as they arrived, for what is computed over them (a signature). */
   rawValue: Buffer | null;
+  /** The service that signed the message, on a topic pinflow signs (see message-signing). */
+  signer?: string;
   /** Tells the group coordinator this consumer is alive; call it during long handling (vendor retries). */
   heartbeat: () => Promise<void>;
 }
@@ -58,6 +61,11 @@ export interface ConsumerOptions<S extends z.ZodType> {
    * then, so a message that waited across a rebalance is left to the partition's new owner.
    */
   inFlight?: InFlightLimit;
+  /**
+   * Required for a topic pinflow signs (commands, events): a message not signed for the topic by its
+   * rightful signer is dead-lettered as UNTRUSTED before it is parsed, let alone handled.
+   */
+  verifier?: VerifiesMessages;
 }
 
 /**
@@ -152,6 +160,8 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
 export async function startConsumer<S extends z.ZodType>(options: ConsumerOptions<S>): Promise<RunningConsumer> {
   const { logger, schema } = options;
   if (!options.handle === !options.handleBatch) throw new Error('a consumer needs exactly one of handle and handleBatch');
+  const unverified = options.topics.filter((topic) => signersOf(topic) && !options.verifier);
+  if (unverified.length > 0) throw new Error(`consuming ${unverified.join(', ')} needs a verifier of their signatures (MESSAGE_SIGNERS_FILE)`);
   const consumer: Consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
   let joined = false;
   let crashed = false;
@@ -202,11 +212,21 @@ export async function startConsumer<S extends z.ZodType>(options: ConsumerOption
       rawValue: message.value,
       heartbeat,
     };
+    const origin = signersOf(topic) && options.verifier!.verify(topic, message.value, meta.headers[MESSAGE_SIGNATURE_HEADER]);
+    if (origin && 'untrusted' in origin) {
+      await park(message, meta, 'UNTRUSTED', origin.untrusted, 0);
+      return undefined;
+    }
+    meta.signer = origin ? origin.signer : undefined;
     let raw: unknown;
     try {
       raw = JSON.parse(message.value?.toString() ?? '');
     } catch {
       await rejectInvalid(message, meta, undefined, 'NOT_JSON', ['value is not JSON']);
+      return undefined;
+    }
+    if (origin && rightfulSigner(topic, raw) !== origin.signer) {
+      await park(message, meta, 'UNTRUSTED', `${origin.signer} may not publish this message`, 0);
       return undefined;
     }
     const parsed = schema.safeParse(raw);

@@ -18,12 +18,13 @@ export const DEAD_LETTER_HEADERS = {
 } as const;
 
 /**
- * Why a message was parked. The first three are the consumer's own verdicts; the others are a handler's
- * (a worker's commands): retries spent on a vendor that never applied the command, a secret that could
- * not be decrypted, a call whose outcome nobody knows; or intake's, for a request nobody validly signed or one signed by another requester than the one whose
- * request topic it came on.
+ * Why a message was parked. NOT_JSON, CONTRACT_VIOLATION, HANDLER_FAILED and UNTRUSTED (a command or
+ * event not signed for its topic by its rightful publisher) are the consumer's own verdicts; the others
+ * are a handler's (a worker's commands): retries spent on a vendor that never applied the command, a
+ * secret that could not be decrypted, a call whose outcome nobody knows; or intake's, for a request
+ * nobody validly signed, or one signed by another requester than the one whose request topic it came on.
  */
-export const DEAD_LETTER_REASONS = ['NOT_JSON', 'CONTRACT_VIOLATION', 'HANDLER_FAILED', 'RETRIES_EXHAUSTED', 'UNDECRYPTABLE', 'OUTCOME_UNKNOWN', 'SIGNATURE_INVALID', 'REQUESTER_MISMATCH'] as const;
+export const DEAD_LETTER_REASONS = ['NOT_JSON', 'CONTRACT_VIOLATION', 'HANDLER_FAILED', 'RETRIES_EXHAUSTED', 'UNDECRYPTABLE', 'OUTCOME_UNKNOWN', 'SIGNATURE_INVALID', 'REQUESTER_MISMATCH', 'UNTRUSTED'] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 const deadLettersParked = counter({

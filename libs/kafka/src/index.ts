@@ -10,3 +10,4 @@ export * from './nest';
 export * from './in-flight-limit';
 export * from './dead-letter-queue';
 export * from './dead-letter-replays';
+export * from './message-signing';

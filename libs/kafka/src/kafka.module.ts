@@ -1,13 +1,14 @@
-import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, FactoryProvider, Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Logger } from '@pinflow/logging';
 import { Kafka } from 'kafkajs';
 import { createKafka } from './client';
 import type { KafkaSettings } from './config';
+import { MessageTrust, MessageTrustSettings } from './message-signing';
 import { JsonProducer } from './producer';
 import { ensureTopics, TopicSpec } from './topics';
 
 export interface KafkaModuleOptions {
-  settings: KafkaSettings;
+  settings: KafkaSettings & MessageTrustSettings;
   clientId: string;
   logger: Logger;
   /** Topics this service needs; created (or grown) before anything is produced or consumed. */
@@ -38,6 +39,11 @@ class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/** The service's message keys (MESSAGE_SIGNING_KEY_FILE, MESSAGE_SIGNERS_FILE), for a module without KafkaModule (audit). */
+export function messageTrustProvider(settings: MessageTrustSettings, service: string, logger: Logger): FactoryProvider<MessageTrust> {
+  return { provide: MessageTrust, useFactory: () => MessageTrust.open(settings, service, logger) };
+}
+
 /** One Kafka client and one connected producer per service, with topics ensured at start-up. */
 @Global()
 @Module({})
@@ -48,10 +54,11 @@ export class KafkaModule {
       providers: [
         { provide: KAFKA_MODULE_OPTIONS, useValue: options },
         { provide: Kafka, useFactory: () => createKafka(options.settings, options.clientId, options.logger) },
-        { provide: JsonProducer, useFactory: (kafka: Kafka) => new JsonProducer(kafka), inject: [Kafka] },
+        messageTrustProvider(options.settings, options.clientId, options.logger),
+        { provide: JsonProducer, useFactory: (kafka: Kafka, trust: MessageTrust) => new JsonProducer(kafka, trust.signing), inject: [Kafka, MessageTrust] },
         KafkaLifecycle,
       ],
-      exports: [Kafka, JsonProducer],
+      exports: [Kafka, JsonProducer, MessageTrust],
     };
   }
 }

@@ -60,4 +60,11 @@ describe('Kafka connection security', () => {
   it('refuses a CA file on a plaintext connection', () => {
     expect(problemsOf({ KAFKA_SSL_CA_FILE: caFile })).toEqual(['KAFKA_SSL_CA_FILE: only used with KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL']);
   });
+
+  it('refuses a plaintext connection in production, however it was asked for', () => {
+    const refusal = ['KAFKA_SECURITY_PROTOCOL: PLAINTEXT is refused in production (NODE_ENV=production); use SASL_SSL'];
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual(refusal);
+    expect(problemsOf({ NODE_ENV: 'production', KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT' })).toEqual(refusal);
+    expect(problemsOf({ NODE_ENV: 'production', KAFKA_SECURITY_PROTOCOL: 'SSL' })).toEqual([]);
+  });
 });

@@ -16,6 +16,8 @@ export function kafkaSecurityProblems(settings: KafkaSettings): string[] {
   }
   const problems = SASL_SETTINGS.filter((name) => settings[name] !== undefined).map((name) => `${name}: only used with KAFKA_SECURITY_PROTOCOL=SASL_SSL (it is ${protocol})`);
   if (protocol === 'PLAINTEXT' && settings.KAFKA_SSL_CA_FILE !== undefined) problems.push('KAFKA_SSL_CA_FILE: only used with KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL');
+  // Whoever reaches a plaintext broker reads sealed PINs' envelopes and every outcome, and may flood the topics.
+  if (protocol === 'PLAINTEXT' && settings.NODE_ENV === 'production') problems.push('KAFKA_SECURITY_PROTOCOL: PLAINTEXT is refused in production (NODE_ENV=production); use SASL_SSL');
   return problems;
 }
 

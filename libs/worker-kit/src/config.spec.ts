@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { clientCredentialsConfig, clientCredentialsFrom, retryPolicyFrom, vendorCallConfig, workerConfig } from './config';
 
-const base = { PORT: '0', KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgresql://localhost/pinflow' };
+const base = { PORT: '0', KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgresql://localhost/pinflow', MESSAGE_SIGNING_KEY_FILE: 'message-key.json', MESSAGE_SIGNERS_FILE: 'signers.json' };
 
 describe('worker configuration', () => {
   const schema = z.object({ ...workerConfig('vault'), ...vendorCallConfig('VAULT'), ...clientCredentialsConfig('VAULT') });

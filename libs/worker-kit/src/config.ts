@@ -1,7 +1,7 @@
 import { httpConfig, logConfig, positiveInt } from '@pinflow/config';
 import type { Vendor } from '@pinflow/contracts';
 import { databaseConfig } from '@pinflow/sql';
-import { kafkaConfig, KafkaSettings } from '@pinflow/kafka';
+import { kafkaConfig, KafkaSettings, messageSigningConfig, MessageTrustSettings, messageVerifyingConfig } from '@pinflow/kafka';
 import { z } from 'zod';
 import type { ClientCredentials } from '@pinflow/vendor-http';
 import { DEFAULT_BREAKER_POLICY } from './circuit-breaker';
@@ -16,6 +16,8 @@ export function workerConfig(vendor: Vendor) {
     ...httpConfig,
     ...logConfig,
     ...kafkaConfig,
+    ...messageSigningConfig,
+    ...messageVerifyingConfig,
     ...databaseConfig,
     WORKER_COMMAND_GROUP: z.string().min(1).default(`pinflow-worker-${vendor}`),
     /**
@@ -35,7 +37,7 @@ export function workerConfig(vendor: Vendor) {
   };
 }
 
-export interface WorkerSettings extends KafkaSettings {
+export interface WorkerSettings extends KafkaSettings, MessageTrustSettings {
   LOG_LEVEL: string;
   DATABASE_URL: string;
   DATABASE_POOL_SIZE: number;

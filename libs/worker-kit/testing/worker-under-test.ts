@@ -1,6 +1,6 @@
 import { commandTopic, EVENTS_TOPIC, type Vendor } from '@pinflow/contracts';
 import { createPrismaClient, PrismaClient } from '@pinflow/db';
-import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, JsonProducer } from '@pinflow/kafka';
+import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, INTAKE_SIGNER, JsonProducer, MessageKeyFiles, workerSigner, writeMessageKeyFiles } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { SandboxClient } from '@pinflow/sandbox-kit';
 import { appEntry, freePort, ServiceProcess, testEnv, TopicRecorder, waitFor, waitForReady } from '@pinflow/testing';
@@ -45,7 +45,10 @@ export class WorkerUnderTest {
     readonly workerUrl: string,
     /** The worker's environment, for a second worker configured otherwise. */
     readonly workerEnv: Record<string, string>,
+    /** Publishes as intake does: signed with intake's message key. */
     readonly producer: JsonProducer,
+    /** Every signer's message key, e.g. to publish as someone who may not. */
+    readonly messageKeys: MessageKeyFiles,
     readonly recorder: TopicRecorder,
     readonly prisma: PrismaClient,
     private readonly vendor: Vendor,
@@ -66,10 +69,13 @@ export class WorkerUnderTest {
     sandboxProcess.start();
     await waitForReady(sandboxProcess, sandbox.baseUrl, 90_000);
 
+    const messageKeys = writeMessageKeyFiles(path.join(work, 'message-keys'));
     const workerEnv = {
       // The most talkative level: the leak searches cover it.
       LOG_LEVEL: 'trace',
       KAFKA_BROKERS: kafkaBrokers,
+      MESSAGE_SIGNING_KEY_FILE: messageKeys.signingKeyFiles[workerSigner(vendor)],
+      MESSAGE_SIGNERS_FILE: messageKeys.signersFile,
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: '4',
       WORKER_COMMAND_GROUP: `it-worker-${vendor}-${randomUUID()}`,
@@ -86,12 +92,12 @@ export class WorkerUnderTest {
       `worker-${vendor}-int-spec`,
       createLogger(`worker-${vendor}-int-spec`, 'silent'),
     );
-    const producer = new JsonProducer(kafka);
+    const producer = new JsonProducer(kafka, messageKeys.signerOf(INTAKE_SIGNER));
     await producer.connect();
     const prisma = createPrismaClient(databaseUrl, 2);
     // The worker created its topics at start-up, so the recorder can subscribe to them.
     const recorder = await new TopicRecorder(kafkaBrokers, [commandTopic(vendor), EVENTS_TOPIC, ...(options.extraTopics ?? [])]).start();
-    return new WorkerUnderTest(work, sandbox, sandboxProcess, worker, workerUrl, workerEnv, producer, recorder, prisma, vendor);
+    return new WorkerUnderTest(work, sandbox, sandboxProcess, worker, workerUrl, workerEnv, producer, messageKeys, recorder, prisma, vendor);
   }
 
   /** Another process of the worker's app, not started: e.g. one configured otherwise. */

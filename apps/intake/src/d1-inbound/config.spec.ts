@@ -3,7 +3,7 @@ import { intakeConfigSchema, VENDORS_WITH_SECRETS } from '../config';
 import { d1InboundSettings } from './config';
 
 describe('intake configuration of the Thales D1 door', () => {
-  const base = { PORT: '0', KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgresql://localhost/pinflow', AUTH_ISSUER: 'https://issuer.example', AUTH_AUDIENCE: 'pinflow', AUTH_PUBLIC_KEY_FILE: 'key.json', PIN_KEYS_FILE: 'pin-keys.json', COMMAND_KEYS_FILES: JSON.stringify(Object.fromEntries(VENDORS_WITH_SECRETS.map((vendor) => [vendor, `${vendor}.json`]))) };
+  const base = { PORT: '0', KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgresql://localhost/pinflow', AUTH_ISSUER: 'https://issuer.example', AUTH_AUDIENCE: 'pinflow', AUTH_PUBLIC_KEY_FILE: 'key.json', PIN_KEYS_FILE: 'pin-keys.json', MESSAGE_SIGNING_KEY_FILE: 'message-key.json', MESSAGE_SIGNERS_FILE: 'signers.json', COMMAND_KEYS_FILES: JSON.stringify(Object.fromEntries(VENDORS_WITH_SECRETS.map((vendor) => [vendor, `${vendor}.json`]))) };
   const door = { D1_INBOUND_CLIENT_ID: 'thales-d1', D1_INBOUND_CLIENT_SECRET: 'x'.repeat(32), D1_INBOUND_ENCRYPTION_KEY_FILE: 'd1-key.json' };
   const problemsOf = (env: Record<string, string>): string[] => {
     try {

@@ -7,6 +7,7 @@ import { lastValueFrom } from 'rxjs';
 import { z } from 'zod';
 import { HandlerVerdict, MessageMeta, RunningConsumer, startConsumer } from '../consumer';
 import type { InFlightLimit } from '../in-flight-limit';
+import { MessageTrust, VerifiesMessages } from '../message-signing';
 import { KafkaMessageContext } from './message-context';
 
 /** Per handler, as `@EventPattern(topic, options)`'s second argument. */
@@ -36,6 +37,8 @@ export interface PinflowKafkaServerOptions {
   handlers?: Record<string, KafkaHandlerOptions>;
   /** Runs before the first consumer starts, e.g. to create or grow topics. */
   prepare?: () => Promise<void>;
+  /** The signatures of commands and events (see ConsumerOptions.verifier). */
+  verifier?: VerifiesMessages;
 }
 
 /** Any JSON value: contracts are checked by each handler's ContractPipe, inside Nest's pipeline. */
@@ -111,6 +114,7 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
       keysConsumedConcurrently: handlerOptions.keysConsumedConcurrently,
       maxHandlingAttempts: handlerOptions.maxHandlingAttempts,
       inFlight: handlerOptions.inFlight,
+      verifier: this.options.verifier,
     };
     if (handlerOptions.batch) {
       return startConsumer({
@@ -154,12 +158,14 @@ function whereFrom(metas: MessageMeta[]): { topic: string; partition: number; of
   return { topic: first.topic, partition: first.partition, offsets: metas.length === 1 ? first.offset : `${first.offset}..${last.offset}` };
 }
 
-/** The module provider of a service's PinflowKafkaServer, on the service's injectable Kafka client. */
-export function kafkaTransportProvider(options: Omit<PinflowKafkaServerOptions, 'kafka' | 'prepare'> & { prepare?: (kafka: Kafka) => Promise<void> }): FactoryProvider<PinflowKafkaServer> {
+/** The module provider of a service's PinflowKafkaServer, on the service's injectable Kafka client and message keys. */
+export function kafkaTransportProvider(
+  options: Omit<PinflowKafkaServerOptions, 'kafka' | 'prepare' | 'verifier'> & { prepare?: (kafka: Kafka) => Promise<void> },
+): FactoryProvider<PinflowKafkaServer> {
   const { prepare, ...rest } = options;
   return {
     provide: PinflowKafkaServer,
-    inject: [KafkaClient],
-    useFactory: (kafka: Kafka) => new PinflowKafkaServer({ ...rest, kafka, prepare: prepare && (() => prepare(kafka)) }),
+    inject: [KafkaClient, MessageTrust],
+    useFactory: (kafka: Kafka, trust: MessageTrust) => new PinflowKafkaServer({ ...rest, kafka, verifier: trust.verifying, prepare: prepare && (() => prepare(kafka)) }),
   };
 }

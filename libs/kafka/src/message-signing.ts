@@ -1,0 +1,319 @@
+import { ConfigError, loadJsonFile, positiveInt } from '@pinflow/config';
+import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, type Vendor, VENDORS } from '@pinflow/contracts';
+import type { Logger } from '@pinflow/logging';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Who may publish what on pinflow's own topics, and the proof that they did: every command and event
+ * carries, in this header, a detached JWS (RFC 7515 appendix F, unencoded payload per RFC 7797) over
+ * the record value's exact bytes, whose protected header names the signing key (`kid`) and the topic
+ * (`pinflow_topic`), so a message replayed onto another topic does not verify there.
+ *
+ * Compact form `<protected>..<signature>`; the signing input is `<protected>.` followed by the value
+ * bytes. Hand-rolled on node:crypto rather than jose's FlattenedSign/flattenedVerify: the protected
+ * header is the same for every message of a topic, so it is encoded (and, verifying, parsed) once,
+ * and a message costs one Ed25519 operation — jose re-encodes and re-parses it per message, about
+ * twice the cost on this hot path (see the README's trust section for the figures). The form is
+ * standard: jose's flattenedVerify accepts it with `crit: { b64: true }`.
+ */
+export const MESSAGE_SIGNATURE_HEADER = 'pinflow-signature';
+
+/** The services that sign messages, as their key sets in MESSAGE_SIGNERS_FILE are named. */
+export const INTAKE_SIGNER = 'intake';
+export function workerSigner(vendor: Vendor): string {
+  return `worker-${vendor}`;
+}
+export const MESSAGE_SIGNERS: readonly string[] = [INTAKE_SIGNER, ...VENDORS.map(workerSigner)];
+
+/** Events only intake publishes: its answers to requests. Every other event is a worker's outcome for its own vendor. */
+const INTAKE_EVENT_TYPES: ReadonlySet<string> = new Set([EVENT_TYPES.accepted, EVENT_TYPES.rejected]);
+
+/** Derived from the vendor registry like the broker's ACLs: only intake writes commands; events are intake's or a worker's. */
+const SIGNERS_BY_TOPIC = new Map<string, ReadonlySet<string>>([
+  ...VENDORS.map((vendor) => [commandTopic(vendor), new Set([INTAKE_SIGNER])] as const),
+  [EVENTS_TOPIC, new Set(MESSAGE_SIGNERS)],
+]);
+
+/** The services that may sign messages of `topic`; undefined for a topic pinflow does not sign (a vendor's, a requester's). */
+export function signersOf(topic: string): ReadonlySet<string> | undefined {
+  return SIGNERS_BY_TOPIC.get(topic);
+}
+
+/**
+ * The one service that may have published this (parsed, not yet validated) message: intake for
+ * commands and its answers, the vendor's worker for a vendor's outcome. So no worker speaks for
+ * another vendor, and no event under an id its rightful publisher would use can be published first
+ * by anyone else.
+ */
+export function rightfulSigner(topic: string, message: unknown): string | undefined {
+  if (topic !== EVENTS_TOPIC) return signersOf(topic)?.has(INTAKE_SIGNER) ? INTAKE_SIGNER : undefined;
+  const event = message as { type?: unknown; data?: { vendor?: unknown } } | null;
+  if (typeof event?.type !== 'string') return undefined;
+  if (INTAKE_EVENT_TYPES.has(event.type)) return INTAKE_SIGNER;
+  const vendor = event.data?.vendor;
+  return typeof vendor === 'string' && (VENDORS as readonly string[]).includes(vendor) ? workerSigner(vendor as Vendor) : undefined;
+}
+
+export interface SignsMessages {
+  /** The MESSAGE_SIGNATURE_HEADER value for `value` published on `topic`. */
+  sign(topic: string, value: Buffer): string;
+}
+
+export type Origin = { signer: string } | { untrusted: string };
+
+export interface VerifiesMessages {
+  /** Who signed `value` for `topic`, or why nobody trusted did; details name kids and topics, never key material. */
+  verify(topic: string, value: Buffer | null, signature: string | undefined): Origin;
+}
+
+const base64url = /^[A-Za-z0-9_-]+$/;
+const publicJwk = z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().regex(base64url), kid: z.string().min(1).max(200) });
+const privateJwk = publicJwk.extend({ d: z.string().regex(base64url) });
+type PublicJwk = z.output<typeof publicJwk>;
+type PrivateJwk = z.output<typeof privateJwk>;
+const signersFile = z
+  .record(z.string().regex(/^[a-z0-9-]+$/), z.object({ keys: z.array(publicJwk).min(1) }))
+  .refine((signers) => new Set(Object.values(signers).flatMap(({ keys }) => keys.map((key) => key.kid))).size === Object.values(signers).flatMap(({ keys }) => keys).length, 'every kid must be unique across signers');
+
+/** Signs with one private Ed25519 key; the protected header of each topic is encoded once. */
+export class MessageSigner implements SignsMessages {
+  readonly kid: string;
+  readonly #key: KeyObject;
+  readonly #prefixes = new Map<string, { prefix: Buffer; header: string }>();
+
+  constructor(jwk: PrivateJwk) {
+    this.kid = jwk.kid;
+    this.#key = createPrivateKey({ key: jwk, format: 'jwk' });
+  }
+
+  sign(topic: string, value: Buffer): string {
+    let cached = this.#prefixes.get(topic);
+    if (!cached) {
+      const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: this.kid, b64: false, crit: ['b64'], pinflow_topic: topic })).toString('base64url');
+      cached = { header, prefix: Buffer.from(`${header}.`) };
+      this.#prefixes.set(topic, cached);
+    }
+    return `${cached.header}..${sign(null, Buffer.concat([cached.prefix, value]), this.#key).toString('base64url')}`;
+  }
+}
+
+interface ProtectedHeader {
+  kid: string;
+  topic: string;
+  prefix: Buffer;
+}
+
+/** Protected headers seen; bounded, since a forger can send as many distinct ones as it likes. */
+const MAX_CACHED_HEADERS = 256;
+
+/** Verifies against the public keys of the trusted signers, each key known as its service's. */
+export class MessageVerifier implements VerifiesMessages {
+  readonly #keys: Map<string, { signer: string; key: KeyObject }>;
+  readonly #headers = new Map<string, ProtectedHeader | undefined>();
+
+  constructor(signers: Record<string, { keys: PublicJwk[] }>) {
+    this.#keys = new Map(
+      Object.entries(signers).flatMap(([signer, { keys }]) => keys.map((jwk) => [jwk.kid, { signer, key: createPublicKey({ key: jwk, format: 'jwk' }) }] as const)),
+    );
+  }
+
+  verify(topic: string, value: Buffer | null, signature: string | undefined): Origin {
+    if (signature === undefined) return { untrusted: `no ${MESSAGE_SIGNATURE_HEADER} header` };
+    const parts = signature.split('.');
+    if (parts.length !== 3 || parts[1] !== '') return { untrusted: 'the signature is not a detached compact JWS' };
+    const header = this.protectedHeader(parts[0]);
+    if (!header) return { untrusted: 'the signature header is not an EdDSA JWS header with kid, b64=false and pinflow_topic' };
+    if (header.topic !== topic) return { untrusted: `signed for topic ${header.topic}, found on ${topic}` };
+    const known = this.#keys.get(header.kid);
+    if (!known) return { untrusted: `kid ${header.kid} is no trusted signer's key` };
+    if (!signersOf(topic)?.has(known.signer)) return { untrusted: `${known.signer} may not publish on ${topic}` };
+    const valid = verify(null, Buffer.concat([header.prefix, value ?? Buffer.alloc(0)]), known.key, Buffer.from(parts[2], 'base64url'));
+    return valid ? { signer: known.signer } : { untrusted: `the signature of kid ${header.kid} does not match the message` };
+  }
+
+  private protectedHeader(encoded: string): ProtectedHeader | undefined {
+    if (this.#headers.has(encoded)) return this.#headers.get(encoded);
+    const header = parseProtectedHeader(encoded);
+    if (this.#headers.size >= MAX_CACHED_HEADERS) this.#headers.clear();
+    this.#headers.set(encoded, header);
+    return header;
+  }
+}
+
+const protectedHeader = z.strictObject({ alg: z.literal('EdDSA'), kid: z.string().min(1), b64: z.literal(false), crit: z.tuple([z.literal('b64')]), pinflow_topic: z.string().min(1) });
+
+function parseProtectedHeader(encoded: string): ProtectedHeader | undefined {
+  if (!base64url.test(encoded)) return undefined;
+  try {
+    const parsed = protectedHeader.safeParse(JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')));
+    return parsed.success ? { kid: parsed.data.kid, topic: parsed.data.pinflow_topic, prefix: Buffer.from(`${encoded}.`) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A service's message keys: MESSAGE_SIGNING_KEY_FILE if it publishes, MESSAGE_SIGNERS_FILE if it consumes signed topics. */
+export const messageSigningConfig = {
+  /** The service's private Ed25519 JWK (with kid): what it signs its commands or events with. */
+  MESSAGE_SIGNING_KEY_FILE: z.string().min(1),
+};
+export const messageVerifyingConfig = {
+  /** The public keys of every trusted signer, as `{ "<service>": { "keys": [JWK, …] } }`. */
+  MESSAGE_SIGNERS_FILE: z.string().min(1),
+  /** How often both files are read again: a changed file rotates keys without a restart. */
+  MESSAGE_KEYS_RELOAD_INTERVAL_MS: positiveInt.default(10_000),
+};
+
+export interface MessageTrustSettings {
+  MESSAGE_SIGNING_KEY_FILE?: string;
+  MESSAGE_SIGNERS_FILE?: string;
+  MESSAGE_KEYS_RELOAD_INTERVAL_MS?: number;
+}
+
+/**
+ * A service's signing key and trusted signers, from their files, read again on an interval so that
+ * replacing a mounted Secret rotates keys without a restart. A file that cannot be read or parsed at
+ * start-up is a ConfigError (exit 78); later, the keys in use stay and the failure is logged.
+ */
+export class MessageTrust implements SignsMessages, VerifiesMessages {
+  #signer?: MessageSigner;
+  #verifier?: MessageVerifier;
+  readonly #texts = new Map<string, string>();
+  readonly #timer?: NodeJS.Timeout;
+
+  private constructor(
+    private readonly settings: MessageTrustSettings,
+    private readonly service: string,
+    private readonly logger?: Logger,
+  ) {
+    this.load(true);
+    if (settings.MESSAGE_SIGNING_KEY_FILE || settings.MESSAGE_SIGNERS_FILE) {
+      this.#timer = setInterval(() => this.load(false), settings.MESSAGE_KEYS_RELOAD_INTERVAL_MS ?? 10_000).unref();
+    }
+  }
+
+  static open(settings: MessageTrustSettings, service: string, logger?: Logger): MessageTrust {
+    return new MessageTrust(settings, service, logger);
+  }
+
+  /** This, if the service has a signing key: what its producer signs with. */
+  get signing(): SignsMessages | undefined {
+    return this.#signer ? this : undefined;
+  }
+
+  /** This, if the service knows the trusted signers: what its consumers verify with. */
+  get verifying(): VerifiesMessages | undefined {
+    return this.#verifier ? this : undefined;
+  }
+
+  sign(topic: string, value: Buffer): string {
+    if (!this.#signer) throw new Error(`${this.service} has no MESSAGE_SIGNING_KEY_FILE to sign with`);
+    return this.#signer.sign(topic, value);
+  }
+
+  verify(topic: string, value: Buffer | null, signature: string | undefined): Origin {
+    if (!this.#verifier) return { untrusted: `${this.service} has no MESSAGE_SIGNERS_FILE to verify with` };
+    return this.#verifier.verify(topic, value, signature);
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  private load(starting: boolean): void {
+    try {
+      const { MESSAGE_SIGNING_KEY_FILE: keyFile, MESSAGE_SIGNERS_FILE: signersPath } = this.settings;
+      if (keyFile && this.changed(keyFile)) this.#signer = new MessageSigner(this.parse('MESSAGE_SIGNING_KEY_FILE', keyFile, privateJwk));
+      if (signersPath && this.changed(signersPath)) this.#verifier = new MessageVerifier(this.parse('MESSAGE_SIGNERS_FILE', signersPath, signersFile));
+    } catch (error) {
+      if (starting) throw error;
+      this.logger?.error({ error: error instanceof ConfigError ? error.problems : (error as Error).name }, 'reloading the message keys failed; keeping the keys in use');
+    }
+  }
+
+  /** Whether the file's text differs from what was loaded last; remembered only once it parsed. */
+  private changed(file: string): boolean {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return true; // parse() reports it, naming the variable
+    }
+    return this.#texts.get(file) !== text;
+  }
+
+  private parse<S extends z.ZodType>(variable: string, file: string, schema: S): z.output<S> {
+    const parsed = loadJsonFile(this.service, variable, file, schema);
+    this.#texts.set(file, readFileSync(file, 'utf8'));
+    return parsed;
+  }
+}
+
+/** A fresh Ed25519 key pair as JWKs under `kid`. */
+export function generateMessageSigningKey(kid: string): { privateJwk: PrivateJwk; publicJwk: PublicJwk } {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const { x, d } = privateKey.export({ format: 'jwk' });
+  return { privateJwk: { kty: 'OKP', crv: 'Ed25519', x: x!, d: d!, kid }, publicJwk: { kty: 'OKP', crv: 'Ed25519', x: x!, kid } };
+}
+
+export interface MessageKeyFiles {
+  /** Each signer's MESSAGE_SIGNING_KEY_FILE. */
+  signingKeyFiles: Record<string, string>;
+  /** Everyone's MESSAGE_SIGNERS_FILE. */
+  signersFile: string;
+  /** A signer with `service`'s key, e.g. for a test that publishes as intake. */
+  signerOf(service: string): MessageSigner;
+  /** Signs each message as its rightful signer would: for a test that stands in for the whole platform. */
+  rightfulSigners: SignsMessages;
+}
+
+/**
+ * Key files for a local platform or a test: a private key per signer in `dir` and the public keys of
+ * all in one signers file. Kept if present (restarts keep verifying what was published before).
+ */
+export function writeMessageKeyFiles(dir: string, signers: readonly string[] = MESSAGE_SIGNERS): MessageKeyFiles {
+  mkdirSync(dir, { recursive: true });
+  const privateKeys = Object.fromEntries(
+    signers.map((service) => {
+      const file = path.join(dir, `${service}.json`);
+      let jwk: PrivateJwk;
+      try {
+        jwk = privateJwk.parse(JSON.parse(readFileSync(file, 'utf8')));
+      } catch {
+        jwk = generateMessageSigningKey(`${service}-${Date.now().toString(36)}`).privateJwk;
+        writeAtomically(file, JSON.stringify(jwk), 0o600);
+      }
+      return [service, { file, jwk }];
+    }),
+  );
+  const signersFilePath = path.join(dir, 'signers.json');
+  const publicKeys = Object.fromEntries(Object.entries(privateKeys).map(([service, { jwk }]) => [service, { keys: [{ kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid: jwk.kid }] }]));
+  writeAtomically(signersFilePath, JSON.stringify(publicKeys, null, 2), 0o644);
+  const signerOf = (service: string) => {
+    if (!privateKeys[service]) throw new Error(`no message key for ${service}`);
+    return new MessageSigner(privateKeys[service].jwk);
+  };
+  const bySigner = new Map(signers.map((service) => [service, signerOf(service)]));
+  return {
+    signingKeyFiles: Object.fromEntries(Object.entries(privateKeys).map(([service, { file }]) => [service, file])),
+    signersFile: signersFilePath,
+    signerOf,
+    rightfulSigners: {
+      sign: (topic, value) => {
+        const signer = bySigner.get(rightfulSigner(topic, JSON.parse(value.toString('utf8'))) ?? '');
+        if (!signer) throw new Error(`no rightful signer for this message on ${topic}`);
+        return signer.sign(topic, value);
+      },
+    },
+  };
+}
+
+// Written beside and renamed over: a service reloading the file never reads half of it.
+function writeAtomically(file: string, text: string, mode: number): void {
+  const partial = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(partial, `${text}\n`, { mode });
+  renameSync(partial, file);
+}
