@@ -145,4 +145,38 @@ describe('message key files', () => {
       trust.close();
     }
   });
+
+  /** A worker trusting intake's key from a signers file, reloaded every 20 ms; the file then drops that key. */
+  async function withIntakeKeyRemoved(gracePeriodSeconds: number, check: (trust: MessageTrust, oldKey: MessageSigner, signersFile: string) => Promise<void>) {
+    const rotating = mkdtempSync(path.join(os.tmpdir(), 'pinflow-message-keys-retiring-'));
+    const files = writeMessageKeyFiles(rotating, [INTAKE_SIGNER]);
+    const trust = MessageTrust.open({ MESSAGE_SIGNERS_FILE: files.signersFile, MESSAGE_KEYS_RELOAD_INTERVAL_MS: 20, MESSAGE_KEYS_GRACE_PERIOD_SECONDS: gracePeriodSeconds }, 'worker-pismo');
+    try {
+      const nextKey = generateMessageSigningKey('intake-next');
+      writeFileSync(files.signersFile, JSON.stringify({ [INTAKE_SIGNER]: { keys: [nextKey.publicJwk] } }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(trust.verify(COMMANDS, command, new MessageSigner(nextKey.privateJwk).sign(COMMANDS, command))).toEqual({ signer: INTAKE_SIGNER });
+      await check(trust, files.signerOf(INTAKE_SIGNER), files.signersFile);
+    } finally {
+      trust.close();
+    }
+  }
+
+  it('keep trusting a key removed from the signers file for the grace period: its messages may still be in flight or parked', async () => {
+    await withIntakeKeyRemoved(3600, async (trust, oldKey, signersFile) => {
+      expect(trust.verify(COMMANDS, command, oldKey.sign(COMMANDS, command))).toEqual({ signer: INTAKE_SIGNER });
+      // A later change of the file (the next key announced) keeps the removed key's grace running.
+      const signers = JSON.parse(readFileSync(signersFile, 'utf8'));
+      signers[INTAKE_SIGNER].keys.push(generateMessageSigningKey('intake-after-next').publicJwk);
+      writeFileSync(signersFile, JSON.stringify(signers));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(trust.verify(COMMANDS, command, oldKey.sign(COMMANDS, command))).toEqual({ signer: INTAKE_SIGNER });
+    });
+  });
+
+  it('distrust a removed key at once with a grace period of 0, as for a leaked key', async () => {
+    await withIntakeKeyRemoved(0, async (trust, oldKey) => {
+      expect(trust.verify(COMMANDS, command, oldKey.sign(COMMANDS, command))).toHaveProperty('untrusted');
+    });
+  });
 });
