@@ -112,6 +112,13 @@ export function configureHttpApp(app: NestExpressApplication, options: Pick<Http
   if (options.admission) limitAdmission(server, options.admission);
 }
 
+/**
+ * Connections the kernel holds for the app before it accepts them. Node's default, 511, overflows when
+ * hundreds of clients connect at once under overload: the kernel then drops their handshakes, and they
+ * meet a reset or a time-out instead of the admission limit's 503. Linux caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
+
 /** The module, with a last shutdown hook that exports the spans left once the listener and the consumers stopped. */
 function flushingTracesLast(module: DynamicModule, tracing: { shutdown(): Promise<void> }): DynamicModule {
   const flush = { provide: 'PINFLOW_TRACE_FLUSH', useValue: { onApplicationShutdown: () => tracing.shutdown() } };
@@ -138,6 +145,8 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
     await app.init();
     await options.beforeListen(app);
   }
-  await app.listen(options.port, options.host);
+  // Nest's typings omit listen's backlog argument, which it hands to Node's server.listen as given.
+  const listen = app.listen.bind(app) as unknown as (port: number, host: string, backlog: number) => Promise<unknown>;
+  await listen(options.port, options.host, LISTEN_BACKLOG);
   return app;
 }
