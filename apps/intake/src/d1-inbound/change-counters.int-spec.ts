@@ -68,7 +68,7 @@ describe('D1ChangeCounters', () => {
     expect(await counters.current(ISSUER, card)).toBe(1);
   });
 
-  it('keeps a push whose outcome is unknown in flight until the vendor settles it: the PIN may have changed', async () => {
+  it('keeps a push whose outcome is unknown in flight, as the PIN may have changed, until an outcome of that command settles it', async () => {
     const [confirmed, refused] = [newCard(), newCard()];
     const [confirmedPush, refusedPush] = [await push(confirmed, 0), await push(refused, 0)];
 

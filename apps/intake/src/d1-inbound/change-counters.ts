@@ -45,8 +45,10 @@ export interface PushOutcomes {
 
 /**
  * The final outcomes of commands to `vendors` among `events`, as intake's request status reads them:
- * a success outranks a failure. A failure of unknown outcome (a timed-out call) decides nothing: the
- * PIN may have changed, and only the vendor's later event can say.
+ * a success outranks a failure. A failure of unknown outcome decides nothing: the PIN may have changed,
+ * and a counter guessed either way would make D1's next PRW and MAC wrong, so the push stays in flight
+ * until an operator who found the outcome out settles it (README, "Thales D1: the change counter follows
+ * the outcome").
  */
 export function pushOutcomesOf(events: readonly PinflowEvent[], vendors: ReadonlySet<Vendor>): PushOutcomes {
   const succeeded = new Set<string>();
