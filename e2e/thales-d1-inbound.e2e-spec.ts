@@ -124,10 +124,13 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
     await client.seedCard(cardId);
     await d1.signIn();
 
-    const answers = [await d1.changePinSeccos(ISSUER, cardId, PINS.noCorrelation), await d1.changePinSeccos(ISSUER, cardId, PINS.noCorrelation)];
+    const first = await d1.changePinSeccos(ISSUER, cardId, PINS.noCorrelation);
+    // The next push waits for the change counter the first one's outcome moves on.
+    await client.outcome(requestIdOf(first));
+    const second = await d1.changePinSeccos(ISSUER, cardId, PINS.noCorrelation);
 
-    expect(answers.map((answer) => answer.status)).toEqual([204, 204]);
-    expect(requestIdOf(answers[1])).not.toBe(requestIdOf(answers[0]));
+    expect([first.status, second.status]).toEqual([204, 204]);
+    expect(requestIdOf(second)).not.toBe(requestIdOf(first));
   });
 
   it('accepts a four-digit PIN, the shortest Pismo takes', async () => {
@@ -150,7 +153,7 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
   describe('the Seccos PIN change counter', () => {
     const counterOf = async (cardId: string) => (await d1.readChangeCounter(ISSUER, cardId)).body;
 
-    it('starts at 0 and moves on by one with each push pinflow accepts', async () => {
+    it('starts at 0 and moves on by one with each change Pismo completed, not at acceptance', async () => {
       const cardId = newCard();
       await client.seedCard(cardId);
       await d1.signIn();
@@ -159,8 +162,43 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
       const answer = await d1.changePinSeccos(ISSUER, cardId, PINS.counted, { correlationId: randomUUID() });
 
       expect(answer.status).toBe(204);
-      expect(await counterOf(cardId)).toEqual({ changeCounter: 1 });
+      expect(await counterOf(cardId)).toEqual({ changeCounter: 0 });
       expect((await client.outcome(requestIdOf(answer))).status).toBe('succeeded');
+      await waitFor('the counter to follow the completed change', async () => (await counterOf(cardId)).changeCounter === 1);
+    });
+
+    it('leaves the counter where it was when Pismo fails the change, so D1 pushes again with the same one', async () => {
+      // A card Pismo does not have: the push is accepted, and the change fails with CARD_NOT_FOUND.
+      const cardId = newCard();
+      await d1.signIn();
+
+      const failing = await d1.setPin(ISSUER, cardId, seccos(PINS.counted), { correlationId: randomUUID() });
+
+      expect(failing.status).toBe(204);
+      expect(await client.outcome(requestIdOf(failing))).toMatchObject({ status: 'failed', events: expect.arrayContaining([expect.objectContaining({ data: expect.objectContaining({ reason: 'CARD_NOT_FOUND' }) })]) });
+      await client.seedCard(cardId);
+      const again = await waitFor('the card to be freed by the failure', async () => {
+        const answer = await d1.setPin(ISSUER, cardId, seccos(PINS.counted), { correlationId: randomUUID() });
+        return answer.status === 204 ? answer : undefined;
+      });
+      expect(await counterOf(cardId)).toEqual({ changeCounter: 0 });
+      expect((await client.outcome(requestIdOf(again))).status).toBe('succeeded');
+      await waitFor('the counter to follow the completed change', async () => (await counterOf(cardId)).changeCounter === 1);
+    });
+
+    it('refuses a push with 409 PIN_CHANGE_IN_PROGRESS while the card’s previous one has no outcome, and changes nothing', async () => {
+      const cardId = newCard();
+      await client.seedCard(cardId);
+      await d1.signIn();
+
+      const first = await d1.setPin(ISSUER, cardId, seccos(PINS.counted), { correlationId: randomUUID() });
+      const meanwhile = await d1.setPin(ISSUER, cardId, seccos(PINS.stale), { correlationId: randomUUID() });
+
+      expect(first.status).toBe(204);
+      expect(meanwhile).toMatchObject({ status: 409, body: { errorCode: 'PIN_CHANGE_IN_PROGRESS', errorMessage: expect.any(String) } });
+      expect((await client.outcome(requestIdOf(first))).status).toBe('succeeded');
+      expect(await pismoHolds(cardId, PINS.counted)).toBe(true);
+      expect(await pismoCard(cardId)).toMatchObject({ pinChanges: 1 });
     });
 
     it('refuses a block computed with a stale counter, a replay among them, with 409 STALE_CHANGE_COUNTER, and changes nothing', async () => {
@@ -168,14 +206,17 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
       await client.seedCard(cardId);
       await d1.signIn();
       const block = seccos(PINS.stale);
-      expect((await d1.setPin(ISSUER, cardId, block, { correlationId: randomUUID() })).status).toBe(204);
+      const accepted = await d1.setPin(ISSUER, cardId, block, { correlationId: randomUUID() });
+      expect(accepted.status).toBe(204);
+      await client.outcome(requestIdOf(accepted));
+      await waitFor('the counter to follow the completed change', async () => (await counterOf(cardId)).changeCounter === 1);
 
       const replayed = await d1.setPin(ISSUER, cardId, block, { correlationId: randomUUID() });
       const ahead = await d1.setPin(ISSUER, cardId, { ...block, changeCounter: 5 }, { correlationId: randomUUID() });
 
       for (const answer of [replayed, ahead]) expect(answer).toMatchObject({ status: 409, body: { errorCode: 'STALE_CHANGE_COUNTER', errorMessage: expect.any(String) } });
       expect(await counterOf(cardId)).toEqual({ changeCounter: 1 });
-      await waitFor('the accepted change', async () => (await pismoCard(cardId)).pinChanges === 1);
+      expect(await pismoCard(cardId)).toMatchObject({ pinChanges: 1 });
     });
 
     it('answers a retry with the same x-correlation-id again, though its counter has moved on since', async () => {
@@ -184,16 +225,18 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
       await d1.signIn();
       const correlationId = randomUUID();
       const first = await d1.changePinSeccos(ISSUER, cardId, PINS.counted, { correlationId });
-      const next = await d1.changePinSeccos(ISSUER, cardId, PINS.counted, { correlationId: randomUUID() });
+      await client.outcome(requestIdOf(first));
+      await waitFor('the counter to follow the completed change', async () => (await counterOf(cardId)).changeCounter === 1);
 
       const retry = await d1.setPin(ISSUER, cardId, seccos(PINS.counted), { correlationId });
 
-      expect([first.status, next.status, retry.status]).toEqual([204, 204, 204]);
+      expect([first.status, retry.status]).toEqual([204, 204]);
       expect(requestIdOf(retry)).toBe(requestIdOf(first));
-      expect(await counterOf(cardId)).toEqual({ changeCounter: 2 });
+      expect(await counterOf(cardId)).toEqual({ changeCounter: 1 });
+      expect(await pismoCard(cardId)).toMatchObject({ pinChanges: 1 });
     });
 
-    it('gives the counter back when the push is refused, so D1 can push again with the same one', async () => {
+    it('frees the card when intake refuses the push, so D1 can push again with the same counter', async () => {
       const cardId = newCard();
       await client.seedCard(cardId);
       await d1.signIn();

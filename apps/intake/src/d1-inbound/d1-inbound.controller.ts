@@ -4,7 +4,6 @@ import { routeOf } from '@pinflow/contracts';
 import { encryptSecret, PrivateKeyRingFile } from '@pinflow/pin-crypto';
 import type { Response } from 'express';
 import { HttpDoor } from '../acceptance';
-import { RequestWriter } from '../request-writer';
 import type { Submission } from '../requests.service';
 import { Submissions } from '../submissions';
 import type { D1TokenResponse } from './access-tokens';
@@ -47,7 +46,6 @@ export class D1PinManagementController {
   constructor(
     private readonly door: D1Door,
     private readonly requests: HttpDoor,
-    private readonly writer: RequestWriter,
     private readonly counters: D1ChangeCounters,
     private readonly submissions: Submissions,
     private readonly callerKeys: PrivateKeyRingFile,
@@ -74,17 +72,22 @@ export class D1PinManagementController {
     const { pin, changeCounter } = await this.door.read(parsed.data);
     // D1's correlation id is not promised unique: scoped to the card, a reuse elsewhere is harmless.
     const idempotencyKey = correlationId && `d1/${issuerId}/${cardId}/${correlationId}`;
-    // A retry of an accepted push carries the counter that push moved on: it is answered, not stale.
-    const retry = idempotencyKey !== undefined && (await this.writer.earlierRequest(principal.subject, idempotencyKey)) !== undefined;
-    const claim = retry ? { moved: false } : await this.counters.claim(issuerId, cardId, changeCounter, correlationId);
+    // Set once this push holds the card: a retry of a recorded push is answered before any claim.
+    let claimedCommandId: string | undefined;
+    const claim = async (commandId: string) => {
+      await this.counters.claim(issuerId, cardId, changeCounter, commandId);
+      claimedCommandId = commandId;
+    };
     let requestId: string;
     try {
-      ({ requestId } = await this.requests.accept({ principal, idempotencyKey, response }, this.pinChange(issuerId, cardId, parsed.data.type, pin, route)));
+      ({ requestId } = await this.requests.accept({ principal, idempotencyKey, response }, this.pinChange(issuerId, cardId, parsed.data.type, pin, route, claim)));
     } catch (error) {
-      // A refused push changes no PIN, so it must not use up the counter D1 computed the block with.
-      if (claim.moved) await this.counters.release(issuerId, cardId, changeCounter, correlationId).catch((releaseError: unknown) => this.logger.warn({ err: releaseError, correlationId, issuerId, cardId }, 'the change counter of a refused push could not be given back'));
+      // A refused push changes no PIN, so it must not hold the card D1 computed the block for.
+      if (claimedCommandId) await this.release(claimedCommandId, { correlationId, issuerId, cardId });
       throw error;
     }
+    // Another push with this correlation id was recorded first: this one's claim names a command that will never run.
+    if (claimedCommandId && response.getHeader('Idempotent-Replayed') === 'true') await this.release(claimedCommandId, { correlationId, issuerId, cardId });
     // D1 troubleshoots by its correlation id: the log ties it to intake's request.
     // `blockFormat` is D1's `type`, one of PIN_BLOCK_TYPES (the schema refused anything else); never the block.
     this.logger.log({ correlationId, issuerId, cardId, blockFormat: parsed.data.type, changeCounter, requestId }, 'D1 PIN push accepted');
@@ -109,10 +112,20 @@ export class D1PinManagementController {
    * to pinflow's key and checked against the processor's rules and the weak-PIN policy there. The
    * request's identity is D1's push, not the JWE (D1 may re-encrypt a retry).
    */
-  private pinChange(issuerId: string, cardId: string, type: PinBlockType, pin: string, route: D1IssuerRoute): Submission {
+  private pinChange(issuerId: string, cardId: string, type: PinBlockType, pin: string, route: D1IssuerRoute, claim: (commandId: string) => Promise<void>): Submission {
     return {
       fingerprintSource: { door: 'thales-d1', issuerId, cardId, type, vendor: route.vendor },
-      draft: async (commandId) => this.submissions.of('pismo', PISMO_CHANGE_PIN, { cardId }, { encryptedPin: await encryptSecret('pin', pin, this.callerKeys), syncOfflinePin: route.syncOfflinePin }).draft(commandId),
+      draft: async (commandId) => {
+        const draft = await this.submissions.of('pismo', PISMO_CHANGE_PIN, { cardId }, { encryptedPin: await encryptSecret('pin', pin, this.callerKeys), syncOfflinePin: route.syncOfflinePin }).draft(commandId);
+        // Claimed once the PIN passed the rules, so that only the commit can fail after it.
+        await claim(commandId);
+        return draft;
+      },
     };
+  }
+
+  /** Frees the card of a push that will not run; should that fail, the claim is taken over once abandoned (D1ChangeCounters). */
+  private async release(commandId: string, context: { correlationId?: string; issuerId: string; cardId: string }): Promise<void> {
+    await this.counters.release(commandId).catch((releaseError: unknown) => this.logger.warn({ err: releaseError, ...context }, 'the card a refused push held could not be freed'));
   }
 }

@@ -1,4 +1,5 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { SqlPool } from '@pinflow/sql';
 import { urlencoded } from 'express';
 import { d1InboundSettings } from './config';
 import type { IntakeConfig } from '../config';
@@ -14,10 +15,16 @@ import { D1PinManagementController, D1TokenController, D1_TOKEN_PATH } from './d
 @Module({})
 export class D1InboundModule implements NestModule {
   static forRoot(config: IntakeConfig): DynamicModule {
+    const settings = d1InboundSettings(config);
+    // Only the outcomes of the processors D1's pushes go to can settle one (none without an issuer).
+    const routedVendors = [...new Set(Object.values(settings?.issuers ?? {}).map((route) => route.vendor))];
     return {
       module: D1InboundModule,
       controllers: [D1TokenController],
-      providers: [{ provide: D1Door, useFactory: () => D1Door.create(d1InboundSettings(config)) }, D1ChangeCounters],
+      providers: [
+        { provide: D1Door, useFactory: () => D1Door.create(settings) },
+        { provide: D1ChangeCounters, useFactory: (pool: SqlPool) => new D1ChangeCounters(pool, routedVendors), inject: [SqlPool] },
+      ],
       exports: [D1Door, D1ChangeCounters],
     };
   }

@@ -50,7 +50,7 @@ export const d1InboundPaths = {
         '204': { description: 'Accepted, durably' },
         ...cardErrors,
         '400': d1Error('INVALID_BODY, INVALID_ENCRYPTED_PIN_BLOCK, INVALID_PIN_BLOCK, PIN_BLOCK_TYPE_NOT_SUPPORTED (ISO0: bound to a PAN pinflow does not hold), PIN_REJECTED, and the path errors'),
-        '409': d1Error("CORRELATION_ID_REUSED: the same x-correlation-id pushed another block type for this card; STALE_CHANGE_COUNTER: a 3DES_SECCOS block computed with another counter than the card's current one (read .../pin/changeCounter again)"),
+        '409': d1Error("CORRELATION_ID_REUSED: the same x-correlation-id pushed another block type for this card; STALE_CHANGE_COUNTER: a 3DES_SECCOS block computed with another counter than the card's current one (read .../pin/changeCounter again); PIN_CHANGE_IN_PROGRESS: the card's previous push has no outcome yet, and the counter moves on only if that change completes (read the counter again once it has)"),
         '503': d1Error('UNAVAILABLE: nothing was recorded; retry (Retry-After)'),
       },
     },
@@ -65,7 +65,7 @@ export const d1InboundPaths = {
   '/cms/api/v1/issuers/{issuerId}/cards/{cardId}/pin/changeCounter': {
     get: {
       summary: 'Thales D1 reads a card’s Seccos PIN change counter',
-      description: "The counter D1 computes a 3DES_SECCOS block with (its PRW and MAC), which the push must carry: 0 for a card never pushed to, one more for each push pinflow accepted.",
+      description: "The counter D1 computes a 3DES_SECCOS block with (its PRW and MAC), which the push must carry: 0 for a card never pushed to, one more for each pushed PIN change the processor completed (a push it failed leaves it as it was).",
       security,
       parameters: cardParameters,
       responses: {
