@@ -31,6 +31,8 @@ describe('operator console in a browser', () => {
   /** Takes the services' spans and drops them: tracing on, so that events carry the trace they travelled in. */
   const collector = createServer((request, response) => request.resume().on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}')));
   const newCard = () => `console-${randomUUID().slice(0, 8)}`;
+  /** Who the console's replays are recorded as: the subject of suite.readToken, which the console signs in with. */
+  const OPERATOR = 'back-office';
   /** The dead letter the outage test replayed: its offset and its card. */
   let replayed: { offset: string; cardId: string } | undefined;
 
@@ -150,7 +152,7 @@ describe('operator console in a browser', () => {
 
     await page.click(`#dead-letters-rows button[data-offset="${letter[0]}"]`);
     expect(await textShown('#dead-letters-status')).toBe(`Replayed letter ${letter[0]} to pinflow.commands.pismo.v1.`);
-    expect(await textOf(`#dead-letters-rows td[data-offset="${letter[0]}"]`)).toMatch(/^Replayed at \d{4}-\d\d-\d\dT/);
+    expect(await textOf(`#dead-letters-rows td[data-offset="${letter[0]}"] .replay-summary`)).toMatch(/^Replayed at \d{4}-\d\d-\d\dT/);
     replayed = { offset: letter[0], cardId };
 
     await waitFor('the replayed change in the audit trail', async () => (await client.auditRequest(accepted.body.requestId)).body.status === 'succeeded');
@@ -170,9 +172,11 @@ describe('operator console in a browser', () => {
     if (SCREENSHOT) await page.screenshot({ path: path.resolve(SCREENSHOT), fullPage: true });
   });
 
-  it('still shows a replayed letter as replayed after the page is reloaded, with no Replay button, and audit refuses a second replay unless forced', async () => {
+  it('still shows a replayed letter as replayed after the page is reloaded, with no Replay button; audit refuses a second replay unless forced, and the console lists both', async () => {
     if (!replayed) throw new Error('the replay test above did not get as far as the replay');
     const { offset, cardId } = replayed;
+    const replayCell = `#dead-letters-rows td[data-offset="${offset}"]`;
+    const replaysShown = () => page.$$eval(`${replayCell} ol.replays li`, (items) => items.map((item) => item.textContent ?? ''));
 
     await page.reload();
     await page.locator('#token').fill(suite.readToken);
@@ -181,7 +185,9 @@ describe('operator console in a browser', () => {
     const row = (await rowsOf('#dead-letters-rows')).find((cells) => cells[0] === offset);
 
     expect(row?.[6]).toBe(cardId);
-    expect(row?.[7]).toMatch(/^Replayed at \d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    const firstAt = (await textOf(`${replayCell} .replay-summary`)).replace('Replayed at ', '');
+    expect(firstAt).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    expect(await replaysShown()).toEqual([`${firstAt} by ${OPERATOR}`]);
     expect(await page.$(`#dead-letters-rows button[data-offset="${offset}"]`)).toBeNull();
 
     const replay = (body: object) => http('POST', `${suite.stack.urls.audit}/v1/operator/dead-letters/replay`, { token: suite.readToken, body });
@@ -190,10 +196,16 @@ describe('operator console in a browser', () => {
     ).partition;
     const again = await replay({ partition, offset });
     expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ code: 'DEAD_LETTER_ALREADY_REPLAYED', replayedAt: row?.[7].replace('Replayed at ', '') });
+    expect(again.body).toMatchObject({ code: 'DEAD_LETTER_ALREADY_REPLAYED', replayedAt: firstAt });
     const forced = await replay({ partition, offset, force: true });
     expect(forced.status).toBe(200);
-    expect(forced.body.replayed.replayedAt > again.body.replayedAt).toBe(true);
+    const [first, second] = forced.body.replayed.replays;
+    expect(first.replayedAt).toBe(firstAt);
+    expect(second.replayedAt > firstAt).toBe(true);
+
+    await page.click('#dead-letters-refresh');
+    expect(await textShown(`${replayCell} .replay-summary`, (text) => text.startsWith('Replayed 2 times'))).toBe(`Replayed 2 times, last at ${second.replayedAt}`);
+    expect(await replaysShown()).toEqual([`${firstAt} by ${OPERATOR}`, `${second.replayedAt} by ${OPERATOR}`]);
   });
 
   it('never hands the page a PIN or an encrypted PIN', () => {

@@ -1,34 +1,26 @@
 import { commaList, loadConfig } from '@pinflow/config';
-import {
-  createKafka,
-  DEAD_LETTER_HEADERS,
-  DEAD_LETTER_TOPIC,
-  DeadLetterReplays,
-  kafkaConfig,
-  readDeadLetters,
-  replayDeadLetters,
-  replayKeyOf,
-  type ReplayRecord,
-} from '@pinflow/kafka';
-import { createSqlPool } from '@pinflow/sql';
+import { createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, kafkaConfig, readDeadLetters, replayKeyOf, type ReplayRecord, type StoredDeadLetter } from '@pinflow/kafka';
 import type { Kafka } from 'kafkajs';
-import { userInfo } from 'node:os';
 import { createLogger } from '@pinflow/logging';
 import { localPorts } from '@pinflow/platform';
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { describeSkipped, formatList, formatReplays, historiesByLetter, replayHistory, replayMade, replayRefused } from './dlq-cli';
+import { describeRefusal } from './ops-cli';
+import { callService, getJson, parseAnswer, serviceEndpoint } from './service-client';
 
 /**
  * Operator command for pinflow's dead-letter topic; `npm run ops -- dlq …` runs it too.
- *   npm run dlq -- list                       counts per reason and source topic
- *   npm run dlq -- inspect [--limit 50]       each letter: offset, reason, detail, source; secrets masked
+ *   npm run dlq -- list                       counts per reason and source topic, and their replays
+ *   npm run dlq -- inspect [--limit 50]       each letter: offset, reason, detail, source, every replay; secrets masked
  *   npm run dlq -- replay --offset 12 [--offset 13 …] | --all [--reason HANDLER_FAILED] [--force]
  *                                             republish letters to the topic they came from
- * Reads KAFKA_BROKERS, by default the broker `npm start` runs (moved with PINFLOW_BASE_PORT like it). Replays are safe to repeat: consumers
- * deduplicate on command and event ids. With DATABASE_URL, replays are recorded where audit's console
- * sees them (dead_letter_replays): list and inspect show them, and a letter replayed before is
- * skipped unless --force.
+ * Reads the letters from KAFKA_BROKERS, by default the broker `npm start` runs (moved with
+ * PINFLOW_BASE_PORT like it). Replays go through audit (AUDIT_URL, PINFLOW_TOKEN as for `npm run ops`),
+ * the one component that replays and records who replayed what and when, as it does the console's:
+ * without audit there is no replay, never an unrecorded one. A letter replayed before is skipped
+ * unless --force; replays are safe to repeat (consumers deduplicate on command and event ids).
  */
 const LOCAL_BROKER = `127.0.0.1:${localPorts().kafka}`;
 const BROKER_CONNECT_TIMEOUT_MS = 3000;
@@ -70,11 +62,26 @@ async function requireReachable(brokers: string[]): Promise<void> {
   );
 }
 
-/** How a replay names its operator in dead_letter_replays, as audit names the console's by their token's subject. */
-const REPLAYED_BY = `ops-cli:${userInfo().username}`;
+const audit = serviceEndpoint('audit', 'AUDIT_URL', 'audit');
 
-function replayNote(record: ReplayRecord | undefined): string {
-  return record ? ` replayed at ${record.replayedAt} by ${record.replayedBy}` : '';
+/** Every letter's replays by `partition@offset`, from audit, which records them. */
+async function replayHistories(): Promise<Map<string, ReplayRecord[]>> {
+  return historiesByLetter(await getJson(audit, '/v1/operator/dead-letter-replays', replayHistory, 'audit has no replay history'));
+}
+
+/** Asks audit to replay one letter: true if it did, false if it refused as the letter was replayed before. */
+async function replayThroughAudit(letter: StoredDeadLetter, force: boolean): Promise<boolean> {
+  const answer = await callService(audit, 'POST', '/v1/operator/dead-letters/replay', { partition: letter.partition, offset: letter.offset, force });
+  if (answer.status === 200) {
+    parseAnswer(audit, answer.body, replayMade);
+    return true;
+  }
+  const refused = replayRefused.safeParse(answer.body);
+  if (answer.status === 409 && refused.success) {
+    console.log(describeSkipped(letter.offset, refused.data));
+    return false;
+  }
+  throw new Error(describeRefusal(audit, answer.status, answer.body, `the dead-letter topic holds no letter #${letter.offset}`));
 }
 
 async function main(): Promise<void> {
@@ -88,16 +95,9 @@ async function main(): Promise<void> {
       force: { type: 'boolean', default: false },
     },
   });
-  const command = positionals[0];
-  const config = loadConfig('dlq', z.object({ ...kafkaConfig, KAFKA_BROKERS: commaList.prefault(LOCAL_BROKER), DATABASE_URL: z.url().optional() }));
+  const config = loadConfig('dlq', z.object({ ...kafkaConfig, KAFKA_BROKERS: commaList.prefault(LOCAL_BROKER) }));
   await requireReachable(config.KAFKA_BROKERS);
-  const kafka = createKafka(config, 'pinflow-dlq', createLogger('dlq', 'warn'));
-  const pool = config.DATABASE_URL ? createSqlPool(config.DATABASE_URL, 1) : undefined;
-  try {
-    await run(command, values, kafka, pool && new DeadLetterReplays(pool));
-  } finally {
-    await pool?.end();
-  }
+  await run(positionals[0], values, createKafka(config, 'pinflow-dlq', createLogger('dlq', 'warn')));
 }
 
 interface DlqOptions {
@@ -108,43 +108,37 @@ interface DlqOptions {
   force: boolean;
 }
 
-async function run(command: string | undefined, values: DlqOptions, kafka: Kafka, replays: DeadLetterReplays | undefined): Promise<void> {
-  const letters = await readDeadLetters(kafka);
-  const records = (await replays?.recordsOf(letters)) ?? new Map<string, ReplayRecord>();
-
+async function run(command: string | undefined, values: DlqOptions, kafka: Kafka): Promise<void> {
   if (command === 'list') {
-    const counts = new Map<string, number>();
-    for (const letter of letters) {
-      const group = `${letter.headers[DEAD_LETTER_HEADERS.reason]}  from ${letter.headers[DEAD_LETTER_HEADERS.topic]}`;
-      counts.set(group, (counts.get(group) ?? 0) + 1);
-    }
-    console.log(`${letters.length} dead letter(s) in ${DEAD_LETTER_TOPIC}${replays ? `, ${records.size} of them replayed` : ' (set DATABASE_URL to see which were replayed)'}`);
-    for (const [group, count] of counts) console.log(`  ${String(count).padStart(6)}  ${group}`);
+    const [letters, histories] = await Promise.all([readDeadLetters(kafka), replayHistories()]);
+    for (const line of formatList(letters, DEAD_LETTER_TOPIC, histories)) console.log(line);
   } else if (command === 'inspect') {
+    const [letters, histories] = await Promise.all([readDeadLetters(kafka), replayHistories()]);
     for (const letter of letters.slice(-Number(values.limit))) {
       const h = letter.headers;
       console.log(
         `#${letter.offset} ${h[DEAD_LETTER_HEADERS.at]} ${h[DEAD_LETTER_HEADERS.reason]} (${h[DEAD_LETTER_HEADERS.detail]}) ` +
-          `from ${h[DEAD_LETTER_HEADERS.topic]}[${h[DEAD_LETTER_HEADERS.partition]}]@${h[DEAD_LETTER_HEADERS.offset]} group ${h[DEAD_LETTER_HEADERS.group]} key ${letter.key}` +
-          `${replayNote(records.get(replayKeyOf(letter)))}\n  ${masked(letter.value)}`,
+          `from ${h[DEAD_LETTER_HEADERS.topic]}[${h[DEAD_LETTER_HEADERS.partition]}]@${h[DEAD_LETTER_HEADERS.offset]} group ${h[DEAD_LETTER_HEADERS.group]} key ${letter.key}`,
       );
+      for (const line of formatReplays(histories.get(replayKeyOf(letter)) ?? [])) console.log(line);
+      console.log(`  ${masked(letter.value)}`);
     }
   } else if (command === 'replay') {
+    if (!values.all && !values.offset) throw new Error('replay needs --offset N (repeatable) or --all');
+    const letters = await readDeadLetters(kafka);
+    const missing = (values.offset ?? []).filter((offset) => !letters.some((letter) => letter.offset === offset));
+    if (missing.length > 0) throw new Error(`no dead letter at offset ${missing.join(', ')} in ${DEAD_LETTER_TOPIC}; nothing replayed`);
     const chosen = letters.filter(
       (letter) =>
         (values.all || (values.offset ?? []).includes(letter.offset)) && (!values.reason || letter.headers[DEAD_LETTER_HEADERS.reason] === values.reason),
     );
-    if (!values.all && !values.offset) throw new Error('replay needs --offset N (repeatable) or --all');
-    if (!replays) {
-      await replayDeadLetters(kafka, chosen);
-      console.log(`replayed ${chosen.length} letter(s); not recorded, as DATABASE_URL is not set: the console still offers to replay them`);
-      return;
-    }
     let replayedNow = 0;
     for (const letter of chosen) {
-      const outcome = await replays.replayOnce(kafka, letter, REPLAYED_BY, values.force);
-      if (outcome.replayed) replayedNow += 1;
-      else console.log(`#${letter.offset} skipped:${replayNote(outcome.record)} (--force replays it again)`);
+      try {
+        if (await replayThroughAudit(letter, values.force)) replayedNow += 1;
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\nreplayed ${replayedNow} letter(s) before #${letter.offset}; the rest were not (replays go through audit, which records each)`);
+      }
     }
     console.log(`replayed ${replayedNow} letter(s)`);
   } else {

@@ -4,12 +4,13 @@ import { z } from 'zod';
 
 export const OPS_USAGE = `usage: npm run ops -- <command>
   dlq list | inspect [--limit N] | replay (--offset N ... | --all) [--reason R] [--force]
-                          dead letters on KAFKA_BROKERS (default: npm start's broker)
+                          dead letters on KAFKA_BROKERS (default: npm start's broker), replayed
+                          and their replays read through audit (AUDIT_URL), which records each
   history <cardId> [--limit N]
                           a card's audit trail, oldest first (AUDIT_URL, default: npm start's audit)
   status <requestId>      a request's status and events (INTAKE_URL, default: npm start's intake)
   audit verify            check DATABASE_URL's audit hash chains; exit 1 on any tampered row
-history and status send PINFLOW_TOKEN, or against npm start's stack an operator token from .pinflow's dev key.`;
+dlq, history and status send PINFLOW_TOKEN, or against npm start's stack an operator token from .pinflow's dev key.`;
 
 /** The most events `history` shows unless told otherwise: a screenful, newest kept. */
 const DEFAULT_HISTORY_LIMIT = 50;

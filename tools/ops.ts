@@ -1,72 +1,27 @@
-import { OPERATOR_SCOPE, PIN_READ_SCOPE } from '@pinflow/auth';
-import { loadOrCreateDevSecrets, localPorts } from '@pinflow/platform';
-import { repoRoot } from '@pinflow/testing';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import {
   cardHistoryPage,
-  describeRefusal,
-  describeUnreachable,
   formatRequestStatus,
   formatTimeline,
   parseOperatorCommand,
   requestStatus,
-  ServiceEndpoint,
   type AuditedEvent,
 } from './ops-cli';
+import { getJson, serviceEndpoint } from './service-client';
 
 /**
  * The operator's command line: `npm run ops -- <command>` (see OPS_USAGE in ops-cli.ts). `dlq` and
  * `audit verify` run the tools behind `npm run dlq` and `npm run audit`; `history` and `status`
  * ask the running audit and intake services.
  */
-const STATE_DIR = path.join(repoRoot, '.pinflow');
-const HTTP_TIMEOUT_MS = 10_000;
+
 /** The audit service's largest page. */
 const AUDIT_PAGE_LIMIT = 200;
 
-function endpoint(name: ServiceEndpoint['name'], variable: string, app: 'intake' | 'audit'): ServiceEndpoint {
-  const configured = process.env[variable];
-  return {
-    name,
-    variable,
-    baseUrl: (configured || `http://127.0.0.1:${localPorts().apps[app]}`).replace(/\/+$/, ''),
-    isLocalDefault: !configured,
-  };
-}
-
-/** PINFLOW_TOKEN, or for npm start's stack an operator token signed with its dev key (never printed). */
-async function bearerToken(service: ServiceEndpoint): Promise<string> {
-  const configured = process.env.PINFLOW_TOKEN;
-  if (configured) return configured;
-  if (!service.isLocalDefault) throw new Error(`PINFLOW_TOKEN is not set: ${service.variable} names a deployment, so bring a token its issuer signed (scopes ${PIN_READ_SCOPE} ${OPERATOR_SCOPE})`);
-  if (!existsSync(path.join(STATE_DIR, 'dev-signing-key.json'))) {
-    throw new Error(`no dev signing key in ${STATE_DIR}: start the local stack with \`npm start\`, or set PINFLOW_TOKEN`);
-  }
-  const secrets = await loadOrCreateDevSecrets(STATE_DIR);
-  return secrets.token([PIN_READ_SCOPE, OPERATOR_SCOPE], { subject: 'pinflow-ops', expiresIn: '5m' });
-}
-
-async function getJson<T>(service: ServiceEndpoint, pathAndQuery: string, schema: z.ZodType<T>, notFound: string): Promise<T> {
-  const token = await bearerToken(service);
-  const response = await fetch(`${service.baseUrl}${pathAndQuery}`, {
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-  }).catch((error: unknown) => {
-    throw new Error(describeUnreachable(service, error));
-  });
-  const body: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) throw new Error(describeRefusal(service, response.status, body, notFound));
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new Error(`${service.name} at ${service.baseUrl} answered something that is not pinflow's ${service.name} API: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
-}
-
 /** The card's newest `limit` events, pages fetched newest first, printed oldest first. */
 async function history(cardId: string, limit: number): Promise<void> {
-  const audit = endpoint('audit', 'AUDIT_URL', 'audit');
+  const audit = serviceEndpoint('audit', 'AUDIT_URL', 'audit');
   const events: AuditedEvent[] = [];
   let cursor: string | null = null;
   do {
@@ -85,7 +40,7 @@ async function history(cardId: string, limit: number): Promise<void> {
 }
 
 async function status(requestId: string): Promise<void> {
-  const intake = endpoint('intake', 'INTAKE_URL', 'intake');
+  const intake = serviceEndpoint('intake', 'INTAKE_URL', 'intake');
   const request = await getJson(intake, `/v1/requests/${requestId}`, requestStatus, `intake has no request ${requestId}`);
   for (const line of formatRequestStatus(request)) console.log(line);
 }

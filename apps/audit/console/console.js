@@ -128,8 +128,8 @@
       fill($('dead-letters-rows'), list.letters.map((letter) => {
         const action = document.createElement('td');
         action.dataset.offset = letter.offset;
-        if (letter.replayedAt) {
-          // It stays on the topic once replayed: audit keeps the replay, and refuses a second one.
+        if (letter.replays.length > 0) {
+          // It stays on the topic once replayed: audit keeps every replay, and refuses another unless forced.
           showReplayed(action, letter);
         } else {
           const replay = document.createElement('button');
@@ -155,10 +155,22 @@
     }
   }
 
+  // The latest replay first, then every one of them, oldest first: when, and by whom.
   function showReplayed(action, letter) {
+    const replays = letter.replays;
+    const latest = replays[replays.length - 1];
+    const summary = document.createElement('span');
+    summary.className = 'replay-summary';
+    summary.textContent = replays.length === 1 ? `Replayed at ${latest.replayedAt}` : `Replayed ${replays.length} times, last at ${latest.replayedAt}`;
+    const history = document.createElement('ol');
+    history.className = 'replays';
+    history.append(...replays.map((replay) => {
+      const item = document.createElement('li');
+      item.textContent = `${replay.replayedAt} by ${replay.replayedBy}`;
+      return item;
+    }));
     action.className = 'replayed';
-    action.title = letter.replayedBy ? `by ${letter.replayedBy}` : '';
-    action.textContent = `Replayed at ${letter.replayedAt}`;
+    action.replaceChildren(summary, history);
   }
 
   async function replayLetter(letter, button, action) {

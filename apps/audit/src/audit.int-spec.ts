@@ -367,7 +367,12 @@ describe('the audit service', () => {
 
     it('is for operators only: pin:read alone is refused (403)', async () => {
       const reader = await token([PIN_READ_SCOPE], { subject: 'issuer-app' });
-      for (const response of [await get('/v1/operator/dead-letters', reader), await get('/v1/operator/vendors', reader), await post('/v1/operator/dead-letters/replay', { partition: 0, offset: '0' }, reader)]) {
+      for (const response of [
+        await get('/v1/operator/dead-letters', reader),
+        await get('/v1/operator/dead-letter-replays', reader),
+        await get('/v1/operator/vendors', reader),
+        await post('/v1/operator/dead-letters/replay', { partition: 0, offset: '0' }, reader),
+      ]) {
         expect(response.body).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPE' });
       }
     });
@@ -377,11 +382,15 @@ describe('the audit service', () => {
       expect((await post('/v1/operator/dead-letters/replay', { partition: 0, offset: '999999999' })).body).toMatchObject({ status: 404, code: 'DEAD_LETTER_NOT_FOUND' });
     });
 
-    it("lists dead letters without their values, and every vendor's health", async () => {
+    it("lists dead letters without their values, the history of their replays, and every vendor's health", async () => {
       const letters = await get('/v1/operator/dead-letters');
       expect(letters.status).toBe(200);
       expect(letters.body).toEqual({ total: expect.any(Number), letters: expect.any(Array) });
-      for (const letter of letters.body.letters) expect(Object.keys(letter).sort()).toEqual(['at', 'attempts', 'detail', 'key', 'offset', 'partition', 'reason', 'replayedAt', 'replayedBy', 'source']);
+      for (const letter of letters.body.letters) expect(Object.keys(letter).sort()).toEqual(['at', 'attempts', 'detail', 'key', 'offset', 'partition', 'reason', 'replays', 'source']);
+
+      const replays = await get('/v1/operator/dead-letter-replays');
+      expect(replays.status).toBe(200);
+      expect(replays.body).toEqual({ replays: expect.any(Array) });
 
       const health = await get('/v1/operator/vendors');
       expect(health.body.windowMinutes).toBe(15);

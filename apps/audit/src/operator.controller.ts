@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { OPERATOR_SCOPE, PIN_READ_SCOPE, Principal, RequireScopes, type AuthenticatedPrincipal } from '@pinflow/auth';
 import { ProblemException, ZodValidationPipe } from '@pinflow/http';
-import { DeadLetterReplays, readDeadLetters, replayKeyOf, summarize, type DeadLetterSummary } from '@pinflow/kafka';
+import { DeadLetterReplays, readDeadLetters, replayKeyOf, summarize, type DeadLetterSummary, type LetterReplay } from '@pinflow/kafka';
 import { SqlPool } from '@pinflow/sql';
 import { Kafka } from 'kafkajs';
 import { z } from 'zod';
@@ -42,18 +42,25 @@ export class OperatorController {
     this.replays = new DeadLetterReplays(pool);
   }
 
-  /** The newest letters, each with its replay if an operator replayed it (it stays on the topic). */
+  /** The newest letters, each with every replay operators made of it (it stays on the topic). */
   @Get('dead-letters')
   async deadLetters(): Promise<DeadLetterList> {
     const letters = await readDeadLetters(this.kafka);
     const page = letters.slice(-DEAD_LETTER_PAGE).reverse();
-    const replays = await this.replays.recordsOf(page);
-    return { total: letters.length, letters: page.map((letter) => summarize(letter, replays.get(replayKeyOf(letter)))) };
+    const histories = await this.replays.historiesOf(page);
+    return { total: letters.length, letters: page.map((letter) => summarize(letter, histories.get(replayKeyOf(letter)))) };
+  }
+
+  /** Every replay operators made, oldest first: `npm run dlq` reads the letters from Kafka and their replays here. */
+  @Get('dead-letter-replays')
+  async replayHistory(): Promise<{ replays: LetterReplay[] }> {
+    return { replays: await this.replays.history() };
   }
 
   /**
-   * Puts one letter back on the topic it came from, as `npm run ops -- dlq replay --offset N` does,
-   * once: a letter replayed before is refused (409) unless the request says `force`.
+   * Puts one letter back on the topic it came from, once: a letter replayed before is refused (409)
+   * unless the request says `force`. The only door a replay goes through (the console's button and
+   * `npm run dlq -- replay` both knock here), so every replay is recorded under the caller's token subject.
    */
   @Post('dead-letters/replay')
   @HttpCode(200)
@@ -71,7 +78,7 @@ export class OperatorController {
         replayedBy,
       });
     }
-    return { replayed: summarize(letter, outcome.record) };
+    return { replayed: summarize(letter, (await this.replays.historiesOf([letter])).get(replayKeyOf(letter))) };
   }
 
   @Get('vendors')

@@ -22,12 +22,11 @@ export interface DeadLetterSummary {
   attempts: number;
   source: { topic: string; partition: number; offset: string; group: string };
   key: string | null;
-  /** When an operator replayed it, and who (see DeadLetterReplays); null while it was never replayed. */
-  replayedAt: string | null;
-  replayedBy: string | null;
+  /** Every time an operator replayed it, and who (see DeadLetterReplays), oldest first; empty while it was never replayed. */
+  replays: ReplayRecord[];
 }
 
-export function summarize(letter: StoredDeadLetter, replay?: ReplayRecord): DeadLetterSummary {
+export function summarize(letter: StoredDeadLetter, replays: readonly ReplayRecord[] = []): DeadLetterSummary {
   const h = letter.headers;
   return {
     partition: letter.partition,
@@ -43,8 +42,7 @@ export function summarize(letter: StoredDeadLetter, replay?: ReplayRecord): Dead
       group: h[DEAD_LETTER_HEADERS.group] ?? '',
     },
     key: letter.key,
-    replayedAt: replay?.replayedAt ?? null,
-    replayedBy: replay?.replayedBy ?? null,
+    replays: [...replays],
   };
 }
 

@@ -64,13 +64,42 @@ describe('replaying a dead letter once', () => {
     const second = await replays.replayOnce(kafka, letter, 'bob');
     expect(first).toEqual({ replayed: true, record: { replayedBy: 'alice', replayedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) } });
     expect(second).toEqual({ replayed: false, record: first.record });
-    expect((await replays.recordsOf([letter])).get(replayKeyOf(letter))).toEqual(first.record);
+    expect((await replays.historiesOf([letter])).get(replayKeyOf(letter))).toEqual([first.record]);
     await waitFor('the replayed message on its source topic', async () => republished(letter).length === 1);
 
     const forced = await replays.replayOnce(kafka, letter, 'bob', true);
     expect(forced).toEqual({ replayed: true, record: { replayedBy: 'bob', replayedAt: expect.any(String) } });
     expect(forced.record.replayedAt >= first.record.replayedAt).toBe(true);
     await waitFor('the forced replay on its source topic', async () => republished(letter).length === 2);
+  });
+
+  it('keeps every replay of a letter, oldest first: a forced one adds to the history, and a refused one names the latest', async () => {
+    const letter = await park();
+
+    const first = await replays.replayOnce(kafka, letter, 'alice');
+    const forced = await replays.replayOnce(kafka, letter, 'bob', true);
+    const forcedAgain = await replays.replayOnce(kafka, letter, 'carol', true);
+    const refused = await replays.replayOnce(kafka, letter, 'dave');
+
+    const history = [first.record, forced.record, forcedAgain.record];
+    expect(history.map((record) => record.replayedBy)).toEqual(['alice', 'bob', 'carol']);
+    expect((await replays.historiesOf([letter])).get(replayKeyOf(letter))).toEqual(history);
+    expect(refused).toEqual({ replayed: false, record: forcedAgain.record });
+    expect((await replays.history()).filter((entry) => entry.offset === letter.offset && entry.partition === letter.partition)).toEqual(
+      history.map((record) => ({ partition: letter.partition, offset: letter.offset, ...record })),
+    );
+    await waitFor('three replays on the source topic', async () => republished(letter).length === 3);
+  });
+
+  it('gives every one of two forced replays racing each other its own place in the history', async () => {
+    const letter = await park();
+    await replays.replayOnce(kafka, letter, 'alice');
+
+    await Promise.all([replays.replayOnce(kafka, letter, 'bob', true), replays.replayOnce(kafka, letter, 'carol', true)]);
+
+    const history = (await replays.historiesOf([letter])).get(replayKeyOf(letter)) ?? [];
+    expect(history.map((record) => record.replayedBy).sort()).toEqual(['alice', 'bob', 'carol']);
+    expect(history[0].replayedBy).toBe('alice');
   });
 
   it('lets only one of two operators replaying the same letter at once republish it', async () => {
@@ -87,6 +116,6 @@ describe('replaying a dead letter once', () => {
   it('knows nothing of a letter nobody replayed', async () => {
     const letter = await park();
 
-    expect(await replays.recordsOf([letter])).toEqual(new Map());
+    expect(await replays.historiesOf([letter])).toEqual(new Map());
   });
 });

@@ -9,85 +9,138 @@ export interface ReplayRecord {
   replayedBy: string;
 }
 
+/** One entry of the replay history: which letter, and its replay. */
+export interface LetterReplay extends ReplayRecord {
+  partition: number;
+  offset: string;
+}
+
 /** A letter's place on the dead-letter topic, which names it for good. */
 type LetterPlace = Pick<StoredDeadLetter, 'partition' | 'offset'>;
 
-/** What replaying a letter once came to: replayed now, or not, having been replayed before (`record` says when). */
+/** What replaying a letter once came to: replayed now (`record` is this replay), or not, having been replayed before (`record` is the latest). */
 export interface ReplayOutcome {
   replayed: boolean;
   record: ReplayRecord;
 }
 
-/** The key recordsOf answers by. */
+/** The key historiesOf answers by. */
 export function replayKeyOf(letter: LetterPlace): string {
   return `${letter.partition}@${letter.offset}`;
 }
 
-type ReplayRow = { partition: number; offset: string; replayedAt: Date; replayedBy: string };
+type ReplayRow = { partition: number; offset: string; sequence: number; replayedAt: Date; replayedBy: string };
 
-const toRecord = (row: ReplayRow): ReplayRecord => ({ replayedAt: row.replayedAt.toISOString(), replayedBy: row.replayedBy });
+const toRecord = (row: Pick<ReplayRow, 'replayedAt' | 'replayedBy'>): ReplayRecord => ({ replayedAt: row.replayedAt.toISOString(), replayedBy: row.replayedBy });
+
+const REPLAY_COLUMNS = `"partition", "offset"::text AS "offset", sequence, replayed_at AS "replayedAt", replayed_by AS "replayedBy"`;
 
 /**
- * dead_letter_replays: the letters operators replayed. A replayed letter stays on the topic, so
- * this is what keeps the console and the CLI from replaying it twice by accident: a replay is claimed
- * here first (only one of two operators racing gets it), published, and released if publishing fails.
+ * Forced replays of one letter racing each other each take the next number; one that loses a race
+ * takes the number after. More losses in a row than this means something else is wrong.
+ */
+const MAX_FORCED_CLAIM_ATTEMPTS = 5;
+
+/**
+ * dead_letter_replays: every replay operators made, oldest first per letter. A replayed letter stays
+ * on the topic, so this is what keeps the console and the CLI from replaying it twice by accident: a
+ * replay is claimed here first (the letter's first replay is unique, so only one of two operators
+ * racing gets it; a forced one appends), published, and its claim deleted if publishing fails.
  */
 export class DeadLetterReplays {
   constructor(private readonly pool: SqlPool) {}
 
-  /** The replays of these letters, by `partition@offset`. */
-  async recordsOf(letters: readonly LetterPlace[]): Promise<Map<string, ReplayRecord>> {
+  /** Every replay of these letters, oldest first, by `partition@offset`; a letter never replayed has no entry. */
+  async historiesOf(letters: readonly LetterPlace[]): Promise<Map<string, ReplayRecord[]>> {
     if (letters.length === 0) return new Map();
     const { rows } = await this.pool.query<ReplayRow>({
       name: 'dead-letter-replays-of',
-      text: `SELECT "partition", "offset"::text AS "offset", replayed_at AS "replayedAt", replayed_by AS "replayedBy" FROM dead_letter_replays
-             WHERE topic = $1 AND ("partition", "offset") IN (SELECT * FROM unnest($2::int[], $3::bigint[]))`,
+      text: `SELECT ${REPLAY_COLUMNS} FROM dead_letter_replays
+             WHERE topic = $1 AND ("partition", "offset") IN (SELECT * FROM unnest($2::int[], $3::bigint[]))
+             ORDER BY "partition", "offset", sequence`,
       values: [DEAD_LETTER_TOPIC, letters.map((letter) => letter.partition), letters.map((letter) => letter.offset)],
     });
-    return new Map(rows.map((row) => [replayKeyOf(row), toRecord(row)]));
+    const histories = new Map<string, ReplayRecord[]>();
+    for (const row of rows) {
+      const key = replayKeyOf(row);
+      histories.set(key, [...(histories.get(key) ?? []), toRecord(row)]);
+    }
+    return histories;
+  }
+
+  /** The whole history, oldest first: what the CLI asks for, as it reads the letters themselves from Kafka. */
+  async history(): Promise<LetterReplay[]> {
+    const { rows } = await this.pool.query<ReplayRow>({
+      name: 'dead-letter-replays-history',
+      text: `SELECT ${REPLAY_COLUMNS} FROM dead_letter_replays WHERE topic = $1 ORDER BY replayed_at, "partition", "offset", sequence`,
+      values: [DEAD_LETTER_TOPIC],
+    });
+    return rows.map((row) => ({ partition: row.partition, offset: row.offset, ...toRecord(row) }));
   }
 
   /**
    * Republishes the letter to the topic it came from, unless it was replayed before: then only when
-   * `force`, which records this replay in place of the earlier one.
+   * `force`, which adds this replay to the earlier ones.
    */
   async replayOnce(kafka: Kafka, letter: StoredDeadLetter, replayedBy: string, force = false): Promise<ReplayOutcome> {
-    const claimed = await this.claim(letter, replayedBy, force);
-    if (!claimed.replayed) return claimed;
+    const claimed = force ? await this.claimNext(letter, replayedBy) : await this.claimFirst(letter, replayedBy);
+    if (!claimed) return { replayed: false, record: await this.latest(letter) };
     try {
       await replayDeadLetters(kafka, [letter]);
     } catch (error) {
-      if (!force) await this.release(letter);
+      await this.release(letter, claimed.sequence);
       throw error;
     }
-    return claimed;
+    return { replayed: true, record: toRecord(claimed) };
   }
 
-  private async claim(letter: StoredDeadLetter, replayedBy: string, force: boolean): Promise<ReplayOutcome> {
-    const { rows } = await this.pool.query<ReplayRow & { replayed: boolean }>({
-      name: force ? 'dead-letter-replays-claim-forced' : 'dead-letter-replays-claim',
-      text: `WITH claimed AS (
-               INSERT INTO dead_letter_replays (topic, "partition", "offset", source_topic, replayed_by) VALUES ($1, $2, $3::bigint, $4, $5)
-               ON CONFLICT (topic, "partition", "offset") ${force ? 'DO UPDATE SET replayed_by = EXCLUDED.replayed_by, replayed_at = now()' : 'DO NOTHING'}
-               RETURNING replayed_at AS "replayedAt", replayed_by AS "replayedBy")
-             SELECT true AS replayed, * FROM claimed
-             UNION ALL
-             SELECT false, replayed_at, replayed_by FROM dead_letter_replays
-              WHERE topic = $1 AND "partition" = $2 AND "offset" = $3::bigint AND NOT EXISTS (SELECT FROM claimed)`,
-      values: [DEAD_LETTER_TOPIC, letter.partition, letter.offset, letter.headers[DEAD_LETTER_HEADERS.topic] ?? '', replayedBy],
+  /** The letter's first replay, or nothing if it has one already. */
+  private async claimFirst(letter: StoredDeadLetter, replayedBy: string): Promise<ReplayRow | undefined> {
+    const { rows } = await this.pool.query<ReplayRow>({
+      name: 'dead-letter-replays-claim-first',
+      text: `INSERT INTO dead_letter_replays (topic, "partition", "offset", sequence, source_topic, replayed_by) VALUES ($1, $2, $3::bigint, 1, $4, $5)
+             ON CONFLICT DO NOTHING RETURNING ${REPLAY_COLUMNS}`,
+      values: [DEAD_LETTER_TOPIC, letter.partition, letter.offset, sourceTopicOf(letter), replayedBy],
     });
-    if (rows.length === 1) return { replayed: rows[0].replayed, record: toRecord(rows[0]) };
-    // Another operator's claim committed while this statement ran, after its snapshot: a new one sees it.
-    const record = (await this.recordsOf([letter])).get(replayKeyOf(letter));
-    if (!record) throw new Error(`dead letter ${replayKeyOf(letter)} could neither be claimed for a replay nor found replayed`);
-    return { replayed: false, record };
+    return rows[0];
   }
 
-  private async release(letter: LetterPlace): Promise<void> {
-    await this.pool.query({
-      name: 'dead-letter-replays-release',
-      text: 'DELETE FROM dead_letter_replays WHERE topic = $1 AND "partition" = $2 AND "offset" = $3::bigint',
+  /** The letter's next replay, whatever came before. */
+  private async claimNext(letter: StoredDeadLetter, replayedBy: string): Promise<ReplayRow> {
+    for (let attempt = 1; attempt <= MAX_FORCED_CLAIM_ATTEMPTS; attempt += 1) {
+      const { rows } = await this.pool.query<ReplayRow>({
+        name: 'dead-letter-replays-claim-next',
+        text: `INSERT INTO dead_letter_replays (topic, "partition", "offset", sequence, source_topic, replayed_by)
+               SELECT $1, $2, $3::bigint, COALESCE(MAX(sequence), 0) + 1, $4, $5 FROM dead_letter_replays WHERE topic = $1 AND "partition" = $2 AND "offset" = $3::bigint
+               ON CONFLICT DO NOTHING RETURNING ${REPLAY_COLUMNS}`,
+        values: [DEAD_LETTER_TOPIC, letter.partition, letter.offset, sourceTopicOf(letter), replayedBy],
+      });
+      if (rows[0]) return rows[0];
+    }
+    throw new Error(`dead letter ${replayKeyOf(letter)}: lost ${MAX_FORCED_CLAIM_ATTEMPTS} races in a row for its next replay number`);
+  }
+
+  /** The letter's latest replay: asked in a statement of its own, so it sees the one a racing claim just committed. */
+  private async latest(letter: LetterPlace): Promise<ReplayRecord> {
+    const { rows } = await this.pool.query<ReplayRow>({
+      name: 'dead-letter-replays-latest',
+      text: `SELECT ${REPLAY_COLUMNS} FROM dead_letter_replays WHERE topic = $1 AND "partition" = $2 AND "offset" = $3::bigint ORDER BY sequence DESC LIMIT 1`,
       values: [DEAD_LETTER_TOPIC, letter.partition, letter.offset],
     });
+    if (!rows[0]) throw new Error(`dead letter ${replayKeyOf(letter)} could neither be claimed for a replay nor found replayed`);
+    return toRecord(rows[0]);
   }
+
+  /** A claim whose publishing failed: that replay did not happen, so it leaves no entry. */
+  private async release(letter: LetterPlace, sequence: number): Promise<void> {
+    await this.pool.query({
+      name: 'dead-letter-replays-release',
+      text: 'DELETE FROM dead_letter_replays WHERE topic = $1 AND "partition" = $2 AND "offset" = $3::bigint AND sequence = $4',
+      values: [DEAD_LETTER_TOPIC, letter.partition, letter.offset, sequence],
+    });
+  }
+}
+
+function sourceTopicOf(letter: StoredDeadLetter): string {
+  return letter.headers[DEAD_LETTER_HEADERS.topic] ?? '';
 }

@@ -1,0 +1,66 @@
+import { createScratchDatabase, ScratchDatabase, testEnv } from '@pinflow/testing';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { defaultMigrationsDir, migrateDeploy } from './migrate';
+
+const HISTORY_MIGRATION = '20261205100300_dead_letter_replay_history';
+
+/** The repository's migrations before the one named, in a throwaway directory: a database as it stood then. */
+function migrationsBefore(name: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pinflow-migrations-'));
+  for (const entry of readdirSync(defaultMigrationsDir())) {
+    if (entry < name || entry === 'migration_lock.toml') cpSync(path.join(defaultMigrationsDir(), entry), path.join(dir, entry), { recursive: true });
+  }
+  return dir;
+}
+
+/** dead_letter_replays became a history: the replays recorded before that stay, each as its letter's first. */
+describe('the dead-letter replay history migration', () => {
+  let database: ScratchDatabase;
+  let before: string;
+  let db: Client;
+
+  beforeAll(async () => {
+    database = await createScratchDatabase(testEnv().databaseUrl, 'pinflow_replay_history');
+    before = migrationsBefore(HISTORY_MIGRATION);
+    await migrateDeploy(database.url, before);
+    db = new Client({ connectionString: database.url });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await database?.drop();
+    rmSync(before, { recursive: true, force: true });
+  });
+
+  it('keeps the replays recorded before it as first replays, and takes a second replay of the same letter', async () => {
+    await db.query(
+      `INSERT INTO dead_letter_replays (topic, "partition", "offset", source_topic, replayed_by, replayed_at)
+       VALUES ('pinflow.deadletter.v1', 0, 12, 'pinflow.commands.pismo.v1', 'alice', '2026-12-01T10:00:00Z')`,
+    );
+
+    await migrateDeploy(database.url, defaultMigrationsDir());
+    await db.query(
+      `INSERT INTO dead_letter_replays (topic, "partition", "offset", sequence, source_topic, replayed_by) VALUES ('pinflow.deadletter.v1', 0, 12, 2, 'pinflow.commands.pismo.v1', 'bob')`,
+    );
+
+    const { rows } = await db.query(`SELECT sequence, replayed_by AS "replayedBy" FROM dead_letter_replays WHERE "offset" = 12 ORDER BY sequence`);
+    expect(rows).toEqual([
+      { sequence: 1, replayedBy: 'alice' },
+      { sequence: 2, replayedBy: 'bob' },
+    ]);
+    await expect(
+      db.query(`INSERT INTO dead_letter_replays (topic, "partition", "offset", sequence, source_topic, replayed_by) VALUES ('pinflow.deadletter.v1', 0, 12, 1, 'x', 'carol')`),
+    ).rejects.toThrow(/dead_letter_replays_pkey/);
+  });
+
+  it('lets audit append to the history and delete a failed claim, never rewrite an entry', async () => {
+    const { rows } = await db.query<{ privilege_type: string }>(
+      `SELECT privilege_type FROM information_schema.role_table_grants WHERE grantee = 'pinflow_audit_writer' AND table_name = 'dead_letter_replays' ORDER BY privilege_type`,
+    );
+    expect(rows.map((row) => row.privilege_type)).toEqual(['DELETE', 'INSERT', 'SELECT']);
+  });
+});
