@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { defaultMigrationsDir, migrateDeploy } from './migrate';
 
-const HISTORY_MIGRATION = '20261205100300_dead_letter_replay_history';
+const HISTORY_MIGRATION = '20261205100400_dead_letter_replay_history';
 
 /** The repository's migrations before the one named, in a throwaway directory: a database as it stood then. */
 function migrationsBefore(name: string): string {
