@@ -79,7 +79,9 @@ export class D1PinManagementController {
     const claim = retry ? { moved: false } : await this.counters.claim(issuerId, cardId, changeCounter, correlationId);
     let requestId: string;
     try {
-      ({ requestId } = await this.requests.accept({ principal, idempotencyKey, response }, this.pinChange(issuerId, cardId, parsed.data.type, pin, route)));
+      // The push acts for the tenant holding the issuer's cards: the card must be one of them (when ownership is enforced).
+      const onBehalfOfIssuer = { ...principal, ...(route.tenant === undefined ? {} : { tenant: route.tenant }) };
+      ({ requestId } = await this.requests.accept({ principal: onBehalfOfIssuer, idempotencyKey, response }, this.pinChange(issuerId, cardId, parsed.data.type, pin, route)));
     } catch (error) {
       // A refused push changes no PIN, so it must not use up the counter D1 computed the block with.
       if (claim.moved) await this.counters.release(issuerId, cardId, changeCounter, correlationId).catch((releaseError: unknown) => this.logger.warn({ err: releaseError, correlationId, issuerId, cardId }, 'the change counter of a refused push could not be given back'));
