@@ -1,9 +1,11 @@
 import { PIN_WRITE_SCOPE } from '@pinflow/auth';
 import { commandTopic, EVENT_TYPES } from '@pinflow/contracts';
-import { createSqlPool } from '@pinflow/sql';
 import { testEnv, waitFor } from '@pinflow/testing';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { CardOwners } from '../apps/intake/src/card-owners';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { KafkaDoorSuite, startKafkaDoorSuite } from './kafka-door-support';
 
 describe("Card ownership end to end: a write for another tenant's card is refused at both doors", () => {
@@ -22,15 +24,11 @@ describe("Card ownership end to end: a write for another tenant's card is refuse
       topics: [commandTopic('pismo')],
     });
     acmeToken = await suite.stack.secrets.token([PIN_WRITE_SCOPE], { subject: 'acme-backend', tenant: 'acme' });
-    const pool = createSqlPool(testEnv().databaseUrl, 1);
-    try {
-      await new CardOwners(pool).assign([
-        { tenant: 'acme', vendor: 'pismo', cardId: acmeCard },
-        { tenant: 'globex', vendor: 'pismo', cardId: globexCard },
-      ]);
-    } finally {
-      await pool.end();
-    }
+    // Registered as an administrator would: the portfolios imported with `npm run cards -- import` (built by the global setup).
+    const portfolios = path.join(mkdtempSync(path.join(os.tmpdir(), 'pinflow-card-owners-')), 'portfolios.csv');
+    writeFileSync(portfolios, `# tenant,vendor,cardId\nacme,pismo,${acmeCard}\nglobex,pismo,${globexCard}\n`);
+    const imported = execFileSync(process.execPath, [path.join(__dirname, '../dist/tools/cards.js'), 'import', portfolios], { env: { ...process.env, DATABASE_URL: testEnv().databaseUrl }, encoding: 'utf8' });
+    expect(imported).toBe('2 cards read: 2 added, 0 moved to another tenant, 0 unchanged\n');
     for (const cardId of [acmeCard, globexCard]) await suite.client.seedCard(cardId);
   }, 180_000);
 
