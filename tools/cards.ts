@@ -20,8 +20,8 @@ async function main(): Promise<void> {
   try {
     const registry = new CardOwners(pool);
     if (command === 'import') {
-      const { added, moved } = await registry.assign(owners);
-      process.stdout.write(`${owners.length} cards read: ${added} added, ${moved} moved to another tenant, ${owners.length - added - moved} unchanged\n`);
+      const { added, moved, unchanged } = await registry.assign(owners);
+      process.stdout.write(`${owners.length} cards read: ${added} added, ${moved} moved to another tenant, ${unchanged} unchanged\n`);
     } else {
       process.stdout.write(`${owners.length} cards read: ${await registry.remove(owners)} removed\n`);
     }

@@ -40,10 +40,11 @@ const ASSIGN = `
     WHERE intake_card_owners.tenant <> excluded.tenant
   RETURNING (xmax <> 0) AS moved`;
 
-/** What an import changed: cards new to the registry, and cards that moved from another tenant. */
+/** What an import did: cards new to the registry, cards that moved from another tenant, and cards already the tenant's. */
 export interface AssignResult {
   added: number;
   moved: number;
+  unchanged: number;
 }
 
 /**
@@ -60,7 +61,7 @@ export class CardOwners {
     const unique = [...byCard.values()];
     const { rows } = await this.pool.query<{ moved: boolean }>(ASSIGN, [unique.map((owner) => owner.vendor), unique.map((owner) => owner.cardId), unique.map((owner) => owner.tenant)]);
     const moved = rows.filter((row) => row.moved).length;
-    return { added: rows.length - moved, moved };
+    return { added: rows.length - moved, moved, unchanged: unique.length - rows.length };
   }
 
   /** Takes cards out of the registry (closed, or sold off): no tenant may write to them any more. The number removed. */

@@ -321,7 +321,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
       await own('acme', sold, closed, kept);
       const door = httpDoor(idleRelay(), intakeConfig({ INTAKE_CARD_OWNERSHIP: 'enforced' }));
 
-      expect(await registry.assign([sold, kept].map((cardId) => ({ tenant: cardId === sold ? 'globex' : 'acme', vendor: 'pismo' as const, cardId })))).toEqual({ added: 0, moved: 1 });
+      expect(await registry.assign([sold, kept].map((cardId) => ({ tenant: cardId === sold ? 'globex' : 'acme', vendor: 'pismo' as const, cardId })))).toEqual({ added: 0, moved: 1, unchanged: 1 });
       expect(await registry.remove([{ vendor: 'pismo', cardId: closed }])).toBe(1);
 
       expect(await refusalOf(submit(door, increaseTries(sold), { caller: 'acme-backend', tenant: 'acme' }))).toEqual([404, 'CARD_NOT_FOUND']);
