@@ -28,14 +28,17 @@ export interface KafkaDoorSuite extends Suite {
   leakSurfaces(): Promise<{ kafka: string; logs: string; rows: string }>;
 }
 
-/** Starts a suite (see startSuite) with two requesters registered with intake, recording the Kafka door's topics besides `topics`. */
-export async function startKafkaDoorSuite({ env = {}, topics, ...options }: SuiteOptions): Promise<KafkaDoorSuite> {
+/**
+ * Starts a suite (see startSuite) with two requesters registered with intake, `core-banking` and
+ * `card-lifecycle` (each with its tenant in `tenants`, if any), recording the Kafka door's topics besides `topics`.
+ */
+export async function startKafkaDoorSuite({ env = {}, topics, tenants, ...options }: SuiteOptions & { tenants?: Record<string, string> }): Promise<KafkaDoorSuite> {
   const replyTopic = `core-banking.pinflow-answers.${randomUUID().slice(0, 8)}`;
   const requester = await KafkaRequester.create('core-banking', [replyTopic]);
   const other = await KafkaRequester.create('card-lifecycle');
   const suite = await startSuite({
     ...options,
-    env: { ...env, intake: { ...env.intake, ...KafkaRequester.intakeEnvOf([requester, other]) } },
+    env: { ...env, intake: { ...env.intake, ...KafkaRequester.intakeEnvOf([requester, other], tenants) } },
     topics: [...new Set([requester.topic, other.topic, EVENTS_TOPIC, replyTopic, DEAD_LETTER_TOPIC, ...topics])],
   });
   const producer = new Kafka({ clientId: requester.name, brokers: testEnv().kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).producer();

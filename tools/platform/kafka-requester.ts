@@ -43,9 +43,10 @@ export class KafkaRequester {
     return new KafkaRequester(name, kid, keys.privateKey, { publicKeyFile: jwksFile, replyTopics });
   }
 
-  /** INTAKE_KAFKA_REQUESTERS registering these requesters, their public keys and reply topics. */
-  static intakeEnvOf(requesters: KafkaRequester[]): { INTAKE_KAFKA_REQUESTERS: string } {
-    return { INTAKE_KAFKA_REQUESTERS: JSON.stringify(Object.fromEntries(requesters.map((requester) => [requester.name, requester.registration]))) };
+  /** INTAKE_KAFKA_REQUESTERS registering these requesters, their public keys and reply topics, and the tenants of those named in `tenants`. */
+  static intakeEnvOf(requesters: KafkaRequester[], tenants: Record<string, string> = {}): { INTAKE_KAFKA_REQUESTERS: string } {
+    const registrations = requesters.map((requester) => [requester.name, { ...requester.registration, ...(tenants[requester.name] ? { tenant: tenants[requester.name] } : {}) }]);
+    return { INTAKE_KAFKA_REQUESTERS: JSON.stringify(Object.fromEntries(registrations)) };
   }
 
   /** INTAKE_KAFKA_REQUESTERS registering this requester alone. */

@@ -38,9 +38,15 @@ async function loadOrCreateRing(file: string): Promise<PinKeyRing> {
   return ring;
 }
 
-/** A fresh key replaces the ring in its file(s), as an operator rotates a Secret; services pick it up without a restart. */
+/** How long a rotated-out key keeps decrypting: longer than any command waits before it runs. */
+const RETIRED_KEY_LIFETIME_MS = 86_400_000;
+
+/**
+ * A fresh key becomes the current one in the ring's file(s), as an operator rotates a Secret, and the
+ * keys it replaces are retired (notAfter) a day later; services pick it up without a restart.
+ */
 export async function rotateDevKeyRing(keys: DevKeyRing | DevCommandKeyRing): Promise<PinKeyRing> {
-  const ring = await generatePinKeyRing();
+  const ring = await (await PinKeyRing.fromFile(keys.file)).withSuccessor(await generatePinKeyRing(), new Date(Date.now() + RETIRED_KEY_LIFETIME_MS));
   // The worker's private ring first: intake seals to a new key only once its owner can open it.
   await writePinKeyRingFile(keys.file, ring);
   if ('publicFile' in keys) await writePublicKeyRingFile(keys.publicFile, ring);

@@ -5,12 +5,19 @@ import { kafkaConfig, messageSigningConfig, messageVerifyingConfig } from '@pinf
 import { authConfig } from '@pinflow/auth';
 import { pinKeysConfig } from '@pinflow/pin-crypto';
 import { z } from 'zod';
+import { cardOwnershipConfig, cardOwnershipMode, requireCardOwners } from './card-ownership';
 import { d1InboundConfig, requireD1InboundSettings } from './d1-inbound/config';
+
+const requesterSettings = {
+  replyTopics: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,249}$/)).default([]),
+  tenant: z.string().min(1).optional(),
+};
 
 /**
  * Who may publish requests over Kafka, as JSON: requester id → where its signing keys are
- * (`jwksUrl`, or `publicKeyFile`: a JWK, JWKS or PEM SPKI key) and the topics it may ask its answers
- * on (`replyTopics`; intake creates them). The requester id is the `caller` of its requests, the
+ * (`jwksUrl`, or `publicKeyFile`: a JWK, JWKS or PEM SPKI key), the topics it may ask its answers
+ * on (`replyTopics`; intake creates them) and its `tenant`, as a token's tenant claim would name it:
+ * whose cards it may act on and whose callers see its requests. The requester id is the `caller` of its requests, the
  * `iss` of its signatures, its Kafka principal, and names its request topic (requestTopic), which
  * intake creates and consumes.
  */
@@ -27,10 +34,7 @@ const kafkaRequesters = z
   .pipe(
     z.record(
       z.string().regex(REQUESTER_ID, 'a requester id is 1-64 letters, digits, - or _ (it names a Kafka topic)'),
-      z.union([
-        z.strictObject({ jwksUrl: z.url({ protocol: /^https?$/ }), replyTopics: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,249}$/)).default([]) }),
-        z.strictObject({ publicKeyFile: z.string().min(1), replyTopics: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,249}$/)).default([]) }),
-      ]),
+      z.union([z.strictObject({ jwksUrl: z.url({ protocol: /^https?$/ }), ...requesterSettings }), z.strictObject({ publicKeyFile: z.string().min(1), ...requesterSettings })]),
     ),
   );
 
@@ -82,11 +86,14 @@ export const intakeConfigSchema = z
     /** Write requests in progress at once beyond which more are refused (503, Retry-After) instead of queued. */
     INTAKE_MAX_PENDING_ACCEPTANCES: positiveInt.default(256),
     ...d1InboundConfig,
+    ...cardOwnershipConfig,
   })
   .superRefine(requireD1InboundSettings)
+  .superRefine(requireCardOwners)
   .superRefine(requireCommandKeyFiles)
   .transform((config) => ({
     ...config,
+    INTAKE_CARD_OWNERSHIP: cardOwnershipMode(config),
     INTAKE_PUBLIC_BASE_URL: (config.INTAKE_PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, ''),
   }));
 

@@ -57,7 +57,8 @@ const idempotencyKeyParameter = {
 const writeErrors = {
   '400': problem,
   '401': problem,
-  '403': problem,
+  '403': { ...problem, description: 'TENANT_REQUIRED (with card ownership enforced: the token names no tenant), or a missing scope' },
+  '404': { ...problem, description: "CARD_NOT_FOUND: with card ownership enforced, the card is not one of the caller's tenant's (the same answer whether another tenant holds it or nobody does)" },
   '409': problem,
   '413': { ...problem, description: 'PAYLOAD_TOO_LARGE: bodies are at most 32 kB' },
   '415': { ...problem, description: 'UNSUPPORTED_MEDIA_TYPE: bodies are JSON in UTF-8, without Content-Encoding' },

@@ -2,6 +2,8 @@ import { MessageSignatureVerifier, SignatureRejectedError } from '@pinflow/auth'
 import { EVENTS_TOPIC, REQUEST_SCHEMA_VERSION, REQUEST_SIGNATURE_HEADER, requestTopic } from '@pinflow/contracts';
 import { HandlerVerdict, JsonProducer, KafkaMessageContext, MessageMeta, TopicBatch } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
+import { ProblemException } from '@pinflow/http';
+import { cardNotFound } from './card-ownership';
 import type { IntakeConfig } from './config';
 import { RequestDoorConsumer } from './request-door.consumer';
 import type { Requester, RequestsService } from './requests.service';
@@ -17,14 +19,19 @@ const signatures = {
   },
 } as unknown as MessageSignatureVerifier;
 
-/** The door over recording fakes: what it submitted and what it published. */
-function door() {
+/** The door over recording fakes: what it submitted and what it published; `refusal`, what the shared path refuses with. */
+function door(refusal?: ProblemException) {
   const submitted: Requester[] = [];
   const published: TopicBatch[] = [];
-  const requests = { submit: async (requester: Requester) => (submitted.push(requester), { replayed: false }) } as unknown as RequestsService;
+  const submit = async (requester: Requester) => {
+    submitted.push(requester);
+    if (refusal) throw refusal;
+    return { replayed: false };
+  };
+  const requests = { submit } as unknown as RequestsService;
   const submissions = { fromKafka: (request: unknown) => request } as unknown as Submissions;
   const producer = { sendBatch: async (batches: TopicBatch[]) => void published.push(...batches) } as unknown as JsonProducer;
-  const config = { INTAKE_KAFKA_REQUESTERS: { 'core-banking': { publicKeyFile: 'unused', replyTopics: [REPLY_TOPIC] }, 'card-lifecycle': { publicKeyFile: 'unused', replyTopics: [] } } } as unknown as IntakeConfig;
+  const config = { INTAKE_KAFKA_REQUESTERS: { 'core-banking': { publicKeyFile: 'unused', replyTopics: [REPLY_TOPIC] }, 'card-lifecycle': { publicKeyFile: 'unused', replyTopics: [REPLY_TOPIC], tenant: 'acme' } } } as unknown as IntakeConfig;
   const logger = { info: () => undefined } as unknown as Logger;
   return { consumer: new RequestDoorConsumer(requests, submissions, signatures, producer, config, logger), submitted, published };
 }
@@ -74,5 +81,23 @@ describe("intake's Kafka door: a request must be signed by the requester whose t
 
     expect(verdict).toMatchObject({ deadLetter: { reason: 'REQUESTER_MISMATCH', detail: 'signed by core-banking, on the request topic of no requester' } });
     expect(submitted).toEqual([]);
+  });
+
+  it("submits in the name of the requester's configured tenant, whose cards it may act on", async () => {
+    const { consumer, submitted } = door();
+
+    await received(consumer, requestTopic('card-lifecycle'), 'card-lifecycle');
+
+    expect(submitted.map((requester) => requester.principal)).toEqual([{ subject: 'card-lifecycle', tenant: 'acme', scopes: new Set(['pin:write']) }]);
+  });
+
+  it('answers a request for a card of another tenant with the HTTP door\'s CARD_NOT_FOUND, as a rejected event in the requester\'s name', async () => {
+    const { consumer, published } = door(cardNotFound());
+
+    const verdict = await received(consumer, requestTopic('core-banking'), 'core-banking');
+
+    expect(verdict).toBeUndefined();
+    expect(published.map((batch) => batch.topic)).toEqual([EVENTS_TOPIC, REPLY_TOPIC]);
+    expect(published[0].messages[0].value).toMatchObject({ type: 'pinflow.pin_change.rejected', subject: 'card-1', data: { caller: 'core-banking', clientRequestId: 'reissue-42', problem: { status: 404, code: 'CARD_NOT_FOUND' } } });
   });
 });

@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { MessageSignatureVerifier, PIN_WRITE_SCOPE, SignatureRejectedError } from '@pinflow/auth';
+import { type AuthenticatedPrincipal, MessageSignatureVerifier, PIN_WRITE_SCOPE, SignatureRejectedError } from '@pinflow/auth';
 import { buildEvent, cardId, deterministicEventId, EVENT_TYPES, REQUEST_SCHEMA_VERSION, REQUEST_SIGNATURE_HEADER, requestEnvelope, requesterOfTopic, requestSchemaOf, requestTopic, VENDORS } from '@pinflow/contracts';
 import { problem, Problem, ProblemException, TemporarilyUnavailableException, ZodValidationPipe } from '@pinflow/http';
 import { HandlerVerdict, JsonProducer, KafkaMessageContext, MessageMeta } from '@pinflow/kafka';
@@ -83,7 +83,7 @@ export class RequestDoorConsumer {
       if (!schema) throw new ProblemException(400, 'VALIDATION_FAILED', 'Invalid request', 'No such vendor and operation.', { errors: [{ pointer: '/operation', code: 'invalid_value', message: 'unknown vendor or operation' }] });
       const request = new ZodValidationPipe(schema, 'request').transform(message);
       const accepted = await this.requests.submit(
-        { principal: { subject: requester, scopes: new Set([PIN_WRITE_SCOPE]) }, idempotencyKey: clientRequestId, replyTopic: allowedReplyTopic },
+        { principal: this.principalOf(requester), idempotencyKey: clientRequestId, replyTopic: allowedReplyTopic },
         this.submissions.fromKafka(request),
       );
       // A new request's answer is in the outbox with its command; a repeat gets that same answer again.
@@ -93,6 +93,12 @@ export class RequestDoorConsumer {
       if (!(error instanceof ProblemException) || error instanceof TemporarilyUnavailableException) throw error;
       await this.reject(meta, rejected, error.problem);
     }
+  }
+
+  /** The requester as the shared path sees a caller: a token's subject, write scope and tenant claim. */
+  private principalOf(requester: string): AuthenticatedPrincipal {
+    const tenant = this.config.INTAKE_KAFKA_REQUESTERS[requester]?.tenant;
+    return { subject: requester, scopes: new Set([PIN_WRITE_SCOPE]), ...(tenant === undefined ? {} : { tenant }) };
   }
 
   /** Answers a refused request with the problem the HTTP door would have given, if it says which card and request it is. */

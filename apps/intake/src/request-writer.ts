@@ -15,14 +15,16 @@ export interface RequestRecord {
   tenant: string | null;
   idempotencyKey: string | null;
   fingerprint: string;
+  /** The tenant that must own the card (vendor, cardId) for the request to be recorded; null: not checked (ownership open). */
+  requiredOwner: string | null;
   messages: EncodedMessage[];
 }
 
 /** The request that an Idempotency-Key already names: a repeat gets its answer. */
 export type EarlierRequest = Pick<RequestRecord, 'id' | 'commandId' | 'vendor' | 'operation' | 'cardId' | 'fingerprint'>;
 
-/** Recorded, or not because the caller's Idempotency-Key already names an earlier request. */
-export type WriteOutcome = { written: true } | { written: false; earlier: EarlierRequest };
+/** Recorded; or not, because the caller's Idempotency-Key already names an earlier request, or the card is not the required owner's. */
+export type WriteOutcome = { written: true } | { written: false; earlier: EarlierRequest } | { written: false; cardNotOwned: true };
 
 interface QueuedRecord {
   record: RequestRecord;
@@ -41,25 +43,41 @@ const MAX_GROUP_SIZE = 100;
 const OUTBOX_APPEND_LOCK = 7_240_002;
 
 // One statement, hence one transaction: the requests and their messages commit together or not at
-// all. A request whose caller and key are taken inserts nothing, and so none of its messages.
+// all. A request whose caller and key are taken inserts nothing, and so none of its messages; nor
+// does one whose card is not its required owner's (one primary-key probe of intake_card_owners per
+// request, in the same snapshot as the insert, so an ownership change applies to every later group).
 const WRITE_GROUP = `
   WITH append_lock AS (SELECT pg_advisory_xact_lock(${OUTBOX_APPEND_LOCK})),
+  request AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+      AS request (id, command_id, vendor, operation, card_id, caller, tenant, idempotency_key, request_fingerprint, required_owner)),
+  owned AS (
+    SELECT request.* FROM request
+    WHERE request.required_owner IS NULL
+      OR EXISTS (SELECT FROM intake_card_owners owner
+        WHERE owner.vendor = request.vendor AND owner.card_id = request.card_id AND owner.tenant = request.required_owner)),
   written AS (
     INSERT INTO intake_requests (id, command_id, vendor, operation, card_id, caller, tenant, idempotency_key, request_fingerprint, status)
-    SELECT request.*, 'accepted'
-    FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-      AS request (id, command_id, vendor, operation, card_id, caller, tenant, idempotency_key, request_fingerprint)
-    CROSS JOIN append_lock
+    SELECT owned.id, owned.command_id, owned.vendor, owned.operation, owned.card_id, owned.caller, owned.tenant, owned.idempotency_key, owned.request_fingerprint, 'accepted'
+    FROM owned CROSS JOIN append_lock
     ON CONFLICT (caller, idempotency_key) DO NOTHING
     RETURNING id),
   published AS (
     INSERT INTO outbox_messages (topic, key, value, headers)
     SELECT message.topic, message.key, message.value, message.headers::jsonb
-    FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[])
+    FROM unnest($11::uuid[], $12::text[], $13::text[], $14::text[], $15::text[])
       WITH ORDINALITY AS message (request_id, topic, key, value, headers, position)
     JOIN written ON written.id = message.request_id
     ORDER BY message.position)
-  SELECT id FROM written`;
+  SELECT id, true AS written FROM written
+  UNION ALL
+  SELECT id, false FROM request WHERE NOT EXISTS (SELECT FROM owned WHERE owned.id = request.id)`;
+
+/** What a group commit did: the requests it recorded, and those it refused because their card is not the required owner's. */
+interface GroupResult {
+  written: Set<string>;
+  notOwned: Set<string>;
+}
 
 const FIND_EARLIER = `
   SELECT caller, idempotency_key, id, command_id, vendor, operation, card_id, request_fingerprint AS fingerprint FROM intake_requests
@@ -121,29 +139,29 @@ export class RequestWriter {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const group = this.queue.splice(0, MAX_GROUP_SIZE);
-      let written: Set<string>;
+      let result: GroupResult;
       try {
-        written = await this.insert(group.map((queued) => queued.record));
+        result = await this.insert(group.map((queued) => queued.record));
       } catch (error) {
         if (isInfrastructureFault(error) || group.length === 1) this.refuse(group, error);
         // One request can fail its group (a value PostgreSQL refuses): alone, it fails only itself.
         else for (const queued of group) await this.commitAlone(queued);
         continue;
       }
-      await this.answer(group, written);
+      await this.answer(group, result);
     }
     this.writing = false;
   }
 
   private async commitAlone(queued: QueuedRecord): Promise<void> {
-    let written: Set<string>;
+    let result: GroupResult;
     try {
-      written = await this.insert([queued.record]);
+      result = await this.insert([queued.record]);
     } catch (error) {
       this.refuse([queued], error);
       return;
     }
-    await this.answer([queued], written);
+    await this.answer([queued], result);
   }
 
   private refuse(group: QueuedRecord[], error: unknown): void {
@@ -151,12 +169,12 @@ export class RequestWriter {
     for (const queued of group) queued.reject(error);
   }
 
-  /** Commits the group's new requests with their messages; the ids of those recorded. */
-  private async insert(records: RequestRecord[]): Promise<Set<string>> {
+  /** Commits the group's new requests with their messages. */
+  private async insert(records: RequestRecord[]): Promise<GroupResult> {
     const firstWithKey = firstOfEachKey(records);
     const inserting = records.filter((record) => record.idempotencyKey === null || firstWithKey.get(keyOf(record)) === record);
     const messages = inserting.flatMap((record) => record.messages.map((message) => ({ requestId: record.id, ...message })));
-    const { rows } = await this.pool.query<{ id: string }>({
+    const { rows } = await this.pool.query<{ id: string; written: boolean }>({
       name: 'intake-write-group',
       text: WRITE_GROUP,
       values: [
@@ -169,6 +187,7 @@ export class RequestWriter {
         inserting.map((record) => record.tenant),
         inserting.map((record) => record.idempotencyKey),
         inserting.map((record) => record.fingerprint),
+        inserting.map((record) => record.requiredOwner),
         messages.map((message) => message.requestId),
         messages.map((message) => message.topic),
         messages.map((message) => message.key),
@@ -176,30 +195,38 @@ export class RequestWriter {
         messages.map((message) => JSON.stringify(message.headers)),
       ],
     });
-    return new Set(rows.map((row) => row.id));
+    return { written: new Set(rows.filter((row) => row.written).map((row) => row.id)), notOwned: new Set(rows.filter((row) => !row.written).map((row) => row.id)) };
   }
 
   /**
-   * Tells each request of a committed group what became of it. Should even that fail, they are
-   * refused: whichever were recorded, a retry with the same key gets their answer.
+   * Tells each request of a committed group what became of it. A repeat of a key whose first request
+   * was refused for its card is queued again: nothing holds its key, so it is committed on its own
+   * merits in the next group. Should even that fail, they are refused: whichever were recorded, a
+   * retry with the same key gets their answer.
    */
-  private async answer(group: QueuedRecord[], written: Set<string>): Promise<void> {
+  private async answer(group: QueuedRecord[], { written, notOwned }: GroupResult): Promise<void> {
     try {
       const firstWithKey = firstOfEachKey(group.map((queued) => queued.record));
       const earlier = new Map<string, EarlierRequest>();
-      const taken = [...firstWithKey.values()].filter((record) => !written.has(record.id));
+      const taken = [...firstWithKey.values()].filter((record) => !written.has(record.id) && !notOwned.has(record.id));
       if (taken.length > 0) for (const [key, request] of await this.findEarlier(taken)) earlier.set(key, request);
       for (const [key, { id, commandId, vendor, operation, cardId, fingerprint }] of firstWithKey) {
         if (written.has(id)) earlier.set(key, { id, commandId, vendor, operation, cardId, fingerprint });
       }
-      const outcomes = group.map(({ record }): WriteOutcome => {
+      const outcomes = group.map(({ record }): WriteOutcome | 'again' => {
         if (written.has(record.id)) return { written: true };
+        if (notOwned.has(record.id)) return { written: false, cardNotOwned: true };
         const request = earlier.get(keyOf(record));
+        if (!request && notOwned.has(firstWithKey.get(keyOf(record))?.id ?? '')) return 'again';
         // ON CONFLICT skips a request only for a committed one with its key, and requests are never deleted.
         if (!request) throw new Error('an Idempotency-Key conflicted with a request that cannot be found');
         return { written: false, earlier: request };
       });
-      group.forEach((queued, index) => queued.resolve(outcomes[index]));
+      group.forEach((queued, index) => {
+        const outcome = outcomes[index];
+        if (outcome === 'again') this.queue.push(queued);
+        else queued.resolve(outcome);
+      });
     } catch (error) {
       this.refuse(group, error);
     }

@@ -1,6 +1,6 @@
 import { commandTopic, EVENTS_TOPIC } from '@pinflow/contracts';
 import { createDatabase, Database } from '@pinflow/db';
-import { TemporarilyUnavailableException } from '@pinflow/http';
+import { ProblemException, TemporarilyUnavailableException } from '@pinflow/http';
 import { createKafka, EncodedMessage, ensureTopics, JsonProducer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
@@ -12,6 +12,7 @@ import type { IntakeConfig } from './config';
 import { OutboxRelay } from './outbox-relay';
 import { RequestRecord, RequestWriter } from './request-writer';
 import { RequestsService, Submission } from './requests.service';
+import { CardOwners } from './card-owners';
 
 /** The real producer, except that its next send can be held until the test lets it go. */
 class HoldableProducer extends JsonProducer {
@@ -50,7 +51,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
   const relays: OutboxRelay[] = [];
 
   function intakeConfig(overrides: Partial<IntakeConfig> = {}): IntakeConfig {
-    const settings = { DATABASE_URL: testEnv().databaseUrl, INTAKE_PUBLIC_BASE_URL: 'http://intake.test', INTAKE_OUTBOX_POLL_MS: 3_600_000, INTAKE_MAX_PENDING_ACCEPTANCES: 128 };
+    const settings = { DATABASE_URL: testEnv().databaseUrl, INTAKE_PUBLIC_BASE_URL: 'http://intake.test', INTAKE_OUTBOX_POLL_MS: 3_600_000, INTAKE_MAX_PENDING_ACCEPTANCES: 128, INTAKE_CARD_OWNERSHIP: 'open' as const };
     return { ...settings, ...overrides } as IntakeConfig;
   }
 
@@ -108,6 +109,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
       tenant: null,
       idempotencyKey: null,
       fingerprint: 'fingerprint',
+      requiredOwner: null,
       messages: [{ topic: writerTopic, key: id, value: JSON.stringify({ id }), headers: { 'content-type': 'application/json' } }],
       ...overrides,
     };
@@ -242,6 +244,90 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
       await expect(submit(door, increaseTries(cardId), { tenant: 'nul\u0000tenant' })).rejects.toBeInstanceOf(TemporarilyUnavailableException);
 
       expect(await database.prisma.intakeRequest.count({ where: { cardId } })).toBe(0);
+    });
+  });
+
+  describe('card ownership', () => {
+    /** Registers each card id (Pismo's) as the tenant's. */
+    async function own(tenant: string, ...cardIds: string[]): Promise<void> {
+      await new CardOwners(database.pool).assign(cardIds.map((cardId) => ({ tenant, vendor: 'pismo' as const, cardId })));
+    }
+
+    /** The problem a refused submission answers with. */
+    async function refusalOf(answer: Promise<unknown>): Promise<[number, string]> {
+      const problem = await answer.then(() => undefined, (error: unknown) => error);
+      if (!(problem instanceof ProblemException)) throw new Error(`expected a problem, got ${String(problem)}`);
+      return [problem.getStatus(), problem.problem.code];
+    }
+
+    it("records in one group only the requests whose card is their required owner's; the others record nothing, not even their messages", async () => {
+      const acmeCard = `acme-card-${randomUUID()}`;
+      const globexCard = `globex-card-${randomUUID()}`;
+      await own('acme', acmeCard);
+      await own('globex', globexCard);
+      const ownCard = record({ cardId: acmeCard, requiredOwner: 'acme' });
+      const othersCard = record({ cardId: globexCard, requiredOwner: 'acme' });
+      const unregistered = record({ cardId: `nobodys-card-${randomUUID()}`, requiredOwner: 'acme' });
+      const unchecked = record({ cardId: globexCard, requiredOwner: null });
+
+      const outcomes = await Promise.all([ownCard, othersCard, unregistered, unchecked].map((request) => writer.write(request)));
+
+      expect(outcomes).toEqual([{ written: true }, { written: false, cardNotOwned: true }, { written: false, cardNotOwned: true }, { written: true }]);
+      expect(await stored([ownCard, othersCard, unregistered, unchecked].map((request) => request.id))).toEqual({ requests: [ownCard.id, unchecked.id].sort(), messages: 2 });
+    });
+
+    it("commits a repeat of a refused request's key on its own merits, as nothing holds the key", async () => {
+      const idempotencyKey = randomUUID();
+      const acmeCard = `acme-card-${randomUUID()}`;
+      await own('acme', acmeCard);
+      const refused = record({ idempotencyKey, cardId: `globex-card-${randomUUID()}`, requiredOwner: 'acme' });
+      const repeatForOwnCard = record({ idempotencyKey, cardId: acmeCard, requiredOwner: 'acme' });
+
+      const outcomes = await Promise.all([refused, repeatForOwnCard].map((request) => writer.write(request)));
+
+      expect(outcomes).toEqual([{ written: false, cardNotOwned: true }, { written: true }]);
+    });
+
+    it("answers a write for another tenant's card exactly as for a card no tenant has: 404 CARD_NOT_FOUND, nothing published", async () => {
+      const door = httpDoor(idleRelay(), intakeConfig({ INTAKE_CARD_OWNERSHIP: 'enforced' }));
+      const acmeCard = `acme-card-${randomUUID()}`;
+      const globexCard = `globex-card-${randomUUID()}`;
+      await own('acme', acmeCard);
+      await own('globex', globexCard);
+
+      const accepted = await submit(door, increaseTries(acmeCard), { caller: 'acme-backend', tenant: 'acme' });
+      const othersCard = await refusalOf(submit(door, increaseTries(globexCard), { caller: 'acme-backend', tenant: 'acme' }));
+      const noOnesCard = await refusalOf(submit(door, increaseTries(`nobodys-card-${randomUUID()}`), { caller: 'acme-backend', tenant: 'acme' }));
+
+      expect(accepted.body.status).toBe('accepted');
+      expect([othersCard, noOnesCard]).toEqual([[404, 'CARD_NOT_FOUND'], [404, 'CARD_NOT_FOUND']]);
+      expect(await database.prisma.outboxMessage.count({ where: { key: globexCard } })).toBe(0);
+    });
+
+    it('refuses a caller without a tenant before anything is drafted (403 TENANT_REQUIRED)', async () => {
+      const door = httpDoor(idleRelay(), intakeConfig({ INTAKE_CARD_OWNERSHIP: 'enforced' }));
+      const cardId = `acme-card-${randomUUID()}`;
+      await own('acme', cardId);
+      const submission = increaseTries(cardId);
+      const draft = jest.spyOn(submission, 'draft');
+
+      expect(await refusalOf(submit(door, submission, { caller: 'tenantless' }))).toEqual([403, 'TENANT_REQUIRED']);
+      expect(draft).not.toHaveBeenCalled();
+    });
+
+    it('moves a re-imported card to its new tenant, and takes a removed card away from every tenant', async () => {
+      const registry = new CardOwners(database.pool);
+      const [sold, closed, kept] = ['sold', 'closed', 'kept'].map((name) => `${name}-card-${randomUUID()}`);
+      await own('acme', sold, closed, kept);
+      const door = httpDoor(idleRelay(), intakeConfig({ INTAKE_CARD_OWNERSHIP: 'enforced' }));
+
+      expect(await registry.assign([sold, kept].map((cardId) => ({ tenant: cardId === sold ? 'globex' : 'acme', vendor: 'pismo' as const, cardId })))).toEqual({ added: 0, moved: 1, unchanged: 1 });
+      expect(await registry.remove([{ vendor: 'pismo', cardId: closed }])).toBe(1);
+
+      expect(await refusalOf(submit(door, increaseTries(sold), { caller: 'acme-backend', tenant: 'acme' }))).toEqual([404, 'CARD_NOT_FOUND']);
+      expect(await refusalOf(submit(door, increaseTries(closed), { caller: 'acme-backend', tenant: 'acme' }))).toEqual([404, 'CARD_NOT_FOUND']);
+      expect((await submit(door, increaseTries(sold), { caller: 'globex-backend', tenant: 'globex' })).body.status).toBe('accepted');
+      expect((await submit(door, increaseTries(kept), { caller: 'acme-backend', tenant: 'acme' })).body.status).toBe('accepted');
     });
   });
 

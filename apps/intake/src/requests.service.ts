@@ -5,6 +5,7 @@ import { ProblemException, TemporarilyUnavailableException } from '@pinflow/http
 import { encodeBatches, eventBatch, TopicBatch } from '@pinflow/kafka';
 import { createHash, randomUUID } from 'node:crypto';
 import type { AcceptedResponse } from './api-schemas';
+import { cardNotFound, requiredCardOwner } from './card-ownership';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { OutboxRelay } from './outbox-relay';
 import { EarlierRequest, RequestWriter } from './request-writer';
@@ -43,8 +44,10 @@ export interface Accepted {
  * Accepts a request, from the HTTP door or the Kafka door alike: records it (the idempotency record)
  * together with its command and accepted event in the outbox, by group commit; the relay publishes
  * them. A repeat with the same idempotency key and body gets the first answer and publishes nothing;
- * with another body it is refused (IDEMPOTENCY_KEY_REUSED). Refusals are ProblemExceptions, the
- * same whichever door the request came through.
+ * with another body it is refused (IDEMPOTENCY_KEY_REUSED). With card ownership enforced, a request
+ * for a card that is not the caller's tenant's is refused by that same commit (CARD_NOT_FOUND), and
+ * a caller without a tenant at once (TENANT_REQUIRED). Refusals are ProblemExceptions, the same
+ * whichever door the request came through.
  */
 @Injectable()
 export class RequestsService {
@@ -58,6 +61,7 @@ export class RequestsService {
     const fingerprint = createHash('sha256').update(JSON.stringify(submission.fingerprintSource)).digest('hex');
     const { principal, idempotencyKey } = requester;
     const caller = principal.subject;
+    const requiredOwner = requiredCardOwner(this.config.INTAKE_CARD_OWNERSHIP, principal);
     if (idempotencyKey) {
       const earlier = await this.writer.earlierRequest(caller, idempotencyKey);
       if (earlier) return this.replay(requester, earlier, fingerprint);
@@ -74,7 +78,7 @@ export class RequestsService {
       caller: { subject: caller, ...(principal.clientId ? { clientId: principal.clientId } : {}) },
       issuedAt: new Date().toISOString(),
     };
-    const record = { id: requestId, commandId, vendor: draft.vendor, operation: draft.operation, cardId: draft.cardId, caller, tenant: principal.tenant ?? null, idempotencyKey: idempotencyKey ?? null, fingerprint };
+    const record = { id: requestId, commandId, vendor: draft.vendor, operation: draft.operation, cardId: draft.cardId, caller, tenant: principal.tenant ?? null, idempotencyKey: idempotencyKey ?? null, fingerprint, requiredOwner };
     const accepted = acceptedEvent(requester, record);
     const messages = encodeBatches([
       { topic: commandTopic(draft.vendor), schema: COMMAND_SCHEMAS[draft.vendor], messages: [{ key: draft.cardId, value: command }] },
@@ -85,6 +89,7 @@ export class RequestsService {
       // Nothing of this request was recorded (its group commit failed): a retry with the same key is safe.
       throw new TemporarilyUnavailableException({ cause: error });
     });
+    if ('cardNotOwned' in outcome) throw cardNotFound();
     // A request with the same key committed first (in this group or before): answer like any later repeat.
     if (!outcome.written) return this.replay(requester, outcome.earlier, fingerprint);
     this.relay.wake();

@@ -10,7 +10,7 @@ import { CommandKeys, SecretSealer } from './secrets';
 
 describe('SecretSealer', () => {
   const target = { vendor: 'pismo' as const, cardId: 'card-1', commandId: '6a0d3f55-8a43-4c3b-a1f6-2d1b0c9e7f10' };
-  const options = { reloadIntervalMs: 3_600_000, gracePeriodMs: 3_600_000 };
+  const options = { reloadIntervalMs: 3_600_000 };
   let dir: string;
   let callerRing: PinKeyRing;
   let pismoRing: PinKeyRing;

@@ -146,37 +146,57 @@ describe('message key files', () => {
     }
   });
 
-  /** A worker trusting intake's key from a signers file, reloaded every 20 ms; the file then drops that key. */
-  async function withIntakeKeyRemoved(gracePeriodSeconds: number, check: (trust: MessageTrust, oldKey: MessageSigner, signersFile: string) => Promise<void>) {
-    const rotating = mkdtempSync(path.join(os.tmpdir(), 'pinflow-message-keys-retiring-'));
-    const files = writeMessageKeyFiles(rotating, [INTAKE_SIGNER]);
-    const trust = MessageTrust.open({ MESSAGE_SIGNERS_FILE: files.signersFile, MESSAGE_KEYS_RELOAD_INTERVAL_MS: 20, MESSAGE_KEYS_GRACE_PERIOD_SECONDS: gracePeriodSeconds }, 'worker-pismo');
+  /** A worker that starts (or restarts) now, trusting intake's key as a signers file with this `notAfter` gives it, or none. */
+  function startedWithIntakeKey(notAfter: Date | undefined): { trust: MessageTrust; oldKey: MessageSigner; signersFile: string } {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pinflow-message-keys-retiring-'));
+    const files = writeMessageKeyFiles(dir, [INTAKE_SIGNER]);
+    const signers = JSON.parse(readFileSync(files.signersFile, 'utf8'));
+    if (notAfter) signers[INTAKE_SIGNER].keys[0].notAfter = notAfter.toISOString();
+    signers[INTAKE_SIGNER].keys.push(generateMessageSigningKey('intake-next').publicJwk);
+    writeFileSync(files.signersFile, JSON.stringify(signers));
+    return { trust: MessageTrust.open({ MESSAGE_SIGNERS_FILE: files.signersFile, MESSAGE_KEYS_RELOAD_INTERVAL_MS: 20 }, 'worker-pismo'), oldKey: files.signerOf(INTAKE_SIGNER), signersFile: files.signersFile };
+  }
+
+  it('trust a key retired in the signers file until its notAfter, in a service started after the retirement too: its messages may still be in flight or parked', async () => {
+    const { trust, oldKey } = startedWithIntakeKey(new Date(Date.now() + 300));
     try {
-      const nextKey = generateMessageSigningKey('intake-next');
-      writeFileSync(files.signersFile, JSON.stringify({ [INTAKE_SIGNER]: { keys: [nextKey.publicJwk] } }));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(trust.verify(COMMANDS, command, new MessageSigner(nextKey.privateJwk).sign(COMMANDS, command))).toEqual({ signer: INTAKE_SIGNER });
-      await check(trust, files.signerOf(INTAKE_SIGNER), files.signersFile);
+      expect(trust.verify(COMMANDS, command, oldKey.sign(COMMANDS, command))).toEqual({ signer: INTAKE_SIGNER });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(trust.verify(COMMANDS, command, oldKey.sign(COMMANDS, command))).toEqual({ untrusted: expect.stringMatching(/^kid intake-\S+ was retired at \d{4}-/) });
     } finally {
       trust.close();
     }
-  }
-
-  it('keep trusting a key removed from the signers file for the grace period: its messages may still be in flight or parked', async () => {
-    await withIntakeKeyRemoved(3600, async (trust, oldKey, signersFile) => {
-      expect(trust.verify(COMMANDS, command, oldKey.sign(COMMANDS, command))).toEqual({ signer: INTAKE_SIGNER });
-      // A later change of the file (the next key announced) keeps the removed key's grace running.
-      const signers = JSON.parse(readFileSync(signersFile, 'utf8'));
-      signers[INTAKE_SIGNER].keys.push(generateMessageSigningKey('intake-after-next').publicJwk);
-      writeFileSync(signersFile, JSON.stringify(signers));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(trust.verify(COMMANDS, command, oldKey.sign(COMMANDS, command))).toEqual({ signer: INTAKE_SIGNER });
-    });
   });
 
-  it('distrust a removed key at once with a grace period of 0, as for a leaked key', async () => {
-    await withIntakeKeyRemoved(0, async (trust, oldKey) => {
+  it('refuse a key whose notAfter is past, however recently the service started', () => {
+    const { trust, oldKey } = startedWithIntakeKey(new Date(Date.now() - 1000));
+    try {
       expect(trust.verify(COMMANDS, command, oldKey.sign(COMMANDS, command))).toHaveProperty('untrusted');
-    });
+    } finally {
+      trust.close();
+    }
+  });
+
+  it('distrust a key removed from the signers file at once, as for a leaked key', async () => {
+    const { trust, oldKey, signersFile } = startedWithIntakeKey(undefined);
+    try {
+      const signers = JSON.parse(readFileSync(signersFile, 'utf8'));
+      signers[INTAKE_SIGNER].keys.shift();
+      writeFileSync(signersFile, JSON.stringify(signers));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(trust.verify(COMMANDS, command, oldKey.sign(COMMANDS, command))).toEqual({ untrusted: expect.stringMatching(/is no trusted signer's key$/) });
+    } finally {
+      trust.close();
+    }
+  });
+
+  it('refuse to start (ConfigError) on a notAfter that is no ISO 8601 time with offset', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pinflow-message-keys-bad-'));
+    const files = writeMessageKeyFiles(dir, [INTAKE_SIGNER]);
+    const signers = JSON.parse(readFileSync(files.signersFile, 'utf8'));
+    signers[INTAKE_SIGNER].keys[0].notAfter = 'tomorrow';
+    writeFileSync(files.signersFile, JSON.stringify(signers));
+
+    expect(() => MessageTrust.open({ MESSAGE_SIGNERS_FILE: files.signersFile }, 'worker-pismo')).toThrow(ConfigError);
   });
 });

@@ -70,8 +70,13 @@ export interface VerifiesMessages {
 }
 
 const base64url = /^[A-Za-z0-9_-]+$/;
-const publicJwk = z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().regex(base64url), kid: z.string().min(1).max(200) });
-const privateJwk = publicJwk.extend({ d: z.string().regex(base64url) });
+const signingJwk = z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().regex(base64url), kid: z.string().min(1).max(200) });
+const privateJwk = signingJwk.extend({ d: z.string().regex(base64url) });
+/**
+ * A trusted public key; `notAfter` (ISO 8601 with offset) retires it: trusted until then, refused
+ * after, by every service alike, restarted or not.
+ */
+const publicJwk = signingJwk.extend({ notAfter: z.iso.datetime({ offset: true }).optional() });
 type PublicJwk = z.output<typeof publicJwk>;
 type PrivateJwk = z.output<typeof privateJwk>;
 const signersFile = z
@@ -112,36 +117,25 @@ const MAX_CACHED_HEADERS = 256;
 interface TrustedKey {
   signer: string;
   key: KeyObject;
-  /** Epoch ms until which a key that left the signers file is still trusted; absent while it is in the file. */
-  retiredUntil?: number;
+  /** Epoch ms from which the key is no longer trusted (its `notAfter`); absent for a key in service. */
+  notAfter?: number;
 }
 
-/** Verifies against the public keys of the trusted signers, each key known as its service's. */
+/**
+ * Verifies against the public keys of the trusted signers, each key known as its service's, and each
+ * only until its `notAfter`. A key removed from the file is distrusted at once: the grace of a retired
+ * key lives in the file, so every pod, restarted or not, applies the same one.
+ */
 export class MessageVerifier implements VerifiesMessages {
   readonly #keys: Map<string, TrustedKey>;
   readonly #headers = new Map<string, ProtectedHeader | undefined>();
 
-  /** `retired`: keys that left the signers file, each trusted until its `retiredUntil`. */
-  constructor(signers: Record<string, { keys: PublicJwk[] }>, retired: ReadonlyMap<string, TrustedKey> = new Map()) {
+  constructor(signers: Record<string, { keys: PublicJwk[] }>) {
     this.#keys = new Map(
-      Object.entries(signers).flatMap(([signer, { keys }]) => keys.map((jwk) => [jwk.kid, { signer, key: createPublicKey({ key: jwk, format: 'jwk' }) }] as const)),
+      Object.entries(signers).flatMap(([signer, { keys }]) =>
+        keys.map(({ notAfter, ...jwk }) => [jwk.kid, { signer, key: createPublicKey({ key: jwk, format: 'jwk' }), ...(notAfter === undefined ? {} : { notAfter: Date.parse(notAfter) }) }] as const),
+      ),
     );
-    for (const [kid, key] of retired) if (!this.#keys.has(kid)) this.#keys.set(kid, key);
-  }
-
-  /**
-   * This verifier's keys that `next` no longer holds, trusted for `gracePeriodMs` more (or what is left of
-   * an earlier grace): messages they signed may still be in flight, or parked as dead letters for replay.
-   */
-  retiredBy(next: Record<string, { keys: PublicJwk[] }>, gracePeriodMs: number, now = Date.now()): Map<string, TrustedKey> {
-    const kept = new Set(Object.values(next).flatMap(({ keys }) => keys.map((jwk) => jwk.kid)));
-    const retired = new Map<string, TrustedKey>();
-    for (const [kid, key] of this.#keys) {
-      if (kept.has(kid)) continue;
-      const retiredUntil = key.retiredUntil ?? now + gracePeriodMs;
-      if (retiredUntil > now) retired.set(kid, { ...key, retiredUntil });
-    }
-    return retired;
   }
 
   verify(topic: string, value: Buffer | null, signature: string | undefined): Origin {
@@ -152,7 +146,8 @@ export class MessageVerifier implements VerifiesMessages {
     if (!header) return { untrusted: 'the signature header is not an EdDSA JWS header with kid, b64=false and pinflow_topic' };
     if (header.topic !== topic) return { untrusted: `signed for topic ${header.topic}, found on ${topic}` };
     const known = this.#keys.get(header.kid);
-    if (!known || (known.retiredUntil !== undefined && known.retiredUntil <= Date.now())) return { untrusted: `kid ${header.kid} is no trusted signer's key` };
+    if (!known) return { untrusted: `kid ${header.kid} is no trusted signer's key` };
+    if (known.notAfter !== undefined && known.notAfter <= Date.now()) return { untrusted: `kid ${header.kid} was retired at ${new Date(known.notAfter).toISOString()}` };
     if (!signersOf(topic)?.has(known.signer)) return { untrusted: `${known.signer} may not publish on ${topic}` };
     const valid = verify(null, Buffer.concat([header.prefix, value ?? Buffer.alloc(0)]), known.key, Buffer.from(parts[2], 'base64url'));
     return valid ? { signer: known.signer } : { untrusted: `the signature of kid ${header.kid} does not match the message` };
@@ -189,15 +184,12 @@ export const messageVerifyingConfig = {
   MESSAGE_SIGNERS_FILE: z.string().min(1),
   /** How often both files are read again: a changed file rotates keys without a restart. */
   MESSAGE_KEYS_RELOAD_INTERVAL_MS: positiveInt.default(10_000),
-  /** How long a public key removed from the signers file is still trusted; 0 to distrust it at once (a leaked key). */
-  MESSAGE_KEYS_GRACE_PERIOD_SECONDS: z.coerce.number().int().nonnegative().default(86_400),
 };
 
 export interface MessageTrustSettings {
   MESSAGE_SIGNING_KEY_FILE?: string;
   MESSAGE_SIGNERS_FILE?: string;
   MESSAGE_KEYS_RELOAD_INTERVAL_MS?: number;
-  MESSAGE_KEYS_GRACE_PERIOD_SECONDS?: number;
 }
 
 /**
@@ -255,9 +247,7 @@ export class MessageTrust implements SignsMessages, VerifiesMessages {
       const { MESSAGE_SIGNING_KEY_FILE: keyFile, MESSAGE_SIGNERS_FILE: signersPath } = this.settings;
       if (keyFile && this.changed(keyFile)) this.#signer = new MessageSigner(this.parse('MESSAGE_SIGNING_KEY_FILE', keyFile, privateJwk));
       if (signersPath && this.changed(signersPath)) {
-        const signers = this.parse('MESSAGE_SIGNERS_FILE', signersPath, signersFile);
-        const gracePeriodMs = (this.settings.MESSAGE_KEYS_GRACE_PERIOD_SECONDS ?? 86_400) * 1000;
-        this.#verifier = new MessageVerifier(signers, this.#verifier?.retiredBy(signers, gracePeriodMs));
+        this.#verifier = new MessageVerifier(this.parse('MESSAGE_SIGNERS_FILE', signersPath, signersFile));
       }
     } catch (error) {
       if (starting) throw error;

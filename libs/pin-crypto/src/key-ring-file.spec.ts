@@ -19,15 +19,21 @@ afterEach(() => opened.splice(0).forEach((file) => file.close()));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 // Reloads happen on demand in these tests: the interval is far longer than any test.
-const options = { reloadIntervalMs: 3_600_000, gracePeriodMs: 3_600_000 };
+const options = { reloadIntervalMs: 3_600_000 };
 
-async function privateFile(name: string, ring: PinKeyRing, grace = options.gracePeriodMs): Promise<{ file: string; keys: PrivateKeyRingFile }> {
+async function openPrivate(file: string): Promise<PrivateKeyRingFile> {
+  const keys = await PrivateKeyRingFile.open(file, options);
+  opened.push(keys);
+  return keys;
+}
+
+async function privateFile(name: string, ring: PinKeyRing): Promise<{ file: string; keys: PrivateKeyRingFile }> {
   const file = path.join(dir, name);
   await writePinKeyRingFile(file, ring);
-  const keys = await PrivateKeyRingFile.open(file, { ...options, gracePeriodMs: grace });
-  opened.push(keys);
-  return { file, keys };
+  return { file, keys: await openPrivate(file) };
 }
+
+const inAnHour = () => new Date(Date.now() + 3_600_000);
 
 describe('PrivateKeyRingFile', () => {
   it('decrypts with the keys of its file and serves their public halves', async () => {
@@ -49,25 +55,39 @@ describe('PrivateKeyRingFile', () => {
     await expect(PrivateKeyRingFile.open(file, options)).rejects.toThrow(message);
   });
 
-  it('takes up a rewritten file without a restart and still opens secrets sealed to the old keys in the grace period', async () => {
+  it('takes up a rotated file without a restart and still opens secrets sealed to the retired keys until their notAfter, as a pod started after the rotation does', async () => {
     const { file, keys } = await privateFile('rotated.json', first);
     const sealedBefore = await encryptPin('8264', keys);
 
-    await writePinKeyRingFile(file, second);
+    await writePinKeyRingFile(file, await first.withSuccessor(second, inAnHour()));
     await keys.reload();
+    const restarted = await openPrivate(file);
 
     expect(keys.currentPublicJwk.kid).toBe(second.currentKid);
     expect(await decryptPin(await encryptPin('5173', keys), keys)).toBe('5173');
     expect(await decryptPin(sealedBefore, keys)).toBe('8264');
+    expect(await decryptPin(sealedBefore, restarted)).toBe('8264');
   });
 
-  it('forgets the old keys once the grace period is over', async () => {
-    const { file, keys } = await privateFile('expired.json', first, 1);
+  it('stops opening secrets sealed to a retired key once its notAfter is past, in every pod alike', async () => {
+    const { file, keys } = await privateFile('expired.json', first);
+    const sealedBefore = await encryptPin('8264', keys);
+
+    await writePinKeyRingFile(file, await first.withSuccessor(second, new Date(Date.now() + 200)));
+    await keys.reload();
+    const restarted = await openPrivate(file);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    await expect(decryptPin(sealedBefore, keys)).rejects.toMatchObject({ code: 'UNKNOWN_KEY' });
+    await expect(decryptPin(sealedBefore, restarted)).rejects.toMatchObject({ code: 'UNKNOWN_KEY' });
+  });
+
+  it('stops opening secrets sealed to a key removed from the file at once, as for a leaked key', async () => {
+    const { file, keys } = await privateFile('leaked.json', first);
     const sealedBefore = await encryptPin('8264', keys);
 
     await writePinKeyRingFile(file, second);
     await keys.reload();
-    await new Promise((resolve) => setTimeout(resolve, 5));
 
     await expect(decryptPin(sealedBefore, keys)).rejects.toMatchObject({ code: 'UNKNOWN_KEY' });
   });

@@ -5,8 +5,6 @@ import { PinKeyRing, PinPublicKeyRing, type PinPublicJwk } from './pin-key-ring'
 export interface KeyRingFileOptions {
   /** How often the file is read again; a changed file replaces the ring without a restart. */
   reloadIntervalMs: number;
-  /** How long keys that left the file still decrypt: what was sealed to them before may still be in flight. */
-  gracePeriodMs: number;
   /** A reload that failed (the old ring stays in use); the message names the file, never key material. */
   onReloadError?: (error: Error) => void;
   /** A reload that changed the ring: the file and the kids it now holds, current first. */
@@ -18,13 +16,13 @@ const UNKNOWN_KID_RELOAD_MS = 1_000;
 
 /**
  * A key ring kept in a JWKS file (a mounted Secret), read again on an interval and when a secret
- * names a kid the ring does not hold: replacing the file rotates the keys without a restart. Rings
- * the file no longer describes stay for `gracePeriodMs`, so what was sealed to their keys still opens.
+ * names a kid the ring does not hold: replacing the file rotates the keys without a restart. The ring
+ * is the file's, nothing more: a key leaving the file stops decrypting at once (a leaked key), and a
+ * retiring key stays in the file with its `notAfter`, so that every pod keeps it equally long.
  */
 abstract class KeyRingFile<R extends PinKeyRing | PinPublicKeyRing> {
   #ring: R;
   #text: string;
-  #retired: { ring: R; until: number }[] = [];
   #reloading?: Promise<void>;
   #lastReload = Date.now();
   readonly #timer: NodeJS.Timeout;
@@ -50,13 +48,6 @@ abstract class KeyRingFile<R extends PinKeyRing | PinPublicKeyRing> {
     return this.#ring.currentPublicJwk;
   }
 
-  /** The current ring, then the retired ones still in their grace period. */
-  protected rings(): R[] {
-    const now = Date.now();
-    this.#retired = this.#retired.filter((retired) => retired.until > now);
-    return [this.#ring, ...this.#retired.map((retired) => retired.ring)];
-  }
-
   /** Reads the file again now; concurrent callers share one read. A broken file leaves the ring as it was. */
   reload(): Promise<void> {
     this.#reloading ??= this.readAgain().finally(() => {
@@ -79,11 +70,9 @@ abstract class KeyRingFile<R extends PinKeyRing | PinPublicKeyRing> {
     try {
       const text = await readFile(this.file, 'utf8');
       if (text === this.#text) return;
-      const ring = await this.parse(text);
-      this.#retired.push({ ring: this.#ring, until: Date.now() + this.options.gracePeriodMs });
-      this.#ring = ring;
+      this.#ring = await this.parse(text);
       this.#text = text;
-      this.options.onReload?.(this.file, ring.publicJwks().keys.map((key) => key.kid));
+      this.options.onReload?.(this.file, this.#ring.publicJwks().keys.map((key) => key.kid));
     } catch (error) {
       // fs errors name the file only; parse errors are built to carry no key material.
       this.options.onReloadError?.(error instanceof Error ? error : new Error(`Reloading ${this.file} failed`));
@@ -108,21 +97,13 @@ export class PrivateKeyRingFile extends KeyRingFile<PinKeyRing> {
     return this.ring.publicJwks();
   }
 
-  /** The private key for `kid`, from the current ring or one still in its grace period. */
+  /** The private key for `kid`, unless the file does not hold it or retired it. */
   async decryptionKey(kid: string): Promise<CryptoKey | undefined> {
-    const key = this.find(kid);
+    const key = this.ring.decryptionKey(kid);
     if (key) return key;
     // Sealed to a key this ring does not hold yet: the file may have been rotated since the last read.
     await this.reloadForUnknownKid();
-    return this.find(kid);
-  }
-
-  private find(kid: string): CryptoKey | undefined {
-    for (const ring of this.rings()) {
-      const key = ring.decryptionKey(kid);
-      if (key) return key;
-    }
-    return undefined;
+    return this.ring.decryptionKey(kid);
   }
 }
 

@@ -142,3 +142,40 @@ describe('a loaded key ring', () => {
     }
   });
 });
+
+describe('retiring keys (notAfter)', () => {
+  const past = () => new Date(Date.now() - 1000).toISOString();
+  const future = () => new Date(Date.now() + 3_600_000).toISOString();
+
+  it('keeps a retiring key decrypting and published until its notAfter, and neither after', async () => {
+    const retiring = await PinKeyRing.fromJwks({ keys: [otherJwk, { ...privateJwk, notAfter: future() }] });
+    const retired = await PinKeyRing.fromJwks({ keys: [otherJwk, { ...privateJwk, notAfter: past() }] });
+    const sealed = await encryptPin('8264', ring);
+
+    expect(await decryptPin(sealed, retiring)).toBe('8264');
+    expect(retiring.publicJwks().keys.map((key) => key.kid)).toEqual([otherJwk.kid, privateJwk.kid]);
+    await expect(decryptPin(sealed, retired)).rejects.toMatchObject({ code: 'UNKNOWN_KEY' });
+    expect(retired.publicJwks().keys.map((key) => key.kid)).toEqual([otherJwk.kid]);
+  });
+
+  it('refuses a ring whose current key is retired, or a notAfter that is no ISO 8601 time with offset', async () => {
+    expect((await loadError(() => PinKeyRing.fromJwks({ keys: [{ ...privateJwk, notAfter: future() }, otherJwk] }))).message).toMatch(/the first key is the current one and cannot be retired/);
+    expect((await loadError(() => PinKeyRing.fromJwks({ keys: [otherJwk, { ...privateJwk, notAfter: 'tomorrow' }] }))).message).toMatch(/^Invalid PIN key ring: jwks\.keys\.1\.notAfter: /);
+  });
+
+  it('rotates to a successor that becomes current, retiring the keys it replaces by the given time without postponing an earlier retirement', async () => {
+    const earlier = new Date(Date.now() + 60_000);
+    const later = new Date(Date.now() + 3_600_000);
+    const successor = await generatePinKeyRing();
+    const retiringAlready = await PinKeyRing.fromJwks({ keys: [otherJwk, { ...privateJwk, notAfter: earlier.toISOString() }] });
+
+    const rotated = await retiringAlready.withSuccessor(successor, later);
+
+    expect(rotated.currentKid).toBe(successor.currentKid);
+    expect(rotated.toPrivateJwks().keys.map(({ kid, notAfter }) => [kid, notAfter])).toEqual([
+      [successor.currentKid, undefined],
+      [otherJwk.kid, later.toISOString()],
+      [privateJwk.kid, earlier.toISOString()],
+    ]);
+  });
+});

@@ -29,13 +29,16 @@ const privatePinJwk = z.object({
   dp: base64url,
   dq: base64url,
   qi: base64url,
+  /** Retires the key: it decrypts until then (what was sealed to it may still be in flight), and never after. */
+  notAfter: z.iso.datetime({ offset: true }).optional(),
 });
 
 const privatePinJwks = z.object({
   keys: z
     .array(privatePinJwk)
     .min(1)
-    .refine((keys) => new Set(keys.map((key) => key.kid)).size === keys.length, 'every key needs a distinct kid'),
+    .refine((keys) => new Set(keys.map((key) => key.kid)).size === keys.length, 'every key needs a distinct kid')
+    .refine((keys) => keys[0]?.notAfter === undefined, 'the first key is the current one and cannot be retired: put its successor first'),
 });
 
 export type PrivatePinJwk = z.infer<typeof privatePinJwk>;
@@ -68,6 +71,12 @@ interface PinKey {
   privateJwk: PrivatePinJwk;
   privateKey: CryptoKey;
   publicJwk: PinPublicJwk;
+  /** Epoch ms from which the key no longer decrypts; absent for a key in service. */
+  notAfter?: number;
+}
+
+function isRetired(key: PinKey, now = Date.now()): boolean {
+  return key.notAfter !== undefined && key.notAfter <= now;
 }
 
 // Importing does not check that the RSA members belong together; a damaged key would otherwise load
@@ -98,8 +107,9 @@ function describeIssues(error: z.ZodError): string {
 
 /**
  * pinflow's RSA private keys for PIN JWEs. The first key of the JWKS is the current one, used to
- * encrypt; the others only decrypt, so a rotation prepends the new key and keeps the old ones until
- * no message encrypted to them can still be in flight.
+ * encrypt; the others only decrypt, so a rotation prepends the new key and retires the old ones with
+ * a `notAfter` no earlier than any message encrypted to them can still be in flight. The retirement
+ * is in the file, so every service holding the ring, restarted or not, keeps a key exactly as long.
  */
 export class PinKeyRing {
   // Private fields keep key material out of JSON.stringify and util.inspect of a ring.
@@ -119,13 +129,14 @@ export class PinKeyRing {
     if (!parsed.success) throw new Error(`Invalid ${source}: ${describeIssues(parsed.error)}`);
     const keys = await Promise.all(
       parsed.data.keys.map(async (privateJwk): Promise<PinKey> => {
-        const privateKey = (await importJWK(privateJwk, PIN_JWE_ALG, { extractable: false })) as CryptoKey;
+        const { notAfter, ...jwk } = privateJwk;
+        const privateKey = (await importJWK(jwk, PIN_JWE_ALG, { extractable: false })) as CryptoKey;
         const { kty, n, e, kid } = privateJwk;
         const publicJwk: PinPublicJwk = { kty, n, e, kid, use: 'enc', alg: PIN_JWE_ALG };
         if (!(await decryptsItsOwnCiphertext(publicJwk, privateKey))) {
           throw new Error(`Invalid ${source}: key ${kid} does not decrypt what its public half encrypts`);
         }
-        return { privateJwk, privateKey, publicJwk };
+        return { privateJwk, privateKey, publicJwk, ...(notAfter === undefined ? {} : { notAfter: Date.parse(notAfter) }) };
       }),
     );
     return new PinKeyRing(keys, parsed.data.keys[0].kid);
@@ -148,9 +159,21 @@ export class PinKeyRing {
     return this.#keys.get(this.currentKid)!.publicJwk;
   }
 
-  /** Public parts of every key in the ring, current first. */
+  /** Public parts of the ring's keys that are not retired, current first. */
   publicJwks(): { keys: PinPublicJwk[] } {
-    return { keys: [...this.#keys.values()].map((key) => key.publicJwk) };
+    const now = Date.now();
+    return { keys: [...this.#keys.values()].filter((key) => !isRetired(key, now)).map((key) => key.publicJwk) };
+  }
+
+  /**
+   * The ring a rotation writes: `successor`'s keys first (the new current one), then this ring's
+   * keys that are not yet retired, each retired by `notAfter` at the latest.
+   */
+  async withSuccessor(successor: PinKeyRing, notAfter: Date): Promise<PinKeyRing> {
+    const retiring = [...this.#keys.values()]
+      .filter((key) => !isRetired(key))
+      .map((key) => ({ ...key.privateJwk, notAfter: new Date(Math.min(key.notAfter ?? Infinity, notAfter.getTime())).toISOString() }));
+    return PinKeyRing.fromJwks({ keys: [...successor.toPrivateJwks().keys, ...retiring] }, 'rotated PIN key ring');
   }
 
   /** The ring as a private JWKS that {@link PinKeyRing.fromJwks} reads back. Secret: never log it. */
@@ -158,9 +181,10 @@ export class PinKeyRing {
     return { keys: [...this.#keys.values()].map((key) => key.privateJwk) };
   }
 
-  /** The private key for `kid`, for {@link decryptPin}. */
+  /** The private key for `kid`, for {@link decryptPin}; none once it is retired. */
   decryptionKey(kid: string): CryptoKey | undefined {
-    return this.#keys.get(kid)?.privateKey;
+    const key = this.#keys.get(kid);
+    return key && !isRetired(key) ? key.privateKey : undefined;
   }
 }
 

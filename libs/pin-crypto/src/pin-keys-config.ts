@@ -3,11 +3,9 @@ import { type KeyRingFileOptions, PrivateKeyRingFile } from './key-ring-file';
 
 const positiveInt = z.coerce.number().int().positive();
 
-/** How every key file is kept fresh: read again on this interval, old keys kept for the grace period. */
+/** How every key file is kept fresh: read again on this interval (a key's retirement is its `notAfter` in the file). */
 export const keyFilesConfig = {
   KEYS_RELOAD_INTERVAL_MS: positiveInt.default(10_000),
-  /** At least as long as a command may wait before it runs: what was sealed to a retired key must still open. */
-  KEYS_GRACE_PERIOD_SECONDS: positiveInt.default(86_400),
 };
 
 /** intake's caller-facing PIN key ring: a JWKS of private keys (a mounted Secret), served at /v1/pin-keys. */
@@ -16,12 +14,11 @@ export const pinKeysConfig = { PIN_KEYS_FILE: z.string().min(1), ...keyFilesConf
 /** A vendor worker's own command key ring: a JWKS of private keys that intake seals the command's secrets to. */
 export const commandKeysConfig = { COMMAND_KEYS_FILE: z.string().min(1), ...keyFilesConfig };
 
-type KeyFilesSettings = { KEYS_RELOAD_INTERVAL_MS: number; KEYS_GRACE_PERIOD_SECONDS: number };
+type KeyFilesSettings = { KEYS_RELOAD_INTERVAL_MS: number };
 
 export function keyRingFileOptions(config: KeyFilesSettings, log: { warn(fields: object, message: string): void; info(fields: object, message: string): void }): KeyRingFileOptions {
   return {
     reloadIntervalMs: config.KEYS_RELOAD_INTERVAL_MS,
-    gracePeriodMs: config.KEYS_GRACE_PERIOD_SECONDS * 1000,
     onReloadError: (error) => log.warn({ error: error.message }, 'a key file could not be reloaded: the keys read before stay in use'),
     onReload: (file, kids) => log.info({ file, kids }, 'key file reloaded'),
   };

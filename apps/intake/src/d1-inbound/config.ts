@@ -12,10 +12,12 @@ const issuerRoute = z.strictObject({
   vendor: z.enum(D1_ROUTABLE_VENDORS),
   // D1 pushes the PIN of a physical card: by default its chip's offline PIN follows the new one.
   syncOfflinePin: z.boolean().default(true),
+  /** The tenant that holds the issuer's cards: D1's pushes for them are writes in its name (see INTAKE_CARD_OWNERSHIP). */
+  tenant: z.string().min(1).optional(),
 });
 export type D1IssuerRoute = z.output<typeof issuerRoute>;
 
-/** `{"<issuerId>": {"vendor": "pismo"}}`: which processor holds each D1 issuer's cards. */
+/** `{"<issuerId>": {"vendor": "pismo", "tenant": "acme"}}`: which processor holds each D1 issuer's cards, and for which tenant. */
 const issuerRoutes = jsonText.pipe(z.record(z.string().length(10, 'issuer ids are exactly 10 characters, as D1 declares them'), issuerRoute));
 
 /** pinflow as the card management system Thales D1 calls (PIN Management API, inbound). */

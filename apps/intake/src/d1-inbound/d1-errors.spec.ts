@@ -1,5 +1,6 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { ProblemException, TemporarilyUnavailableException } from '@pinflow/http';
+import { cardNotFound } from '../card-ownership';
 import { D1Error, D1ErrorFilter } from './d1-errors';
 
 describe("D1's error model at pinflow's D1 door", () => {
@@ -27,6 +28,10 @@ describe("D1's error model at pinflow's D1 door", () => {
 
   it('tells D1 a correlation id reused for another push as a 409', () => {
     expect(answerTo(new ProblemException(422, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key already used for another request'))).toMatchObject({ status: 409, body: { errorCode: 'CORRELATION_ID_REUSED' } });
+  });
+
+  it("tells D1 a card of another tenant than the issuer's as a card the CMS does not have: 404, as for no card at all", () => {
+    expect(answerTo(cardNotFound())).toEqual({ status: 404, headers: {}, body: { errorCode: 'CARD_NOT_FOUND', errorMessage: 'The CMS has no card with this id for this issuer' } });
   });
 
   it('asks D1 to retry when intake sheds load or its database is away: 503 with Retry-After', () => {

@@ -36,6 +36,8 @@ const unavailable = () => new D1Error(503, 'UNAVAILABLE', 'The card management s
 const FROM_PROBLEM: Record<string, (problem: ProblemException) => D1Error> = {
   PIN_REJECTED: (problem) => new D1Error(400, 'PIN_REJECTED', `The PIN does not meet the PIN rules: ${problem.problem.detail ?? 'choose another one.'}`),
   IDEMPOTENCY_KEY_REUSED: () => new D1Error(409, 'CORRELATION_ID_REUSED', 'This x-correlation-id already pushed another PIN block type for this card: send a new one'),
+  // As for an issuer it does not serve, a CMS has no card of another tenant: the same 404 as for no card at all.
+  CARD_NOT_FOUND: () => new D1Error(404, 'CARD_NOT_FOUND', 'The CMS has no card with this id for this issuer'),
   TEMPORARILY_UNAVAILABLE: unavailable,
 };
 

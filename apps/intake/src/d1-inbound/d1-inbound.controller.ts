@@ -80,7 +80,9 @@ export class D1PinManagementController {
     };
     let requestId: string;
     try {
-      ({ requestId } = await this.requests.accept({ principal, idempotencyKey, response }, this.pinChange(issuerId, cardId, parsed.data.type, pin, route, claim)));
+      // The push acts for the tenant holding the issuer's cards: the card must be one of them (when ownership is enforced).
+      const onBehalfOfIssuer = { ...principal, ...(route.tenant === undefined ? {} : { tenant: route.tenant }) };
+      ({ requestId } = await this.requests.accept({ principal: onBehalfOfIssuer, idempotencyKey, response }, this.pinChange(issuerId, cardId, parsed.data.type, pin, route, claim)));
     } catch (error) {
       // A refused push changes no PIN, so it must not hold the card D1 computed the block for.
       if (claimedCommandId) await this.release(claimedCommandId, { correlationId, issuerId, cardId });
