@@ -11,11 +11,18 @@ interface Waiting {
 
 const MAX_EVENTS_PER_SEND = 500;
 const MAX_BACKOFF_MS = 5_000;
+/**
+ * How long the first event after a quiet spell waits for others to share its send. A produce request
+ * costs the sandbox far more CPU than the vendor call that caused it (about 0.4 ms against 1 ms for
+ * all the rest, measured at 16 calls in flight); calls that arrive while a send is in flight already
+ * share the next one. Small next to a real vendor's latency.
+ */
+const SEND_LINGER_MS = 2;
 
 /**
  * Publishes Pismo events keyed by card id, in the order the changes happened, and never drops one:
  * a failed send is retried until the broker takes it (Pismo's delivery is at-least-once). Events
- * queued while a send is in flight go out together in the next one.
+ * queued while a send is in flight, or within SEND_LINGER_MS of the first, go out together.
  */
 export class EventOutbox {
   private readonly waiting: Waiting[] = [];
@@ -65,6 +72,7 @@ export class EventOutbox {
 
   private async drain(): Promise<void> {
     this.draining = true;
+    await sleep(SEND_LINGER_MS);
     while (this.waiting.length > 0 && !this.closed) {
       const batch = this.takeBatch();
       try {

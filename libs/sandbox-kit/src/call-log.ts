@@ -26,8 +26,12 @@ export const MAX_RECORDED_CALLS = 100_000;
 export class CallLog<Operation extends string = string> {
   private calls: VendorCall[] = [];
   private readonly applied = new Map<string, AppliedCounts<Operation>>();
+  /** Copied for each new key: one per PIN change where the key is a correlation id. */
+  private readonly noneApplied: AppliedCounts<Operation>;
 
-  constructor(private readonly operations: readonly Operation[]) {}
+  constructor(private readonly operations: readonly Operation[]) {
+    this.noneApplied = Object.fromEntries(operations.map((name) => [name, 0])) as AppliedCounts<Operation>;
+  }
 
   record(call: Omit<VendorCall, 'status'>): VendorCall {
     const recorded: VendorCall = { ...call, status: null };
@@ -40,7 +44,7 @@ export class CallLog<Operation extends string = string> {
     if (!this.operations.includes(operation)) throw new Error(`unknown operation ${operation}`);
     let counts = this.applied.get(key);
     if (counts === undefined) {
-      counts = Object.fromEntries(this.operations.map((name) => [name, 0])) as AppliedCounts<Operation>;
+      counts = { ...this.noneApplied };
       this.applied.set(key, counts);
       if (this.applied.size > MAX_RECORDED_CALLS) this.forgetOldestKeys();
     }

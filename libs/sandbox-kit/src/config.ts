@@ -15,4 +15,6 @@ export interface SandboxSettings {
   SANDBOX_CLIENT_ID: string;
   SANDBOX_CLIENT_SECRET: string;
   SANDBOX_TOKEN_TTL_SECONDS: number;
+  /** From the shared log settings, which every sandbox's config also composes. */
+  LOG_LEVEL: string;
 }

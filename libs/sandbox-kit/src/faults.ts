@@ -74,6 +74,11 @@ export class FaultInjector<V extends object = object> {
     this.current = { ...this.defaults };
   }
 
+  /** The `down` knob, read at every vendor call without copying the knobs. */
+  isDown(): boolean {
+    return this.current.down;
+  }
+
   latencyMs(): number {
     const { latencyMs, latencyJitterMs } = this.current;
     return Math.max(0, Math.round(latencyMs + (this.random() * 2 - 1) * latencyJitterMs));

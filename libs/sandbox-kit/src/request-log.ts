@@ -1,4 +1,4 @@
-import { DynamicModule, Injectable, Logger, NestMiddleware, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import { loggerOptions } from '@pinflow/logging';
 import type { NextFunction, Request, Response } from 'express';
 import { LoggerModule } from 'nestjs-pino';
@@ -6,10 +6,16 @@ import { LoggerModule } from 'nestjs-pino';
 /**
  * A sandbox's logger: pinflow's pino settings and redaction, without pino-http. Its child logger per
  * request (bindings serialised and redacted whatever the level) cost more CPU than a simulated vendor
- * call should; `RequestSummaryMiddleware` logs each request at debug instead.
+ * call should; `RequestSummaryMiddleware` logs each request at debug instead. Applied to no route
+ * rather than excluded from all, which Nest would still check at every request.
  */
 export function sandboxLoggerModule(service: string, level: string): DynamicModule {
-  return LoggerModule.forRoot({ pinoHttp: loggerOptions(service, level), exclude: [{ path: '{*path}', method: RequestMethod.ALL }] });
+  return LoggerModule.forRoot({ pinoHttp: loggerOptions(service, level), forRoutes: [] });
+}
+
+/** Whether a sandbox logging at `level` writes debug lines. */
+export function logsDebug(level: string): boolean {
+  return level === 'debug' || level === 'trace';
 }
 
 /** One line per request at debug: method, URL, status and duration, never a body. Health probes are not logged. */

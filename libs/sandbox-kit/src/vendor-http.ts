@@ -118,7 +118,7 @@ export class VendorCallMiddleware implements NestMiddleware {
     });
     const latency = this.faults.latencyMs();
     if (latency > 0) await sleep(latency);
-    if (this.faults.knobs.down) {
+    if (this.faults.isDown()) {
       response.status(503).json(this.options.dialect.errorBody({ status: 503, code: 'UNAVAILABLE', message: 'Service Unavailable' }));
       return;
     }
