@@ -4,6 +4,9 @@ import { KAFKA_REQUESTERS, KafkaRequester, LocalKafka, startTestKafka } from '@p
 import { RecordedMessage, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import type { CryptoKey } from 'jose';
 import { Kafka, logLevel, Producer } from 'kafkajs';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { dumpDatabase, readLogs, startSuite, Suite, SuiteKafka, SuiteOptions } from './support';
 
 /** Which broker a Kafka-door suite runs on. */
@@ -16,10 +19,13 @@ export type DoorBroker =
 export interface KafkaDoorSuiteOptions extends SuiteOptions {
   /** Default: the test run's. */
   broker?: DoorBroker;
+  /** Registers the requesters in a file intake reads again every 200 ms (INTAKE_KAFKA_REQUESTERS_FILE), not in its environment. */
+  requestersFile?: boolean;
 }
 
-/** Who publishes a request where: on the topic of `on` (default: the requester), produced by `by` (default: the topic's owner). */
+/** Who publishes a request where: signed by `signer` (default: the requester), on the topic of `on` (default: the signer's), produced by `by` (default: the topic's owner). */
 export interface Publishing {
+  signer?: KafkaRequester;
   on?: KafkaRequester;
   by?: KafkaRequester;
 }
@@ -33,6 +39,9 @@ export interface KafkaDoorSuite extends Suite {
   other: KafkaRequester;
   /** The requester's registered reply topic, which it reads (as its own principal where Kafka authentication is on). */
   replyTopic: string;
+  /** With `requestersFile`: its path, and registers exactly these requesters in it, resolving once intake has reloaded it. */
+  requestersFile?: string;
+  register(requesters: KafkaRequester[]): Promise<void>;
   /** Publishes a request keyed by its card, signed by the requester, with another key, or (null) not at all; `publishing` says on whose topic and by whom. */
   publish(cardId: string, request: unknown, key?: CryptoKey | null, publishing?: Publishing): Promise<void>;
   /** The accepted and rejected answers to a request id seen so far on a topic (the events topic unless told). */
@@ -60,10 +69,20 @@ async function doorBroker(kind: DoorBroker): Promise<{ kafka: SuiteKafka; own?: 
  * `card-lifecycle` (those a secured broker has principals and grants for), recording the Kafka door's
  * topics besides `topics`; the requester's reply topic is read as the requester.
  */
-export async function startKafkaDoorSuite({ broker = 'test-run', env = {}, topics, ...options }: KafkaDoorSuiteOptions): Promise<KafkaDoorSuite> {
+export async function startKafkaDoorSuite({ broker = 'test-run', requestersFile: inFile = false, env = {}, topics, ...options }: KafkaDoorSuiteOptions): Promise<KafkaDoorSuite> {
   const replyTopic = KAFKA_REQUESTERS['core-banking'];
   const requester = await KafkaRequester.create('core-banking', [replyTopic]);
   const other = await KafkaRequester.create('card-lifecycle');
+  const requestersFile = inFile ? path.join(mkdtempSync(path.join(os.tmpdir(), 'pinflow-requesters-')), 'requesters.json') : undefined;
+  // Replaced whole, as a mounted ConfigMap is: intake never reads half a file.
+  const writeRequesters = (requesters: KafkaRequester[]) => {
+    writeFileSync(`${requestersFile}.next`, KafkaRequester.registrationsOf(requesters));
+    renameSync(`${requestersFile}.next`, requestersFile!);
+  };
+  if (requestersFile) writeRequesters([requester, other]);
+  const registration = requestersFile
+    ? { INTAKE_KAFKA_REQUESTERS_FILE: requestersFile, INTAKE_KAFKA_REQUESTERS_RELOAD_INTERVAL_MS: '200' }
+    : KafkaRequester.intakeEnvOf([requester, other]);
   const { kafka, own } = await doorBroker(broker);
   const { kafkaBrokers, kafkaSecurity } = kafka;
   const clientOf = (principal: KafkaRequester) => new Kafka({ clientId: principal.name, brokers: kafkaBrokers.split(','), logLevel: logLevel.NOTHING, ...kafkaSecurity?.requesters[principal.name] });
@@ -80,7 +99,7 @@ export async function startKafkaDoorSuite({ broker = 'test-run', env = {}, topic
     suite = await startSuite({
       ...options,
       kafka,
-      env: { ...env, intake: { ...env.intake, ...KafkaRequester.intakeEnvOf([requester, other]) } },
+      env: { ...env, intake: { ...env.intake, ...registration } },
       topics: [...new Set([requester.topic, other.topic, EVENTS_TOPIC, DEAD_LETTER_TOPIC, ...topics])],
     });
     // A requester may join only consumer groups named after it.
@@ -107,8 +126,18 @@ export async function startKafkaDoorSuite({ broker = 'test-run', env = {}, topic
     requester,
     other,
     replyTopic,
-    async publish(cardId, request, key, { on = requester, by = on } = {}) {
-      await producers.get(by)!.send({ topic: on.topic, messages: [await requester.message(cardId, request, key)] });
+    requestersFile,
+    async register(requesters) {
+      if (!requestersFile) throw new Error('the suite registered its requesters in intake\'s environment: start it with requestersFile');
+      const reloads = () => readLogs(suite!.stack).split('\n').filter((line) => line.includes('Kafka requesters reloaded')).length;
+      // The same list again is no change, which intake does not reload.
+      if (readFileSync(requestersFile, 'utf8') === KafkaRequester.registrationsOf(requesters)) return;
+      const before = reloads();
+      writeRequesters(requesters);
+      await waitFor('intake to reload its requesters', async () => reloads() > before || undefined);
+    },
+    async publish(cardId, request, key, { signer = requester, on = signer, by = on } = {}) {
+      await producers.get(by)!.send({ topic: on.topic, messages: [await signer.message(cardId, request, key)] });
     },
     answersTo,
     answerTo: (clientRequestId, topic = EVENTS_TOPIC) => waitFor(`the answer to ${clientRequestId} on ${topic}`, async () => answersTo(clientRequestId, topic)[0]),

@@ -45,7 +45,12 @@ export class KafkaRequester {
 
   /** INTAKE_KAFKA_REQUESTERS registering these requesters, their public keys and reply topics. */
   static intakeEnvOf(requesters: KafkaRequester[]): { INTAKE_KAFKA_REQUESTERS: string } {
-    return { INTAKE_KAFKA_REQUESTERS: JSON.stringify(Object.fromEntries(requesters.map((requester) => [requester.name, requester.registration]))) };
+    return { INTAKE_KAFKA_REQUESTERS: KafkaRequester.registrationsOf(requesters) };
+  }
+
+  /** The JSON that registers these requesters, as INTAKE_KAFKA_REQUESTERS or INTAKE_KAFKA_REQUESTERS_FILE takes it. */
+  static registrationsOf(requesters: KafkaRequester[]): string {
+    return JSON.stringify(Object.fromEntries(requesters.map((requester) => [requester.name, requester.registration])));
   }
 
   /** INTAKE_KAFKA_REQUESTERS registering this requester alone. */
