@@ -36,8 +36,8 @@ export function requesterTopicSpecs(config: Pick<IntakeConfig, 'KAFKA_COMMAND_PA
  * The Kafka door's requesters: who may sign requests, with which keys, and where their answers may go.
  * From INTAKE_KAFKA_REQUESTERS, fixed; or from INTAKE_KAFKA_REQUESTERS_FILE, read again with the key
  * files it names every INTAKE_KAFKA_REQUESTERS_RELOAD_INTERVAL_MS, so that adding a requester, removing
- * one or replacing its keys needs no restart. A list that cannot be read, parsed or whose keys cannot be
- * read is a ConfigError at start-up; later, the list in use stays and the failure is logged.
+ * one or replacing its keys needs no restart. A list that cannot be read or parsed, or whose keys cannot
+ * be read, stops the start; later, the list in use stays and the failure is logged.
  */
 export class KafkaRequesters {
   #registered: Registered;
