@@ -6,12 +6,17 @@ import { SandboxClient } from '@pinflow/sandbox-kit';
 import { RecordedMessage, TopicRecorder, waitFor } from '@pinflow/testing';
 import { generateKeyPair, type CryptoKey } from 'jose';
 import { randomInt, randomUUID } from 'node:crypto';
-import { KafkaDoorSuite, startKafkaDoorSuite } from './kafka-door-support';
+import { KafkaDoorSuite, Publishing, startKafkaDoorSuite } from './kafka-door-support';
 import { http, PinflowClient, sandboxOf, shortPinOccurrences } from './support';
 
-describe('Requests through the Kafka door end to end', () => {
+/**
+ * The Kafka door as an upstream system uses it, on a broker that speaks SASL_SSL only with the
+ * platform's ACLs: each requester produces as its own principal, on the one request topic it may
+ * write, and reads its answers on its reply topic as itself.
+ */
+describe('Requests through the Kafka door end to end, over SASL_SSL', () => {
   // Every PIN and passcode this suite sends; none may be found outside memory afterwards.
-  const PINS = { pismo: '739146', pismoRepeated: '815263', pismoOther: '370851', pismoUnsigned: '461938', pismoWrongKey: '582047', pismoMalformed: '904317', pismoElsewhere: '528160', pismoOffline: '286419', vault: '0739', vaultRepeated: '0815', vaultOther: '0370' };
+  const PINS = { pismo: '739146', pismoRepeated: '815263', pismoOther: '370851', pismoUnsigned: '461938', pismoWrongKey: '582047', pismoMalformed: '904317', pismoElsewhere: '528160', pismoOffline: '286419', pismoTrespass: '640372', vault: '0739', vaultRepeated: '0815', vaultOther: '0370' };
   const WEAK = { pismo: '123456', vault: '0123' };
   const codes: string[] = [];
 
@@ -27,6 +32,7 @@ describe('Requests through the Kafka door end to end', () => {
   beforeAll(async () => {
     strangerKey = (await generateKeyPair('ES256')).privateKey;
     door = await startKafkaDoorSuite({
+      broker: 'secured',
       apps: ['sandbox-pismo', 'worker-pismo', 'sandbox-vault', 'worker-vault', 'intake'],
       env: { 'worker-pismo': { PISMO_RETRY_BASE_MS: '50' }, 'worker-vault': { VAULT_RETRY_BASE_MS: '50' } },
       writer: 'mobile-backend',
@@ -39,8 +45,8 @@ describe('Requests through the Kafka door end to end', () => {
 
   afterAll(() => door?.stop(), 60_000);
 
-  const publish = (cardId: string, request: unknown, signing: 'requester' | 'stranger' | 'none' = 'requester', topic?: string) =>
-    door.publish(cardId, request, { requester: undefined, stranger: strangerKey, none: null }[signing], topic);
+  const publish = (cardId: string, request: unknown, signing: 'requester' | 'stranger' | 'none' = 'requester', publishing?: Publishing) =>
+    door.publish(cardId, request, { requester: undefined, stranger: strangerKey, none: null }[signing], publishing);
 
   const hook = async (method: string, route: string, body?: unknown) => {
     const answer = await vault.call(method, route, { body });
@@ -187,13 +193,13 @@ describe('Requests through the Kafka door end to end', () => {
   it.each([
     ['without a signature', 'SIGNATURE_INVALID', 'none', 'requester', PINS.pismoUnsigned],
     ['signed with a key the requester did not register', 'SIGNATURE_INVALID', 'stranger', 'requester', PINS.pismoWrongKey],
-    ["signed by the requester on another requester's topic", 'REQUESTER_MISMATCH', 'requester', 'other', PINS.pismoElsewhere],
+    ["signed by the requester that another requester put on its own topic", 'REQUESTER_MISMATCH', 'requester', 'other', PINS.pismoElsewhere],
   ] as const)("refuses a request %s: dead-lettered, answered as %s in no one's name on the events topic only, nothing sent to the vendor", async (_case, code, signing, owner, pin) => {
     const cardId = await vendors.pismo.newCard();
     const clientRequestId = randomUUID();
     const topic = door[owner].topic;
 
-    await publish(cardId, { schemaVersion: 1, clientRequestId, replyTopic, ...(await vendors.pismo.request(cardId, pin)) }, signing, topic);
+    await publish(cardId, { schemaVersion: 1, clientRequestId, replyTopic, ...(await vendors.pismo.request(cardId, pin)) }, signing, { on: door[owner] });
 
     const rejected = await door.answerTo(clientRequestId);
     expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, subject: cardId, data: { clientRequestId, problem: { code } } });
@@ -202,6 +208,15 @@ describe('Requests through the Kafka door end to end', () => {
     expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: code, [DEAD_LETTER_HEADERS.topic]: topic });
     expect(door.answersTo(clientRequestId, replyTopic)).toEqual([]);
     expect(door.commandsFor(cardId)).toEqual([]);
+  });
+
+  it("refuses a requester's principal another requester's topic: the broker, before intake sees anything", async () => {
+    const cardId = await vendors.pismo.newCard();
+
+    const refused = publish(cardId, { schemaVersion: 1, clientRequestId: randomUUID(), ...(await vendors.pismo.request(cardId, PINS.pismoTrespass)) }, 'requester', { on: door.other, by: door.requester });
+
+    await expect(refused).rejects.toThrow(/Not authorized to access topics/);
+    expect(recorder.messages.filter((message) => message.key === cardId)).toEqual([]);
   });
 
   it('dead-letters a request of an unknown schema version and answers it; dead-letters a message that is not JSON', async () => {
@@ -227,6 +242,8 @@ describe('Requests through the Kafka door end to end', () => {
     expect(recorder.messages.some((message) => message.topic === door.requester.topic)).toBe(true);
     expect(shortPinOccurrences(kafka, secrets)).toEqual([]);
     expect(logs).toContain('request from Kafka rejected');
+    // Every flow of the door is covered by the grants: the broker refused none of the services.
+    expect(logs).not.toMatch(/AUTHORIZATION_FAILED|Not authorized/i);
     expect(shortPinOccurrences(logs, secrets)).toEqual([]);
     expect(rows).toContain('intake_requests');
     expect(shortPinOccurrences(rows, secrets)).toEqual([]);

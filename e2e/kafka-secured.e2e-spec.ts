@@ -1,7 +1,7 @@
 import { PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
-import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, REQUEST_SCHEMA_VERSION } from '@pinflow/contracts';
-import { DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC } from '@pinflow/kafka';
-import { KAFKA_ADMIN_PRINCIPAL, KAFKA_REQUESTERS, KafkaPrincipal, KafkaRequester, KafkaRequesterName, PinChangeScenarios, SecuredLocalKafka, Stack, startSecuredLocalKafka, startStack, VENDOR_NAMES } from '@pinflow/platform';
+import { commandTopic, EVENT_TYPES, EVENTS_TOPIC } from '@pinflow/contracts';
+import { DEAD_LETTER_TOPIC } from '@pinflow/kafka';
+import { KAFKA_ADMIN_PRINCIPAL, KafkaPrincipal, PinChangeScenarios, SecuredLocalKafka, Stack, startSecuredLocalKafka, startStack, VENDOR_NAMES } from '@pinflow/platform';
 import { createScratchDatabase, freePort, ScratchDatabase, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { Kafka, KafkaConfig, Message } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -21,7 +21,8 @@ interface KafkaError {
 /**
  * Kafka as a trust boundary: the broker speaks SASL_SSL only, every service signs in as its own
  * principal, and the ACLs let each do its part and nothing else, so that a worker's credentials
- * can neither read another vendor's commands nor forge one. This suite runs its own broker.
+ * can neither read another vendor's commands nor forge one. This suite runs its own broker. The
+ * Kafka door's requesters on such a broker: e2e/kafka-door.e2e-spec.ts.
  */
 describe('Kafka over SASL_SSL, one principal per service', () => {
   const PIN = '730418';
@@ -31,9 +32,6 @@ describe('Kafka over SASL_SSL, one principal per service', () => {
   let client: PinflowClient;
   let recorder: TopicRecorder;
   let writeToken: string;
-  /** Upstream systems on intake's Kafka door, each producing as its own principal. */
-  let coreBanking: KafkaRequester;
-  let cardLifecycle: KafkaRequester;
 
   /** Connects as `principal` (none: TLS but no SASL) and gives what `attempt` threw, or undefined. */
   async function refusal(
@@ -81,16 +79,13 @@ describe('Kafka over SASL_SSL, one principal per service', () => {
     const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-sasl-'));
     kafka = await startSecuredLocalKafka({ port: await freePort(), controllerPort: await freePort(), stateDir: path.join(work, 'kafka') });
     database = await createScratchDatabase(new URL('/postgres', testEnv().databaseUrl).toString(), 'pinflow_sasl');
-    const requester = (name: KafkaRequesterName) => KafkaRequester.create(name, [KAFKA_REQUESTERS[name]]);
-    [coreBanking, cardLifecycle] = await Promise.all([requester('core-banking'), requester('card-lifecycle')]);
-    const appEnv = kafka.appEnv();
     stack = await startStack({
       kafkaBrokers: kafka.brokers,
       databaseUrl: database.url,
       stateDir: path.join(work, 'state'),
       logDir: path.join(work, 'logs'),
       logLevel: 'debug',
-      env: { ...appEnv, intake: { ...appEnv.intake, ...KafkaRequester.intakeEnvOf([coreBanking, cardLifecycle]) } },
+      env: kafka.appEnv(),
     });
     writeToken = await stack.secrets.token([PIN_WRITE_SCOPE, PIN_READ_SCOPE], { subject: 'mobile-backend' });
     client = new PinflowClient(stack, writeToken, writeToken);
@@ -162,55 +157,6 @@ describe('Kafka over SASL_SSL, one principal per service', () => {
     expect(event?.message).toMatch(/Not authorized to access topics/);
 
     expect(recorder.messages.filter((message) => message.value.includes('forged'))).toEqual([]);
-  });
-
-  describe("intake's Kafka door, each requester producing as its own principal", () => {
-    /** A Pismo PIN change for a new card, as `signer` signs it, with the request id its answer carries. */
-    async function signedRequest(signer: KafkaRequester) {
-      const cardId = `sasl-door-${randomUUID().slice(0, 8)}`;
-      await client.seedCard(cardId);
-      const clientRequestId = randomUUID();
-      const request = { schemaVersion: REQUEST_SCHEMA_VERSION, clientRequestId, replyTopic: KAFKA_REQUESTERS[signer.name as KafkaRequesterName], vendor: 'pismo', operation: 'change_pin', cardId, body: { encryptedPin: await client.encrypt(PIN) } };
-      return { cardId, clientRequestId, message: await signer.message(cardId, request) };
-    }
-
-    it('takes a request its requester published on its own topic and answers it on its reply topic, which the requester reads', async () => {
-      const { ssl, sasl } = kafka.clientConfig('core-banking');
-      const answers = await new TopicRecorder(kafka.brokers, [KAFKA_REQUESTERS['core-banking']], { ssl, sasl }, 'core-banking').start();
-      try {
-        const { cardId, clientRequestId, message } = await signedRequest(coreBanking);
-
-        expect(await refusal('core-banking', (client) => produce(client, coreBanking.topic, message))).toBeUndefined();
-
-        const accepted = await answers.waitForJson<{ type: string; data: { clientRequestId: string; caller: string; requestId: string } }>(KAFKA_REQUESTERS['core-banking'], (event) => event.data?.clientRequestId === clientRequestId);
-        expect(accepted).toMatchObject({ type: EVENT_TYPES.accepted, subject: cardId, data: { caller: 'core-banking', clientRequestId } });
-        // Its status is the requester's to ask (over HTTP, as its own caller): the outcome event says it.
-        await recorder.waitForJson(EVENTS_TOPIC, (event: { type?: string; data?: { requestId?: string } }) => event.type === EVENT_TYPES.passwordChanged && event.data?.requestId === accepted.data.requestId);
-      } finally {
-        await answers.stop();
-      }
-    });
-
-    it("refuses a requester's principal another requester's topic", async () => {
-      const { message } = await signedRequest(coreBanking);
-
-      const refused = await refusal('core-banking', (client) => produce(client, cardLifecycle.topic, message));
-
-      expect(refused?.message).toMatch(/Not authorized to access topics/);
-    });
-
-    it("rejects a request signed by one requester that another put on its own topic (REQUESTER_MISMATCH): nothing is sent to the vendor", async () => {
-      const { cardId, clientRequestId, message } = await signedRequest(coreBanking);
-
-      expect(await refusal('card-lifecycle', (client) => produce(client, cardLifecycle.topic, message))).toBeUndefined();
-
-      const rejected = await recorder.waitForJson<{ type: string; data: { clientRequestId?: string; caller?: string; problem: { code: string } } }>(EVENTS_TOPIC, (event) => event.data?.clientRequestId === clientRequestId);
-      expect(rejected).toMatchObject({ type: EVENT_TYPES.rejected, subject: cardId, data: { problem: { code: 'REQUESTER_MISMATCH' } } });
-      expect(rejected.data.caller).toBeUndefined();
-      const letter = await waitFor('the dead letter', async () => recorder.messages.find((recorded) => recorded.topic === DEAD_LETTER_TOPIC && recorded.key === cardId));
-      expect(letter.headers).toMatchObject({ [DEAD_LETTER_HEADERS.reason]: 'REQUESTER_MISMATCH', [DEAD_LETTER_HEADERS.topic]: cardLifecycle.topic });
-      expect(recorder.messages.filter((recorded) => recorded.topic === commandTopic('pismo') && recorded.key === cardId)).toEqual([]);
-    });
   });
 
   it('refuses a client without credentials, or with a wrong password', async () => {

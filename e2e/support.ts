@@ -2,7 +2,7 @@ import { OPERATOR_SCOPE, PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
 import { encryptPin, PinKeyRing } from '@pinflow/pin-crypto';
 import { AppName, APPS, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Stack, StackOptions, startStack } from '@pinflow/platform';
 import { SandboxClient } from '@pinflow/sandbox-kit';
-import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import { TestEnv, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { CompactEncrypt } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -14,10 +14,11 @@ import { Client } from 'pg';
  * The stack an end-to-end suite runs against, on the test run's broker and database, with state and
  * logs in a fresh directory and debug logs: the most talkative, which the leak searches cover too.
  */
-function startSuiteStack({ env = {}, ...options }: Pick<StackOptions, 'apps' | 'env'>): Promise<Stack> {
-  const { kafkaBrokers, databaseUrl, kafkaSecurity } = testEnv();
+function startSuiteStack({ env = {}, kafka = testEnv(), ...options }: Pick<SuiteOptions, 'apps' | 'env' | 'kafka'>): Promise<Stack> {
+  const { kafkaBrokers, kafkaSecurity } = kafka;
+  const { databaseUrl } = testEnv();
   const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-e2e-'));
-  // On a secured broker (PINFLOW_KAFKA_SECURED=1) each app signs in as its own principal.
+  // On a secured broker (PINFLOW_KAFKA_SECURED=1, or the suite's own) each app signs in as its own principal.
   const withKafkaSecurity = Object.fromEntries(APPS.map((app) => [app, { ...kafkaSecurity?.apps[app], ...env[app] }]));
   return startStack({ kafkaBrokers, databaseUrl, stateDir: path.join(work, 'state'), logDir: path.join(work, 'logs'), logLevel: 'debug', env: withKafkaSecurity, ...options });
 }
@@ -27,7 +28,12 @@ export interface SuiteOptions extends Pick<StackOptions, 'apps' | 'env'> {
   writer: string;
   /** The Kafka topics the suite records from the start. */
   topics: string[];
+  /** The broker the suite runs on, if not the test run's. */
+  kafka?: SuiteKafka;
 }
+
+/** A broker a suite runs on, as the test run's (testEnv) describes it. */
+export type SuiteKafka = Pick<TestEnv, 'kafkaBrokers' | 'kafkaSecurity'>;
 
 /** What an end-to-end suite works with: its stack, users' tokens and client, and what crossed its topics. */
 export interface Suite {
@@ -42,12 +48,12 @@ export interface Suite {
 }
 
 /** Starts a suite's stack (`apps`, or all of them) and, once it is ready, its tokens, client and recorder. */
-export async function startSuite({ writer, topics, ...stackOptions }: SuiteOptions): Promise<Suite> {
-  const stack = await startSuiteStack(stackOptions);
+export async function startSuite({ writer, topics, kafka = testEnv(), ...stackOptions }: SuiteOptions): Promise<Suite> {
+  const stack = await startSuiteStack({ ...stackOptions, kafka });
   try {
     const writeToken = await stack.secrets.token([PIN_WRITE_SCOPE], { subject: writer });
     const readToken = await stack.secrets.token([PIN_READ_SCOPE, OPERATOR_SCOPE], { subject: 'back-office' });
-    const recorder = await new TopicRecorder(testEnv().kafkaBrokers, topics, testEnv().kafkaSecurity?.client).start();
+    const recorder = await new TopicRecorder(kafka.kafkaBrokers, topics, kafka.kafkaSecurity?.client).start();
     const stop = async () => {
       await recorder.stop();
       await stack.stop();

@@ -13,6 +13,8 @@ export interface TestKafkaSecurity {
   apps: Partial<Record<string, Record<string, string>>>;
   /** kafkajs options of the broker's super user, for what tests read and write themselves. */
   client: Pick<KafkaConfig, 'ssl' | 'sasl'>;
+  /** kafkajs options of each Kafka-door requester the broker knows, by requester id: what an upstream system signs in with. */
+  requesters: Partial<Record<string, Pick<KafkaConfig, 'ssl' | 'sasl'>>>;
 }
 
 export interface TestEnv {

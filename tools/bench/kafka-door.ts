@@ -1,6 +1,6 @@
 import { EVENT_TYPES } from '@pinflow/contracts';
 import type { SignedMessage } from '@pinflow/platform';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, KafkaConfig, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Door, Outcome } from './load';
@@ -19,12 +19,20 @@ const answer = z.object({
 /**
  * intake's Kafka door as an upstream system uses it: each request is published to the requester's
  * request topic and answered when its accepted or rejected answer arrives on the requester's
- * reply topic (a rejection counts as a refusal, by its problem code).
+ * reply topic (a rejection counts as a refusal, by its problem code). On a secured broker it signs in
+ * as the requester (`security`), which may join only consumer groups named after it.
  */
-export async function kafkaDoor(options: { brokers: string; requestTopic: string; replyTopic: string; timeoutMs: number }): Promise<Door<PreparedMessage>> {
-  const kafka = new Kafka({ clientId: 'pinflow-bench', brokers: options.brokers.split(','), logLevel: logLevel.NOTHING });
-  const producer = kafka.producer();
-  const consumer = kafka.consumer({ groupId: `pinflow-bench-${randomUUID()}` });
+export async function kafkaDoor(options: {
+  brokers: string;
+  requester: string;
+  requestTopic: string;
+  replyTopic: string;
+  timeoutMs: number;
+  security?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
+}): Promise<Door<PreparedMessage>> {
+  const kafka = new Kafka({ clientId: options.requester, brokers: options.brokers.split(','), logLevel: logLevel.NOTHING, ...options.security });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId: `${options.requester}-bench-${randomUUID()}`, allowAutoTopicCreation: false });
   const pending = new Map<string, (outcome: Outcome) => void>();
   const settle = (clientRequestId: string, outcome: Outcome) => {
     pending.get(clientRequestId)?.(outcome);

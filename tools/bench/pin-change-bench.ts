@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { repoRoot } from '@pinflow/testing';
-import { AppName, KafkaRequester, PinChangeRequest, PinChangeScenarios, provisionTestInfrastructure, startStack, VENDOR_NAMES, VendorName } from '@pinflow/platform';
+import { AppName, KAFKA_REQUESTERS, KafkaRequester, PinChangeRequest, PinChangeScenarios, provisionTestInfrastructure, startStack, VENDOR_NAMES, VendorName } from '@pinflow/platform';
 import { runBaseline } from './baseline';
 import { CpuMeter, listeningPid } from './cpu';
 import { kafkaDoor, PreparedMessage } from './kafka-door';
@@ -19,12 +19,14 @@ import { Door, httpDoor, LoadResult, percentile, PreparedRequest, runLoad } from
  * fixed rate whatever the answers, so overload shows as refusals and latency. After an unmeasured
  * warm-up it measures one window, from the first measured request until the last of them is audited,
  * and prints throughput, refusals by reason, latencies, CPU ms per change per process and peak memory.
- * --door kafka sends the requests as signed messages on the bench requester's request topic instead of HTTP POSTs.
+ * --door kafka sends the requests as signed messages on the bench requester's request topic instead of HTTP POSTs;
+ * --secured runs the broker SASL_SSL only with the platform's ACLs, every service and the requester signing in as its own principal.
  * See README.md, "Benchmark", for the options.
  */
 const { values } = parseArgs({
   options: {
     door: { type: 'string', default: 'http' },
+    secured: { type: 'boolean', default: false },
     presigned: { type: 'string' },
     concurrency: { type: 'string', default: '32' },
     rate: { type: 'string' },
@@ -62,6 +64,9 @@ const drainTimeoutMs = positive('drain-timeout', values['drain-timeout']) * 1000
 const vendorLatencyMs = positive('vendor-latency-ms', values['vendor-latency-ms'], true);
 const door = values.door;
 if (door !== 'http' && door !== 'kafka') throw new Error(`--door must be http or kafka, not ${door}`);
+if (values.secured && process.env.KAFKA_BROKERS) throw new Error('--secured starts a broker of its own: leave KAFKA_BROKERS unset');
+// The bare pipe speaks plaintext only.
+if (values.secured && values.baseline) throw new Error('--baseline runs on a plaintext broker only: leave out --secured');
 // Each Kafka-door request carries its own request id under its signature, so none can be sent twice:
 // enough are signed before the clock starts for the whole run (at 0.1 ms each).
 const presignedCount = positive('presigned', values.presigned ?? String(rate ? Math.ceil(rate * (warmupSeconds + durationSeconds) * 1.2) + concurrency : 20_000));
@@ -122,11 +127,14 @@ function mergeEnvironments(...layers: Partial<Record<AppName, Record<string, str
 }
 
 async function main(): Promise<void> {
-  const infrastructure = await provisionTestInfrastructure();
+  const infrastructure = await provisionTestInfrastructure(values.secured ? { secured: true } : {});
+  const { kafkaSecurity } = infrastructure;
   const work = mkdtempSync(path.join(os.tmpdir(), 'pinflow-bench-'));
   const apps: AppName[] = ['audit', 'intake', ...vendors.flatMap((vendor) => [`sandbox-${vendor}` as const, `worker-${vendor}` as const])];
-  const replyTopic = `pinflow-bench.answers.${randomUUID().slice(0, 8)}`;
-  const requester = door === 'kafka' ? await KafkaRequester.create('bench', [replyTopic]) : undefined;
+  // A secured broker knows its requesters by name, each with its one reply topic; a plaintext one takes a requester of the run's own.
+  const requesterName = kafkaSecurity ? 'core-banking' : 'bench';
+  const replyTopic = kafkaSecurity ? KAFKA_REQUESTERS[requesterName as keyof typeof KAFKA_REQUESTERS] : `pinflow-bench.answers.${randomUUID().slice(0, 8)}`;
+  const requester = door === 'kafka' ? await KafkaRequester.create(requesterName, [replyTopic]) : undefined;
   const stack = await startStack({
     kafkaBrokers: infrastructure.kafkaBrokers,
     databaseUrl: infrastructure.databaseUrl,
@@ -135,7 +143,7 @@ async function main(): Promise<void> {
     logLevel: 'warn',
     apps,
     // One caller (`bench`) sends all the load: the per-caller rate limit would measure itself, not intake.
-    env: mergeEnvironments({ intake: { AUTH_RATE_LIMIT: String(Number.MAX_SAFE_INTEGER), ...requester?.intakeEnv } }, profilingEnvironments(apps)),
+    env: mergeEnvironments(kafkaSecurity?.apps ?? {}, { intake: { AUTH_RATE_LIMIT: String(Number.MAX_SAFE_INTEGER), ...requester?.intakeEnv } }, profilingEnvironments(apps)),
   });
   let stackRunning = true;
   const brokerPid = listeningPid(Number(infrastructure.kafkaBrokers.split(',')[0].split(':').at(-1)));
@@ -194,7 +202,7 @@ async function main(): Promise<void> {
       };
       console.error(`[bench] signing ${presignedCount} Kafka-door requests`);
       const presigned = await prepared(presignedCount, sign);
-      const kafka = await kafkaDoor({ brokers: infrastructure.kafkaBrokers, requestTopic: requester.topic, replyTopic, timeoutMs });
+      const kafka = await kafkaDoor({ brokers: infrastructure.kafkaBrokers, requester: requester.name, requestTopic: requester.topic, replyTopic, timeoutMs, security: kafkaSecurity?.requesters[requester.name] });
       const signedAsSent = (index: number) => {
         const slot = slots[index % slots.length];
         return typeof slot === 'function' ? slot().then(sign) : sign(slot);
@@ -230,7 +238,7 @@ async function main(): Promise<void> {
 
     const processes: Record<string, number | undefined> = Object.fromEntries(apps.map((app) => [app, stack.services[app].pid]));
     const meter = new CpuMeter({ ...processes, kafkaBroker: brokerPid, loadGenerator: process.pid }, db);
-    console.error(`[bench] measuring: ${mode} through the ${door} door for ${durationSeconds} s over ${cards.length} cards (${vendors.join(', ')}); load average ${os.loadavg()[0]}`);
+    console.error(`[bench] measuring: ${mode} through the ${door} door${kafkaSecurity ? ' (SASL_SSL)' : ''} for ${durationSeconds} s over ${cards.length} cards (${vendors.join(', ')}); load average ${os.loadavg()[0]}`);
     const startedAt = Date.now();
     await meter.start();
     const result = await load(durationSeconds, rate);
@@ -250,6 +258,7 @@ async function main(): Promise<void> {
       machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
       mode,
       door,
+      secured: kafkaSecurity !== undefined,
       vendors,
       durationSeconds,
       warmupSeconds,

@@ -45,8 +45,13 @@ export class KafkaRequester {
 
   /** INTAKE_KAFKA_REQUESTERS registering these requesters, their public keys and reply topics, and the tenants of those named in `tenants`. */
   static intakeEnvOf(requesters: KafkaRequester[], tenants: Record<string, string> = {}): { INTAKE_KAFKA_REQUESTERS: string } {
+    return { INTAKE_KAFKA_REQUESTERS: KafkaRequester.registrationsOf(requesters, tenants) };
+  }
+
+  /** The JSON that registers these requesters (with the tenants of those named in `tenants`), as INTAKE_KAFKA_REQUESTERS or INTAKE_KAFKA_REQUESTERS_FILE takes it. */
+  static registrationsOf(requesters: KafkaRequester[], tenants: Record<string, string> = {}): string {
     const registrations = requesters.map((requester) => [requester.name, { ...requester.registration, ...(tenants[requester.name] ? { tenant: tenants[requester.name] } : {}) }]);
-    return { INTAKE_KAFKA_REQUESTERS: JSON.stringify(Object.fromEntries(registrations)) };
+    return JSON.stringify(Object.fromEntries(registrations));
   }
 
   /** INTAKE_KAFKA_REQUESTERS registering this requester alone. */

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AuthModule, MessageSignatureVerifier } from '@pinflow/auth';
-import { requestTopic, VENDOR_CONTRACTS } from '@pinflow/contracts';
+import { AuthModule } from '@pinflow/auth';
+import { VENDOR_CONTRACTS } from '@pinflow/contracts';
 import { HealthModule, httpLoggerModule, ReadinessProbe } from '@pinflow/http';
 import { KafkaModule, kafkaTransportProvider, PinflowKafkaServer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
@@ -9,12 +9,13 @@ import { SqlModule, SqlPool, sqlIsReachable } from '@pinflow/sql';
 import { HttpDoor } from './acceptance';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
 import { D1InboundModule, D1PinManagementController } from './d1-inbound/d1-inbound.module';
+import { KafkaRequesters, requesterTopicSpecs } from './kafka-requesters';
 import { OpenApiController } from './openapi.controller';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
 import { PinKeysController } from './pin-keys.controller';
 import { SolarisPinKeyController, SolarisPinKeyService } from './solaris-pin-key';
-import { REQUEST_TOPICS, RequestDoorConsumer } from './request-door.consumer';
+import { REQUEST_TOPICS, RequestDoorConsumer, RequesterSubscriptions } from './request-door.consumer';
 import { RequestStatusConsumer } from './request-status.consumer';
 import { RequestStatusService } from './request-status.service';
 import { RequestsController } from './requests.controller';
@@ -38,13 +39,12 @@ export const HTTP_CONTROLLERS = [...VENDOR_CONTRACTS.map(vendorController), Sola
 
 @Module({})
 export class AppModule {
-  static forRoot(config: IntakeConfig): DynamicModule {
+  static async forRoot(config: IntakeConfig): Promise<DynamicModule> {
     const logger = createLogger('intake', config.LOG_LEVEL);
+    const requesters = await KafkaRequesters.open(config, logger);
     // intake takes requests on each registered requester's topic and answers on the reply topics they
-    // registered: it makes sure they exist. Request topics are keyed by card id like the command
-    // topics, whose order they feed.
-    const requestTopics = Object.keys(config.INTAKE_KAFKA_REQUESTERS).map(requestTopic);
-    const replyTopics = [...new Set(Object.values(config.INTAKE_KAFKA_REQUESTERS).flatMap((requester) => requester.replyTopics))];
+    // registered: it makes sure they exist (and those of requesters added later: RequesterSubscriptions).
+    const { requestTopics } = requesters.topics;
     return {
       module: AppModule,
       imports: [
@@ -52,8 +52,7 @@ export class AppModule {
         SqlModule.forRoot(config.DATABASE_URL, config.DATABASE_POOL_SIZE),
         KafkaModule.forRoot({ settings: config, clientId: 'pinflow-intake', logger, topics: [
             ...pinflowTopicSpecs(config),
-            ...requestTopics.map((topic) => ({ topic, partitions: config.KAFKA_COMMAND_PARTITIONS })),
-            ...replyTopics.map((topic) => ({ topic, partitions: config.KAFKA_EVENT_PARTITIONS })),
+            ...requesterTopicSpecs(config, requesters.topics),
           ] }),
         AuthModule.forRoot(config),
         D1InboundModule.forRoot(config),
@@ -77,7 +76,8 @@ export class AppModule {
         RequestsService,
         HttpDoor,
         Submissions,
-        { provide: MessageSignatureVerifier, useFactory: () => MessageSignatureVerifier.fromKeySources(config.INTAKE_KAFKA_REQUESTERS, 'INTAKE_KAFKA_REQUESTERS') },
+        { provide: KafkaRequesters, useValue: requesters },
+        RequesterSubscriptions,
         RequestWriter,
         SecretSealer,
         OutboxRelay,

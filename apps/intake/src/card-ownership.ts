@@ -30,14 +30,15 @@ export function cardOwnershipMode(settings: OwnershipSettings): CardOwnershipMod
  * one all its writes would be refused.
  */
 export function requireCardOwners(
-  config: OwnershipSettings & { INTAKE_KAFKA_REQUESTERS: Record<string, { tenant?: string }>; D1_INBOUND_ISSUERS: Record<string, { tenant?: string }> },
+  config: OwnershipSettings & { INTAKE_KAFKA_REQUESTERS?: Record<string, { tenant?: string }>; D1_INBOUND_ISSUERS: Record<string, { tenant?: string }> },
   context: z.RefinementCtx,
 ): void {
   if (config.INTAKE_CARD_OWNERSHIP === 'open' && config.NODE_ENV === 'production') {
     context.addIssue({ code: 'custom', path: ['INTAKE_CARD_OWNERSHIP'], message: 'open is refused in production (NODE_ENV=production): any caller could change any card' });
   }
   if (cardOwnershipMode(config) !== 'enforced') return;
-  for (const [requester, { tenant }] of Object.entries(config.INTAKE_KAFKA_REQUESTERS)) {
+  // Requesters read from INTAKE_KAFKA_REQUESTERS_FILE are checked as KafkaRequesters reads the file.
+  for (const [requester, { tenant }] of Object.entries(config.INTAKE_KAFKA_REQUESTERS ?? {})) {
     if (tenant === undefined) context.addIssue({ code: 'custom', path: ['INTAKE_KAFKA_REQUESTERS', requester, 'tenant'], message: 'required while card ownership is enforced: the tenant whose cards this requester acts on' });
   }
   for (const [issuer, { tenant }] of Object.entries(config.D1_INBOUND_ISSUERS)) {

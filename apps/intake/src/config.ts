@@ -14,13 +14,20 @@ const requesterSettings = {
 };
 
 /**
- * Who may publish requests over Kafka, as JSON: requester id → where its signing keys are
- * (`jwksUrl`, or `publicKeyFile`: a JWK, JWKS or PEM SPKI key), the topics it may ask its answers
- * on (`replyTopics`; intake creates them) and its `tenant`, as a token's tenant claim would name it:
- * whose cards it may act on and whose callers see its requests. The requester id is the `caller` of its requests, the
- * `iss` of its signatures, its Kafka principal, and names its request topic (requestTopic), which
- * intake creates and consumes.
+ * Who may publish requests over Kafka: requester id → where its signing keys are (`jwksUrl`, or
+ * `publicKeyFile`: a JWK, JWKS or PEM SPKI key), the topics it may ask its answers on
+ * (`replyTopics`; intake creates them) and its `tenant`, as a token's tenant claim would name it:
+ * whose cards it may act on and whose callers see its requests. The requester id is the `caller` of
+ * its requests, the `iss` of its signatures, its Kafka principal, and names its request topic
+ * (requestTopic), which intake creates and consumes.
  */
+export const kafkaRequesterRegistrations = z.record(
+  z.string().regex(REQUESTER_ID, 'a requester id is 1-64 letters, digits, - or _ (it names a Kafka topic)'),
+  z.union([z.strictObject({ jwksUrl: z.url({ protocol: /^https?$/ }), ...requesterSettings }), z.strictObject({ publicKeyFile: z.string().min(1), ...requesterSettings })]),
+);
+export type KafkaRequesterRegistrations = z.output<typeof kafkaRequesterRegistrations>;
+
+/** kafkaRequesterRegistrations as the JSON text of a variable. */
 const kafkaRequesters = z
   .string()
   .transform((text, context) => {
@@ -31,12 +38,13 @@ const kafkaRequesters = z
       return z.NEVER;
     }
   })
-  .pipe(
-    z.record(
-      z.string().regex(REQUESTER_ID, 'a requester id is 1-64 letters, digits, - or _ (it names a Kafka topic)'),
-      z.union([z.strictObject({ jwksUrl: z.url({ protocol: /^https?$/ }), ...requesterSettings }), z.strictObject({ publicKeyFile: z.string().min(1), ...requesterSettings })]),
-    ),
-  );
+  .pipe(kafkaRequesterRegistrations);
+
+function oneRequesterSource(config: { INTAKE_KAFKA_REQUESTERS?: unknown; INTAKE_KAFKA_REQUESTERS_FILE?: string }, context: z.RefinementCtx): void {
+  if (config.INTAKE_KAFKA_REQUESTERS !== undefined && config.INTAKE_KAFKA_REQUESTERS_FILE !== undefined) {
+    context.addIssue({ code: 'custom', path: ['INTAKE_KAFKA_REQUESTERS_FILE'], message: 'name the requesters in INTAKE_KAFKA_REQUESTERS or in this file, not both' });
+  }
+}
 
 /** The vendors whose commands carry a secret intake seals: each needs its command keys. */
 export const VENDORS_WITH_SECRETS = VENDOR_CONTRACTS.filter((vendor) => vendor.routes.some((route) => route.secrets)).map((vendor) => vendor.name);
@@ -74,7 +82,14 @@ export const intakeConfigSchema = z
     INTAKE_REQUESTS_GROUP: z.string().min(1).default('pinflow-intake-requests'),
     /** Cards whose requests the Kafka door accepts at once (each card's in order); they share the group commits. */
     INTAKE_REQUESTS_KEYS_CONCURRENTLY: positiveInt.default(64),
-    INTAKE_KAFKA_REQUESTERS: kafkaRequesters.default({}),
+    /** The Kafka door's requesters, fixed at start-up (none if unset). */
+    INTAKE_KAFKA_REQUESTERS: kafkaRequesters.optional(),
+    /**
+     * Instead: a file of the same JSON, read again (with the key files it names) every
+     * INTAKE_KAFKA_REQUESTERS_RELOAD_INTERVAL_MS, so that a requester is added or removed without a restart.
+     */
+    INTAKE_KAFKA_REQUESTERS_FILE: z.string().min(1).optional(),
+    INTAKE_KAFKA_REQUESTERS_RELOAD_INTERVAL_MS: positiveInt.default(10_000),
     /** Solaris, for serving its PIN key to apps (GET /v1/solaris/pin-key); optional. */
     SOLARIS_BASE_URL: z.url().optional(),
     SOLARIS_TOKEN_URL: z.url().optional(),
@@ -91,6 +106,7 @@ export const intakeConfigSchema = z
   .superRefine(requireD1InboundSettings)
   .superRefine(requireCardOwners)
   .superRefine(requireCommandKeyFiles)
+  .superRefine(oneRequesterSource)
   .transform((config) => ({
     ...config,
     INTAKE_CARD_OWNERSHIP: cardOwnershipMode(config),

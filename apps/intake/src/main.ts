@@ -8,5 +8,5 @@ import { writeAdmission } from './acceptance';
 
 void startOrExit(async () => {
   const config = loadConfig('intake', intakeConfigSchema);
-  await startHttpApp(AppModule.forRoot(config), { service: 'intake', host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, admission: writeAdmission(config), isUnavailable: isInfrastructureFault, beforeListen: connectKafkaTransport });
+  await startHttpApp(await AppModule.forRoot(config), { service: 'intake', host: config.HOST, port: config.PORT, shutdownGraceMs: config.SHUTDOWN_GRACE_MS, admission: writeAdmission(config), isUnavailable: isInfrastructureFault, beforeListen: connectKafkaTransport });
 });

@@ -1,23 +1,25 @@
-import { MessageSignatureVerifier, SignatureRejectedError } from '@pinflow/auth';
+import { SignatureRejectedError } from '@pinflow/auth';
 import { EVENTS_TOPIC, REQUEST_SCHEMA_VERSION, REQUEST_SIGNATURE_HEADER, requestTopic } from '@pinflow/contracts';
 import { HandlerVerdict, JsonProducer, KafkaMessageContext, MessageMeta, TopicBatch } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
 import { ProblemException } from '@pinflow/http';
 import { cardNotFound } from './card-ownership';
-import type { IntakeConfig } from './config';
+import type { KafkaRequesters } from './kafka-requesters';
 import { RequestDoorConsumer } from './request-door.consumer';
 import type { Requester, RequestsService } from './requests.service';
 import type { Submissions } from './submissions';
 
 const REPLY_TOPIC = 'core-banking.pinflow-answers';
 
-/** Trusts the signature header to name its signer, so that the topic check is what is tested here. */
-const signatures = {
+/** Two requesters, both with the reply topic, card-lifecycle with a tenant; trusts the signature header to name its signer, so that the topic check is what is tested here. */
+const requesters = {
   verify: async (_payload: Uint8Array, signature: string | undefined) => {
     if (!signature) throw new SignatureRejectedError('expected a compact JWS with detached payload');
     return signature;
   },
-} as unknown as MessageSignatureVerifier;
+  mayReplyOn: (_requester: string, replyTopic: string) => replyTopic === REPLY_TOPIC,
+  tenantOf: (requester: string) => (requester === 'card-lifecycle' ? 'acme' : undefined),
+} as unknown as KafkaRequesters;
 
 /** The door over recording fakes: what it submitted and what it published; `refusal`, what the shared path refuses with. */
 function door(refusal?: ProblemException) {
@@ -31,9 +33,8 @@ function door(refusal?: ProblemException) {
   const requests = { submit } as unknown as RequestsService;
   const submissions = { fromKafka: (request: unknown) => request } as unknown as Submissions;
   const producer = { sendBatch: async (batches: TopicBatch[]) => void published.push(...batches) } as unknown as JsonProducer;
-  const config = { INTAKE_KAFKA_REQUESTERS: { 'core-banking': { publicKeyFile: 'unused', replyTopics: [REPLY_TOPIC] }, 'card-lifecycle': { publicKeyFile: 'unused', replyTopics: [REPLY_TOPIC], tenant: 'acme' } } } as unknown as IntakeConfig;
   const logger = { info: () => undefined } as unknown as Logger;
-  return { consumer: new RequestDoorConsumer(requests, submissions, signatures, producer, config, logger), submitted, published };
+  return { consumer: new RequestDoorConsumer(requests, submissions, requesters, producer, logger), submitted, published };
 }
 
 /** A Pismo PIN change for card-1 on `topic`, signed by `signer`. */

@@ -1,12 +1,14 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { type AuthenticatedPrincipal, MessageSignatureVerifier, PIN_WRITE_SCOPE, SignatureRejectedError } from '@pinflow/auth';
+import { type AuthenticatedPrincipal, PIN_WRITE_SCOPE, SignatureRejectedError } from '@pinflow/auth';
 import { buildEvent, cardId, deterministicEventId, EVENT_TYPES, REQUEST_SCHEMA_VERSION, REQUEST_SIGNATURE_HEADER, requestEnvelope, requesterOfTopic, requestSchemaOf, requestTopic, VENDORS } from '@pinflow/contracts';
 import { problem, Problem, ProblemException, TemporarilyUnavailableException, ZodValidationPipe } from '@pinflow/http';
-import { HandlerVerdict, JsonProducer, KafkaMessageContext, MessageMeta } from '@pinflow/kafka';
+import { ensureTopics, HandlerVerdict, JsonProducer, KafkaMessageContext, MessageMeta, PinflowKafkaServer } from '@pinflow/kafka';
 import type { Logger } from '@pinflow/logging';
+import { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
+import { KafkaRequesters, requesterTopicSpecs } from './kafka-requesters';
 import { answerBatches, RequestsService } from './requests.service';
 import { Submissions } from './submissions';
 import { INTAKE_LOGGER } from './tokens';
@@ -41,9 +43,8 @@ export class RequestDoorConsumer {
   constructor(
     private readonly requests: RequestsService,
     private readonly submissions: Submissions,
-    private readonly signatures: MessageSignatureVerifier,
+    private readonly requesters: KafkaRequesters,
     private readonly producer: JsonProducer,
-    @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
     @Inject(INTAKE_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -54,7 +55,7 @@ export class RequestDoorConsumer {
     const envelope = requestEnvelope.safeParse(message);
     let requester: string;
     try {
-      requester = await this.signatures.verify(meta.rawValue ?? new Uint8Array(), meta.headers[REQUEST_SIGNATURE_HEADER]);
+      requester = await this.requesters.verify(meta.rawValue ?? new Uint8Array(), meta.headers[REQUEST_SIGNATURE_HEADER]);
     } catch (error) {
       if (!(error instanceof SignatureRejectedError)) throw error;
       if (envelope.success) await this.reject(meta, { envelope: envelope.data }, problem(401, 'SIGNATURE_INVALID', 'The request is not validly signed', error.message));
@@ -69,7 +70,7 @@ export class RequestDoorConsumer {
     }
     if (!envelope.success) return deadLetter('CONTRACT_VIOLATION', envelope.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`).join('; '));
     const { clientRequestId, replyTopic, schemaVersion } = envelope.data;
-    const allowedReplyTopic = replyTopic !== undefined && this.config.INTAKE_KAFKA_REQUESTERS[requester]?.replyTopics.includes(replyTopic) ? replyTopic : undefined;
+    const allowedReplyTopic = replyTopic !== undefined && this.requesters.mayReplyOn(requester, replyTopic) ? replyTopic : undefined;
     const rejected: Rejected = { envelope: envelope.data, requester, replyTopic: allowedReplyTopic };
     if (schemaVersion !== REQUEST_SCHEMA_VERSION) {
       await this.reject(meta, rejected, problem(400, 'SCHEMA_VERSION_UNSUPPORTED', 'Unknown schema version', `This intake takes schemaVersion ${REQUEST_SCHEMA_VERSION}.`));
@@ -97,7 +98,7 @@ export class RequestDoorConsumer {
 
   /** The requester as the shared path sees a caller: a token's subject, write scope and tenant claim. */
   private principalOf(requester: string): AuthenticatedPrincipal {
-    const tenant = this.config.INTAKE_KAFKA_REQUESTERS[requester]?.tenant;
+    const tenant = this.requesters.tenantOf(requester);
     return { subject: requester, scopes: new Set([PIN_WRITE_SCOPE]), ...(tenant === undefined ? {} : { tenant }) };
   }
 
@@ -121,5 +122,34 @@ export class RequestDoorConsumer {
       },
     });
     await this.producer.sendBatch(answerBatches(event, replyTopic));
+  }
+}
+
+/**
+ * Keeps the Kafka door on the requesters registered now: when a reload of INTAKE_KAFKA_REQUESTERS_FILE
+ * changes them, creates the topics of a new requester, then restarts the door's consumer on the new
+ * list of request topics (a removed requester's is no longer read; its signatures no longer verify).
+ * A restart rather than a RegExp subscription (`pinflow.requests.*.v1`): kafkajs matches a RegExp only
+ * against the topics that exist when the consumer starts, and it would read the topics of requesters
+ * nobody registered besides.
+ */
+@Injectable()
+export class RequesterSubscriptions implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly requesters: KafkaRequesters,
+    private readonly kafka: Kafka,
+    private readonly server: PinflowKafkaServer,
+    @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.requesters.onChange(async (topics) => {
+      await ensureTopics(this.kafka, requesterTopicSpecs(this.config, topics), this.config.KAFKA_REPLICATION_FACTOR);
+      await this.server.consumeTopics(REQUEST_TOPICS, topics.requestTopics);
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.requesters.close();
   }
 }

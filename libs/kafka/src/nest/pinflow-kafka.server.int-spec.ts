@@ -170,6 +170,22 @@ describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consum
     expect(app.get(PinflowKafkaServer).isHealthy()).toBe(true);
   });
 
+  it('moves a handler to the topics it is given while running: a topic dropped is no longer read, one added back is read from where the group left off', async () => {
+    const server = app.get(PinflowKafkaServer);
+    const [a, b] = PARTY_TOPICS;
+    await server.consumeTopics(PARTIES, [b]);
+
+    await producer.send(a, greeting, [{ key: 'k', value: { id: randomUUID(), text: 'while dropped' } }]);
+    await producer.send(b, greeting, [{ key: 'k', value: { id: randomUUID(), text: 'still read' } }]);
+    await waitFor('the message on the topic kept', async () => seen.parties.includes(`${b} still read`));
+    expect(seen.parties).not.toContain(`${a} while dropped`);
+
+    await server.consumeTopics(PARTIES, [a, b]);
+
+    await waitFor('the message left on the topic added back', async () => seen.parties.includes(`${a} while dropped`));
+    expect(server.isHealthy()).toBe(true);
+  });
+
   it('emits through PinflowKafkaClient only what the topic\'s contract allows, as CloudEvents on the events topic', async () => {
     const client = new PinflowKafkaClient(producer);
     const event = buildEvent(EVENT_TYPES.failed, {

@@ -57,7 +57,14 @@ const anyJson = z.unknown();
  */
 export class PinflowKafkaServer extends Server implements CustomTransportStrategy {
   private readonly consumers = new Map<string, RunningConsumer>();
+  /** Each pattern's handler, consumer group and options, for `consumeTopics`. */
+  private readonly handled = new Map<string, { handler: MessageHandler; groupId: string; options: KafkaHandlerOptions }>();
+  /** Topics a handler was given before the server listened, which it starts on instead of its options'. */
+  private readonly topicsBeforeListening = new Map<string, string[]>();
+  /** Consumers being replaced, one change after the other. */
+  private retopicked: Promise<void> = Promise.resolve();
   private started = false;
+  private closed = false;
 
   constructor(private readonly options: PinflowKafkaServerOptions) {
     super();
@@ -69,9 +76,10 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
       const groups = new Set<string>();
       for (const [topic, handler] of this.messageHandlers) {
         const handlerOptions: KafkaHandlerOptions = { ...(handler.extras as KafkaHandlerOptions | undefined), ...this.options.handlers?.[topic] };
-        const topics = handlerOptions.topics ?? [topic];
-        if (topics.length === 0) continue;
+        const topics = this.topicsBeforeListening.get(topic) ?? handlerOptions.topics ?? [topic];
         const groupId = handlerOptions.groupId ?? this.options.groupId;
+        this.handled.set(topic, { handler, groupId, options: handlerOptions });
+        if (topics.length === 0) continue;
         if (groups.has(groupId)) throw new Error(`two handlers share consumer group ${groupId}: give one of them its own groupId`);
         groups.add(groupId);
         this.consumers.set(topic, await this.consume(topics, handler, groupId, handlerOptions));
@@ -89,7 +97,33 @@ export class PinflowKafkaServer extends Server implements CustomTransportStrateg
     return this.started && consumers.every((consumer) => consumer?.isHealthy() ?? false);
   }
 
+  /**
+   * Replaces the consumer of the handler named `pattern` by one of `topics` (none: no consumer), in
+   * the same group, so that it resumes where the old one committed; for a handler whose topics the
+   * deployment's settings list and a reload changed. A restart, since kafkajs subscribes only before a
+   * consumer runs (and resolves a RegExp subscription against the topics existing then).
+   */
+  consumeTopics(pattern: string, topics: string[]): Promise<void> {
+    if (!this.started) {
+      this.topicsBeforeListening.set(pattern, topics);
+      return Promise.resolve();
+    }
+    const handled = this.handled.get(pattern);
+    if (!handled) throw new Error(`no handler of ${pattern}`);
+    // A change that failed does not hold back the next.
+    this.retopicked = this.retopicked.catch(() => undefined).then(async () => {
+      if (this.closed) return;
+      const previous = this.consumers.get(pattern);
+      this.consumers.delete(pattern);
+      await previous?.stop();
+      if (topics.length > 0) this.consumers.set(pattern, await this.consume(topics, handled.handler, handled.groupId, { ...handled.options, topics }));
+    });
+    return this.retopicked;
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    await this.retopicked.catch(() => undefined);
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
     await Promise.all(consumers.map((consumer) => consumer.stop()));
