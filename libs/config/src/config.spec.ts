@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commaList, ConfigError, loadConfig, port } from './index';
+import { commaList, ConfigError, loadConfig, port, removedSetting } from './index';
 
 const schema = z.object({ KAFKA_BROKERS: commaList, PORT: port.default(8080), SECRET: z.string().min(32) });
 
@@ -22,5 +22,11 @@ describe('service configuration', () => {
       expect(message).not.toContain('too-short-secret-value');
       expect(message).not.toContain('eighty');
     }
+  });
+
+  it('refuses to start when a removed setting is still given, naming it and what replaced it', () => {
+    const withRemoved = z.object({ PORT: port.default(8080), OLD_SETTING: removedSetting('use NEW_SETTING instead') });
+    expect(loadConfig('svc', withRemoved, {})).toEqual({ PORT: 8080 });
+    expect(() => loadConfig('svc', withRemoved, { OLD_SETTING: '30' })).toThrow(/OLD_SETTING: was removed: use NEW_SETTING instead/);
   });
 });

@@ -69,6 +69,14 @@ export const jsonText = z.string().transform((text, context): unknown => {
   }
 });
 
+/**
+ * A variable that no longer means anything: setting it refuses the start-up, saying what replaced it, so a
+ * deployment still relying on it learns so at once instead of silently running without it.
+ */
+export function removedSetting(replacement: string) {
+  return z.undefined({ error: `was removed: ${replacement}` }).optional();
+}
+
 /** HTTP listener shared by every service. */
 export const httpConfig = {
   HOST: z.string().default('127.0.0.1'),

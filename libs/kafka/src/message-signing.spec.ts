@@ -1,4 +1,4 @@
-import { ConfigError } from '@pinflow/config';
+import { ConfigError, loadConfig } from '@pinflow/config';
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, requestTopic } from '@pinflow/contracts';
 import { createLogger } from '@pinflow/logging';
 import { flattenedVerify, importJWK } from 'jose';
@@ -13,6 +13,7 @@ import {
   INTAKE_SIGNER,
   MessageSigner,
   MessageTrust,
+  messageVerifyingConfig,
   rightfulSigner,
   signersOf,
   workerSigner,
@@ -111,6 +112,15 @@ describe('who may publish what', () => {
 });
 
 describe('message key files', () => {
+  it('refuse to start with the removed MESSAGE_KEYS_GRACE_PERIOD_SECONDS, pointing to notAfter in the signers file', () => {
+    const schema = z.object(messageVerifyingConfig);
+    const files = { MESSAGE_SIGNERS_FILE: '/run/secrets/message-signers' };
+    expect(() => loadConfig('audit', schema, files)).not.toThrow();
+    const attempt = () => loadConfig('audit', schema, { ...files, MESSAGE_KEYS_GRACE_PERIOD_SECONDS: '3600' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/MESSAGE_KEYS_GRACE_PERIOD_SECONDS: was removed: write "notAfter" .* in MESSAGE_SIGNERS_FILE instead/);
+  });
+
   it('refuse to start (ConfigError) on a file that is missing or not an Ed25519 key, without quoting it', () => {
     const broken = path.join(dir, 'broken.json');
     writeFileSync(broken, JSON.stringify({ kty: 'RSA', d: 'c2VjcmV0LWtleS1tYXRlcmlhbA', kid: 'x' }));

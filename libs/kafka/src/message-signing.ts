@@ -1,4 +1,4 @@
-import { ConfigError, loadJsonFile, positiveInt } from '@pinflow/config';
+import { ConfigError, loadJsonFile, positiveInt, removedSetting } from '@pinflow/config';
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, type Vendor, VENDORS } from '@pinflow/contracts';
 import type { Logger } from '@pinflow/logging';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
@@ -184,6 +184,7 @@ export const messageVerifyingConfig = {
   MESSAGE_SIGNERS_FILE: z.string().min(1),
   /** How often both files are read again: a changed file rotates keys without a restart. */
   MESSAGE_KEYS_RELOAD_INTERVAL_MS: positiveInt.default(10_000),
+  MESSAGE_KEYS_GRACE_PERIOD_SECONDS: removedSetting('write "notAfter" (ISO 8601) on the retiring public key in MESSAGE_SIGNERS_FILE instead'),
 };
 
 export interface MessageTrustSettings {

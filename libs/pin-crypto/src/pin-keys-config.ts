@@ -1,3 +1,4 @@
+import { removedSetting } from '@pinflow/config';
 import { z } from 'zod';
 import { type KeyRingFileOptions, PrivateKeyRingFile } from './key-ring-file';
 
@@ -6,6 +7,7 @@ const positiveInt = z.coerce.number().int().positive();
 /** How every key file is kept fresh: read again on this interval (a key's retirement is its `notAfter` in the file). */
 export const keyFilesConfig = {
   KEYS_RELOAD_INTERVAL_MS: positiveInt.default(10_000),
+  KEYS_GRACE_PERIOD_SECONDS: removedSetting('write "notAfter" (ISO 8601) on the retiring key in the key file instead'),
 };
 
 /** intake's caller-facing PIN key ring: a JWKS of private keys (a mounted Secret), served at /v1/pin-keys. */
