@@ -197,6 +197,22 @@ describe('Kubernetes manifests', () => {
       }
     });
 
+    it("reads intake's Kafka-door requesters from a file of a ConfigMap whose name stays the same, mounted as a directory, so that a changed list reaches the running pods without a rollout", () => {
+      const intake = podTemplates(objects).find(({ owner }) => owner === 'intake')!;
+      const [container] = intake.spec.containers;
+      const env = Object.fromEntries(container.env.map((variable: any) => [variable.name, variable]));
+      const file: string = env.INTAKE_KAFKA_REQUESTERS_FILE.value;
+      const mount = container.volumeMounts.find((candidate: { mountPath: string }) => file.startsWith(`${candidate.mountPath}/`));
+      const volume = intake.spec.volumes.find((candidate: { name: string }) => candidate.name === mount?.name);
+      const requesters = objects.find((object) => object.kind === 'ConfigMap' && object.metadata.name === volume?.configMap?.name);
+
+      expect(env.INTAKE_KAFKA_REQUESTERS).toBeUndefined();
+      expect(configMap.data!.INTAKE_KAFKA_REQUESTERS).toBeUndefined();
+      expect(mount.subPath).toBeUndefined();
+      expect(requesters?.metadata.name).toBe('pinflow-kafka-requesters');
+      expect(JSON.parse(requesters!.data![path.relative(mount.mountPath, file)])).toEqual(expect.any(Object));
+    });
+
     it('lets a PodDisruptionBudget take down at most one pod of each service at a time', () => {
       for (const deployment of deployments) {
         const budgets = objects.filter((object) => object.kind === 'PodDisruptionBudget' && selects(object.spec.selector, deployment.spec.template.metadata.labels));
