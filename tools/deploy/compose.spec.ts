@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { parseCardOwners } from '../../apps/intake/src/card-owners';
 import { ACL_SCRIPT_FILE, aclScript, COMPOSE_KAFKA_CA_FILE, writeComposeKafkaCredentials } from './compose-kafka';
 
 /**
@@ -14,6 +15,7 @@ import { ACL_SCRIPT_FILE, aclScript, COMPOSE_KAFKA_CA_FILE, writeComposeKafkaCre
  */
 interface ComposeService {
   image?: string;
+  command?: string[];
   environment?: Record<string, string>;
   env_file?: string[];
   secrets?: string[];
@@ -70,6 +72,27 @@ describe('docker-compose.yml: Kafka as a trust boundary', () => {
 
   it('grants the ACLs of KAFKA_GRANTS: deploy/compose/kafka-acls.sh is up to date (else `npm run compose:kafka -- --acl-script`)', () => {
     expect(readFileSync(ACL_SCRIPT_FILE, 'utf8')).toBe(aclScript());
+  });
+});
+
+describe('docker-compose.yml: card ownership of writes (the production image enforces it)', () => {
+  const cards = compose.services.cards;
+  const [mountedFile, containerFile] = (cards.volumes ?? [])[0]?.split(':') ?? [];
+
+  it("imports the walkthrough's cards with `cards import`, on intake's database, after the migrations and before intake starts", () => {
+    expect(cards.command).toEqual(['node', 'dist/tools/cards.js', 'import', containerFile]);
+    expect(cards.environment?.DATABASE_URL).toBe(compose.services.intake.environment?.DATABASE_URL);
+    expect(cards.depends_on?.migrate).toEqual({ condition: 'service_completed_successfully' });
+    expect(compose.services.intake.depends_on).toMatchObject({ cards: { condition: 'service_completed_successfully' }, migrate: { condition: 'service_completed_successfully' }, 'kafka-acls': { condition: 'service_completed_successfully' } });
+  });
+
+  it("owns the README's Pismo cards card-42 and card-43 by the tenant Thales D1's ISSUER0002 pushes for, so one token tenant drives the whole walkthrough", () => {
+    const owners = parseCardOwners(readFileSync(path.join(repoRoot, mountedFile), 'utf8'));
+    const issuers: Record<string, { vendor: string; tenant: string }> = JSON.parse(compose.services.intake.environment!.D1_INBOUND_ISSUERS);
+    const { tenant, vendor } = issuers.ISSUER0002;
+
+    expect(owners).toEqual(expect.arrayContaining([{ tenant, vendor, cardId: 'card-42' }, { tenant, vendor, cardId: 'card-43' }]));
+    expect(tenant).toBe('issuer-0002');
   });
 });
 
