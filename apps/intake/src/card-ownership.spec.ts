@@ -1,22 +1,12 @@
-import { ConfigError, loadConfig } from '@pinflow/config';
 import { ProblemException } from '@pinflow/http';
 import { CardOwnersFileError, parseCardOwners } from './card-owners';
 import { requiredCardOwner } from './card-ownership';
-import { intakeConfigSchema, VENDORS_WITH_SECRETS } from './config';
+import { D1_DOOR_ENV, intakeConfigProblems, intakeConfigWith } from './config.spec-support';
 
 describe('card ownership of writes', () => {
-  const base = { PORT: '0', KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgresql://localhost/pinflow', AUTH_ISSUER: 'https://issuer.example', AUTH_AUDIENCE: 'pinflow', AUTH_PUBLIC_KEY_FILE: 'key.json', PIN_KEYS_FILE: 'pin-keys.json', MESSAGE_SIGNING_KEY_FILE: 'message-key.json', MESSAGE_SIGNERS_FILE: 'signers.json', COMMAND_KEYS_FILES: JSON.stringify(Object.fromEntries(VENDORS_WITH_SECRETS.map((vendor) => [vendor, `${vendor}.json`]))) };
-  const d1Door = { D1_INBOUND_CLIENT_ID: 'thales-d1', D1_INBOUND_CLIENT_SECRET: 'x'.repeat(32), D1_INBOUND_ENCRYPTION_KEY_FILE: 'd1-key.json' };
-  const problemsOf = (env: Record<string, string>): string[] => {
-    try {
-      loadConfig('intake', intakeConfigSchema, { ...base, ...env });
-      return [];
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems;
-      throw error;
-    }
-  };
-  const modeOf = (env: Record<string, string>) => loadConfig('intake', intakeConfigSchema, { ...base, ...env }).INTAKE_CARD_OWNERSHIP;
+  const d1Door = D1_DOOR_ENV;
+  const problemsOf = intakeConfigProblems;
+  const modeOf = (env: Record<string, string>) => intakeConfigWith(env).INTAKE_CARD_OWNERSHIP;
 
   describe('configuration', () => {
     it('is open for local runs and tests, and enforced in production unless configured otherwise', () => {

@@ -1,26 +1,16 @@
-import { ConfigError, loadConfig } from '@pinflow/config';
-import { intakeConfigSchema, VENDORS_WITH_SECRETS } from '../config';
+import { D1_DOOR_ENV, intakeConfigProblems, intakeConfigWith } from '../config.spec-support';
 import { d1InboundSettings } from './config';
 
 describe('intake configuration of the Thales D1 door', () => {
-  const base = { PORT: '0', KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgresql://localhost/pinflow', AUTH_ISSUER: 'https://issuer.example', AUTH_AUDIENCE: 'pinflow', AUTH_PUBLIC_KEY_FILE: 'key.json', PIN_KEYS_FILE: 'pin-keys.json', MESSAGE_SIGNING_KEY_FILE: 'message-key.json', MESSAGE_SIGNERS_FILE: 'signers.json', COMMAND_KEYS_FILES: JSON.stringify(Object.fromEntries(VENDORS_WITH_SECRETS.map((vendor) => [vendor, `${vendor}.json`]))) };
-  const door = { D1_INBOUND_CLIENT_ID: 'thales-d1', D1_INBOUND_CLIENT_SECRET: 'x'.repeat(32), D1_INBOUND_ENCRYPTION_KEY_FILE: 'd1-key.json' };
-  const problemsOf = (env: Record<string, string>): string[] => {
-    try {
-      loadConfig('intake', intakeConfigSchema, { ...base, ...env });
-      return [];
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems;
-      throw error;
-    }
-  };
+  const door = D1_DOOR_ENV;
+  const problemsOf = intakeConfigProblems;
 
   it('serves no issuer by default, and then needs nothing else', () => {
-    expect(d1InboundSettings(loadConfig('intake', intakeConfigSchema, base))).toBeUndefined();
+    expect(d1InboundSettings(intakeConfigWith({}))).toBeUndefined();
   });
 
   it('routes each configured issuer to its processor, syncing the chip’s offline PIN unless told not to', () => {
-    const config = loadConfig('intake', intakeConfigSchema, { ...base, ...door, D1_INBOUND_ISSUERS: '{"PISMOISS01":{"vendor":"pismo"},"PISMOISS02":{"vendor":"pismo","syncOfflinePin":false}}' });
+    const config = intakeConfigWith({ ...door, D1_INBOUND_ISSUERS: '{"PISMOISS01":{"vendor":"pismo"},"PISMOISS02":{"vendor":"pismo","syncOfflinePin":false}}' });
 
     expect(d1InboundSettings(config)).toEqual({
       issuers: { PISMOISS01: { vendor: 'pismo', syncOfflinePin: true }, PISMOISS02: { vendor: 'pismo', syncOfflinePin: false } },
