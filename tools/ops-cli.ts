@@ -155,8 +155,13 @@ export function describeRefusal(endpoint: ServiceEndpoint, status: number, body:
   }
 }
 
+/** What a failed connection said: fetch's own message is only "fetch failed", its cause the reason. */
+export function causeOf(error: unknown): string {
+  return error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+}
+
 export function describeUnreachable(endpoint: ServiceEndpoint, error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+  const cause = causeOf(error);
   return (
     `cannot reach ${endpoint.name} at ${endpoint.baseUrl} (${endpoint.variable}${endpoint.isLocalDefault ? `, default npm start's ${endpoint.name}` : ''}): ${cause}; ` +
     `start it with \`npm start\`, or set ${endpoint.variable}`
