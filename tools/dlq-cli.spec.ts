@@ -37,6 +37,16 @@ describe('npm run dlq: what it prints of the replay history', () => {
     ]);
   });
 
+  it('lists the letters without audit, per reason and source topic, saying their replays are unknown rather than none', () => {
+    const letters = [letter('3', 'RETRIES_EXHAUSTED'), letter('4', 'RETRIES_EXHAUSTED'), letter('6', 'UNTRUSTED', 'pinflow.events.v1')];
+
+    expect(formatList(letters, 'pinflow.deadletter.v1', { auditUnreachable: 'http://127.0.0.1:8081: connect ECONNREFUSED 127.0.0.1:8081' })).toEqual([
+      '3 dead letter(s) in pinflow.deadletter.v1, replays unknown (audit unreachable: http://127.0.0.1:8081: connect ECONNREFUSED 127.0.0.1:8081)',
+      '       2  RETRIES_EXHAUSTED  from pinflow.commands.pismo.v1',
+      '       1  UNTRUSTED  from pinflow.events.v1',
+    ]);
+  });
+
   it("shows every replay of a letter, numbered, and nothing for a letter never replayed", () => {
     expect(formatReplays(history.get('0@3') ?? [])).toEqual(['  replay 1 at 2026-12-05T06:00:00.000Z by alice', '  replay 2 at 2026-12-05T06:10:00.000Z by carol']);
     expect(formatReplays([])).toEqual([]);

@@ -19,11 +19,32 @@ export function historiesByLetter(history: z.output<typeof replayHistory>): Map<
 
 const describeReplay = (record: ReplayRecord) => `at ${record.replayedAt} by ${record.replayedBy}`;
 
-/** `list`: the letters counted by reason and source topic, and how many of each were replayed, how often and last when. */
-export function formatList(letters: readonly StoredDeadLetter[], topic: string, histories: ReadonlyMap<string, ReplayRecord[]>): string[] {
+/** Replay histories audit could not be asked for: why, for the line that says the replays are unknown. */
+export interface ReplaysUnknown {
+  auditUnreachable: string;
+}
+
+/** Every letter's replays, or why they are unknown: the letters on Kafka are worth reading without audit. */
+export type ReplayHistories = ReadonlyMap<string, ReplayRecord[]> | ReplaysUnknown;
+
+export const describeReplaysUnknown = (unknown: ReplaysUnknown) => `replays unknown (audit unreachable: ${unknown.auditUnreachable})`;
+
+/**
+ * `list`: the letters counted by reason and source topic, and how many of each were replayed, how often
+ * and last when; without audit, the letters alone, saying their replays are unknown (never "0 replayed").
+ */
+export function formatList(letters: readonly StoredDeadLetter[], topic: string, histories: ReplayHistories): string[] {
+  if ('auditUnreachable' in histories) {
+    const counts = new Map<string, number>();
+    for (const letter of letters) counts.set(groupOf(letter), (counts.get(groupOf(letter)) ?? 0) + 1);
+    return [
+      `${letters.length} dead letter(s) in ${topic}, ${describeReplaysUnknown(histories)}`,
+      ...[...counts].map(([name, count]) => `  ${String(count).padStart(6)}  ${name}`),
+    ];
+  }
   const groups = new Map<string, { letters: number; replayed: number; replays: number; last?: ReplayRecord }>();
   for (const letter of letters) {
-    const name = `${letter.headers[DEAD_LETTER_HEADERS.reason]}  from ${letter.headers[DEAD_LETTER_HEADERS.topic]}`;
+    const name = groupOf(letter);
     const group = groups.get(name) ?? { letters: 0, replayed: 0, replays: 0 };
     const history = histories.get(replayKeyOf(letter)) ?? [];
     const last = history.at(-1);
@@ -44,6 +65,9 @@ export function formatList(letters: readonly StoredDeadLetter[], topic: string, 
     ),
   ];
 }
+
+/** The reason a letter was parked and the topic it came from: what `list` counts by. */
+const groupOf = (letter: StoredDeadLetter) => `${letter.headers[DEAD_LETTER_HEADERS.reason]}  from ${letter.headers[DEAD_LETTER_HEADERS.topic]}`;
 
 /** `inspect`: the letter's line, then every replay of it, oldest first. */
 export function formatReplays(history: readonly ReplayRecord[]): string[] {

@@ -128,6 +128,26 @@ describe('npm run dlq against a running audit', () => {
     expect(republished(key)).toEqual([]);
   });
 
+  it('lists and inspects the letters from Kafka when audit cannot be reached, saying their replays are unknown; a refused token still fails', async () => {
+    const { offset } = await park();
+    const closedPort = await freePort();
+    const withoutAudit = { AUDIT_URL: `http://127.0.0.1:${closedPort}` };
+    const unknown = `replays unknown \\(audit unreachable: http://127.0.0.1:${closedPort}: .+\\)`;
+
+    const listed = await dlq(['list'], withoutAudit);
+    const inspected = await dlq(['inspect', '--limit', '1000'], withoutAudit);
+    const refused = await dlq(['list'], { PINFLOW_TOKEN: readerToken });
+
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^\\d+ dead letter\\(s\\) in ${DEAD_LETTER_TOPIC}, ${unknown}\\n`));
+    expect(listed.stdout).toMatch(new RegExp(`^ +\\d+  RETRIES_EXHAUSTED  from ${source}$`, 'm'));
+    expect(inspected.code).toBe(0);
+    expect(inspected.stdout).toMatch(new RegExp(`^${unknown}\\n`));
+    expect(inspected.stdout).toMatch(new RegExp(`^#${offset} .*\\n  \\{\\}$`, 'm'));
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toMatch(/^audit refused the token \(403/);
+  });
+
   it('refuses an offset the dead-letter topic does not hold, before replaying anything', async () => {
     const result = await dlq(['replay', '--offset', '999999999']);
 

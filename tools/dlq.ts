@@ -6,9 +6,9 @@ import { localPorts } from '@pinflow/platform';
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { describeSkipped, formatList, formatReplays, historiesByLetter, replayHistory, replayMade, replayRefused } from './dlq-cli';
+import { describeReplaysUnknown, describeSkipped, formatList, formatReplays, historiesByLetter, replayHistory, replayMade, replayRefused, type ReplayHistories } from './dlq-cli';
 import { describeRefusal } from './ops-cli';
-import { callService, getJson, parseAnswer, serviceEndpoint } from './service-client';
+import { callService, getJson, parseAnswer, serviceEndpoint, ServiceUnreachableError } from './service-client';
 
 /**
  * Operator command for pinflow's dead-letter topic; `npm run ops -- dlq …` runs it too.
@@ -19,7 +19,8 @@ import { callService, getJson, parseAnswer, serviceEndpoint } from './service-cl
  * Reads the letters from KAFKA_BROKERS, by default the broker `npm start` runs (moved with
  * PINFLOW_BASE_PORT like it). Replays go through audit (AUDIT_URL, PINFLOW_TOKEN as for `npm run ops`),
  * the one component that replays and records who replayed what and when, as it does the console's:
- * without audit there is no replay, never an unrecorded one. A letter replayed before is skipped
+ * without audit there is no replay, never an unrecorded one (list and inspect still show the letters,
+ * their replays unknown). A letter replayed before is skipped
  * unless --force; replays are safe to repeat (consumers deduplicate on command and event ids).
  */
 const LOCAL_BROKER = `127.0.0.1:${localPorts().kafka}`;
@@ -69,6 +70,19 @@ async function replayHistories(): Promise<Map<string, ReplayRecord[]>> {
   return historiesByLetter(await getJson(audit, '/v1/operator/dead-letter-replays', replayHistory, 'audit has no replay history'));
 }
 
+/**
+ * The replay histories for `list` and `inspect`, which still show the letters when audit cannot be
+ * reached (their replays then unknown); a refusal (token, scope) stays an error: it needs fixing.
+ */
+async function replayHistoriesIfReachable(): Promise<ReplayHistories> {
+  try {
+    return await replayHistories();
+  } catch (error) {
+    if (error instanceof ServiceUnreachableError) return { auditUnreachable: error.reason };
+    throw error;
+  }
+}
+
 /** Asks audit to replay one letter: true if it did, false if it refused as the letter was replayed before. */
 async function replayThroughAudit(letter: StoredDeadLetter, force: boolean): Promise<boolean> {
   const answer = await callService(audit, 'POST', '/v1/operator/dead-letters/replay', { partition: letter.partition, offset: letter.offset, force });
@@ -110,17 +124,18 @@ interface DlqOptions {
 
 async function run(command: string | undefined, values: DlqOptions, kafka: Kafka): Promise<void> {
   if (command === 'list') {
-    const [letters, histories] = await Promise.all([readDeadLetters(kafka), replayHistories()]);
+    const [letters, histories] = await Promise.all([readDeadLetters(kafka), replayHistoriesIfReachable()]);
     for (const line of formatList(letters, DEAD_LETTER_TOPIC, histories)) console.log(line);
   } else if (command === 'inspect') {
-    const [letters, histories] = await Promise.all([readDeadLetters(kafka), replayHistories()]);
+    const [letters, histories] = await Promise.all([readDeadLetters(kafka), replayHistoriesIfReachable()]);
+    if ('auditUnreachable' in histories) console.log(describeReplaysUnknown(histories));
     for (const letter of letters.slice(-Number(values.limit))) {
       const h = letter.headers;
       console.log(
         `#${letter.offset} ${h[DEAD_LETTER_HEADERS.at]} ${h[DEAD_LETTER_HEADERS.reason]} (${h[DEAD_LETTER_HEADERS.detail]}) ` +
           `from ${h[DEAD_LETTER_HEADERS.topic]}[${h[DEAD_LETTER_HEADERS.partition]}]@${h[DEAD_LETTER_HEADERS.offset]} group ${h[DEAD_LETTER_HEADERS.group]} key ${letter.key}`,
       );
-      for (const line of formatReplays(histories.get(replayKeyOf(letter)) ?? [])) console.log(line);
+      if (!('auditUnreachable' in histories)) for (const line of formatReplays(histories.get(replayKeyOf(letter)) ?? [])) console.log(line);
       console.log(`  ${masked(letter.value)}`);
     }
   } else if (command === 'replay') {

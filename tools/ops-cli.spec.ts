@@ -19,6 +19,26 @@ describe('npm run ops: arguments', () => {
     expect(parseOperatorCommand(['status', REQUEST_ID])).toEqual({ command: 'status', requestId: REQUEST_ID });
   });
 
+  it("settles a D1 push with the operator's finding, whichever order the flags come in", () => {
+    const settlement = { command: 'd1-settle', issuerId: 'ISSUER0001', cardId: 'card_42', commandId: REQUEST_ID };
+    expect(parseOperatorCommand(['d1-settle', 'ISSUER0001', 'card_42', '--command', REQUEST_ID, '--succeeded'])).toEqual({ ...settlement, succeeded: true });
+    expect(parseOperatorCommand(['d1-settle', '--failed', 'ISSUER0001', '--command', REQUEST_ID, 'card_42'])).toEqual({ ...settlement, succeeded: false });
+  });
+
+  it.each([
+    [['d1-settle', 'ISSUER0001', 'card_42', '--command', REQUEST_ID], /^succeeded: say what the processor did: --succeeded or --failed/],
+    [['d1-settle', 'ISSUER0001', 'card_42', '--command', REQUEST_ID, '--succeeded', '--failed'], /^succeeded: say what the processor did/],
+    [['d1-settle', 'ISSUER0001', 'card_42', '--succeeded'], /^commandId: must be the command id \(UUID\) of the push/],
+    [['d1-settle', 'ISSUER0001', 'card_42', '--command', 'not-a-uuid', '--failed'], /^commandId: must be the command id/],
+    [['d1-settle', 'card_42', '--command', REQUEST_ID, '--failed'], /^cardId: /],
+    [['d1-settle', 'ISSUER/1', 'card_42', '--command', REQUEST_ID, '--failed'], /^issuerId: must be letters, digits, _ or -\n/],
+    [['d1-settle', 'ISSUER0001', 'card_42', 'card_43', '--command', REQUEST_ID, '--failed'], /^d1-settle takes two arguments, got 3\n/],
+    [['d1-settle', 'ISSUER0001', 'card_42', '--command', REQUEST_ID, '--failed', '--force'], /^d1-settle: Unknown option '--force'.*\nusage/s],
+    [['status', REQUEST_ID, '--succeeded'], /^status: Unknown option '--succeeded'/],
+  ])('refuses the D1 settlement %j, naming what is wrong', (argv, message) => {
+    expect(() => parseOperatorCommand(argv)).toThrow(message);
+  });
+
   it.each([
     [[], /^no command\nusage: npm run ops/],
     [['purge'], /^unknown command purge\nusage/],

@@ -9,8 +9,12 @@ export const OPS_USAGE = `usage: npm run ops -- <command>
   history <cardId> [--limit N]
                           a card's audit trail, oldest first (AUDIT_URL, default: npm start's audit)
   status <requestId>      a request's status and events (INTAKE_URL, default: npm start's intake)
+  d1-settle <issuerId> <cardId> --command <commandId> (--succeeded | --failed)
+                          settle a Thales D1 push whose outcome was unknown, once you found out at the
+                          processor whether the PIN changed: the card's change counter moves on by one
+                          (--succeeded) or stays (--failed), and D1 may push to the card again (INTAKE_URL)
   audit verify            check DATABASE_URL's audit hash chains; exit 1 on any tampered row
-dlq, history and status send PINFLOW_TOKEN, or against npm start's stack an operator token from .pinflow's dev key.`;
+dlq, history, status and d1-settle send PINFLOW_TOKEN, or against npm start's stack an operator token from .pinflow's dev key.`;
 
 /** The most events `history` shows unless told otherwise: a screenful, newest kept. */
 const DEFAULT_HISTORY_LIMIT = 50;
@@ -20,6 +24,13 @@ const operatorCommand = z.discriminatedUnion('command', [
   z.object({ command: z.literal('audit'), args: z.array(z.string()) }),
   z.object({ command: z.literal('history'), cardId, limit: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_HISTORY_LIMIT) }),
   z.object({ command: z.literal('status'), requestId: z.uuid({ error: 'must be a request id (UUID)' }) }),
+  z.object({
+    command: z.literal('d1-settle'),
+    issuerId: z.string({ error: 'required' }).regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or -'),
+    cardId,
+    commandId: z.uuid({ error: 'must be the command id (UUID) of the push, as its dead letter names it' }),
+    succeeded: z.boolean({ error: 'say what the processor did: --succeeded or --failed, one of them' }),
+  }),
 ]);
 export type OperatorCommand = z.output<typeof operatorCommand>;
 
@@ -28,18 +39,42 @@ export function parseOperatorCommand(argv: readonly string[]): OperatorCommand {
   const [command, ...rest] = argv;
   // dlq and audit keep their own flags: hand them over untouched.
   if (command === 'dlq' || command === 'audit') return { command, args: rest };
-  if (command !== 'history' && command !== 'status') throw new Error(`${command ? `unknown command ${command}` : 'no command'}\n${OPS_USAGE}`);
-  const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { limit: { type: 'string' } } });
+  if (command !== 'history' && command !== 'status' && command !== 'd1-settle') throw new Error(`${command ? `unknown command ${command}` : 'no command'}\n${OPS_USAGE}`);
+  const { positionals, values } = parseCommandArgs(command, rest);
+  const [expectedPositionals, expectedInWords] = command === 'd1-settle' ? [2, 'two arguments'] : [1, 'one argument'];
   const candidate =
     command === 'history'
       ? { command, cardId: positionals[0], limit: values.limit }
-      : { command, requestId: positionals[0] };
+      : command === 'status'
+        ? { command, requestId: positionals[0] }
+        : { command, issuerId: positionals[0], cardId: positionals[1], commandId: values.command, succeeded: settlementDecision(values.succeeded, values.failed) };
   const parsed = operatorCommand.safeParse(candidate);
-  if (parsed.success && positionals.length === 1) return parsed.data;
+  if (parsed.success && positionals.length === expectedPositionals) return parsed.data;
   const problems = parsed.success
-    ? [`${command} takes one argument, got ${positionals.length}`]
+    ? [`${command} takes ${expectedInWords}, got ${positionals.length}`]
     : parsed.error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
   throw new Error(`${problems.join('; ')}\n${OPS_USAGE}`);
+}
+
+/** Each command's flags: any other is refused. */
+const COMMAND_OPTIONS = {
+  history: { limit: { type: 'string' } },
+  status: {},
+  'd1-settle': { command: { type: 'string' }, succeeded: { type: 'boolean' }, failed: { type: 'boolean' } },
+} as const;
+
+function parseCommandArgs(command: keyof typeof COMMAND_OPTIONS, args: string[]) {
+  try {
+    const { positionals, values } = parseArgs({ args, allowPositionals: true, options: COMMAND_OPTIONS[command] });
+    return { positionals, values: values as { limit?: string; command?: string; succeeded?: boolean; failed?: boolean } };
+  } catch (error) {
+    throw new Error(`${command}: ${(error as Error).message}\n${OPS_USAGE}`, { cause: error });
+  }
+}
+
+/** --succeeded or --failed, exactly one: the operator's finding is never a default. */
+function settlementDecision(succeeded: boolean | undefined, failed: boolean | undefined): boolean | undefined {
+  return succeeded === failed ? undefined : succeeded === true;
 }
 
 /** The fields of an event an operator reads; anything else the data holds is never printed. */
@@ -120,10 +155,31 @@ export function describeRefusal(endpoint: ServiceEndpoint, status: number, body:
   }
 }
 
+/** What a failed connection said: fetch's own message is only "fetch failed", its cause the reason. */
+export function causeOf(error: unknown): string {
+  return error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+}
+
 export function describeUnreachable(endpoint: ServiceEndpoint, error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+  const cause = causeOf(error);
   return (
     `cannot reach ${endpoint.name} at ${endpoint.baseUrl} (${endpoint.variable}${endpoint.isLocalDefault ? `, default npm start's ${endpoint.name}` : ''}): ${cause}; ` +
     `start it with \`npm start\`, or set ${endpoint.variable}`
   );
+}
+
+export const pushSettlement = z.object({
+  commandId: z.string(),
+  succeeded: z.boolean(),
+  changeCounter: z.number(),
+  settledBy: z.string(),
+  settledAt: z.string(),
+  repeated: z.boolean(),
+});
+
+/** What a settlement did, in one line: a repeat says so rather than claiming to have changed anything. */
+export function formatPushSettlement(issuerId: string, cardId: string, settlement: z.output<typeof pushSettlement>): string {
+  const decision = settlement.succeeded ? 'succeeded' : 'failed';
+  const what = settlement.repeated ? `was already settled as ${decision} by ${settlement.settledBy} at ${settlement.settledAt}` : `settled as ${decision}`;
+  return `D1 push ${settlement.commandId} to card ${cardId} of issuer ${issuerId} ${what}: change counter ${settlement.changeCounter}, card free`;
 }

@@ -2,18 +2,21 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
   cardHistoryPage,
+  describeRefusal,
   formatRequestStatus,
+  formatPushSettlement,
   formatTimeline,
   parseOperatorCommand,
+  pushSettlement,
   requestStatus,
   type AuditedEvent,
 } from './ops-cli';
-import { getJson, serviceEndpoint } from './service-client';
+import { callService, getJson, parseAnswer, serviceEndpoint } from './service-client';
 
 /**
  * The operator's command line: `npm run ops -- <command>` (see OPS_USAGE in ops-cli.ts). `dlq` and
- * `audit verify` run the tools behind `npm run dlq` and `npm run audit`; `history` and `status`
- * ask the running audit and intake services.
+ * `audit verify` run the tools behind `npm run dlq` and `npm run audit`; `history`, `status` and
+ * `d1-settle` ask the running audit and intake services.
  */
 
 /** The audit service's largest page. */
@@ -45,6 +48,14 @@ async function status(requestId: string): Promise<void> {
   for (const line of formatRequestStatus(request)) console.log(line);
 }
 
+/** Tells intake what the processor did with a D1 push of unknown outcome; intake refuses (409) anything but that push. */
+async function settleD1Push({ issuerId, cardId, commandId, succeeded }: { issuerId: string; cardId: string; commandId: string; succeeded: boolean }): Promise<void> {
+  const intake = serviceEndpoint('intake', 'INTAKE_URL', 'intake');
+  const answer = await callService(intake, 'POST', '/v1/operator/d1/push-settlements', { issuerId, cardId, commandId, succeeded });
+  if (answer.status !== 200) throw new Error(describeRefusal(intake, answer.status, answer.body, 'intake does not settle D1 pushes'));
+  console.log(formatPushSettlement(issuerId, cardId, parseAnswer(intake, answer.body, pushSettlement)));
+}
+
 /** Runs one of the existing operator tools with the operator's arguments, its output and exit code as they are. */
 function runTool(script: string, args: string[]): void {
   const result = spawnSync(process.execPath, [path.join(__dirname, script), ...args], { stdio: 'inherit' });
@@ -63,6 +74,8 @@ async function main(): Promise<void> {
       return history(command.cardId, command.limit);
     case 'status':
       return status(command.requestId);
+    case 'd1-settle':
+      return settleD1Push(command);
   }
 }
 

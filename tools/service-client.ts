@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeRefusal, describeUnreachable, type ServiceEndpoint } from './ops-cli';
+import { causeOf, describeRefusal, describeUnreachable, type ServiceEndpoint } from './ops-cli';
 
 /** How the operator tools reach intake and audit: where (INTAKE_URL, AUDIT_URL) and as whom (PINFLOW_TOKEN). */
 const STATE_DIR = path.join(repoRoot, '.pinflow');
@@ -36,6 +36,18 @@ async function bearerToken(service: ServiceEndpoint): Promise<string> {
   return secrets.token([PIN_READ_SCOPE, OPERATOR_SCOPE], { subject: `pinflow-ops:${userInfo().username}`, expiresIn: '5m' });
 }
 
+/** A service that did not answer at all (down, wrong address, timed out), as opposed to one that refused. */
+export class ServiceUnreachableError extends Error {
+  constructor(
+    service: ServiceEndpoint,
+    /** Where it was looked for and what the connection said, in a few words. */
+    readonly reason: string,
+    cause: unknown,
+  ) {
+    super(describeUnreachable(service, cause), { cause });
+  }
+}
+
 export interface ServiceAnswer {
   status: number;
   body: unknown;
@@ -50,7 +62,7 @@ export async function callService(service: ServiceEndpoint, method: 'GET' | 'POS
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
   }).catch((error: unknown) => {
-    throw new Error(describeUnreachable(service, error));
+    throw new ServiceUnreachableError(service, `${service.baseUrl}: ${causeOf(error)}`, error);
   });
   return { status: response.status, body: await response.json().catch(() => undefined) };
 }

@@ -8,7 +8,7 @@ import { keyRingFileOptions, PrivateKeyRingFile, PublicKeyRingFile } from '@pinf
 import { SqlModule, SqlPool, sqlIsReachable } from '@pinflow/sql';
 import { HttpDoor } from './acceptance';
 import { INTAKE_CONFIG, IntakeConfig } from './config';
-import { D1InboundModule, D1PinManagementController } from './d1-inbound/d1-inbound.module';
+import { D1InboundModule, D1OperatorController, D1PinManagementController } from './d1-inbound/d1-inbound.module';
 import { KafkaRequesters, requesterTopicSpecs } from './kafka-requesters';
 import { OpenApiController } from './openapi.controller';
 import { OutboxMetrics } from './outbox-metrics';
@@ -35,7 +35,7 @@ async function openCommandKeys(config: IntakeConfig, logger: ReturnType<typeof c
 }
 
 /** intake's HTTP endpoints: each vendor's, from its contract, then intake's own. */
-export const HTTP_CONTROLLERS = [...VENDOR_CONTRACTS.map(vendorController), SolarisPinKeyController, RequestsController, PinKeysController, OpenApiController, D1PinManagementController];
+export const HTTP_CONTROLLERS = [...VENDOR_CONTRACTS.map(vendorController), SolarisPinKeyController, RequestsController, PinKeysController, OpenApiController, D1PinManagementController, D1OperatorController];
 
 @Module({})
 export class AppModule {

@@ -1,6 +1,7 @@
 import { RouteContract, VENDOR_CONTRACTS, VendorContract } from '@pinflow/contracts';
 import { z } from 'zod';
 import { acceptedResponse, requestIdParam, requestStatusResponse } from './api-schemas';
+import { pushSettlementRequest } from './d1-inbound/d1-operator.controller';
 import { d1InboundPaths, d1SecurityScheme } from './d1-inbound/openapi';
 
 /** A zod schema as an OpenAPI 3.1 schema object (JSON Schema 2020-12, the document's dialect). */
@@ -111,6 +112,15 @@ const INTAKE_PATHS = {
       summary: "pinflow's public PIN encryption keys (JWKS)",
       security: [],
       responses: { '200': { description: 'JWKS with RSA keys for RSA-OAEP-256 / A256GCM', content: { 'application/json': { schema: { type: 'object' } } } } },
+    },
+  },
+  '/v1/operator/d1/push-settlements': {
+    post: {
+      summary: "Settle a D1 push whose outcome is unknown, freeing its card",
+      description:
+        'Scope pinflow:operator. After OUTCOME_UNKNOWN a D1 push holds its card (D1 gets 409 PIN_CHANGE_IN_PROGRESS) until an operator who found out at the processor whether the PIN changed says so: succeeded moves the card\'s change counter on by one, failed leaves it. The same settlement sent again is answered as before (repeated: true). 409 D1_NO_PUSH_IN_FLIGHT, D1_ANOTHER_PUSH_IN_FLIGHT (the card holds another command) or D1_PUSH_SETTLED_OTHERWISE change nothing.',
+      requestBody: { required: true, content: { 'application/json': { schema: schema(pushSettlementRequest) } } },
+      responses: { '200': { description: 'The settlement: commandId, succeeded, changeCounter (after it), settledBy, settledAt, repeated' }, '400': problem, '401': problem, '403': problem, '409': problem, '429': rateLimited },
     },
   },
   '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },

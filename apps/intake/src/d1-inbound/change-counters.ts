@@ -32,6 +32,46 @@ const COMPLETE = `UPDATE d1_pin_change_counters SET change_counter = change_coun
 const FREE_CARD = `UPDATE d1_pin_change_counters SET in_flight_command_id = NULL, in_flight_since = NULL, updated_at = now()
   WHERE in_flight_command_id = ANY($1::uuid[])`;
 
+// An operator's settlement of the card's push in flight, and its record, in one statement: the row lock
+// taken on the card orders it with an outcome event settling the same push, of which only one wins.
+const SETTLE_BY_OPERATOR = `WITH held AS (
+    SELECT issuer_id, card_id FROM d1_pin_change_counters WHERE issuer_id = $1 AND card_id = $2 AND in_flight_command_id = $3 FOR UPDATE
+  ), settled AS (
+    UPDATE d1_pin_change_counters SET change_counter = change_counter + CASE WHEN $4 THEN 1 ELSE 0 END, in_flight_command_id = NULL, in_flight_since = NULL, updated_at = now()
+    FROM held WHERE d1_pin_change_counters.issuer_id = held.issuer_id AND d1_pin_change_counters.card_id = held.card_id
+    RETURNING d1_pin_change_counters.change_counter
+  )
+  INSERT INTO d1_pin_change_settlements (command_id, issuer_id, card_id, succeeded, change_counter, settled_by)
+  SELECT $3, $1, $2, $4, change_counter, $5 FROM settled
+  RETURNING succeeded, change_counter, settled_by, settled_at`;
+const SETTLEMENT = `SELECT succeeded, change_counter, settled_by, settled_at FROM d1_pin_change_settlements WHERE issuer_id = $1 AND card_id = $2 AND command_id = $3`;
+const IN_FLIGHT = 'SELECT in_flight_command_id FROM d1_pin_change_counters WHERE issuer_id = $1 AND card_id = $2';
+
+/** An operator's settlement of a push whose outcome was unknown: what they found, and the counter it left. */
+export interface PushSettlement {
+  commandId: string;
+  /** Whether the processor applied the change: the counter moved on by one, or stayed. */
+  succeeded: boolean;
+  changeCounter: number;
+  settledBy: string;
+  settledAt: string;
+  /** Whether this settlement was made before, and the request only repeated it. */
+  repeated: boolean;
+}
+
+interface SettlementRow {
+  succeeded: boolean;
+  change_counter: string;
+  settled_by: string;
+  settled_at: Date;
+}
+
+/** Why an operator's settlement was refused: the card holds no push, or holds another, or the push was settled the other way. */
+export type SettlementRefusal =
+  | { refused: 'NO_PUSH_IN_FLIGHT' }
+  | { refused: 'ANOTHER_PUSH_IN_FLIGHT'; inFlightCommandId: string }
+  | { refused: 'SETTLED_OTHERWISE'; settlement: PushSettlement };
+
 export const staleChangeCounter = () => new D1Error(409, 'STALE_CHANGE_COUNTER', "The PIN block was computed with another change counter than the card's current one: read .../pin/changeCounter and compute the block again");
 const changeInProgress = () => new D1Error(409, 'PIN_CHANGE_IN_PROGRESS', "The card's previous PIN change has no outcome yet: read .../pin/changeCounter again once it has, and compute the block with it");
 
@@ -113,4 +153,26 @@ export class D1ChangeCounters {
     if (succeeded.length > 0) await this.pool.query(COMPLETE, [succeeded]);
     if (failed.length > 0) await this.pool.query(FREE_CARD, [failed]);
   }
+
+  /**
+   * An operator's word on the push of `commandId` to the card, once they found out whether the processor
+   * applied it: it did (`succeeded`, the counter moves on) or did not (it stays); either way the card is
+   * free. The same settlement sent again is answered as before; anything else is refused, changing nothing.
+   */
+  async settleByOperator(issuerId: string, cardId: string, commandId: string, succeeded: boolean, operator: string): Promise<PushSettlement | SettlementRefusal> {
+    const settled = await this.pool.query<SettlementRow>(SETTLE_BY_OPERATOR, [issuerId, cardId, commandId, succeeded, operator]);
+    if (settled.rows.length === 1) return settlementOf(commandId, settled.rows[0], false);
+    const earlier = await this.pool.query<SettlementRow>(SETTLEMENT, [issuerId, cardId, commandId]);
+    if (earlier.rows.length === 1) {
+      const settlement = settlementOf(commandId, earlier.rows[0], true);
+      return settlement.succeeded === succeeded ? settlement : { refused: 'SETTLED_OTHERWISE', settlement };
+    }
+    const { rows } = await this.pool.query<{ in_flight_command_id: string | null }>(IN_FLIGHT, [issuerId, cardId]);
+    const inFlightCommandId = rows[0]?.in_flight_command_id;
+    return inFlightCommandId ? { refused: 'ANOTHER_PUSH_IN_FLIGHT', inFlightCommandId } : { refused: 'NO_PUSH_IN_FLIGHT' };
+  }
+}
+
+function settlementOf(commandId: string, row: SettlementRow, repeated: boolean): PushSettlement {
+  return { commandId, succeeded: row.succeeded, changeCounter: Number(row.change_counter), settledBy: row.settled_by, settledAt: row.settled_at.toISOString(), repeated };
 }

@@ -6,11 +6,13 @@ import type { IntakeConfig } from '../config';
 import { D1ChangeCounters } from './change-counters';
 import { D1Door } from './d1-door';
 import { D1PinManagementController, D1TokenController, D1_TOKEN_PATH } from './d1-inbound.controller';
+import { D1OperatorController } from './d1-operator.controller';
 
 /**
  * pinflow as the card management system Thales D1 calls. The PIN Management controller is intake's
- * own (it submits through intake's one acceptance path): add {@link D1PinManagementController} to
- * intake's controllers and import this module for the door it needs.
+ * own (it submits through intake's one acceptance path): add {@link D1PinManagementController} and
+ * {@link D1OperatorController} to intake's controllers (behind its operator tokens), and import this
+ * module for the door and counters they need.
  */
 @Module({})
 export class D1InboundModule implements NestModule {
@@ -35,4 +37,4 @@ export class D1InboundModule implements NestModule {
   }
 }
 
-export { D1PinManagementController };
+export { D1OperatorController, D1PinManagementController };
