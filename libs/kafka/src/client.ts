@@ -2,6 +2,8 @@ import type { Logger } from '@pinflow/logging';
 import { Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
 import type { KafkaSettings } from './config';
 import { kafkaConnectionSecurity } from './security';
+// Before any client exists: every connection kafkajs opens must use the fixed request queue.
+import './request-queue-timer';
 
 // kafkajs warns on every start that its default partitioner changed in 2.0; we key every message,
 // and the default (murmur2, Java-compatible) partitioner is the one we want.
