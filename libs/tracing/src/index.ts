@@ -1,7 +1,5 @@
 import { context, Link, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { NodeTracerProvider, SpanProcessor } from '@opentelemetry/sdk-trace-node';
 
 export { SpanKind };
 
@@ -32,6 +30,13 @@ export function tracesRequested(env: NodeJS.ProcessEnv = process.env): boolean {
  */
 export async function startTracing(service: string, options: { env?: NodeJS.ProcessEnv; spanProcessors?: SpanProcessor[] } = {}): Promise<NodeTracerProvider | undefined> {
   if (!options.spanProcessors && !tracesRequested(options.env)) return undefined;
+  // Loaded only when traces are asked for: the SDK and its exporter are ~260 modules and ~9 MiB of a
+  // service's memory, which a service that does not trace (the default) should not carry.
+  const [{ OTLPTraceExporter }, { detectResources, envDetector, resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-node'),
+  ]);
   const detected = detectResources({ detectors: [envDetector] });
   await detected.waitForAsyncAttributes?.();
   const provider = new NodeTracerProvider({
