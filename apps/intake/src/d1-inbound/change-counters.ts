@@ -50,14 +50,15 @@ const pushes = (commandIds: string) => `SELECT command_id, issuer_id, card_id, c
 // compare-and-set on a counter that only grows, under the card's row lock, so a success racing another
 // delivery or a settlement counts once. It frees the card if the card holds that push, and leaves a push
 // the card holds otherwise in flight: that push's outcome is still to come, though a success of a push
-// with the same counter has just made its block stale. Each card once per statement (see successRounds).
+// with the same counter has just made its block stale. Each card once per statement (PushOutcomes.succeeded),
+// its rows locked in one order, as a batch delivered twice at once may run twice.
 const SUCCEED = `WITH push AS (${pushes('$1::uuid[]')}),
   card AS (
     SELECT push.command_id, push.issuer_id, push.card_id, push.change_counter, counter.change_counter = push.change_counter AS counted,
       CASE WHEN counter.in_flight_command_id <> push.command_id THEN counter.in_flight_command_id END AS held_by
     FROM push JOIN d1_pin_change_counters counter ON counter.issuer_id = push.issuer_id AND counter.card_id = push.card_id
     WHERE NOT EXISTS (SELECT FROM d1_pin_push_successes WHERE d1_pin_push_successes.command_id = push.command_id)
-    FOR UPDATE OF counter
+    ORDER BY counter.issuer_id, counter.card_id FOR UPDATE OF counter
   ), moved AS (
     UPDATE d1_pin_change_counters SET change_counter = CASE WHEN card.counted THEN card.change_counter + 1 ELSE d1_pin_change_counters.change_counter END,
       in_flight_command_id = card.held_by, in_flight_since = CASE WHEN card.held_by IS NULL THEN NULL ELSE d1_pin_change_counters.in_flight_since END, updated_at = now()
