@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dumpDatabase, occurrences, PinflowClient, readLogs, shortPinOccurrences, startSuite, Suite } from './support';
+import { dumpDatabase, http, occurrences, PinflowClient, readLogs, shortPinOccurrences, startSuite, Suite } from './support';
 
 /**
  * Thales D1 calling pinflow as the issuer's card management system: D1 (a simulator with D1's token
@@ -17,7 +17,7 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
   const ISSUER = 'PISMOISS01';
   const D1_CLIENT = { clientId: 'thales-d1', clientSecret: randomUUID() + randomUUID() };
   // Every PIN this suite sends anywhere; none may be found outside memory afterwards.
-  const PINS = { pushed: '739146', retried: '582047', audited: '904317', fourDigit: '6093', iso0: '815263', noCorrelation: '370851', counted: '460739', stale: '918264' };
+  const PINS = { pushed: '739146', retried: '582047', audited: '904317', fourDigit: '6093', iso0: '815263', noCorrelation: '370851', counted: '460739', stale: '918264', replayed: '285170' };
   const REJECTED = { weak: '123456', tooLong: '1593574' };
 
   let suite: Suite;
@@ -40,7 +40,8 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
     suite = await startSuite({
       apps: ['sandbox-pismo', 'worker-pismo', 'audit', 'intake'],
       env: {
-        'worker-pismo': { PISMO_RETRY_BASE_MS: '50' },
+        // Two quick attempts: Pismo down dead-letters a push within a second, for the replay test.
+        'worker-pismo': { PISMO_RETRY_BASE_MS: '50', PISMO_MAX_ATTEMPTS: '2' },
         intake: {
           D1_INBOUND_ISSUERS: JSON.stringify({ [ISSUER]: { vendor: 'pismo' } }),
           D1_INBOUND_CLIENT_ID: D1_CLIENT.clientId,
@@ -184,6 +185,32 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
       expect(await counterOf(cardId)).toEqual({ changeCounter: 0 });
       expect((await client.outcome(requestIdOf(again))).status).toBe('succeeded');
       await waitFor('the counter to follow the completed change', async () => (await counterOf(cardId)).changeCounter === 1);
+    });
+
+    it('moves the counter on once when a push that failed is replayed from the dead letters and then succeeds', async () => {
+      const cardId = newCard();
+      await client.seedCard(cardId);
+      await d1.signIn();
+      await client.sandbox('PUT', '/sandbox/knobs', { down: true });
+      const failing = await d1.setPin(ISSUER, cardId, seccos(PINS.replayed), { correlationId: randomUUID() });
+      expect(failing.status).toBe(204);
+      expect((await client.outcome(requestIdOf(failing))).status).toBe('failed');
+      await client.sandbox('PUT', '/sandbox/knobs', { down: false });
+      expect(await counterOf(cardId)).toEqual({ changeCounter: 0 });
+
+      // An operator replays the push's dead letter at audit, as `npm run ops -- dlq replay` does: intake is not asked.
+      const audit = (method: string, route: string, body?: object) => http(method, `${stack.urls.audit}/v1/operator/dead-letters${route}`, { token: suite.readToken, body });
+      const letter = await waitFor('the push’s dead letter', async () => (await audit('GET', '')).body.letters?.find((candidate: { key: string }) => candidate.key === cardId));
+      expect((await audit('POST', '/replay', { partition: letter.partition, offset: letter.offset })).status).toBe(200);
+
+      await waitFor('the replayed push to succeed', async () => (await client.auditRequest(requestIdOf(failing))).body.status === 'succeeded');
+      expect(await pismoHolds(cardId, PINS.replayed)).toBe(true);
+      await waitFor('the counter to follow the replayed change', async () => (await counterOf(cardId)).changeCounter === 1);
+      // The card is free for D1's next push, with the counter it now reads.
+      const next = await d1.changePinSeccos(ISSUER, cardId, PINS.counted, { correlationId: randomUUID() });
+      expect(next.status).toBe(204);
+      expect((await client.outcome(requestIdOf(next))).status).toBe('succeeded');
+      await waitFor('the counter to follow the next change', async () => (await counterOf(cardId)).changeCounter === 2);
     });
 
     it('refuses a push with 409 PIN_CHANGE_IN_PROGRESS while the card’s previous one has no outcome, and changes nothing', async () => {

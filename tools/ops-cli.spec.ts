@@ -1,5 +1,5 @@
 import { EVENT_TYPES } from '@pinflow/contracts';
-import { describeRefusal, describeUnreachable, formatRequestStatus, formatTimeline, parseOperatorCommand, ServiceEndpoint } from './ops-cli';
+import { describeRefusal, describeUnreachable, formatPushSettlement, formatRequestStatus, formatTimeline, parseOperatorCommand, pushSettlement, ServiceEndpoint } from './ops-cli';
 
 const REQUEST_ID = '0b7f6d1c-8f5e-4c3a-9a0e-1b2c3d4e5f60';
 const localAudit: ServiceEndpoint = { name: 'audit', baseUrl: 'http://127.0.0.1:8081', variable: 'AUDIT_URL', isLocalDefault: true };
@@ -100,6 +100,17 @@ describe('npm run ops: timeline', () => {
     });
 
     expect(lines).toEqual([`request ${REQUEST_ID}: accepted`, '  solaris change-pin on card card_7, accepted 2026-12-04T10:00:00.000Z, not completed yet']);
+  });
+});
+
+describe('npm run ops: d1-settle', () => {
+  const answer = { commandId: REQUEST_ID, succeeded: true, changeCounter: 3, settledBy: 'pinflow-ops:alice', settledAt: '2026-12-05T10:00:00.000Z', repeated: false };
+
+  it('says the counter stayed when the push it settled as succeeded had a stale block, and reads an intake that does not say so as counted', () => {
+    expect(formatPushSettlement('ISSUER0001', 'card_42', pushSettlement.parse({ ...answer, staleChangeCounter: true }))).toBe(
+      `D1 push ${REQUEST_ID} to card card_42 of issuer ISSUER0001 settled as succeeded: change counter left at 3, as another push computed with the same counter succeeded first (this push's block was stale), card free`,
+    );
+    expect(formatPushSettlement('ISSUER0001', 'card_42', pushSettlement.parse(answer))).toBe(`D1 push ${REQUEST_ID} to card card_42 of issuer ISSUER0001 settled as succeeded: change counter 3, card free`);
   });
 });
 

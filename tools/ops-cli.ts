@@ -172,6 +172,8 @@ export const pushSettlement = z.object({
   commandId: z.string(),
   succeeded: z.boolean(),
   changeCounter: z.number(),
+  // Absent from an intake that predates it, which never left a success uncounted.
+  staleChangeCounter: z.boolean().default(false),
   settledBy: z.string(),
   settledAt: z.string(),
   repeated: z.boolean(),
@@ -181,5 +183,8 @@ export const pushSettlement = z.object({
 export function formatPushSettlement(issuerId: string, cardId: string, settlement: z.output<typeof pushSettlement>): string {
   const decision = settlement.succeeded ? 'succeeded' : 'failed';
   const what = settlement.repeated ? `was already settled as ${decision} by ${settlement.settledBy} at ${settlement.settledAt}` : `settled as ${decision}`;
-  return `D1 push ${settlement.commandId} to card ${cardId} of issuer ${issuerId} ${what}: change counter ${settlement.changeCounter}, card free`;
+  const counter = settlement.staleChangeCounter
+    ? `change counter left at ${settlement.changeCounter}, as another push computed with the same counter succeeded first (this push's block was stale)`
+    : `change counter ${settlement.changeCounter}`;
+  return `D1 push ${settlement.commandId} to card ${cardId} of issuer ${issuerId} ${what}: ${counter}, card free`;
 }

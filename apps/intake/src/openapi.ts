@@ -118,9 +118,9 @@ const INTAKE_PATHS = {
     post: {
       summary: "Settle a D1 push whose outcome is unknown, freeing its card",
       description:
-        'Scope pinflow:operator. After OUTCOME_UNKNOWN a D1 push holds its card (D1 gets 409 PIN_CHANGE_IN_PROGRESS) until an operator who found out at the processor whether the PIN changed says so: succeeded moves the card\'s change counter on by one, failed leaves it. The same settlement sent again is answered as before (repeated: true). 409 D1_NO_PUSH_IN_FLIGHT, D1_ANOTHER_PUSH_IN_FLIGHT (the card holds another command) or D1_PUSH_SETTLED_OTHERWISE change nothing.',
+        'Scope pinflow:operator. After OUTCOME_UNKNOWN a D1 push holds its card (D1 gets 409 PIN_CHANGE_IN_PROGRESS) until an operator who found out at the processor whether the PIN changed says so: succeeded moves the card\'s change counter on by one (unless a replayed push computed with the same counter succeeded meanwhile: staleChangeCounter true, the counter stays), failed leaves it. The same settlement sent again is answered as before (repeated: true). 409 D1_NO_PUSH_IN_FLIGHT, D1_ANOTHER_PUSH_IN_FLIGHT (the card holds another command) or D1_PUSH_SETTLED_OTHERWISE change nothing.',
       requestBody: { required: true, content: { 'application/json': { schema: schema(pushSettlementRequest) } } },
-      responses: { '200': { description: 'The settlement: commandId, succeeded, changeCounter (after it), settledBy, settledAt, repeated' }, '400': problem, '401': problem, '403': problem, '409': problem, '429': rateLimited },
+      responses: { '200': { description: 'The settlement: commandId, succeeded, changeCounter (after it), staleChangeCounter, settledBy, settledAt, repeated' }, '400': problem, '401': problem, '403': problem, '409': problem, '429': rateLimited },
     },
   },
   '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },

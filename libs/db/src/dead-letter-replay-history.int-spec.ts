@@ -1,20 +1,10 @@
 import { createScratchDatabase, ScratchDatabase, testEnv } from '@pinflow/testing';
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 import { defaultMigrationsDir, migrateDeploy } from './migrate';
+import { migrationsBefore } from './migrations.spec-support';
 
 const HISTORY_MIGRATION = '20261205100400_dead_letter_replay_history';
-
-/** The repository's migrations before the one named, in a throwaway directory: a database as it stood then. */
-function migrationsBefore(name: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pinflow-migrations-'));
-  for (const entry of readdirSync(defaultMigrationsDir())) {
-    if (entry < name || entry === 'migration_lock.toml') cpSync(path.join(defaultMigrationsDir(), entry), path.join(dir, entry), { recursive: true });
-  }
-  return dir;
-}
 
 /** dead_letter_replays became a history: the replays recorded before that stay, each as its letter's first. */
 describe('the dead-letter replay history migration', () => {

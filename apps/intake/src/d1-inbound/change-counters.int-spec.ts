@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { createDatabase, Database } from '@pinflow/db';
 import { testEnv } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
@@ -153,5 +154,123 @@ describe('D1ChangeCounters', () => {
     await counters.settle([completed(card, await push(card, 0))]);
 
     expect(await counters.current('ISSUER0002', card)).toBe(0);
+  });
+
+  describe('a success of a push the card no longer holds (its dead letter replayed after it failed)', () => {
+    /** What operators are told: the log lines' messages and fields. */
+    let warnings: jest.SpyInstance;
+    /** A push that failed, freeing its card: an operator may replay its dead letter, and it may then succeed. */
+    const failedPush = async (cardId: string, counter: number) => {
+      const commandId = await push(cardId, counter);
+      await counters.settle([failed(cardId, commandId, 'VENDOR_UNAVAILABLE')]);
+      return commandId;
+    };
+    const successesOf = async (cardId: string) =>
+      (await database.pool.query(`SELECT command_id, change_counter::int, counted, stale_command_id FROM d1_pin_push_successes WHERE issuer_id = $1 AND card_id = $2 ORDER BY recorded_at, command_id`, [ISSUER, cardId])).rows;
+
+    beforeEach(() => {
+      warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    });
+
+    afterEach(() => warnings.mockRestore());
+
+    it('moves the counter on once for a push that failed and then succeeded, and leaves the card free', async () => {
+      const card = newCard();
+      const replayed = await failedPush(card, 0);
+      expect(await counters.current(ISSUER, card)).toBe(0);
+
+      await counters.settle([completed(card, replayed)]);
+
+      expect(await counters.current(ISSUER, card)).toBe(1);
+      expect(await refusal(counters.claim(ISSUER, card, 1, randomUUID()))).toBe('claimed');
+      expect(warnings).not.toHaveBeenCalled();
+    });
+
+    it('counts such a success once however often it is delivered, in one batch, in another, or in two at once, and leaves the next push alone', async () => {
+      const card = newCard();
+      const replayed = await failedPush(card, 0);
+
+      await counters.settle([completed(card, replayed), completed(card, replayed)]);
+      await Promise.all([counters.settle([completed(card, replayed)]), counters.settle([completed(card, replayed)])]);
+      const next = await push(card, 1);
+      await counters.settle([completed(card, replayed)]);
+
+      expect(await counters.current(ISSUER, card)).toBe(1);
+      expect(await refusal(counters.claim(ISSUER, card, 1, randomUUID()))).toBe('409 PIN_CHANGE_IN_PROGRESS');
+      await counters.settle([completed(card, next)]);
+      expect(await counters.current(ISSUER, card)).toBe(2);
+      expect(warnings).not.toHaveBeenCalled();
+    });
+
+    it('leaves the counter for a success whose counter the card has moved past: its block was stale, which operators are told by ids', async () => {
+      const card = newCard();
+      const replayed = await failedPush(card, 0);
+      await counters.settle([completed(card, await push(card, 0))]);
+
+      await counters.settle([completed(card, replayed)]);
+      await counters.settle([completed(card, replayed)]);
+
+      expect(await counters.current(ISSUER, card)).toBe(1);
+      expect(await successesOf(card)).toEqual(expect.arrayContaining([{ command_id: replayed, change_counter: 0, counted: false, stale_command_id: null }]));
+      expect(warnings).toHaveBeenCalledTimes(1);
+      expect(warnings).toHaveBeenCalledWith({ commandId: replayed, issuerId: ISSUER, cardId: card, changeCounter: 0 }, expect.stringContaining('card had moved past'));
+    });
+
+    describe('while a newer push computed with the same counter holds the card', () => {
+      it('moves the counter on for the replayed push and keeps the newer one in flight, whose success then frees the card without moving the counter again', async () => {
+        const card = newCard();
+        const replayed = await failedPush(card, 0);
+        const newer = await push(card, 0);
+
+        await counters.settle([completed(card, replayed)]);
+
+        expect(await counters.current(ISSUER, card)).toBe(1);
+        expect(await refusal(counters.claim(ISSUER, card, 1, randomUUID()))).toBe('409 PIN_CHANGE_IN_PROGRESS');
+        expect(warnings).toHaveBeenCalledWith({ commandId: replayed, issuerId: ISSUER, cardId: card, changeCounter: 0, staleCommandId: newer }, expect.stringContaining('will not move it again'));
+
+        await counters.settle([completed(card, newer)]);
+
+        expect(await counters.current(ISSUER, card)).toBe(1);
+        expect(await refusal(counters.claim(ISSUER, card, 1, randomUUID()))).toBe('claimed');
+        expect(await successesOf(card)).toEqual([
+          { command_id: replayed, change_counter: 0, counted: true, stale_command_id: newer },
+          { command_id: newer, change_counter: 0, counted: false, stale_command_id: null },
+        ]);
+      });
+
+      it('settles both in order when their successes arrive in one batch', async () => {
+        const card = newCard();
+        const replayed = await failedPush(card, 0);
+        const newer = await push(card, 0);
+
+        await counters.settle([completed(card, replayed), completed(card, newer)]);
+
+        expect(await counters.current(ISSUER, card)).toBe(1);
+        expect(await successesOf(card)).toEqual(expect.arrayContaining([expect.objectContaining({ command_id: replayed, counted: true, stale_command_id: newer }), expect.objectContaining({ command_id: newer, counted: false })]));
+        expect(await refusal(counters.claim(ISSUER, card, 1, randomUUID()))).toBe('claimed');
+      });
+
+      it('frees the card when the newer push fails, the counter staying where the replayed push moved it', async () => {
+        const card = newCard();
+        const replayed = await failedPush(card, 0);
+        const newer = await push(card, 0);
+
+        await counters.settle([completed(card, replayed), failed(card, newer, 'VENDOR_REJECTED')]);
+
+        expect(await counters.current(ISSUER, card)).toBe(1);
+        expect(await refusal(counters.claim(ISSUER, card, 1, randomUUID()))).toBe('claimed');
+      });
+    });
+
+    it('still settles a push claimed before pushes were recorded (an older intake during a rolling deploy) while its card holds it', async () => {
+      const card = newCard();
+      const unrecorded = await push(card, 0);
+      await database.pool.query('DELETE FROM d1_pin_pushes WHERE command_id = $1', [unrecorded]);
+
+      await counters.settle([completed(card, unrecorded)]);
+
+      expect(await counters.current(ISSUER, card)).toBe(1);
+      expect(await refusal(counters.claim(ISSUER, card, 1, randomUUID()))).toBe('claimed');
+    });
   });
 });

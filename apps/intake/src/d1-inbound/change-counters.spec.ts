@@ -9,11 +9,11 @@ describe('the outcomes that settle D1 pushes', () => {
   const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
 
   it('counts a success and a failure the vendor surely did not apply, each for its command', () => {
-    expect(pushOutcomesOf([completed(card, a), failed(card, b, 'CARD_NOT_FOUND')], PISMO)).toEqual({ succeeded: [a], failed: [b] });
+    expect(pushOutcomesOf([completed(card, a), failed(card, b, 'CARD_NOT_FOUND')], PISMO)).toEqual({ succeeded: [[a]], failed: [b] });
   });
 
   it('takes a success over a failure of the same command, in either order', () => {
-    expect(pushOutcomesOf([failed(card, a, 'VENDOR_REJECTED'), completed(card, a), completed(card, b), failed(card, b, 'VENDOR_REJECTED')], PISMO)).toEqual({ succeeded: [a, b], failed: [] });
+    expect(pushOutcomesOf([failed(card, a, 'VENDOR_REJECTED'), completed(card, a), completed(card, b), failed(card, b, 'VENDOR_REJECTED')], PISMO)).toEqual({ succeeded: [[a], [b]], failed: [] });
   });
 
   it('lets a failure of unknown outcome decide nothing: the PIN may have changed', () => {
@@ -28,6 +28,12 @@ describe('the outcomes that settle D1 pushes', () => {
   });
 
   it('names each command once however often its outcome was delivered', () => {
-    expect(pushOutcomesOf([completed(card, a), completed(card, a), failed(card, b, 'SECRET_EXPIRED'), failed(card, b, 'SECRET_EXPIRED')], PISMO)).toEqual({ succeeded: [a], failed: [b] });
+    expect(pushOutcomesOf([completed(card, a), completed(card, a), failed(card, b, 'SECRET_EXPIRED'), failed(card, b, 'SECRET_EXPIRED')], PISMO)).toEqual({ succeeded: [[a]], failed: [b] });
+  });
+
+  it('puts each card at most once in a round of successes, its later ones in later rounds in their order', () => {
+    const other = 'card-2';
+
+    expect(pushOutcomesOf([completed(card, a), completed(other, b), completed(card, c), completed(card, a)], PISMO)).toEqual({ succeeded: [[a, b], [c]], failed: [] });
   });
 });

@@ -57,7 +57,7 @@ describe('D1OperatorController: settling a push whose outcome is unknown', () =>
 
     const settlement = await settle(card, commandId, true);
 
-    expect(settlement).toEqual({ commandId, succeeded: true, changeCounter: 1, settledBy: 'pinflow-ops:alice', settledAt: expect.any(String), repeated: false });
+    expect(settlement).toEqual({ commandId, succeeded: true, changeCounter: 1, staleChangeCounter: false, settledBy: 'pinflow-ops:alice', settledAt: expect.any(String), repeated: false });
     expect(await counters.current(ISSUER, card)).toBe(1);
     expect(await cardIsFree(card)).toBe(true);
   });
@@ -111,6 +111,46 @@ describe('D1OperatorController: settling a push whose outcome is unknown', () =>
     expect(refused).toMatchObject({ status: 409, code: 'D1_ANOTHER_PUSH_IN_FLIGHT', inFlightCommandId: holding });
     expect(await counters.current(ISSUER, card)).toBe(0);
     expect(await cardIsFree(card)).toBe(false);
+  });
+
+  describe('and a success of the same push after all (its dead letter replayed)', () => {
+    it('counts a push once that the operator settled as succeeded and whose replay then succeeds too, or that both settle at once', async () => {
+      const [afterwards, atOnce] = [newCard(), newCard()];
+      const [settledFirst, racing] = [await heldPush(afterwards), await heldPush(atOnce)];
+
+      await settle(afterwards, settledFirst, true);
+      await counters.settle([completed(afterwards, settledFirst)]);
+      await Promise.all([refusal(settle(atOnce, racing, true)), counters.settle([completed(atOnce, racing)])]);
+
+      expect([await counters.current(ISSUER, afterwards), await counters.current(ISSUER, atOnce)]).toEqual([1, 1]);
+      expect([await cardIsFree(afterwards), await cardIsFree(atOnce)]).toEqual([true, true]);
+    });
+
+    it('moves the counter on for a push the operator settled as failed and whose replay then succeeds', async () => {
+      const card = newCard();
+      const commandId = await heldPush(card);
+      await settle(card, commandId, false);
+
+      await counters.settle([completed(card, commandId)]);
+
+      expect(await counters.current(ISSUER, card)).toBe(1);
+    });
+
+    it('leaves the counter for a push settled as succeeded after a replayed push with the same counter succeeded, and says its block was stale', async () => {
+      const card = newCard();
+      const replayed = randomUUID();
+      await counters.claim(ISSUER, card, 0, replayed);
+      await counters.settle([failed(card, replayed, 'VENDOR_UNAVAILABLE')]);
+      const held = await heldPush(card);
+      await counters.settle([completed(card, replayed)]);
+
+      const settlement = await settle(card, held, true);
+
+      expect(settlement).toMatchObject({ succeeded: true, changeCounter: 1, staleChangeCounter: true, repeated: false });
+      expect(await settle(card, held, true)).toMatchObject({ changeCounter: 1, staleChangeCounter: true, repeated: true });
+      expect(await counters.current(ISSUER, card)).toBe(1);
+      expect(await cardIsFree(card)).toBe(true);
+    });
   });
 
   it('refuses a body without a command id, with a decision that is not a boolean, or with fields it does not know (400 VALIDATION_FAILED)', () => {

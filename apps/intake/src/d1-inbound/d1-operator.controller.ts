@@ -54,7 +54,10 @@ export class D1OperatorController {
       }
     }
     // The audit of who decided what: ids and the decision only, never anything of the PIN.
-    if (!outcome.repeated) this.logger.log({ issuerId, cardId: card, commandId, succeeded, changeCounter: outcome.changeCounter, settledBy: outcome.settledBy }, 'D1 push settled by an operator');
+    if (!outcome.repeated) {
+      const { changeCounter, staleChangeCounter, settledBy } = outcome;
+      this.logger.log({ issuerId, cardId: card, commandId, succeeded, changeCounter, staleChangeCounter, settledBy }, 'D1 push settled by an operator');
+    }
     return outcome;
   }
 }
