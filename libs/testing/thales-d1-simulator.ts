@@ -96,6 +96,11 @@ export class ThalesD1Simulator {
     return this.setPin(issuerId, cardId, { format: '3DES_SECCOS', pinBlock: iso1Block(pin), changeCounter: read.body.changeCounter }, options);
   }
 
+  /** An ISO0 PIN change as D1 makes one: the format 0 block of the PIN under the card's PAN, which D1 knows and the call does not carry. */
+  changePinIso0(issuerId: string, cardId: string, pin: string, pan: string, options: { correlationId?: string } = {}): Promise<D1Answer> {
+    return this.setPin(issuerId, cardId, { format: 'ISO0', pinBlock: iso0Block(pin, pan) }, options);
+  }
+
   /** `GET .../pin`. */
   readPin(issuerId: string, cardId: string, options: { correlationId?: string; token?: string } = {}): Promise<D1Answer> {
     return this.call('GET', this.pinPath(issuerId, cardId), this.headers(options));

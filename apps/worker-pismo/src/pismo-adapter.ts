@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PismoCommand } from '@pinflow/contracts';
+import type { PismoCommand, PismoUpdatePinBlockFromIso0Command } from '@pinflow/contracts';
 import { COMMAND_KEYS, decryptPin, decryptSecret, type DecryptionKeys } from '@pinflow/pin-crypto';
 import type { CommandRef, VendorAdapter, VendorCall } from '@pinflow/worker-kit';
 import { settle } from './outcomes';
@@ -28,7 +28,8 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
         return () => this.pismo.changePin(command.cardId, pin, command.syncOfflinePin, command.commandId);
       }
       case 'update_pin_block': {
-        const update = { ...(await this.pinBlock(command, command.encryptedPan)), syncOfflinePin: command.syncOfflinePin };
+        const block = command.pinBlockSource === 'iso0_block' ? await this.madePinBlock(command) : await this.pinBlock(command, command.encryptedPan);
+        const update = { ...block, syncOfflinePin: command.syncOfflinePin };
         return () => this.pismo.updatePinFromPinBlock(command.cardId, update, command.commandId);
       }
       case 'increase_password_tries':
@@ -49,6 +50,11 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
   private async pinBlock(command: PismoCommand & { encryptedPin: string }, encryptedPan: string): Promise<EncipheredPinBlock> {
     const pinBlock = this.zonePinKey.pinBlock(await decryptSecret('pin', command.encryptedPin, this.commandKeys, command), await decryptSecret('pan', encryptedPan, this.commandKeys, command));
     return { pinBlock, keyId: this.zonePinKey.keyId };
+  }
+
+  /** A clear format 0 block made elsewhere (D1's), enciphered under the same key: the clear block is gone once it is. */
+  private async madePinBlock(command: PismoUpdatePinBlockFromIso0Command): Promise<EncipheredPinBlock> {
+    return { pinBlock: this.zonePinKey.encipher(await decryptSecret('pinBlock', command.encryptedPinBlock, this.commandKeys, command)), keyId: this.zonePinKey.keyId };
   }
 
   /**

@@ -5,7 +5,7 @@ import { startHttpApp } from '@pinflow/http';
 import { createKafka, INTAKE_SIGNER, JsonProducer, connectKafkaTransport, MESSAGE_SIGNATURE_HEADER, MessageKeyFiles, writeMessageKeyFiles } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { generatePinKeyRing, PinKeyRing, sealForCommand, writePinKeyRingFile } from '@pinflow/pin-crypto';
-import { testCommand, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import { iso0Block, testCommand, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -463,6 +463,19 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       },
     ]);
     expect(changed.data).toEqual({ vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, vendorEventId: expect.any(String), syncOfflinePin: true });
+    await settledAs(command.commandId, 'SUCCEEDED');
+  });
+
+  it('changes a PIN from a clear ISO0 block made elsewhere (a Thales D1 push): enciphered under the ZPK as its own are, to the same endpoint', async () => {
+    const cardId = newCard();
+    fake.card(cardId);
+    const unsealed = commandFor(cardId, { operation: 'update_pin_block', pinBlockSource: 'iso0_block', encryptedPinBlock: 'a.b.c.d.e', syncOfflinePin: false });
+    const command = { ...unsealed, encryptedPinBlock: await sealForCommand('pinBlock', iso0Block(TUTORIAL.pin, TUTORIAL.pan), keyRing, unsealed) } as PismoCommand;
+
+    await send(command);
+    await nextEvent(cardId, EVENT_TYPES.passwordChanged);
+
+    expect(fake.callsFor(cardId)).toMatchObject([{ method: 'PUT', path: `/pci/pcicards/v1/pcicards/${cardId}/pinblock`, cid: command.commandId, body: { pinblock: TUTORIAL.pinBlock, key_id: ZPK.keyId, sync_offline_pin: false } }]);
     await settledAs(command.commandId, 'SUCCEEDED');
   });
 

@@ -48,19 +48,39 @@ export const pismoUpdateOfflinePinCommand = z.object({
   accountId: z.string().regex(/^[1-9][0-9]{0,14}$/, 'must be a Pismo account id'),
 });
 
-/**
- * Changes the card's PIN through Pismo's PIN block endpoint: the worker builds the ISO 9564 format 0
- * block from the PIN and the PAN, both sealed to pinflow's PIN key, and enciphers it under the zone
- * PIN key it shares with Pismo.
- */
-export const pismoUpdatePinBlockCommand = z.object({
+const updatePinBlock = {
   ...commandEnvelope,
   vendor: z.literal('pismo'),
   operation: z.literal('update_pin_block'),
+  syncOfflinePin: z.boolean(),
+};
+
+/**
+ * The worker builds the ISO 9564 format 0 block from the PIN and the PAN, both sealed to pinflow's PIN
+ * key. `pinBlockSource` may be left out: commands published before ISO0 blocks came in have none.
+ */
+export const pismoUpdatePinBlockFromPinCommand = z.object({
+  ...updatePinBlock,
+  pinBlockSource: z.literal('pin_and_pan').optional(),
   encryptedPin: compactJwe,
   encryptedPan: compactJwe,
-  syncOfflinePin: z.boolean(),
 });
+
+/**
+ * The block comes made: a clear ISO 9564 format 0 block sealed to pinflow's PIN key (a PIN pushed by
+ * Thales D1, which holds the PAN pinflow does not), checked by intake as far as it can be without the PAN.
+ */
+export const pismoUpdatePinBlockFromIso0Command = z.object({
+  ...updatePinBlock,
+  pinBlockSource: z.literal('iso0_block'),
+  encryptedPinBlock: compactJwe,
+});
+
+/**
+ * Changes the card's PIN through Pismo's PIN block endpoint: the worker enciphers a format 0 block, of
+ * the PIN and the PAN or made by the caller, under the zone PIN key it shares with Pismo.
+ */
+export const pismoUpdatePinBlockCommand = z.discriminatedUnion('pinBlockSource', [pismoUpdatePinBlockFromPinCommand, pismoUpdatePinBlockFromIso0Command]);
 
 /** Messages on pinflow.commands.pismo.v1. */
 export const pismoCommand = z.discriminatedUnion('operation', [
@@ -78,6 +98,7 @@ export type PismoResetPasswordTriesCommand = z.infer<typeof pismoResetPasswordTr
 export type PismoSyncOfflinePinCommand = z.infer<typeof pismoSyncOfflinePinCommand>;
 export type PismoUpdateOfflinePinCommand = z.infer<typeof pismoUpdateOfflinePinCommand>;
 export type PismoUpdatePinBlockCommand = z.infer<typeof pismoUpdatePinBlockCommand>;
+export type PismoUpdatePinBlockFromIso0Command = z.infer<typeof pismoUpdatePinBlockFromIso0Command>;
 export type PismoCommand = z.infer<typeof pismoCommand>;
 
 export const pismoChangePinBody = z
