@@ -1,7 +1,7 @@
 import { commandTopic, EVENTS_TOPIC, EVENT_TYPES } from '@pinflow/contracts';
 import { encryptSecret } from '@pinflow/pin-crypto';
 import { PISMO_EVENTS_TOPIC, Stack } from '@pinflow/platform';
-import { testEnv, waitFor } from '@pinflow/testing';
+import { iso0Block, testEnv, waitFor } from '@pinflow/testing';
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,9 +29,7 @@ describe('Pismo PIN changes from PIN blocks end to end', () => {
 
   /** The clear format 0 block of `pin` for `pan`, and it enciphered under `key`: built here, so the search does not trust pinflow's code. */
   function blocks(pin: string, pan: string, key = zpk.key): string[] {
-    const pinField = `0${pin.length.toString(16)}${pin}`.padEnd(16, 'F');
-    const panField = `0000${pan.slice(0, -1).slice(-12)}`;
-    const clear = Buffer.from((BigInt(`0x${pinField}`) ^ BigInt(`0x${panField}`)).toString(16).padStart(16, '0'), 'hex');
+    const clear = Buffer.from(iso0Block(pin, pan), 'hex');
     const cipher = createCipheriv('des-ede-ecb', Buffer.from(key, 'hex'), null).setAutoPadding(false);
     return [clear.toString('hex').toUpperCase(), Buffer.concat([cipher.update(clear), cipher.final()]).toString('hex').toUpperCase()];
   }

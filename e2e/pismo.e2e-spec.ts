@@ -1,7 +1,8 @@
 import { PIN_READ_SCOPE, PIN_WRITE_SCOPE } from '@pinflow/auth';
 import { commandTopic, EVENTS_TOPIC, EVENT_TYPES } from '@pinflow/contracts';
-import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import { iso0Block, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
+import { encryptSecret } from '@pinflow/pin-crypto';
 import { PISMO_EVENTS_TOPIC, Stack } from '@pinflow/platform';
 import { dumpDatabase, http, occurrences, PinflowClient, readLogs, startSuite, Suite } from './support';
 
@@ -22,7 +23,11 @@ describe('Pismo PIN changes end to end', () => {
     unknownCard: '461938',
     syncedLater: '650284',
     chipOnly: '207593',
+    chipOnlyByBlock: '518362',
+    chipOnlyOtherCard: '846027',
   };
+  // The PANs the PIN-block scripts are made with: no more to be found afterwards than the PINs.
+  const PANS = { card: '4000123412341234', otherCard: '4000123412349997' };
   const REJECTED_PINS = { weak: '123456', repeatedDigits: '1111', malformed: '12a4', tooLong: '1234567' };
 
   let suite: Suite;
@@ -143,6 +148,35 @@ describe('Pismo PIN changes end to end', () => {
     await client.sandbox('POST', `/sandbox/cards/${cardId}/contact-authorization`);
     expect((await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-offline-pin`, { pin: PINS.chipOnly })).body).toEqual({ matches: true });
     expect((await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-pin`, { pin: PINS.chipOnly })).body).toEqual({ matches: false });
+  });
+
+  it('with the card’s PAN, writes the PIN to the chip as a PIN block under the zone PIN key: the chip takes it, the online PIN is left alone', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId, { accountId: 8675309, pan: PANS.card });
+    const key = stack.secrets.pinKeyRing.currentPublicJwk;
+
+    const accepted = await client.submit(`/v1/pismo/cards/${cardId}/offline-pin`, { encryptedPin: await client.encrypt(PINS.chipOnlyByBlock), encryptedPan: await encryptSecret('pan', PANS.card, key), scriptId: 'issuer-pin-update', accountId: '8675309' });
+
+    expect(accepted.status).toBe(202);
+    const outcome = await client.outcome(accepted.body.requestId);
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.events.find((event: { type: string }) => event.type === EVENT_TYPES.issuerScriptAppended).data).toMatchObject({ scriptType: 'PIN_UPDATE' });
+    await client.sandbox('POST', `/sandbox/cards/${cardId}/contact-authorization`);
+    expect((await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-offline-pin`, { pin: PINS.chipOnlyByBlock })).body).toEqual({ matches: true });
+    expect((await client.sandbox('POST', `/sandbox/cards/${cardId}/verify-pin`, { pin: PINS.chipOnlyByBlock })).body).toEqual({ matches: false });
+  });
+
+  it('fails a PIN update script whose block was made with another card’s PAN: VENDOR_REJECTED with Pismo’s 400, and no script for the chip', async () => {
+    const cardId = newCard();
+    await client.seedCard(cardId, { accountId: 8675309, pan: PANS.card });
+    const key = stack.secrets.pinKeyRing.currentPublicJwk;
+
+    const accepted = await client.submit(`/v1/pismo/cards/${cardId}/offline-pin`, { encryptedPin: await client.encrypt(PINS.chipOnlyOtherCard), encryptedPan: await encryptSecret('pan', PANS.otherCard, key), scriptId: 'issuer-pin-update', accountId: '8675309' });
+
+    const outcome = await client.outcome(accepted.body.requestId);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.events.find((event: { type: string }) => event.type === EVENT_TYPES.failed).data).toMatchObject({ operation: 'update_offline_pin', reason: 'VENDOR_REJECTED', vendorStatus: 400 });
+    expect((await client.sandbox('GET', `/sandbox/cards/${cardId}`)).body).toMatchObject({ pendingScripts: [], pinBlockRefusals: [{ problem: 'PAN_MISMATCH' }] });
   });
 
   it('reports a PIN update script for another account as failed with the vendor status 404', async () => {
@@ -343,7 +377,7 @@ describe('Pismo PIN changes end to end', () => {
   });
 
   it('leaves no PIN it was given in any topic, service log or database row', async () => {
-    const everyPin = [...Object.values(PINS), ...Object.values(REJECTED_PINS).filter((pin) => /^\d+$/.test(pin))];
+    const everyPin = [...Object.values(PINS), ...Object.values(REJECTED_PINS).filter((pin) => /^\d+$/.test(pin)), ...Object.values(PANS), iso0Block(PINS.chipOnlyByBlock, PANS.card), iso0Block(PINS.chipOnlyOtherCard, PANS.otherCard)];
     // Let in-flight work finish so that its logs and rows are part of the search.
     await new Promise((resolve) => setTimeout(resolve, 1000));
 

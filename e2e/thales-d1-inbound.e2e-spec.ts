@@ -1,6 +1,6 @@
 import { commandTopic, EVENTS_TOPIC, EVENT_TYPES } from '@pinflow/contracts';
 import { PISMO_EVENTS_TOPIC, Stack } from '@pinflow/platform';
-import { issuerEncryptionKeyPair, iso1Block, testEnv, ThalesD1Simulator, TopicRecorder, waitFor } from '@pinflow/testing';
+import { issuerEncryptionKeyPair, iso0Block, iso1Block, testEnv, ThalesD1Simulator, TopicRecorder, waitFor } from '@pinflow/testing';
 import { SignJWT } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,8 +17,10 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
   const ISSUER = 'PISMOISS01';
   const D1_CLIENT = { clientId: 'thales-d1', clientSecret: randomUUID() + randomUUID() };
   // Every PIN this suite sends anywhere; none may be found outside memory afterwards.
-  const PINS = { pushed: '739146', retried: '582047', audited: '904317', fourDigit: '6093', iso0: '815263', noCorrelation: '370851', counted: '460739', stale: '918264', replayed: '285170' };
+  const PINS = { pushed: '739146', retried: '582047', audited: '904317', fourDigit: '6093', iso0: '815263', iso0Retried: '294715', iso0OtherCard: '637042', noCorrelation: '370851', counted: '460739', stale: '918264', replayed: '285170' };
   const REJECTED = { weak: '123456', tooLong: '1593574' };
+  // D1 builds ISO0 blocks with the card's PAN, which Pismo holds and pinflow never sees.
+  const PANS = { card: '4000123412341234', otherCard: '4000123412349997' };
 
   let suite: Suite;
   let stack: Stack;
@@ -149,6 +151,54 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
   it('describes D1’s endpoints in intake’s OpenAPI document', async () => {
     const document = (await fetch(`${stack.urls.intake}/openapi.json`).then((response) => response.json())) as { paths: Record<string, unknown> };
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/authz/d1/v1/oauth2/token', '/cms/api/v1/issuers/{issuerId}/cards/{cardId}/pin']));
+  });
+
+  describe('ISO0 blocks, translated for Pismo', () => {
+    it('changes the PIN at Pismo from the block: a PIN block change (update_pin_block) that ends in password.changed, the change counter left alone', async () => {
+      const cardId = newCard();
+      await client.seedCard(cardId, { pan: PANS.card });
+      await d1.signIn();
+
+      const answer = await d1.changePinIso0(ISSUER, cardId, PINS.iso0, PANS.card, { correlationId: randomUUID() });
+
+      expect(answer.status).toBe(204);
+      const outcome = await client.outcome(requestIdOf(answer));
+      expect(outcome).toMatchObject({ status: 'succeeded', vendor: 'pismo', operation: 'update_pin_block', cardId });
+      expect(outcome.events.map((event: { type: string }) => event.type)).toContain(EVENT_TYPES.passwordChanged);
+      expect(await pismoHolds(cardId, PINS.iso0)).toBe(true);
+      expect((await d1.readChangeCounter(ISSUER, cardId)).body).toEqual({ changeCounter: 0 });
+    });
+
+    it('applies a retry with the same x-correlation-id once, and needs no counter between pushes', async () => {
+      const cardId = newCard();
+      await client.seedCard(cardId, { pan: PANS.card });
+      await d1.signIn();
+      const correlationId = randomUUID();
+
+      const first = await d1.changePinIso0(ISSUER, cardId, PINS.iso0Retried, PANS.card, { correlationId });
+      const retry = await d1.changePinIso0(ISSUER, cardId, PINS.iso0Retried, PANS.card, { correlationId });
+      const next = await d1.changePinIso0(ISSUER, cardId, PINS.iso0, PANS.card, { correlationId: randomUUID() });
+
+      expect([first.status, retry.status, next.status]).toEqual([204, 204, 204]);
+      expect(requestIdOf(retry)).toBe(requestIdOf(first));
+      expect((await client.outcome(requestIdOf(first))).status).toBe('succeeded');
+      expect((await client.outcome(requestIdOf(next))).status).toBe('succeeded');
+      expect(await pismoCard(cardId)).toMatchObject({ pinChanges: 2 });
+    });
+
+    it('fails a block Pismo cannot read with the card’s PAN (made for another card): VENDOR_REJECTED, and the card keeps its PIN', async () => {
+      const cardId = newCard();
+      await client.seedCard(cardId, { pan: PANS.card });
+      await d1.signIn();
+
+      const answer = await d1.changePinIso0(ISSUER, cardId, PINS.iso0OtherCard, PANS.otherCard, { correlationId: randomUUID() });
+
+      expect(answer.status).toBe(204);
+      const outcome = await client.outcome(requestIdOf(answer));
+      expect(outcome.status).toBe('failed');
+      expect(outcome.events.find((event: { type: string }) => event.type === EVENT_TYPES.failed).data).toMatchObject({ operation: 'update_pin_block', reason: 'VENDOR_REJECTED' });
+      expect(await pismoCard(cardId)).toMatchObject({ pinChanges: 0, pinBlockRefusals: [{ problem: 'PAN_MISMATCH' }] });
+    });
   });
 
   describe('the Seccos PIN change counter', () => {
@@ -357,9 +407,10 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
       }
     });
 
-    it('refuses an ISO0 block with 400 PIN_BLOCK_TYPE_NOT_SUPPORTED: D1’s call carries no PAN to decode it with, and pinflow holds none', async () => {
-      const answer = await d1.setPin(ISSUER, cardId, { format: 'ISO0', pinBlock: iso1Block(PINS.iso0) });
-      expect(answer).toMatchObject({ status: 400, body: { errorCode: 'PIN_BLOCK_TYPE_NOT_SUPPORTED' } });
+    it('refuses an ISO0 block whose PIN is longer than Pismo takes with 400 PIN_REJECTED, and one that is not format 0 with 400 INVALID_PIN_BLOCK: what the block shows without the PAN', async () => {
+      const tooLong = await d1.changePinIso0(ISSUER, cardId, REJECTED.tooLong, PANS.card, { correlationId: randomUUID() });
+      expect(tooLong).toMatchObject({ status: 400, body: { errorCode: 'PIN_REJECTED', errorMessage: expect.stringContaining('4 to 6 digits') } });
+      expect(await d1.setPin(ISSUER, cardId, { format: 'ISO0', pinBlock: iso1Block(PINS.iso0) })).toMatchObject({ status: 400, body: { errorCode: 'INVALID_PIN_BLOCK' } });
     });
 
     it('refuses malformed paths and bodies, and issuers pinflow does not serve', async () => {
@@ -382,8 +433,9 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
     });
   });
 
-  it('leaves no PIN it was given in any topic, service log or database row', async () => {
-    const longPins = [...Object.values(PINS), ...Object.values(REJECTED)].filter((pin) => pin.length > 4);
+  it('leaves no PIN, ISO0 block or PAN it was given in any topic, service log or database row', async () => {
+    const iso0Blocks = [iso0Block(PINS.iso0, PANS.card), iso0Block(PINS.iso0Retried, PANS.card), iso0Block(PINS.iso0OtherCard, PANS.otherCard), iso0Block(REJECTED.tooLong, PANS.card)];
+    const longPins = [...Object.values(PINS), ...Object.values(REJECTED)].filter((pin) => pin.length > 4).concat(iso0Blocks, Object.values(PANS));
     // Let in-flight work finish so that its logs and rows are part of the search.
     await new Promise((resolve) => setTimeout(resolve, 1000));
 

@@ -31,6 +31,17 @@ export function iso1Block(pin: string): string {
 }
 
 /**
+ * A clear ISO 9564-1 format 0 block: `0`, the PIN's length, its digits and F fill, XOR `0000` and the
+ * 12 rightmost PAN digits without the check digit, what the ISO0 JSON block carries. Built here, as
+ * {@link iso1Block}, independently of pinflow's own code, so that tests reading pinflow's do not trust it.
+ */
+export function iso0Block(pin: string, pan: string): string {
+  const pinField = `0${pin.length.toString(16)}${pin}`.padEnd(16, 'F');
+  const panField = `0000${pan.slice(0, -1).slice(-12).padStart(12, '0')}`;
+  return (BigInt(`0x${pinField}`) ^ BigInt(`0x${panField}`)).toString(16).padStart(16, '0').toUpperCase();
+}
+
+/**
  * Thales D1 calling an issuer's card management system, as D1's PIN Management API describes it:
  * an OAuth2 client-credentials token (HTTP Basic, a form body), then the card calls with
  * `Authorization: Bearer`, `x-correlation-id` and the JSON PIN block as a compact JWE (ECDH-ES,
@@ -83,6 +94,11 @@ export class ThalesD1Simulator {
     const read = await this.readChangeCounter(issuerId, cardId, options);
     if (read.status !== 200) return read;
     return this.setPin(issuerId, cardId, { format: '3DES_SECCOS', pinBlock: iso1Block(pin), changeCounter: read.body.changeCounter }, options);
+  }
+
+  /** An ISO0 PIN change as D1 makes one: the format 0 block of the PIN under the card's PAN, which D1 knows and the call does not carry. */
+  changePinIso0(issuerId: string, cardId: string, pin: string, pan: string, options: { correlationId?: string } = {}): Promise<D1Answer> {
+    return this.setPin(issuerId, cardId, { format: 'ISO0', pinBlock: iso0Block(pin, pan) }, options);
   }
 
   /** `GET .../pin`. */

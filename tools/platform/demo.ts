@@ -1,7 +1,7 @@
 import { OPERATOR_SCOPE } from '@pinflow/auth';
 import { EVENT_TYPES, PISMO_PIN_RULES, SOLARIS_PIN_RULES } from '@pinflow/contracts';
 import { encryptSecret, PinPublicJwk } from '@pinflow/pin-crypto';
-import { issuerEncryptionKeyPair, SolarisDevice, SolarisPinJwk, ThalesD1Simulator, waitFor } from '@pinflow/testing';
+import { type D1Answer, issuerEncryptionKeyPair, SolarisDevice, SolarisPinJwk, ThalesD1Simulator, waitFor } from '@pinflow/testing';
 import type { JWK } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -85,16 +85,25 @@ export class Demo {
     await this.submit('solaris', `/v1/solaris/cards/${cardId}/pin/change-requests/${changeRequestId}/confirm`, { personId, encryptedTan: await encryptSecret('oneTimeCode', tan, pinKey) });
   }
 
-  /** Thales D1 (the simulator) reads a card's change counter and pushes a Seccos PIN block into pinflow, for Pismo. */
+  /**
+   * Thales D1 (the simulator) pushes PINs into pinflow, for Pismo: a Seccos PIN block after reading the
+   * card's change counter, then an ISO0 block it made with the PAN of a card Pismo holds.
+   */
   async d1Push(d1: ThalesD1Simulator): Promise<void> {
     const scenarios = new PinChangeScenarios(this.stack, this.token);
     const cardId = scenarios.cardId('pismo', 2);
     await scenarios.seed('pismo', cardId);
     await d1.signIn();
-    const answer = await d1.changePinSeccos(D1_ISSUER, cardId, acceptablePin(PISMO_PIN_RULES, 6), { correlationId: randomUUID() });
+    await this.printD1Push(cardId, '3DES_SECCOS', await d1.changePinSeccos(D1_ISSUER, cardId, acceptablePin(PISMO_PIN_RULES, 6), { correlationId: randomUUID() }));
+    const [iso0Card, pan] = ['pismo-card-d1-iso0', testPan()];
+    await put(`${this.stack.urls['sandbox-pismo']}/sandbox/cards/${iso0Card}`, { status: 'NORMAL', pan });
+    await this.printD1Push(iso0Card, 'ISO0', await d1.changePinIso0(D1_ISSUER, iso0Card, acceptablePin(PISMO_PIN_RULES, 6), pan, { correlationId: randomUUID() }));
+  }
+
+  private async printD1Push(cardId: string, type: string, answer: D1Answer): Promise<void> {
     const statusUrl = answer.headers.get('location');
     if (answer.status !== 204 || !statusUrl) throw new Error(`the D1 push answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    this.print(`thales-d1 → pinflow: PUT /cms/api/v1/issuers/${D1_ISSUER}/cards/${cardId}/pin (3DES_SECCOS) → 204`, await this.outcome(statusUrl, this.operatorToken));
+    this.print(`thales-d1 → pinflow: PUT /cms/api/v1/issuers/${D1_ISSUER}/cards/${cardId}/pin (${type}) → 204`, await this.outcome(statusUrl, this.operatorToken));
   }
 
   private async submit(vendor: string, route: string, body: unknown): Promise<Outcome> {

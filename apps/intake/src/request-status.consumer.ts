@@ -19,7 +19,9 @@ export class RequestStatusConsumer {
 
   @EventPattern(EVENTS_TOPIC, { batch: true } satisfies KafkaHandlerOptions)
   async record(@Payload(new ContractPipe(pinflowEvent, { each: true })) events: PinflowEvent[]): Promise<void> {
-    await this.status.record(events);
+    // Counters first: once a request's status shows its outcome, its card's counter has followed, so
+    // whoever saw the outcome reads the counter the next push must carry.
     await this.d1ChangeCounters.settle(events);
+    await this.status.record(events);
   }
 }

@@ -31,7 +31,7 @@ export class CommandKeys {
   }
 }
 
-const PROBLEM_PREFIX: Record<SecretKind, string> = { pin: 'PIN', passcode: 'PASSCODE', pan: 'PAN', oneTimeCode: 'ONE_TIME_CODE' };
+const PROBLEM_PREFIX: Record<SecretKind, string> = { pin: 'PIN', passcode: 'PASSCODE', pan: 'PAN', oneTimeCode: 'ONE_TIME_CODE', pinBlock: 'PIN_BLOCK' };
 
 /**
  * Turns what the caller sent (sealed to the caller-facing PIN key) into the JWE a command carries. The
@@ -57,9 +57,13 @@ export class SecretSealer {
     return this.sealSecret('pan', input, target, (value) => panRefusal(value, rules));
   }
 
+  /** Seals a secret intake read itself (a PIN block D1 pushed) for the vendor's command, as {@link seal} re-seals a caller's. */
+  sealForCommand(kind: SecretKind, value: string, target: SealTarget): Promise<string> {
+    return sealForCommand(kind, value, this.commandKeys.of(target.vendor), target, this.config.INTAKE_SEALED_SECRET_TTL_SECONDS);
+  }
+
   private sealSecret(kind: SecretKind, input: SecretInput, target: SealTarget, refusal?: (value: string) => ProblemException | undefined): Promise<string> {
-    const commandKeys = this.commandKeys.of(target.vendor);
-    return sealSecret(kind, input, this.callerKeys, (value) => sealForCommand(kind, value, commandKeys, target, this.config.INTAKE_SEALED_SECRET_TTL_SECONDS), {
+    return sealSecret(kind, input, this.callerKeys, (value) => this.sealForCommand(kind, value, target), {
       allowPlaintext: this.config.INTAKE_ALLOW_PLAINTEXT_PIN,
       refusal,
     });

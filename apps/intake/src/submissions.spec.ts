@@ -36,6 +36,18 @@ describe('Submissions, from a route of a vendor contract', () => {
     );
   });
 
+  it('seals an optional secret when sent, and leaves it out of command and fingerprint when not, so older requests hash as they did', async () => {
+    const updateOfflinePin = routeOf('pismo', 'update_offline_pin')!;
+    const body = { encryptedPin: 'jwe-pin', scriptId: 'script-1', accountId: '8675309' };
+    const withoutPan = submissions.of('pismo', updateOfflinePin, { cardId: 'card-1' }, body);
+    const withPan = submissions.of('pismo', updateOfflinePin, { cardId: 'card-1' }, { ...body, encryptedPan: 'jwe-pan' });
+
+    expect(await withoutPan.draft('command-1')).toEqual({ vendor: 'pismo', operation: 'update_offline_pin', cardId: 'card-1', scriptId: 'script-1', accountId: '8675309', encryptedPin: 'sealed pin jwe-pin checked' });
+    expect(withoutPan.fingerprintSource).toEqual({ vendor: 'pismo', operation: 'update_offline_pin', cardId: 'card-1', scriptId: 'script-1', accountId: '8675309', encryptedPin: 'jwe-pin' });
+    expect(await withPan.draft('command-1')).toMatchObject({ encryptedPin: 'sealed pin jwe-pin checked', encryptedPan: 'sealed pan jwe-pan' });
+    expect(withPan.fingerprintSource).toMatchObject({ encryptedPan: 'jwe-pan' });
+  });
+
   it('takes a request from the Kafka door by its vendor and operation, its path parameters from the message', async () => {
     const submission = submissions.fromKafka({ vendor: 'pismo', operation: 'increase_password_tries', cardId: 'card-7', clientRequestId: 'r-1', body: { blockCardExceedsCounter: true } });
 

@@ -16,11 +16,13 @@ export class Submissions {
   constructor(private readonly secrets: SecretSealer) {}
 
   of(vendor: string, route: RouteContract, params: Record<string, string>, body: Body): Submission {
-    const secrets = Object.entries(route.secrets ?? {});
-    const secretFields = new Set(secrets.flatMap(([field, secret]) => [field, secret.clear]));
+    // An optional secret left out (the body schema allowed neither form) is as absent from the command as from the request.
+    const secrets = Object.entries(route.secrets ?? {}).filter(([field, secret]) => !secret.optional || body?.[field] !== undefined || body?.[secret.clear] !== undefined);
+    const secretFields = new Set(Object.entries(route.secrets ?? {}).flatMap(([field, secret]) => [field, secret.clear]));
     const identity = { vendor, operation: route.operation, ...params, ...Object.fromEntries(Object.entries(body ?? {}).filter(([field]) => !secretFields.has(field))) };
     return {
       // Secrets enter the stored fingerprint only as the caller sealed them: hashed, a clear PIN or one-time code is read back in a blink.
+      // A left-out optional one does not enter it, so requests from before it existed hash as they did.
       fingerprintSource: { ...identity, ...Object.fromEntries(secrets.map(([field]) => [field, body?.[field] ?? null])) },
       draft: async (commandId) => {
         const sealed: Record<string, string> = {};

@@ -122,9 +122,15 @@ export class Card {
   }
 
   /** A PIN change Pismo took but could not apply (a PIN block it cannot read): reported, nothing changed. */
-  failPinChange(): CardChange[] {
-    this.refuseIfTerminal('change the password of');
+  failPinChange(problem: PinBlockProblem, now: Date): CardChange[] {
+    this.refusePinBlock(problem, now, 'change the password of');
     return [{ kind: 'password_change_failed' }];
+  }
+
+  /** A PIN block that sets no PIN is kept as a refusal (the reason, never the block); a card in a terminal status refuses first. */
+  refusePinBlock(problem: PinBlockProblem, now: Date, what: string): void {
+    this.refuseIfTerminal(what);
+    this.pinBlockRefusals.push({ at: now, problem });
   }
 
   /** Appends a script that writes the online PIN, as it is when the chip receives it, to the chip. */

@@ -6,7 +6,10 @@ import type { SandboxConfig } from './config';
 import { EventOutbox } from './event-outbox';
 import { pismoEventFor } from './pismo-events';
 import { PismoOperation } from './pismo-http';
-import { ZonePinKeys } from './zone-pin-keys';
+import { PinBlockReading, ZonePinKeys } from './zone-pin-keys';
+
+/** The PIN a PIN update script writes to the chip: itself, or a PIN block under a zone PIN key. */
+export type ScriptPin = { pin: string } | { pinBlock: string; keyId: string };
 
 export const SANDBOX_CONFIG = Symbol('SANDBOX_CONFIG');
 
@@ -40,12 +43,10 @@ export class PismoSimulator {
    */
   async updatePinFromPinBlock(cardId: string, pinBlock: string, keyId: string, syncOfflinePin: boolean, cid: string): Promise<void> {
     const card = this.existingCard(cardId);
-    if (!this.zonePinKeys.has(keyId)) throw new VendorError(403, 'UNKNOWN_KEY', "You don't have permission to access this resource");
-    const reading = this.zonePinKeys.read(keyId, pinBlock, card.profile.pan);
+    const reading = this.readPinBlock(card, { pinBlock, keyId });
     const now = new Date();
     if ('problem' in reading) {
-      const changes = card.failPinChange();
-      card.pinBlockRefusals.push({ at: now, problem: reading.problem });
+      const changes = card.failPinChange(reading.problem, now);
       return this.publish(card, changes, cid, now);
     }
     const changes = card.changePin(PinHash.of(reading.pin), syncOfflinePin, now, () => this.registry.nextId());
@@ -70,12 +71,21 @@ export class PismoSimulator {
     await this.applied(card, card.syncOfflinePin(now, () => this.registry.nextId()), cid, 'offlinePinSyncs', now);
   }
 
-  /** Pismo's `x-account-id` must name the card's account; any other reads as a card it does not have. */
-  async appendPinUpdateScript(cardId: string, accountId: string, pin: string, issuerScriptId: string, cid: string): Promise<{ card: Card; script: ChipScript }> {
+  /**
+   * Pismo's `x-account-id` must name the card's account; any other reads as a card it does not have.
+   * A PIN block is read as the PIN block endpoint reads it; one that sets no PIN is refused with 400 (the
+   * one answer besides success this endpoint declares for a bad body), and no script is appended.
+   */
+  async appendPinUpdateScript(cardId: string, accountId: string, pin: ScriptPin, issuerScriptId: string, cid: string): Promise<{ card: Card; script: ChipScript }> {
     const card = this.existingCard(cardId);
     if (String(card.profile.accountId) !== accountId) throw new VendorError(404, 'CARD_NOT_FOUND', 'Card not found');
     const now = new Date();
-    const { script, changes } = card.appendPinUpdateScript(PinHash.of(pin), issuerScriptId, now, () => this.registry.nextId());
+    const reading = 'pin' in pin ? pin : this.readPinBlock(card, pin);
+    if ('problem' in reading) {
+      card.refusePinBlock(reading.problem, now, 'update the offline PIN of');
+      throw new VendorError(400, 'INVALID_PIN_BLOCK', 'The PIN block does not hold a PIN of 4 to 6 digits for this card under this key');
+    }
+    const { script, changes } = card.appendPinUpdateScript(PinHash.of(reading.pin), issuerScriptId, now, () => this.registry.nextId());
     await this.applied(card, changes, cid, 'pinUpdateScripts', now);
     return { card, script };
   }
@@ -86,6 +96,12 @@ export class PismoSimulator {
     const changes = card.applyPendingScripts(now);
     await this.publish(card, changes, cid, now);
     return changes.flatMap((change) => (change.kind === 'script' ? [change.script] : []));
+  }
+
+  /** A key the organisation does not hold is refused (403), before anything is read. */
+  private readPinBlock(card: Card, { pinBlock, keyId }: { pinBlock: string; keyId: string }): PinBlockReading {
+    if (!this.zonePinKeys.has(keyId)) throw new VendorError(403, 'UNKNOWN_KEY', "You don't have permission to access this resource");
+    return this.zonePinKeys.read(keyId, pinBlock, card.profile.pan);
   }
 
   private existingCard(cardId: string): Card {

@@ -31,6 +31,8 @@ const PINS = {
   inBrokenJson: '720418',
   hookBrokenJson: '648203',
   pinUpdate: '806251',
+  pinUpdateBlock: '473916',
+  pinUpdateBlockOtherCard: '620894',
   pinBlock: '739514',
   pinBlockSeven: '3917265',
   pinBlockOtherKey: '264819',
@@ -296,6 +298,31 @@ describe('the Pismo sandbox', () => {
       const noScript = await pinUpdate({ pin: PINS.pinUpdate }, { 'x-account-id': '8675309' });
       expect([noScript.status, noScript.body]).toEqual([400, { message: 'script_id must be a string' }]);
       expect((await cardState(cardId)).pendingScripts).toEqual([]);
+    });
+
+    it('appends a PIN update script from a PIN block under a key it holds, read with the card’s PAN as the PIN block endpoint reads it', async () => {
+      const cardId = await seed({ accountId: 8675309, pan: PAN });
+      const pinUpdate = (body: unknown) => call('POST', `/pcicards/v1/pcicards/${cardId}/scripts/pin-update`, { body, headers: { 'x-cid': randomUUID(), 'x-account-id': '8675309' } });
+
+      expect((await pinUpdate({ script_id: 's', pin_block: iso0(PINS.pinUpdateBlock, PAN), key_id: ZPK.keyId })).status).toBe(200);
+      await call('POST', `/sandbox/cards/${cardId}/contact-authorization`);
+
+      expect((await call('POST', `/sandbox/cards/${cardId}/verify-offline-pin`, { body: { pin: PINS.pinUpdateBlock } })).body).toEqual({ matches: true });
+      expect(await verifies(cardId, PINS.pinUpdateBlock)).toBe(false);
+    });
+
+    it('refuses a PIN update script whose block sets no PIN (400), under a key it does not hold (403), or with a block and a PIN or without key_id (400), appending nothing', async () => {
+      const cardId = await seed({ accountId: 8675309, pan: PAN });
+      const pinUpdate = (body: unknown) => call('POST', `/pcicards/v1/pcicards/${cardId}/scripts/pin-update`, { body, headers: { 'x-cid': randomUUID(), 'x-account-id': '8675309' } });
+      const otherCard = iso0(PINS.pinUpdateBlockOtherCard, '4000123412349999');
+
+      const refused = await pinUpdate({ script_id: 's', pin_block: otherCard, key_id: ZPK.keyId });
+      expect([refused.status, refused.body]).toEqual([400, { message: 'The PIN block does not hold a PIN of 4 to 6 digits for this card under this key' }]);
+      expect((await pinUpdate({ script_id: 's', pin_block: iso0(PINS.pinUpdateBlock, PAN), key_id: 'a-key-pismo-never-gave' })).status).toBe(403);
+      expect((await pinUpdate({ script_id: 's', pin_block: iso0(PINS.pinUpdateBlock, PAN), key_id: ZPK.keyId, pin: PINS.pinUpdateBlock })).status).toBe(400);
+      expect((await pinUpdate({ script_id: 's', pin_block: iso0(PINS.pinUpdateBlock, PAN) })).status).toBe(400);
+
+      expect(await cardState(cardId)).toMatchObject({ pendingScripts: [], pinBlockRefusals: [{ at: expect.any(String), problem: 'PAN_MISMATCH' }] });
     });
   });
 

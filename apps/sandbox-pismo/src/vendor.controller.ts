@@ -20,20 +20,29 @@ const increaseTriesBody = z.object(
   { error: 'the body must be a JSON object' },
 );
 
-/** AppendUpdatePinIssuerScriptBody: the sandbox takes the PIN itself; a PIN block under a zone PIN key it cannot read. */
-const pinUpdateScriptBody = z.object(
-  {
-    script_id: z.string({ error: 'script_id must be a string' }).min(1, { error: 'script_id must be a string' }).max(64),
-    pin: z.string({ error: 'pin must be a string of 4 to 6 digits' }).regex(/^\d{4,6}$/, { error: 'pin must be a string of 4 to 6 digits' }),
-  },
-  { error: 'the body must be a JSON object' },
-);
+const pinField = z.string({ error: 'pin must be a string of 4 to 6 digits' }).regex(/^\d{4,6}$/, { error: 'pin must be a string of 4 to 6 digits' });
+const pinBlockField = (name: string) => z.string({ error: `${name} must be 16 hex digits` }).regex(/^[0-9A-Fa-f]{16}$/, { error: `${name} must be 16 hex digits` });
+const keyIdField = z.string({ error: 'key_id must be a string' }).min(1, { error: 'key_id must be a string' }).max(64);
+
+/** AppendUpdatePinIssuerScriptBody: the PIN itself, or a PIN block under a zone PIN key (its `key_id`), as the PIN block endpoint takes it. */
+const pinUpdateScriptBody = z
+  .object(
+    {
+      script_id: z.string({ error: 'script_id must be a string' }).min(1, { error: 'script_id must be a string' }).max(64),
+      pin: pinField.optional(),
+      pin_block: pinBlockField('pin_block').optional(),
+      key_id: keyIdField.optional(),
+    },
+    { error: 'the body must be a JSON object' },
+  )
+  .refine((body) => (body.pin === undefined) !== (body.pin_block === undefined), { error: 'exactly one of pin and pin_block is required' })
+  .refine((body) => (body.pin_block === undefined) === (body.key_id === undefined), { error: 'key_id names the key of pin_block: send both or neither' });
 
 /** UpdatePinFromPinblockBody: a 64-bit PIN block in hex, and the id of the zone PIN key it is enciphered under. */
 const pinBlockBody = z.object(
   {
-    pinblock: z.string({ error: 'pinblock must be 16 hex digits' }).regex(/^[0-9A-Fa-f]{16}$/, { error: 'pinblock must be 16 hex digits' }),
-    key_id: z.string({ error: 'key_id must be a string' }).min(1, { error: 'key_id must be a string' }).max(64),
+    pinblock: pinBlockField('pinblock'),
+    key_id: keyIdField,
     sync_offline_pin: z.boolean({ error: 'sync_offline_pin must be a boolean' }).optional(),
   },
   { error: 'the body must be a JSON object' },
@@ -113,9 +122,10 @@ export class CardsController {
   async appendPinUpdateScript(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: Request): Promise<AppendedScript> {
     const accountId = accountIdHeader.safeParse(request.headers['x-account-id']);
     if (!accountId.success) throw new VendorError(400, 'INVALID_HEADER', accountId.error.issues[0].message);
-    const { script_id: scriptId, pin } = parseVendorBody(pinUpdateScriptBody, body);
+    const { script_id: scriptId, pin, pin_block: pinBlock, key_id: keyId } = parseVendorBody(pinUpdateScriptBody, body);
     const cid = cidOf(request);
-    const { card, script } = await this.faults.underDrills(() => this.simulator.appendPinUpdateScript(cardId, accountId.data, pin, scriptId, cid));
+    const scriptPin = pin === undefined ? { pinBlock: pinBlock!, keyId: keyId! } : { pin };
+    const { card, script } = await this.faults.underDrills(() => this.simulator.appendPinUpdateScript(cardId, accountId.data, scriptPin, scriptId, cid));
     return {
       card_script_id: String(script.id),
       org_id: this.config.SANDBOX_ORG_ID,

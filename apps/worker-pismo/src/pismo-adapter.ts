@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PismoCommand } from '@pinflow/contracts';
+import type { PismoCommand, PismoUpdatePinBlockFromIso0Command } from '@pinflow/contracts';
 import { COMMAND_KEYS, decryptPin, decryptSecret, type DecryptionKeys } from '@pinflow/pin-crypto';
 import type { CommandRef, VendorAdapter, VendorCall } from '@pinflow/worker-kit';
 import { settle } from './outcomes';
 import type { PismoDetails } from './pismo-events';
-import { PismoClient } from './pismo/pismo-client';
+import { EncipheredPinBlock, PismoClient } from './pismo/pismo-client';
 import { ZonePinKey } from './pismo/zone-pin-key';
 
 /** The operations that change the online PIN, each ended by Pismo's update_password-1. */
@@ -28,9 +28,8 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
         return () => this.pismo.changePin(command.cardId, pin, command.syncOfflinePin, command.commandId);
       }
       case 'update_pin_block': {
-        // Only the enciphered block outlives this step: the clear PIN, PAN and block are gone once it is made.
-        const pinBlock = this.zonePinKey.pinBlock(await decryptSecret('pin', command.encryptedPin, this.commandKeys, command), await decryptSecret('pan', command.encryptedPan, this.commandKeys, command));
-        const update = { pinBlock, keyId: this.zonePinKey.keyId, syncOfflinePin: command.syncOfflinePin };
+        const block = command.pinBlockSource === 'iso0_block' ? await this.madePinBlock(command) : await this.pinBlock(command, command.encryptedPan);
+        const update = { ...block, syncOfflinePin: command.syncOfflinePin };
         return () => this.pismo.updatePinFromPinBlock(command.cardId, update, command.commandId);
       }
       case 'increase_password_tries':
@@ -40,11 +39,22 @@ export class PismoAdapter implements VendorAdapter<PismoCommand> {
       case 'sync_offline_pin':
         return () => this.pismo.syncOfflinePin(command.cardId, command.commandId);
       case 'update_offline_pin': {
-        const pin = await decryptPin(command.encryptedPin, this.commandKeys, command);
-        const script = { scriptId: command.scriptId, accountId: command.accountId, pin };
+        const pin = command.encryptedPan === undefined ? { pin: await decryptPin(command.encryptedPin, this.commandKeys, command) } : await this.pinBlock(command, command.encryptedPan);
+        const script = { scriptId: command.scriptId, accountId: command.accountId, ...pin };
         return () => this.pismo.appendPinUpdateScript(command.cardId, script, command.commandId);
       }
     }
+  }
+
+  /** Pismo's PIN block of the command's PIN and PAN: only the enciphered block outlives this step, the clear PIN, PAN and block are gone once it is made. */
+  private async pinBlock(command: PismoCommand & { encryptedPin: string }, encryptedPan: string): Promise<EncipheredPinBlock> {
+    const pinBlock = this.zonePinKey.pinBlock(await decryptSecret('pin', command.encryptedPin, this.commandKeys, command), await decryptSecret('pan', encryptedPan, this.commandKeys, command));
+    return { pinBlock, keyId: this.zonePinKey.keyId };
+  }
+
+  /** A clear format 0 block made elsewhere (D1's), enciphered under the same key: the clear block is gone once it is. */
+  private async madePinBlock(command: PismoUpdatePinBlockFromIso0Command): Promise<EncipheredPinBlock> {
+    return { pinBlock: this.zonePinKey.encipher(await decryptSecret('pinBlock', command.encryptedPinBlock, this.commandKeys, command)), keyId: this.zonePinKey.keyId };
   }
 
   /**

@@ -5,7 +5,7 @@ import { startHttpApp } from '@pinflow/http';
 import { createKafka, INTAKE_SIGNER, JsonProducer, connectKafkaTransport, MESSAGE_SIGNATURE_HEADER, MessageKeyFiles, writeMessageKeyFiles } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { generatePinKeyRing, PinKeyRing, sealForCommand, writePinKeyRingFile } from '@pinflow/pin-crypto';
-import { testCommand, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
+import { iso0Block, testCommand, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -421,6 +421,24 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     expect(appended.data).toEqual({ vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, scriptType: 'PIN_UPDATE', cardScriptId: 'card-script-1' });
   });
 
+  it('appends a PIN update script from the PIN and the PAN as the PIN block endpoint gets it: the format 0 block under the ZPK and its key id', async () => {
+    const cardId = newCard();
+    fake.card(cardId);
+    const unsealed = commandFor(cardId, { operation: 'update_offline_pin', encryptedPin: 'a.b.c.d.e', encryptedPan: 'a.b.c.d.e', scriptId: 'issuer-script-1', accountId: '8675309' });
+    const command = {
+      ...unsealed,
+      encryptedPin: await sealForCommand('pin', TUTORIAL.pin, keyRing, unsealed),
+      encryptedPan: await sealForCommand('pan', TUTORIAL.pan, keyRing, unsealed),
+    } as PismoCommand;
+
+    await send(command);
+    await nextEvent(cardId, EVENT_TYPES.issuerScriptAppended);
+
+    expect(fake.callsFor(cardId)).toMatchObject([
+      { method: 'POST', path: `/pci/pcicards/v1/pcicards/${cardId}/scripts/pin-update`, accountId: '8675309', body: { script_id: 'issuer-script-1', pin_block: TUTORIAL.pinBlock, key_id: ZPK.keyId } },
+    ]);
+  });
+
   it('changes a PIN from a PIN block: the ISO 9564 format 0 block under the ZPK, its key id, the command id as x-cid; update_password-1 ends it', async () => {
     const cardId = newCard();
     fake.card(cardId);
@@ -445,6 +463,19 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
       },
     ]);
     expect(changed.data).toEqual({ vendor: 'pismo', requestId: command.requestId, commandId: command.commandId, vendorEventId: expect.any(String), syncOfflinePin: true });
+    await settledAs(command.commandId, 'SUCCEEDED');
+  });
+
+  it('changes a PIN from a clear ISO0 block made elsewhere (a Thales D1 push): enciphered under the ZPK as its own are, to the same endpoint', async () => {
+    const cardId = newCard();
+    fake.card(cardId);
+    const unsealed = commandFor(cardId, { operation: 'update_pin_block', pinBlockSource: 'iso0_block', encryptedPinBlock: 'a.b.c.d.e', syncOfflinePin: false });
+    const command = { ...unsealed, encryptedPinBlock: await sealForCommand('pinBlock', iso0Block(TUTORIAL.pin, TUTORIAL.pan), keyRing, unsealed) } as PismoCommand;
+
+    await send(command);
+    await nextEvent(cardId, EVENT_TYPES.passwordChanged);
+
+    expect(fake.callsFor(cardId)).toMatchObject([{ method: 'PUT', path: `/pci/pcicards/v1/pcicards/${cardId}/pinblock`, cid: command.commandId, body: { pinblock: TUTORIAL.pinBlock, key_id: ZPK.keyId, sync_offline_pin: false } }]);
     await settledAs(command.commandId, 'SUCCEEDED');
   });
 

@@ -28,9 +28,15 @@ function camel(name: string): string {
   return name.replace(/[-_.](\w)/g, (_, letter: string) => letter.toUpperCase());
 }
 
-function commandVariants(vendor: Vendor): z.ZodObject[] {
+/** One message per operation: an operation with several shapes (a union of its own) is one message with each of them. */
+function commandVariants(vendor: Vendor): z.ZodType[] {
   const schema = COMMAND_SCHEMAS[vendor] as z.ZodType;
-  return schema instanceof z.ZodDiscriminatedUnion ? (schema.options as z.ZodObject[]) : [schema as z.ZodObject];
+  return schema instanceof z.ZodDiscriminatedUnion ? (schema.options as z.ZodType[]) : [schema];
+}
+
+function operationOf(variant: z.ZodType): string {
+  const shape = variant instanceof z.ZodDiscriminatedUnion ? (variant.options[0] as z.ZodObject) : (variant as z.ZodObject);
+  return (shape.shape.operation as z.ZodLiteral).value as string;
 }
 
 /**
@@ -51,7 +57,7 @@ export function asyncApiDocument() {
       {
         address: commandTopic(vendor),
         description: `Commands for ${vendor}, produced by intake and consumed by worker-${vendor}. Key: card id.`,
-        messages: Object.fromEntries(commandVariants(vendor).map((variant) => [camel((variant.shape.operation as z.ZodLiteral).value as string), { name: `${vendor}.${(variant.shape.operation as z.ZodLiteral).value}`, contentType: 'application/json', payload: jsonSchema(variant) }])),
+        messages: Object.fromEntries(commandVariants(vendor).map((variant) => [camel(operationOf(variant)), { name: `${vendor}.${operationOf(variant)}`, contentType: 'application/json', payload: jsonSchema(variant) }])),
       },
     ]),
   );

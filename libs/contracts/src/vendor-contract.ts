@@ -37,6 +37,11 @@ export function exactlyOne(encrypted: string, clear: string): [(body: Record<str
   ];
 }
 
+/** For a secret a request may leave out: at most one of its two forms. */
+export function atMostOne(encrypted: string, clear: string): [(body: Record<string, unknown>) => boolean, { message: string; path: string[] }] {
+  return [(body) => body[encrypted] === undefined || body[clear] === undefined, { message: `at most one of ${encrypted} and ${clear} may be sent`, path: [encrypted] }];
+}
+
 export const clearSecret = z.string().max(32);
 
 /** For operations that take nothing but the card: no body, or an empty JSON object. */
@@ -62,6 +67,8 @@ export interface SecretField {
   kind: SecretKind;
   pinRules?: PinRules;
   panRules?: PanRules;
+  /** A secret the request may leave out (its body schema allows neither form); the command then has no such field. */
+  optional?: boolean;
 }
 
 /** A path parameter: its schema, and what a validation failure calls it. */

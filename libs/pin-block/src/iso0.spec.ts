@@ -1,4 +1,4 @@
-import { decodeIso0, encodeIso0 } from './iso0';
+import { decodeIso0, encodeIso0, iso0PinLength } from './iso0';
 import { errorCode } from './spec-support';
 
 const PAN = '5555555551234567';
@@ -92,6 +92,11 @@ describe('ISO 9564-1 format 0', () => {
       expect(errorCode(() => decodeIso0(block, PAN))).toBe('INVALID_BLOCK');
     });
 
+    // The first two PIN digits are XORed with the account number field's leading zeros: no PAN explains them away.
+    it('a block whose first PIN digits are not decimal', () => {
+      expect(errorCode(() => decodeIso0('04A261AAAAEDCBA9', PAN))).toBe('INVALID_BLOCK');
+    });
+
     // The fill can only come out as F under the PAN the block was built with.
     it('a block built for another PAN', () => {
       expect(errorCode(() => decodeIso0('041261AAAAEDCBA9', '5555555551234577'))).toBe('PAN_MISMATCH');
@@ -103,6 +108,28 @@ describe('ISO 9564-1 format 0', () => {
 
       expect(decodeIso0('048264FFFFFFFFFF', zeroPan)).toBe('8264');
       expect(errorCode(() => decodeIso0('048264FFFFFFFFFE', zeroPan))).toBe('PAN_MISMATCH');
+    });
+  });
+
+  // For whoever holds a format 0 block but not its PAN (intake, for Thales D1's ISO0 pushes).
+  describe('without the PAN', () => {
+    it.each([
+      ['1234', '041261AAAAEDCBA9', 4],
+      ['123456789012', '0C1261032D8226A9', 12],
+      ['123456', '06122662A9876FED', 6],
+    ])('reads the PIN length of the block of %s', (_pin, block, length) => {
+      expect(iso0PinLength(block)).toBe(length);
+    });
+
+    it.each([
+      ['another format', '341261AAAAEDCBA9', 'WRONG_FORMAT'],
+      ['a PIN length of 3', '031261AAAAEDCBA9', 'INVALID_BLOCK'],
+      ['a PIN length of 13', '0D1261AAAAEDCBA9', 'INVALID_BLOCK'],
+      ['a first PIN digit that is not decimal', '04A261AAAAEDCBA9', 'INVALID_BLOCK'],
+      ['a second PIN digit that is not decimal', '041F61AAAAEDCBA9', 'INVALID_BLOCK'],
+      ['15 hex digits', '041261AAAAEDCBA', 'INVALID_BLOCK'],
+    ])('refuses %s', (_reason, block, code) => {
+      expect(errorCode(() => iso0PinLength(block))).toBe(code);
     });
   });
 });

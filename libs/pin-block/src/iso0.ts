@@ -1,5 +1,5 @@
-import { requirePin } from './nibbles';
-import { decodePanBound, encodePanBound } from './pan-bound';
+import { parseHex, requirePin, wipe } from './nibbles';
+import { decodePanBound, encodePanBound, panFreeHeader } from './pan-bound';
 
 const FILL = 0xf;
 
@@ -18,4 +18,18 @@ export function encodeIso0(pin: string, pan: string): string {
  */
 export function decodeIso0(block: string, pan: string): string {
   return decodePanBound(0, block, pan, (nibble) => nibble === FILL);
+}
+
+/**
+ * The PIN length of a clear format 0 block whose PAN is not at hand, once what can be checked without it
+ * holds: control nibble 0, a length of 4 to 12 and two decimal first PIN digits. The other digits and the
+ * fill are XORed with the PAN and cannot be checked here: whoever holds the PAN decodes the block.
+ */
+export function iso0PinLength(block: string): number {
+  const nibbles = parseHex(block, 16, 0);
+  try {
+    return panFreeHeader(0, nibbles);
+  } finally {
+    wipe(nibbles);
+  }
 }

@@ -40,6 +40,18 @@ export function encodePanBound(format: PanBoundFormat, pin: string, pan: string,
 }
 
 /**
+ * What a block shows without its PAN: the account number field starts with four zero nibbles, so the
+ * control nibble, the PIN length and the first two PIN digits read the same before and after removing it.
+ * Gives the PIN length; anything wrong there is the block's fault, never the PAN's.
+ */
+export function panFreeHeader(format: PanBoundFormat, nibbles: readonly number[]): number {
+  if (nibbles[0] !== format) throw new PinBlockError('WRONG_FORMAT', format);
+  const length = pinLengthOf(nibbles);
+  if (length === undefined || !nibbles.slice(2, 4).every(isDecimal)) throw new PinBlockError('INVALID_BLOCK', format);
+  return length;
+}
+
+/**
  * Reads the PIN back out. A wrong PAN is caught only when it spoils a PIN digit or a fill nibble; a difference
  * that leaves them valid goes unnoticed (more often with format 3, whose fill is any of A–F).
  */
@@ -51,11 +63,7 @@ export function decodePanBound(
 ): string {
   const nibbles = parseHex(block, 16, format);
   requirePan(pan);
-  // The account number field starts with four zero nibbles, so control and length read the same before and
-  // after removing it; anything wrong there is the block's fault, not the PAN's.
-  if (nibbles[0] !== format) throw new PinBlockError('WRONG_FORMAT', format);
-  const length = pinLengthOf(nibbles);
-  if (length === undefined) throw new PinBlockError('INVALID_BLOCK', format);
+  const length = panFreeHeader(format, nibbles);
   const pinField = xorNibbles(nibbles, accountNumberField(pan));
   try {
     const digitsOk = pinField.slice(2, 2 + length).every(isDecimal);

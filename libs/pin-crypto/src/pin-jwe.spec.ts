@@ -158,10 +158,16 @@ describe('encryptPin and decryptPin', () => {
 describe('other secrets travel the same way, each under its own name', () => {
   const PAN = '4111111111111111';
 
-  it('round-trips a PAN, a passcode and a one-time code', async () => {
+  it('round-trips a PAN, a passcode, a one-time code and a clear PIN block', async () => {
     expect(await decryptSecret('pan', await encryptSecret('pan', PAN, ring), ring)).toBe(PAN);
     expect(await decryptSecret('passcode', await encryptSecret('passcode', '5821', ring), ring)).toBe('5821');
     expect(await decryptSecret('oneTimeCode', await encryptSecret('oneTimeCode', '730914', ring), ring)).toBe('730914');
+    expect(await decryptSecret('pinBlock', await encryptSecret('pinBlock', '041225EEEEEEEEEE', ring), ring)).toBe('041225EEEEEEEEEE');
+  });
+
+  it('takes a PIN block only as 16 uppercase hex digits', async () => {
+    await expect(encryptSecret('pinBlock', '041225eeeeeeeeee', ring)).rejects.toBeInstanceOf(RangeError);
+    await expect(encryptSecret('pinBlock', '041225EEEEEEEEE', ring)).rejects.toBeInstanceOf(RangeError);
   });
 
   it('never lets one kind pass for another (a PAN is not a PIN)', async () => {

@@ -13,6 +13,8 @@ export const SECRET_PATTERNS = {
   passcode: /^[0-9]{4,12}$/,
   pan: /^[0-9]{12,19}$/,
   oneTimeCode: /^[0-9A-Za-z]{4,12}$/,
+  /** A clear ISO 9564 8-byte PIN block as 16 uppercase hex digits: it gives the PIN away to whoever has the PAN, so it travels as one. */
+  pinBlock: /^[0-9A-F]{16}$/,
 } as const;
 export type SecretKind = keyof typeof SECRET_PATTERNS;
 

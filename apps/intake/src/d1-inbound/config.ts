@@ -7,6 +7,7 @@ import { z } from 'zod';
  * speaking D1's API a PAN, none of which D1's push carries.
  */
 export const D1_ROUTABLE_VENDORS = ['pismo'] as const;
+export type D1RoutableVendor = (typeof D1_ROUTABLE_VENDORS)[number];
 
 const issuerRoute = z.strictObject({
   vendor: z.enum(D1_ROUTABLE_VENDORS),

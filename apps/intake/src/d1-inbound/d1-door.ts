@@ -2,7 +2,7 @@ import { D1AccessTokens, D1TokenResponse } from './access-tokens';
 import { D1InboundConfig, D1IssuerRoute } from './config';
 import { D1Error, TokenRefusal } from './d1-errors';
 import { CARD_ID, CORRELATION_ID } from './d1-http';
-import { D1EncryptionKeys, SeccosPush, SetPinBody } from './pin-block';
+import { D1EncryptionKeys, D1Push, SetPinBody } from './pin-block';
 
 /**
  * pinflow as the card management system D1 calls: its onboarding (D1's credentials, pinflow's keys,
@@ -52,7 +52,7 @@ export class D1Door {
     return header;
   }
 
-  read(body: SetPinBody): Promise<SeccosPush> {
+  read(body: SetPinBody): Promise<D1Push> {
     return this.keys!.read(body);
   }
 }

@@ -42,14 +42,14 @@ export const d1InboundPaths = {
     put: {
       summary: 'Thales D1 pushes a card’s new PIN',
       description:
-        "Thales D1's PIN Management API (Set Card PIN). The JSON PIN block, a JWE (ECDH-ES, A256GCM) to the issuer's key, is read in memory and the PIN changed at the processor holding the issuer's cards (D1_INBOUND_ISSUERS) like any other change: its events and audit trail follow. 204 once the change is durably accepted; Location is its status URL.",
+        "Thales D1's PIN Management API (Set Card PIN). The JSON PIN block, a JWE (ECDH-ES, A256GCM) to the issuer's key, is read in memory and the PIN changed at the processor holding the issuer's cards (D1_INBOUND_ISSUERS) like any other change: its events and audit trail follow. 3DES_SECCOS: the PIN of its format 1 block, checked against the processor's rules and the weak-PIN policy, carrying the change counter. ISO0: the format 0 block is bound to the card's PAN, which only the processor holds, so it goes to a processor that reads PIN blocks (Pismo: update_pin_block, under its zone PIN key) as it came, checked only as far as it reads without the PAN (format 0, a PIN length the processor takes); the processor decodes it and refuses a PIN it cannot apply (failed, VENDOR_REJECTED). The weak-PIN policy cannot be applied to an ISO0 block, and it uses no change counter. 204 once the change is durably accepted; Location is its status URL.",
       security,
       parameters: cardParameters,
       requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(setPinBody, { io: 'input' }) } } },
       responses: {
         '204': { description: 'Accepted, durably' },
         ...cardErrors,
-        '400': d1Error('INVALID_BODY, INVALID_ENCRYPTED_PIN_BLOCK, INVALID_PIN_BLOCK, PIN_BLOCK_TYPE_NOT_SUPPORTED (ISO0: bound to a PAN pinflow does not hold), PIN_REJECTED, and the path errors'),
+        '400': d1Error('INVALID_BODY, INVALID_ENCRYPTED_PIN_BLOCK, INVALID_PIN_BLOCK, PIN_BLOCK_TYPE_NOT_SUPPORTED (ISO0 for an issuer whose processor takes no PIN blocks: bound to a PAN pinflow does not hold), PIN_REJECTED (for ISO0: a PIN length the processor does not take), and the path errors'),
         '409': d1Error("CORRELATION_ID_REUSED: the same x-correlation-id pushed another block type for this card; STALE_CHANGE_COUNTER: a 3DES_SECCOS block computed with another counter than the card's current one (read .../pin/changeCounter again); PIN_CHANGE_IN_PROGRESS: the card's previous push has no outcome yet, and the counter moves on only if that change completes (read the counter again once it has)"),
         '503': d1Error('UNAVAILABLE: nothing was recorded; retry (Retry-After)'),
       },

@@ -1,4 +1,4 @@
-import { issuerEncryptionKeyPair, iso1Block, ThalesD1Simulator } from '@pinflow/testing';
+import { issuerEncryptionKeyPair, iso0Block, iso1Block, ThalesD1Simulator } from '@pinflow/testing';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { D1EncryptionKeys } from './pin-block';
 /** D1's encrypted JSON PIN blocks, read in memory as pinflow's CMS door reads them. */
 describe('D1EncryptionKeys.read', () => {
   const PIN = '739146';
+  const PAN = '4000123412341234';
   let keys: D1EncryptionKeys;
   let d1: ThalesD1Simulator;
 
@@ -25,16 +26,25 @@ describe('D1EncryptionKeys.read', () => {
   it('gives a 3DES_SECCOS block’s PIN and the change counter it was computed with', async () => {
     const encryptedPinBlock = await d1.encrypt(JSON.stringify({ format: '3DES_SECCOS', pinBlock: iso1Block(PIN), changeCounter: 7 }));
 
-    expect(await keys.read({ type: '3DES_SECCOS', encryptedPinBlock })).toEqual({ pin: PIN, changeCounter: 7 });
+    expect(await keys.read({ type: '3DES_SECCOS', encryptedPinBlock })).toEqual({ type: '3DES_SECCOS', pin: PIN, changeCounter: 7 });
   });
 
-  it('refuses an ISO0 block, which only the PAN D1’s call does not carry could decode, without quoting it', async () => {
-    const block = '041225EEEEEEEEEE';
+  it('gives an ISO0 block as D1 made it, in uppercase, with the PIN length it shows without the PAN D1’s call does not carry', async () => {
+    const encryptedPinBlock = await d1.encrypt(JSON.stringify({ format: 'ISO0', pinBlock: iso0Block(PIN, PAN).toLowerCase() }));
+
+    expect(await keys.read({ type: 'ISO0', encryptedPinBlock })).toEqual({ type: 'ISO0', pinBlock: iso0Block(PIN, PAN), pinLength: 6 });
+  });
+
+  it.each([
+    ['another format', '141234FFFFFFFFFF'],
+    ['a PIN length nibble outside 4 to 12', '0D1225EEEEEEEEEE'],
+    ['a first PIN digit that is not decimal', '04B225EEEEEEEEEE'],
+  ])('refuses an ISO0 block of %s, without quoting it', async (_reason, block) => {
     const encryptedPinBlock = await d1.encrypt(JSON.stringify({ format: 'ISO0', pinBlock: block }));
 
     const refused = await refusal(keys.read({ type: 'ISO0', encryptedPinBlock }));
 
-    expect(refused).toEqual({ errorCode: 'PIN_BLOCK_TYPE_NOT_SUPPORTED', errorMessage: expect.stringContaining('PAN') });
+    expect(refused).toMatchObject({ errorCode: 'INVALID_PIN_BLOCK' });
     expect(JSON.stringify(refused)).not.toContain(block);
   });
 

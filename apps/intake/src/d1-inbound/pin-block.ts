@@ -1,4 +1,4 @@
-import { decodeIso1, PinBlockError } from '@pinflow/pin-block';
+import { decodeIso1, iso0PinLength, PinBlockError } from '@pinflow/pin-block';
 import { compactDecrypt, decodeProtectedHeader, importJWK, type CryptoKey } from 'jose';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -16,11 +16,11 @@ export type PinBlockType = (typeof PIN_BLOCK_TYPES)[number];
 export const setPinBody = z.strictObject({ type: z.enum(PIN_BLOCK_TYPES), encryptedPinBlock: z.string().min(1).max(8192) });
 export type SetPinBody = z.output<typeof setPinBody>;
 
-/** What a 3DES_SECCOS push carries once decrypted: the PIN (memory only) and the change counter its block was computed with. */
-export interface SeccosPush {
-  pin: string;
-  changeCounter: number;
-}
+/**
+ * What a push carries once decrypted, in memory only: a 3DES_SECCOS block's PIN and the change counter
+ * it was computed with, or an ISO0 block as D1 made it (uppercase), bound to a PAN pinflow does not hold.
+ */
+export type D1Push = { type: '3DES_SECCOS'; pin: string; changeCounter: number } | { type: 'ISO0'; pinBlock: string; pinLength: number };
 
 const clearBlock = z.string().regex(/^[0-9A-Fa-f]{16}$/);
 
@@ -55,16 +55,20 @@ export class D1EncryptionKeys {
     return new D1EncryptionKeys(keys);
   }
 
-  /** The PIN of D1's encrypted PIN block of `type`, in memory only, with the change counter it was computed with; refusals never quote what D1 sent. */
-  async read({ type, encryptedPinBlock }: SetPinBody): Promise<SeccosPush> {
+  /**
+   * D1's encrypted PIN block of `type`, in memory only; refusals never quote what D1 sent. An ISO0
+   * block is the PIN XOR the card's PAN, and D1's call carries no PAN (the path's cardId is D1's "unique
+   * identifier of the card", the only header x-correlation-id, and D1 names the decrypted "PIN Block
+   * ISO0" schema without publishing a PAN field: ../shared/specs/thales-d1-pin-management.md): it is
+   * checked as far as it reads without the PAN (iso0PinLength) and kept as a block.
+   */
+  async read({ type, encryptedPinBlock }: SetPinBody): Promise<D1Push> {
     const block = this.parse(type, await this.decrypt(encryptedPinBlock));
-    // An ISO0 block is the PIN XOR the card's PAN, and D1's call carries no PAN: the path's cardId is
-    // D1's "unique identifier of the card", the only header x-correlation-id, the body {type,
-    // encryptedPinBlock}, and D1 names the decrypted "PIN Block ISO0" schema without publishing a PAN
-    // field (../shared/specs/thales-d1-pin-management.md). pinflow holds no PANs (the processor does).
-    if (block.format === 'ISO0') throw new D1Error(400, 'PIN_BLOCK_TYPE_NOT_SUPPORTED', 'ISO0 blocks are bound to the PAN, which neither this call nor this card management system holds: push a 3DES_SECCOS block');
     try {
-      return { pin: decodeIso1(block.pinBlock), changeCounter: block.changeCounter };
+      if (block.format === 'ISO0') {
+        return { type: 'ISO0', pinBlock: block.pinBlock.toUpperCase(), pinLength: iso0PinLength(block.pinBlock) };
+      }
+      return { type: '3DES_SECCOS', pin: decodeIso1(block.pinBlock), changeCounter: block.changeCounter };
     } catch (error) {
       // PinBlockError messages name the rule only, never the block or PIN.
       if (error instanceof PinBlockError) throw invalidBlock(error.message);

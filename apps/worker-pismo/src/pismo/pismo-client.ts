@@ -5,19 +5,21 @@ export interface PismoHosts {
   apiBaseUrl: string;
 }
 
-/** A PIN update script as Pismo appends it: the issuer's pre-registered script and the PIN it writes to the chip. */
-export interface PinUpdateScript {
-  scriptId: string;
-  accountId: string;
-  pin: string;
-}
-
 /** A PIN block as Pismo takes it: enciphered under the zone PIN key `keyId` names. */
-export interface PinBlockUpdate {
+export interface EncipheredPinBlock {
   pinBlock: string;
   keyId: string;
+}
+
+export interface PinBlockUpdate extends EncipheredPinBlock {
   syncOfflinePin: boolean;
 }
+
+/**
+ * A PIN update script as Pismo appends it: the issuer's pre-registered script and the PIN it writes to
+ * the chip, as the PIN itself or as a PIN block.
+ */
+export type PinUpdateScript = { scriptId: string; accountId: string } & ({ pin: string } | EncipheredPinBlock);
 
 /** Pismo's card endpoints, on two hosts, behind one client-credentials token; `cid` goes out as x-cid. */
 export class PismoClient {
@@ -70,13 +72,13 @@ export class PismoClient {
     return this.http.send({ method: 'POST', url: this.scriptsUrl(cardId, 'sync-offline-pin'), headers: { 'x-cid': cid } });
   }
 
-  /** POST /pcicards/v1/pcicards/{cardId}/scripts/pin-update with x-account-id; 200 with the card script on success. */
+  /** POST /pcicards/v1/pcicards/{cardId}/scripts/pin-update with x-account-id, `pin` or `pin_block` + `key_id`; 200 with the card script on success. */
   appendPinUpdateScript(cardId: string, script: PinUpdateScript, cid: string): Promise<VendorCallResult> {
     return this.http.send({
       method: 'POST',
       url: this.scriptsUrl(cardId, 'pin-update'),
       headers: { 'x-cid': cid, 'x-account-id': script.accountId },
-      body: { script_id: script.scriptId, pin: script.pin },
+      body: { script_id: script.scriptId, ...('pin' in script ? { pin: script.pin } : { pin_block: script.pinBlock, key_id: script.keyId }) },
     });
   }
 

@@ -207,6 +207,21 @@ describe("worker-pismo and sandbox-pismo against Pismo's published OpenAPI", () 
     expect(violations).toEqual([]);
   });
 
+  it('appends a PIN update script from a PIN block (pin_block + key_id): 200, and 400 for a block it cannot read, 403 for a key it does not hold', async () => {
+    const cardId = await seedCard({ pan: PAN });
+    const script = (block: PinBlockUpdate) => ({ scriptId: 'issuer-pin-update', accountId: String(ACCOUNT_ID), pinBlock: block.pinBlock, keyId: block.keyId });
+    const violations = await exchanged(
+      async () => [
+        await pismo.appendPinUpdateScript(cardId, script(pinBlock('815263')), randomUUID()),
+        await pismo.appendPinUpdateScript(cardId, script(pinBlock('904317', wrongZpk)), randomUUID()),
+        await pismo.appendPinUpdateScript(cardId, script(pinBlock('630958', zpk, 'a-key-pismo-never-gave')), randomUUID()),
+      ],
+      [200, 400, 403],
+    );
+    expect(violations).toEqual([]);
+    expect(proxy.cardCalls().at(-3)!.requestBody).toMatch(/^\{"script_id":"issuer-pin-update","pin_block":"[0-9A-F]{16}","key_id":"contract-zpk"\}$/);
+  });
+
   it('updates a PIN from a PIN block (PUT /pcicards/v1/pcicards/{cardId}/pinblock): 204 (a block it cannot read too), and 403 and 404', async () => {
     const cardId = await seedCard({ pan: PAN });
     const canceled = await seedCard({ pan: PAN, status: 'CANCELED' });

@@ -28,7 +28,12 @@ export class ZonePinKey {
 
   /** The ISO 9564 format 0 block of `pin` bound to `pan`, enciphered: 16 uppercase hex digits, as Pismo's tutorial shows them. */
   pinBlock(pin: string, pan: string): string {
-    return encipherTdes(encodeIso0(pin, pan), this.#key);
+    return this.encipher(encodeIso0(pin, pan));
+  }
+
+  /** A clear format 0 block made elsewhere (D1's, read by intake), enciphered as {@link pinBlock} enciphers its own. */
+  encipher(clearIso0Block: string): string {
+    return encipherTdes(clearIso0Block, this.#key);
   }
 }
 

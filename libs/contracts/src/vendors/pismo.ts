@@ -1,6 +1,6 @@
 import { PanRules, PinRules, WEAK_PIN_POLICY } from '@pinflow/pin-policy';
 import { z } from 'zod';
-import { cardIdParam, clearSecret, commandEnvelope, compactJwe, defineVendor, emptyBody, exactlyOne } from '../vendor-contract';
+import { atMostOne, cardIdParam, clearSecret, commandEnvelope, compactJwe, defineVendor, emptyBody, exactlyOne } from '../vendor-contract';
 
 export const pismoChangePinCommand = z.object({
   ...commandEnvelope,
@@ -33,32 +33,54 @@ export const pismoSyncOfflinePinCommand = z.object({
 
 /**
  * Has Pismo write a PIN to the card's chip at the next contact authorization, through the issuer's
- * pre-registered PIN update script; the online PIN is left alone.
+ * pre-registered PIN update script; the online PIN is left alone. With the card's PAN the worker sends
+ * the PIN as the ISO 9564 format 0 block it makes for update_pin_block, under the same zone PIN key.
  */
 export const pismoUpdateOfflinePinCommand = z.object({
   ...commandEnvelope,
   vendor: z.literal('pismo'),
   operation: z.literal('update_offline_pin'),
   encryptedPin: compactJwe,
+  encryptedPan: compactJwe.optional(),
   /** The script id Pismo gave the issuer when registering its PIN update script. */
   scriptId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -'),
   /** Pismo's account id of the card (its x-account-id header). */
   accountId: z.string().regex(/^[1-9][0-9]{0,14}$/, 'must be a Pismo account id'),
 });
 
-/**
- * Changes the card's PIN through Pismo's PIN block endpoint: the worker builds the ISO 9564 format 0
- * block from the PIN and the PAN, both sealed to pinflow's PIN key, and enciphers it under the zone
- * PIN key it shares with Pismo.
- */
-export const pismoUpdatePinBlockCommand = z.object({
+const updatePinBlock = {
   ...commandEnvelope,
   vendor: z.literal('pismo'),
   operation: z.literal('update_pin_block'),
+  syncOfflinePin: z.boolean(),
+};
+
+/**
+ * The worker builds the ISO 9564 format 0 block from the PIN and the PAN, both sealed to pinflow's PIN
+ * key. `pinBlockSource` may be left out: commands published before ISO0 blocks came in have none.
+ */
+export const pismoUpdatePinBlockFromPinCommand = z.object({
+  ...updatePinBlock,
+  pinBlockSource: z.literal('pin_and_pan').optional(),
   encryptedPin: compactJwe,
   encryptedPan: compactJwe,
-  syncOfflinePin: z.boolean(),
 });
+
+/**
+ * The block comes made: a clear ISO 9564 format 0 block sealed to pinflow's PIN key (a PIN pushed by
+ * Thales D1, which holds the PAN pinflow does not), checked by intake as far as it can be without the PAN.
+ */
+export const pismoUpdatePinBlockFromIso0Command = z.object({
+  ...updatePinBlock,
+  pinBlockSource: z.literal('iso0_block'),
+  encryptedPinBlock: compactJwe,
+});
+
+/**
+ * Changes the card's PIN through Pismo's PIN block endpoint: the worker enciphers a format 0 block, of
+ * the PIN and the PAN or made by the caller, under the zone PIN key it shares with Pismo.
+ */
+export const pismoUpdatePinBlockCommand = z.discriminatedUnion('pinBlockSource', [pismoUpdatePinBlockFromPinCommand, pismoUpdatePinBlockFromIso0Command]);
 
 /** Messages on pinflow.commands.pismo.v1. */
 export const pismoCommand = z.discriminatedUnion('operation', [
@@ -76,6 +98,7 @@ export type PismoResetPasswordTriesCommand = z.infer<typeof pismoResetPasswordTr
 export type PismoSyncOfflinePinCommand = z.infer<typeof pismoSyncOfflinePinCommand>;
 export type PismoUpdateOfflinePinCommand = z.infer<typeof pismoUpdateOfflinePinCommand>;
 export type PismoUpdatePinBlockCommand = z.infer<typeof pismoUpdatePinBlockCommand>;
+export type PismoUpdatePinBlockFromIso0Command = z.infer<typeof pismoUpdatePinBlockFromIso0Command>;
 export type PismoCommand = z.infer<typeof pismoCommand>;
 
 export const pismoChangePinBody = z
@@ -84,15 +107,18 @@ export const pismoChangePinBody = z
 
 export const pismoIncreasePasswordTriesBody = z.strictObject({ blockCardExceedsCounter: z.boolean() });
 
-/** A PIN for the chip only, through the issuer's PIN update script registered with Pismo. */
+/** A PIN for the chip only, through the issuer's PIN update script registered with Pismo; with the card's PAN, as a PIN block. */
 export const pismoUpdateOfflinePinBody = z
   .strictObject({
     encryptedPin: compactJwe.optional(),
     pin: clearSecret.optional(),
+    encryptedPan: compactJwe.optional(),
+    pan: clearSecret.optional(),
     scriptId: pismoUpdateOfflinePinCommand.shape.scriptId,
     accountId: pismoUpdateOfflinePinCommand.shape.accountId,
   })
-  .refine(...exactlyOne('encryptedPin', 'pin'));
+  .refine(...exactlyOne('encryptedPin', 'pin'))
+  .refine(...atMostOne('encryptedPan', 'pan'));
 
 export const pismoUpdatePinBlockBody = z
   .strictObject({
@@ -120,6 +146,8 @@ export const PISMO_PAN_RULES: PanRules = { minLength: 13, maxLength: 19 };
 
 const card = { cardId: { schema: cardIdParam, label: 'card id' } };
 const pin = { encryptedPin: { clear: 'pin', kind: 'pin', pinRules: PISMO_PIN_RULES } } as const;
+// Bound into the ISO 9564 format 0 block the worker builds: it travels like the PIN.
+const pan = { encryptedPan: { clear: 'pan', kind: 'pan', panRules: PISMO_PAN_RULES } } as const;
 
 export const pismo = defineVendor({
   name: 'pismo',
@@ -166,21 +194,17 @@ export const pismo = defineVendor({
       path: 'cards/:cardId/offline-pin',
       params: card,
       body: pismoUpdateOfflinePinBody,
-      secrets: pin,
+      secrets: { ...pin, encryptedPan: { ...pan.encryptedPan, optional: true } },
       summary: "Write a PIN to a Pismo card's chip only",
       description:
-        "Through the issuer's PIN update script registered with Pismo (scriptId) for the card's account (accountId): the chip takes the PIN at its next contact authorization; the online PIN is left alone. The PIN is checked against Pismo's rules and the weak-PIN policy. Succeeds with pinflow.card.issuer_script.appended.",
+        "Through the issuer's PIN update script registered with Pismo (scriptId) for the card's account (accountId): the chip takes the PIN at its next contact authorization; the online PIN is left alone. The PIN is checked against Pismo's rules and the weak-PIN policy. With the card's PAN (encryptedPan or pan, optional), the PIN reaches Pismo as a PIN block, as for update_pin_block: the ISO 9564 format 0 block of the PIN and the PAN, enciphered under the zone PIN key (ZPK) shared with Pismo, which refuses a block it cannot verify (failure, VENDOR_REJECTED); without one, as the PIN itself. Succeeds with pinflow.card.issuer_script.appended.",
     },
     {
       operation: 'update_pin_block',
       path: 'cards/:cardId/pin-block',
       params: card,
       body: pismoUpdatePinBlockBody,
-      secrets: {
-        ...pin,
-        // Bound into the ISO 9564 format 0 block the worker builds: it travels like the PIN.
-        encryptedPan: { clear: 'pan', kind: 'pan', panRules: PISMO_PAN_RULES },
-      },
+      secrets: { ...pin, ...pan },
       summary: "Change a Pismo card's PIN through a PIN block",
       description:
         "For issuers whose Pismo set-up takes PINs as PIN blocks only: the worker builds the ISO 9564 format 0 block from the PIN (Pismo's rules, 4–6 digits, and the weak-PIN policy) and the card's PAN, and enciphers it under the zone PIN key (ZPK) shared with Pismo. Succeeds with pinflow.card.password.changed, as a change does; a block Pismo cannot verify fails with VENDOR_REJECTED.",
