@@ -5,11 +5,13 @@ import { histogram } from '@pinflow/metrics';
 import { SqlPool } from '@pinflow/sql';
 import type { RequestStatusResponse } from './api-schemas';
 
+// OFFSET 0 keeps the EXISTS a primary-key probe per event: as a semi-join, a plan cached while the
+// table looked small hashed all of intake_requests on every call (see FIND_EARLIER in request-writer).
 const RECORD_EVENTS = `
   INSERT INTO intake_request_events (event_id, request_id, type, time, data)
   SELECT event.event_id, event.request_id, event.type, event.time, event.data::jsonb
   FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[]) AS event (event_id, request_id, type, time, data)
-  WHERE EXISTS (SELECT FROM intake_requests WHERE intake_requests.id = event.request_id)
+  WHERE EXISTS (SELECT FROM intake_requests WHERE intake_requests.id = event.request_id OFFSET 0)
   ON CONFLICT (event_id) DO NOTHING`;
 
 // A success replaces any other status but a success; a failure replaces only 'accepted'. What

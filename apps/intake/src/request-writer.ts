@@ -79,9 +79,15 @@ interface GroupResult {
   notOwned: Set<string>;
 }
 
+// One probe of the (caller, idempotency_key) unique index per key. As `IN (SELECT unnest)` the
+// statement's cached plan, made while the table was small (a new database, or one autovacuum has not
+// analysed yet), read the whole table on every call for the life of the connection; OFFSET 0 keeps the
+// lateral subquery a per-key index probe whatever the statistics say.
 const FIND_EARLIER = `
-  SELECT caller, idempotency_key, id, command_id, vendor, operation, card_id, request_fingerprint AS fingerprint FROM intake_requests
-  WHERE (caller, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+  SELECT earlier.* FROM unnest($1::text[], $2::text[]) AS wanted (caller, idempotency_key)
+  CROSS JOIN LATERAL (
+    SELECT caller, idempotency_key, id, command_id, vendor, operation, card_id, request_fingerprint AS fingerprint FROM intake_requests
+    WHERE intake_requests.caller = wanted.caller AND intake_requests.idempotency_key = wanted.idempotency_key OFFSET 0) earlier`;
 
 /** Caller and Idempotency-Key as one map key (no caller name holds a NUL). */
 function keyOf(record: { caller: string; idempotencyKey: string | null }): string {
