@@ -126,8 +126,10 @@ export class RequestStatusService {
     });
     const outcomes = finalOutcomes(aboutRequests);
     if (outcomes.length === 0) return;
+    // Unnamed, so planned for each call: an UPDATE … FROM cannot be kept to primary-key probes the way
+    // the statements above are, and a cached plan made while intake_requests looked small scans the
+    // whole table on every call (see FIND_EARLIER in request-writer).
     const { rows } = await this.pool.query<CompletedRequest>({
-      name: 'intake-complete-requests',
       text: COMPLETE_REQUESTS,
       values: [outcomes.map((outcome) => outcome.requestId), outcomes.map((outcome) => outcome.status), outcomes.map((outcome) => outcome.completedAt)],
     });
