@@ -201,6 +201,13 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
 
   /** A command for the card as intake publishes it, checked against the contract. */
   const commandFor = (cardId: string, fields: Record<string, unknown>): PismoCommand => testCommand(pismoCommand, { vendor: 'pismo', cardId, caller: { subject: 'worker-it' }, ...fields });
+  /** The command with Pismo's tutorial PIN and PAN sealed to it, as intake seals a PIN block request's. */
+  const sealedTutorialPinAndPan = async (unsealed: PismoCommand): Promise<PismoCommand> =>
+    ({
+      ...unsealed,
+      encryptedPin: await sealForCommand('pin', TUTORIAL.pin, keyRing, unsealed),
+      encryptedPan: await sealForCommand('pan', TUTORIAL.pan, keyRing, unsealed),
+    }) as PismoCommand;
 
   async function changePinCommand(cardId: string, pin: string, syncOfflinePin = false): Promise<PismoChangePinCommand> {
     const command = commandFor(cardId, { operation: 'change_pin', encryptedPin: 'a.b.c.d.e', syncOfflinePin }) as PismoChangePinCommand;
@@ -425,11 +432,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     const cardId = newCard();
     fake.card(cardId);
     const unsealed = commandFor(cardId, { operation: 'update_offline_pin', encryptedPin: 'a.b.c.d.e', encryptedPan: 'a.b.c.d.e', scriptId: 'issuer-script-1', accountId: '8675309' });
-    const command = {
-      ...unsealed,
-      encryptedPin: await sealForCommand('pin', TUTORIAL.pin, keyRing, unsealed),
-      encryptedPan: await sealForCommand('pan', TUTORIAL.pan, keyRing, unsealed),
-    } as PismoCommand;
+    const command = await sealedTutorialPinAndPan(unsealed);
 
     await send(command);
     await nextEvent(cardId, EVENT_TYPES.issuerScriptAppended);
@@ -443,11 +446,7 @@ describe('worker-pismo against a real broker, a real database and a fake Pismo o
     const cardId = newCard();
     fake.card(cardId);
     const unsealed = commandFor(cardId, { operation: 'update_pin_block', encryptedPin: 'a.b.c.d.e', encryptedPan: 'a.b.c.d.e', syncOfflinePin: true });
-    const command = {
-      ...unsealed,
-      encryptedPin: await sealForCommand('pin', TUTORIAL.pin, keyRing, unsealed),
-      encryptedPan: await sealForCommand('pan', TUTORIAL.pan, keyRing, unsealed),
-    } as PismoCommand;
+    const command = await sealedTutorialPinAndPan(unsealed);
 
     await send(command);
     const changed = await nextEvent(cardId, EVENT_TYPES.passwordChanged);
