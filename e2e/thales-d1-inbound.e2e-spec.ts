@@ -268,8 +268,16 @@ describe('Thales D1 pushing PINs into pinflow end to end', () => {
       await client.seedCard(cardId);
       await d1.signIn();
 
-      const first = await d1.setPin(ISSUER, cardId, seccos(PINS.counted), { correlationId: randomUUID() });
-      const meanwhile = await d1.setPin(ISSUER, cardId, seccos(PINS.stale), { correlationId: randomUUID() });
+      // Pismo answering slowly keeps the first push in flight while the second arrives, however fast the
+      // rest of the way is: without it, a first outcome quicker than D1's second call made this a stale push.
+      await client.sandbox('PUT', '/sandbox/knobs', { latencyMs: 1_500 });
+      let first, meanwhile;
+      try {
+        first = await d1.setPin(ISSUER, cardId, seccos(PINS.counted), { correlationId: randomUUID() });
+        meanwhile = await d1.setPin(ISSUER, cardId, seccos(PINS.stale), { correlationId: randomUUID() });
+      } finally {
+        await client.sandbox('PUT', '/sandbox/knobs', { latencyMs: 0 });
+      }
 
       expect(first.status).toBe(204);
       expect(meanwhile).toMatchObject({ status: 409, body: { errorCode: 'PIN_CHANGE_IN_PROGRESS', errorMessage: expect.any(String) } });
