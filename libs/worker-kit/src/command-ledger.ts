@@ -31,10 +31,10 @@ const { calling, retrying, awaitingVendorEvent, failed, failedRetryable } = COMM
 const FINAL_STATE_LIST = FINAL_STATES.map((state) => `'${state}'`).join(', ');
 
 /**
- * The statements every command or vendor event runs, prepared once per connection. $1 and $2 are
- * always the command (or event) ids and the vendor. Each takes arrays, one element per command (or
- * event), so that the commands and events a worker has in hand at once share a round trip (see
- * {@link Coalescer}); an update names the commands it moved. A move to CALLING counts the call it is
+ * The statements every command or vendor event runs, prepared once per connection (but see
+ * {@link PLANNED_PER_CALL}). $1 and $2 are always the command (or event) ids and the vendor. Each
+ * takes arrays, one element per command (or event), so that the commands and events a worker has in
+ * hand at once share a round trip (see {@link Coalescer}); an update names the commands it moved. A move to CALLING counts the call it is
  * for in the same statement, so a CALLING row with no call counted is one no call was made for.
  */
 const STATEMENTS = {
@@ -110,6 +110,15 @@ const STATEMENTS = {
       FROM unnest($1::text[], $3::text[]) AS input (event_id, event_type) ON CONFLICT DO NOTHING`,
   },
 } as const;
+
+/**
+ * The updates planned on every call instead of prepared. Each finds its rows by command id, but which
+ * index PostgreSQL takes depends on the table's statistics: a prepared plan made while vendor_commands
+ * looked small (a new database, or a server without autovacuum) walked the (vendor, state, updated_at)
+ * index by its vendor prefix on every call for the connection's life, reading every command of the
+ * vendor (8.8 M index entries in a 90 s benchmark). Planned per call, they see the table as it is.
+ */
+const PLANNED_PER_CALL: ReadonlySet<StatementName> = new Set<StatementName>(['resumeCalling', 'retrying', 'awaitVendorEvent', 'finishCall', 'markPublished', 'settleByVendorEvent']);
 
 /**
  * The statements of the rarer turns (replays, sweeps, dead letters, look-ups), one command at a
@@ -382,7 +391,8 @@ export class CommandLedger {
 
   /** Runs a statement for a batch; $1 is the batch's first array and $2 the vendor, as in every statement. */
   private async run<R extends object = object>(statement: StatementName, [ids, ...arrays]: unknown[][]): Promise<R[]> {
-    const { rows } = await this.pool.query<R>({ ...STATEMENTS[statement], values: [ids, this.vendor, ...arrays] });
+    const { name, text } = STATEMENTS[statement];
+    const { rows } = await this.pool.query<R>({ ...(PLANNED_PER_CALL.has(statement) ? {} : { name }), text, values: [ids, this.vendor, ...arrays] });
     return rows;
   }
 
