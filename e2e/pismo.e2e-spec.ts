@@ -4,7 +4,7 @@ import { iso0Block, testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
 import { encryptSecret } from '@pinflow/pin-crypto';
 import { PISMO_EVENTS_TOPIC, Stack } from '@pinflow/platform';
-import { dumpDatabase, http, occurrences, PinflowClient, readLogs, startSuite, Suite } from './support';
+import { dumpDatabase, http, occurrences, PinflowClient, readLogs, shortPinOccurrences, startSuite, Suite } from './support';
 
 /**
  * The whole Pismo path as users see it: HTTP into intake, Kafka, the worker, the Pismo sandbox over
@@ -377,18 +377,21 @@ describe('Pismo PIN changes end to end', () => {
   });
 
   it('leaves no PIN it was given in any topic, service log or database row', async () => {
-    const everyPin = [...Object.values(PINS), ...Object.values(REJECTED_PINS).filter((pin) => /^\d+$/.test(pin)), ...Object.values(PANS), iso0Block(PINS.chipOnlyByBlock, PANS.card), iso0Block(PINS.chipOnlyOtherCard, PANS.otherCard)];
+    const everyPin = [...Object.values(PINS), ...Object.values(REJECTED_PINS).filter((pin) => /^\d+$/.test(pin))];
+    const panBound = [...Object.values(PANS), iso0Block(PINS.chipOnlyByBlock, PANS.card), iso0Block(PINS.chipOnlyOtherCard, PANS.otherCard)];
+    // PINs as short as '1111' turn up by chance inside hex digests and base64 text; PANs and blocks do not.
+    const leaked = (text: string) => [...shortPinOccurrences(text, everyPin), ...occurrences(text, panBound)];
     // Let in-flight work finish so that its logs and rows are part of the search.
     await new Promise((resolve) => setTimeout(resolve, 1000));
 
     const kafkaText = recorder.messages.map((message) => `${message.key} ${message.value} ${JSON.stringify(message.headers)}`).join('\n');
     expect(recorder.messages.length).toBeGreaterThan(20);
-    expect(occurrences(kafkaText, everyPin)).toEqual([]);
+    expect(leaked(kafkaText)).toEqual([]);
     const logs = readLogs(stack);
     expect(logs.length).toBeGreaterThan(1000);
-    expect(occurrences(logs, everyPin)).toEqual([]);
+    expect(leaked(logs)).toEqual([]);
     const rows = await dumpDatabase(testEnv().databaseUrl);
     expect(rows).toContain('intake_requests');
-    expect(occurrences(rows, everyPin)).toEqual([]);
+    expect(leaked(rows)).toEqual([]);
   });
 });
