@@ -38,6 +38,8 @@ const FINAL_STATE_LIST = FINAL_STATES.map((state) => `'${state}'`).join(', ');
  * for in the same statement, so a CALLING row with no call counted is one no call was made for.
  */
 const STATEMENTS = {
+  // The commands already known are read by one primary-key probe each (OFFSET 0), whatever plan the
+  // table's statistics would give `command_id = ANY($1)` (see vendorEventContext).
   claim: {
     name: 'vendor-commands-claim',
     text: `WITH claimed AS (
@@ -48,8 +50,9 @@ const STATEMENTS = {
         RETURNING ${COMMAND_COLUMNS})
       SELECT true AS claimed, * FROM claimed
       UNION ALL
-      SELECT false, ${COMMAND_COLUMNS} FROM vendor_commands
-      WHERE command_id = ANY($1::uuid[]) AND vendor = $2 AND command_id NOT IN (SELECT "commandId" FROM claimed)`,
+      SELECT false, known.* FROM unnest($1::uuid[]) AS wanted (command_id)
+      JOIN LATERAL (SELECT ${COMMAND_COLUMNS} FROM vendor_commands WHERE vendor_commands.command_id = wanted.command_id AND vendor = $2 OFFSET 0) known ON true
+      WHERE wanted.command_id NOT IN (SELECT "commandId" FROM claimed)`,
   },
   resumeCalling: {
     name: 'vendor-commands-resume-calling',
@@ -101,7 +104,7 @@ const STATEMENTS = {
     text: `SELECT receipt.handled IS NOT NULL AS handled, ${COMMAND_COLUMNS}
       FROM unnest($1::text[], $3::text[]) WITH ORDINALITY AS input (input_event_id, input_correlation_id, input_position)
       LEFT JOIN LATERAL (SELECT true AS handled FROM vendor_event_receipts WHERE vendor_event_receipts.vendor = $2 AND vendor_event_receipts.event_id = input.input_event_id OFFSET 0) receipt ON true
-      LEFT JOIN vendor_commands ON vendor_commands.vendor = $2 AND correlation_id = input.input_correlation_id
+      LEFT JOIN LATERAL (SELECT * FROM vendor_commands WHERE vendor_commands.vendor = $2 AND vendor_commands.correlation_id = input.input_correlation_id OFFSET 0) vendor_commands ON true
       ORDER BY input.input_position`,
   },
   recordVendorEvent: {
