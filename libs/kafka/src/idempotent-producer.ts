@@ -1,4 +1,5 @@
 import { Kafka, Message, Partitioners, PartitionMetadata, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
+import { MESSAGE_SIGNATURE_HEADER, type SignsMessages } from './message-signing';
 
 interface Session {
   producer: Producer;
@@ -44,7 +45,9 @@ export class UnacknowledgedPartitionError extends Error {
  *
  * Cost: sends made while one is in flight wait and then leave together in one request (one per leader
  * broker, which kafkajs sends in parallel), so concurrent callers share round trips. A failed request
- * fails every caller whose messages it carried.
+ * fails every caller whose messages it carried. With `signing`, a request's messages of a topic are
+ * signed together as they leave (one signature, see message-signing), so what an outbox kept is
+ * signed with the key current when it is sent.
  */
 export class IdempotentProducer {
   private session?: Session;
@@ -53,7 +56,10 @@ export class IdempotentProducer {
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly partitions = new Map<string, Promise<PartitionMetadata[]>>();
 
-  constructor(private readonly kafka: Kafka) {}
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly signing?: SignsMessages,
+  ) {}
 
   async connect(): Promise<void> {
     await this.current().connected.catch(async (error) => {
@@ -112,7 +118,7 @@ export class IdempotentProducer {
     if (unacknowledged.length > 0) throw new UnacknowledgedPartitionError(unacknowledged);
   }
 
-  /** The messages per topic, each with the partition kafkajs' default partitioner gives its key, in their order. */
+  /** The messages per topic, each with the partition kafkajs' default partitioner gives its key, in their order, signed. */
   private async withPartitions(topicMessages: TopicMessages[]): Promise<TopicMessages[]> {
     const byTopic = new Map<string, Message[]>();
     for (const { topic, messages } of topicMessages) {
@@ -121,7 +127,14 @@ export class IdempotentProducer {
       for (const message of messages) assigned.push({ ...message, partition: this.partitioner({ topic, partitionMetadata, message }) });
       byTopic.set(topic, assigned);
     }
-    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    return [...byTopic].map(([topic, messages]) => ({ topic, messages: this.signed(topic, messages) }));
+  }
+
+  private signed(topic: string, messages: Message[]): Message[] {
+    if (!this.signing) return messages;
+    const values = messages.map(({ value }) => (Buffer.isBuffer(value) ? value : Buffer.from(value ?? '')));
+    const signatures = this.signing.signBatch(topic, values);
+    return messages.map((message, index) => ({ ...message, value: values[index], headers: { ...message.headers, [MESSAGE_SIGNATURE_HEADER]: signatures[index] } }));
   }
 
   /** A topic's partitions, read once (pinflow sizes its topics at start-up); enough for the partitioner, which needs only their number. */

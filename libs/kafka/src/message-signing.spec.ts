@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from '@pinflow/config';
 import { commandTopic, EVENT_TYPES, EVENTS_TOPIC, requestTopic } from '@pinflow/contracts';
 import { createLogger } from '@pinflow/logging';
-import { flattenedVerify, importJWK } from 'jose';
+import { compactVerify, flattenedVerify, importJWK } from 'jose';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import {
   INTAKE_SIGNER,
   MessageSigner,
   MessageTrust,
+  MessageVerifier,
   messageVerifyingConfig,
   rightfulSigner,
   signersOf,
@@ -80,6 +81,60 @@ describe('message signatures', () => {
     const publicJwk = JSON.parse(readFileSync(keys.signersFile, 'utf8'))[INTAKE_SIGNER].keys[0];
     const verified = await flattenedVerify({ protected: protectedHeader, payload: command, signature }, await importJWK(publicJwk, 'EdDSA'));
     expect(verified.protectedHeader).toMatchObject({ alg: 'EdDSA', kid: intake.kid, pinflow_topic: COMMANDS });
+  });
+});
+
+describe('batch signatures: the messages of one produce request share one signature', () => {
+  const batch = Array.from({ length: 7 }, (_, index) => Buffer.from(JSON.stringify({ commandId: `c-${index}`, vendor: 'pismo', operation: 'change_pin' })));
+  const signatures = () => intake.signBatch(COMMANDS, batch);
+
+  it('names the signer of every message of the batch, each checked on its own (as a consumer of one partition sees them)', () => {
+    const signed = signatures();
+    expect(new Set(signed.map((signature) => signature.split('~')[0])).size).toBe(1);
+    for (const [index, value] of batch.entries()) {
+      const freshVerifier = new MessageVerifier(JSON.parse(readFileSync(keys.signersFile, 'utf8')));
+      expect(freshVerifier.verify(COMMANDS, value, signed[index])).toEqual({ signer: INTAKE_SIGNER });
+    }
+  });
+
+  it('refuses a message changed after signing, though its batch was verified already', () => {
+    const signed = signatures();
+    expect(verifier.verify(COMMANDS, batch[0], signed[0])).toEqual({ signer: INTAKE_SIGNER });
+    const tampered = Buffer.from(batch[3]);
+    tampered[tampered.length - 2] ^= 1;
+    expect(verifier.verify(COMMANDS, tampered, signed[3])).toEqual({ untrusted: expect.stringMatching(/does not match/) });
+  });
+
+  it("refuses a message under another message's proof, a proof cut short or lengthened, and a leaf index outside the batch", () => {
+    const signed = signatures();
+    const [jws, index, ...siblings] = signed[2].split('~');
+    expect(verifier.verify(COMMANDS, batch[2], signed[5])).toHaveProperty('untrusted');
+    for (const forged of [[jws, index, ...siblings.slice(1)], [jws, index, ...siblings, siblings[0]], [jws, '7', ...siblings], [jws, '3', ...siblings], [jws, index, ...siblings.reverse()], [jws]]) {
+      expect(verifier.verify(COMMANDS, batch[2], forged.join('~'))).toHaveProperty('untrusted');
+    }
+  });
+
+  it('refuses a batch signed for another topic, by a signer not allowed on the topic, or whose header lies about its size', () => {
+    expect(verifier.verify(COMMANDS, batch[1], intake.signBatch(commandTopic('vault'), batch)[1])).toEqual({ untrusted: `signed for topic ${commandTopic('vault')}, found on ${COMMANDS}` });
+    expect(verifier.verify(COMMANDS, batch[1], pismoWorker.signBatch(COMMANDS, batch)[1])).toEqual({ untrusted: `worker-pismo may not publish on ${COMMANDS}` });
+    const [jws, ...proof] = signatures()[6].split('~');
+    const [header, root, signature] = jws.split('.');
+    const resized = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header, 'base64url').toString()), pinflow_batch: 8 })).toString('base64url');
+    expect(verifier.verify(COMMANDS, batch[6], [`${resized}.${root}.${signature}`, ...proof].join('~'))).toHaveProperty('untrusted');
+  });
+
+  it('signs a batch of one as a single message: a detached JWS, without a proof', () => {
+    const [signature] = intake.signBatch(COMMANDS, [command]);
+    expect(signature).toMatch(/^[\w-]+\.\.[\w-]+$/);
+    expect(verifier.verify(COMMANDS, command, signature)).toEqual({ signer: INTAKE_SIGNER });
+  });
+
+  it("is a standard compact JWS over the tree's root: jose verifies it", async () => {
+    const [jws] = signatures()[0].split('~');
+    const publicJwk = JSON.parse(readFileSync(keys.signersFile, 'utf8'))[INTAKE_SIGNER].keys[0];
+    const verified = await compactVerify(jws, await importJWK(publicJwk, 'EdDSA'));
+    expect(verified.protectedHeader).toMatchObject({ alg: 'EdDSA', kid: intake.kid, pinflow_topic: COMMANDS, pinflow_batch: batch.length });
+    expect(verified.payload).toHaveLength(32);
   });
 });
 

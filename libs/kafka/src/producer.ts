@@ -3,7 +3,7 @@ import { traceHeaders } from '@pinflow/tracing';
 import type { Kafka } from 'kafkajs';
 import type { z } from 'zod';
 import { IdempotentProducer } from './idempotent-producer';
-import { MESSAGE_SIGNATURE_HEADER, SignsMessages } from './message-signing';
+import type { SignsMessages } from './message-signing';
 
 export interface OutgoingMessage<T> {
   key: string;
@@ -56,16 +56,13 @@ export function eventBatch(events: PinflowEvent[], topic = EVENTS_TOPIC): TopicB
 /**
  * Idempotent producer (acks=all, see {@link IdempotentProducer}) that validates every message against
  * its contract before it leaves the process: a service can only publish what its consumers accept.
- * With `signing`, every message leaves signed over its exact bytes for its topic (see message-signing).
+ * With `signing`, every message leaves signed for its topic, as it is sent (see IdempotentProducer).
  */
 export class JsonProducer {
   private readonly producer: IdempotentProducer;
 
-  constructor(
-    kafka: Kafka,
-    private readonly signing?: SignsMessages,
-  ) {
-    this.producer = new IdempotentProducer(kafka);
+  constructor(kafka: Kafka, signing?: SignsMessages) {
+    this.producer = new IdempotentProducer(kafka, signing);
   }
 
   connect(): Promise<void> {
@@ -87,20 +84,13 @@ export class JsonProducer {
 
   /** Messages validated and encoded earlier (by {@link encodeBatches}), e.g. kept in an outbox. */
   async sendEncoded(messages: EncodedMessage[]): Promise<void> {
-    const byTopic = new Map<string, EncodedMessage[]>();
-    for (const message of messages) byTopic.set(message.topic, [...(byTopic.get(message.topic) ?? []), message]);
-    const topicMessages = [...byTopic].map(([topic, topicMessages]) => ({
-      topic,
-      messages: topicMessages.map(({ key, value, headers }) => this.signed(topic, key, value, headers)),
-    }));
-    if (topicMessages.length > 0) await this.producer.sendBatch(topicMessages);
-  }
-
-  /** Signed at the last moment, so that what an outbox kept is signed with the key current when it leaves. */
-  private signed(topic: string, key: string, value: string, headers: Record<string, string>) {
-    if (!this.signing) return { key, value, headers };
-    const bytes = Buffer.from(value);
-    return { key, value: bytes, headers: { ...headers, [MESSAGE_SIGNATURE_HEADER]: this.signing.sign(topic, bytes) } };
+    const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+    for (const { topic, key, value, headers } of messages) {
+      const topicMessages = byTopic.get(topic) ?? [];
+      topicMessages.push({ key, value, headers });
+      byTopic.set(topic, topicMessages);
+    }
+    if (byTopic.size > 0) await this.producer.sendBatch([...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages })));
   }
 
   /** pinflow events in CloudEvents structured mode, keyed by card id (the event's subject). */
