@@ -8,10 +8,10 @@ import { AuditEventStore } from './event-store';
 import { AUDIT_LOGGER } from './tokens';
 
 /**
- * Feeds pinflow.events.v1 into the audit trail, a fetched batch per statement. Kafka hands over each
- * partition (one card's events) in order and the offset is committed only after the rows are
- * written, so a crash means redelivery, which the store absorbs; a database fault is thrown for the
- * same reason.
+ * Feeds pinflow.events.v1 into the audit trail, the fetched batches in hand at once in one statement
+ * (see AuditEventStore). Kafka hands over each partition (one card's events) in order and the offset
+ * is committed only after the rows are written, so a crash means redelivery, which the store
+ * absorbs; a database fault is thrown for the same reason.
  */
 @Controller()
 export class AuditEventConsumer {

@@ -1,7 +1,8 @@
-import { EVENT_TYPES, TERMINAL_EVENT_TYPES } from '@pinflow/contracts';
+import { buildEvent, EVENT_TYPES, type PinflowEvent, TERMINAL_EVENT_TYPES } from '@pinflow/contracts';
 import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
 import { createSqlPool, type SqlPool } from '@pinflow/sql';
 import { createScratchDatabase, ScratchDatabase, testEnv } from '@pinflow/testing';
+import { randomUUID } from 'node:crypto';
 import { AuditEventStore, OUTCOME_COUNTS } from './event-store';
 
 interface PlanNode {
@@ -68,5 +69,45 @@ describe('vendor health on a month of audit trail', () => {
     expect(total(EVENT_TYPES.passwordChanged)).toBe(300);
     expect(total(EVENT_TYPES.failed)).toBe(300);
     expect(counts.find((count) => count.type === EVENT_TYPES.failed && count.vendor === 'pismo')).toMatchObject({ reason: 'VENDOR_UNAVAILABLE', count: 150 });
+  });
+});
+
+describe('recording the events of several partitions at once', () => {
+  let database: ScratchDatabase;
+  let pool: SqlPool;
+
+  beforeAll(async () => {
+    database = await createScratchDatabase(testEnv().databaseUrl, 'pinflow_audit_inserts');
+    await migrateDeploy(database.url, defaultMigrationsDir());
+    pool = createSqlPool(database.url, 4);
+  }, 60_000);
+
+  afterAll(async () => {
+    await pool?.end();
+    await database?.drop();
+  });
+
+  const changed = (cardId: string): PinflowEvent =>
+    buildEvent(EVENT_TYPES.passwordChanged, { source: '/pinflow/worker-pismo', cardId, data: { vendor: 'pismo', requestId: randomUUID(), commandId: randomUUID() } });
+
+  it('stores the batches in hand in one insert, and tells one batch only that an event both carried was stored', async () => {
+    let statements = 0;
+    const countingPool = Object.assign(Object.create(pool) as SqlPool, {
+      query: (...args: Parameters<SqlPool['query']>) => {
+        statements += 1;
+        return pool.query(...args);
+      },
+    });
+    const store = new AuditEventStore(countingPool);
+    const redelivered = changed('card-b');
+    const batches = [[changed('card-a')], [redelivered, changed('card-b')], [changed('card-c'), redelivered]];
+
+    const stored = await Promise.all(batches.map((events) => store.record(events, events.map(() => ({ signer: 'worker-pismo' })))));
+
+    expect(statements).toBe(2); // the second insert carries the repeated event, which waits for the first
+    expect(stored.filter((ids) => ids.has(redelivered.id))).toHaveLength(1);
+    expect(stored.map((ids) => ids.size)).toEqual([1, 2, 1]);
+    const { rows } = await pool.query<{ count: number }>('SELECT count(*)::int AS count FROM audit_events');
+    expect(rows[0].count).toBe(4);
   });
 });

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuthenticatedPrincipal } from '@pinflow/auth';
 import { EVENT_TYPES, TERMINAL_EVENT_TYPES, type PinflowEvent } from '@pinflow/contracts';
 import type { Prisma } from '@pinflow/db';
-import { SqlPool } from '@pinflow/sql';
+import { Coalescer, SqlPool } from '@pinflow/sql';
 
 /** An event as the audit API shows it. */
 export interface AuditedEvent {
@@ -96,9 +96,22 @@ export interface EventOrigin {
   signer?: string;
 }
 
+/** Most events one insert carries. */
+const MAX_EVENTS_PER_INSERT = 1_000;
+
 /** audit_events: written once per event id, read by request and by card; never changed. */
 @Injectable()
 export class AuditEventStore {
+  /**
+   * Every partition's batch in hand at once goes into one insert: consumed six partitions at a time,
+   * each batch a statement of its own took one round trip and one commit for a few events.
+   * An event whose id is already in the run waits for the next one, so it is told it was stored once.
+   */
+  private readonly inserts = new Coalescer<{ event: PinflowEvent; origin?: EventOrigin }, boolean>((inputs) => this.insert(inputs), {
+    maxBatch: MAX_EVENTS_PER_INSERT,
+    keyOf: ({ event }) => event.id,
+  });
+
   constructor(private readonly pool: SqlPool) {}
 
   /**
@@ -107,7 +120,12 @@ export class AuditEventStore {
    * one, and the service that signed it.
    */
   async record(events: PinflowEvent[], origins: readonly EventOrigin[] = []): Promise<Set<string>> {
-    if (events.length === 0) return new Set();
+    const stored = await Promise.all(events.map((event, index) => this.inserts.submit({ event, origin: origins[index] })));
+    return new Set(events.filter((_, index) => stored[index]).map((event) => event.id));
+  }
+
+  private async insert(inputs: { event: PinflowEvent; origin?: EventOrigin }[]): Promise<boolean[]> {
+    const events = inputs.map(({ event }) => event);
     const { rows } = await this.pool.query<{ event_id: string }>({
       ...RECORD_EVENTS,
       values: [
@@ -119,11 +137,12 @@ export class AuditEventStore {
         events.map((event) => event.data.commandId ?? null),
         events.map((event) => event.time),
         events.map((event) => JSON.stringify(event.data)),
-        events.map((_, index) => origins[index]?.traceId ?? null),
-        events.map((_, index) => origins[index]?.signer ?? null),
+        inputs.map(({ origin }) => origin?.traceId ?? null),
+        inputs.map(({ origin }) => origin?.signer ?? null),
       ],
     });
-    return new Set(rows.map((row) => row.event_id));
+    const stored = new Set(rows.map((row) => row.event_id));
+    return events.map((event) => stored.has(event.id));
   }
 
   /** Every event of a request, oldest first (in the order they arrived). */

@@ -124,6 +124,23 @@ describe('RequestStatusService: what intake answers about a request, from the ev
     expect(await prisma.intakeRequestEvent.count({ where: { requestId: stranger.requestId } })).toBe(0);
   });
 
+  it('records the batches of partitions handled at once together, in two statements, each answered once its events are stored', async () => {
+    const requests = await Promise.all([acceptedRequest(), acceptedRequest(), acceptedRequest()]);
+    let statements = 0;
+    const countingPool = Object.assign(Object.create(database.pool) as typeof database.pool, {
+      query: (...args: Parameters<typeof database.pool.query>) => {
+        statements += 1;
+        return database.pool.query(...args);
+      },
+    });
+    const together = new RequestStatusService(countingPool);
+
+    await Promise.all(requests.map((request) => together.record([eventAbout(request, EVENT_TYPES.passwordChanged, '2026-12-04T10:00:02.000Z')])));
+
+    expect(statements).toBe(2);
+    for (const request of requests) expect(await statuses.find(request.requestId, itsCaller)).toMatchObject({ status: 'succeeded', events: [{ type: EVENT_TYPES.passwordChanged }] });
+  });
+
   describe('who may see a request', () => {
     it('shows it to its caller, to callers of its tenant and to operators', async () => {
       const request = await acceptedRequest({ caller: 'acme-backend', tenant: 'acme' });

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { maySee, type AuthenticatedPrincipal } from '@pinflow/auth';
 import { PinflowEvent, requestStatusOf } from '@pinflow/contracts';
 import { histogram } from '@pinflow/metrics';
-import { SqlPool } from '@pinflow/sql';
+import { Coalescer, SqlPool } from '@pinflow/sql';
 import type { RequestStatusResponse } from './api-schemas';
 
 // OFFSET 0 keeps the EXISTS a primary-key probe per event: as a semi-join, a plan cached while the
@@ -94,25 +94,46 @@ function finalOutcomes(events: RequestEvent[]): FinalOutcome[] {
   return [...outcomes.values()];
 }
 
+/** Most events one run of the two statements carries. */
+const MAX_EVENTS_PER_RUN = 1_000;
+
 /**
  * Keeps each request's status and the events that answered it, from pinflow.events.v1, so callers
  * can ask intake what happened without knowing about the audit service.
  */
 @Injectable()
 export class RequestStatusService {
+  /**
+   * The events of every partition's batch in hand at once are recorded together: consumed six
+   * partitions at a time, each batch's two statements were two round trips and two commits for a few
+   * events. A request's events all come from one partition, in order, and a batch waits for its run,
+   * so a later event of a request is never recorded before an earlier one.
+   */
+  private readonly runs = new Coalescer<RequestEvent, void>(
+    async (events) => {
+      await this.recordTogether(events);
+      return events.map(() => undefined);
+    },
+    { maxBatch: MAX_EVENTS_PER_RUN },
+  );
+
   constructor(private readonly pool: SqlPool) {}
 
   /**
    * Records events (a partition's fetched batch) about intake's requests and moves each request to
-   * its final status: one statement for the events, one for the statuses, each autocommitted so that
-   * a pooled connection is held for one round trip. Events about requests intake does not know
-   * (accepted by another deployment sharing the topic) are not recorded. Redeliveries and races are
-   * harmless: the insert is idempotent, and a status only moves forward (a success outranks a
-   * failure, as `requestStatusOf` says).
+   * its final status. Events about requests intake does not know (accepted by another deployment
+   * sharing the topic) are not recorded.
    */
   async record(events: PinflowEvent[]): Promise<void> {
-    const aboutRequests = events.filter(isAboutARequest);
-    if (aboutRequests.length === 0) return;
+    await Promise.all(events.filter(isAboutARequest).map((event) => this.runs.submit(event)));
+  }
+
+  /**
+   * One statement for the events, one for the statuses, each autocommitted so that a pooled
+   * connection is held for one round trip. Redeliveries and races are harmless: the insert is
+   * idempotent, and a status only moves forward (a success outranks a failure, as `requestStatusOf` says).
+   */
+  private async recordTogether(aboutRequests: RequestEvent[]): Promise<void> {
     await this.pool.query({
       name: 'intake-record-events',
       text: RECORD_EVENTS,
