@@ -97,6 +97,21 @@ describe('IdempotentProducer: no message dropped as a false duplicate or skipped
     expect(producers[0].values).toEqual(['a']);
   });
 
+  it('with a linger, lets a send made while idle wait for the sends that follow, all in its request', async () => {
+    const { kafka, producers } = scriptedKafka();
+    const producer = new IdempotentProducer(kafka, undefined, 20);
+
+    const first = producer.sendBatch(batch('a'));
+    await settled();
+    const second = producer.sendBatch(batch('b'));
+    while (!producers[0]?.waiting) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    expect(producers[0].requests).toHaveLength(1);
+    expect(producers[0].values.sort()).toEqual(['a', 'b']);
+    producers[0].finishNext();
+    await Promise.all([first, second]);
+  });
+
   it("puts each message in the partition kafkajs' default partitioner gives its key, in order within the partition, all in one request", async () => {
     const { kafka, producers } = scriptedKafka();
     const producer = new IdempotentProducer(kafka);

@@ -47,7 +47,9 @@ export class UnacknowledgedPartitionError extends Error {
  * broker, which kafkajs sends in parallel), so concurrent callers share round trips. A failed request
  * fails every caller whose messages it carried. With `signing`, a request's messages of a topic are
  * signed together as they leave (one signature, see message-signing), so what an outbox kept is
- * signed with the key current when it is sent.
+ * signed with the key current when it is sent. With `lingerMs` (Kafka's linger.ms), a send made
+ * while nothing is in flight waits that long for company, so that a thin stream is not one request
+ * per message either.
  */
 export class IdempotentProducer {
   private session?: Session;
@@ -59,6 +61,7 @@ export class IdempotentProducer {
   constructor(
     private readonly kafka: Kafka,
     private readonly signing?: SignsMessages,
+    private readonly lingerMs = 0,
   ) {}
 
   async connect(): Promise<void> {
@@ -85,6 +88,7 @@ export class IdempotentProducer {
   }
 
   private async drain(): Promise<void> {
+    if (this.lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
     while (this.pending.length > 0) {
       const carried = this.takeNextRequest();
       try {
