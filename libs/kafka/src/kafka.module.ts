@@ -13,6 +13,8 @@ export interface KafkaModuleOptions {
   logger: Logger;
   /** Topics this service needs; created (or grown) before anything is produced or consumed. */
   topics: TopicSpec[];
+  /** The producer's linger (see IdempotentProducer); none by default. */
+  producerLingerMs?: number;
 }
 
 const KAFKA_MODULE_OPTIONS = Symbol('KAFKA_MODULE_OPTIONS');
@@ -55,7 +57,7 @@ export class KafkaModule {
         { provide: KAFKA_MODULE_OPTIONS, useValue: options },
         { provide: Kafka, useFactory: () => createKafka(options.settings, options.clientId, options.logger) },
         messageTrustProvider(options.settings, options.clientId, options.logger),
-        { provide: JsonProducer, useFactory: (kafka: Kafka, trust: MessageTrust) => new JsonProducer(kafka, trust.signing), inject: [Kafka, MessageTrust] },
+        { provide: JsonProducer, useFactory: (kafka: Kafka, trust: MessageTrust) => new JsonProducer(kafka, trust.signing, options.producerLingerMs), inject: [Kafka, MessageTrust] },
         KafkaLifecycle,
       ],
       exports: [Kafka, JsonProducer, MessageTrust],

@@ -54,13 +54,6 @@ export function eventBatch(events: PinflowEvent[], topic = EVENTS_TOPIC): TopicB
 }
 
 /**
- * How long a send made while the producer is idle waits for others to share its request: Kafka's
- * own producers wait 5 ms by default since 4.0 (KIP-1030). At 90 PIN changes/s intake, the worker and
- * the Pismo sandbox each sent about one request per message; the wait costs a hop at most this much.
- */
-const LINGER_MS = 5;
-
-/**
  * Idempotent producer (acks=all, see {@link IdempotentProducer}) that validates every message against
  * its contract before it leaves the process: a service can only publish what its consumers accept.
  * With `signing`, every message leaves signed for its topic, as it is sent (see IdempotentProducer).
@@ -68,8 +61,9 @@ const LINGER_MS = 5;
 export class JsonProducer {
   private readonly producer: IdempotentProducer;
 
-  constructor(kafka: Kafka, signing?: SignsMessages) {
-    this.producer = new IdempotentProducer(kafka, signing, LINGER_MS);
+  /** `lingerMs`: see IdempotentProducer; worth it where many handlers send concurrently, a delay for one that sends a batch at a time. */
+  constructor(kafka: Kafka, signing?: SignsMessages, lingerMs = 0) {
+    this.producer = new IdempotentProducer(kafka, signing, lingerMs);
   }
 
   connect(): Promise<void> {
