@@ -20,6 +20,8 @@ export interface DatabaseBeforeMigration {
   readonly db: Client;
   /** Applies `migration` and every later one. */
   migrate(): Promise<void>;
+  /** Applies `migration` alone, so that later ones (new columns) do not change what it is checked against. */
+  migrateThisOnly(): Promise<void>;
 }
 
 /**
@@ -52,6 +54,10 @@ export function databaseBeforeMigration(migration: string, prefix: string): Data
     },
     migrate: async () => {
       await migrateDeploy(database!.url, defaultMigrationsDir());
+    },
+    migrateThisOnly: async () => {
+      cpSync(path.join(defaultMigrationsDir(), migration), path.join(before!, migration), { recursive: true });
+      await migrateDeploy(database!.url, before!);
     },
   };
 }
