@@ -371,7 +371,7 @@ const COMMIT_INTERVAL_MS = 200;
  * FETCH_MAX_WAIT_MS. Under load a fetch still carries everything that arrived while the previous
  * batch was handled. Making the broker hold a fetch for 64 KiB or 20 ms instead (tried) woke every
  * idle consumer 50 times a second, added up to 20 ms to each hop and, measured side by side, cost
- * CPU at low rates and throughput at full load (README, "Figures").
+ * CPU at low rates while saving none at half or full load (README, "Figures").
  * The wait bounds how long a stopping or rebalancing consumer waits for its fetch in flight.
  */
 const FETCH_MAX_WAIT_MS = 500;
