@@ -29,6 +29,8 @@ export interface DrillResult {
   acceptedDuringFault: number;
   /** Never accepted, after a minute of retries with the same Idempotency-Key; by the last answer. */
   refused: Record<string, number>;
+  /** Of those, the ones whose attempts (first try to last answer) never overlapped the fault: what the fault does not explain. */
+  refusedOutsideFault: number;
   acceptLatencyMs: { p50: number | null; p99: number | null; max: number | null };
   /** Accepted requests by how many terminal outcome events the audit trail holds for them. */
   terminalOutcomes: { none: number; one: number; many: number };
@@ -47,7 +49,7 @@ export interface DrillResult {
   deadLetters: Record<string, number>;
   /** From the repair of the fault to the last terminal outcome, and until everything accepted before the repair had one. */
   recoverySeconds: { lastOutcome: number | null; backlogDrained: number | null };
-  /** A few requests per finding (lost, many, appliedTwice, failedButApplied, succeededButNotApplied), to look up in the logs. */
+  /** A few requests per finding (lost, many, appliedTwice, failedButApplied, succeededButNotApplied, refusedOutsideFault), to look up in the logs. */
   examples: Record<string, string[]>;
   /** Lost 0, applied twice 0, exactly one terminal outcome per accepted request. */
   passed: boolean;
@@ -58,6 +60,15 @@ const MARGIN_MS = 10_000;
 const EXAMPLES = 5;
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+/**
+ * The refused requests a fault cannot explain: tried first after its repair, or given up on before
+ * its injection. A client retries for a minute, so a request sent up to a minute before the fault may
+ * still meet it and count as refused during it.
+ */
+export function refusedOutside(sent: readonly SentCommand[], fault: { start: number; end: number }): SentCommand[] {
+  return sent.filter((command) => command.refused !== undefined && (command.sentAt > fault.end || (command.refusedAt ?? command.sentAt) < fault.start));
+}
 
 function countBy(values: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -161,7 +172,17 @@ function judge({ scenario, vendors, sent, rows, ids, applied, ledger, deadLetter
   const lastOutcomeAt = rows.length > 0 ? Math.max(...rows.map((row) => row.recordedAt)) : Number.NaN;
   const backlog = traces.filter((trace) => trace.command.acceptedAt! <= faultEnd).map((trace) => trace.outcomes[0]);
   const latencies = accepted.map((command) => command.acceptLatencyMs!).sort((a, b) => a - b);
-  const examples = { lost: lost.map(describe), many: many.map(describe), appliedTwice: twice, failedButApplied: failedButApplied.map(describe), succeededButNotApplied: succeededButNotApplied.map(describe) };
+  const unexplained = refusedOutside(sent, { start: faultStart, end: faultEnd });
+  const describeRefusal = (command: SentCommand) =>
+    `${command.vendor} card ${command.cardId}: first tried at +${seconds(command.sentAt - started)} s, refused at +${seconds(command.refusedAt! - started)} s after ${command.attempts} attempts: ${command.refused}`;
+  const examples = {
+    lost: lost.map(describe),
+    many: many.map(describe),
+    appliedTwice: twice,
+    failedButApplied: failedButApplied.map(describe),
+    succeededButNotApplied: succeededButNotApplied.map(describe),
+    refusedOutsideFault: unexplained.map(describeRefusal),
+  };
 
   const none = lost.length;
   return {
@@ -172,6 +193,7 @@ function judge({ scenario, vendors, sent, rows, ids, applied, ledger, deadLetter
     accepted: accepted.length,
     acceptedDuringFault: accepted.filter((command) => command.acceptedAt! >= faultStart && command.acceptedAt! <= faultEnd).length,
     refused: countBy(sent.filter((command) => command.refused !== undefined).map((command) => command.refused!)),
+    refusedOutsideFault: unexplained.length,
     acceptLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? null },
     terminalOutcomes: { none, one: accepted.length - none - many.length, many: many.length },
     lost: none,

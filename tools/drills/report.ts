@@ -7,7 +7,7 @@ import type { DrillResult } from './drill';
 const COLUMNS: [string, (result: DrillResult) => string][] = [
   ['scenario', (result) => `${result.scenario.id} ${result.scenario.name}`],
   ['accepted', (result) => String(result.accepted)],
-  ['refused', (result) => String(Object.values(result.refused).reduce((sum, count) => sum + count, 0))],
+  ['refused (outside the fault)', (result) => `${Object.values(result.refused).reduce((sum, count) => sum + count, 0)} (${result.refusedOutsideFault})`],
   ['outcomes 0/1/>1', (result) => `${result.terminalOutcomes.none}/${result.terminalOutcomes.one}/${result.terminalOutcomes.many}`],
   ['lost', (result) => String(result.lost)],
   ['applied twice', (result) => String(result.appliedTwice)],
@@ -44,6 +44,7 @@ export function formatTable(results: DrillResult[]): string {
     line(widths.map((width) => '-'.repeat(width))),
     ...rows.slice(1).map(line),
     '',
+    'refused (outside the fault): never accepted (those whose attempts, first try to last answer, never overlapped the fault)',
     'recovered: seconds from the repair of the fault until everything accepted before it had an outcome / until the last outcome',
     '',
     ...details,

@@ -16,6 +16,10 @@ export interface SentCommand extends PlannedCommand {
   acceptedAt?: number;
   /** Why intake never accepted it, after the retries a careful client makes. */
   refused?: string;
+  /** Epoch milliseconds of the first attempt. */
+  sentAt: number;
+  /** Epoch milliseconds of a refused one's last answer (or of giving up on one). */
+  refusedAt?: number;
   /** HTTP attempts, the first included (the same Idempotency-Key on every one). */
   attempts: number;
   /** From the first attempt to the 202. */
@@ -67,12 +71,12 @@ async function refusal(response: Response): Promise<string> {
 
 /** Sends one change as a careful client does: an Idempotency-Key, and retries while intake cannot answer. */
 async function submit(env: DrillEnvironment, planned: PlannedCommand): Promise<SentCommand> {
-  const sent: SentCommand = { ...planned, attempts: 0 };
   const request = await env.requests.request(planned.vendor, planned.cardId);
   const { key } = vendorPlatform(planned.vendor).applied;
-  if (typeof key === 'function') sent.requestKey = key(request);
   const idempotencyKey = randomUUID();
   const started = Date.now();
+  const sent: SentCommand = { ...planned, attempts: 0, sentAt: started };
+  if (typeof key === 'function') sent.requestKey = key(request);
   for (;;) {
     sent.attempts += 1;
     let why: string;
@@ -90,11 +94,11 @@ async function submit(env: DrillEnvironment, planned: PlannedCommand): Promise<S
         return sent;
       }
       why = await refusal(response);
-      if (!isRetryable(response.status)) return { ...sent, refused: why };
+      if (!isRetryable(response.status)) return { ...sent, refused: why, refusedAt: Date.now() };
     } catch (error) {
       why = (error as Error).name === 'TimeoutError' ? 'no answer' : 'connection failed';
     }
-    if (Date.now() - started > CLIENT_RETRY_MS) return { ...sent, refused: why };
+    if (Date.now() - started > CLIENT_RETRY_MS) return { ...sent, refused: why, refusedAt: Date.now() };
     await sleep(Math.min(5_000, 250 * 2 ** sent.attempts));
   }
 }
@@ -107,7 +111,8 @@ export async function sendStream(env: DrillEnvironment, planned: PlannedCommand[
   for (const [index, command] of planned.entries()) {
     const wait = started + index * interval - Date.now();
     if (wait > 0) await sleep(wait);
-    inFlight.push(submit(env, command).catch((error: unknown) => ({ ...command, attempts: 0, refused: `not sent: ${(error as Error).message}` })));
+    const sentAt = Date.now();
+    inFlight.push(submit(env, command).catch((error: unknown) => ({ ...command, attempts: 0, sentAt, refused: `not sent: ${(error as Error).message}`, refusedAt: Date.now() })));
   }
   return Promise.all(inFlight);
 }
