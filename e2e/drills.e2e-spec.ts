@@ -10,7 +10,7 @@ import type { VendorName } from '@pinflow/platform';
 const VENDORS = (process.env.PINFLOW_DRILL_VENDORS ?? 'pismo,vault').split(',') as VendorName[];
 const DRILL = { commands: 80, ratePerSecond: 20, recoveryWindowMs: 120_000, quietMs: 3_000 };
 
-describe('failure drills: every accepted PIN change ends exactly once, none is lost or applied twice', () => {
+describe('failure drills: every accepted PIN change ends exactly once, none is lost or applied twice, and only a fault refuses one', () => {
   let env: DrillEnvironment;
   const results: DrillResult[] = [];
 
@@ -31,10 +31,11 @@ describe('failure drills: every accepted PIN change ends exactly once, none is l
     results.push(result);
 
     expect(result.accepted).toBeGreaterThan(0);
-    expect({ lost: result.lost, appliedTwice: result.appliedTwice, terminalOutcomes: result.terminalOutcomes }).toEqual({
+    expect({ lost: result.lost, appliedTwice: result.appliedTwice, terminalOutcomes: result.terminalOutcomes, refusedOutsideFault: result.refusedOutsideFault }).toEqual({
       lost: 0,
       appliedTwice: 0,
       terminalOutcomes: { none: 0, one: result.accepted, many: 0 },
+      refusedOutsideFault: 0,
     });
   }, 600_000);
 });
