@@ -1,5 +1,6 @@
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, type CompactJWEHeaderParameters, type JWK } from 'jose';
 import { generatePinKeyRing, PinKeyRing } from './pin-key-ring';
+import { sealRsaOaepA256Gcm } from './rsa-oaep-a256gcm';
 import { decryptPin, decryptSecret, encryptPin, encryptSecret, PinDecryptionError, type PinDecryptionErrorCode } from './pin-jwe';
 
 const PIN = '8264';
@@ -117,6 +118,11 @@ describe('encryptPin and decryptPin', () => {
       },
       { name: 'A128GCM content encryption', jwe: () => encryptRaw(withPin, { enc: 'A128GCM' }), code: 'UNSUPPORTED_ALGORITHM' },
       { name: 'a compressed plaintext', jwe: () => encryptRaw(withPin, { zip: 'DEF' }), code: 'UNSUPPORTED_ALGORITHM' },
+      {
+        name: 'a critical header parameter pinflow does not know',
+        jwe: async () => sealRsaOaepA256Gcm({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: ring.currentKid, crit: ['pinflow_x'], pinflow_x: 1 }, Buffer.from(withPin), ring.currentPublicJwk),
+        code: 'UNSUPPORTED_ALGORITHM',
+      },
       { name: 'text that is not a JWE', jwe: async () => 'not-a-jwe', code: 'MALFORMED' },
       { name: 'five parts with an undecodable header', jwe: async () => '!!.a.b.c.d', code: 'MALFORMED' },
       {

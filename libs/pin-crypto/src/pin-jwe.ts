@@ -1,6 +1,7 @@
-import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, errors, type CryptoKey, type ProtectedHeaderParameters } from 'jose';
+import { compactDecrypt, decodeProtectedHeader, errors, type CryptoKey, type ProtectedHeaderParameters } from 'jose';
 import { z } from 'zod';
 import { PIN_JWE_ALG, PIN_JWE_ENC, type PinPublicJwk } from './pin-key-ring';
+import { CompactJweError, openRsaOaepA256Gcm, sealRsaOaepA256Gcm } from './rsa-oaep-a256gcm';
 
 const ACCEPTED_ENCS = [PIN_JWE_ENC, 'A256CBC-HS512'] as const;
 
@@ -98,9 +99,12 @@ export async function encryptSecret(
   if (!SECRET_PATTERNS[kind].test(value)) throw new RangeError(`A ${kind} must match ${SECRET_PATTERNS[kind]} to be encrypted`);
   const key = 'currentPublicJwk' in recipient ? recipient.currentPublicJwk : recipient;
   const bound = binding && { [CARD]: binding.cardId, [COMMAND]: binding.commandId, exp: Math.floor(binding.expiresAt.getTime() / 1000) };
-  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ [kind]: value })))
-    .setProtectedHeader({ alg: PIN_JWE_ALG, enc: PIN_JWE_ENC, kid: key.kid, ...bound })
-    .encrypt(key);
+  const plaintext = Buffer.from(JSON.stringify({ [kind]: value }));
+  try {
+    return sealRsaOaepA256Gcm({ alg: PIN_JWE_ALG, enc: PIN_JWE_ENC, kid: key.kid, ...bound }, plaintext, key);
+  } finally {
+    plaintext.fill(0);
+  }
 }
 
 /** Seals a secret into a command as intake does: to `recipient` (the vendor's command keys), for that card and command only, for `ttlSeconds`. */
@@ -165,6 +169,27 @@ export async function decryptSecret(kind: SecretKind, jwe: string, keys: Decrypt
   if (binding) checkBinding(header, binding, now);
   const key = header.kid === undefined ? undefined : await keys.decryptionKey(header.kid);
   if (!key) throw new PinDecryptionError('UNKNOWN_KEY');
+  const plaintext = header.enc === PIN_JWE_ENC ? openSealedByPinflow(jwe, header, key) : await openWithJose(jwe, key);
+  try {
+    return readPlaintext(kind, plaintext);
+  } finally {
+    plaintext.fill(0);
+  }
+}
+
+/** What pinflow seals, and most clients send: see rsa-oaep-a256gcm.ts for why not jose. */
+function openSealedByPinflow(jwe: string, header: ProtectedHeaderParameters, key: CryptoKey): Uint8Array {
+  // Neither is one pinflow understands; jose refuses both for this pair too.
+  if (header.zip !== undefined || header.crit !== undefined) throw new PinDecryptionError('UNSUPPORTED_ALGORITHM');
+  try {
+    return openRsaOaepA256Gcm(jwe, key);
+  } catch (error) {
+    throw error instanceof CompactJweError ? new PinDecryptionError(error.code) : error;
+  }
+}
+
+/** The other content encryption clients may choose (A256CBC-HS512). */
+async function openWithJose(jwe: string, key: CryptoKey): Promise<Uint8Array> {
   const { plaintext } = await compactDecrypt(jwe, key, {
     keyManagementAlgorithms: [PIN_JWE_ALG],
     contentEncryptionAlgorithms: [...ACCEPTED_ENCS],
@@ -172,5 +197,5 @@ export async function decryptSecret(kind: SecretKind, jwe: string, keys: Decrypt
   }).catch((error: unknown) => {
     throw decryptionFailure(error);
   });
-  return readPlaintext(kind, plaintext);
+  return plaintext;
 }
