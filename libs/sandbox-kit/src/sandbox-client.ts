@@ -68,12 +68,15 @@ export class SandboxClient {
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+/** Random ids in hex without dashes: Solaris' change request ids, key ids, strings to sign. */
+const LONG_HEX = /[0-9a-f]{16,}/gi;
 
 /**
  * The digit secrets (PINs, passcodes, codes) that stand in `text` on their own, not as part of a
- * longer run of digits. UUIDs are taken out first: a run of digits inside a random id is no leak.
+ * longer run of digits. Random ids (UUIDs, and runs of 16 or more hex digits) are taken out first:
+ * a PIN's digits inside one are no leak, and now and then a random id holds them between two letters.
  */
 export function leakedDigits(text: string, secrets: readonly string[]): string[] {
-  const searched = text.replace(UUID, '<uuid>');
+  const searched = text.replace(UUID, '<uuid>').replace(LONG_HEX, '<hex>');
   return secrets.filter((secret) => new RegExp(`(?<![0-9])${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9])`).test(searched));
 }
