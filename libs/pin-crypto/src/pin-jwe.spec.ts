@@ -1,7 +1,7 @@
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, type CompactJWEHeaderParameters, type JWK } from 'jose';
 import { generatePinKeyRing, PinKeyRing } from './pin-key-ring';
 import { sealRsaOaepA256Gcm } from './rsa-oaep-a256gcm';
-import { decryptPin, decryptSecret, encryptPin, encryptSecret, PinDecryptionError, type PinDecryptionErrorCode } from './pin-jwe';
+import { decryptPin, decryptSecret, encryptPin, encryptSecret, PinDecryptionError, sealForCommand, type PinDecryptionErrorCode } from './pin-jwe';
 
 const PIN = '8264';
 
@@ -245,5 +245,30 @@ describe('a secret bound to its card, its command and an expiry', () => {
     expect(error).toBeInstanceOf(PinDecryptionError);
 
     expect((error as Error).message).toBe('The encrypted secret was sealed for another card');
+  });
+});
+
+describe('the secrets of commands, sealed to a worker key under a shared content key', () => {
+  const command = { cardId: 'card-1', commandId: '0b6f7f6e-3a55-4c1e-9a0c-7d7b3c3f2d11' };
+  const otherCommand = { cardId: 'card-2', commandId: '9d1c8f57-0f0e-4a0f-8f7e-2c5d6b7a8e90' };
+  const encryptedKeyOf = (jwe: string) => jwe.split('.')[1];
+
+  it('share one CEK, while JWEs sealed otherwise each get their own', async () => {
+    const sealed = [await sealForCommand('pin', PIN, ring, command), await sealForCommand('pan', '4111111111111111', ring, otherCommand)];
+    const others = [await encryptPin(PIN, ring), await encryptPin(PIN, ring)];
+
+    expect(encryptedKeyOf(sealed[0])).toBe(encryptedKeyOf(sealed[1]));
+    expect(encryptedKeyOf(others[0])).not.toBe(encryptedKeyOf(others[1]));
+    expect([await decryptSecret('pin', sealed[0], ring, command), await decryptSecret('pan', sealed[1], ring, otherCommand)]).toEqual([PIN, '4111111111111111']);
+  });
+
+  it('cannot be moved to another command under the same CEK by taking its header', async () => {
+    const [mine, theirs] = [await sealForCommand('pin', PIN, ring, command), await sealForCommand('pin', '1357', ring, otherCommand)];
+    const moved = [theirs.split('.')[0], ...mine.split('.').slice(1)].join('.');
+
+    const error = await decryptSecret('pin', moved, ring, otherCommand).catch((thrown: unknown) => thrown);
+
+    expect(error).toBeInstanceOf(PinDecryptionError);
+    expect((error as PinDecryptionError).code).toBe('DECRYPTION_FAILED');
   });
 });

@@ -3,7 +3,8 @@ import { constants, createCipheriv, createDecipheriv, createPublicKey, KeyObject
 
 /**
  * The compact JWE (RFC 7516) of the one algorithm pair pinflow seals with, RSA-OAEP-256 and A256GCM,
- * on node:crypto: every PIN change opens one twice (intake, then its worker) and seals one.
+ * on node:crypto: every PIN change opens one in intake and seals one that its worker opens (mostly
+ * without an RSA operation: see {@link SharedContentKeys}).
  *
  * Not jose, which pinflow uses for every other JOSE operation: jose 6 runs each operation through
  * WebCrypto, and Node 20's WebCrypto hands every RSA and AES operation to the libuv thread pool and
@@ -67,38 +68,142 @@ function privateKeyOf(cryptoKey: CryptoKey): KeyObject {
   return key;
 }
 
-/** Seals `plaintext` to `recipient` under `protectedHeader`, which must name alg RSA-OAEP-256 and enc A256GCM. */
-export function sealRsaOaepA256Gcm(protectedHeader: Record<string, unknown>, plaintext: Uint8Array, recipient: RsaPublicJwk): string {
-  const encodedHeader = Buffer.from(JSON.stringify(protectedHeader)).toString('base64url');
+/** A CEK and its RSA-OAEP-256 wrapping for one recipient: the second part of each JWE sealed under it. */
+interface ContentKey {
+  cek: Buffer;
+  encryptedKey: string;
+}
+
+function freshContentKey(recipient: KeyObject): ContentKey {
   const cek = randomBytes(CEK_BYTES);
+  return { cek, encryptedKey: publicEncrypt({ key: recipient, ...OAEP_SHA256 }, cek).toString('base64url') };
+}
+
+/**
+ * One CEK per recipient, shared by the JWEs a process seals to it until `maxSeals` of them or
+ * `maxAgeMs` have gone by; then it is zeroed and a fresh one drawn. The recipient unwraps a CEK it
+ * has seen before from memory ({@link OpenedContentKeys}): its RSA private operation, ~0.5 ms and
+ * the largest single cost of a worker's PIN change, then runs once per CEK instead of once per JWE.
+ *
+ * What still holds: each JWE gets its own random 96-bit IV, and its protected header (kid, and for
+ * a command the card, the command and the expiry) is GCM's additional data, so a header, ciphertext
+ * or tag moved from one JWE to another sharing its CEK fails the tag check. At ≤ `maxSeals` JWEs per
+ * CEK the odds of two IVs colliding are below n²/2⁹⁷ (NIST SP 800-38D allows 2³² random IVs per key).
+ * What changes: a CEK, if it leaked, opens up to `maxSeals` JWEs instead of one. A CEK lives only in
+ * the memory of the sealer and the recipient, which hold the clear secrets while they work and, the
+ * recipient, the private key that opens every JWE sealed to it.
+ */
+export class SharedContentKeys {
+  private readonly current = new WeakMap<KeyObject, { key: ContentKey; seals: number; expiry: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly maxSeals: number,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  /** The CEK to seal one more JWE to `recipient` under. */
+  take(recipient: KeyObject): ContentKey {
+    const shared = this.current.get(recipient);
+    if (shared && shared.seals < this.maxSeals) {
+      shared.seals += 1;
+      return shared.key;
+    }
+    if (shared) this.retire(recipient);
+    const key = freshContentKey(recipient);
+    // Unref'd: a process with nothing left to do does not wait for a CEK to age.
+    const expiry = setTimeout(() => this.retire(recipient), this.maxAgeMs).unref();
+    this.current.set(recipient, { key, seals: 1, expiry });
+    return key;
+  }
+
+  private retire(recipient: KeyObject): void {
+    const shared = this.current.get(recipient);
+    if (!shared) return;
+    clearTimeout(shared.expiry);
+    shared.key.cek.fill(0);
+    this.current.delete(recipient);
+  }
+}
+
+/**
+ * The CEKs a recipient has unwrapped, by private key and encrypted key, for `ttlMs` after it first
+ * opened a JWE with each; at most `maxKeys` (the oldest goes first). Only a CEK whose JWE passed the
+ * tag check is kept, so a forged encrypted key costs its own RSA operation every time and never
+ * displaces a real one for long. Zeroed when dropped.
+ */
+export class OpenedContentKeys {
+  private readonly keys = new Map<string, { privateKey: KeyObject; cek: Buffer; expiry: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly maxKeys: number,
+    private readonly ttlMs: number,
+  ) {}
+
+  get(privateKey: KeyObject, encryptedKey: string): Buffer | undefined {
+    const opened = this.keys.get(encryptedKey);
+    return opened?.privateKey === privateKey ? opened.cek : undefined;
+  }
+
+  /** Keeps `cek`, which is now this cache's to zero. */
+  keep(privateKey: KeyObject, encryptedKey: string, cek: Buffer): void {
+    this.drop(encryptedKey);
+    if (this.keys.size >= this.maxKeys) this.drop(this.keys.keys().next().value!);
+    const expiry = setTimeout(() => this.drop(encryptedKey), this.ttlMs).unref();
+    this.keys.set(encryptedKey, { privateKey, cek, expiry });
+  }
+
+  private drop(encryptedKey: string): void {
+    const opened = this.keys.get(encryptedKey);
+    if (!opened) return;
+    clearTimeout(opened.expiry);
+    opened.cek.fill(0);
+    this.keys.delete(encryptedKey);
+  }
+}
+
+/**
+ * Seals `plaintext` to `recipient` under `protectedHeader`, which must name alg RSA-OAEP-256 and enc
+ * A256GCM: under a CEK of its own, or under the current one of `shared`.
+ */
+export function sealRsaOaepA256Gcm(protectedHeader: Record<string, unknown>, plaintext: Uint8Array, recipient: RsaPublicJwk, shared?: SharedContentKeys): string {
+  const encodedHeader = Buffer.from(JSON.stringify(protectedHeader)).toString('base64url');
+  const { cek, encryptedKey } = shared ? shared.take(publicKeyOf(recipient)) : freshContentKey(publicKeyOf(recipient));
   try {
     const iv = randomBytes(IV_BYTES);
-    const encryptedKey = publicEncrypt({ key: publicKeyOf(recipient), ...OAEP_SHA256 }, cek);
     const cipher = createCipheriv('aes-256-gcm', cek, iv, { authTagLength: TAG_BYTES }).setAAD(Buffer.from(encodedHeader, 'ascii'));
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     return [encodedHeader, encryptedKey, iv, ciphertext, cipher.getAuthTag()].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
   } finally {
-    cek.fill(0);
+    if (!shared) cek.fill(0);
   }
 }
 
 /**
  * Opens a compact JWE whose protected header the caller has read and found to name alg RSA-OAEP-256
- * and enc A256GCM; throws {@link CompactJweError}. The plaintext is the caller's to wipe.
+ * and enc A256GCM; throws {@link CompactJweError}. With `opened`, a CEK unwrapped before is taken
+ * from it, and one unwrapped now is kept there. The plaintext is the caller's to wipe.
  */
-export function openRsaOaepA256Gcm(jwe: string, privateKey: CryptoKey): Buffer {
+export function openRsaOaepA256Gcm(jwe: string, privateKey: CryptoKey, opened?: OpenedContentKeys): Buffer {
   const parts = jwe.split('.');
   if (parts.length !== 5 || !parts.every((part, index) => (index === 1 || index === 3 ? BASE64URL_OR_EMPTY : BASE64URL).test(part))) throw new CompactJweError('MALFORMED');
   const [encodedHeader, encryptedKey, iv, ciphertext, tag] = [parts[0], ...parts.slice(1).map((part) => Buffer.from(part, 'base64url'))] as [string, ...Buffer[]];
   if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new CompactJweError('MALFORMED');
-  const cek = contentKey(encryptedKey, privateKeyOf(privateKey));
+  const key = privateKeyOf(privateKey);
+  const known = opened?.get(key, parts[1]);
+  const cek = known ?? contentKey(encryptedKey, key);
+  let kept = known !== undefined;
   try {
     const decipher = createDecipheriv('aes-256-gcm', cek, iv, { authTagLength: TAG_BYTES }).setAAD(Buffer.from(encodedHeader, 'ascii')).setAuthTag(tag);
-    return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+    const plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+    if (opened && !kept) {
+      opened.keep(key, parts[1], cek);
+      kept = true;
+    }
+    return plaintext;
   } catch {
     throw new CompactJweError('DECRYPTION_FAILED');
   } finally {
-    cek.fill(0);
+    if (!kept) cek.fill(0);
   }
 }
 
