@@ -24,6 +24,10 @@ ENV NODE_ENV=production
 # old-generation ceiling makes V8 collect instead of growing to ~200 MB of garbage under load, and a
 # smaller young generation.
 ENV NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=256"
+# Fixed glibc malloc thresholds (same as libs/testing/processes.ts): blocks over 128 KiB, kafkajs'
+# fetch buffers among them, get their own mapping and go back to the kernel when freed, and the heap
+# is trimmed, instead of glibc's sliding thresholds keeping up to 64 MiB of freed memory resident.
+ENV MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/prisma ./prisma

@@ -9,6 +9,16 @@ import path from 'node:path';
  */
 const SERVICE_V8_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=256'];
 
+/**
+ * glibc malloc settings for every service, as the Dockerfile sets them. By default glibc raises its
+ * mmap threshold each time a large mmap'd block is freed (up to 32 MiB, the trim threshold to twice
+ * that), so once kafkajs has freed a fetch buffer, later large buffers come from the main heap and
+ * what they free stays resident. Fixed thresholds keep every block over 128 KiB in its own mapping,
+ * returned when freed, and trim the heap: at 100 in flight intake peaked at 139–147 MiB against
+ * 150–155, with no CPU cost seen (README, "Memory").
+ */
+const SERVICE_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' };
+
 /** A service running as its own OS process, its output captured to a log file. */
 export class ServiceProcess {
   private child?: ChildProcess;
@@ -31,7 +41,7 @@ export class ServiceProcess {
     mkdirSync(path.dirname(this.logFile), { recursive: true });
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(process.execPath, ['--enable-source-maps', ...SERVICE_V8_FLAGS, this.entry], {
-      env: { ...process.env, ...this.env },
+      env: { ...SERVICE_MALLOC_ENV, ...process.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log, { end: false });
