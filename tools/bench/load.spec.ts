@@ -4,9 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { Door, httpDoor, Outcome, PreparedRequest, runLoad } from './load';
 
 /** A stand-in for intake: 202 with a request id, or the problem it is told to answer for a path. */
-async function fakeIntake(): Promise<{ url: string; seen: http.IncomingHttpHeaders[]; close: () => Promise<void> }> {
+async function fakeIntake(): Promise<{ url: string; seen: http.IncomingHttpHeaders[]; connections: () => number; close: () => Promise<void> }> {
   const seen: http.IncomingHttpHeaders[] = [];
+  let connections = 0;
   const server = http.createServer((request, response) => {
+    if (request.method === 'GET') return void response.writeHead(200).end();
     seen.push(request.headers);
     request.resume().on('end', () => {
       const overloaded = request.url === '/busy';
@@ -14,9 +16,10 @@ async function fakeIntake(): Promise<{ url: string; seen: http.IncomingHttpHeade
       response.end(JSON.stringify(overloaded ? { code: 'TEMPORARILY_UNAVAILABLE' } : { requestId: randomUUID() }));
     });
   });
+  server.on('connection', () => (connections += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}`, seen, connections: () => connections, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 const request = (path: string): PreparedRequest => ({ path, body: Buffer.from('{}') });
@@ -34,6 +37,23 @@ describe('the load generator', () => {
       expect(result.accepted.size + result.refused['503 TEMPORARILY_UNAVAILABLE']).toBe(result.sent);
       expect(intake.seen.every((headers) => headers.authorization === 'Bearer bench-token')).toBe(true);
       expect(new Set(intake.seen.map((headers) => headers['idempotency-key'])).size).toBe(intake.seen.length);
+    } finally {
+      await door.close();
+      await intake.close();
+    }
+  });
+
+  it('over HTTP opens its connections before the load, as callers with a connection pool have them, and sends the load over them', async () => {
+    const intake = await fakeIntake();
+    const door = httpDoor({ baseUrl: intake.url, token: 'bench-token', maxSockets: 8, timeoutMs: 5000 });
+    try {
+      expect(await door.connect(8)).toBe(8);
+      expect(intake.connections()).toBe(8);
+
+      const result = await runLoad({ door, next: () => request('/ok'), durationMs: 200, rate: 200, concurrency: 1, maxInFlight: 8 });
+
+      expect(result.accepted.size).toBeGreaterThan(0);
+      expect(intake.connections()).toBe(8);
     } finally {
       await door.close();
       await intake.close();

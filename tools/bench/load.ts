@@ -17,6 +17,12 @@ export interface Door<R> {
   close(): Promise<void>;
 }
 
+/** The HTTP door also opens its connections ahead of the load, as callers with a connection pool have them. */
+export interface HttpDoor extends Door<PreparedRequest> {
+  /** Opens up to `count` keep-alive connections at once (each a liveness probe) and keeps them for the load. */
+  connect(count: number): Promise<number>;
+}
+
 export interface LoadOptions<R> {
   door: Door<R>;
   /** The next request to send; may be async for vendors whose requests cannot be built ahead. */
@@ -59,9 +65,9 @@ function parseJson(text: string): unknown {
  * fetch overhead in the load generator); under overload, answers and broken connections are results,
  * counted by reason.
  */
-export function httpDoor(options: { baseUrl: string; token: string; maxSockets: number; timeoutMs: number }): Door<PreparedRequest> {
+export function httpDoor(options: { baseUrl: string; token: string; maxSockets: number; timeoutMs: number }): HttpDoor {
   const url = new URL(options.baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets });
   const submit = (request: PreparedRequest): Promise<Outcome> =>
     new Promise((resolve) => {
       const outgoing = http.request(
@@ -90,7 +96,18 @@ export function httpDoor(options: { baseUrl: string; token: string; maxSockets: 
       outgoing.on('error', (error: NodeJS.ErrnoException) => resolve({ refusal: `network ${error.code ?? 'ERROR'}: ${error.message}` }));
       outgoing.end(request.body);
     });
-  return { submit, close: async () => agent.destroy() };
+  const probe = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const outgoing = http.get({ host: url.hostname, port: url.port, path: '/health/live', agent }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode === 200));
+        response.on('error', () => resolve(false));
+      });
+      outgoing.setTimeout(options.timeoutMs, () => outgoing.destroy());
+      outgoing.on('error', () => resolve(false));
+    });
+  const connect = async (count: number): Promise<number> => (await Promise.all(Array.from({ length: Math.min(count, options.maxSockets) }, probe))).filter(Boolean).length;
+  return { submit, connect, close: async () => agent.destroy() };
 }
 
 /** Sends `next()` requests through the door for the duration, closed or open loop, and counts what came back. */

@@ -36,6 +36,7 @@ const { values } = parseArgs({
     vendors: { type: 'string', default: 'pismo' },
     bodies: { type: 'string', default: '4096' },
     'max-inflight': { type: 'string', default: '1024' },
+    'cold-connections': { type: 'boolean', default: false },
     'timeout-ms': { type: 'string', default: '30000' },
     'drain-timeout': { type: 'string', default: '300' },
     'vendor-latency-ms': { type: 'string', default: '0' },
@@ -59,6 +60,8 @@ const warmupSeconds = positive('warmup', values.warmup, true);
 const cardCount = positive('cards', values.cards);
 const bodyCount = positive('bodies', values.bodies);
 const maxInFlight = positive('max-inflight', values['max-inflight']);
+/** Connections to intake the HTTP door keeps: one per request it may have in flight. */
+const maxSockets = rate ? Math.max(concurrency, maxInFlight) : concurrency;
 const timeoutMs = positive('timeout-ms', values['timeout-ms']);
 const drainTimeoutMs = positive('drain-timeout', values['drain-timeout']) * 1000;
 const vendorLatencyMs = positive('vendor-latency-ms', values['vendor-latency-ms'], true);
@@ -195,6 +198,7 @@ async function main(): Promise<void> {
         runLoad({ door: through, next, durationMs: seconds * 1000, rate: loadRate, concurrency, maxInFlight });
     let load: (seconds: number, loadRate?: number) => Promise<LoadResult>;
     let through: Door<PreparedMessage> | Door<PreparedRequest>;
+    let connectHttpCallers = async () => {};
     if (requester) {
       const sign = async ({ kafkaRequest }: BenchRequest): Promise<PreparedMessage> => {
         const clientRequestId = randomUUID();
@@ -219,12 +223,16 @@ async function main(): Promise<void> {
     } else {
       const ready = await prepared(slots.length, ({ path: requestPath, body }): PreparedRequest => ({ path: requestPath, body: Buffer.from(JSON.stringify(body)) }));
       let sent = 0;
-      const http = httpDoor({ baseUrl: stack.urls.intake, token, maxSockets: rate ? Math.max(concurrency, maxInFlight) : concurrency, timeoutMs });
+      const http = httpDoor({ baseUrl: stack.urls.intake, token, maxSockets, timeoutMs });
       load = loadThrough(http, () => {
         const slot = ready[sent++ % ready.length];
         return typeof slot === 'function' ? slot() : slot;
       });
       through = http;
+      connectHttpCallers = async () => {
+        const opened = await http.connect(maxSockets);
+        console.error(`[bench] ${opened} keep-alive connections open to intake`);
+      };
     }
 
     let warmupAccepted = 0;
@@ -236,6 +244,9 @@ async function main(): Promise<void> {
       await awaitAudit(db, warmup.accepted.keys(), 120_000);
     }
 
+    // Callers keep a pool of connections, so overload is more requests than intake takes, not more
+    // connections than it accepts at once (a connection storm, which --cold-connections keeps).
+    if (rate && !values['cold-connections']) await connectHttpCallers();
     const processes: Record<string, number | undefined> = Object.fromEntries(apps.map((app) => [app, stack.services[app].pid]));
     const meter = new CpuMeter({ ...processes, kafkaBroker: brokerPid, loadGenerator: process.pid }, db);
     console.error(`[bench] measuring: ${mode} through the ${door} door${kafkaSecurity ? ' (SASL_SSL)' : ''} for ${durationSeconds} s over ${cards.length} cards (${vendors.join(', ')}); load average ${os.loadavg()[0]}`);

@@ -98,8 +98,12 @@ export const intakeConfigSchema = z
     INTAKE_SOLARIS_KEY_TTL_SECONDS: positiveInt.default(300),
     /** How often the outbox relay looks for work it was not woken for (another replica's, a retry). */
     INTAKE_OUTBOX_POLL_MS: positiveInt.default(200),
-    /** Write requests in progress at once beyond which more are refused (503, Retry-After) instead of queued. */
-    INTAKE_MAX_PENDING_ACCEPTANCES: positiveInt.default(256),
+    /**
+     * Write requests in progress at once beyond which more are refused (503, Retry-After) instead of
+     * queued. The queue's wait is this count over the replica's throughput: 128 keeps it under half a
+     * second at the bench's maximum, and 80 % of that load never reached it (README, "Figures").
+     */
+    INTAKE_MAX_PENDING_ACCEPTANCES: positiveInt.default(128),
     ...d1InboundConfig,
     ...cardOwnershipConfig,
   })
