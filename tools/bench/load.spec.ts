@@ -11,6 +11,7 @@ async function fakeIntake(): Promise<{ url: string; seen: http.IncomingHttpHeade
     if (request.method === 'GET') return void response.writeHead(200).end();
     seen.push(request.headers);
     request.resume().on('end', () => {
+      if (request.url === '/silent') return;
       const overloaded = request.url === '/busy';
       response.writeHead(overloaded ? 503 : 202, { 'content-type': 'application/json' });
       response.end(JSON.stringify(overloaded ? { code: 'TEMPORARILY_UNAVAILABLE' } : { requestId: randomUUID() }));
@@ -54,6 +55,17 @@ describe('the load generator', () => {
 
       expect(result.accepted.size).toBeGreaterThan(0);
       expect(intake.connections()).toBe(8);
+    } finally {
+      await door.close();
+      await intake.close();
+    }
+  });
+
+  it('over HTTP counts a request left unanswered past the time-out as refused by TIMEOUT', async () => {
+    const intake = await fakeIntake();
+    const door = httpDoor({ baseUrl: intake.url, token: 'bench-token', maxSockets: 1, timeoutMs: 100 });
+    try {
+      expect(await door.submit(request('/silent'))).toEqual({ refusal: 'network TIMEOUT: no answer in 100 ms' });
     } finally {
       await door.close();
       await intake.close();

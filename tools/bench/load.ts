@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
+import { Pool } from 'undici';
 import { z } from 'zod';
 
 /** One POST to intake, built before the clock starts where it can be. */
@@ -41,7 +41,7 @@ export interface LoadResult {
   accepted: Map<string, number>;
   /** ms from sending (closed loop) or from the intended send time (open loop, so queueing is not hidden) to the acceptance. */
   acceptLatencies: number[];
-  /** Answers other than acceptance and failed exchanges, by reason: `503 TEMPORARILY_UNAVAILABLE`, `network ECONNRESET: socket hang up`, `rejected PIN_REJECTED`. */
+  /** Answers other than acceptance and failed exchanges, by reason: `503 TEMPORARILY_UNAVAILABLE`, `network UND_ERR_SOCKET: other side closed`, `network TIMEOUT: no answer in 30000 ms`, `rejected PIN_REJECTED`. */
   refused: Record<string, number>;
   /** Open loop only: due requests never sent because maxInFlight were unanswered. */
   skipped: number;
@@ -60,54 +60,49 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** A failed exchange as a refusal: a timeout as `network TIMEOUT`, else by the error's code. */
+function networkRefusal(error: unknown, timeoutMs: number): Outcome {
+  const { code, message } = error as { code?: string; message?: string };
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { refusal: `network TIMEOUT: no answer in ${timeoutMs} ms` };
+  return { refusal: `network ${code ?? 'ERROR'}: ${message ?? String(error)}` };
+}
+
 /**
- * intake's HTTP door over a keep-alive connection pool (node:http: no per-request connection, no
- * fetch overhead in the load generator); under overload, answers and broken connections are results,
- * counted by reason.
+ * intake's HTTP door over a keep-alive connection pool (undici's Pool: the cheapest client Node has,
+ * so that the load generator, on the same cores, takes as little as it can from the stack under
+ * overload); answers and broken connections are results, counted by reason.
  */
 export function httpDoor(options: { baseUrl: string; token: string; maxSockets: number; timeoutMs: number }): HttpDoor {
-  const url = new URL(options.baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets });
-  const submit = (request: PreparedRequest): Promise<Outcome> =>
-    new Promise((resolve) => {
-      const outgoing = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: 'POST',
-          path: request.path,
-          agent,
-          headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', 'content-length': request.body.length, 'idempotency-key': randomUUID() },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('error', (error: NodeJS.ErrnoException) => resolve({ refusal: `network ${error.code ?? 'ERROR'}: ${error.message}` }));
-          response.on('end', () => {
-            const body = parseJson(Buffer.concat(chunks).toString('utf8'));
-            const accepted = acceptedBody.safeParse(body);
-            if (response.statusCode === 202 && accepted.success) return resolve({ requestId: accepted.data.requestId });
-            const problem = problemBody.safeParse(body);
-            resolve({ refusal: `${response.statusCode} ${problem.success ? problem.data.code : '(no problem code)'}` });
-          });
-        },
-      );
-      outgoing.setTimeout(options.timeoutMs, () => outgoing.destroy(Object.assign(new Error(`no answer in ${options.timeoutMs} ms`), { code: 'TIMEOUT' })));
-      outgoing.on('error', (error: NodeJS.ErrnoException) => resolve({ refusal: `network ${error.code ?? 'ERROR'}: ${error.message}` }));
-      outgoing.end(request.body);
-    });
-  const probe = (): Promise<boolean> =>
-    new Promise((resolve) => {
-      const outgoing = http.get({ host: url.hostname, port: url.port, path: '/health/live', agent }, (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode === 200));
-        response.on('error', () => resolve(false));
+  const pool = new Pool(options.baseUrl, { connections: options.maxSockets, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+  const submit = async (request: PreparedRequest): Promise<Outcome> => {
+    try {
+      const response = await pool.request({
+        method: 'POST',
+        path: request.path,
+        headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        body: request.body,
       });
-      outgoing.setTimeout(options.timeoutMs, () => outgoing.destroy());
-      outgoing.on('error', () => resolve(false));
-    });
+      const body = parseJson(await response.body.text());
+      const accepted = acceptedBody.safeParse(body);
+      if (response.statusCode === 202 && accepted.success) return { requestId: accepted.data.requestId };
+      const problem = problemBody.safeParse(body);
+      return { refusal: `${response.statusCode} ${problem.success ? problem.data.code : '(no problem code)'}` };
+    } catch (error) {
+      return networkRefusal(error, options.timeoutMs);
+    }
+  };
+  const probe = async (): Promise<boolean> => {
+    try {
+      const response = await pool.request({ method: 'GET', path: '/health/live' });
+      await response.body.dump();
+      return response.statusCode === 200;
+    } catch {
+      return false;
+    }
+  };
+  // The pool opens a connection for each request it cannot give an idle one: as many at once as asked.
   const connect = async (count: number): Promise<number> => (await Promise.all(Array.from({ length: Math.min(count, options.maxSockets) }, probe))).filter(Boolean).length;
-  return { submit, connect, close: async () => agent.destroy() };
+  return { submit, connect, close: () => pool.destroy() };
 }
 
 /** Sends `next()` requests through the door for the duration, closed or open loop, and counts what came back. */
