@@ -1,10 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Door, httpDoor, Outcome, PreparedRequest, runLoad } from './load';
+import { Door, httpDoor, HttpDoor, Outcome, PreparedRequest, runLoad } from './load';
 
-/** A stand-in for intake: 202 with a request id, or the problem it is told to answer for a path. */
-async function fakeIntake(): Promise<{ url: string; seen: http.IncomingHttpHeaders[]; connections: () => number; close: () => Promise<void> }> {
+interface FakeIntake {
+  url: string;
+  /** The headers of each POST it received. */
+  seen: http.IncomingHttpHeaders[];
+  /** Connections opened to it so far. */
+  connections: () => number;
+  close: () => Promise<void>;
+}
+
+/**
+ * A stand-in for intake: 202 with a request id, the problem it is told to answer for a path, or no
+ * answer at all for `/silent`; 200 to a probe.
+ */
+async function fakeIntake(): Promise<FakeIntake> {
   const seen: http.IncomingHttpHeaders[] = [];
   let connections = 0;
   const server = http.createServer((request, response) => {
@@ -25,12 +37,22 @@ async function fakeIntake(): Promise<{ url: string; seen: http.IncomingHttpHeade
 
 const request = (path: string): PreparedRequest => ({ path, body: Buffer.from('{}') });
 
+/** Runs `test` against the HTTP door to a fake intake, and closes both whatever happens. */
+async function overHttp(door: { maxSockets: number; timeoutMs: number }, test: (door: HttpDoor, intake: FakeIntake) => Promise<void>): Promise<void> {
+  const intake = await fakeIntake();
+  const client = httpDoor({ baseUrl: intake.url, token: 'bench-token', ...door });
+  try {
+    await test(client, intake);
+  } finally {
+    await client.close();
+    await intake.close();
+  }
+}
+
 describe('the load generator', () => {
   it('over HTTP counts a 202 as accepted by its request id and any other answer as refused by status and problem code, with the bearer token and a new idempotency key each time', async () => {
-    const intake = await fakeIntake();
-    const door = httpDoor({ baseUrl: intake.url, token: 'bench-token', maxSockets: 2, timeoutMs: 5000 });
     let sent = 0;
-    try {
+    await overHttp({ maxSockets: 2, timeoutMs: 5000 }, async (door, intake) => {
       const result = await runLoad({ door, next: () => request(sent++ % 2 === 0 ? '/ok' : '/busy'), durationMs: 200, concurrency: 2, maxInFlight: 2 });
 
       expect(result.accepted.size).toBeGreaterThan(0);
@@ -38,16 +60,11 @@ describe('the load generator', () => {
       expect(result.accepted.size + result.refused['503 TEMPORARILY_UNAVAILABLE']).toBe(result.sent);
       expect(intake.seen.every((headers) => headers.authorization === 'Bearer bench-token')).toBe(true);
       expect(new Set(intake.seen.map((headers) => headers['idempotency-key'])).size).toBe(intake.seen.length);
-    } finally {
-      await door.close();
-      await intake.close();
-    }
+    });
   });
 
   it('over HTTP opens its connections before the load, as callers with a connection pool have them, and sends the load over them', async () => {
-    const intake = await fakeIntake();
-    const door = httpDoor({ baseUrl: intake.url, token: 'bench-token', maxSockets: 8, timeoutMs: 5000 });
-    try {
+    await overHttp({ maxSockets: 8, timeoutMs: 5000 }, async (door, intake) => {
       expect(await door.connect(8)).toBe(8);
       expect(intake.connections()).toBe(8);
 
@@ -55,21 +72,13 @@ describe('the load generator', () => {
 
       expect(result.accepted.size).toBeGreaterThan(0);
       expect(intake.connections()).toBe(8);
-    } finally {
-      await door.close();
-      await intake.close();
-    }
+    });
   });
 
   it('over HTTP counts a request left unanswered past the time-out as refused by TIMEOUT', async () => {
-    const intake = await fakeIntake();
-    const door = httpDoor({ baseUrl: intake.url, token: 'bench-token', maxSockets: 1, timeoutMs: 100 });
-    try {
+    await overHttp({ maxSockets: 1, timeoutMs: 100 }, async (door) => {
       expect(await door.submit(request('/silent'))).toEqual({ refusal: 'network TIMEOUT: no answer in 100 ms' });
-    } finally {
-      await door.close();
-      await intake.close();
-    }
+    });
   });
 
   it('takes any door: what it answers is counted the same way, and a request that cannot be built is refused as not sent', async () => {
