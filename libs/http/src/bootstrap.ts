@@ -1,4 +1,4 @@
-import { DynamicModule, INestApplication } from '@nestjs/common';
+import { DynamicModule, INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loggerOptions } from '@pinflow/logging';
@@ -7,16 +7,27 @@ import { Logger, LoggerModule } from 'nestjs-pino';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { limitAdmission, type AdmissionLimitOptions } from './admission-limit';
-import { isProbeOrScrape, recordHttpRequests } from './metrics';
+import { recordHttpRequests } from './metrics';
 import { problem, ProblemDetailsFilter, type Problem } from './problem';
 import { UnparsedBodyGuard } from './unparsed-body';
+
+/**
+ * Probes and scrapes get neither a log line nor a request-bound logger. Binding one (nestjs-pino's
+ * AsyncLocalStorage.run) turns Node 20's promise hooks on for the whole process, for good: every
+ * promise of the service pays for them from then on, even in a worker whose only HTTP requests are
+ * its probes.
+ */
+const PROBES_AND_SCRAPES = [
+  { path: 'health/{*probe}', method: RequestMethod.ALL },
+  { path: 'metrics', method: RequestMethod.ALL },
+];
 
 /** Structured request logging with the shared redaction rules; health probes and metric scrapes are not logged. */
 export function httpLoggerModule(service: string, level: string): DynamicModule {
   return LoggerModule.forRoot({
+    exclude: PROBES_AND_SCRAPES,
     pinoHttp: {
       ...loggerOptions(service, level),
-      autoLogging: { ignore: (req) => isProbeOrScrape(req.url ?? '') },
       serializers: {
         req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
