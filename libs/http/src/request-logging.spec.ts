@@ -1,10 +1,9 @@
 import { Controller, HttpCode, Module, Post } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { storage } from 'nestjs-pino/storage';
-import type { AddressInfo } from 'node:net';
-import { configureHttpApp, httpLoggerModule } from './bootstrap';
+import { httpLoggerModule } from './bootstrap';
 import { HealthModule } from './health';
+import { listeningApp } from './http-app.spec-support';
 
 @Controller('v1/cards/:cardId')
 class CardsController {
@@ -26,10 +25,7 @@ describe('request logging of an app configured by configureHttpApp', () => {
   let base: string;
 
   beforeAll(async () => {
-    app = await NestFactory.create<NestExpressApplication>(CardsModule, { bufferLogs: true, bodyParser: false });
-    configureHttpApp(app);
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    ({ app, base } = await listeningApp(CardsModule));
   });
 
   afterAll(() => app.close());
