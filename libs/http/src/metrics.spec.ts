@@ -1,8 +1,7 @@
 import { Controller, HttpCode, Module, Param, Post } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { httpLoggerModule } from './bootstrap';
 import { HealthModule } from './health';
-import { listeningApp } from './http-app.spec-support';
+import { servedForSpecs } from './http-app.spec-support';
 
 @Controller('v1/cards/:cardId')
 class CardsController {
@@ -22,26 +21,19 @@ class CardsModule {}
 const CARD_ID = 'card-5500000000000004';
 
 describe('/metrics of an app configured by configureHttpApp', () => {
-  let app: NestExpressApplication;
-  let base: string;
-
-  beforeAll(async () => {
-    ({ app, base } = await listeningApp(CardsModule));
-  });
-
-  afterAll(() => app.close());
+  const served = servedForSpecs(CardsModule);
 
   async function scrape(): Promise<string> {
-    const response = await fetch(`${base}/metrics`);
+    const response = await fetch(`${served.base}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain;.*version=0\.0\.4/);
     return response.text();
   }
 
   it('counts requests by route template and status, so no card id becomes a label value', async () => {
-    await fetch(`${base}/v1/cards/${CARD_ID}/pin`, { method: 'POST' });
-    await fetch(`${base}/v1/cards/${CARD_ID}/pin`, { method: 'POST' });
-    await fetch(`${base}/v1/cards/${CARD_ID}/passcode`, { method: 'POST' });
+    await fetch(`${served.base}/v1/cards/${CARD_ID}/pin`, { method: 'POST' });
+    await fetch(`${served.base}/v1/cards/${CARD_ID}/pin`, { method: 'POST' });
+    await fetch(`${served.base}/v1/cards/${CARD_ID}/passcode`, { method: 'POST' });
 
     const metrics = await scrape();
 
@@ -52,7 +44,7 @@ describe('/metrics of an app configured by configureHttpApp', () => {
   });
 
   it('leaves probes and scrapes out of the request metrics', async () => {
-    await fetch(`${base}/health/live`);
+    await fetch(`${served.base}/health/live`);
     await scrape();
 
     const metrics = await scrape();

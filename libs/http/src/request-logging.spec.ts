@@ -1,9 +1,8 @@
 import { Controller, HttpCode, Module, Post } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { storage } from 'nestjs-pino/storage';
 import { httpLoggerModule } from './bootstrap';
 import { HealthModule } from './health';
-import { listeningApp } from './http-app.spec-support';
+import { servedForSpecs } from './http-app.spec-support';
 
 @Controller('v1/cards/:cardId')
 class CardsController {
@@ -21,18 +20,11 @@ class CardsController {
 class CardsModule {}
 
 describe('request logging of an app configured by configureHttpApp', () => {
-  let app: NestExpressApplication;
-  let base: string;
-
-  beforeAll(async () => {
-    ({ app, base } = await listeningApp(CardsModule));
-  });
-
-  afterAll(() => app.close());
+  const served = servedForSpecs(CardsModule);
   afterEach(() => jest.restoreAllMocks());
 
   it('logs an API request with a logger bound to it', async () => {
-    const response = await fetch(`${base}/v1/cards/card-1/pin`, { method: 'POST' });
+    const response = await fetch(`${served.base}/v1/cards/card-1/pin`, { method: 'POST' });
 
     expect(await response.json()).toEqual({ bound: true });
   });
@@ -40,7 +32,7 @@ describe('request logging of an app configured by configureHttpApp', () => {
   it('leaves probes and scrapes alone: no log line and no request-bound logger, so they never turn on promise hooks', async () => {
     const binding = jest.spyOn(storage, 'run');
 
-    for (const path of ['/health/live', '/health/ready', '/metrics']) expect((await fetch(`${base}${path}`)).status).toBe(200);
+    for (const path of ['/health/live', '/health/ready', '/metrics']) expect((await fetch(`${served.base}${path}`)).status).toBe(200);
 
     expect(binding).not.toHaveBeenCalled();
   });
