@@ -13,3 +13,4 @@ export * from './raw-http';
 export * from './thales-d1-simulator';
 export * from './openapi-contract';
 export * from './test-command';
+export * from './query-plans';

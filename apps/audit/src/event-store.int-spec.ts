@@ -1,20 +1,9 @@
 import { buildEvent, EVENT_TYPES, type PinflowEvent, TERMINAL_EVENT_TYPES } from '@pinflow/contracts';
 import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
 import { createSqlPool, type SqlPool } from '@pinflow/sql';
-import { createScratchDatabase, ScratchDatabase, testEnv } from '@pinflow/testing';
+import { createScratchDatabase, type PlanNode, planNodesOf, ScratchDatabase, testEnv } from '@pinflow/testing';
 import { randomUUID } from 'node:crypto';
 import { AuditEventStore, OUTCOME_COUNTS } from './event-store';
-
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Relation Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function nodesOf(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodesOf)];
-}
 
 /**
  * The console's vendor health reads the audit trail on every refresh: on a trail of a month, it
@@ -55,7 +44,7 @@ describe('vendor health on a month of audit trail', () => {
       text: `EXPLAIN (FORMAT JSON) ${OUTCOME_COUNTS.text}`,
       values: [since, [...TERMINAL_EVENT_TYPES]],
     });
-    const nodes = nodesOf(rows[0]['QUERY PLAN'][0].Plan);
+    const nodes = planNodesOf(rows[0]['QUERY PLAN'][0].Plan);
 
     expect(nodes.map((node) => node['Index Name']).filter(Boolean)).toEqual(['audit_events_type_time_idx']);
     expect(nodes.map((node) => node['Node Type'])).not.toContain('Seq Scan');

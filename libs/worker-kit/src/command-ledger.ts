@@ -39,21 +39,34 @@ const FINAL_STATE_LIST = FINAL_STATES.map((state) => `'${state}'`).join(', ');
  * showed as 1–2 s tails in the benchmark's accept-to-audit latency. The InitPlan (`SELECT count(*)
  * FROM locked`) is evaluated once before the update reads its first row, so every lock is taken, in
  * order, first.
+ *
+ * Each row is found by one probe of the primary key (OFFSET 0 keeps the subquery a per-id probe), and
+ * its vendor and state are checked on the locked row, never in an index condition: the updates reach
+ * their rows only by joining `locked`, and the lock keeps the row as it was read until the update.
+ * With the conditions on vendor_commands itself, statistics made while the table was small (a new
+ * database, until autovacuum's next analyze) had PostgreSQL walk the (vendor, state, updated_at) index,
+ * by its vendor prefix or, for a batch of 200, by `state = 'CALLING'` over the whole index: every
+ * command, on every call (8.3 M index entries read in a 40 s benchmark).
  */
 const LOCKED_IN_ORDER = `WITH locked AS MATERIALIZED (
-    SELECT command_id FROM vendor_commands WHERE command_id = ANY($1::uuid[]) AND vendor = $2 ORDER BY command_id FOR UPDATE)`;
+    SELECT command.command_id, command.state, command.attempts FROM (SELECT DISTINCT wanted.command_id FROM unnest($1::uuid[]) AS wanted (command_id) ORDER BY wanted.command_id) wanted
+    CROSS JOIN LATERAL (SELECT command_id, vendor, state, attempts FROM vendor_commands WHERE vendor_commands.command_id = wanted.command_id OFFSET 0 FOR UPDATE) command
+    WHERE command.vendor = $2)`;
 const ALL_LOCKED = '(SELECT count(*) FROM locked) >= 0';
 
 /**
- * The statements every command or vendor event runs, prepared once per connection (but see
- * {@link PLANNED_PER_CALL}). $1 and $2 are always the command (or event) ids and the vendor. Each
- * takes arrays, one element per command (or event), so that the commands and events a worker has in
- * hand at once share a round trip (see {@link Coalescer}); an update names the commands it moved. A move to CALLING counts the call it is
- * for in the same statement, so a CALLING row with no call counted is one no call was made for.
+ * The statements every command or vendor event runs, prepared once per connection: their plans reach
+ * vendor_commands by primary key only, whatever statistics they were made with (see LOCKED_IN_ORDER;
+ * command-ledger.int-spec.ts checks plans made on an empty table's). $1 and $2 are always the command
+ * (or event) ids and the vendor. Each takes arrays, one element per command (or event), so that the
+ * commands and events a worker has in hand at once share a round trip (see {@link Coalescer}); an
+ * update names the commands it moved. A move to CALLING counts the call it is for in the same
+ * statement, so a CALLING row with no call counted is one no call was made for.
  */
-const STATEMENTS = {
-  // The commands already known are read by one primary-key probe each (OFFSET 0), whatever plan the
-  // table's statistics would give `command_id = ANY($1)` (see vendorEventContext).
+export const LEDGER_STATEMENTS = {
+  // The commands already known are read by one primary-key probe each (OFFSET 0), their vendor checked
+  // on the row found, whatever plan the table's statistics would give `command_id = ANY($1)` (see
+  // LOCKED_IN_ORDER and vendorEventContext).
   claim: {
     name: 'vendor-commands-claim',
     text: `WITH claimed AS (
@@ -65,53 +78,56 @@ const STATEMENTS = {
       SELECT true AS claimed, * FROM claimed
       UNION ALL
       SELECT false, known.* FROM unnest($1::uuid[]) AS wanted (command_id)
-      JOIN LATERAL (SELECT ${COMMAND_COLUMNS} FROM vendor_commands WHERE vendor_commands.command_id = wanted.command_id AND vendor = $2 OFFSET 0) known ON true
+      JOIN LATERAL (SELECT ${COMMAND_COLUMNS} FROM vendor_commands WHERE vendor_commands.command_id = wanted.command_id OFFSET 0) known ON known.vendor = $2
       WHERE wanted.command_id NOT IN (SELECT "commandId" FROM claimed)`,
   },
   resumeCalling: {
     name: 'vendor-commands-resume-calling',
     text: `${LOCKED_IN_ORDER}
-      UPDATE vendor_commands SET state = '${calling}', attempts = attempts + 1, updated_at = now()
-      WHERE ${ALL_LOCKED} AND command_id = ANY($1::uuid[]) AND vendor = $2 AND (state = '${retrying}' OR (state = '${calling}' AND attempts = 0))
-      RETURNING command_id AS "commandId"`,
+      UPDATE vendor_commands SET state = '${calling}', attempts = vendor_commands.attempts + 1, updated_at = now()
+      FROM locked
+      WHERE ${ALL_LOCKED} AND vendor_commands.command_id = locked.command_id AND (locked.state = '${retrying}' OR (locked.state = '${calling}' AND locked.attempts = 0))
+      RETURNING vendor_commands.command_id AS "commandId"`,
   },
   retrying: {
     name: 'vendor-commands-retrying',
     text: `${LOCKED_IN_ORDER}
       UPDATE vendor_commands SET state = '${retrying}', vendor_status = input.vendor_status, updated_at = now()
-      FROM unnest($1::uuid[], $3::integer[]) AS input (command_id, vendor_status)
-      WHERE ${ALL_LOCKED} AND vendor_commands.command_id = input.command_id AND vendor = $2 AND state = '${calling}'
+      FROM locked JOIN unnest($1::uuid[], $3::integer[]) AS input (command_id, vendor_status) ON input.command_id = locked.command_id
+      WHERE ${ALL_LOCKED} AND vendor_commands.command_id = locked.command_id AND locked.state = '${calling}'
       RETURNING vendor_commands.command_id AS "commandId"`,
   },
   awaitVendorEvent: {
     name: 'vendor-commands-await-vendor-event',
     text: `${LOCKED_IN_ORDER}
       UPDATE vendor_commands SET state = '${awaitingVendorEvent}', vendor_status = input.vendor_status, correlation_id = input.correlation_id, updated_at = now()
-      FROM unnest($1::uuid[], $3::integer[], $4::text[]) AS input (command_id, vendor_status, correlation_id)
-      WHERE ${ALL_LOCKED} AND vendor_commands.command_id = input.command_id AND vendor = $2 AND state = '${calling}'
+      FROM locked JOIN unnest($1::uuid[], $3::integer[], $4::text[]) AS input (command_id, vendor_status, correlation_id) ON input.command_id = locked.command_id
+      WHERE ${ALL_LOCKED} AND vendor_commands.command_id = locked.command_id AND locked.state = '${calling}'
       RETURNING vendor_commands.command_id AS "commandId"`,
   },
   finishCall: {
     name: 'vendor-commands-finish-call',
     text: `${LOCKED_IN_ORDER}
       UPDATE vendor_commands SET state = input.state, outcome_event = input.event::jsonb, vendor_status = COALESCE(input.vendor_status, vendor_commands.vendor_status), updated_at = now()
-      FROM unnest($1::uuid[], $3::text[], $4::text[], $5::integer[]) AS input (command_id, state, event, vendor_status)
-      WHERE ${ALL_LOCKED} AND vendor_commands.command_id = input.command_id AND vendor = $2 AND vendor_commands.state = '${calling}'
+      FROM locked JOIN unnest($1::uuid[], $3::text[], $4::text[], $5::integer[]) AS input (command_id, state, event, vendor_status) ON input.command_id = locked.command_id
+      WHERE ${ALL_LOCKED} AND vendor_commands.command_id = locked.command_id AND locked.state = '${calling}'
       RETURNING vendor_commands.command_id AS "commandId"`,
   },
   markPublished: {
     name: 'vendor-commands-mark-published',
     text: `${LOCKED_IN_ORDER}
-      UPDATE vendor_commands SET outcome_published_at = now(), updated_at = now() WHERE ${ALL_LOCKED} AND command_id = ANY($1::uuid[]) AND vendor = $2
-      RETURNING command_id AS "commandId"`,
+      UPDATE vendor_commands SET outcome_published_at = now(), updated_at = now()
+      FROM locked
+      WHERE ${ALL_LOCKED} AND vendor_commands.command_id = locked.command_id
+      RETURNING vendor_commands.command_id AS "commandId"`,
   },
   settleByVendorEvent: {
     name: 'vendor-commands-settle-by-vendor-event',
     text: `${LOCKED_IN_ORDER}
       UPDATE vendor_commands SET state = input.state, outcome_event = input.event::jsonb, outcome_published_at = now(), updated_at = now()
-      FROM unnest($1::uuid[], $3::text[], $4::text[], $5::text[]) AS input (command_id, state, event, event_id)
-      WHERE ${ALL_LOCKED} AND vendor_commands.command_id = input.command_id AND vendor = $2
-        AND (vendor_commands.state NOT IN (${FINAL_STATE_LIST}) OR outcome_event->>'id' = input.event_id)
+      FROM locked JOIN unnest($1::uuid[], $3::text[], $4::text[], $5::text[]) AS input (command_id, state, event, event_id) ON input.command_id = locked.command_id
+      WHERE ${ALL_LOCKED} AND vendor_commands.command_id = locked.command_id
+        AND (locked.state NOT IN (${FINAL_STATE_LIST}) OR outcome_event->>'id' = input.event_id)
       RETURNING vendor_commands.command_id AS "commandId"`,
   },
   vendorEventContext: {
@@ -133,15 +149,6 @@ const STATEMENTS = {
       FROM unnest($1::text[], $3::text[]) AS input (event_id, event_type) ON CONFLICT DO NOTHING`,
   },
 } as const;
-
-/**
- * The updates planned on every call instead of prepared. Each finds its rows by command id, but which
- * index PostgreSQL takes depends on the table's statistics: a prepared plan made while vendor_commands
- * looked small (a new database, or a server without autovacuum) walked the (vendor, state, updated_at)
- * index by its vendor prefix on every call for the connection's life, reading every command of the
- * vendor (8.8 M index entries in a 90 s benchmark). Planned per call, they see the table as it is.
- */
-const PLANNED_PER_CALL: ReadonlySet<StatementName> = new Set<StatementName>(['resumeCalling', 'retrying', 'awaitVendorEvent', 'finishCall', 'markPublished', 'settleByVendorEvent']);
 
 /**
  * The statements of the rarer turns (replays, sweeps, dead letters, look-ups), one command at a
@@ -197,7 +204,7 @@ const ONE_COMMAND_STATEMENTS = {
 /** Commands and events in hand at once share a statement: at most this many each. */
 const MAX_BATCH = 256;
 
-type StatementName = keyof typeof STATEMENTS;
+type StatementName = keyof typeof LEDGER_STATEMENTS;
 type OneCommandStatementName = keyof typeof ONE_COMMAND_STATEMENTS;
 type ClaimRow = { claimed: boolean } & StoredCommand;
 type VendorEventContextRow = { handled: boolean } & ({ commandId: null } | StoredCommand);
@@ -414,8 +421,7 @@ export class CommandLedger {
 
   /** Runs a statement for a batch; $1 is the batch's first array and $2 the vendor, as in every statement. */
   private async run<R extends object = object>(statement: StatementName, [ids, ...arrays]: unknown[][]): Promise<R[]> {
-    const { name, text } = STATEMENTS[statement];
-    const { rows } = await this.pool.query<R>({ ...(PLANNED_PER_CALL.has(statement) ? {} : { name }), text, values: [ids, this.vendor, ...arrays] });
+    const { rows } = await this.pool.query<R>({ ...LEDGER_STATEMENTS[statement], values: [ids, this.vendor, ...arrays] });
     return rows;
   }
 

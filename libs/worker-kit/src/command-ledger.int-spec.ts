@@ -1,0 +1,74 @@
+import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
+import { createScratchDatabase, type PlanNode, planNodesOf, ScratchDatabase, testEnv } from '@pinflow/testing';
+import { Client } from 'pg';
+import { LEDGER_STATEMENTS } from './command-ledger';
+import { COMMAND_STATES } from './outcomes';
+
+/** An SQL array of `count` copies of `element`. */
+const copies = (element: string, count: number) => `ARRAY[${Array(count).fill(element).join(', ')}]`;
+
+/** Each batch update's parameter types, and its arguments after $1 (the command ids) and $2 (the vendor) for `count` commands. */
+const MOVES = {
+  resumeCalling: { types: 'uuid[], text', more: () => '' },
+  retrying: { types: 'uuid[], text, integer[]', more: (count: number) => `, ${copies('503', count)}` },
+  awaitVendorEvent: { types: 'uuid[], text, integer[], text[]', more: (count: number) => `, ${copies('202', count)}, ${copies("'correlation'", count)}` },
+  finishCall: { types: 'uuid[], text, text[], text[], integer[]', more: (count: number) => `, ${copies(`'${COMMAND_STATES.succeeded}'`, count)}, ${copies("'{}'", count)}, ${copies('200', count)}` },
+  markPublished: { types: 'uuid[], text', more: () => '' },
+  settleByVendorEvent: { types: 'uuid[], text, text[], text[], text[]', more: (count: number) => `, ${copies(`'${COMMAND_STATES.succeeded}'`, count)}, ${copies("'{}'", count)}, ${copies("'event'", count)}` },
+} satisfies Partial<Record<keyof typeof LEDGER_STATEMENTS, { types: string; more: (count: number) => string }>>;
+
+/**
+ * The ledger's batch updates run several times per PIN change. On a new database the table's
+ * statistics are those of an empty table until autovacuum's next analyze, while the table grows by
+ * hundreds of commands a second; and a prepared statement may keep the plan it got then. Each update
+ * must still reach its rows by primary key, never by an index walk over every command of the vendor.
+ */
+describe("the ledger's batch updates on a table grown since its statistics were made", () => {
+  let database: ScratchDatabase;
+  let client: Client;
+  let commandIds: string[];
+
+  beforeAll(async () => {
+    database = await createScratchDatabase(testEnv().databaseUrl, 'pinflow_ledger_plans');
+    await migrateDeploy(database.url, defaultMigrationsDir());
+    client = new Client({ connectionString: database.url });
+    await client.connect();
+    await client.query('ALTER TABLE vendor_commands SET (autovacuum_enabled = false)');
+    await client.query('ANALYZE vendor_commands');
+    for (const [statement, { types }] of Object.entries(MOVES)) await client.query(`PREPARE ${statement} (${types}) AS ${LEDGER_STATEMENTS[statement as keyof typeof MOVES].text}`);
+    await client.query(
+      `INSERT INTO vendor_commands (command_id, vendor, request_id, card_id, operation, state, correlation_id, attempts, updated_at)
+       SELECT id, CASE WHEN n % 10 = 0 THEN 'vault' ELSE 'pismo' END, gen_random_uuid(), 'card-' || (n % 200), 'pin-change', $1, id::text, 1, now()
+         FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(1, 20000) AS n) seeded`,
+      [COMMAND_STATES.calling],
+    );
+    const { rows } = await client.query<{ command_id: string }>("SELECT command_id FROM vendor_commands WHERE vendor = 'pismo' LIMIT 200");
+    commandIds = rows.map((row) => row.command_id);
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.end();
+    await database?.drop();
+  });
+
+  describe.each([
+    ['force_custom_plan', 8],
+    ['force_custom_plan', 200],
+    ['force_generic_plan', 8],
+  ])('planned with plan_cache_mode = %s, for a batch of %i', (planCacheMode, batchSize) => {
+    it.each(Object.keys(MOVES) as (keyof typeof MOVES)[])('%s uses no index of vendor_commands but its primary key', async (statement) => {
+      await client.query(`SET plan_cache_mode = ${planCacheMode}`);
+      const batch = commandIds.slice(0, batchSize);
+      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+        `EXPLAIN (FORMAT JSON) EXECUTE ${statement} ('{${batch.join(',')}}', 'pismo'${MOVES[statement].more(batch.length)})`,
+      );
+      const onLedger = planNodesOf(rows[0]['QUERY PLAN'][0].Plan).filter(
+        (node) => node['Node Type'] !== 'ModifyTable' && (node['Relation Name'] === 'vendor_commands' || node['Index Name']?.startsWith('vendor_commands')),
+      );
+
+      // A large batch may read the table whole instead, when its size says so: that costs what it did
+      // when planned, whereas an index walk by vendor or state reads every command however few it wants.
+      expect(new Set(onLedger.map((node) => node['Index Name']).filter(Boolean))).toEqual(new Set(['vendor_commands_pkey']));
+    });
+  });
+});
