@@ -3,6 +3,8 @@ export interface PlanNode {
   'Node Type': string;
   'Index Name'?: string;
   'Relation Name'?: string;
+  /** With EXPLAIN (ANALYZE): the rows the node returned. */
+  'Actual Rows'?: number;
   Plans?: PlanNode[];
 }
 

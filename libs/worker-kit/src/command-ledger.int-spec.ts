@@ -1,7 +1,7 @@
 import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
 import { createScratchDatabase, type PlanNode, planNodesOf, ScratchDatabase, testEnv } from '@pinflow/testing';
 import { Client } from 'pg';
-import { LEDGER_STATEMENTS } from './command-ledger';
+import { LEDGER_STATEMENTS, ONE_COMMAND_STATEMENTS } from './command-ledger';
 import { COMMAND_STATES } from './outcomes';
 
 /** An SQL array of `count` copies of `element`. */
@@ -17,6 +17,15 @@ const MOVES = {
   settleByVendorEvent: { types: 'uuid[], text, text[], text[], text[]', more: (count: number) => `, ${copies(`'${COMMAND_STATES.succeeded}'`, count)}, ${copies("'{}'", count)}, ${copies("'event'", count)}` },
 } satisfies Partial<Record<keyof typeof LEDGER_STATEMENTS, { types: string; more: (count: number) => string }>>;
 
+/** A new database with pinflow's tables, and a connection to it. */
+async function migratedDatabase(prefix: string): Promise<{ database: ScratchDatabase; client: Client }> {
+  const database = await createScratchDatabase(testEnv().databaseUrl, prefix);
+  await migrateDeploy(database.url, defaultMigrationsDir());
+  const client = new Client({ connectionString: database.url });
+  await client.connect();
+  return { database, client };
+}
+
 /**
  * The ledger's batch updates run several times per PIN change. On a new database the table's
  * statistics are those of an empty table until autovacuum's next analyze, while the table grows by
@@ -29,10 +38,7 @@ describe("the ledger's batch updates on a table grown since its statistics were 
   let commandIds: string[];
 
   beforeAll(async () => {
-    database = await createScratchDatabase(testEnv().databaseUrl, 'pinflow_ledger_plans');
-    await migrateDeploy(database.url, defaultMigrationsDir());
-    client = new Client({ connectionString: database.url });
-    await client.connect();
+    ({ database, client } = await migratedDatabase('pinflow_ledger_plans'));
     await client.query('ALTER TABLE vendor_commands SET (autovacuum_enabled = false)');
     await client.query('ANALYZE vendor_commands');
     for (const [statement, { types }] of Object.entries(MOVES)) await client.query(`PREPARE ${statement} (${types}) AS ${LEDGER_STATEMENTS[statement as keyof typeof MOVES].text}`);
@@ -70,5 +76,50 @@ describe("the ledger's batch updates on a table grown since its statistics were 
       // when planned, whereas an index walk by vendor or state reads every command however few it wants.
       expect(new Set(onLedger.map((node) => node['Index Name']).filter(Boolean))).toEqual(new Set(['vendor_commands_pkey']));
     });
+  });
+});
+
+/**
+ * Every worker sweeps its ledger every few seconds for commands whose vendor event is overdue and for
+ * outcomes left unpublished. A ledger holds every command ever run: a sweep must read the few it may
+ * act on, not the history.
+ */
+describe('the sweeps on a ledger of 20,000 finished commands', () => {
+  let database: ScratchDatabase;
+  let client: Client;
+
+  beforeAll(async () => {
+    ({ database, client } = await migratedDatabase('pinflow_ledger_sweeps'));
+    // Mostly finished and published; one in 1,000 awaiting its vendor's event, one in 1,000 unpublished.
+    await client.query(
+      `INSERT INTO vendor_commands (command_id, vendor, request_id, card_id, operation, state, correlation_id, attempts, outcome_event, outcome_published_at, updated_at)
+       SELECT id, 'pismo', gen_random_uuid(), 'card-' || (n % 200), 'pin-change',
+              CASE WHEN n % 1000 = 0 THEN $1 ELSE $2 END, id::text, 1,
+              CASE WHEN n % 1000 = 0 THEN NULL ELSE '{}'::jsonb END,
+              CASE WHEN n % 1000 IN (0, 1) THEN NULL ELSE now() END,
+              now() - make_interval(secs => n)
+         FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(1, 20000) AS n) seeded`,
+      [COMMAND_STATES.awaitingVendorEvent, COMMAND_STATES.succeeded],
+    );
+    await client.query('ANALYZE vendor_commands');
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.end();
+    await database?.drop();
+  });
+
+  it.each([
+    ['awaitingSince', 'vendor_commands_awaiting_vendor_event_idx'],
+    ['unpublishedSince', 'vendor_commands_unpublished_outcome_idx'],
+  ] as const)('%s reads only the commands it may act on, through %s', async (sweep, index) => {
+    const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({
+      text: `EXPLAIN (ANALYZE, FORMAT JSON) ${ONE_COMMAND_STATEMENTS[sweep].text}`,
+      values: ['pismo', new Date(), 100],
+    });
+    const scans = planNodesOf(rows[0]['QUERY PLAN'][0].Plan).filter((node) => node['Relation Name'] === 'vendor_commands' || node['Index Name']);
+
+    expect(scans.map((node) => node['Index Name'])).toEqual([index]);
+    expect(scans.map((node) => node['Actual Rows'])).toEqual([20]);
   });
 });

@@ -154,7 +154,7 @@ export const LEDGER_STATEMENTS = {
  * The statements of the rarer turns (replays, sweeps, dead letters, look-ups), one command at a
  * time; $1 is always the vendor. Every update sets updated_at, which the sweeps go by.
  */
-const ONE_COMMAND_STATEMENTS = {
+export const ONE_COMMAND_STATEMENTS = {
   find: {
     name: 'vendor-commands-find',
     text: `SELECT ${COMMAND_COLUMNS} FROM vendor_commands WHERE vendor = $1 AND command_id = $2::uuid`,
