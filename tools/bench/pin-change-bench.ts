@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { repoRoot } from '@pinflow/testing';
+import { CommandLine } from '../command-line';
 import { AppName, KAFKA_REQUESTERS, KafkaRequester, PinChangeRequest, PinChangeScenarios, provisionTestInfrastructure, startStack, VENDOR_NAMES, VendorName } from '@pinflow/platform';
 import { runBaseline } from './baseline';
 import { CpuMeter, listeningPid } from './cpu';
@@ -23,56 +23,53 @@ import { Door, httpDoor, LoadResult, percentile, PreparedRequest, runLoad } from
  * --secured runs the broker SASL_SSL only with the platform's ACLs, every service and the requester signing in as its own principal.
  * See README.md, "Benchmark", for the options.
  */
-const { values } = parseArgs({
-  options: {
-    door: { type: 'string', default: 'http' },
-    secured: { type: 'boolean', default: false },
-    presigned: { type: 'string' },
-    concurrency: { type: 'string', default: '32' },
-    rate: { type: 'string' },
-    duration: { type: 'string', default: '30' },
-    warmup: { type: 'string', default: '10' },
-    cards: { type: 'string', default: '200' },
-    vendors: { type: 'string', default: 'pismo' },
-    bodies: { type: 'string', default: '4096' },
-    'max-inflight': { type: 'string', default: '1024' },
-    'cold-connections': { type: 'boolean', default: false },
-    'timeout-ms': { type: 'string', default: '30000' },
-    'drain-timeout': { type: 'string', default: '300' },
-    'vendor-latency-ms': { type: 'string', default: '0' },
-    baseline: { type: 'boolean', default: false },
-    'cpu-prof': { type: 'string' },
-  },
+const commandLine: CommandLine = new CommandLine(
+  `usage: npm run bench -- [--concurrency N | --rate R] [--duration S] [--warmup S] [--vendors ${VENDOR_NAMES.join(',')}] [--cards N] [--baseline]
+       [--door http|kafka] [--secured] [--vendor-latency-ms N] [--max-inflight N] [--cold-connections] [--timeout-ms N] [--cpu-prof DIR] …
+every option, its default and what the run prints: README.md, "Benchmark"`,
+);
+const values = commandLine.options({
+  door: { type: 'string', default: 'http' },
+  secured: { type: 'boolean', default: false },
+  presigned: { type: 'string' },
+  concurrency: { type: 'string', default: '32' },
+  rate: { type: 'string' },
+  duration: { type: 'string', default: '30' },
+  warmup: { type: 'string', default: '10' },
+  cards: { type: 'string', default: '200' },
+  vendors: { type: 'string', default: 'pismo' },
+  bodies: { type: 'string', default: '4096' },
+  'max-inflight': { type: 'string', default: '1024' },
+  'cold-connections': { type: 'boolean', default: false },
+  'timeout-ms': { type: 'string', default: '30000' },
+  'drain-timeout': { type: 'string', default: '300' },
+  'vendor-latency-ms': { type: 'string', default: '0' },
+  baseline: { type: 'boolean', default: false },
+  'cpu-prof': { type: 'string' },
 });
 
-function positive(name: string, value: string | undefined, allowZero = false): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number < 0 || (!allowZero && number === 0)) throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, not ${value}`);
-  return number;
-}
-
 const vendors = values.vendors!.split(',') as VendorName[];
-for (const vendor of vendors) if (!VENDOR_NAMES.includes(vendor)) throw new Error(`unknown vendor ${vendor}`);
-const rate = values.rate === undefined ? undefined : positive('rate', values.rate);
-const concurrency = positive('concurrency', values.concurrency);
-const durationSeconds = positive('duration', values.duration);
-const warmupSeconds = positive('warmup', values.warmup, true);
-const cardCount = positive('cards', values.cards);
-const bodyCount = positive('bodies', values.bodies);
-const maxInFlight = positive('max-inflight', values['max-inflight']);
+for (const vendor of vendors) if (!VENDOR_NAMES.includes(vendor)) commandLine.fail(`unknown vendor "${vendor}"`);
+const rate = values.rate === undefined ? undefined : commandLine.positive('rate', values.rate);
+const concurrency = commandLine.positive('concurrency', values.concurrency);
+const durationSeconds = commandLine.positive('duration', values.duration);
+const warmupSeconds = commandLine.positive('warmup', values.warmup, { allowZero: true });
+const cardCount = commandLine.positive('cards', values.cards);
+const bodyCount = commandLine.positive('bodies', values.bodies);
+const maxInFlight = commandLine.positive('max-inflight', values['max-inflight']);
 /** Connections to intake the HTTP door keeps: one per request it may have in flight. */
 const maxSockets = rate ? Math.max(concurrency, maxInFlight) : concurrency;
-const timeoutMs = positive('timeout-ms', values['timeout-ms']);
-const drainTimeoutMs = positive('drain-timeout', values['drain-timeout']) * 1000;
-const vendorLatencyMs = positive('vendor-latency-ms', values['vendor-latency-ms'], true);
+const timeoutMs = commandLine.positive('timeout-ms', values['timeout-ms']);
+const drainTimeoutMs = commandLine.positive('drain-timeout', values['drain-timeout']) * 1000;
+const vendorLatencyMs = commandLine.positive('vendor-latency-ms', values['vendor-latency-ms'], { allowZero: true });
 const door = values.door;
-if (door !== 'http' && door !== 'kafka') throw new Error(`--door must be http or kafka, not ${door}`);
-if (values.secured && process.env.KAFKA_BROKERS) throw new Error('--secured starts a broker of its own: leave KAFKA_BROKERS unset');
+if (door !== 'http' && door !== 'kafka') commandLine.fail(`--door must be http or kafka, not "${door}"`);
+if (values.secured && process.env.KAFKA_BROKERS) commandLine.fail('--secured starts a broker of its own: leave KAFKA_BROKERS unset');
 // The bare pipe speaks plaintext only.
-if (values.secured && values.baseline) throw new Error('--baseline runs on a plaintext broker only: leave out --secured');
+if (values.secured && values.baseline) commandLine.fail('--baseline runs on a plaintext broker only: leave out --secured');
 // Each Kafka-door request carries its own request id under its signature, so none can be sent twice:
 // enough are signed before the clock starts for the whole run (at 0.1 ms each).
-const presignedCount = positive('presigned', values.presigned ?? String(rate ? Math.ceil(rate * (warmupSeconds + durationSeconds) * 1.2) + concurrency : 20_000));
+const presignedCount = commandLine.positive('presigned', values.presigned ?? String(rate ? Math.ceil(rate * (warmupSeconds + durationSeconds) * 1.2) + concurrency : 20_000));
 const mode = rate ? `open loop ${rate}/s` : `closed loop, ${concurrency} in flight`;
 const TERMINAL_TYPES = [EVENT_TYPES.passwordChanged, EVENT_TYPES.failed];
 

@@ -1,6 +1,6 @@
 import { VENDOR_NAMES, VendorName } from '@pinflow/platform';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { CommandLine } from '../command-line';
 import { DrillResult, runDrill } from './drill';
 import { DrillEnvironment, startDrillEnvironment } from './environment';
 import { formatTable, runDirectory, writeResults } from './report';
@@ -14,41 +14,29 @@ import { scenarioById, SCENARIOS } from './scenarios';
  */
 const usage = `usage: npm run drills -- [--scenario N|N,M|all] [--commands 2000] [--vendors ${VENDOR_NAMES.join(',')}] [--rate 20] [--recovery 180]`;
 
-function fail(message: string): never {
-  console.error(`${message}\n${usage}`);
-  process.exit(2);
-}
-
-function positive(name: string, value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0) fail(`--${name} must be a positive number, not "${value}"`);
-  return number;
-}
-
-const { values } = parseArgs({
-  options: {
-    scenario: { type: 'string', default: 'all' },
-    commands: { type: 'string', default: '2000' },
-    vendors: { type: 'string', default: VENDOR_NAMES.join(',') },
-    rate: { type: 'string', default: '20' },
-    recovery: { type: 'string', default: '180' },
-    'log-level': { type: 'string', default: 'info' },
-  },
+const commandLine: CommandLine = new CommandLine(usage);
+const values = commandLine.options({
+  scenario: { type: 'string', default: 'all' },
+  commands: { type: 'string', default: '2000' },
+  vendors: { type: 'string', default: VENDOR_NAMES.join(',') },
+  rate: { type: 'string', default: '20' },
+  recovery: { type: 'string', default: '180' },
+  'log-level': { type: 'string', default: 'info' },
 });
 const vendors = values.vendors.split(',').map((vendor) => vendor.trim());
-for (const vendor of vendors) if (!(VENDOR_NAMES as readonly string[]).includes(vendor)) fail(`unknown vendor "${vendor}"`);
+for (const vendor of vendors) if (!(VENDOR_NAMES as readonly string[]).includes(vendor)) commandLine.fail(`unknown vendor "${vendor}"`);
 let scenarios: typeof SCENARIOS;
 try {
   scenarios = values.scenario === 'all' ? SCENARIOS : values.scenario.split(',').map((id) => scenarioById(Number(id)));
 } catch (error) {
-  fail((error as Error).message);
+  commandLine.fail((error as Error).message);
 }
 const settings = {
   scenarios: scenarios.map((scenario) => scenario.id),
-  commands: Math.round(positive('commands', values.commands)),
+  commands: Math.round(commandLine.positive('commands', values.commands)),
   vendors,
-  ratePerSecond: positive('rate', values.rate),
-  recoverySeconds: positive('recovery', values.recovery),
+  ratePerSecond: commandLine.positive('rate', values.rate),
+  recoverySeconds: commandLine.positive('recovery', values.recovery),
 };
 
 async function main(): Promise<void> {
