@@ -1,6 +1,6 @@
 import { VENDOR_NAMES, VendorName } from '@pinflow/platform';
 import path from 'node:path';
-import { CommandLine } from '../command-line';
+import { CommandLine } from '@pinflow/platform';
 import { DrillResult, runDrill } from './drill';
 import { DrillEnvironment, startDrillEnvironment } from './environment';
 import { formatTable, runDirectory, writeResults } from './report';

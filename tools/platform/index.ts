@@ -10,3 +10,4 @@ export * from './kafka-secured';
 export * from './vendor-platform';
 export { VENDOR_PLATFORMS } from './vendors';
 export * from './kafka-requester';
+export * from './command-line';
