@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import type { AuthenticatedPrincipal, AuthenticatedRequest } from '@pinflow/auth';
 import { ProblemException, ZodValidationPipe, type AdmissionLimitOptions } from '@pinflow/http';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AcceptedResponse, idempotencyKeyHeader } from './api-schemas';
 import type { IntakeConfig } from './config';
 import { RequestsService, Submission } from './requests.service';
@@ -13,7 +13,7 @@ export interface Acceptance {
   principal: AuthenticatedPrincipal;
   /** Required at pinflow's own API; D1's PIN push may come without the correlation id it dedupes on. */
   idempotencyKey?: string;
-  response: Response;
+  response: FastifyReply;
 }
 
 /** The {@link Acceptance} of a request on a handler protected by `@RequireScopes`. */
@@ -22,7 +22,7 @@ export const Accepting = createParamDecorator((_data: unknown, context: Executio
   const request = http.getRequest<AuthenticatedRequest>();
   // Reading a principal nothing authenticated is a wiring mistake, not an anonymous caller.
   if (!request.principal) throw new Error('@Accepting() needs @RequireScopes(...) on the handler or its controller');
-  const idempotencyKey = validIdempotencyKey.transform(request.header('idempotency-key'));
+  const idempotencyKey = validIdempotencyKey.transform(request.headers['idempotency-key']);
   // Without a key a retry after a lost answer would change the PIN (or block the card) twice.
   if (idempotencyKey === undefined) {
     throw new ProblemException(400, 'IDEMPOTENCY_KEY_REQUIRED', 'Idempotency-Key required', 'Send an Idempotency-Key header (a new unique value per request, the same on its retries).');
@@ -30,7 +30,7 @@ export const Accepting = createParamDecorator((_data: unknown, context: Executio
   return {
     principal: request.principal,
     idempotencyKey,
-    response: http.getResponse<Response>(),
+    response: http.getResponse<FastifyReply>(),
   };
 });
 
@@ -53,8 +53,8 @@ export class HttpDoor {
 
   async accept(acceptance: Acceptance, submission: Submission): Promise<AcceptedResponse> {
     const { response, replayed } = await this.requests.submit(acceptance, submission);
-    acceptance.response.location(response.statusUrl);
-    if (replayed) acceptance.response.setHeader('Idempotent-Replayed', 'true');
+    acceptance.response.header('Location', response.statusUrl);
+    if (replayed) acceptance.response.header('Idempotent-Replayed', 'true');
     return response;
   }
 }

@@ -4,7 +4,7 @@ import { ProblemException, TemporarilyUnavailableException } from '@pinflow/http
 import { createKafka, EncodedMessage, ensureTopics, JsonProducer, pinflowTopicSpecs } from '@pinflow/kafka';
 import { createLogger } from '@pinflow/logging';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { Acceptance, HttpDoor } from './acceptance';
@@ -84,9 +84,8 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
   async function submit(door: HttpDoor, submission: Submission, options: { caller?: string; tenant?: string; idempotencyKey?: string } = {}) {
     const headers: Record<string, string> = {};
     const response = {
-      location: (url: string) => (headers.location = url),
-      setHeader: (name: string, value: string) => (headers[name] = value),
-    } as unknown as Response;
+      header: (name: string, value: string) => (headers[name.toLowerCase()] = value),
+    } as unknown as FastifyReply;
     const acceptance: Acceptance = { principal: { subject: options.caller ?? 'intake-spec', tenant: options.tenant, scopes: new Set() }, idempotencyKey: options.idempotencyKey ?? randomUUID(), response };
     const body = await door.accept(acceptance, submission);
     return { body, headers };
@@ -220,7 +219,7 @@ describe('Accepting requests: group commit into the outbox, and the relay that p
       // Whichever body came first is the request; the other body is refused for reusing its key.
       expect(accepted.length + rejected.length).toBe(3);
       expect(new Set(accepted.map((answer) => answer.body.requestId)).size).toBe(1);
-      expect(accepted.filter((answer) => answer.headers['Idempotent-Replayed'] === 'true')).toHaveLength(accepted.length - 1);
+      expect(accepted.filter((answer) => answer.headers['idempotent-replayed'] === 'true')).toHaveLength(accepted.length - 1);
       expect(rejected.map((problem) => [problem.getStatus(), problem.getResponse().code])).toEqual(rejected.map(() => [422, 'IDEMPOTENCY_KEY_REUSED']));
       expect(await database.prisma.intakeRequest.count({ where: { caller: 'intake-spec', idempotencyKey } })).toBe(1);
     });

@@ -1,6 +1,6 @@
 import type { VendorDialect, VendorErrorInfo } from '@pinflow/sandbox-kit';
 import { correlationIdOf, VendorError } from '@pinflow/sandbox-kit';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CardRejected } from './card';
 
 // Pismo's side of HTTP: its error bodies, its correlation ids and where its paths name a card.
@@ -13,7 +13,7 @@ export const CARD_ID_IN_PATH = /\/(?:pcicards\/v1\/pcicards|cards?)\/([^/?#]+)/;
 export const CID_HEADER = 'x-cid';
 
 /** The request's `x-cid`, or one made up for it; the same value for the whole request. */
-export function cidOf(request: Request): string {
+export function cidOf(request: FastifyRequest): string {
   return correlationIdOf(request, CID_HEADER);
 }
 

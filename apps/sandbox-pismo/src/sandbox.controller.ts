@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
 import { ZodValidationPipe } from '@pinflow/http';
 import { CardHooksController, holdsSecret } from '@pinflow/sandbox-kit';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Card, CARD_STATUSES, CARD_TYPES, CardStatus, ChipScript } from './card';
 import { CardRegistry } from './card-registry';
@@ -95,7 +95,7 @@ export class SandboxController extends CardHooksController<Card, CardView> {
 
   @Post('cards/:cardId/contact-authorization')
   @HttpCode(200)
-  async contactAuthorization(@Param('cardId') cardId: string, @Req() request: Request): Promise<{ appliedScripts: ScriptView[] }> {
+  async contactAuthorization(@Param('cardId') cardId: string, @Req() request: FastifyRequest): Promise<{ appliedScripts: ScriptView[] }> {
     const applied = await this.simulator.contactAuthorization(this.existingCard(cardId), cidOf(request));
     return { appliedScripts: applied.map(scriptView) };
   }

@@ -494,7 +494,7 @@ describe('the Pismo sandbox', () => {
       const answer = await call('POST', `/sandbox/cards/${cardId}/verify-pin`, { raw: `{"pin": x${PINS.hookBrokenJson}}` });
       expect(answer.status).toBe(400);
       expect(answer.contentType).toMatch(/^application\/problem\+json/);
-      expect(answer.body).toMatchObject({ status: 400, code: 'MALFORMED_BODY' });
+      expect(answer.body).toMatchObject({ status: 400, code: 'MALFORMED_JSON' });
       expect(answer.text).not.toContain(PINS.hookBrokenJson);
     });
 

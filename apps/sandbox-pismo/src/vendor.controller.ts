@@ -1,6 +1,6 @@
 import { Body, Controller, Header, HttpCode, Inject, Param, Post, Put, Req } from '@nestjs/common';
 import { FaultInjector, parseVendorBody, VendorEndpoints, VendorError } from '@pinflow/sandbox-kit';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { cardIdOf } from './pismo-events';
 import { cidOf } from './pismo-http';
@@ -75,7 +75,7 @@ export class CardsController {
   @Put('pcicards/v2/pcicards/card/:cardId')
   @HttpCode(201)
   @Header('Content-Type', 'application/json')
-  async changePassword(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: Request): Promise<string> {
+  async changePassword(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: FastifyRequest): Promise<string> {
     const { pin, sync_offline_pin: syncOfflinePin = false } = parseVendorBody(changePasswordBody, body);
     const cid = cidOf(request);
     await this.faults.underDrills(() => this.simulator.changePassword(cardId, pin, syncOfflinePin, cid));
@@ -85,7 +85,7 @@ export class CardsController {
   /** 204; the PIN is changed, or the block refused, as update_password-1 tells (SUCCESS or FAILURE). */
   @Put('pcicards/v1/pcicards/:cardId/pinblock')
   @HttpCode(204)
-  async updatePinFromPinBlock(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: Request): Promise<void> {
+  async updatePinFromPinBlock(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: FastifyRequest): Promise<void> {
     const { pinblock, key_id: keyId, sync_offline_pin: syncOfflinePin = false } = parseVendorBody(pinBlockBody, body);
     const cid = cidOf(request);
     await this.faults.underDrills(() => this.simulator.updatePinFromPinBlock(cardId, pinblock, keyId, syncOfflinePin, cid));
@@ -93,7 +93,7 @@ export class CardsController {
 
   @Post('wallet/v2/cards/:cardId/password-tries/increase')
   @HttpCode(200)
-  async increasePasswordTries(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: Request): Promise<{ success: string }> {
+  async increasePasswordTries(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: FastifyRequest): Promise<{ success: string }> {
     const { block_card_exceeds_counter: blockWhenExceeded } = parseVendorBody(increaseTriesBody, body);
     const cid = cidOf(request);
     await this.faults.underDrills(() => this.simulator.increasePasswordTries(cardId, blockWhenExceeded, cid));
@@ -103,7 +103,7 @@ export class CardsController {
   /** Pismo's published OpenAPI answers this one with CardsSuccessResponse, a boolean flag (the increase answers a message). */
   @Post('wallet/v2/cards/:cardId/password-tries/reset')
   @HttpCode(200)
-  async resetPasswordTries(@Param('cardId') cardId: string, @Req() request: Request): Promise<{ success: true }> {
+  async resetPasswordTries(@Param('cardId') cardId: string, @Req() request: FastifyRequest): Promise<{ success: true }> {
     const cid = cidOf(request);
     await this.faults.underDrills(() => this.simulator.resetPasswordTries(cardId, cid));
     return { success: true };
@@ -112,14 +112,14 @@ export class CardsController {
   /** Pismo's body "should be empty": whatever comes is ignored. 204, and issuer_script-1 (script_created). */
   @Post('pcicards/v1/pcicards/:cardId/scripts/sync-offline-pin')
   @HttpCode(204)
-  async syncOfflinePin(@Param('cardId') cardId: string, @Req() request: Request): Promise<void> {
+  async syncOfflinePin(@Param('cardId') cardId: string, @Req() request: FastifyRequest): Promise<void> {
     const cid = cidOf(request);
     await this.faults.underDrills(() => this.simulator.syncOfflinePin(cardId, cid));
   }
 
   @Post('pcicards/v1/pcicards/:cardId/scripts/pin-update')
   @HttpCode(200)
-  async appendPinUpdateScript(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: Request): Promise<AppendedScript> {
+  async appendPinUpdateScript(@Param('cardId') cardId: string, @Body() body: unknown, @Req() request: FastifyRequest): Promise<AppendedScript> {
     const accountId = accountIdHeader.safeParse(request.headers['x-account-id']);
     if (!accountId.success) throw new VendorError(400, 'INVALID_HEADER', accountId.error.issues[0].message);
     const { script_id: scriptId, pin, pin_block: pinBlock, key_id: keyId } = parseVendorBody(pinUpdateScriptBody, body);

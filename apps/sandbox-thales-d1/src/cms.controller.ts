@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Logger, Param, Put, Req } from '@nestjs/common';
 import { CallLog, correlationIdOf, FaultInjector, parseVendorBody, VendorEndpoints } from '@pinflow/sandbox-kit';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CmsSimulator, EncryptedPinBlock } from './cms-simulator';
 import type { SandboxConfig } from './config';
 import { CORRELATION_HEADER, requireCardAddress, setPinBody } from './d1-http';
@@ -27,7 +27,7 @@ export class PinManagementController {
 
   @Put()
   @HttpCode(204)
-  async setPin(@Param('issuerId') issuerId: string, @Param('cardId') cardId: string, @Body() body: unknown, @Req() request: Request): Promise<void> {
+  async setPin(@Param('issuerId') issuerId: string, @Param('cardId') cardId: string, @Body() body: unknown, @Req() request: FastifyRequest): Promise<void> {
     requireCardAddress(issuerId, cardId, this.config.D1_ISSUER_ID);
     const pinBlock: EncryptedPinBlock = parseVendorBody(setPinBody, body);
     const correlationId = correlationIdOf(request, CORRELATION_HEADER);
@@ -47,7 +47,7 @@ export class PinManagementController {
   }
 
   @Get()
-  async pin(@Param('issuerId') issuerId: string, @Param('cardId') cardId: string, @Req() request: Request): Promise<EncryptedPinBlock> {
+  async pin(@Param('issuerId') issuerId: string, @Param('cardId') cardId: string, @Req() request: FastifyRequest): Promise<EncryptedPinBlock> {
     requireCardAddress(issuerId, cardId, this.config.D1_ISSUER_ID);
     return this.faults.underDrills(async () => {
       const pinBlock = await this.simulator.pinBlock(cardId);

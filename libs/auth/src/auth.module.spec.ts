@@ -1,5 +1,6 @@
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,7 +51,7 @@ beforeAll(async () => {
   })
   class AppModule {}
 
-  app = await NestFactory.create(AppModule, { logger: false });
+  app = await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false });
   await app.listen(0, '127.0.0.1');
   baseUrl = await app.getUrl();
 });

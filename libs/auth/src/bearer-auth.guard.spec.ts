@@ -34,7 +34,7 @@ function token(scopes: string[], expiresIn = '5m'): Promise<string> {
 function httpCall(handler: () => void, authorization?: string) {
   const request = { headers: authorization === undefined ? {} : { authorization } } as AuthenticatedRequest;
   const headers: Record<string, string> = {};
-  const response = { setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = value) };
+  const response = { header: (name: string, value: string) => (headers[name.toLowerCase()] = value) };
   const context = {
     switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }),
     getHandler: () => handler,

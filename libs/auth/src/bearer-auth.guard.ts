@@ -8,7 +8,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { JwtVerifier, KeySetUnavailableError, TokenRejectedError, type AuthenticatedPrincipal } from './jwt-verifier';
 
 export const REQUIRED_SCOPES_METADATA = 'pinflow:auth:required-scopes';
@@ -40,7 +40,7 @@ const KEYS_UNAVAILABLE = {
 } as const;
 
 /** A request that passed {@link BearerAuthGuard}. */
-export interface AuthenticatedRequest extends Request {
+export interface AuthenticatedRequest extends FastifyRequest {
   principal?: AuthenticatedPrincipal;
 }
 
@@ -49,7 +49,7 @@ function unauthorized(code: Exclude<AuthErrorCode, 'INSUFFICIENT_SCOPE'>, detail
   return new UnauthorizedException(problem, { cause });
 }
 
-function bearerToken(request: Request): string | undefined {
+function bearerToken(request: FastifyRequest): string | undefined {
   return /^Bearer +([^ ]+) *$/i.exec(request.headers.authorization ?? '')?.[1];
 }
 
@@ -69,11 +69,11 @@ export class BearerAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const response = context.switchToHttp().getResponse<Response>();
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
 
     const token = bearerToken(request);
     if (token === undefined) {
-      response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+      reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw unauthorized('TOKEN_MISSING', 'A bearer access token is required in the Authorization header.');
     }
 
@@ -83,7 +83,7 @@ export class BearerAuthGuard implements CanActivate {
         throw new ServiceUnavailableException(KEYS_UNAVAILABLE, { cause: error });
       }
       if (!(error instanceof TokenRejectedError)) throw error;
-      response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+      reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw unauthorized(error.code, `${error.message}.`, error);
     });
 
@@ -93,7 +93,7 @@ export class BearerAuthGuard implements CanActivate {
     ]);
     const missing = required.filter((scope) => !principal.scopes.has(scope));
     if (missing.length > 0) {
-      response.setHeader('WWW-Authenticate', 'Bearer error="insufficient_scope"');
+      reply.header('WWW-Authenticate', 'Bearer error="insufficient_scope"');
       const problem: AuthProblem = {
         type: 'https://pinflow.dev/problems/forbidden',
         title: 'Forbidden',

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import { recordHttpRequests, type RoutedRequest } from './metrics';
+import { observeHttpRequest, UNMATCHED_ROUTE } from './metrics';
 import { RETRY_AFTER_SECONDS, UNAVAILABLE_PROBLEM } from './problem';
 
 /** Which requests count against the limit, and how many of them may be in progress at once. */
@@ -33,7 +33,7 @@ export function limitAdmission(server: Server, options: AdmissionLimitOptions): 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     if (!options.applies(request)) return app(request, response);
     if (inProgress >= options.maxInProgress) {
-      recordHttpRequests(request as RoutedRequest, response, () => response.writeHead(503, REFUSAL_HEADERS).end(REFUSAL_BODY));
+      observeHttpRequest(request, response, () => UNMATCHED_ROUTE, () => response.writeHead(503, REFUSAL_HEADERS).end(REFUSAL_BODY));
       return;
     }
     inProgress += 1;

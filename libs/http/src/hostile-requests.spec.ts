@@ -1,11 +1,9 @@
 import { Body, Controller, Get, Header, HttpCode, Logger, Module, Post } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { postRaw, sendRawHttp } from '@pinflow/testing';
 import { z } from 'zod';
-import { configureHttpApp, httpLoggerModule } from './bootstrap';
+import { httpLoggerModule } from './bootstrap';
+import { servedForSpecs } from './http-app.spec-support';
 import { ZodValidationPipe } from './zod-pipe';
 
 const changePinBody = z.strictObject({ pin: z.string() });
@@ -37,17 +35,9 @@ class CardsModule {}
 
 const JSON_BODY = '{"pin":"8264"}';
 
-describe('an app configured by configureHttpApp, given hostile requests', () => {
-  let app: NestExpressApplication;
-  let base: string;
+describe('an app made by createHttpApp, given hostile requests', () => {
+  const served = servedForSpecs(CardsModule);
   let errorLogs: jest.SpyInstance;
-
-  beforeAll(async () => {
-    app = await NestFactory.create<NestExpressApplication>(CardsModule, { bufferLogs: true, bodyParser: false });
-    configureHttpApp(app);
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-  });
 
   beforeEach(() => {
     errorLogs = jest.spyOn(Logger.prototype, 'error');
@@ -59,23 +49,21 @@ describe('an app configured by configureHttpApp, given hostile requests', () => 
     errorLogs.mockRestore();
   });
 
-  afterAll(() => app.close());
-
   it('accepts a well-formed request, so the refusals below are about what makes them hostile; no cache may keep the answer', async () => {
-    const answer = await postRaw(`${base}/cards/card-1/pin`, {}, JSON_BODY);
+    const answer = await postRaw(`${served.base}/cards/card-1/pin`, {}, JSON_BODY);
 
     expect(answer).toMatchObject({ status: 202, body: '{"accepted":true}' });
     expect(answer.head).toMatch(/cache-control: no-store/i);
   });
 
   it('takes a POST without content and without Content-Type, as a body-less action is sent', async () => {
-    const answer = await sendRawHttp(base, 'POST /cards/card-1/tries/reset HTTP/1.1\nhost: localhost\ncontent-length: 0\nconnection: close\n');
+    const answer = await sendRawHttp(served.base, 'POST /cards/card-1/tries/reset HTTP/1.1\nhost: localhost\ncontent-length: 0\nconnection: close\n');
 
     expect(answer.status).toBe(204);
   });
 
   it('lets a handler that serves public data say how long it may be cached', async () => {
-    const answer = await sendRawHttp(base, 'GET /public-key HTTP/1.1\nhost: localhost\nconnection: close\n');
+    const answer = await sendRawHttp(served.base, 'GET /public-key HTTP/1.1\nhost: localhost\nconnection: close\n');
 
     expect(answer.status).toBe(200);
     expect(answer.head).toMatch(/cache-control: public, max-age=300/i);
@@ -102,7 +90,7 @@ describe('an app configured by configureHttpApp, given hostile requests', () => 
     ['a form', { 'content-type': 'application/x-www-form-urlencoded' }, 'pin=8264', 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ['a body with an empty Content-Type', { 'content-type': '' }, JSON_BODY, 415, 'UNSUPPORTED_MEDIA_TYPE'],
   ])('answers %s with a problem document', async (_case, headers, body, status, code) => {
-    const answer = await postRaw(`${base}/cards/card-1/pin`, headers, body);
+    const answer = await postRaw(`${served.base}/cards/card-1/pin`, headers, body);
 
     expect(answer.status).toBe(status);
     expect(answer.head).toMatch(/content-type: application\/problem\+json/i);
@@ -118,7 +106,7 @@ describe('an app configured by configureHttpApp, given hostile requests', () => 
     ['a broken chunked body', 'POST /cards/card-1/pin HTTP/1.1\nhost: localhost\ncontent-type: application/json\ntransfer-encoding: chunked\n', `zz\r\n${JSON_BODY}\r\n0\r\n\r\n`, 400, 'MALFORMED_REQUEST'],
     ['a request line that is not HTTP', 'GET /cards HTTP/9 nonsense\n', '', 400, 'MALFORMED_REQUEST'],
   ])("answers a request Node's HTTP parser refuses (%s) with a problem document, and closes the connection", async (_case, head, body, status, code) => {
-    const answer = await sendRawHttp(base, head, body);
+    const answer = await sendRawHttp(served.base, head, body);
 
     expect(answer.status).toBe(status);
     expect(answer.head).toMatch(/content-type: application\/problem\+json/i);

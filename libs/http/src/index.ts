@@ -4,3 +4,4 @@ export * from './health';
 export * from './bootstrap';
 export * from './metrics';
 export * from './admission-limit';
+export * from './request-bodies';

@@ -1,14 +1,18 @@
-import type { ArgumentsHost } from '@nestjs/common';
+import { HttpException, type ArgumentsHost } from '@nestjs/common';
 import { ProblemDetailsFilter, ProblemException } from './problem';
 
-/** What the filter wrote: status, headers, content type and body. */
+/** What the filter wrote on a Fastify reply: status, headers, content type and body. */
 function respond(filter: ProblemDetailsFilter, exception: unknown) {
   const written = { status: 0, headers: {} as Record<string, string>, type: '', body: undefined as unknown };
   const response = {
+    raw: {},
     status: (status: number) => ((written.status = status), response),
-    setHeader: (name: string, value: string) => ((written.headers[name] = value), response),
-    type: (type: string) => ((written.type = type), response),
-    json: (body: unknown) => ((written.body = body), response),
+    headers: (headers: Record<string, string>) => {
+      const { 'Content-Type': type, ...others } = headers;
+      Object.assign(written, { type, headers: others });
+      return response;
+    },
+    send: (body: string) => ((written.body = JSON.parse(body)), response),
   };
   const host = { switchToHttp: () => ({ getResponse: () => response }) } as unknown as ArgumentsHost;
   filter.catch(exception, host);
@@ -22,7 +26,7 @@ describe('ProblemDetailsFilter: every error leaves as a problem body a client ca
   it('answers 503 with Retry-After when a dependency is down or overloaded, so the caller retries with the same Idempotency-Key', () => {
     const written = respond(new ProblemDetailsFilter(isOverload), overloaded);
 
-    expect(written).toMatchObject({ status: 503, headers: { 'Retry-After': '1' }, type: 'application/problem+json' });
+    expect(written).toMatchObject({ status: 503, headers: { 'Retry-After': '1' }, type: 'application/problem+json; charset=utf-8' });
     expect(written.body).toMatchObject({ status: 503, code: 'TEMPORARILY_UNAVAILABLE', title: 'Temporarily unavailable' });
     expect(JSON.stringify(written.body)).not.toContain('transaction');
   });
@@ -40,26 +44,21 @@ describe('ProblemDetailsFilter: every error leaves as a problem body a client ca
     expect(written).toMatchObject({ status: 422, body: { code: 'WEAK_PIN', title: 'The PIN is too easy to guess', type: 'https://pinflow.dev/problems/weak-pin' } });
   });
 
-  /** What body-parser raises: an http-errors error whose message quotes the body. */
-  const refusedBody = (status: number, type?: string) => Object.assign(new Error('unexpected token in {"pin":"739146"}'), { status, statusCode: status, expose: true, type });
-
+  // What Nest hands on of Fastify's own refusals: an HttpException whose message quotes the request.
   it.each([
-    ['a body over the limit', refusedBody(413, 'entity.too.large'), 413, 'PAYLOAD_TOO_LARGE'],
-    ['a charset other than UTF-8', refusedBody(415, 'charset.unsupported'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-    ['a Content-Encoding', refusedBody(415, 'encoding.unsupported'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-    ['a body that is not JSON', refusedBody(400, 'entity.parse.failed'), 400, 'MALFORMED_JSON'],
-    ['a body not matching its Content-Length', refusedBody(400, 'request.size.invalid'), 400, 'MALFORMED_BODY'],
-    ['a body that could not be decoded', refusedBody(400), 400, 'MALFORMED_BODY'],
-  ])('answers %s, refused by body-parser, with its 4xx and a fixed text, never 500 or the body', (_case, refusal, status, code) => {
+    ['a body over the limit', new HttpException('Request body is too large: {"pin":"739146"}', 413), 413, 'PAYLOAD_TOO_LARGE'],
+    ['a media type no parser takes', new HttpException('Unsupported Media Type: text/plain; pin=739146', 415), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ['a body not matching its Content-Length', new HttpException('Request body size did not match Content-Length: {"pin":"739146"}', 400), 400, 'BAD_REQUEST'],
+  ])('answers %s, refused by Fastify, with its 4xx and a fixed text, never the request', (_case, refusal, status, code) => {
     const written = respond(new ProblemDetailsFilter(isOverload), refusal);
 
-    expect(written).toMatchObject({ status, type: 'application/problem+json', body: { status, code } });
+    expect(written).toMatchObject({ status, type: 'application/problem+json; charset=utf-8', body: { status, code } });
     expect(JSON.stringify(written.body)).not.toContain('739146');
   });
 
-  it('does not take an error that is not meant for the client for a refused body', () => {
-    const internal = Object.assign(new Error('stream encoding should not be set'), { status: 500, expose: false, type: 'stream.encoding.set' });
+  it('answers a request whose caller hung up while its body was read as a refusal (400), not a fault', () => {
+    const aborted = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
 
-    expect(respond(new ProblemDetailsFilter(isOverload), internal)).toMatchObject({ status: 500, body: { code: 'INTERNAL' } });
+    expect(respond(new ProblemDetailsFilter(isOverload), aborted)).toMatchObject({ status: 400, body: { code: 'MALFORMED_BODY' } });
   });
 });

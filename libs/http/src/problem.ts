@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
 
 /** RFC 9457 problem details, plus a stable machine-readable `code`. */
 export interface Problem {
@@ -29,38 +30,11 @@ export class ProblemException extends HttpException {
   }
 }
 
-/**
- * Why body-parser refused a body (its documented error `type`s), as the answer a client can act on.
- * They are raised before any route runs, as http-errors rather than Nest exceptions.
- */
-const BODY_REFUSALS: Record<string, Problem> = {
-  'entity.too.large': problem(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', 'The request body is larger than this endpoint accepts.'),
-  'parameters.too.many': problem(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', 'The request body is larger than this endpoint accepts.'),
-  'charset.unsupported': problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'Request bodies must be JSON encoded in UTF-8.'),
-  'encoding.unsupported': problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'Request bodies must be sent uncompressed, without Content-Encoding.'),
-  'entity.parse.failed': problem(400, 'MALFORMED_JSON', 'Malformed JSON', 'The request body is not valid JSON.'),
-};
-const UNREADABLE_BODY = problem(400, 'MALFORMED_BODY', 'Malformed body', 'The request body could not be read: it was cut short or does not match its Content-Length.');
+const UNREADABLE_BODY = problem(400, 'MALFORMED_BODY', 'Malformed body', 'The request body could not be read: the connection closed before it was complete.');
 
-/** An error body-parser (or another http-errors user) raised for the client: a 4xx it says may be shown. */
-interface ClientHttpError {
-  status: number;
-  expose: true;
-  type?: string;
-}
-
-function isClientHttpError(error: unknown): error is ClientHttpError {
-  const candidate = error as Partial<ClientHttpError> | null;
-  return typeof candidate?.status === 'number' && candidate.status >= 400 && candidate.status < 500 && candidate.expose === true;
-}
-
-/** A refused body's answer; only the `type` and status are used, since the error's message may quote the body. */
-function bodyRefusal(error: ClientHttpError): Problem {
-  const known = error.type === undefined ? undefined : BODY_REFUSALS[error.type];
-  if (known) return known;
-  if (error.status === 400) return UNREADABLE_BODY;
-  const code = HttpStatus[error.status] ?? 'CLIENT_ERROR';
-  return problem(error.status, code, titleOf(code));
+/** Node's error for a request whose caller hung up while its body was read: a refusal nobody receives, not a fault. */
+function isAbortedRequest(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'ECONNRESET';
 }
 
 function titleOf(code: string): string {
@@ -90,11 +64,6 @@ function isProblem(body: unknown): body is Problem {
   return typeof body === 'object' && body !== null && 'type' in body && 'title' in body && 'status' in body;
 }
 
-function isBodyParseError(exception: HttpException): boolean {
-  const cause = exception.cause as { type?: string } | undefined;
-  return cause?.type === 'entity.parse.failed' || exception.message.includes('JSON');
-}
-
 /**
  * Every error leaves as application/problem+json. Unexpected errors get a generic body: their
  * messages may quote input, and input may hold a PIN.
@@ -107,17 +76,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   constructor(private readonly isUnavailable: (error: unknown) => boolean = () => false) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
     const problem = this.toProblem(exception);
     // Deliberate HTTP errors (a 503 from a readiness check, say) and refused bodies are answers, not faults.
     if (problem.status >= 500 && !(exception instanceof HttpException)) this.logger.error({ err: exception }, 'request failed');
-    if (problem.code === UNAVAILABLE_PROBLEM.code) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-    response.status(problem.status).type('application/problem+json').json(problem);
+    const headers: Record<string, string> = { 'Content-Type': 'application/problem+json; charset=utf-8' };
+    if (problem.code === UNAVAILABLE_PROBLEM.code) headers['Retry-After'] = String(RETRY_AFTER_SECONDS);
+    const response = host.switchToHttp().getResponse<FastifyReply | ServerResponse>();
+    // A route's error comes with Fastify's reply; a Nest middleware's with Node's response.
+    if ('raw' in response) response.status(problem.status).headers(headers).send(JSON.stringify(problem));
+    else response.writeHead(problem.status, headers).end(JSON.stringify(problem));
   }
 
   private toProblem(exception: unknown): Problem {
     if (!(exception instanceof HttpException)) {
-      if (isClientHttpError(exception)) return bodyRefusal(exception);
+      if (isAbortedRequest(exception)) return UNREADABLE_BODY;
       if (this.isUnavailable(exception)) return UNAVAILABLE_PROBLEM;
       return { type: PROBLEM_BASE + 'internal', title: 'Internal Server Error', status: 500, code: 'INTERNAL' };
     }
@@ -125,9 +97,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const body = exception.getResponse();
     if (isProblem(body)) return { ...body, code: body.code ?? 'ERROR' };
     const code = HttpStatus[status] ?? 'ERROR';
-    // Framework errors get no detail: a JSON parser's message quotes the body it choked on, and a
-    // body may hold a PIN.
-    if (status === 400 && isBodyParseError(exception)) return BODY_REFUSALS['entity.parse.failed'];
+    // Framework errors (Fastify's refusal of a body too large or of an unknown media type, say) get no
+    // detail: their messages may quote the request, and a request may hold a PIN.
     return problem(status, code, titleOf(code));
   }
 }

@@ -19,7 +19,7 @@ class CardsController {
 })
 class CardsModule {}
 
-describe('request logging of an app configured by configureHttpApp', () => {
+describe('request logging of an app made by createHttpApp', () => {
   const served = servedForSpecs(CardsModule);
   afterEach(() => jest.restoreAllMocks());
 

@@ -8,7 +8,7 @@ export type { SandboxSettings } from './config';
 export type { SandboxKitOptions } from './options';
 export { VendorError, parseVendorBody } from './vendor-error';
 export type { KitErrorCode, TokenErrorCode, VendorDialect, VendorErrorInfo } from './vendor-error';
-export { VendorEndpoints, correlationIdOf } from './vendor-http';
+export { BeforeEndpointErrorFilter, VendorEndpoints, correlationIdOf } from './vendor-http';
 export { defaultKnobs, FaultInjector } from './faults';
 export type { Knobs } from './faults';
 export { CallLog } from './call-log';

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EventEmitter } from 'node:events';
-import { RequestSummaryMiddleware } from './request-log';
+import { summariseRequests } from './request-log';
 
-function exchange(method: string, url: string, statusCode: number): { request: Request; response: Response } {
-  const response = Object.assign(new EventEmitter(), { statusCode }) as unknown as Response;
-  return { request: { method, originalUrl: url, body: { pin: '4821' } } as Request, response };
+function exchange(method: string, url: string, statusCode: number) {
+  const response = Object.assign(new EventEmitter(), { statusCode });
+  return { request: { method, url, body: { pin: '4821' } } as unknown as FastifyRequest, reply: { raw: response } as unknown as FastifyReply, response };
 }
 
 describe('the request summary', () => {
@@ -18,10 +18,10 @@ describe('the request summary', () => {
   afterEach(() => debug.mockRestore());
 
   it('logs method, URL and status at debug once the answer is sent, never the body', () => {
-    const { request, response } = exchange('PUT', '/pcicards/v2/pcicards/card/c1', 201);
+    const { request, reply, response } = exchange('PUT', '/pcicards/v2/pcicards/card/c1', 201);
     const next = jest.fn();
 
-    new RequestSummaryMiddleware().use(request, response, next);
+    summariseRequests()(request, reply, next);
     expect(next).toHaveBeenCalled();
     expect(debug).not.toHaveBeenCalled();
     response.emit('finish');
@@ -34,9 +34,9 @@ describe('the request summary', () => {
   });
 
   it('leaves health probes out', () => {
-    const { request, response } = exchange('GET', '/health/ready', 200);
+    const { request, reply, response } = exchange('GET', '/health/ready', 200);
 
-    new RequestSummaryMiddleware().use(request, response, jest.fn());
+    summariseRequests()(request, reply, jest.fn());
     response.emit('finish');
 
     expect(debug).not.toHaveBeenCalled();

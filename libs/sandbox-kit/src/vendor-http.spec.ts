@@ -1,10 +1,10 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseVendorBody, VendorError } from './vendor-error';
 import { correlationIdOf, isVendorPath } from './vendor-http';
 
-function request(headers: Record<string, string> = {}): Request {
-  return { headers } as unknown as Request;
+function request(headers: Record<string, string> = {}): FastifyRequest {
+  return { headers } as unknown as FastifyRequest;
 }
 
 describe('parseVendorBody', () => {

@@ -9,12 +9,11 @@ import {
   Inject,
   Injectable,
   Logger,
-  NestMiddleware,
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import { ProblemException } from '@pinflow/http';
-import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
+import { BodyRefusedException, ProblemDetailsFilter } from '@pinflow/http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,18 +31,18 @@ export function isVendorPath(path: string): boolean {
   return !/^\/(sandbox|health)(\/|$)/.test(path);
 }
 
-function pathOf(request: Request): string {
-  return request.originalUrl.split('?')[0];
+function pathOf(request: FastifyRequest): string {
+  return request.url.split('?')[0];
 }
 
-const correlationIds = new WeakMap<Request, string>();
+const correlationIds = new WeakMap<FastifyRequest, string>();
 const CID_PATTERN = /^[\w.:-]{1,128}$/;
 
 /**
  * The request's correlation id: the value of the vendor's correlation header when it has one and the
  * value is sane, or one made up for it; the same value for the whole request.
  */
-export function correlationIdOf(request: Request, header?: string): string {
+export function correlationIdOf(request: FastifyRequest, header?: string): string {
   let cid = correlationIds.get(request);
   if (cid === undefined) {
     const given = header === undefined ? undefined : request.headers[header.toLowerCase()];
@@ -58,7 +57,7 @@ export class BearerTokenGuard implements CanActivate {
   constructor(private readonly tokens: TokenIssuer) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const authorization = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
+    const authorization = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
     if (token === undefined || !this.tokens.isValid(token)) throw new VendorError(401, 'UNAUTHORIZED', 'Unauthorized');
     return true;
@@ -78,19 +77,46 @@ export class VendorErrorFilter implements ExceptionFilter {
     const error = this.errorFor(exception);
     const { dialect } = this.options;
     const body = exception instanceof TokenError ? tokenErrorBody(dialect, error) : dialect.errorBody(error);
-    host.switchToHttp().getResponse<Response>().status(error.status).json(body);
+    host.switchToHttp().getResponse<FastifyReply>().status(error.status).send(body);
   }
 
   private errorFor(exception: unknown): VendorErrorInfo {
     if (exception instanceof VendorError) return exception;
     const known = this.options.dialect.errorFor?.(exception);
     if (known) return known;
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      return { status, code: 'HTTP_ERROR', message: STATUS_CODES[status] ?? 'Error' };
-    }
+    if (exception instanceof HttpException) return kitErrorOf(exception);
     this.logger.error({ err: exception }, 'vendor call failed');
     return { status: 500, code: 'INTERNAL', message: 'Internal server error' };
+  }
+}
+
+/** A framework's refusal (a body it could not read, a route it does not have) as the kit's error, never quoting the request. */
+function kitErrorOf(exception: HttpException): VendorErrorInfo {
+  const status = exception.getStatus();
+  if (exception instanceof BodyRefusedException && exception.problem.code === 'MALFORMED_JSON') return { status, code: 'MALFORMED_BODY', message: 'Malformed JSON body' };
+  if (exception instanceof BodyRefusedException || status === 413 || status === 415) return { status, code: 'UNREADABLE_BODY', message: STATUS_CODES[status] ?? 'Bad Request' };
+  return { status, code: 'HTTP_ERROR', message: STATUS_CODES[status] ?? 'Error' };
+}
+
+/**
+ * Errors raised before any endpoint ran (a body that cannot be read, a path no endpoint serves) reach
+ * no controller's filter: on the vendor's paths they are answered in the vendor's format all the same
+ * (the token endpoint's in OAuth2's), on the sandbox's own in pinflow's problem+json.
+ */
+@Catch()
+export class BeforeEndpointErrorFilter implements ExceptionFilter {
+  private readonly problems = new ProblemDetailsFilter();
+  private readonly vendorErrors: VendorErrorFilter;
+
+  constructor(@Inject(SANDBOX_KIT_OPTIONS) private readonly options: SandboxKitOptions) {
+    this.vendorErrors = new VendorErrorFilter(options);
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const path = pathOf(host.switchToHttp().getRequest<FastifyRequest>());
+    if (!isVendorPath(path)) return this.problems.catch(exception, host);
+    const refusedTokenRequest = path === this.options.tokenPath && exception instanceof HttpException && exception.getStatus() < 500;
+    this.vendorErrors.catch(refusedTokenRequest ? new TokenError(exception.getStatus(), 'invalid_request') : exception, host);
   }
 }
 
@@ -99,87 +125,22 @@ export function VendorEndpoints(): ClassDecorator {
   return applyDecorators(UseFilters(VendorErrorFilter), UseGuards(BearerTokenGuard));
 }
 
-/** Records every vendor call, then applies the latency and outage drills ahead of everything else. */
-@Injectable()
-export class VendorCallMiddleware implements NestMiddleware {
-  constructor(
-    private readonly calls: CallLog,
-    private readonly faults: FaultInjector,
-    @Inject(SANDBOX_KIT_OPTIONS) private readonly options: SandboxKitOptions,
-  ) {}
-
-  async use(request: Request, response: Response, next: NextFunction): Promise<void> {
-    const path = pathOf(request);
-    if (!isVendorPath(path)) return next();
-    const cardId = this.options.cardIdInPath.exec(path)?.[1] ?? null;
-    const call = this.calls.record({ at: new Date().toISOString(), method: request.method, path, cardId, cid: correlationIdOf(request, this.options.correlationHeader) });
-    response.once('finish', () => {
-      call.status = response.statusCode;
-    });
-    const latency = this.faults.latencyMs();
-    if (latency > 0) await sleep(latency);
-    if (this.faults.isDown()) {
-      response.status(503).json(this.options.dialect.errorBody({ status: 503, code: 'UNAVAILABLE', message: 'Service Unavailable' }));
-      return;
-    }
-    next();
-  }
-}
-
-const FORM_LIMIT_BYTES = 8 * 1024;
-
-/** The token endpoint also takes x-www-form-urlencoded bodies, which the shared HTTP setup does not parse. */
-@Injectable()
-export class FormBodyMiddleware implements NestMiddleware {
-  constructor(@Inject(SANDBOX_KIT_OPTIONS) private readonly options: SandboxKitOptions) {}
-
-  async use(request: Request, response: Response, next: NextFunction): Promise<void> {
-    if (!request.is('application/x-www-form-urlencoded')) return next();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of request as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > FORM_LIMIT_BYTES) {
-        response.status(413).json(tokenErrorBody(this.options.dialect, new TokenError(413, 'invalid_request')));
-        return;
-      }
-      chunks.push(chunk);
-    }
-    request.body = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-    next();
-  }
-}
-
-interface BodyParserError {
-  type: string;
-  status: number;
-}
-
-function isBodyParserError(error: unknown): error is BodyParserError {
-  const candidate = error as Partial<BodyParserError> | null;
-  return typeof candidate?.type === 'string' && typeof candidate.status === 'number' && candidate.status >= 400 && candidate.status < 500;
-}
-
 /**
- * Express error handler for bodies that cannot be parsed. body-parser's JSON syntax errors quote the
- * body (so possibly a PIN), and Nest would pass that message on as the error detail; here no caller
- * ever sees it, and vendor endpoints answer in the vendor's format.
+ * Fastify `onRequest` hook: records every vendor call, then applies the latency and outage drills
+ * ahead of everything else. It leaves the sandbox's own paths alone, so that calls to vendor paths the
+ * sandbox does not serve are recorded too.
  */
-export function unparsableBodyHandler(options: SandboxKitOptions): ErrorRequestHandler {
-  return (error: unknown, request: Request, response: Response, next: NextFunction): void => {
-    if (!isBodyParserError(error)) return next(error);
-    const malformed = error.type === 'entity.parse.failed';
+export function recordVendorCalls(calls: CallLog, faults: FaultInjector, options: SandboxKitOptions) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const path = pathOf(request);
-    if (path === options.tokenPath) {
-      response.status(error.status).json(tokenErrorBody(options.dialect, new TokenError(error.status, 'invalid_request')));
-    } else if (isVendorPath(path)) {
-      const body = malformed
-        ? options.dialect.errorBody({ status: error.status, code: 'MALFORMED_BODY', message: 'Malformed JSON body' })
-        : options.dialect.errorBody({ status: error.status, code: 'UNREADABLE_BODY', message: STATUS_CODES[error.status] ?? 'Bad Request' });
-      response.status(error.status).json(body);
-    } else {
-      const detail = malformed ? 'The request body is not valid JSON.' : STATUS_CODES[error.status];
-      next(new ProblemException(error.status, malformed ? 'MALFORMED_BODY' : 'UNREADABLE_BODY', 'Unreadable request body', detail));
-    }
+    if (!isVendorPath(path)) return;
+    const cardId = options.cardIdInPath.exec(path)?.[1] ?? null;
+    const call = calls.record({ at: new Date().toISOString(), method: request.method, path, cardId, cid: correlationIdOf(request, options.correlationHeader) });
+    reply.raw.once('finish', () => {
+      call.status = reply.raw.statusCode;
+    });
+    const latency = faults.latencyMs();
+    if (latency > 0) await sleep(latency);
+    if (faults.isDown()) await reply.status(503).send(options.dialect.errorBody({ status: 503, code: 'UNAVAILABLE', message: 'Service Unavailable' }));
   };
 }

@@ -3,6 +3,7 @@ import { createDatabase, PrismaClient } from '@pinflow/db';
 import type { SqlPool } from '@pinflow/sql';
 import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { connectKafkaTransport, createKafka, DEAD_LETTER_HEADERS, DEAD_LETTER_TOPIC, ensureTopics, JsonProducer, MessageMeta, PinflowKafkaServer, REPLAYED_FROM_HEADER } from '@pinflow/kafka';
 import { createLogger, Logger } from '@pinflow/logging';
 import { decryptSecret, generatePinKeyRing, PinKeyRing, sealForCommand, type SecretBinding } from '@pinflow/pin-crypto';
@@ -706,7 +707,7 @@ describe('CommandRunner and VendorEventRunner against a real database and broker
         ],
       })
       class CommandHandlerModule {}
-      app = await NestFactory.create(CommandHandlerModule, { logger: false });
+      app = await NestFactory.create(CommandHandlerModule, new FastifyAdapter(), { logger: false });
       await app.init();
       await connectKafkaTransport(app);
     });

@@ -8,11 +8,11 @@ describe("D1's error model at pinflow's D1 door", () => {
   function answerTo(exception: unknown): { status: number; headers: Record<string, string>; body: unknown } {
     const answer = { status: 0, headers: {} as Record<string, string>, body: undefined as unknown };
     const response = {
-      setHeader: (name: string, value: string) => (answer.headers[name] = value),
+      header: (name: string, value: string) => (answer.headers[name] = value),
       status: (status: number) => ((answer.status = status), response),
-      json: (body: unknown) => (answer.body = body),
+      send: (body: unknown) => (answer.body = body),
     };
-    const host = { switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({ header: () => 'd1-correlation-1' }) }) } as unknown as ArgumentsHost;
+    const host = { switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({ headers: { 'x-correlation-id': 'd1-correlation-1' } }) }) } as unknown as ArgumentsHost;
     new D1ErrorFilter().catch(exception, host);
     return answer;
   }

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ProblemException } from '@pinflow/http';
 import { isInfrastructureFault } from '@pinflow/kafka';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CORRELATION_ID } from './d1-http';
 
 /**
@@ -51,15 +51,15 @@ export class D1ErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const response = http.getResponse<Response>();
+    const reply = http.getResponse<FastifyReply>();
     const error = this.d1ErrorOf(exception);
-    if (error.getStatus() === 503) response.setHeader('Retry-After', '1');
+    if (error.getStatus() === 503) reply.header('Retry-After', '1');
     const body = error instanceof D1Error || error instanceof TokenRefusal ? error.getResponse() : { errorCode: 'INVALID_REQUEST', errorMessage: 'The request was refused' };
     // The code only (messages are fixed texts), and D1's correlation id when it is one, for D1's troubleshooting.
-    const correlationId = http.getRequest<Request>().header('x-correlation-id');
+    const correlationId = http.getRequest<FastifyRequest>().headers['x-correlation-id'];
     const { errorCode, error: oauthError } = body as Partial<D1ErrorBody> & { error?: string };
-    this.logger.log({ correlationId: correlationId && CORRELATION_ID.test(correlationId) ? correlationId : undefined, status: error.getStatus(), errorCode: errorCode ?? oauthError }, 'D1 call refused');
-    response.status(error.getStatus()).json(body);
+    this.logger.log({ correlationId: typeof correlationId === 'string' && CORRELATION_ID.test(correlationId) ? correlationId : undefined, status: error.getStatus(), errorCode: errorCode ?? oauthError }, 'D1 call refused');
+    reply.status(error.getStatus()).send(body);
   }
 
   private d1ErrorOf(exception: unknown): HttpException {

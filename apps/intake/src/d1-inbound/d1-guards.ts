@@ -14,7 +14,7 @@ export class D1AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const client = await this.door.authenticate(request.header('authorization'));
+    const client = await this.door.authenticate(request.headers.authorization);
     request.principal = { subject: `thales-d1:${client}`, clientId: client, scopes: new Set() };
     return true;
   }

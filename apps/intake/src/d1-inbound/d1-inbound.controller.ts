@@ -3,7 +3,7 @@ import type { AuthenticatedPrincipal } from '@pinflow/auth';
 import { PISMO_PIN_RULES, routeOf } from '@pinflow/contracts';
 import type { PinRules } from '@pinflow/pin-policy';
 import { encryptSecret, PrivateKeyRingFile } from '@pinflow/pin-crypto';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { HttpDoor } from '../acceptance';
 import type { CommandDraft, Submission } from '../requests.service';
 import { SecretSealer } from '../secrets';
@@ -78,7 +78,7 @@ export class D1PinManagementController {
     @D1Caller() principal: AuthenticatedPrincipal,
     @Headers('x-correlation-id') correlationHeader: string | undefined,
     @Body() body: unknown,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<void> {
     const route = this.door.route(issuerId, cardId);
     const correlationId = this.door.correlationId(correlationHeader);

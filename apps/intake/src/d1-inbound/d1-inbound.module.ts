@@ -1,6 +1,7 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { acceptFormsAt } from '@pinflow/http';
 import { SqlPool } from '@pinflow/sql';
-import { urlencoded } from 'express';
 import { d1InboundSettings } from './config';
 import type { IntakeConfig } from '../config';
 import { D1ChangeCounters } from './change-counters';
@@ -15,7 +16,7 @@ import { D1OperatorController } from './d1-operator.controller';
  * module for the door and counters they need.
  */
 @Module({})
-export class D1InboundModule implements NestModule {
+export class D1InboundModule {
   static forRoot(config: IntakeConfig): DynamicModule {
     const settings = d1InboundSettings(config);
     // Only the outcomes of the processors D1's pushes go to can settle one (none without an issuer).
@@ -31,9 +32,9 @@ export class D1InboundModule implements NestModule {
     };
   }
 
-  /** OAuth2 token requests are forms (RFC 6749 4.4.2), which intake's JSON-only body parser leaves unread. */
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(urlencoded({ extended: false, limit: '2kb', inflate: false, parameterLimit: 10 })).forRoutes({ path: D1_TOKEN_PATH, method: RequestMethod.POST });
+  /** OAuth2 token requests are forms (RFC 6749 4.4.2), which intake's JSON-only body parser refuses. */
+  constructor(adapterHost: HttpAdapterHost) {
+    acceptFormsAt(adapterHost.httpAdapter.getInstance(), [D1_TOKEN_PATH], 2 * 1024);
   }
 }
 

@@ -1,5 +1,6 @@
 import { CallHandler, Controller, ExecutionContext, INestApplication, Injectable, Module, NestInterceptor, OnApplicationBootstrap, UseInterceptors } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { createLogger } from '@pinflow/logging';
 import { testEnv, TopicRecorder, waitFor } from '@pinflow/testing';
@@ -103,7 +104,7 @@ describe('PinflowKafkaServer: @EventPattern handlers on the pinflow Kafka consum
       ],
     })
     class TestModule {}
-    app = await NestFactory.create(TestModule, { logger: false });
+    app = await NestFactory.create(TestModule, new FastifyAdapter(), { logger: false });
     await app.init();
     await connectKafkaTransport(app);
   });
