@@ -61,4 +61,11 @@ describe('ProblemDetailsFilter: every error leaves as a problem body a client ca
 
     expect(respond(new ProblemDetailsFilter(isOverload), aborted)).toMatchObject({ status: 400, body: { code: 'MALFORMED_BODY' } });
   });
+
+  it("answers a dependency's connection reset (the database restarting) with 503 to retry, not as a caller's hang-up", () => {
+    const databaseReset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const isDatabaseDown = (error: unknown) => (error as { code?: string }).code === 'ECONNRESET';
+
+    expect(respond(new ProblemDetailsFilter(isDatabaseDown), databaseReset)).toMatchObject({ status: 503, headers: { 'Retry-After': '1' }, body: { code: 'TEMPORARILY_UNAVAILABLE' } });
+  });
 });

@@ -32,9 +32,14 @@ export class ProblemException extends HttpException {
 
 const UNREADABLE_BODY = problem(400, 'MALFORMED_BODY', 'Malformed body', 'The request body could not be read: the connection closed before it was complete.');
 
-/** Node's error for a request whose caller hung up while its body was read: a refusal nobody receives, not a fault. */
+/**
+ * Node's error for a request whose caller hung up while its body was read: a refusal nobody receives,
+ * not a fault. Only that one: a dependency's connection reset (the database's) is ECONNRESET too, and
+ * is a 503 to retry.
+ */
 function isAbortedRequest(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | null)?.code === 'ECONNRESET';
+  const candidate = error as Partial<NodeJS.ErrnoException> | null;
+  return candidate?.code === 'ECONNRESET' && candidate.message === 'aborted';
 }
 
 function titleOf(code: string): string {
