@@ -16,26 +16,35 @@ const REFUSAL_HEADERS = {
   'Retry-After': String(RETRY_AFTER_SECONDS),
 };
 
+/** The 503 problem with Retry-After, answered before the app sees the request; counted in the HTTP metrics. */
+function refuse(request: IncomingMessage, response: ServerResponse): void {
+  observeHttpRequest(request, response, () => UNMATCHED_ROUTE, () => response.writeHead(503, REFUSAL_HEADERS).end(REFUSAL_BODY));
+}
+
+/**
+ * Puts `front` before the app's one request listener: no framework hook runs early enough to refuse
+ * a request before its body is parsed and it is routed.
+ */
+function inFrontOfApp(server: Server, front: (request: IncomingMessage, response: ServerResponse, app: RequestListener) => void): void {
+  const handlers = server.listeners('request') as RequestListener[];
+  if (handlers.length !== 1) throw new Error(`expected the app's one request listener, found ${handlers.length}`);
+  const [app] = handlers;
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => front(request, response, app));
+}
+
 /**
  * Beyond `maxInProgress` requests in progress, more of those it `applies` to are refused at once (the
  * same 503 problem, with Retry-After, as any request a service sheds), before the app sees them: no
  * body parsing, routing, token check or logging. Under overload the server then spends its CPU on the
  * requests it can finish rather than on refusing others, and those it takes are answered without a
- * multi-second queue. It wraps the server's request listener because no framework middleware runs
- * early enough; the refusals still count in the HTTP metrics.
+ * multi-second queue.
  */
 export function limitAdmission(server: Server, options: AdmissionLimitOptions): void {
-  const handlers = server.listeners('request') as RequestListener[];
-  if (handlers.length !== 1) throw new Error(`limitAdmission expects the app's one request listener, found ${handlers.length}`);
-  const [app] = handlers;
-  server.removeAllListeners('request');
   let inProgress = 0;
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+  inFrontOfApp(server, (request, response, app) => {
     if (!options.applies(request)) return app(request, response);
-    if (inProgress >= options.maxInProgress) {
-      observeHttpRequest(request, response, () => UNMATCHED_ROUTE, () => response.writeHead(503, REFUSAL_HEADERS).end(REFUSAL_BODY));
-      return;
-    }
+    if (inProgress >= options.maxInProgress) return refuse(request, response);
     inProgress += 1;
     let released = false;
     // 'close' also comes for a caller that hung up before its answer; either way it is counted once.
@@ -45,5 +54,18 @@ export function limitAdmission(server: Server, options: AdmissionLimitOptions): 
       inProgress -= 1;
     });
     app(request, response);
+  });
+}
+
+/**
+ * Once the server is closing (`closing()`), a request that still arrives, on a keep-alive connection
+ * busy when the close began, gets the same 503 problem and its connection is closed: its client
+ * retries elsewhere. Fastify's own answer there is a bare JSON 503 without Retry-After.
+ */
+export function refuseWhileClosing(server: Server, closing: () => boolean): void {
+  inFrontOfApp(server, (request, response, app) => {
+    if (!closing()) return app(request, response);
+    response.setHeader('Connection', 'close');
+    refuse(request, response);
   });
 }

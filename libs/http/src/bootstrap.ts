@@ -6,7 +6,7 @@ import { startTracing } from '@pinflow/tracing';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { limitAdmission, type AdmissionLimitOptions } from './admission-limit';
+import { limitAdmission, refuseWhileClosing, type AdmissionLimitOptions } from './admission-limit';
 import { recordHttpRequests } from './metrics';
 import { problem, ProblemDetailsFilter, type Problem } from './problem';
 import { acceptJsonBodiesOnly, BODY_LIMIT_BYTES } from './request-bodies';
@@ -134,6 +134,12 @@ function configureHttpApp(app: NestFastifyApplication, options: HttpAppSetup): v
   app.useGlobalFilters(options.errorFilter ? app.get(options.errorFilter) : new ProblemDetailsFilter(options.isUnavailable));
   const server: Server = app.getHttpServer();
   server.headersTimeout = 66_000;
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  refuseWhileClosing(server, () => closing);
   if (options.admission) limitAdmission(server, options.admission);
 }
 
