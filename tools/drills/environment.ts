@@ -106,7 +106,9 @@ export async function startDrillEnvironment(options: DrillEnvironmentOptions): P
     return {
       vendors: options.vendors,
       cluster,
-      kafkaAdmin: () => new Kafka({ ...cluster.clientConfig(KAFKA_ADMIN_PRINCIPAL), clientId: 'drills' }),
+      // The machine is saturated by design during a drill: a SASL_SSL connection may take seconds, and
+      // kafkajs' 1 s connection timeout once made a drill give up before injecting its fault.
+      kafkaAdmin: () => new Kafka({ ...cluster.clientConfig(KAFKA_ADMIN_PRINCIPAL), clientId: 'drills', connectionTimeout: 10_000, retry: { retries: 10 } }),
       postgres,
       stack,
       apps,
