@@ -87,7 +87,8 @@ describe('Pismo PIN changes end to end', () => {
     const worker = await scrape('worker-pismo');
     expect(worker).toMatch(/^pinflow_vendor_call_duration_seconds_count\{vendor="pismo",outcome="answered",code="2\d\d"\} [1-9]/m);
     expect(worker).toContain('pinflow_vendor_circuit_state{vendor="pismo",state="closed"} 1');
-    expect(worker).toMatch(/^pinflow_vendor_commands\{vendor="pismo",state="SUCCEEDED"\} [1-9]/m);
+    expect(worker).toMatch(/^pinflow_vendor_commands\{vendor="pismo",state="AWAITING_VENDOR_EVENT"\} \d+$/m);
+    expect(worker).not.toMatch(/^pinflow_vendor_commands\{vendor="pismo",state="SUCCEEDED"\}/m);
     expect(worker).toMatch(/^pinflow_kafka_consumer_lag\{group="[^"]+",topic="pinflow\.commands\.pismo\.v1",partition="\d+"\} \d+$/m);
     expect(worker).toMatch(/^pinflow_dead_letters_total\{reason="RETRIES_EXHAUSTED",topic="pinflow\.commands\.pismo\.v1"\} \d+$/m);
 

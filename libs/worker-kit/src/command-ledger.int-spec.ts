@@ -1,7 +1,8 @@
 import { defaultMigrationsDir, migrateDeploy } from '@pinflow/db';
 import { createScratchDatabase, type PlanNode, planNodesOf, ScratchDatabase, testEnv } from '@pinflow/testing';
+import { createSqlPool } from '@pinflow/sql';
 import { Client } from 'pg';
-import { LEDGER_STATEMENTS, ONE_COMMAND_STATEMENTS } from './command-ledger';
+import { CommandLedger, LEDGER_STATEMENTS, ONE_COMMAND_STATEMENTS } from './command-ledger';
 import { COMMAND_STATES } from './outcomes';
 
 /** An SQL array of `count` copies of `element`. */
@@ -81,10 +82,11 @@ describe("the ledger's batch updates on a table grown since its statistics were 
 
 /**
  * Every worker sweeps its ledger every few seconds for commands whose vendor event is overdue and for
- * outcomes left unpublished. A ledger holds every command ever run: a sweep must read the few it may
- * act on, not the history.
+ * outcomes left unpublished, and counts the commands in progress for each Prometheus scrape. A ledger
+ * holds every command ever run: a sweep or a scrape must read the few it may act on or count, not the
+ * history.
  */
-describe('the sweeps on a ledger of 20,000 finished commands', () => {
+describe('the sweeps and the gauge on a ledger of 20,000 finished commands', () => {
   let database: ScratchDatabase;
   let client: Client;
 
@@ -110,7 +112,7 @@ describe('the sweeps on a ledger of 20,000 finished commands', () => {
   });
 
   it.each([
-    ['awaitingSince', 'vendor_commands_awaiting_vendor_event_idx'],
+    ['awaitingSince', 'vendor_commands_in_progress_idx'],
     ['unpublishedSince', 'vendor_commands_unpublished_outcome_idx'],
   ] as const)('%s reads only the commands it may act on, through %s', async (sweep, index) => {
     const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({
@@ -121,5 +123,26 @@ describe('the sweeps on a ledger of 20,000 finished commands', () => {
 
     expect(scans.map((node) => node['Index Name'])).toEqual([index]);
     expect(scans.map((node) => node['Actual Rows'])).toEqual([20]);
+  });
+
+  it('the vendor_commands gauge reads only the commands in progress, through vendor_commands_in_progress_idx', async () => {
+    const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({ text: `EXPLAIN (ANALYZE, FORMAT JSON) ${ONE_COMMAND_STATEMENTS.countInProgress.text}`, values: ['pismo'] });
+    const scans = planNodesOf(rows[0]['QUERY PLAN'][0].Plan).filter((node) => node['Relation Name'] === 'vendor_commands' || node['Index Name']);
+
+    expect(scans.map((node) => node['Index Name'])).toEqual(['vendor_commands_in_progress_idx']);
+    expect(scans.map((node) => node['Actual Rows'])).toEqual([20]);
+  });
+
+  it('the vendor_commands gauge names every state in progress, 0 where no command is in it', async () => {
+    const pool = createSqlPool(database.url, 1);
+    try {
+      expect(await new CommandLedger(pool, 'pismo').countInProgress()).toEqual([
+        { labels: { vendor: 'pismo', state: COMMAND_STATES.calling }, value: 0 },
+        { labels: { vendor: 'pismo', state: COMMAND_STATES.retrying }, value: 0 },
+        { labels: { vendor: 'pismo', state: COMMAND_STATES.awaitingVendorEvent }, value: 20 },
+      ]);
+    } finally {
+      await pool.end();
+    }
   });
 });

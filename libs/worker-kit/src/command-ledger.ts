@@ -22,6 +22,13 @@ export interface VendorEventContext {
 
 const FINAL_STATES: readonly string[] = [COMMAND_STATES.succeeded, COMMAND_STATES.failed, COMMAND_STATES.failedRetryable];
 
+/**
+ * The states of a command not yet ended: few at any time, whereas the final states hold the ledger's
+ * whole history. The partial index vendor_commands_in_progress_idx holds exactly these (its predicate
+ * must name the same states), so the awaiting sweep and the vendor_commands gauge read only them.
+ */
+export const IN_PROGRESS_STATES = [COMMAND_STATES.calling, COMMAND_STATES.retrying, COMMAND_STATES.awaitingVendorEvent] as const;
+
 /** vendor_commands' columns under the names of StoredCommand, so a row needs no mapping. */
 const COMMAND_COLUMNS = `command_id AS "commandId", vendor, request_id AS "requestId", card_id AS "cardId", operation, state,
   correlation_id AS "correlationId", attempts, vendor_status AS "vendorStatus", details, outcome_event AS "outcomeEvent",
@@ -29,6 +36,7 @@ const COMMAND_COLUMNS = `command_id AS "commandId", vendor, request_id AS "reque
 
 const { calling, retrying, awaitingVendorEvent, failed, failedRetryable } = COMMAND_STATES;
 const FINAL_STATE_LIST = FINAL_STATES.map((state) => `'${state}'`).join(', ');
+const IN_PROGRESS_STATE_LIST = IN_PROGRESS_STATES.map((state) => `'${state}'`).join(', ');
 
 /**
  * Locks the rows of the commands in $1 in command id order, all of them before the update that
@@ -179,6 +187,10 @@ export const ONE_COMMAND_STATEMENTS = {
     name: 'vendor-commands-has-later-command',
     text: 'SELECT EXISTS (SELECT FROM vendor_commands WHERE vendor = $1 AND card_id = $2 AND created_at > $3) AS "later"',
   },
+  countInProgress: {
+    name: 'vendor-commands-count-in-progress',
+    text: `SELECT state, count(*)::int AS count FROM vendor_commands WHERE vendor = $1 AND state IN (${IN_PROGRESS_STATE_LIST}) GROUP BY state`,
+  },
   awaitingSince: {
     name: 'vendor-commands-awaiting-since',
     text: `SELECT ${COMMAND_COLUMNS} FROM vendor_commands WHERE vendor = $1 AND state = '${awaitingVendorEvent}' AND updated_at < $2
@@ -279,14 +291,11 @@ export class CommandLedger {
     readonly vendor: Vendor,
   ) {}
 
-  /** How many of the vendor's commands are in each state, for the vendor_commands gauge. */
-  async countByState(): Promise<{ labels: { vendor: Vendor; state: string }; value: number }[]> {
-    const { rows } = await this.pool.query<{ state: string; count: number }>({
-      name: 'vendor-commands-count-by-state',
-      text: 'SELECT state, count(*)::int AS count FROM vendor_commands WHERE vendor = $1 GROUP BY state',
-      values: [this.vendor],
-    });
-    return rows.map(({ state, count }) => ({ labels: { vendor: this.vendor, state }, value: count }));
+  /** How many of the vendor's commands are in each state not yet ended (0 for a state none is in), for the vendor_commands gauge. */
+  async countInProgress(): Promise<{ labels: { vendor: Vendor; state: string }; value: number }[]> {
+    const { rows } = await this.runOne<{ state: string; count: number }>('countInProgress', []);
+    const counts = new Map(rows.map(({ state, count }) => [state, count]));
+    return IN_PROGRESS_STATES.map((state) => ({ labels: { vendor: this.vendor, state }, value: counts.get(state) ?? 0 }));
   }
 
   async find(commandId: string): Promise<StoredCommand | null> {

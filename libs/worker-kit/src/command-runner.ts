@@ -121,7 +121,7 @@ export class CommandRunner<C extends CommandRef = CommandRef> {
   ) {
     const breakerPolicy = retryPolicy.breaker ?? DEFAULT_BREAKER_POLICY;
     reportCircuitState(ledger.vendor, 'closed');
-    vendorCommandStates.readFrom(ledger.vendor, () => ledger.countByState());
+    vendorCommandStates.readFrom(ledger.vendor, () => ledger.countInProgress());
     this.breaker = new CircuitBreaker(breakerPolicy, (state, consecutiveFailures) => {
       reportCircuitState(ledger.vendor, state);
       if (state === 'open') this.logger.warn({ circuit: state, consecutiveFailures, cooldownMs: breakerPolicy.cooldownMs }, 'the vendor looks down: commands wait instead of calling it');

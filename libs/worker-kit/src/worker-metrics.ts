@@ -16,10 +16,14 @@ const circuitState = gauge({
   labelNames: ['vendor', 'state'],
 });
 
-/** vendor_commands by state, counted when Prometheus scrapes. */
+/**
+ * The commands of vendor_commands not yet ended, by state, counted when Prometheus scrapes. Ended ones
+ * are not counted: they are the ledger's history, which a scrape must not read (intake's
+ * pinflow_request_outcome_seconds counts outcomes).
+ */
 export const vendorCommandStates = new ScrapedGauge({
   name: 'pinflow_vendor_commands',
-  help: "Commands in a vendor's ledger (vendor_commands), by state",
+  help: "Commands in a vendor's ledger (vendor_commands) not yet ended, by state (CALLING, RETRYING, AWAITING_VENDOR_EVENT)",
   labelNames: ['vendor', 'state'],
 });
 
